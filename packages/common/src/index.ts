@@ -1,0 +1,3 @@
+export * from './config/config-option.js';
+export * from './config/configuration.js';
+export * from './logging/logger.js';
