@@ -62,7 +62,8 @@ export interface CounterGateway {
    */
   getValue(request: GetValueRequest, options?: CallOptions): Promise<CounterValue>;
   /**
-   * Adds delta to the counter without waiting for an answer.
+   * Adds delta to the counter without waiting for an answer. Throws when delta is negative, which
+   * its caller never learns of.
    */
   incrementOneWay(request: IncrementRequest, options?: CallOptions): void;
   /**

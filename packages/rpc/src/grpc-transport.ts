@@ -1,0 +1,122 @@
+/**
+ * The remote side of RpcTransport: one gRPC channel per remote RpcService (`host:port`), shared by
+ * every proxy that talks to it. Requests go out as pre-encoded bytes; the endpoint id and fencing
+ * token ride in metadata; errors come back as gRPC statuses plus the `eddy-error-bin` trailer and
+ * are rebuilt as the RpcError the server raised. Transport failures become RpcUnreachableError,
+ * missed deadlines RpcTimeoutError.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { MethodDescriptor } from '@eddy/proto';
+import {
+  ERROR_TRAILER,
+  errorFromWire,
+  MessageTooLargeError,
+  RpcError,
+  RpcTimeoutError,
+  RpcUnreachableError,
+  type UnreachableCause,
+} from './rpc-errors.js';
+import type { CallTarget, RpcTransport } from './rpc-transport.js';
+
+export const ENDPOINT_HEADER = 'eddy-endpoint';
+export const FENCING_TOKEN_HEADER = 'eddy-fencing-token';
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/** gRPC's own size limits sit above rpc.max-message-size, so the sender's check is the one that fires. */
+export function grpcMessageLimit(maxMessageSize: number): number {
+  return maxMessageSize + 64 * 1024;
+}
+
+/** Any other gRPC failure, carried with its code and the transport's words. */
+export class RpcCallError extends RpcError {
+  override readonly name = 'RpcCallError';
+  readonly code: grpc.status;
+  constructor(readonly fields: { readonly method: string; readonly address: string; readonly grpcCode: number; readonly detail: string }) {
+    super(`${fields.method} to ${fields.address} failed with gRPC status ${grpc.status[fields.grpcCode] ?? fields.grpcCode}: ${fields.detail}`);
+    this.code = fields.grpcCode;
+  }
+}
+
+export class GrpcTransport implements RpcTransport {
+  private readonly client: grpc.Client;
+
+  constructor(
+    readonly hostPort: string,
+    maxMessageSize: number,
+  ) {
+    const limit = grpcMessageLimit(maxMessageSize);
+    this.client = new grpc.Client(hostPort, grpc.credentials.createInsecure(), {
+      'grpc.max_send_message_length': limit,
+      'grpc.max_receive_message_length': limit,
+      // Calls are never retried under the caller: a retry is the caller's decision.
+      'grpc.enable_retries': 0,
+      // A restarted peer is found again within a second, not after gRPC's default two minutes.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    });
+  }
+
+  call(target: CallTarget, method: MethodDescriptor, label: string, request: Buffer, timeoutMs: number): Promise<Buffer> {
+    const metadata = new grpc.Metadata();
+    metadata.set(ENDPOINT_HEADER, target.endpointId);
+    if (target.fencingToken !== '') metadata.set(FENCING_TOKEN_HEADER, target.fencingToken);
+    return new Promise<Buffer>((resolve, reject) => {
+      this.client.makeUnaryRequest<Buffer, Buffer>(
+        method.path,
+        identity,
+        identity,
+        request,
+        metadata,
+        { deadline: Date.now() + timeoutMs },
+        (error, response) => {
+          if (error) reject(toRpcError(error, label, target.address, timeoutMs));
+          else resolve(response ?? Buffer.alloc(0));
+        },
+      );
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function toRpcError(error: grpc.ServiceError, label: string, address: string, timeoutMs: number): RpcError {
+  const trailer = error.metadata?.get(ERROR_TRAILER)[0];
+  if (trailer instanceof Buffer) {
+    const rebuilt = errorFromWire(trailer, address);
+    if (rebuilt !== undefined) return rebuilt;
+  }
+  const detail = error.details || error.message;
+  switch (error.code) {
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new RpcTimeoutError({ method: label, address, timeoutMs });
+    case grpc.status.UNAVAILABLE:
+      return new RpcUnreachableError({ method: label, address, cause: unreachableCause(detail), detail });
+    case grpc.status.RESOURCE_EXHAUSTED: {
+      const sizes = /larger than max \((\d+) vs\. (\d+)\)/.exec(detail);
+      if (sizes !== null) {
+        return new MessageTooLargeError({ direction: 'response', method: label, address, actualBytes: Number(sizes[1]), allowedBytes: Number(sizes[2]) });
+      }
+      break;
+    }
+    case grpc.status.INTERNAL:
+    case grpc.status.CANCELLED:
+    case grpc.status.UNKNOWN:
+      // A peer that dies mid-call can surface as a reset stream rather than UNAVAILABLE.
+      if (/ECONNRESET|EPIPE|RST_STREAM|Connection dropped|socket hang up|GOAWAY|ECONNREFUSED/i.test(detail)) {
+        return new RpcUnreachableError({ method: label, address, cause: unreachableCause(detail), detail });
+      }
+      break;
+  }
+  return new RpcCallError({ method: label, address, grpcCode: error.code, detail });
+}
+
+function unreachableCause(detail: string): UnreachableCause {
+  if (/ECONNREFUSED/.test(detail)) return 'connection refused';
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|Name resolution failed|DNS resolution failed/i.test(detail)) return 'host not found';
+  if (/ECONNRESET|EPIPE|RST_STREAM|Connection dropped|socket hang up/i.test(detail)) return 'connection reset';
+  if (/closed|GOAWAY|ended/i.test(detail)) return 'connection closed';
+  return 'unavailable';
+}

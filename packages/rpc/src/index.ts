@@ -1,0 +1,9 @@
+export { RpcService, type RpcServiceOptions } from './rpc-service.js';
+export { RpcEndpoint, type EndpointState, type ScheduledTask } from './rpc-endpoint.js';
+export { FencedRpcEndpoint } from './fenced-rpc-endpoint.js';
+export type { EndpointHost, HostedEndpoint } from './endpoint-host.js';
+export { RpcOptions } from './rpc-options.js';
+export { parseEndpointAddress, formatHostPort, InvalidAddressError, type EndpointAddress } from './rpc-address.js';
+export { RPC_PROTOCOL_VERSION } from './call-router.js';
+export { RpcCallError } from './grpc-transport.js';
+export * from './rpc-errors.js';

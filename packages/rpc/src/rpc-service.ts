@@ -1,0 +1,212 @@
+/**
+ * RpcService: one per process. It owns one gRPC server on host:port that hosts every endpoint of
+ * the process (each addressed by its endpoint id, carried in call metadata), and it connects to
+ * endpoints anywhere, returning typed gateway proxies.
+ *
+ * Calls to an endpoint of this same RpcService skip the network (LocalTransport) but go through the
+ * same CallRouter: same encoding, size checks, start/stop gating, fencing, ordering, deadlines and
+ * error types as a remote call.
+ *
+ * Lifecycle: `RpcService.start()` binds the server; `stop()` stops every endpoint, then closes the
+ * outgoing channels and the server.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Configuration, silentLogger, type Logger } from '@eddy/common';
+import { allGateways, eddy_rpc_v1, type GatewayDescriptor, type MethodDescriptor } from '@eddy/proto';
+import { CallRouter, HANDSHAKE_METHOD, RPC_PROTOCOL_VERSION } from './call-router.js';
+import type { EndpointHost, HostedEndpoint } from './endpoint-host.js';
+import { createGatewayProxy } from './gateway-proxy.js';
+import { ENDPOINT_HEADER, FENCING_TOKEN_HEADER, GrpcTransport, grpcMessageLimit } from './grpc-transport.js';
+import { formatHostPort, parseEndpointAddress } from './rpc-address.js';
+import { codecFor } from './rpc-codec.js';
+import { ERROR_TRAILER, errorToWire, RpcError } from './rpc-errors.js';
+import { RpcOptions } from './rpc-options.js';
+import { LocalTransport, type RpcTransport } from './rpc-transport.js';
+
+export interface RpcServiceOptions {
+  /** Interface the server listens on. Default 127.0.0.1. */
+  readonly bindHost?: string;
+  /** Port to listen on; 0 picks a free one. Default 0. */
+  readonly port?: number;
+  /** Host other processes use to reach this one. Defaults to the bind host (127.0.0.1 for a wildcard bind). */
+  readonly advertisedHost?: string;
+  /** Source of rpc.* options. */
+  readonly configuration?: Configuration;
+  readonly logger?: Logger;
+  /** Only for tests of the handshake: pretend to speak another protocol version. */
+  readonly protocolVersion?: number;
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+export class RpcService implements EndpointHost {
+  readonly logger: Logger;
+  readonly askTimeoutMs: number;
+  readonly maxMessageSize: number;
+  private readonly router: CallRouter;
+  private readonly localTransport: LocalTransport;
+  private readonly remoteTransports = new Map<string, GrpcTransport>();
+  private readonly server: grpc.Server;
+  private readonly protocolVersion: number;
+  private boundAddress = '';
+  private advertisedAddress = '';
+  private boundPort = 0;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(options: RpcServiceOptions) {
+    const configuration = options.configuration ?? Configuration.empty();
+    this.askTimeoutMs = configuration.get(RpcOptions.askTimeout);
+    this.maxMessageSize = configuration.get(RpcOptions.maxMessageSize);
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'RpcService' });
+    this.protocolVersion = options.protocolVersion ?? RPC_PROTOCOL_VERSION;
+    this.router = new CallRouter(() => this.advertisedAddress, this.maxMessageSize, this.logger, this.protocolVersion);
+    this.localTransport = new LocalTransport(this.router);
+    const limit = grpcMessageLimit(this.maxMessageSize);
+    this.server = new grpc.Server({ 'grpc.max_receive_message_length': limit, 'grpc.max_send_message_length': limit });
+    for (const gateway of allGateways) this.serveGateway(gateway);
+  }
+
+  /** Starts an RpcService listening on bindHost:port. */
+  static async start(options: RpcServiceOptions = {}): Promise<RpcService> {
+    const service = new RpcService(options);
+    await service.bind(options.bindHost ?? '127.0.0.1', options.port ?? 0, options.advertisedHost);
+    return service;
+  }
+
+  /** `host:port` other processes reach this service under (the advertised address). */
+  get address(): string {
+    return this.advertisedAddress;
+  }
+
+  /** `host:port` the server listens on. */
+  get bindAddress(): string {
+    return this.boundAddress;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  registerEndpoint(endpoint: HostedEndpoint): void {
+    if (this.stopping !== undefined) throw new Error(`RpcService at ${this.address} is stopping; it hosts no new endpoints`);
+    this.router.register(endpoint);
+  }
+
+  unregisterEndpoint(endpoint: HostedEndpoint): void {
+    this.router.unregister(endpoint);
+  }
+
+  /**
+   * Connects to the endpoint at `address` (`host:port/endpointId`) and returns a proxy for
+   * `gateway`. Performs a handshake first: rejects when the endpoint does not exist, serves another
+   * gateway (or another version of it), speaks another protocol version, or cannot be reached.
+   * Calls made through the proxy carry `fencingToken`.
+   */
+  async connect<G>(address: string, gateway: GatewayDescriptor<G>, fencingToken?: string): Promise<G> {
+    const { hostPort, endpointId } = parseEndpointAddress(address);
+    const transport = this.transportFor(hostPort);
+    const target = { gateway: eddy_rpc_v1.RpcHandshake.name, address, endpointId, fencingToken: '' };
+    const request: eddy_rpc_v1.HandshakeRequest = {
+      endpointId,
+      gateway: gateway.name,
+      gatewayFingerprint: gateway.fingerprint,
+      protocolVersion: this.protocolVersion,
+    };
+    const requestBytes = codecFor(HANDSHAKE_METHOD.requestType).encode(request);
+    await transport.call(target, HANDSHAKE_METHOD, 'RpcHandshake.handshake', requestBytes, this.askTimeoutMs);
+    this.logger.debug({ address, gateway: gateway.name }, 'Connected to endpoint');
+    return createGatewayProxy(gateway, { gateway: gateway.name, address, endpointId, fencingToken: fencingToken ?? '' }, transport, {
+      askTimeoutMs: this.askTimeoutMs,
+      maxMessageSize: this.maxMessageSize,
+      logger: this.logger,
+    });
+  }
+
+  /** Stops every endpoint (running their onStop), then the outgoing channels and the server. */
+  stop(): Promise<void> {
+    this.stopping ??= this.runStop();
+    return this.stopping;
+  }
+
+  private async runStop(): Promise<void> {
+    const results = await Promise.allSettled(this.router.hostedEndpoints().map((endpoint) => endpoint.closeAsync()));
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.warn({ err: result.reason }, 'An endpoint did not stop cleanly');
+    }
+    for (const transport of this.remoteTransports.values()) transport.close();
+    this.remoteTransports.clear();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 1000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    this.logger.info({ address: this.advertisedAddress }, 'RPC service stopped');
+  }
+
+  private transportFor(hostPort: string): RpcTransport {
+    if (hostPort === this.advertisedAddress || hostPort === this.boundAddress) return this.localTransport;
+    let transport = this.remoteTransports.get(hostPort);
+    if (transport === undefined) {
+      transport = new GrpcTransport(hostPort, this.maxMessageSize);
+      this.remoteTransports.set(hostPort, transport);
+    }
+    return transport;
+  }
+
+  private async bind(bindHost: string, port: number, advertisedHost: string | undefined): Promise<void> {
+    const boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(formatHostPort(bindHost, port), grpc.ServerCredentials.createInsecure(), (error, actualPort) => {
+        if (error) reject(new Error(`RpcService could not listen on ${formatHostPort(bindHost, port)}: ${error.message}`, { cause: error }));
+        else resolve(actualPort);
+      });
+    });
+    const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
+    this.boundPort = boundPort;
+    this.boundAddress = formatHostPort(bindHost, boundPort);
+    this.advertisedAddress = formatHostPort(advertisedHost ?? (wildcard ? '127.0.0.1' : bindHost), boundPort);
+    this.logger.info({ bindAddress: this.boundAddress, advertisedAddress: this.advertisedAddress }, 'RPC service listening');
+  }
+
+  /** Registers a gRPC service whose every method routes to the CallRouter. */
+  private serveGateway(gateway: GatewayDescriptor<object>): void {
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const implementation: grpc.UntypedServiceImplementation = {};
+    for (const method of Object.values(gateway.methods) as MethodDescriptor[]) {
+      definition[method.name] = {
+        path: method.path,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      };
+      const routed = method.path === HANDSHAKE_METHOD.path ? HANDSHAKE_METHOD : method;
+      implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
+        const endpointId = call.metadata.get(ENDPOINT_HEADER)[0];
+        const token = call.metadata.get(FENCING_TOKEN_HEADER)[0];
+        this.router
+          .serve(gateway.name, routed, typeof endpointId === 'string' ? endpointId : '', typeof token === 'string' ? token : '', call.request, true)
+          .then(
+            (response) => callback(null, response),
+            (error: unknown) => callback(toServiceError(error)),
+          );
+      };
+    }
+    this.server.addService(definition, implementation);
+  }
+}
+
+function toServiceError(error: unknown): Partial<grpc.ServiceError> {
+  const metadata = new grpc.Metadata();
+  if (error instanceof RpcError) {
+    metadata.set(ERROR_TRAILER, errorToWire(error));
+    return { code: error.code, details: error.message, metadata };
+  }
+  return { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error), metadata };
+}
