@@ -34,5 +34,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`Running ${files.length} test files:\n${files.map((f) => `  ${relative(root, f)}`).join('\n')}`);
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=60000', ...files], { stdio: 'inherit', cwd: root });
 process.exit(result.status ?? 1);
