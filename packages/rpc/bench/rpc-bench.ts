@@ -1,0 +1,431 @@
+/**
+ * RPC benchmark: Eddy's RPC layer against a bare grpc-js client/server doing the same work.
+ *
+ *   npm run bench:rpc          (builds, then runs packages/rpc/dist/bench/rpc-bench.js)
+ *
+ * The server side runs in a child process (bench-server-process.js) hosting both an Eddy
+ * RpcService with a TestingCounterEndpoint and a bare grpc-js server for the same
+ * CounterGateway.Increment. This process is the client. It measures, in ROUNDS rounds that
+ * alternate bare and Eddy measurements, with a warm-up before each:
+ *
+ *   - sequential unary latency (p50/p99): bare grpc-js vs. an Eddy remote ask;
+ *   - throughput with 64 calls in flight: bare grpc-js vs. Eddy remote asks;
+ *   - throughput of Eddy tells (incrementOneWay), until the remote counter has seen them all;
+ *   - throughput of Eddy local asks (an endpoint in this process, no network), 64 in flight;
+ *
+ * and prints ONE JSON object on stdout with the median of each metric across rounds. Progress goes
+ * to stderr.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { silentLogger } from '@eddy/common';
+import { eddy_testing_v1 as testing } from '@eddy/proto';
+import { RpcService } from '../src/index.js';
+import { TestingCounterEndpoint } from '../test/fixtures/testing-counter-endpoint.js';
+import { loadBareCounterGateway } from './bare-grpc.js';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+const ROUNDS = 3;
+const LATENCY_WARMUP = 1_000;
+const LATENCY_CALLS = 5_000;
+const IN_FLIGHT = 64;
+const THROUGHPUT_WARMUP_MS = 400;
+const THROUGHPUT_MS = 2_000;
+const TELL_WARMUP = 5_000;
+const TELLS = 50_000;
+const TELL_CHUNK = 1_000;
+const TELL_DEADLINE_MS = 60_000;
+/** Give up on tells when the counter has not moved for this long: the rest were dropped. */
+const TELL_STALL_MS = 5_000;
+const LOCAL_WARMUP = 20_000;
+const LOCAL_CALLS = 200_000;
+const CHILD_START_TIMEOUT_MS = 20_000;
+
+const TARGETS = {
+  remote_ask_p50_max_ratio_vs_bare: 1.2,
+  remote_asks_per_s_64_min_ratio_vs_bare: 0.9,
+  local_asks_per_s_min: 200_000,
+} as const;
+
+/** dist/bench/ → repository root's proto/ directory. */
+const SERVER_SCRIPT = fileURLToPath(new URL('./bench-server-process.js', import.meta.url));
+
+const progress = (message: string): void => {
+  process.stderr.write(`[rpc-bench] ${message}\n`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Timing helpers
+// ---------------------------------------------------------------------------------------------
+
+type Call = () => Promise<unknown>;
+
+const now = (): bigint => process.hrtime.bigint();
+const nsToUs = (ns: bigint): number => Number(ns) / 1_000;
+const nsToS = (ns: bigint): number => Number(ns) / 1e9;
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Sequential round trips: one call at a time. Returns p50/p99 in microseconds. */
+async function measureLatency(call: Call, warmup: number, calls: number): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < warmup; i++) await call();
+  const samples = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const start = now();
+    await call();
+    samples[i] = nsToUs(now() - start);
+  }
+  samples.sort();
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
+}
+
+/** Keeps `inFlight` calls outstanding for `durationMs`; returns completed calls per second. */
+async function measureThroughputFor(call: Call, inFlight: number, durationMs: number): Promise<number> {
+  const start = now();
+  const stopAt = start + BigInt(durationMs) * 1_000_000n;
+  let completed = 0;
+  const worker = async (): Promise<void> => {
+    while (now() < stopAt) {
+      await call();
+      completed++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return completed / nsToS(now() - start);
+}
+
+/** Keeps `inFlight` calls outstanding until `total` have completed; returns calls per second. */
+async function measureThroughputCount(call: Call, inFlight: number, total: number): Promise<number> {
+  let issued = 0;
+  const start = now();
+  const worker = async (): Promise<void> => {
+    while (issued < total) {
+      issued++;
+      await call();
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return total / nsToS(now() - start);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child process
+// ---------------------------------------------------------------------------------------------
+
+interface ServerAddresses {
+  /** `host:port/endpointId` of the Eddy TestingCounterEndpoint. */
+  eddy: string;
+  /** `host:port` of the bare grpc-js server. */
+  bare: string;
+  pid: number;
+}
+
+/** Kills the child however this process ends. */
+function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode === null && child.signalCode === null) {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function startServerProcess(): Promise<{ child: ChildProcess; addresses: ServerAddresses }> {
+  const child = spawn(process.execPath, [SERVER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Last resort: whatever path this process takes out, the child goes with it.
+  process.once('exit', () => killChild(child, 'SIGKILL'));
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bench-server-process did not report its addresses within ${CHILD_START_TIMEOUT_MS} ms`)), CHILD_START_TIMEOUT_MS);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`bench-server-process exited before reporting its addresses (code ${code}, signal ${signal})`));
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+  try {
+    const addresses = JSON.parse(await firstLine) as ServerAddresses;
+    // Anything else the child prints is not ours to echo on stdout.
+    lines.on('line', (line) => progress(`server stdout: ${line}`));
+    return { child, addresses };
+  } catch (error) {
+    killChild(child, 'SIGKILL');
+    throw error;
+  }
+}
+
+async function stopServerProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  killChild(child, 'SIGTERM');
+  child.stdin?.end();
+  const force = setTimeout(() => killChild(child, 'SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(force);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bare grpc-js client
+// ---------------------------------------------------------------------------------------------
+
+interface BareCounterClient extends grpc.Client {
+  Increment(
+    request: { delta: number },
+    callback: (error: grpc.ServiceError | null, response?: { value: number; endpointId: string }) => void,
+  ): grpc.ClientUnaryCall;
+}
+
+function createBareClient(address: string): BareCounterClient {
+  const Client = loadBareCounterGateway();
+  return new Client(address, grpc.credentials.createInsecure()) as unknown as BareCounterClient;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark
+// ---------------------------------------------------------------------------------------------
+
+interface RoundResult {
+  bare_grpc_p50_us: number;
+  bare_grpc_p99_us: number;
+  remote_ask_p50_us: number;
+  remote_ask_p99_us: number;
+  bare_grpc_calls_per_s_64: number;
+  remote_asks_per_s_64: number;
+  /** null when some tells never arrived; see tells_lost. */
+  tells_per_s: number | null;
+  tells_lost?: number;
+  local_asks_per_s: number;
+}
+
+/**
+ * Sends `count` tells in chunks, then polls getValue until the counter has grown by `count`.
+ * Resolves to tells per second, or to the number that never arrived when the counter stopped
+ * growing (tells that miss their deadline are dropped silently, as tells are) or the deadline passed.
+ */
+async function measureTells(counter: testing.CounterGateway, count: number): Promise<{ perSecond: number } | { lost: number }> {
+  // A tell's gRPC deadline runs from the moment it is sent, and with no backpressure a burst queues
+  // in grpc-js: give tells and the polls queued behind them the whole measurement deadline, so a
+  // slow machine yields a low rate rather than tells silently dropped at rpc.ask-timeout.
+  const options = { timeoutMs: TELL_DEADLINE_MS };
+  const base = (await counter.getValue({}, options)).value;
+  const deadline = Date.now() + TELL_DEADLINE_MS;
+  const start = now();
+  for (let sent = 0; sent < count; ) {
+    const chunkEnd = Math.min(count, sent + TELL_CHUNK);
+    for (; sent < chunkEnd; sent++) counter.incrementOneWay({ delta: 1 }, options);
+    await yieldToEventLoop();
+  }
+  let lastValue = base;
+  let lastProgress = Date.now();
+  for (;;) {
+    const value = (await counter.getValue({}, options)).value;
+    if (value - base >= count) break;
+    const at = Date.now();
+    if (value !== lastValue) {
+      lastValue = value;
+      lastProgress = at;
+    }
+    if (at > deadline || at - lastProgress > TELL_STALL_MS) {
+      progress(`tells: only ${value - base} of ${count} arrived (${at > deadline ? 'deadline passed' : 'counter stopped growing'})`);
+      return { lost: count - (value - base) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return { perSecond: count / nsToS(now() - start) };
+}
+
+async function run(addresses: ServerAddresses): Promise<Record<string, unknown>> {
+  const rpc = await RpcService.start({ logger: silentLogger() });
+  const bareClient = createBareClient(addresses.bare);
+  try {
+    const remote = await rpc.connect(addresses.eddy, testing.CounterGateway);
+
+    const localEndpoint = new TestingCounterEndpoint(rpc, 'bench-local-counter');
+    await localEndpoint.start();
+    const local = await rpc.connect(localEndpoint.address, testing.CounterGateway);
+
+    const bareCall: Call = () =>
+      new Promise((resolve, reject) => {
+        bareClient.Increment({ delta: 1 }, (error, response) => (error ? reject(error) : resolve(response)));
+      });
+    const remoteCall: Call = () => remote.increment({ delta: 1 });
+    const localCall: Call = () => local.increment({ delta: 1 });
+
+    // Both paths must really work before anything is timed.
+    const bareFirst = (await bareCall()) as { value: number };
+    const remoteFirst = await remote.increment({ delta: 1 });
+    if (typeof bareFirst.value !== 'number' || typeof remoteFirst.value !== 'number') {
+      throw new Error(`unexpected replies: bare ${JSON.stringify(bareFirst)}, eddy ${JSON.stringify(remoteFirst)}`);
+    }
+
+    // One-off warm-up of the tell path (JIT, channel), not counted.
+    progress(`warm-up: ${TELL_WARMUP} tells`);
+    await measureTells(remote, TELL_WARMUP);
+
+    const rounds: RoundResult[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      // Alternate which side goes first, so neither always runs on a warmer (or more tired) machine.
+      const bareFirstThisRound = r % 2 === 0;
+      const pair = async <T>(bare: () => Promise<T>, eddy: () => Promise<T>): Promise<{ bare: T; eddy: T }> => {
+        if (bareFirstThisRound) {
+          const b = await bare();
+          const e = await eddy();
+          return { bare: b, eddy: e };
+        }
+        const e = await eddy();
+        const b = await bare();
+        return { bare: b, eddy: e };
+      };
+
+      progress(`round ${r + 1}/${ROUNDS}: sequential latency (${LATENCY_CALLS} calls each)`);
+      const latency = await pair(
+        () => measureLatency(bareCall, LATENCY_WARMUP, LATENCY_CALLS),
+        () => measureLatency(remoteCall, LATENCY_WARMUP, LATENCY_CALLS),
+      );
+
+      progress(`round ${r + 1}/${ROUNDS}: throughput, ${IN_FLIGHT} in flight (${THROUGHPUT_MS} ms each)`);
+      const throughput = await pair(
+        async () => {
+          await measureThroughputFor(bareCall, IN_FLIGHT, THROUGHPUT_WARMUP_MS);
+          return measureThroughputFor(bareCall, IN_FLIGHT, THROUGHPUT_MS);
+        },
+        async () => {
+          await measureThroughputFor(remoteCall, IN_FLIGHT, THROUGHPUT_WARMUP_MS);
+          return measureThroughputFor(remoteCall, IN_FLIGHT, THROUGHPUT_MS);
+        },
+      );
+
+      progress(`round ${r + 1}/${ROUNDS}: ${TELLS} tells`);
+      const tells = await measureTells(remote, TELLS);
+
+      progress(`round ${r + 1}/${ROUNDS}: ${LOCAL_CALLS} local asks, ${IN_FLIGHT} in flight`);
+      await measureThroughputCount(localCall, IN_FLIGHT, LOCAL_WARMUP);
+      const localRate = await measureThroughputCount(localCall, IN_FLIGHT, LOCAL_CALLS);
+
+      const result: RoundResult = {
+        bare_grpc_p50_us: round1(latency.bare.p50),
+        bare_grpc_p99_us: round1(latency.bare.p99),
+        remote_ask_p50_us: round1(latency.eddy.p50),
+        remote_ask_p99_us: round1(latency.eddy.p99),
+        bare_grpc_calls_per_s_64: Math.round(throughput.bare),
+        remote_asks_per_s_64: Math.round(throughput.eddy),
+        tells_per_s: 'perSecond' in tells ? Math.round(tells.perSecond) : null,
+        ...('lost' in tells ? { tells_lost: tells.lost } : {}),
+        local_asks_per_s: Math.round(localRate),
+      };
+      progress(`round ${r + 1}/${ROUNDS}: ${JSON.stringify(result)}`);
+      rounds.push(result);
+    }
+
+    const med = (key: Exclude<keyof RoundResult, 'tells_per_s' | 'tells_lost'>): number => median(rounds.map((round) => round[key]));
+    // Rounds whose tells did not all arrive have no rate; the median is over the others.
+    const tellRates = rounds.flatMap((round) => (round.tells_per_s === null ? [] : [round.tells_per_s]));
+    const tellsLost = rounds.reduce((sum, round) => sum + (round.tells_lost ?? 0), 0);
+    const remoteP50 = med('remote_ask_p50_us');
+    const bareP50 = med('bare_grpc_p50_us');
+    const remote64 = med('remote_asks_per_s_64');
+    const bare64 = med('bare_grpc_calls_per_s_64');
+    const localRate = med('local_asks_per_s');
+    const ratioP50 = round3(remoteP50 / bareP50);
+    const ratio64 = round3(remote64 / bare64);
+
+    return {
+      bare_grpc_p50_us: bareP50,
+      bare_grpc_p99_us: med('bare_grpc_p99_us'),
+      remote_ask_p50_us: remoteP50,
+      remote_ask_p99_us: med('remote_ask_p99_us'),
+      bare_grpc_calls_per_s_64: bare64,
+      remote_asks_per_s_64: remote64,
+      tells_per_s: tellRates.length > 0 ? median(tellRates) : null,
+      ...(tellsLost > 0 ? { tells_lost: tellsLost } : {}),
+      local_asks_per_s: localRate,
+      ratio_remote_p50_vs_bare: ratioP50,
+      ratio_asks_64_vs_bare: ratio64,
+      targets: {
+        ...TARGETS,
+        met: {
+          remote_ask_p50: ratioP50 <= TARGETS.remote_ask_p50_max_ratio_vs_bare,
+          remote_asks_per_s_64: ratio64 >= TARGETS.remote_asks_per_s_64_min_ratio_vs_bare,
+          local_asks_per_s: localRate >= TARGETS.local_asks_per_s_min,
+        },
+      },
+      method:
+        `Server in a child process (Eddy RpcService + TestingCounterEndpoint, and a bare grpc-js server with the same Increment, ` +
+        `both from eddy/testing/v1/testing.proto); client in this process. ${ROUNDS} rounds; in each, bare and Eddy are measured ` +
+        `back to back (bare first in odd rounds, Eddy first in even rounds), each after its own warm-up. ` +
+        `Latency: ${LATENCY_CALLS} sequential unary calls after ${LATENCY_WARMUP} warm-up calls, nearest-rank percentiles. ` +
+        `Throughput: ${IN_FLIGHT} calls kept in flight for ${THROUGHPUT_MS} ms after ${THROUGHPUT_WARMUP_MS} ms warm-up. ` +
+        `Tells: ${TELLS} incrementOneWay (timeoutMs ${TELL_DEADLINE_MS}) sent in chunks of ${TELL_CHUNK} with setImmediate between, then getValue polled until the ` +
+        `counter grew by ${TELLS}; rate = ${TELLS} / elapsed (null, with tells_lost, when tells were dropped). Local asks: in-process endpoint through RpcService.connect to its own ` +
+        `address, ${IN_FLIGHT} in flight, ${LOCAL_CALLS} calls after ${LOCAL_WARMUP} warm-up. Each reported metric is the median ` +
+        `across rounds (per-round values under "rounds"); ratios are computed from the medians. Timing with process.hrtime.bigint().`,
+      rounds,
+      node: process.version,
+      cpus: cpus().length,
+      timestamp: new Date().toISOString(),
+    };
+  } finally {
+    bareClient.close();
+    await rpc.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  progress('starting bench-server-process');
+  const { child, addresses } = await startServerProcess();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killChild(child, 'SIGKILL');
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    progress(`server pid ${addresses.pid}: eddy ${addresses.eddy}, bare ${addresses.bare}`);
+    const result = await run(addresses);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return 0;
+  } finally {
+    await stopServerProcess(child);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
