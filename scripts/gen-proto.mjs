@@ -20,7 +20,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// --root DIR runs against another checkout's proto/ and generated files (the repository tests use it).
+const rootFlag = process.argv.indexOf('--root');
+const root = rootFlag > 0 ? process.argv[rootFlag + 1] : join(dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = join(root, 'proto');
 const outDir = join(root, 'packages', 'proto', 'src', 'generated');
 const ONE_WAY = 'eddy.rpc.v1.OneWay';
