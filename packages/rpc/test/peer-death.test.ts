@@ -29,6 +29,7 @@ describe('a peer in another process that dies mid-conversation', () => {
       assert.ok(error instanceof RpcUnreachableError, `got ${String(error)}`);
       assert.ok(elapsedMs < 5000, `noticed only after ${elapsedMs} ms`);
       assert.ok(error.message.includes(peer.address));
+      assert.ok(['connection reset', 'connection closed', 'connection refused'].includes(error.fields.cause), error.fields.cause);
     }
     const later = await outcome(counter.increment({ delta: 1 }, { timeoutMs: 30_000 }));
     assert.ok(later.error instanceof RpcUnreachableError, `got ${String(later.error)}`);
