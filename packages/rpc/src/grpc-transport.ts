@@ -40,6 +40,7 @@ export class RpcCallError extends RpcError {
 
 export class GrpcTransport implements RpcTransport {
   private readonly client: grpc.Client;
+  private closed = false;
 
   constructor(
     readonly hostPort: string,
@@ -62,22 +63,33 @@ export class GrpcTransport implements RpcTransport {
     metadata.set(ENDPOINT_HEADER, target.endpointId);
     if (target.fencingToken !== '') metadata.set(FENCING_TOKEN_HEADER, target.fencingToken);
     return new Promise<Buffer>((resolve, reject) => {
-      this.client.makeUnaryRequest<Buffer, Buffer>(
-        method.path,
-        identity,
-        identity,
-        request,
-        metadata,
-        { deadline: Date.now() + timeoutMs },
-        (error, response) => {
-          if (error) reject(toRpcError(error, label, target.address, timeoutMs));
-          else resolve(response ?? Buffer.alloc(0));
-        },
-      );
+      if (this.closed) {
+        reject(new RpcUnreachableError({ method: label, address: target.address, cause: 'connection closed', detail: 'the calling RpcService has stopped' }));
+        return;
+      }
+      try {
+        this.client.makeUnaryRequest<Buffer, Buffer>(
+          method.path,
+          identity,
+          identity,
+          request,
+          metadata,
+          { deadline: Date.now() + timeoutMs },
+          (error, response) => {
+            if (error) reject(toRpcError(error, label, target.address, timeoutMs));
+            else resolve(response ?? Buffer.alloc(0));
+          },
+        );
+      } catch (error) {
+        // grpc-js throws synchronously on a channel that was closed under us.
+        const detail = error instanceof Error ? error.message : String(error);
+        reject(new RpcUnreachableError({ method: label, address: target.address, cause: 'connection closed', detail }));
+      }
     });
   }
 
   close(): void {
+    this.closed = true;
     this.client.close();
   }
 }

@@ -49,6 +49,17 @@ export interface ScheduledTask {
 
 type Handler = (this: unknown, request: unknown) => unknown;
 
+/** Longest remote error message or stack sent back to a caller, in characters. */
+const MAX_REMOTE_TEXT = 4096;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... [${text.length - max} more characters cut]`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
 /**
  * Base class of every endpoint. A subclass implements its gateway's interface and passes the
  * gateway's descriptor: `class Counter extends RpcEndpoint implements CounterGateway`.
@@ -64,6 +75,9 @@ export abstract class RpcEndpoint implements HostedEndpoint {
   private readonly mailbox: Mailbox;
   private readonly timers = new Set<NodeJS.Timeout>();
   private heldCalls: (() => void)[] = [];
+  /** Rejecters of callAsync promises not yet settled; termination rejects them. */
+  private readonly pendingCallAsync = new Set<(error: unknown) => void>();
+  private stopRequested = false;
   private startResult: Promise<void> | undefined;
   private settleTermination!: (error?: unknown) => void;
 
@@ -120,10 +134,8 @@ export abstract class RpcEndpoint implements HostedEndpoint {
         this.terminate(undefined);
         break;
       case 'STARTING':
-        void this.startResult?.then(
-          () => this.closeAsync(),
-          () => undefined,
-        );
+        // Honoured as soon as onStart completes; RpcService.stop() bounds the wait.
+        this.stopRequested = true;
         break;
       case 'RUNNING':
         this.state = 'STOPPING';
@@ -169,15 +181,15 @@ export abstract class RpcEndpoint implements HostedEndpoint {
 
   /**
    * Runs `task` in the mailbox and resolves to its result. Rejects with RpcTimeoutError when it
-   * has not completed within `timeoutMs`, and when the endpoint terminates before running it.
+   * has not completed within `timeoutMs`, and with UnknownEndpointError when the endpoint
+   * terminates before the task has completed.
    */
   callAsync<T>(task: () => T | Promise<T>, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        settled = true;
-        reject(new RpcTimeoutError({ method: `callAsync on endpoint '${this.endpointId}'`, address: this.address, timeoutMs }));
+        finish(new RpcTimeoutError({ method: `callAsync on endpoint '${this.endpointId}'`, address: this.address, timeoutMs }));
       }, timeoutMs);
       this.timers.add(timer);
       const finish = (error: unknown, value?: T): void => {
@@ -185,9 +197,11 @@ export abstract class RpcEndpoint implements HostedEndpoint {
         settled = true;
         clearTimeout(timer);
         this.timers.delete(timer);
+        this.pendingCallAsync.delete(finish);
         if (error === undefined) resolve(value as T);
         else reject(error);
       };
+      this.pendingCallAsync.add(finish);
       this.mailbox.enqueue(() => {
         if (settled) return;
         if (this.state === 'TERMINATED') {
@@ -231,7 +245,7 @@ export abstract class RpcEndpoint implements HostedEndpoint {
           reject(this.handlerError(method, error));
           return;
         }
-        if (result instanceof Promise) {
+        if (isThenable(result)) {
           result.then(resolve, (error: unknown) => reject(this.handlerError(method, error)));
         } else {
           resolve(result);
@@ -260,12 +274,12 @@ export abstract class RpcEndpoint implements HostedEndpoint {
       this.terminate(error);
       throw error;
     }
-    if (this.state !== 'STARTING') return;
     this.state = 'RUNNING';
     const held = this.heldCalls;
     this.heldCalls = [];
     for (const call of held) this.mailbox.enqueue(call);
     this.log.info('RPC endpoint started');
+    if (this.stopRequested) void this.closeAsync();
   }
 
   private runStop(): void {
@@ -292,6 +306,7 @@ export abstract class RpcEndpoint implements HostedEndpoint {
     const held = this.heldCalls;
     this.heldCalls = [];
     for (const call of held) call();
+    for (const rejectCall of [...this.pendingCallAsync]) rejectCall(this.terminatedError());
     this.rpcService.unregisterEndpoint(this);
     this.log.info('RPC endpoint terminated');
     this.settleTermination(error);
@@ -303,12 +318,13 @@ export abstract class RpcEndpoint implements HostedEndpoint {
 
   private handlerError(method: MethodDescriptor, error: unknown): RemoteHandlerError {
     const err = error instanceof Error ? error : new Error(String(error));
+    // The error travels in HTTP/2 headers, which peers cap at tens of KiB: keep it well below.
     return new RemoteHandlerError({
       method: this.methodLabel(method),
       address: this.address,
-      remoteName: err.name,
-      remoteMessage: err.message,
-      remoteStack: err.stack ?? `${err.name}: ${err.message}`,
+      remoteName: truncate(err.name, 200),
+      remoteMessage: truncate(err.message, MAX_REMOTE_TEXT),
+      remoteStack: truncate(err.stack ?? `${err.name}: ${err.message}`, MAX_REMOTE_TEXT),
     });
   }
 

@@ -103,6 +103,7 @@ export class RpcService implements EndpointHost {
    * Calls made through the proxy carry `fencingToken`.
    */
   async connect<G>(address: string, gateway: GatewayDescriptor<G>, fencingToken?: string): Promise<G> {
+    if (this.stopping !== undefined) throw new Error(`RpcService at ${this.address} is stopping; it makes no new connections`);
     const { hostPort, endpointId } = parseEndpointAddress(address);
     const transport = this.transportFor(hostPort);
     const target = { gateway: eddy_rpc_v1.RpcHandshake.name, address, endpointId, fencingToken: '' };
@@ -129,9 +130,25 @@ export class RpcService implements EndpointHost {
   }
 
   private async runStop(): Promise<void> {
-    const results = await Promise.allSettled(this.router.hostedEndpoints().map((endpoint) => endpoint.closeAsync()));
-    for (const result of results) {
-      if (result.status === 'rejected') this.logger.warn({ err: result.reason }, 'An endpoint did not stop cleanly');
+    // Endpoints get rpc.ask-timeout to stop; one stuck in onStart or onStop must not keep the
+    // process from closing its server.
+    const lingering = new Set(this.router.hostedEndpoints().map((endpoint) => endpoint.endpointId));
+    let bound: NodeJS.Timeout | undefined;
+    const closed = Promise.allSettled(
+      this.router.hostedEndpoints().map((endpoint) =>
+        endpoint.closeAsync().then(
+          () => void lingering.delete(endpoint.endpointId),
+          (error: unknown) => {
+            lingering.delete(endpoint.endpointId);
+            this.logger.warn({ err: error, endpointId: endpoint.endpointId }, 'An endpoint did not stop cleanly');
+          },
+        ),
+      ),
+    );
+    await Promise.race([closed, new Promise<void>((resolve) => (bound = setTimeout(resolve, this.askTimeoutMs)))]);
+    clearTimeout(bound);
+    if (lingering.size > 0) {
+      this.logger.warn({ endpointIds: [...lingering], waitedMs: this.askTimeoutMs }, 'Endpoints did not terminate in time; closing the RPC service anyway');
     }
     for (const transport of this.remoteTransports.values()) transport.close();
     this.remoteTransports.clear();
@@ -202,11 +219,16 @@ export class RpcService implements EndpointHost {
   }
 }
 
+/** Longest status message sent; the full error rides in the trailer. */
+const MAX_DETAILS = 1024;
+
 function toServiceError(error: unknown): Partial<grpc.ServiceError> {
   const metadata = new grpc.Metadata();
+  const message = error instanceof Error ? error.message : String(error);
+  const details = message.length > MAX_DETAILS ? `${message.slice(0, MAX_DETAILS)}...` : message;
   if (error instanceof RpcError) {
     metadata.set(ERROR_TRAILER, errorToWire(error));
-    return { code: error.code, details: error.message, metadata };
+    return { code: error.code, details, metadata };
   }
-  return { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error), metadata };
+  return { code: grpc.status.INTERNAL, details, metadata };
 }
