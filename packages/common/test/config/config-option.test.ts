@@ -14,6 +14,7 @@ import {
   parseMemorySize,
   stringOption,
 } from '../../src/config/config-option.js';
+import { configurationError } from './configuration-error-assertion.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -23,17 +24,6 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 const GIB = 1024 * MIB;
 const TIB = 1024 * GIB;
-
-/** Asserts that `action` throws a ConfigurationError and returns it. */
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    assert.ok(error instanceof ConfigurationError, `expected a ConfigurationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigurationError, but nothing was thrown');
-}
 
 describe('parseDuration', () => {
   const units: readonly (readonly [readonly string[], number])[] = [

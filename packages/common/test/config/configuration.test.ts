@@ -11,6 +11,7 @@ import {
   loadConfiguration,
   parseProperties,
 } from '../../src/config/configuration.js';
+import { configurationError } from './configuration-error-assertion.js';
 
 const askTimeout = durationOption({ key: 'rpc.ask-timeout', defaultMs: 10_000, description: 'RPC ask timeout.' });
 const slots = integerOption({ key: 'taskmanager.slots', defaultValue: 1, min: 1, description: 'Task slots.' });
@@ -23,17 +24,6 @@ const mode = enumOption({
   description: 'Mode.',
 });
 const options = [askTimeout, slots, metrics, address, mode];
-
-/** Asserts that `action` throws a ConfigurationError and returns it. */
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    assert.ok(error instanceof ConfigurationError, `expected a ConfigurationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigurationError, but nothing was thrown');
-}
 
 describe('parseProperties', () => {
   it('reads one key: value per line with keys and values trimmed', () => {
