@@ -135,14 +135,23 @@ function generatePackage(pkg, types, enums, services) {
     }
     body += '}\n\n';
   }
-  for (const s of services) {
+  const isStreamService = (s) => s.methodsArray.some((m) => m.requestStream || m.responseStream);
+  for (const s of services.filter(isStreamService)) {
+    // A service with a streaming method is not a gateway: it is served by hand next to the
+    // gateways (the blob store, job event streams, later the data plane) and gets a descriptor only.
+    const name = localName(s);
+    body += docComment(s.comment, '');
+    body += `export const ${name}: StreamServiceDescriptor = {\n`;
+    body += `  name: '${fullName(s)}',\n`;
+    body += '  methods: {\n';
+    for (const m of s.methodsArray) {
+      body += `    ${lowerFirst(m.name)}: { name: '${lowerFirst(m.name)}', path: '/${fullName(s)}/${m.name}', requestType: '${fullName(m.resolvedRequestType)}', responseType: '${fullName(m.resolvedResponseType)}', requestStream: ${!!m.requestStream}, responseStream: ${!!m.responseStream} },\n`;
+    }
+    body += '  },\n};\n\n';
+  }
+  for (const s of services.filter((s) => !isStreamService(s))) {
     const name = localName(s);
     const methods = s.methodsArray;
-    for (const m of methods) {
-      if (m.requestStream || m.responseStream) {
-        throw new Error(`${fullName(s)}.${m.name} streams; gateways carry unary calls only (streams go through the data plane or the blob store)`);
-      }
-    }
     body += docComment(s.comment, '');
     body += `export interface ${name} {\n`;
     for (const m of methods) {
@@ -166,7 +175,10 @@ function generatePackage(pkg, types, enums, services) {
   const depth = pkg.split('.').length - 1;
   const up = depth === 0 ? './' : '../'.repeat(depth);
   let head = HEADER + '\n';
-  if (services.length > 0) head += `import type { CallOptions, GatewayDescriptor } from '${up}../gateway-descriptor.js';\n`;
+  const gatewayImports = [];
+  if (services.some((s) => !isStreamService(s))) gatewayImports.push('CallOptions', 'GatewayDescriptor');
+  if (services.some(isStreamService)) gatewayImports.push('StreamServiceDescriptor');
+  if (gatewayImports.length > 0) head += `import type { ${gatewayImports.join(', ')} } from '${up}../gateway-descriptor.js';\n`;
   for (const p of [...imports].sort()) {
     head += `import type * as ${moduleAlias(p)} from '${up}${modulePath(p)}.js';\n`;
   }
@@ -195,7 +207,7 @@ function generate() {
   const gateways = [];
   for (const [pkg, { types, enums, services }] of [...byPackage.entries()].sort()) {
     files.set(`${modulePath(pkg)}.ts`, generatePackage(pkg, types, enums, services));
-    for (const s of services) gateways.push({ pkg, name: localName(s) });
+    for (const s of services) if (!s.methodsArray.some((m) => m.requestStream || m.responseStream)) gateways.push({ pkg, name: localName(s) });
   }
   const json = JSON.stringify(pbRoot.toJSON({ keepComments: false }), null, 1);
   files.set('schema.ts', `${HEADER}\n/** The protobufjs JSON form of every .proto under proto/, loaded by the RPC layer to encode and decode. */\nexport const protoSchema: Record<string, unknown> = ${json};\n`);

@@ -38,3 +38,23 @@ export interface GatewayDescriptor<G> {
   readonly fingerprint: string;
   readonly methods: { readonly [K in keyof G]: MethodDescriptor };
 }
+
+/** One method of a streaming service (see StreamServiceDescriptor). */
+export interface StreamMethodDescriptor {
+  readonly name: string;
+  readonly path: string;
+  readonly requestType: string;
+  readonly responseType: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+/**
+ * A gRPC service with streaming methods. It is not a gateway (no endpoint, no mailbox, no
+ * fencing): its process serves it directly on its RpcService's server, for bulk or long-lived
+ * traffic such as blob transfers and followed job events.
+ */
+export interface StreamServiceDescriptor {
+  readonly name: string;
+  readonly methods: { readonly [name: string]: StreamMethodDescriptor };
+}

@@ -1,2 +1,2 @@
-export type { CallOptions, GatewayDescriptor, MethodDescriptor } from './gateway-descriptor.js';
+export type { CallOptions, GatewayDescriptor, MethodDescriptor, StreamMethodDescriptor, StreamServiceDescriptor } from './gateway-descriptor.js';
 export * from './generated/index.js';

@@ -39,7 +39,8 @@ export class RpcCallError extends RpcError {
 }
 
 export class GrpcTransport implements RpcTransport {
-  private readonly client: grpc.Client;
+  /** The channel; stream services (see stream-service.ts) share it with gateway calls. */
+  readonly client: grpc.Client;
   private closed = false;
 
   constructor(
@@ -88,13 +89,17 @@ export class GrpcTransport implements RpcTransport {
     });
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   close(): void {
     this.closed = true;
     this.client.close();
   }
 }
 
-function toRpcError(error: grpc.ServiceError, label: string, address: string, timeoutMs: number): RpcError {
+export function toRpcError(error: grpc.ServiceError, label: string, address: string, timeoutMs: number): RpcError {
   const trailer = error.metadata?.get(ERROR_TRAILER)[0];
   if (trailer instanceof Buffer) {
     const rebuilt = errorFromWire(trailer, address);

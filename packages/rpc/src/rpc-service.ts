@@ -12,7 +12,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Configuration, silentLogger, type Logger } from '@eddy/common';
-import { allGateways, eddy_rpc_v1, type GatewayDescriptor, type MethodDescriptor } from '@eddy/proto';
+import { allGateways, eddy_rpc_v1, type GatewayDescriptor, type MethodDescriptor, type StreamServiceDescriptor } from '@eddy/proto';
 import { CallRouter, HANDSHAKE_METHOD, RPC_PROTOCOL_VERSION } from './call-router.js';
 import type { EndpointHost, HostedEndpoint } from './endpoint-host.js';
 import { createGatewayProxy } from './gateway-proxy.js';
@@ -22,6 +22,7 @@ import { codecFor } from './rpc-codec.js';
 import { ERROR_TRAILER, errorToWire, RpcError } from './rpc-errors.js';
 import { RpcOptions } from './rpc-options.js';
 import { LocalTransport, type RpcTransport } from './rpc-transport.js';
+import { grpcServiceFor, StreamClient, type StreamServiceHandlers } from './stream-service.js';
 
 export interface RpcServiceOptions {
   /** Interface the server listens on. Default 127.0.0.1. */
@@ -165,8 +166,28 @@ export class RpcService implements EndpointHost {
     this.logger.info({ address: this.advertisedAddress }, 'RPC service stopped');
   }
 
+  /**
+   * Serves a streaming service (see stream-service.ts) on this RpcService's server. Each service
+   * can be served once per process.
+   */
+  serveStreamService(descriptor: StreamServiceDescriptor, handlers: StreamServiceHandlers): void {
+    if (this.stopping !== undefined) throw new Error(`RpcService at ${this.address} is stopping; it serves no new services`);
+    const { definition, implementation } = grpcServiceFor(descriptor, handlers);
+    this.server.addService(definition, implementation);
+  }
+
+  /** A client for streaming services of the RpcService at `hostPort`, over the shared channel. */
+  streamClient(hostPort: string): StreamClient {
+    if (this.stopping !== undefined) throw new Error(`RpcService at ${this.address} is stopping; it makes no new connections`);
+    return new StreamClient(this.grpcTransportFor(hostPort));
+  }
+
   private transportFor(hostPort: string): RpcTransport {
     if (hostPort === this.advertisedAddress || hostPort === this.boundAddress) return this.localTransport;
+    return this.grpcTransportFor(hostPort);
+  }
+
+  private grpcTransportFor(hostPort: string): GrpcTransport {
     let transport = this.remoteTransports.get(hostPort);
     if (transport === undefined) {
       transport = new GrpcTransport(hostPort, this.maxMessageSize);

@@ -5,6 +5,968 @@ export const protoSchema: Record<string, unknown> = {
  "nested": {
   "eddy": {
    "nested": {
+    "blob": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "BlobService": {
+         "methods": {
+          "Has": {
+           "requestType": "BlobKeyRequest",
+           "responseType": "HasBlobResponse"
+          },
+          "Upload": {
+           "requestType": "BlobChunk",
+           "requestStream": true,
+           "responseType": "UploadBlobResponse"
+          },
+          "Download": {
+           "requestType": "BlobKeyRequest",
+           "responseType": "BlobChunk",
+           "responseStream": true
+          }
+         }
+        },
+        "BlobKeyRequest": {
+         "fields": {
+          "key": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "HasBlobResponse": {
+         "fields": {
+          "present": {
+           "type": "bool",
+           "id": 1
+          },
+          "size": {
+           "type": "int64",
+           "id": 2
+          }
+         }
+        },
+        "BlobChunk": {
+         "fields": {
+          "key": {
+           "type": "string",
+           "id": 1
+          },
+          "totalSize": {
+           "type": "int64",
+           "id": 2
+          },
+          "data": {
+           "type": "bytes",
+           "id": 3
+          }
+         }
+        },
+        "UploadBlobResponse": {
+         "fields": {
+          "key": {
+           "type": "string",
+           "id": 1
+          },
+          "size": {
+           "type": "int64",
+           "id": 2
+          },
+          "alreadyPresent": {
+           "type": "bool",
+           "id": 3
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "cluster": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "ErrorInfo": {
+         "fields": {
+          "name": {
+           "type": "string",
+           "id": 1
+          },
+          "message": {
+           "type": "string",
+           "id": 2
+          },
+          "stack": {
+           "type": "string",
+           "id": 3
+          },
+          "location": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "Ack": {
+         "fields": {}
+        },
+        "SlotStatus": {
+         "fields": {
+          "slotIndex": {
+           "type": "int32",
+           "id": 1
+          },
+          "allocationId": {
+           "type": "string",
+           "id": 2
+          },
+          "jobId": {
+           "type": "string",
+           "id": 3
+          }
+         }
+        },
+        "SlotReport": {
+         "fields": {
+          "slots": {
+           "rule": "repeated",
+           "type": "SlotStatus",
+           "id": 1
+          }
+         }
+        },
+        "TaskManagerIdentity": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "address": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "HeartbeatPayload": {
+         "fields": {
+          "eventLoopLagMs": {
+           "type": "double",
+           "id": 1
+          },
+          "timestamp": {
+           "type": "int64",
+           "id": 2
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "dispatcher": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "DispatcherGateway": {
+         "methods": {
+          "SubmitJob": {
+           "requestType": "SubmitJobRequest",
+           "responseType": "SubmitJobResponse"
+          },
+          "ListJobs": {
+           "requestType": "ListJobsRequest",
+           "responseType": "ListJobsResponse"
+          },
+          "RequestJobStatus": {
+           "requestType": "JobIdRequest",
+           "responseType": "JobStatusResponse"
+          },
+          "RequestJob": {
+           "requestType": "JobIdRequest",
+           "responseType": "JobDetails"
+          },
+          "CancelJob": {
+           "requestType": "JobIdRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "JobEvents": {
+         "methods": {
+          "FollowJob": {
+           "requestType": "FollowJobRequest",
+           "responseType": "JobEvent",
+           "responseStream": true
+          }
+         }
+        },
+        "SubmitJobRequest": {
+         "fields": {
+          "jobGraph": {
+           "type": "eddy.jobgraph.v1.JobGraph",
+           "id": 1
+          }
+         }
+        },
+        "SubmitJobResponse": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "ListJobsRequest": {
+         "fields": {
+          "includeFinished": {
+           "type": "bool",
+           "id": 1
+          }
+         }
+        },
+        "ListJobsResponse": {
+         "fields": {
+          "jobs": {
+           "rule": "repeated",
+           "type": "JobSummary",
+           "id": 1
+          }
+         }
+        },
+        "JobIdRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "JobStatusResponse": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "status": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "JobSummary": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "status": {
+           "type": "string",
+           "id": 3
+          },
+          "startTime": {
+           "type": "int64",
+           "id": 4
+          },
+          "endTime": {
+           "type": "int64",
+           "id": 5
+          },
+          "tasksPerState": {
+           "keyType": "string",
+           "type": "int32",
+           "id": 6
+          }
+         }
+        },
+        "JobDetails": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "status": {
+           "type": "string",
+           "id": 3
+          },
+          "statusTimestamps": {
+           "keyType": "string",
+           "type": "int64",
+           "id": 4
+          },
+          "vertices": {
+           "rule": "repeated",
+           "type": "VertexDetails",
+           "id": 5
+          },
+          "failureCause": {
+           "type": "eddy.cluster.v1.ErrorInfo",
+           "id": 6
+          },
+          "waitingFor": {
+           "type": "string",
+           "id": 7
+          },
+          "restarts": {
+           "type": "int32",
+           "id": 8
+          },
+          "startTime": {
+           "type": "int64",
+           "id": 9
+          },
+          "endTime": {
+           "type": "int64",
+           "id": 10
+          }
+         }
+        },
+        "VertexDetails": {
+         "fields": {
+          "id": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "parallelism": {
+           "type": "int32",
+           "id": 3
+          },
+          "maxParallelism": {
+           "type": "int32",
+           "id": 4
+          },
+          "slotSharingGroup": {
+           "type": "string",
+           "id": 5
+          },
+          "subtasks": {
+           "rule": "repeated",
+           "type": "SubtaskDetails",
+           "id": 6
+          }
+         }
+        },
+        "SubtaskDetails": {
+         "fields": {
+          "subtask": {
+           "type": "int32",
+           "id": 1
+          },
+          "attempts": {
+           "rule": "repeated",
+           "type": "AttemptDetails",
+           "id": 2
+          }
+         }
+        },
+        "AttemptDetails": {
+         "fields": {
+          "attempt": {
+           "type": "int32",
+           "id": 1
+          },
+          "state": {
+           "type": "string",
+           "id": 2
+          },
+          "stateTimestamps": {
+           "keyType": "string",
+           "type": "int64",
+           "id": 3
+          },
+          "taskManagerId": {
+           "type": "string",
+           "id": 4
+          },
+          "taskManagerAddress": {
+           "type": "string",
+           "id": 5
+          },
+          "failureCause": {
+           "type": "eddy.cluster.v1.ErrorInfo",
+           "id": 6
+          }
+         }
+        },
+        "FollowJobRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "JobEvent": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "timestamp": {
+           "type": "int64",
+           "id": 2
+          },
+          "kind": {
+           "type": "string",
+           "id": 3
+          },
+          "from": {
+           "type": "string",
+           "id": 4
+          },
+          "to": {
+           "type": "string",
+           "id": 5
+          },
+          "vertexId": {
+           "type": "string",
+           "id": 6
+          },
+          "vertexName": {
+           "type": "string",
+           "id": 7
+          },
+          "subtask": {
+           "type": "int32",
+           "id": 8
+          },
+          "parallelism": {
+           "type": "int32",
+           "id": 9
+          },
+          "attempt": {
+           "type": "int32",
+           "id": 10
+          },
+          "taskManagerId": {
+           "type": "string",
+           "id": 11
+          },
+          "message": {
+           "type": "string",
+           "id": 12
+          },
+          "cause": {
+           "type": "eddy.cluster.v1.ErrorInfo",
+           "id": 13
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "jobgraph": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "JobGraph": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "vertices": {
+           "rule": "repeated",
+           "type": "JobVertex",
+           "id": 3
+          },
+          "edges": {
+           "rule": "repeated",
+           "type": "JobEdge",
+           "id": 4
+          },
+          "configuration": {
+           "keyType": "string",
+           "type": "string",
+           "id": 5
+          },
+          "blobKey": {
+           "type": "string",
+           "id": 6
+          }
+         }
+        },
+        "JobVertex": {
+         "fields": {
+          "id": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "parallelism": {
+           "type": "int32",
+           "id": 3
+          },
+          "maxParallelism": {
+           "type": "int32",
+           "id": 4
+          },
+          "slotSharingGroup": {
+           "type": "string",
+           "id": 5
+          },
+          "operators": {
+           "rule": "repeated",
+           "type": "OperatorDescriptor",
+           "id": 6
+          },
+          "invokable": {
+           "type": "string",
+           "id": 7
+          },
+          "inputSplits": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 8
+          }
+         }
+        },
+        "OperatorDescriptor": {
+         "fields": {
+          "id": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "configJson": {
+           "type": "string",
+           "id": 3
+          }
+         }
+        },
+        "JobEdge": {
+         "fields": {
+          "sourceVertexId": {
+           "type": "string",
+           "id": 1
+          },
+          "targetVertexId": {
+           "type": "string",
+           "id": 2
+          },
+          "partitioner": {
+           "type": "string",
+           "id": 3
+          },
+          "distributionPattern": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "jobmaster": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "JobMasterGateway": {
+         "methods": {
+          "RegisterTaskManager": {
+           "requestType": "RegisterTaskManagerRequest",
+           "responseType": "RegisterTaskManagerResponse"
+          },
+          "OfferSlots": {
+           "requestType": "OfferSlotsRequest",
+           "responseType": "OfferSlotsResponse"
+          },
+          "UpdateTaskExecutionState": {
+           "requestType": "TaskExecutionStateUpdate",
+           "responseType": "UpdateTaskExecutionStateResponse"
+          },
+          "RequestNextInputSplit": {
+           "requestType": "NextInputSplitRequest",
+           "responseType": "NextInputSplitResponse"
+          },
+          "Heartbeat": {
+           "requestType": "JobMasterHeartbeatFromTaskManager",
+           "responseType": "JobMasterHeartbeatResponse"
+          },
+          "DisconnectTaskManager": {
+           "requestType": "JobMasterDisconnectTaskManagerRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "RegisterTaskManagerRequest": {
+         "fields": {
+          "taskManager": {
+           "type": "eddy.cluster.v1.TaskManagerIdentity",
+           "id": 1
+          }
+         }
+        },
+        "RegisterTaskManagerResponse": {
+         "fields": {
+          "outcome": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "SlotOffer": {
+         "fields": {
+          "allocationId": {
+           "type": "string",
+           "id": 1
+          },
+          "slotIndex": {
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "OfferSlotsRequest": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "offers": {
+           "rule": "repeated",
+           "type": "SlotOffer",
+           "id": 2
+          }
+         }
+        },
+        "OfferSlotsResponse": {
+         "fields": {
+          "acceptedAllocationIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "TaskExecutionStateUpdate": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "state": {
+           "type": "string",
+           "id": 2
+          },
+          "error": {
+           "type": "eddy.cluster.v1.ErrorInfo",
+           "id": 3
+          },
+          "taskManagerId": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "UpdateTaskExecutionStateResponse": {
+         "fields": {
+          "accepted": {
+           "type": "bool",
+           "id": 1
+          }
+         }
+        },
+        "NextInputSplitRequest": {
+         "fields": {
+          "vertexId": {
+           "type": "string",
+           "id": 1
+          },
+          "executionAttemptId": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "NextInputSplitResponse": {
+         "fields": {
+          "hasSplit": {
+           "type": "bool",
+           "id": 1
+          },
+          "split": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "JobMasterHeartbeatFromTaskManager": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 2
+          },
+          "executionAttemptIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 3
+          }
+         }
+        },
+        "JobMasterHeartbeatResponse": {
+         "fields": {
+          "known": {
+           "type": "bool",
+           "id": 1
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 2
+          }
+         }
+        },
+        "JobMasterDisconnectTaskManagerRequest": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "reason": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "resourcemanager": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "ResourceManagerGateway": {
+         "methods": {
+          "RegisterTaskExecutor": {
+           "requestType": "RegisterTaskExecutorRequest",
+           "responseType": "RegistrationResponse"
+          },
+          "SendSlotReport": {
+           "requestType": "SlotReportRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "DeclareRequiredResources": {
+           "requestType": "DeclareRequiredResourcesRequest",
+           "responseType": "ResourceOverview"
+          },
+          "Heartbeat": {
+           "requestType": "TaskManagerHeartbeat",
+           "responseType": "ResourceManagerHeartbeatResponse"
+          },
+          "DisconnectTaskManager": {
+           "requestType": "DisconnectTaskManagerRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "RequestTaskManagers": {
+           "requestType": "RequestTaskManagersRequest",
+           "responseType": "TaskManagersResponse"
+          }
+         }
+        },
+        "RegisterTaskExecutorRequest": {
+         "fields": {
+          "taskManager": {
+           "type": "eddy.cluster.v1.TaskManagerIdentity",
+           "id": 1
+          },
+          "numberOfSlots": {
+           "type": "int32",
+           "id": 2
+          },
+          "slotReport": {
+           "type": "eddy.cluster.v1.SlotReport",
+           "id": 3
+          }
+         }
+        },
+        "RegistrationResponse": {
+         "fields": {
+          "outcome": {
+           "type": "string",
+           "id": 1
+          },
+          "reason": {
+           "type": "string",
+           "id": 2
+          },
+          "resourceManagerId": {
+           "type": "string",
+           "id": 3
+          },
+          "resourceManagerAddress": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "SlotReportRequest": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "slotReport": {
+           "type": "eddy.cluster.v1.SlotReport",
+           "id": 2
+          }
+         }
+        },
+        "DeclareRequiredResourcesRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "jobMasterAddress": {
+           "type": "string",
+           "id": 2
+          },
+          "jobMasterId": {
+           "type": "string",
+           "id": 3
+          },
+          "requiredSlots": {
+           "type": "int32",
+           "id": 4
+          }
+         }
+        },
+        "ResourceOverview": {
+         "fields": {
+          "taskManagers": {
+           "type": "int32",
+           "id": 1
+          },
+          "slotsTotal": {
+           "type": "int32",
+           "id": 2
+          },
+          "slotsFree": {
+           "type": "int32",
+           "id": 3
+          }
+         }
+        },
+        "TaskManagerHeartbeat": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "resourceManagerId": {
+           "type": "string",
+           "id": 2
+          },
+          "slotReport": {
+           "type": "eddy.cluster.v1.SlotReport",
+           "id": 3
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 4
+          }
+         }
+        },
+        "ResourceManagerHeartbeatResponse": {
+         "fields": {
+          "known": {
+           "type": "bool",
+           "id": 1
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 2
+          }
+         }
+        },
+        "DisconnectTaskManagerRequest": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "reason": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "RequestTaskManagersRequest": {
+         "fields": {}
+        },
+        "TaskManagersResponse": {
+         "fields": {
+          "taskManagers": {
+           "rule": "repeated",
+           "type": "TaskManagerInfo",
+           "id": 1
+          }
+         }
+        },
+        "TaskManagerInfo": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "address": {
+           "type": "string",
+           "id": 2
+          },
+          "slotsTotal": {
+           "type": "int32",
+           "id": 3
+          },
+          "slotsFree": {
+           "type": "int32",
+           "id": 4
+          },
+          "lastHeartbeat": {
+           "type": "int64",
+           "id": 5
+          },
+          "eventLoopLagMs": {
+           "type": "double",
+           "id": 6
+          },
+          "registeredAt": {
+           "type": "int64",
+           "id": 7
+          }
+         }
+        }
+       }
+      }
+     }
+    },
     "rpc": {
      "nested": {
       "v1": {
@@ -51,6 +1013,225 @@ export const protoSchema: Record<string, unknown> = {
         },
         "OneWay": {
          "fields": {}
+        }
+       }
+      }
+     }
+    },
+    "taskexecutor": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "TaskExecutorGateway": {
+         "methods": {
+          "RequestSlot": {
+           "requestType": "RequestSlotRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "SubmitTask": {
+           "requestType": "SubmitTaskRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "CancelTask": {
+           "requestType": "CancelTaskRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "FreeSlot": {
+           "requestType": "FreeSlotRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "HeartbeatFromJobManager": {
+           "requestType": "HeartbeatFromJobManagerRequest",
+           "responseType": "TaskExecutorHeartbeatResponse"
+          },
+          "HeartbeatFromResourceManager": {
+           "requestType": "HeartbeatFromResourceManagerRequest",
+           "responseType": "TaskExecutorHeartbeatResponse"
+          },
+          "DisconnectJobManager": {
+           "requestType": "DisconnectJobManagerRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "RequestSlotRequest": {
+         "fields": {
+          "slotIndex": {
+           "type": "int32",
+           "id": 1
+          },
+          "allocationId": {
+           "type": "string",
+           "id": 2
+          },
+          "jobId": {
+           "type": "string",
+           "id": 3
+          },
+          "jobMasterAddress": {
+           "type": "string",
+           "id": 4
+          },
+          "jobMasterId": {
+           "type": "string",
+           "id": 5
+          },
+          "resourceManagerId": {
+           "type": "string",
+           "id": 6
+          }
+         }
+        },
+        "TaskDeploymentDescriptor": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "jobName": {
+           "type": "string",
+           "id": 2
+          },
+          "executionAttemptId": {
+           "type": "string",
+           "id": 3
+          },
+          "vertexId": {
+           "type": "string",
+           "id": 4
+          },
+          "vertexName": {
+           "type": "string",
+           "id": 5
+          },
+          "subtaskIndex": {
+           "type": "int32",
+           "id": 6
+          },
+          "parallelism": {
+           "type": "int32",
+           "id": 7
+          },
+          "maxParallelism": {
+           "type": "int32",
+           "id": 8
+          },
+          "attemptNumber": {
+           "type": "int32",
+           "id": 9
+          },
+          "allocationId": {
+           "type": "string",
+           "id": 10
+          },
+          "blobKey": {
+           "type": "string",
+           "id": 11
+          },
+          "invokable": {
+           "type": "string",
+           "id": 12
+          },
+          "operators": {
+           "rule": "repeated",
+           "type": "eddy.jobgraph.v1.OperatorDescriptor",
+           "id": 13
+          },
+          "jobConfiguration": {
+           "keyType": "string",
+           "type": "string",
+           "id": 14
+          }
+         }
+        },
+        "SubmitTaskRequest": {
+         "fields": {
+          "deployment": {
+           "type": "TaskDeploymentDescriptor",
+           "id": 1
+          },
+          "jobMasterId": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "CancelTaskRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "FreeSlotRequest": {
+         "fields": {
+          "allocationId": {
+           "type": "string",
+           "id": 1
+          },
+          "reason": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "HeartbeatFromJobManagerRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 2
+          }
+         }
+        },
+        "HeartbeatFromResourceManagerRequest": {
+         "fields": {
+          "resourceManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 2
+          }
+         }
+        },
+        "TaskExecutorHeartbeatResponse": {
+         "fields": {
+          "known": {
+           "type": "bool",
+           "id": 1
+          },
+          "payload": {
+           "type": "eddy.cluster.v1.HeartbeatPayload",
+           "id": 2
+          },
+          "slotReport": {
+           "type": "eddy.cluster.v1.SlotReport",
+           "id": 3
+          },
+          "executionAttemptIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "DisconnectJobManagerRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "reason": {
+           "type": "string",
+           "id": 2
+          }
+         }
         }
        }
       }
