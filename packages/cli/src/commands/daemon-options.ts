@@ -1,0 +1,29 @@
+/** Flags shared by the daemon commands, and turning them into a Configuration. */
+import { Option, type Command } from 'commander';
+import { loadConfiguration, type Configuration } from '@eddy/common';
+import { allRuntimeOptions } from '@eddy/runtime';
+
+export interface DaemonFlags {
+  readonly define: string[];
+  readonly config?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function addConfigurationFlags(command: Command): Command {
+  return command
+    .addOption(new Option('-D, --define <key=value>', 'set a configuration option (repeatable)').argParser(collect).default([]))
+    .option('--config <file>', 'read configuration options from a properties file');
+}
+
+/** Flags > EDDY_PROPERTIES > config file > defaults; `extra` are flags spelled as options of the command. */
+export function configurationFrom(flags: DaemonFlags, extra: Record<string, string | undefined>): Configuration {
+  const explicit: string[] = [];
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) explicit.push(`${key}=${value}`);
+  return loadConfiguration({
+    flags: [...flags.define, ...explicit],
+    environment: process.env,
+    ...(flags.config === undefined ? {} : { configFile: flags.config }),
+    options: allRuntimeOptions(),
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * Dispatcher: the JobManager's front door. It accepts JobGraphs, starts one JobMaster per job,
+ * answers questions about jobs, and keeps finished, failed and canceled jobs queryable.
+ *
+ * Responsibility
+ *   - submitJob refuses, with the reason, an invalid JobGraph, a job id it already knows, a job
+ *     whose code is not in the blob store, and a job configuration that does not parse.
+ *   - Running jobs are asked through their JobMaster (callAsync, in the JobMaster's mailbox);
+ *     ended jobs are answered from a bounded archive (jobstore.max-capacity).
+ *   - Every job's transitions are collected in a JobEventLog that clients follow as a stream.
+ *
+ * Threading: the Dispatcher's state lives in its mailbox; JobMasters notify it through runAsync.
+ *
+ * Lifecycle: onStop cancels every running job and waits (jobmanager.shutdown.timeout) for them to
+ * end before stopping their JobMasters.
+ */
+import type { Configuration } from '@eddy/common';
+import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
+import { RpcEndpoint, type RpcService } from '@eddy/rpc';
+import type { BlobServer } from '../blob/blob-server.js';
+import { JobManagerOptions } from '../entrypoint/jobmanager-options.js';
+import { isGloballyTerminal, type JobStatus } from '../executiongraph/job-status.js';
+import { validateJobGraph } from '../jobgraph/job-graph-validation.js';
+import { summarize } from '../jobmaster/job-details.js';
+import { JobMaster, type JobMasterListener } from '../jobmaster/job-master.js';
+import { RESOURCE_MANAGER_ENDPOINT_ID } from '../resourcemanager/resource-manager.js';
+import { JobEventLog } from './job-event-log.js';
+
+export const DISPATCHER_ENDPOINT_ID = 'dispatcher';
+
+/** Base class of the Dispatcher's refusals. */
+export class DispatcherError extends Error {
+  override readonly name: string = 'DispatcherError';
+}
+
+export class JobNotFoundError extends DispatcherError {
+  override readonly name = 'JobNotFoundError';
+}
+
+export class DuplicateJobSubmissionError extends DispatcherError {
+  override readonly name = 'DuplicateJobSubmissionError';
+}
+
+export interface DispatcherServices {
+  readonly configuration: Configuration;
+  readonly blobServer: BlobServer;
+}
+
+interface ArchivedJob {
+  readonly details: dispatcher.JobDetails;
+}
+
+export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGateway {
+  readonly events = new JobEventLog();
+  private readonly running = new Map<string, JobMaster>();
+  private readonly archive = new Map<string, ArchivedJob>();
+  private readonly submitting = new Set<string>();
+  private resourceManager: rm.ResourceManagerGateway | undefined;
+  private readonly archiveCapacity: number;
+  private readonly callTimeoutMs: number;
+
+  constructor(
+    rpcService: RpcService,
+    private readonly services: DispatcherServices,
+  ) {
+    super(rpcService, dispatcher.DispatcherGateway, DISPATCHER_ENDPOINT_ID);
+    this.archiveCapacity = services.configuration.get(JobManagerOptions.jobStoreMaxCapacity);
+    this.callTimeoutMs = rpcService.askTimeoutMs;
+  }
+
+  protected override async onStart(): Promise<void> {
+    const host = this.address.slice(0, this.address.lastIndexOf('/'));
+    this.resourceManager = await this.rpcService.connect(`${host}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway);
+  }
+
+  protected override async onStop(): Promise<void> {
+    const jobs = [...this.running.values()];
+    if (jobs.length > 0) this.log.info({ jobs: jobs.map((job) => job.jobId) }, 'Canceling running jobs before the JobManager stops');
+    const ended = jobs.map((job) => job.callAsync(() => job.cancel(), this.callTimeoutMs).then(() => job.terminated));
+    const timeoutMs = this.services.configuration.get(JobManagerOptions.shutdownTimeout);
+    const waitForJobs = Promise.allSettled(jobs.map((job) => this.jobEnded(job.jobId)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([waitForJobs, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    await Promise.allSettled(ended.map((p) => p.catch(() => undefined)));
+    await Promise.allSettled([...this.running.values()].map((job) => job.closeAsync()));
+    this.events.closeAll();
+  }
+
+  async submitJob(request: dispatcher.SubmitJobRequest): Promise<dispatcher.SubmitJobResponse> {
+    const graph = request.jobGraph;
+    if (!graph) throw new DispatcherError('submitJob carries no JobGraph');
+    validateJobGraph(graph);
+    this.checkNotKnown(graph.jobId);
+    this.submitting.add(graph.jobId);
+    try {
+      if (graph.blobKey !== '' && !(await this.services.blobServer.has(graph.blobKey))) {
+        throw new DispatcherError(`The code of job '${graph.name}' (blob ${graph.blobKey}) is not in the blob store at ${this.rpcService.address}; upload it before submitting`);
+      }
+    } finally {
+      this.submitting.delete(graph.jobId);
+    }
+    // Re-check after the await: the same id may have been submitted meanwhile.
+    this.checkNotKnown(graph.jobId);
+    const resourceManager = this.resourceManager;
+    if (resourceManager === undefined) throw new DispatcherError('The Dispatcher is not connected to the ResourceManager yet');
+    const configuration = this.services.configuration.withOverrides(graph.configuration, `job ${graph.jobId}`);
+    const events = this.events.open(graph.jobId);
+    const listener: JobMasterListener = {
+      notifyJobEvent: (event) => events.append(event),
+      notifyJobTerminated: (jobId, status, details) => this.runAsync(() => this.onJobTerminated(jobId, status, details)),
+    };
+    let jobMaster: JobMaster;
+    try {
+      jobMaster = new JobMaster(this.rpcService as RpcService, graph, { configuration, resourceManager, listener, logger: this.rpcService.logger });
+    } catch (error) {
+      this.events.forget(graph.jobId);
+      throw error;
+    }
+    this.running.set(graph.jobId, jobMaster);
+    this.log.info({ jobId: graph.jobId, jobName: graph.name, vertices: graph.vertices.length }, 'Job submitted');
+    await jobMaster.start();
+    return { jobId: graph.jobId };
+  }
+
+  async listJobs(request: dispatcher.ListJobsRequest): Promise<dispatcher.ListJobsResponse> {
+    const jobs: dispatcher.JobSummary[] = [];
+    for (const job of [...this.running.values()]) {
+      const details = await this.detailsOf(job).catch(() => undefined);
+      if (details !== undefined) jobs.push(summarize(details));
+    }
+    if (request.includeFinished) for (const archived of this.archive.values()) jobs.push(summarize(archived.details));
+    return { jobs };
+  }
+
+  async requestJobStatus(request: dispatcher.JobIdRequest): Promise<dispatcher.JobStatusResponse> {
+    const details = await this.requestJob(request);
+    return { jobId: details.jobId, status: details.status };
+  }
+
+  async requestJob(request: dispatcher.JobIdRequest): Promise<dispatcher.JobDetails> {
+    const job = this.running.get(request.jobId);
+    if (job !== undefined) return this.detailsOf(job);
+    const archived = this.archive.get(request.jobId);
+    if (archived !== undefined) return archived.details;
+    throw this.notFound(request.jobId);
+  }
+
+  async cancelJob(request: dispatcher.JobIdRequest): Promise<cluster.Ack> {
+    const job = this.running.get(request.jobId);
+    if (job === undefined) {
+      const archived = this.archive.get(request.jobId);
+      if (archived !== undefined) throw new DispatcherError(`Job ${request.jobId} already ended ${archived.details.status}; there is nothing to cancel`);
+      throw this.notFound(request.jobId);
+    }
+    this.log.info({ jobId: request.jobId }, 'Canceling job');
+    await job.callAsync(() => job.cancel(), this.callTimeoutMs);
+    return {};
+  }
+
+  private detailsOf(job: JobMaster): Promise<dispatcher.JobDetails> {
+    return job.callAsync(() => job.requestJobDetails(), this.callTimeoutMs);
+  }
+
+  private checkNotKnown(jobId: string): void {
+    const status = this.running.has(jobId) || this.submitting.has(jobId) ? 'running' : this.archive.get(jobId)?.details.status;
+    if (status !== undefined) {
+      throw new DuplicateJobSubmissionError(`Job ${jobId} was already submitted to this JobManager (${status}); submit it under a new job id`);
+    }
+  }
+
+  private notFound(jobId: string): JobNotFoundError {
+    return new JobNotFoundError(`No job ${jobId} at the JobManager at ${this.rpcService.address}; 'eddy list --all' shows the jobs it knows`);
+  }
+
+  private readonly endWaiters = new Map<string, (() => void)[]>();
+
+  private jobEnded(jobId: string): Promise<void> {
+    if (!this.running.has(jobId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.endWaiters.get(jobId) ?? [];
+      waiters.push(resolve);
+      this.endWaiters.set(jobId, waiters);
+    });
+  }
+
+  private onJobTerminated(jobId: string, status: JobStatus, details: dispatcher.JobDetails): void {
+    const job = this.running.get(jobId);
+    if (job === undefined || !isGloballyTerminal(status)) return;
+    this.running.delete(jobId);
+    this.archive.set(jobId, { details });
+    while (this.archive.size > this.archiveCapacity) {
+      const oldest = this.archive.keys().next().value as string;
+      this.archive.delete(oldest);
+      this.events.forget(oldest);
+    }
+    this.events.close(jobId);
+    this.log.info({ jobId, jobName: details.name, status, restarts: details.restarts }, 'Job reached a terminal state');
+    for (const wake of this.endWaiters.get(jobId) ?? []) wake();
+    this.endWaiters.delete(jobId);
+    void job.closeAsync().catch((error: unknown) => this.log.warn({ err: error, jobId }, 'JobMaster did not stop cleanly'));
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The JobManager process: one RpcService hosting the Dispatcher and the ResourceManager (and a
+ * JobMaster per running job), the blob store and the job event streams.
+ */
+import type { Configuration, Logger } from '@eddy/common';
+import { RpcService } from '@eddy/rpc';
+import { BlobServer } from '../blob/blob-server.js';
+import { Dispatcher } from '../dispatcher/dispatcher.js';
+import { serveJobEvents } from '../dispatcher/job-events-service.js';
+import { ResourceManager } from '../resourcemanager/resource-manager.js';
+import { JobManagerOptions } from './jobmanager-options.js';
+
+export class JobManagerRunner {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly rpcService: RpcService,
+    readonly blobServer: BlobServer,
+    readonly resourceManager: ResourceManager,
+    readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+  ) {}
+
+  /** host:port clients and TaskManagers use. */
+  get address(): string {
+    return this.rpcService.address;
+  }
+
+  static async start(configuration: Configuration, logger: Logger): Promise<JobManagerRunner> {
+    const advertised = configuration.get(JobManagerOptions.address);
+    const rpcService = await RpcService.start({
+      bindHost: configuration.get(JobManagerOptions.bindHost),
+      port: configuration.get(JobManagerOptions.port),
+      ...(advertised === '' ? {} : { advertisedHost: advertised }),
+      configuration,
+      logger,
+    });
+    try {
+      const blobServer = await BlobServer.start(rpcService, { configuration, logger });
+      const resourceManager = new ResourceManager(rpcService, configuration);
+      await resourceManager.start();
+      const dispatcher = new Dispatcher(rpcService, { configuration, blobServer });
+      await dispatcher.start();
+      serveJobEvents(rpcService, dispatcher.events);
+      logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, blobStorage: blobServer.storagePath }, 'JobManager started');
+      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, logger);
+    } catch (error) {
+      await rpcService.stop();
+      throw error;
+    }
+  }
+
+  /** Cancels running jobs, then stops every endpoint and the server. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info({ address: this.address }, 'JobManager stopping');
+      await this.dispatcher.closeAsync().catch((error: unknown) => this.logger.warn({ err: error }, 'Dispatcher did not stop cleanly'));
+      await this.rpcService.stop();
+      await this.blobServer.close();
+      this.logger.info({}, 'JobManager stopped');
+    })();
+    return this.stopping;
+  }
+}

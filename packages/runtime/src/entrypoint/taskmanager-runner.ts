@@ -1,0 +1,68 @@
+/** The TaskManager process: one RpcService hosting the TaskExecutor, and the blob cache. */
+import { randomBytes } from 'node:crypto';
+import type { Configuration, Logger } from '@eddy/common';
+import { RpcService } from '@eddy/rpc';
+import { BlobCache } from '../blob/blob-cache.js';
+import { BlobOptions } from '../blob/blob-options.js';
+import { TaskExecutor } from '../taskexecutor/task-executor.js';
+import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
+
+export class TaskManagerRunner {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly rpcService: RpcService,
+    readonly taskExecutor: TaskExecutor,
+    private readonly blobCache: BlobCache,
+    private readonly logger: Logger,
+  ) {}
+
+  get taskManagerId(): string {
+    return this.taskExecutor.taskManagerId;
+  }
+
+  /** `jobManagerAddress` is the JobManager's host:port. */
+  static async start(configuration: Configuration, jobManagerAddress: string, logger: Logger): Promise<TaskManagerRunner> {
+    const advertised = configuration.get(TaskManagerOptions.host);
+    const rpcService = await RpcService.start({
+      bindHost: configuration.get(TaskManagerOptions.bindHost),
+      port: configuration.get(TaskManagerOptions.port),
+      ...(advertised === '' ? {} : { advertisedHost: advertised }),
+      configuration,
+      logger,
+    });
+    const configuredId = configuration.get(TaskManagerOptions.resourceId);
+    const taskManagerId = configuredId !== '' ? configuredId : `taskmanager-${rpcService.address}-${randomBytes(2).toString('hex')}`;
+    const blobCache = new BlobCache({
+      rpcService,
+      jobManagerHostPort: jobManagerAddress,
+      logger,
+      timeoutMs: configuration.get(BlobOptions.transferTimeout),
+    });
+    const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache });
+    try {
+      await taskExecutor.start();
+    } catch (error) {
+      await rpcService.stop();
+      await blobCache.close();
+      throw error;
+    }
+    logger.info(
+      { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots) },
+      'TaskManager started',
+    );
+    return new TaskManagerRunner(rpcService, taskExecutor, blobCache, logger);
+  }
+
+  /** Cancels the tasks, tells the JobManager it is leaving, stops. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info({ taskManagerId: this.taskManagerId }, 'TaskManager stopping');
+      await this.taskExecutor.closeAsync().catch((error: unknown) => this.logger.warn({ err: error }, 'TaskExecutor did not stop cleanly'));
+      await this.rpcService.stop();
+      await this.blobCache.close();
+      this.logger.info({ taskManagerId: this.taskManagerId }, 'TaskManager stopped');
+    })();
+    return this.stopping;
+  }
+}

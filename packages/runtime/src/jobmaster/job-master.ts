@@ -1,0 +1,585 @@
+/**
+ * JobMaster: runs one job. It turns the JobGraph into an ExecutionGraph, gets slots, deploys the
+ * tasks, follows their states, and restarts or fails the job when tasks fail.
+ *
+ * Responsibility
+ *   - Slots (Flink's declarative slot protocol): declares to the ResourceManager how many slots the
+ *     job needs (slot sharing: the largest parallelism per sharing group, summed over groups);
+ *     TaskManagers the ResourceManager picked register here and offer the slots. Until it has them
+ *     the job says what it waits for ("needs 4 slots, 2 free on 1 TaskManager") and after
+ *     slot.request.timeout it fails with that arithmetic.
+ *   - Deployment: once every slot is there, subtask i of each vertex goes to slot i of its sharing
+ *     group; every attempt goes SCHEDULED -> DEPLOYING and on, each transition logged once by the
+ *     ExecutionGraph.
+ *   - Failover: a failed task (or a lost TaskManager) triggers a full restart when the restart
+ *     strategy allows it: every other task is canceled, then after the backoff all subtasks get new
+ *     attempts. When the strategy gives up the job ends FAILED. Either way the root cause and the
+ *     decision are logged once.
+ *   - Heartbeats with every TaskManager that registered here; a TaskManager that dies is noticed
+ *     from connection errors, a silent one from heartbeat.timeout.
+ *
+ * Threading: everything runs in the endpoint's mailbox. Gateway answers come back through
+ * runAsync, and every continuation re-checks that the attempt it is about is still current.
+ *
+ * Lifecycle: created and started by the Dispatcher, which also calls cancel() and
+ * requestJobDetails() through callAsync. When the job reaches a globally terminal status the
+ * JobMaster frees its slots, withdraws its slot requirement and notifies the Dispatcher, which
+ * archives it and stops this endpoint. Fenced by a JobMasterId that TaskManagers learn from the
+ * slot request.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Configuration, Logger } from '@eddy/common';
+import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import { FencedRpcEndpoint, RemoteHandlerError, type RpcService, type ScheduledTask } from '@eddy/rpc';
+import { describeError, errorInfoOf } from '../cluster/error-info.js';
+import { ExecutionGraph, type ExecutionGraphListener } from '../executiongraph/execution-graph.js';
+import type { Execution } from '../executiongraph/execution.js';
+import { isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
+import { isGloballyTerminal, type JobStatus } from '../executiongraph/job-status.js';
+import { taskNameWithSubtask, transitionMessage } from '../executiongraph/transition-log.js';
+import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
+import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
+import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
+import { requiredSlotsPerGroup } from '../jobgraph/job-graph-defaults.js';
+import { createRestartBackoffTimeStrategy, type RestartBackoffTimeStrategy } from './failover/restart-backoff-time-strategy.js';
+import { JobMasterOptions } from './jobmaster-options.js';
+import { buildJobDetails } from './job-details.js';
+
+export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId}`;
+
+/** What the Dispatcher hears from a JobMaster. Called from the JobMaster's mailbox. */
+export interface JobMasterListener {
+  notifyJobEvent(event: dispatcher.JobEvent): void;
+  notifyJobTerminated(jobId: string, status: JobStatus, details: dispatcher.JobDetails): void;
+}
+
+export interface JobMasterServices {
+  /** Cluster configuration with the job's own configuration over it. */
+  readonly configuration: Configuration;
+  readonly resourceManager: rm.ResourceManagerGateway;
+  readonly listener: JobMasterListener;
+  readonly logger: Logger;
+}
+
+interface RegisteredTaskManager {
+  readonly id: string;
+  readonly address: string;
+  readonly gateway: te.TaskExecutorGateway;
+}
+
+interface PooledSlot {
+  readonly allocationId: string;
+  readonly taskManagerId: string;
+  readonly slotIndex: number;
+}
+
+/** The job could not get the slots it needs in time. */
+export class NoResourceAvailableError extends Error {
+  override readonly name = 'NoResourceAvailableError';
+}
+
+/** A TaskManager running some of the job's tasks is gone. */
+export class TaskManagerLostError extends Error {
+  override readonly name = 'TaskManagerLostError';
+}
+
+export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMasterGateway {
+  readonly jobId: string;
+  readonly graph: ExecutionGraph;
+  private readonly jobLog: Logger;
+  private readonly restartStrategy: RestartBackoffTimeStrategy;
+  private readonly requiredSlots: number;
+  private readonly slotGroups: Map<string, number>;
+  private readonly taskManagers = new Map<string, RegisteredTaskManager>();
+  private readonly slotPool = new Map<string, PooledSlot>();
+  private readonly splitCursor = new Map<string, number>();
+  private readonly heartbeats: HeartbeatManager<te.TaskExecutorHeartbeatResponse>;
+  private readonly lag = new EventLoopLagProbe();
+  private readonly slotRequestTimeoutMs: number;
+  private readonly redeclareIntervalMs: number;
+  private waitingFor = '';
+  private waitingSince = 0;
+  private lastOverview: rm.ResourceOverview = { taskManagers: 0, slotsTotal: 0, slotsFree: 0 };
+  private slotTimer: ScheduledTask | undefined;
+  private redeclareTimer: ScheduledTask | undefined;
+  private restartTimer: ScheduledTask | undefined;
+  private restartBackoffMs = 0;
+  private failedAt = 0;
+
+  constructor(
+    rpcService: RpcService,
+    jobGraph: jg.JobGraph,
+    private readonly services: JobMasterServices,
+  ) {
+    super(rpcService, jm.JobMasterGateway, jobMasterEndpointId(jobGraph.jobId), randomUUID());
+    this.jobId = jobGraph.jobId;
+    this.jobLog = services.logger.child({ component: 'JobMaster', jobId: this.jobId });
+    const listener: ExecutionGraphListener = {
+      notifyJobStatusChange: (from, to, timestamp, cause) => this.publishJobStatusChange(from, to, timestamp, cause),
+      notifyExecutionStateChange: (execution, from, to, timestamp, cause) => this.publishExecutionStateChange(execution, from, to, timestamp, cause),
+    };
+    this.graph = ExecutionGraph.build(jobGraph, { logger: this.jobLog, listener });
+    this.restartStrategy = createRestartBackoffTimeStrategy(services.configuration);
+    this.slotGroups = requiredSlotsPerGroup(jobGraph);
+    this.requiredSlots = [...this.slotGroups.values()].reduce((sum, n) => sum + n, 0);
+    this.slotRequestTimeoutMs = services.configuration.get(JobMasterOptions.slotRequestTimeout);
+    const settings = heartbeatSettings(services.configuration);
+    this.redeclareIntervalMs = settings.intervalMs;
+    this.heartbeats = new DefaultHeartbeatManager<te.TaskExecutorHeartbeatResponse>({
+      name: 'TaskManager',
+      ...settings,
+      logger: this.jobLog,
+      runInMainThread: (fn) => this.runAsync(fn),
+      scheduleInMainThread: (fn, delayMs) => this.scheduleRunAsync(fn, delayMs),
+      sendHeartbeat: (id) => this.sendHeartbeat(id),
+      notifyHeartbeat: (id, response) => {
+        if (!response.known) this.removeTaskManager(id, 'the TaskManager no longer knows this job');
+      },
+      notifyTargetLost: (id, reason) => this.removeTaskManager(id, reason),
+    });
+  }
+
+  get jobMasterId(): string {
+    return this.getFencingToken() ?? '';
+  }
+
+  protected override onStart(): void {
+    this.jobLog.info({ jobName: this.graph.jobName, requiredSlots: this.requiredSlots, restartStrategy: this.restartStrategy.describe() }, 'JobMaster started');
+    this.graph.transitionState('CREATED', 'RUNNING');
+    this.startScheduling();
+  }
+
+  protected override onStop(): void {
+    this.heartbeats.stop();
+    this.lag.close();
+    this.clearWaiting();
+    this.restartTimer?.cancel();
+  }
+
+  // ---- Called by the Dispatcher (through callAsync) ----
+
+  /** Starts canceling the job; no-op when it already ended. */
+  cancel(): void {
+    const status = this.graph.state;
+    if (isGloballyTerminal(status) || status === 'CANCELLING') return;
+    this.restartTimer?.cancel();
+    this.restartTimer = undefined;
+    this.clearWaiting();
+    this.graph.transitionState(status, 'CANCELLING');
+    this.cancelAllExecutions();
+    this.checkTerminationProgress();
+  }
+
+  requestJobDetails(): dispatcher.JobDetails {
+    return buildJobDetails(this.graph, this.waitingFor);
+  }
+
+  // ---- Gateway ----
+
+  async registerTaskManager(request: jm.RegisterTaskManagerRequest): Promise<jm.RegisterTaskManagerResponse> {
+    const identity = request.taskManager;
+    if (!identity) throw new Error('registerTaskManager names no TaskManager');
+    const known = this.taskManagers.get(identity.taskManagerId);
+    if (known !== undefined && known.address === identity.address) return { outcome: 'ALREADY_REGISTERED' };
+    const gateway = await this.rpcService.connect(identity.address, te.TaskExecutorGateway);
+    if (this.taskManagers.has(identity.taskManagerId)) return { outcome: 'ALREADY_REGISTERED' };
+    this.taskManagers.set(identity.taskManagerId, { id: identity.taskManagerId, address: identity.address, gateway });
+    this.heartbeats.monitorTarget(identity.taskManagerId);
+    this.jobLog.info({ taskManagerId: identity.taskManagerId, address: identity.address }, 'TaskManager registered at the JobMaster');
+    return { outcome: 'ACCEPTED' };
+  }
+
+  offerSlots(request: jm.OfferSlotsRequest): Promise<jm.OfferSlotsResponse> {
+    if (!this.taskManagers.has(request.taskManagerId)) {
+      return Promise.reject(new Error(`TaskManager ${request.taskManagerId} is not registered at the JobMaster of job ${this.jobId}; register first`));
+    }
+    const accepted: string[] = [];
+    for (const offer of request.offers) {
+      if (this.slotPool.has(offer.allocationId)) {
+        accepted.push(offer.allocationId);
+      } else if (!isGloballyTerminal(this.graph.state) && this.slotPool.size < this.requiredSlots) {
+        this.slotPool.set(offer.allocationId, { allocationId: offer.allocationId, taskManagerId: request.taskManagerId, slotIndex: offer.slotIndex });
+        accepted.push(offer.allocationId);
+      }
+    }
+    this.jobLog.debug({ taskManagerId: request.taskManagerId, offered: request.offers.length, accepted: accepted.length, pool: this.slotPool.size }, 'Slots offered');
+    if (accepted.length > 0) this.runAsync(() => this.tryDeploy());
+    return Promise.resolve({ acceptedAllocationIds: accepted });
+  }
+
+  updateTaskExecutionState(request: jm.TaskExecutionStateUpdate): Promise<jm.UpdateTaskExecutionStateResponse> {
+    const execution = this.graph.findExecution(request.executionAttemptId);
+    if (execution === undefined) return Promise.resolve({ accepted: false });
+    const state = request.state as ExecutionState;
+    switch (state) {
+      case 'INITIALIZING':
+      case 'RUNNING':
+        execution.transitionState(state);
+        break;
+      case 'FINISHED':
+        execution.transitionState(execution.state === 'CANCELING' ? 'CANCELED' : 'FINISHED');
+        this.checkTerminationProgress();
+        break;
+      case 'CANCELED':
+        execution.transitionState('CANCELED');
+        this.checkTerminationProgress();
+        break;
+      case 'FAILED':
+        this.failExecution(execution, request.error ?? errorInfoOf(new Error('the task failed without a cause')));
+        break;
+      default:
+        return Promise.reject(new Error(`A TaskManager cannot report state ${request.state}`));
+    }
+    return Promise.resolve({ accepted: true });
+  }
+
+  requestNextInputSplit(request: jm.NextInputSplitRequest): Promise<jm.NextInputSplitResponse> {
+    const execution = this.graph.findExecution(request.executionAttemptId);
+    if (execution === undefined || execution.vertex.jobVertex.id !== request.vertexId) {
+      return Promise.reject(new Error(`Attempt ${request.executionAttemptId} of vertex ${request.vertexId} is not a current attempt of job ${this.jobId}`));
+    }
+    const splits = execution.vertex.jobVertex.jobVertex.inputSplits;
+    const next = this.splitCursor.get(request.vertexId) ?? 0;
+    if (next >= splits.length) return Promise.resolve({ hasSplit: false, split: '' });
+    this.splitCursor.set(request.vertexId, next + 1);
+    return Promise.resolve({ hasSplit: true, split: splits[next] as string });
+  }
+
+  heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {
+    const known = this.taskManagers.has(request.taskManagerId);
+    if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);
+    return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
+  }
+
+  disconnectTaskManager(request: jm.JobMasterDisconnectTaskManagerRequest): Promise<cluster.Ack> {
+    this.removeTaskManager(request.taskManagerId, `the TaskManager disconnected: ${request.reason}`);
+    return Promise.resolve({});
+  }
+
+  // ---- Scheduling ----
+
+  private currentExecutions(): Execution[] {
+    const executions: Execution[] = [];
+    for (const vertex of this.graph.allExecutionVertices()) executions.push(vertex.currentExecution);
+    return executions;
+  }
+
+  private startScheduling(): void {
+    for (const execution of this.currentExecutions()) execution.transitionState('SCHEDULED');
+    this.splitCursor.clear();
+    if (!this.tryDeploy()) {
+      this.waitingSince = Date.now();
+      this.declareRequirement();
+      this.slotTimer = this.scheduleRunAsync(() => this.failForMissingSlots(), this.slotRequestTimeoutMs);
+    }
+  }
+
+  private declareRequirement(required = this.requiredSlots): void {
+    this.redeclareTimer?.cancel();
+    this.redeclareTimer = undefined;
+    this.services.resourceManager.declareRequiredResources({ jobId: this.jobId, jobMasterAddress: this.address, jobMasterId: this.jobMasterId, requiredSlots: required }).then(
+      (overview) => this.runAsync(() => this.updateWaiting(overview)),
+      (error: unknown) => this.jobLog.warn({ err: error }, 'Could not declare the slot requirement to the ResourceManager; retrying'),
+    );
+    // While the job waits, the requirement is declared again now and then: it refreshes what the
+    // job says it waits for and retries a declaration that failed.
+    if (required > 0) this.redeclareTimer = this.scheduleRunAsync(() => this.waitingFor !== '' && this.declareRequirement(), Math.max(this.redeclareIntervalMs, 200));
+  }
+
+  private updateWaiting(overview: rm.ResourceOverview): void {
+    this.lastOverview = overview;
+    if (this.slotTimer === undefined) return;
+    const available = this.slotPool.size + overview.slotsFree;
+    const managers = overview.taskManagers === 1 ? 'TaskManager' : 'TaskManagers';
+    const waitingFor = `needs ${this.requiredSlots} slots, ${available} free on ${overview.taskManagers} ${managers}`;
+    if (waitingFor === this.waitingFor) return;
+    this.waitingFor = waitingFor;
+    this.jobLog.info({ waitingFor, requiredSlots: this.requiredSlots, slotsHeld: this.slotPool.size, slotsFree: overview.slotsFree, taskManagers: overview.taskManagers }, 'Job waits for slots');
+    this.services.listener.notifyJobEvent({ ...this.blankEvent(), kind: 'info', message: `Waiting for slots: ${waitingFor}` });
+  }
+
+  private clearWaiting(): void {
+    this.slotTimer?.cancel();
+    this.slotTimer = undefined;
+    this.redeclareTimer?.cancel();
+    this.redeclareTimer = undefined;
+    this.waitingFor = '';
+  }
+
+  private failForMissingSlots(): void {
+    this.slotTimer = undefined;
+    if (this.graph.state !== 'RUNNING' || this.slotPool.size >= this.requiredSlots) return;
+    const groups = [...this.slotGroups].map(([group, n]) => `${n} for group '${group}'`).join(', ');
+    const overview = this.lastOverview;
+    const error = new NoResourceAvailableError(
+      `Job '${this.graph.jobName}' (${this.jobId}) could not get the slots it needs within ${this.slotRequestTimeoutMs} ms (slot.request.timeout): ` +
+        `it needs ${this.requiredSlots} slots (${groups}), got ${this.slotPool.size}, and the cluster has ${overview.slotsFree} free of ${overview.slotsTotal} ` +
+        `on ${overview.taskManagers} TaskManager${overview.taskManagers === 1 ? '' : 's'}. Start more TaskManagers, give them more slots ` +
+        `(taskmanager.numberOfTaskSlots), or lower the job's parallelism.`,
+    );
+    const cause = errorInfoOf(error, `job ${this.jobId}`);
+    this.clearWaiting();
+    this.graph.failureCause = cause;
+    this.jobLog.error({ rootCause: describeError(cause), decision: 'no restart: the job cannot get its slots' }, 'Job failed');
+    this.graph.transitionState('RUNNING', 'FAILING', cause);
+    this.cancelAllExecutions();
+    this.checkTerminationProgress();
+  }
+
+  /** Deploys every task when all are SCHEDULED and the pool holds every slot the job needs. */
+  private tryDeploy(): boolean {
+    if (this.graph.state !== 'RUNNING' || this.slotPool.size < this.requiredSlots) return false;
+    const executions = this.currentExecutions();
+    if (!executions.every((execution) => execution.state === 'SCHEDULED')) return false;
+    this.clearWaiting();
+    const slots = [...this.slotPool.values()].filter((slot) => this.taskManagers.has(slot.taskManagerId));
+    if (slots.length < this.requiredSlots) return false;
+    let offset = 0;
+    const groupOffsets = new Map<string, number>();
+    for (const [group, n] of this.slotGroups) {
+      groupOffsets.set(group, offset);
+      offset += n;
+    }
+    for (const jobVertex of this.graph.verticesTopologically) {
+      const base = groupOffsets.get(jobVertex.slotSharingGroup) ?? 0;
+      for (const vertex of jobVertex.taskVertices) {
+        const slot = slots[base + vertex.subtaskIndex] as PooledSlot;
+        this.deploy(vertex.currentExecution, slot);
+      }
+    }
+    return true;
+  }
+
+  private deploy(execution: Execution, slot: PooledSlot): void {
+    const taskManager = this.taskManagers.get(slot.taskManagerId) as RegisteredTaskManager;
+    execution.assignResource({ taskManagerId: taskManager.id, taskManagerAddress: taskManager.address, allocationId: slot.allocationId });
+    execution.transitionState('DEPLOYING');
+    const jobVertex = execution.vertex.jobVertex;
+    const graph = this.graph.jobGraph;
+    const deployment: te.TaskDeploymentDescriptor = {
+      jobId: this.jobId,
+      jobName: graph.name,
+      executionAttemptId: execution.attemptId,
+      vertexId: jobVertex.id,
+      vertexName: jobVertex.name,
+      subtaskIndex: execution.vertex.subtaskIndex,
+      parallelism: jobVertex.parallelism,
+      maxParallelism: jobVertex.maxParallelism,
+      attemptNumber: execution.attemptNumber,
+      allocationId: slot.allocationId,
+      blobKey: graph.blobKey,
+      invokable: jobVertex.jobVertex.invokable,
+      operators: jobVertex.jobVertex.operators,
+      jobConfiguration: graph.configuration,
+    };
+    taskManager.gateway.submitTask({ deployment, jobMasterId: this.jobMasterId }).catch((error: unknown) =>
+      this.runAsync(() => {
+        if (this.graph.findExecution(execution.attemptId) !== execution || execution.state !== 'DEPLOYING') return;
+        this.failExecution(execution, errorInfoOf(error, this.locationOf(execution)));
+      }),
+    );
+  }
+
+  private locationOf(execution: Execution): string {
+    const where = execution.taskManagerId === '' ? '' : ` on ${execution.taskManagerId} (${execution.taskManagerAddress})`;
+    return `${taskNameWithSubtask(this.identityOf(execution))} (attempt ${execution.attemptNumber})${where}`;
+  }
+
+  // ---- Failures, restarts, termination ----
+
+  private failExecution(execution: Execution, cause: cluster.ErrorInfo): void {
+    const located = cause.location === '' ? { ...cause, location: this.locationOf(execution) } : cause;
+    if (!execution.transitionState('FAILED', located)) return;
+    if (this.graph.state === 'RUNNING') this.startFailover(located);
+    else this.checkTerminationProgress();
+  }
+
+  private startFailover(cause: cluster.ErrorInfo): void {
+    this.clearWaiting();
+    this.restartStrategy.notifyFailure(cause);
+    this.graph.failureCause = cause;
+    this.failedAt = Date.now();
+    const rootCause = describeError(cause);
+    if (this.restartStrategy.canRestart()) {
+      this.restartBackoffMs = this.restartStrategy.getBackoffTimeMs();
+      const decision = `restarting all tasks in ${this.restartBackoffMs} ms (${this.restartStrategy.describe()})`;
+      this.jobLog.warn({ rootCause, stack: cause.stack, decision }, 'Job failed; restarting');
+      this.graph.transitionState('RUNNING', 'RESTARTING', cause);
+    } else {
+      const decision = `no restart (${this.restartStrategy.describe()})`;
+      this.jobLog.error({ rootCause, stack: cause.stack, decision }, 'Job failed; the restart strategy gives up');
+      this.graph.transitionState('RUNNING', 'FAILING', cause);
+    }
+    this.cancelAllExecutions();
+    this.checkTerminationProgress();
+  }
+
+  private cancelAllExecutions(): void {
+    for (const execution of this.currentExecutions()) {
+      switch (execution.state) {
+        case 'CREATED':
+        case 'SCHEDULED':
+          execution.transitionState('CANCELED');
+          break;
+        case 'DEPLOYING':
+        case 'INITIALIZING':
+        case 'RUNNING': {
+          const taskManager = this.taskManagers.get(execution.taskManagerId);
+          execution.transitionState('CANCELING');
+          if (taskManager === undefined) {
+            execution.transitionState('CANCELED');
+            break;
+          }
+          taskManager.gateway.cancelTask({ executionAttemptId: execution.attemptId }).catch((error: unknown) =>
+            this.runAsync(() => {
+              // The TaskManager no longer runs it (it ended, or never started): it is canceled.
+              if (execution.state !== 'CANCELING') return;
+              if (!(error instanceof RemoteHandlerError && error.remoteName === 'TaskNotFoundError')) {
+                this.jobLog.warn({ err: error, taskManagerId: taskManager.id }, 'Could not cancel a task; counting it as canceled');
+              }
+              execution.transitionState('CANCELED');
+              this.checkTerminationProgress();
+            }),
+          );
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Moves the job on once every current attempt has ended. */
+  private checkTerminationProgress(): void {
+    const executions = this.currentExecutions();
+    if (!executions.every((execution) => isTerminalExecutionState(execution.state))) return;
+    switch (this.graph.state) {
+      case 'RUNNING':
+        if (executions.every((execution) => execution.state === 'FINISHED') && this.graph.transitionState('RUNNING', 'FINISHED')) this.onJobTerminated();
+        break;
+      case 'RESTARTING':
+        if (this.restartTimer === undefined) {
+          const delay = Math.max(0, this.failedAt + this.restartBackoffMs - Date.now());
+          this.restartTimer = this.scheduleRunAsync(() => this.restart(), delay);
+        }
+        break;
+      case 'FAILING':
+        if (this.graph.transitionState('FAILING', 'FAILED', this.graph.failureCause)) this.onJobTerminated();
+        break;
+      case 'CANCELLING':
+        if (this.graph.transitionState('CANCELLING', 'CANCELED')) this.onJobTerminated();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private restart(): void {
+    this.restartTimer = undefined;
+    if (this.graph.state !== 'RESTARTING') return;
+    this.graph.restarts++;
+    for (const vertex of this.graph.allExecutionVertices()) vertex.resetForNewExecution();
+    this.graph.transitionState('RESTARTING', 'RUNNING');
+    this.startScheduling();
+  }
+
+  private onJobTerminated(): void {
+    this.clearWaiting();
+    this.restartTimer?.cancel();
+    const status = this.graph.state;
+    for (const slot of this.slotPool.values()) {
+      const taskManager = this.taskManagers.get(slot.taskManagerId);
+      taskManager?.gateway.freeSlot({ allocationId: slot.allocationId, reason: `job ${this.jobId} ${status}` }).catch((error: unknown) => {
+        this.jobLog.debug({ err: error, taskManagerId: slot.taskManagerId }, 'Could not free a slot; the TaskManager frees it when it loses this JobMaster');
+      });
+    }
+    this.slotPool.clear();
+    this.declareRequirement(0);
+    this.heartbeats.stop();
+    this.services.listener.notifyJobTerminated(this.jobId, status, this.requestJobDetails());
+  }
+
+  // ---- TaskManagers ----
+
+  private sendHeartbeat(taskManagerId: string): Promise<te.TaskExecutorHeartbeatResponse> {
+    const taskManager = this.taskManagers.get(taskManagerId);
+    if (taskManager === undefined) return Promise.reject(new Error(`TaskManager ${taskManagerId} is not registered`));
+    return taskManager.gateway.heartbeatFromJobManager({ jobId: this.jobId, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
+  }
+
+  private removeTaskManager(taskManagerId: string, reason: string): void {
+    const taskManager = this.taskManagers.get(taskManagerId);
+    if (taskManager === undefined) return;
+    this.taskManagers.delete(taskManagerId);
+    this.heartbeats.unmonitorTarget(taskManagerId);
+    for (const [allocationId, slot] of this.slotPool) if (slot.taskManagerId === taskManagerId) this.slotPool.delete(allocationId);
+    this.jobLog.warn({ taskManagerId, address: taskManager.address, reason }, 'TaskManager lost');
+    const cause = errorInfoOf(new TaskManagerLostError(`TaskManager ${taskManagerId} (${taskManager.address}) is lost: ${reason}`));
+    for (const execution of this.currentExecutions()) {
+      if (execution.taskManagerId !== taskManagerId || isTerminalExecutionState(execution.state)) continue;
+      if (execution.state === 'CANCELING') {
+        execution.transitionState('CANCELED');
+        this.checkTerminationProgress();
+      } else {
+        this.failExecution(execution, { ...cause, location: this.locationOf(execution) });
+      }
+    }
+    if (this.slotTimer !== undefined) this.declareRequirement();
+  }
+
+  // ---- Events for the Dispatcher ----
+
+  private identityOf(execution: Execution) {
+    const jobVertex = execution.vertex.jobVertex;
+    return { jobId: this.jobId, vertexId: jobVertex.id, vertexName: jobVertex.name, subtaskIndex: execution.vertex.subtaskIndex, parallelism: jobVertex.parallelism, attemptNumber: execution.attemptNumber };
+  }
+
+  private blankEvent(): dispatcher.JobEvent {
+    return {
+      jobId: this.jobId,
+      timestamp: Date.now(),
+      kind: '',
+      from: '',
+      to: '',
+      vertexId: '',
+      vertexName: '',
+      subtask: 0,
+      parallelism: 0,
+      attempt: 0,
+      taskManagerId: '',
+      message: '',
+      cause: null,
+    };
+  }
+
+  private publishJobStatusChange(from: JobStatus, to: JobStatus, timestamp: number, cause?: cluster.ErrorInfo): void {
+    this.services.listener.notifyJobEvent({
+      ...this.blankEvent(),
+      timestamp,
+      kind: 'job',
+      from,
+      to,
+      message: `Job ${this.graph.jobName} (${this.jobId}) switched from state ${from} to ${to}.`,
+      cause: cause ?? null,
+    });
+  }
+
+  private publishExecutionStateChange(execution: Execution, from: ExecutionState, to: ExecutionState, timestamp: number, cause?: cluster.ErrorInfo): void {
+    const identity = this.identityOf(execution);
+    this.services.listener.notifyJobEvent({
+      jobId: this.jobId,
+      timestamp,
+      kind: 'task',
+      from,
+      to,
+      vertexId: identity.vertexId,
+      vertexName: identity.vertexName,
+      subtask: identity.subtaskIndex,
+      parallelism: identity.parallelism,
+      attempt: identity.attemptNumber,
+      taskManagerId: execution.taskManagerId,
+      message: transitionMessage(identity, from, to),
+      cause: cause ?? null,
+    });
+  }
+}

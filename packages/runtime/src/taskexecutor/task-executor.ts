@@ -1,0 +1,525 @@
+/**
+ * TaskExecutor: the TaskManager's endpoint. It owns the TaskManager's slots and runs each
+ * deployed task in its own worker thread (TaskThread).
+ *
+ * Responsibility
+ *   - Registers at the ResourceManager and keeps trying, with exponential backoff, forever; logs
+ *     where it tries and why it failed. Registers again when the ResourceManager is lost.
+ *   - Allocates a slot when the ResourceManager asks (requestSlot), connects to that job's
+ *     JobMaster, registers there and offers the slot. Slots the JobMaster declines become free.
+ *   - Runs tasks (submitTask), reports every state change of every attempt to the JobMaster and
+ *     logs it in the same words the JobManager does; cancels them on request.
+ *   - Heartbeats with the ResourceManager and with each JobMaster it works for. A lost JobMaster
+ *     fails that job's tasks here and frees its slots.
+ *
+ * Threading: all state lives in the mailbox. Task threads report through callbacks that hand
+ * their work back with runAsync; task code never holds a gateway.
+ *
+ * Lifecycle: onStop cancels every task (terminating threads that don't end within
+ * taskmanager.shutdown.timeout), tells the JobMasters and the ResourceManager it is leaving, and
+ * stops its heartbeats.
+ */
+import type { Configuration } from '@eddy/common';
+import { eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
+import type { BlobCache } from '../blob/blob-cache.js';
+import { errorInfoOf } from '../cluster/error-info.js';
+import { isLegalExecutionTransition, isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
+import { logAttemptTransition, taskNameWithSubtask, type AttemptIdentity } from '../executiongraph/transition-log.js';
+import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
+import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
+import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
+import { RESOURCE_MANAGER_ENDPOINT_ID } from '../resourcemanager/resource-manager.js';
+import { TaskOptions } from './task-options.js';
+import { TaskSlotTable } from './task-slot-table.js';
+import { TaskThread } from './task-thread.js';
+import { TaskManagerOptions } from './taskmanager-options.js';
+
+export const TASK_EXECUTOR_ENDPOINT_ID = 'taskexecutor';
+const RESOURCE_MANAGER_TARGET = 'resourcemanager';
+
+interface RunningTask {
+  readonly deployment: te.TaskDeploymentDescriptor;
+  readonly identity: AttemptIdentity;
+  state: ExecutionState;
+  thread: TaskThread | undefined;
+  /** Cancel requested before the thread existed. */
+  cancelRequested: boolean;
+}
+
+interface JobConnection {
+  readonly jobId: string;
+  readonly jobMasterAddress: string;
+  readonly jobMasterId: string;
+  gateway: jm.JobMasterGateway | undefined;
+  registered: boolean;
+}
+
+interface ResourceManagerConnection {
+  readonly gateway: rm.ResourceManagerGateway;
+  readonly resourceManagerId: string;
+  readonly address: string;
+}
+
+export interface TaskExecutorServices {
+  readonly configuration: Configuration;
+  readonly taskManagerId: string;
+  /** host:port of the JobManager (its ResourceManager lives there). */
+  readonly jobManagerAddress: string;
+  readonly blobCache: BlobCache;
+}
+
+export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
+  readonly taskManagerId: string;
+  private readonly slots: TaskSlotTable;
+  private readonly tasks = new Map<string, RunningTask>();
+  private readonly jobs = new Map<string, JobConnection>();
+  private resourceManager: ResourceManagerConnection | undefined;
+  private registrationTimer: ScheduledTask | undefined;
+  private registering = false;
+  private stopping = false;
+  private readonly resourceManagerHeartbeats: HeartbeatManager<rm.ResourceManagerHeartbeatResponse>;
+  private readonly jobMasterHeartbeats: HeartbeatManager<jm.JobMasterHeartbeatResponse>;
+  private readonly lag = new EventLoopLagProbe();
+  private readonly resourceManagerAddress: string;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly refusedDelayMs: number;
+  private readonly cancellationTimeoutMs: number;
+  private readonly shutdownTimeoutMs: number;
+
+  constructor(
+    rpcService: RpcService,
+    private readonly services: TaskExecutorServices,
+  ) {
+    super(rpcService, te.TaskExecutorGateway, TASK_EXECUTOR_ENDPOINT_ID);
+    const { configuration } = services;
+    this.taskManagerId = services.taskManagerId;
+    this.slots = new TaskSlotTable(configuration.get(TaskManagerOptions.numberOfTaskSlots));
+    this.resourceManagerAddress = `${services.jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`;
+    this.initialBackoffMs = configuration.get(TaskManagerOptions.registrationInitialBackoff);
+    this.maxBackoffMs = configuration.get(TaskManagerOptions.registrationMaxBackoff);
+    this.refusedDelayMs = configuration.get(TaskManagerOptions.refusedRegistrationDelay);
+    this.cancellationTimeoutMs = configuration.get(TaskOptions.cancellationTimeout);
+    this.shutdownTimeoutMs = configuration.get(TaskManagerOptions.shutdownTimeout);
+    const settings = heartbeatSettings(configuration);
+    const mainThread = {
+      logger: this.log,
+      runInMainThread: (fn: () => void) => this.runAsync(fn),
+      scheduleInMainThread: (fn: () => void, delayMs: number) => this.scheduleRunAsync(fn, delayMs),
+    };
+    this.resourceManagerHeartbeats = new DefaultHeartbeatManager<rm.ResourceManagerHeartbeatResponse>({
+      name: 'ResourceManager',
+      ...settings,
+      ...mainThread,
+      sendHeartbeat: () => this.sendResourceManagerHeartbeat(),
+      notifyHeartbeat: (_id, response) => {
+        if (!response.known) this.loseResourceManager('the ResourceManager does not know this TaskManager (the JobManager restarted?)');
+      },
+      notifyTargetLost: (_id, reason) => this.loseResourceManager(reason),
+    });
+    this.jobMasterHeartbeats = new DefaultHeartbeatManager<jm.JobMasterHeartbeatResponse>({
+      name: 'JobMaster',
+      ...settings,
+      ...mainThread,
+      sendHeartbeat: (jobId) => this.sendJobMasterHeartbeat(jobId),
+      notifyHeartbeat: (jobId, response) => {
+        if (!response.known) this.loseJob(jobId, `the JobMaster of job ${jobId} does not know this TaskManager`);
+      },
+      notifyTargetLost: (jobId, reason) => this.loseJob(jobId, reason),
+    });
+  }
+
+  protected override onStart(): void {
+    this.log.info({ taskManagerId: this.taskManagerId, address: this.address, slots: this.slots.size }, 'TaskExecutor started');
+    this.startRegistration();
+  }
+
+  protected override async onStop(): Promise<void> {
+    this.stopping = true;
+    this.registrationTimer?.cancel();
+    const threads: Promise<void>[] = [];
+    for (const task of this.tasks.values()) {
+      this.cancelRunningTask(task);
+      if (task.thread !== undefined) threads.push(task.thread.terminated);
+    }
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.shutdownTimeoutMs).unref());
+    await Promise.race([Promise.allSettled(threads), deadline]);
+    await Promise.allSettled([...this.tasks.values()].map((task) => task.thread?.terminate('the TaskManager is shutting down')));
+    const goodbyes: Promise<unknown>[] = [];
+    const reason = 'the TaskManager is shutting down';
+    for (const connection of this.jobs.values()) {
+      if (connection.gateway !== undefined) goodbyes.push(connection.gateway.disconnectTaskManager({ taskManagerId: this.taskManagerId, reason }, { timeoutMs: 2_000 }));
+    }
+    if (this.resourceManager !== undefined) {
+      goodbyes.push(this.resourceManager.gateway.disconnectTaskManager({ taskManagerId: this.taskManagerId, reason }, { timeoutMs: 2_000 }));
+    }
+    const results = await Promise.allSettled(goodbyes);
+    for (const result of results) if (result.status === 'rejected') this.log.warn({ err: result.reason }, 'Could not say goodbye to the JobManager');
+    this.resourceManagerHeartbeats.stop();
+    this.jobMasterHeartbeats.stop();
+    this.lag.close();
+  }
+
+  // ---- Registration at the ResourceManager ----
+
+  private startRegistration(): void {
+    if (this.registering || this.stopping) return;
+    this.registering = true;
+    this.log.info({ address: this.resourceManagerAddress }, 'Registering at the ResourceManager');
+    this.tryRegistration(1, this.initialBackoffMs);
+  }
+
+  private tryRegistration(attempt: number, backoffMs: number): void {
+    if (this.stopping) return;
+    const address = this.resourceManagerAddress;
+    const register = async (): Promise<{ gateway: rm.ResourceManagerGateway; response: rm.RegistrationResponse }> => {
+      const gateway = await this.rpcService.connect(address, rm.ResourceManagerGateway);
+      const response = await gateway.registerTaskExecutor({
+        taskManager: { taskManagerId: this.taskManagerId, address: this.address },
+        numberOfSlots: this.slots.size,
+        slotReport: this.slots.report(),
+      });
+      return { gateway, response };
+    };
+    register().then(
+      ({ gateway, response }) =>
+        this.runAsync(() => {
+          if (this.stopping) return;
+          if (response.outcome === 'REFUSED') {
+            this.log.error({ address, reason: response.reason, retryInMs: this.refusedDelayMs }, 'The ResourceManager refused the registration; retrying later');
+            this.registrationTimer = this.scheduleRunAsync(() => this.tryRegistration(attempt + 1, this.initialBackoffMs), this.refusedDelayMs);
+            return;
+          }
+          this.registering = false;
+          this.resourceManager = { gateway, resourceManagerId: response.resourceManagerId, address };
+          this.resourceManagerHeartbeats.monitorTarget(RESOURCE_MANAGER_TARGET);
+          this.log.info({ address, resourceManagerId: response.resourceManagerId, outcome: response.outcome, attempts: attempt }, 'Registered at the ResourceManager');
+        }),
+      (error: unknown) =>
+        this.runAsync(() => {
+          if (this.stopping) return;
+          this.log.warn({ address, attempt, retryInMs: backoffMs, reason: error instanceof Error ? error.message : String(error) }, 'Could not register at the ResourceManager; retrying');
+          this.registrationTimer = this.scheduleRunAsync(() => this.tryRegistration(attempt + 1, Math.min(backoffMs * 2, this.maxBackoffMs)), backoffMs);
+        }),
+    );
+  }
+
+  private sendResourceManagerHeartbeat(): Promise<rm.ResourceManagerHeartbeatResponse> {
+    const connection = this.resourceManager;
+    if (connection === undefined) return Promise.reject(new Error('not registered at a ResourceManager'));
+    return connection.gateway.heartbeat({
+      taskManagerId: this.taskManagerId,
+      resourceManagerId: connection.resourceManagerId,
+      slotReport: this.slots.report(),
+      payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() },
+    });
+  }
+
+  private loseResourceManager(reason: string): void {
+    if (this.resourceManager === undefined) return;
+    this.log.warn({ address: this.resourceManager.address, reason }, 'Lost the ResourceManager; registering again');
+    this.resourceManager = undefined;
+    this.resourceManagerHeartbeats.unmonitorTarget(RESOURCE_MANAGER_TARGET);
+    this.startRegistration();
+  }
+
+  private reportSlots(): void {
+    const connection = this.resourceManager;
+    if (connection === undefined) return;
+    connection.gateway.sendSlotReport({ taskManagerId: this.taskManagerId, slotReport: this.slots.report() }).catch((error: unknown) => {
+      this.log.debug({ err: error }, 'Could not send a slot report; the next heartbeat carries it');
+    });
+  }
+
+  // ---- Gateway ----
+
+  requestSlot(request: te.RequestSlotRequest): Promise<cluster.Ack> {
+    if (this.stopping) return Promise.reject(new Error(`TaskManager ${this.taskManagerId} is shutting down`));
+    if (this.resourceManager === undefined || request.resourceManagerId !== this.resourceManager.resourceManagerId) {
+      return Promise.reject(new Error(`TaskManager ${this.taskManagerId} is not registered with ResourceManager ${request.resourceManagerId}`));
+    }
+    this.slots.allocate(request.slotIndex, request.allocationId, request.jobId);
+    this.log.info({ jobId: request.jobId, slotIndex: request.slotIndex, allocationId: request.allocationId }, 'Allocated slot');
+    let connection = this.jobs.get(request.jobId);
+    if (connection !== undefined && connection.jobMasterId !== request.jobMasterId) {
+      this.loseJob(request.jobId, 'a new JobMaster took over the job');
+      this.slots.allocate(request.slotIndex, request.allocationId, request.jobId);
+      connection = undefined;
+    }
+    if (connection === undefined) {
+      connection = { jobId: request.jobId, jobMasterAddress: request.jobMasterAddress, jobMasterId: request.jobMasterId, gateway: undefined, registered: false };
+      this.jobs.set(request.jobId, connection);
+      this.connectToJobMaster(connection);
+    } else if (connection.registered) {
+      this.offerSlots(connection, [request.allocationId]);
+    }
+    return Promise.resolve({});
+  }
+
+  async submitTask(request: te.SubmitTaskRequest): Promise<cluster.Ack> {
+    const deployment = request.deployment;
+    if (!deployment) throw new Error('submitTask carries no deployment descriptor');
+    const connection = this.jobs.get(deployment.jobId);
+    if (connection === undefined || connection.jobMasterId !== request.jobMasterId || !connection.registered) {
+      throw new Error(`TaskManager ${this.taskManagerId} has no connection to the JobMaster of job ${deployment.jobId}`);
+    }
+    const slot = this.slots.find(deployment.allocationId);
+    if (slot === undefined || slot.jobId !== deployment.jobId) {
+      throw new Error(`TaskManager ${this.taskManagerId} has no slot allocated to job ${deployment.jobId} under allocation ${deployment.allocationId}`);
+    }
+    if (this.tasks.has(deployment.executionAttemptId)) throw new Error(`Attempt ${deployment.executionAttemptId} is already running here`);
+    const task: RunningTask = {
+      deployment,
+      identity: {
+        jobId: deployment.jobId,
+        vertexId: deployment.vertexId,
+        vertexName: deployment.vertexName,
+        subtaskIndex: deployment.subtaskIndex,
+        parallelism: deployment.parallelism,
+        attemptNumber: deployment.attemptNumber,
+      },
+      state: 'DEPLOYING',
+      thread: undefined,
+      cancelRequested: false,
+    };
+    this.tasks.set(deployment.executionAttemptId, task);
+    this.log.info(
+      { jobId: deployment.jobId, vertexId: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attemptNumber, taskManager: this.taskManagerId },
+      `Received task ${taskNameWithSubtask(task.identity)} (attempt ${deployment.attemptNumber})`,
+    );
+    let bundlePath: string | undefined;
+    if (deployment.blobKey !== '') {
+      try {
+        bundlePath = await this.services.blobCache.getFile(deployment.blobKey);
+      } catch (error) {
+        this.tasks.delete(deployment.executionAttemptId);
+        throw new Error(`TaskManager ${this.taskManagerId} could not fetch the job's code (blob ${deployment.blobKey}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    }
+    // Re-check after the await: the task may have been canceled, or its job lost.
+    if (this.tasks.get(deployment.executionAttemptId) !== task) return {};
+    if (task.cancelRequested) {
+      this.transitionTask(task, 'CANCELED');
+      this.tasks.delete(deployment.executionAttemptId);
+      return {};
+    }
+    const attemptId = deployment.executionAttemptId;
+    task.thread = TaskThread.start({
+      deployment,
+      bundlePath,
+      logger: this.log.child({ jobId: deployment.jobId, vertexId: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attemptNumber }),
+      cancellationTimeoutMs: this.cancellationTimeoutMs,
+      callbacks: {
+        notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
+        requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
+      },
+    });
+    task.thread.terminated.then(
+      () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
+      () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
+    );
+    return {};
+  }
+
+  cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
+    const task = this.tasks.get(request.executionAttemptId);
+    if (task === undefined) {
+      return Promise.reject(new TaskNotFoundError(`Attempt ${request.executionAttemptId} is not running on TaskManager ${this.taskManagerId}`));
+    }
+    this.cancelRunningTask(task);
+    return Promise.resolve({});
+  }
+
+  freeSlot(request: te.FreeSlotRequest): Promise<cluster.Ack> {
+    const slot = this.slots.find(request.allocationId);
+    if (slot === undefined) return Promise.resolve({});
+    const jobId = slot.jobId;
+    for (const task of this.tasks.values()) {
+      if (task.deployment.allocationId === request.allocationId) this.failTaskLocally(task, `its slot was freed: ${request.reason}`);
+    }
+    this.slots.free(request.allocationId);
+    this.log.info({ jobId, slotIndex: slot.index, allocationId: request.allocationId, reason: request.reason }, 'Freed slot');
+    if (this.slots.allocatedTo(jobId).length === 0) this.closeJobConnection(jobId);
+    this.reportSlots();
+    return Promise.resolve({});
+  }
+
+  heartbeatFromJobManager(request: te.HeartbeatFromJobManagerRequest): Promise<te.TaskExecutorHeartbeatResponse> {
+    // A connection still registering counts as known: the JobMaster's first heartbeat can arrive
+    // before the answer to our registration does.
+    const connection = this.jobs.get(request.jobId);
+    const known = connection !== undefined;
+    if (connection?.registered === true) this.jobMasterHeartbeats.reportHeartbeatFrom(request.jobId);
+    return Promise.resolve({
+      known,
+      payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() },
+      slotReport: this.slots.report(),
+      executionAttemptIds: this.attemptsOf(request.jobId),
+    });
+  }
+
+  heartbeatFromResourceManager(request: te.HeartbeatFromResourceManagerRequest): Promise<te.TaskExecutorHeartbeatResponse> {
+    const known = this.resourceManager === undefined ? this.registering : this.resourceManager.resourceManagerId === request.resourceManagerId;
+    if (this.resourceManager !== undefined && known) this.resourceManagerHeartbeats.reportHeartbeatFrom(RESOURCE_MANAGER_TARGET);
+    return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() }, slotReport: this.slots.report(), executionAttemptIds: [] });
+  }
+
+  disconnectJobManager(request: te.DisconnectJobManagerRequest): Promise<cluster.Ack> {
+    this.loseJob(request.jobId, `the JobMaster disconnected: ${request.reason}`);
+    return Promise.resolve({});
+  }
+
+  // ---- Jobs ----
+
+  private connectToJobMaster(connection: JobConnection): void {
+    const connect = async (): Promise<jm.JobMasterGateway> => {
+      const gateway = await this.rpcService.connect(connection.jobMasterAddress, jm.JobMasterGateway, connection.jobMasterId);
+      await gateway.registerTaskManager({ taskManager: { taskManagerId: this.taskManagerId, address: this.address } });
+      return gateway;
+    };
+    connect().then(
+      (gateway) =>
+        this.runAsync(() => {
+          if (this.jobs.get(connection.jobId) !== connection) return;
+          connection.gateway = gateway;
+          connection.registered = true;
+          this.jobMasterHeartbeats.monitorTarget(connection.jobId);
+          this.log.info({ jobId: connection.jobId, address: connection.jobMasterAddress }, 'Registered at the JobMaster');
+          this.offerSlots(connection, this.slots.allocatedTo(connection.jobId).map((slot) => slot.allocationId));
+        }),
+      (error: unknown) =>
+        this.runAsync(() => {
+          if (this.jobs.get(connection.jobId) !== connection) return;
+          this.loseJob(connection.jobId, `could not register at the JobMaster at ${connection.jobMasterAddress}: ${error instanceof Error ? error.message : String(error)}`);
+        }),
+    );
+  }
+
+  private offerSlots(connection: JobConnection, allocationIds: string[]): void {
+    const gateway = connection.gateway;
+    if (gateway === undefined || allocationIds.length === 0) return;
+    const offers = allocationIds.flatMap((allocationId) => {
+      const slot = this.slots.find(allocationId);
+      return slot === undefined ? [] : [{ allocationId, slotIndex: slot.index }];
+    });
+    gateway.offerSlots({ taskManagerId: this.taskManagerId, offers }).then(
+      (response) =>
+        this.runAsync(() => {
+          const accepted = new Set(response.acceptedAllocationIds);
+          let freed = false;
+          for (const offer of offers) {
+            if (accepted.has(offer.allocationId)) continue;
+            if (this.slots.find(offer.allocationId)?.jobId !== connection.jobId) continue;
+            this.slots.free(offer.allocationId);
+            freed = true;
+            this.log.info({ jobId: connection.jobId, slotIndex: offer.slotIndex }, 'The JobMaster declined a slot; it is free again');
+          }
+          if (freed) {
+            if (this.slots.allocatedTo(connection.jobId).length === 0) this.closeJobConnection(connection.jobId);
+            this.reportSlots();
+          }
+        }),
+      (error: unknown) =>
+        this.runAsync(() => {
+          if (this.jobs.get(connection.jobId) !== connection) return;
+          this.loseJob(connection.jobId, `could not offer slots to the JobMaster: ${error instanceof Error ? error.message : String(error)}`);
+        }),
+    );
+  }
+
+  private sendJobMasterHeartbeat(jobId: string): Promise<jm.JobMasterHeartbeatResponse> {
+    const gateway = this.jobs.get(jobId)?.gateway;
+    if (gateway === undefined) return Promise.reject(new Error(`no JobMaster connection for job ${jobId}`));
+    return gateway.heartbeat({
+      taskManagerId: this.taskManagerId,
+      payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() },
+      executionAttemptIds: this.attemptsOf(jobId),
+    });
+  }
+
+  /** The JobMaster of `jobId` is gone: fail its tasks here, free its slots, forget the connection. */
+  private loseJob(jobId: string, reason: string): void {
+    const connection = this.jobs.get(jobId);
+    if (connection === undefined) return;
+    this.log.warn({ jobId, address: connection.jobMasterAddress, reason }, 'Lost the JobMaster; failing its tasks and freeing its slots');
+    for (const task of this.tasks.values()) if (task.deployment.jobId === jobId) this.failTaskLocally(task, `lost the JobMaster: ${reason}`);
+    for (const slot of this.slots.allocatedTo(jobId)) this.slots.free(slot.allocationId);
+    this.closeJobConnection(jobId);
+    this.reportSlots();
+  }
+
+  private closeJobConnection(jobId: string): void {
+    if (!this.jobs.delete(jobId)) return;
+    this.jobMasterHeartbeats.unmonitorTarget(jobId);
+    this.log.info({ jobId }, 'Closed the connection to the JobMaster');
+  }
+
+  private attemptsOf(jobId: string): string[] {
+    const ids: string[] = [];
+    for (const [id, task] of this.tasks) if (task.deployment.jobId === jobId) ids.push(id);
+    return ids;
+  }
+
+  // ---- Tasks ----
+
+  private cancelRunningTask(task: RunningTask): void {
+    if (isTerminalExecutionState(task.state) || task.state === 'CANCELING') return;
+    this.transitionTask(task, 'CANCELING');
+    if (task.thread === undefined) task.cancelRequested = true;
+    else task.thread.cancel();
+  }
+
+  /** Ends a task without its JobMaster (lost, or slot freed): the thread is terminated, the state logged here. */
+  private failTaskLocally(task: RunningTask, reason: string): void {
+    if (isTerminalExecutionState(task.state)) return;
+    const from = task.state;
+    task.state = 'FAILED';
+    logAttemptTransition(this.log, task.identity, from, 'FAILED', this.taskManagerId, reason);
+    this.tasks.delete(task.deployment.executionAttemptId);
+    void task.thread?.terminate(reason);
+  }
+
+  private transitionTask(task: RunningTask, to: ExecutionState, error?: cluster.ErrorInfo): void {
+    if (this.tasks.get(task.deployment.executionAttemptId) !== task) return;
+    let target = to;
+    // A task that ends normally while being canceled counts as canceled, as in Flink.
+    if (task.state === 'CANCELING' && to === 'FINISHED') target = 'CANCELED';
+    if (task.state === target || isTerminalExecutionState(task.state) || !isLegalExecutionTransition(task.state, target)) return;
+    const from = task.state;
+    task.state = target;
+    logAttemptTransition(this.log, task.identity, from, target, this.taskManagerId, error === undefined ? undefined : `${error.name}: ${error.message}`);
+    if (target === 'CANCELING') return;
+    const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
+    if (gateway === undefined) return;
+    gateway
+      .updateTaskExecutionState({ executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId })
+      .then(
+        (response) => {
+          if (!response.accepted) this.runAsync(() => this.cancelRunningTask(task));
+        },
+        (failure: unknown) => this.log.warn({ err: failure, jobId: task.deployment.jobId, to: target }, 'Could not report a task state change to the JobMaster'),
+      );
+  }
+
+  private notifyThreadEnded(attemptId: string, task: RunningTask): void {
+    if (this.tasks.get(attemptId) !== task) return;
+    if (!isTerminalExecutionState(task.state)) {
+      // TaskThread reports a terminal state before it ends; this is a safety net.
+      this.transitionTask(task, 'FAILED', errorInfoOf(new Error('the task thread ended without reporting a final state')));
+    }
+    this.tasks.delete(attemptId);
+  }
+
+  private async requestInputSplit(task: RunningTask): Promise<string | undefined> {
+    const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
+    if (gateway === undefined) throw new Error(`no connection to the JobMaster of job ${task.deployment.jobId}`);
+    const response = await gateway.requestNextInputSplit({ vertexId: task.deployment.vertexId, executionAttemptId: task.deployment.executionAttemptId });
+    return response.hasSplit ? response.split : undefined;
+  }
+}
+
+/** cancelTask for an attempt this TaskManager does not run (any more). */
+export class TaskNotFoundError extends Error {
+  override readonly name = 'TaskNotFoundError';
+}

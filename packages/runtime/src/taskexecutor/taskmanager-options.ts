@@ -1,0 +1,58 @@
+/** Options of a TaskManager: its slots, its addresses, and how it registers. */
+import { durationOption, integerOption, stringOption } from '@eddy/common';
+
+export const TaskManagerOptions = {
+  numberOfTaskSlots: integerOption({
+    key: 'taskmanager.numberOfTaskSlots',
+    defaultValue: 1,
+    min: 1,
+    max: 1024,
+    description: 'Slots this TaskManager offers. Each slot runs one subtask of every vertex of a slot sharing group.',
+  }),
+  bindHost: stringOption({
+    key: 'taskmanager.bind-host',
+    defaultValue: '127.0.0.1',
+    description: 'Interface the TaskManager listens on. Use 0.0.0.0 in a container.',
+  }),
+  host: stringOption({
+    key: 'taskmanager.host',
+    defaultValue: '',
+    description:
+      'Host the JobManager and other TaskManagers use to reach this TaskManager (its advertised address). Empty means the bind host (127.0.0.1 for a wildcard bind). In a container, set it to an address the others can reach, never 127.0.0.1.',
+  }),
+  port: integerOption({
+    key: 'taskmanager.rpc.port',
+    defaultValue: 0,
+    min: 0,
+    max: 65535,
+    description: 'Port of the TaskManager. 0 picks a free port.',
+  }),
+  resourceId: stringOption({
+    key: 'taskmanager.resource-id',
+    defaultValue: '',
+    description: 'Id of the TaskManager in logs and in the CLI. Empty means one is made from its address and a random suffix.',
+  }),
+  registrationInitialBackoff: durationOption({
+    key: 'cluster.registration.initial-timeout',
+    defaultMs: 100,
+    minMs: 1,
+    description: 'Delay before the second attempt to register at the ResourceManager; it doubles on each failure up to cluster.registration.max-timeout.',
+  }),
+  registrationMaxBackoff: durationOption({
+    key: 'cluster.registration.max-timeout',
+    defaultMs: 2_000,
+    minMs: 1,
+    description:
+      'Longest delay between attempts to register at the ResourceManager. A TaskManager retries forever; this bounds how long it takes to notice a JobManager that has come up (Flink uses 30 s).',
+  }),
+  refusedRegistrationDelay: durationOption({
+    key: 'cluster.registration.refused-registration-delay',
+    defaultMs: 10_000,
+    description: 'Delay before registering again after the ResourceManager refused the registration.',
+  }),
+  shutdownTimeout: durationOption({
+    key: 'taskmanager.shutdown.timeout',
+    defaultMs: 5_000,
+    description: 'How long a stopping TaskManager waits for its tasks to be canceled and the ResourceManager to be told before it exits anyway.',
+  }),
+} as const;
