@@ -1,0 +1,148 @@
+/**
+ * The protocol between a TaskThread (on the TaskExecutor's event loop) and its worker thread.
+ *
+ * One discriminated union per direction. Requests from the worker carry a `requestId` that the
+ * answer repeats; each side drops answers it no longer waits for. Errors cross as plain data
+ * (ErrorInfo), never as thrown objects: structured clone would lose their class and fields.
+ *
+ * Lifecycle as the worker reports it:
+ *
+ *     INITIALIZING ──► RUNNING ──► FINISHED | FAILED | CANCELED
+ *          └───────────────────────► FAILED | CANCELED
+ *
+ * Exactly one terminal state is reported per task. If the thread ends without one, the parent
+ * reports it (FAILED, or CANCELED when a cancel was requested).
+ *
+ * Only types are imported here, so the worker loads nothing but this file's small helpers.
+ */
+import type { eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
+
+export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
+
+export type TaskThreadState = 'INITIALIZING' | 'RUNNING' | 'FINISHED' | 'CANCELED' | 'FAILED';
+export type TerminalTaskThreadState = 'FINISHED' | 'CANCELED' | 'FAILED';
+
+export function isTerminalTaskThreadState(state: TaskThreadState): state is TerminalTaskThreadState {
+  return state === 'FINISHED' || state === 'CANCELED' || state === 'FAILED';
+}
+
+/** What the worker is started with (`new Worker(url, { workerData })`). */
+export interface TaskWorkerData {
+  readonly deployment: eddy_taskexecutor_v1.TaskDeploymentDescriptor;
+  /** Absolute file path of the job's code bundle; undefined when the job has none. */
+  readonly bundlePath: string | undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Parent -> worker
+
+/** Cancel the task: the worker aborts `ctx.signal`. */
+export interface CancelMessage {
+  readonly type: 'cancel';
+}
+
+/** Answer to a RequestInputSplitMessage; `split` is null when no splits are left. */
+export interface InputSplitMessage {
+  readonly type: 'inputSplit';
+  readonly requestId: number;
+  readonly split: string | null;
+}
+
+/** Failed answer to a RequestInputSplitMessage. */
+export interface InputSplitErrorMessage {
+  readonly type: 'inputSplitError';
+  readonly requestId: number;
+  readonly error: ErrorInfo;
+}
+
+export type ParentToWorkerMessage = CancelMessage | InputSplitMessage | InputSplitErrorMessage;
+
+// ---------------------------------------------------------------------------
+// Worker -> parent
+
+/** The task switched state; `error` comes with FAILED. */
+export interface StateMessage {
+  readonly type: 'state';
+  readonly state: TaskThreadState;
+  readonly error?: ErrorInfo;
+}
+
+/** Task code called `ctx.nextInputSplit()`. */
+export interface RequestInputSplitMessage {
+  readonly type: 'requestInputSplit';
+  readonly requestId: number;
+}
+
+export type TaskLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export const TASK_LOG_LEVELS: readonly TaskLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+/** A log line from task code (`ctx.log`), written by the parent's logger: the worker has no pino. */
+export interface LogMessage {
+  readonly type: 'log';
+  readonly level: TaskLogLevel;
+  readonly msg: string;
+  readonly fields: Record<string, unknown>;
+}
+
+export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage;
+
+// ---------------------------------------------------------------------------
+// Helpers shared by both sides
+
+/** Where a task runs, for people: "Map -> Filter (1/2) (attempt 0)", as Flink names a subtask. */
+export function taskLocation(deployment: eddy_taskexecutor_v1.TaskDeploymentDescriptor): string {
+  return `${deployment.vertexName} (${deployment.subtaskIndex + 1}/${deployment.parallelism}) (attempt ${deployment.attemptNumber})`;
+}
+
+const MAX_CAUSES = 5;
+
+/**
+ * Turns anything thrown into ErrorInfo. The stack is the thrower's own, followed by the stacks of
+ * up to five causes (`Caused by: ...`, as Java prints them), since ErrorInfo has no cause field.
+ */
+export function toErrorInfo(thrown: unknown, location: string): ErrorInfo {
+  if (!(thrown instanceof Error) && !isErrorLike(thrown)) {
+    return { name: 'Error', message: `A non-Error value was thrown: ${describe(thrown)}`, stack: '', location };
+  }
+  let stack = stackOf(thrown);
+  let cause: unknown = thrown.cause;
+  for (let depth = 0; cause !== undefined && depth < MAX_CAUSES; depth++) {
+    stack += `\nCaused by: ${isErrorLike(cause) ? stackOf(cause) : describe(cause)}`;
+    cause = isErrorLike(cause) ? cause.cause : undefined;
+  }
+  return { name: String(thrown.name), message: String(thrown.message), stack, location };
+}
+
+/** Rebuilds an Error from ErrorInfo, keeping its name, message and the original stack. */
+export function errorFromInfo(info: ErrorInfo): Error {
+  const error = new Error(info.message);
+  error.name = info.name;
+  if (info.stack !== '') {
+    error.stack = info.stack;
+  }
+  return error;
+}
+
+interface ErrorLike {
+  name: unknown;
+  message: unknown;
+  stack?: unknown;
+  cause?: unknown;
+}
+
+function isErrorLike(value: unknown): value is ErrorLike {
+  return typeof value === 'object' && value !== null && 'name' in value && 'message' in value;
+}
+
+function stackOf(error: ErrorLike): string {
+  return typeof error.stack === 'string' && error.stack !== '' ? error.stack : `${String(error.name)}: ${String(error.message)}`;
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * TaskThread: one deployed task running in its own worker thread, seen from the TaskExecutor.
+ *
+ * Responsibility: start the worker (task-worker.ts), relay its state changes and input split
+ * requests to the TaskExecutor's callbacks, cancel it (and terminate it when it ignores the
+ * cancel), and report the task's end when the thread dies on its own.
+ *
+ * Guarantees, whatever the order of events (worker messages, 'error', 'exit', cancel, terminate):
+ * - exactly one terminal state (FINISHED, CANCELED or FAILED) is reported, and nothing after it;
+ *   terminate() reports nothing at all from then on;
+ * - a thread that exits without having sent a terminal state is reported FAILED with the exit code
+ *   or the thread's error (CANCELED instead when a cancel had been requested);
+ * - answers to requests of a thread that has ended are dropped;
+ * - every timer is cleared when the thread exits, and `terminated` settles once it has exited.
+ *
+ * Threading: all methods and callbacks run on the TaskExecutor's event loop. Callbacks are invoked
+ * synchronously from worker events; an exception thrown by a callback is logged, never propagated.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '@eddy/common';
+import type { eddy_taskexecutor_v1 } from '@eddy/proto';
+import {
+  TASK_LOG_LEVELS,
+  isTerminalTaskThreadState,
+  taskLocation,
+  toErrorInfo,
+  type ErrorInfo,
+  type LogMessage,
+  type ParentToWorkerMessage,
+  type TaskThreadState,
+  type TaskWorkerData,
+  type WorkerToParentMessage,
+} from './task-messages.js';
+import { TaskOptions } from './task-options.js';
+
+/** How a TaskThread talks back to the TaskExecutor. */
+export interface TaskThreadCallbacks {
+  /** The task switched state; `error` comes with FAILED. Called once with a terminal state. */
+  notifyStateChange(state: TaskThreadState, error?: ErrorInfo): void;
+  /**
+   * Task code asked for its next input split (the TaskExecutor asks the JobMaster). Resolves to
+   * undefined when none are left; a rejection is handed to the task code as the error of
+   * `ctx.nextInputSplit()`.
+   */
+  requestInputSplit(): Promise<string | undefined>;
+}
+
+export interface TaskThreadOptions {
+  readonly deployment: eddy_taskexecutor_v1.TaskDeploymentDescriptor;
+  /** Absolute file path of the job's code bundle; undefined when the job has none. */
+  readonly bundlePath: string | undefined;
+  /** The TaskExecutor's logger; the thread adds { jobId, vertexId, subtask, attempt }. */
+  readonly logger: Logger;
+  readonly callbacks: TaskThreadCallbacks;
+  /** How long a canceled task may take to end before its thread is terminated (`task.cancellation.timeout`). */
+  readonly cancellationTimeoutMs: number;
+}
+
+const WORKER_URL = new URL('./task-worker.js', import.meta.url);
+
+export class TaskThread {
+  readonly executionAttemptId: string;
+  /** Settles (never rejects) once the worker thread has exited. */
+  readonly terminated: Promise<void>;
+
+  readonly #location: string;
+  readonly #logger: Logger;
+  readonly #callbacks: TaskThreadCallbacks;
+  readonly #cancellationTimeoutMs: number;
+  readonly #worker: Worker | undefined;
+  readonly #resolveTerminated: () => void;
+  /** Split requests of the worker waiting for the callback's answer. */
+  readonly #pendingRequests = new Set<number>();
+
+  /** The last state reported through the callbacks. */
+  #state: TaskThreadState | undefined;
+  /** Set by terminate(): nothing is reported any more. */
+  #silenced = false;
+  #cancelRequested = false;
+  /** The cancel timed out: the worker is being terminated and CANCELED is reported when it exits. */
+  #forcingCancel = false;
+  #exited = false;
+  /** The cancellation timeout, or the grace a thread gets to exit after its terminal state. */
+  #timer: NodeJS.Timeout | undefined;
+  /** The worker's 'error' event, which comes before its 'exit'. */
+  #workerError: unknown;
+
+  /** Starts the task's worker thread. Never throws: a thread that cannot start is reported FAILED. */
+  static start(options: TaskThreadOptions): TaskThread {
+    return new TaskThread(options);
+  }
+
+  private constructor(options: TaskThreadOptions) {
+    const { deployment } = options;
+    this.executionAttemptId = deployment.executionAttemptId;
+    this.#location = taskLocation(deployment);
+    this.#logger = options.logger.child({
+      jobId: deployment.jobId,
+      vertexId: deployment.vertexId,
+      subtask: deployment.subtaskIndex,
+      attempt: deployment.attemptNumber,
+    });
+    this.#callbacks = options.callbacks;
+    this.#cancellationTimeoutMs = options.cancellationTimeoutMs;
+    let resolveTerminated!: () => void;
+    this.terminated = new Promise((resolve) => {
+      resolveTerminated = resolve;
+    });
+    this.#resolveTerminated = resolveTerminated;
+
+    const workerData: TaskWorkerData = { deployment, bundlePath: options.bundlePath };
+    try {
+      this.#worker = new Worker(WORKER_URL, { workerData });
+    } catch (error) {
+      this.#worker = undefined;
+      this.#workerError = error;
+      this.#logger.error({ err: error, task: this.#location }, 'Could not start task thread');
+      queueMicrotask(() => this.#onExit(undefined));
+      return;
+    }
+    this.#worker.on('message', (message: WorkerToParentMessage) => this.#onMessage(message));
+    this.#worker.on('messageerror', (error) => this.#logger.warn({ err: error }, 'Dropped a message of the task thread that could not be deserialized'));
+    this.#worker.on('error', (error) => {
+      this.#workerError ??= error;
+    });
+    this.#worker.on('exit', (exitCode) => this.#onExit(exitCode));
+    this.#logger.debug({ task: this.#location, threadId: this.#worker.threadId }, 'Task thread started');
+  }
+
+  /**
+   * Asks the task to stop: its `ctx.signal` is aborted. If the thread has not ended within the
+   * cancellation timeout, it is terminated and the task reported CANCELED. Does nothing once the
+   * task has reached a terminal state, or when called again.
+   */
+  cancel(): void {
+    if (this.#worker === undefined || this.#cancelRequested || this.#isClosed()) {
+      return;
+    }
+    this.#cancelRequested = true;
+    this.#logger.debug({ task: this.#location }, 'Canceling task');
+    this.#post({ type: 'cancel' });
+    this.#setTimer(() => this.#onCancellationTimeout(), this.#cancellationTimeoutMs);
+  }
+
+  /**
+   * Stops the thread at once, for a TaskManager that shuts down or loses its JobManager. Reports
+   * nothing further: the caller decides what the task's end means. Resolves once the thread has exited.
+   */
+  terminate(reason: string): Promise<void> {
+    if (!this.#exited && !this.#silenced) {
+      this.#silenced = true;
+      this.#clearTimer();
+      this.#logger.info({ task: this.#location, reason }, 'Terminating task thread');
+      void this.#worker?.terminate();
+    }
+    return this.terminated;
+  }
+
+  /** True once nothing more will be reported. */
+  #isClosed(): boolean {
+    return this.#exited || this.#silenced || this.#forcingCancel || (this.#state !== undefined && isTerminalTaskThreadState(this.#state));
+  }
+
+  #onMessage(message: WorkerToParentMessage): void {
+    switch (message.type) {
+      case 'state':
+        this.#onStateMessage(message.state, message.error);
+        break;
+      case 'requestInputSplit':
+        this.#serveInputSplitRequest(message.requestId);
+        break;
+      case 'log':
+        this.#logTaskLine(message);
+        break;
+      default:
+        this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');
+    }
+  }
+
+  #onStateMessage(state: TaskThreadState, error: ErrorInfo | undefined): void {
+    if (this.#isClosed()) {
+      this.#logger.debug({ state, reported: this.#state }, 'Ignored a state message that came after the task ended');
+      return;
+    }
+    const from = this.#state;
+    const allowed =
+      state === 'INITIALIZING' ? from === undefined : state === 'RUNNING' ? from === 'INITIALIZING' : isTerminalTaskThreadState(state);
+    if (!allowed) {
+      this.#logger.warn({ from, to: state }, 'Ignored an illegal state change reported by the task thread');
+      return;
+    }
+    this.#report(state, error);
+  }
+
+  #report(state: TaskThreadState, error?: ErrorInfo): void {
+    const from = this.#state;
+    this.#state = state;
+    if (isTerminalTaskThreadState(state)) {
+      this.#clearTimer();
+      if (!this.#exited) {
+        // The worker closes its port after its terminal state, so it exits unless task code left
+        // timers or sockets open; those must not outlive the task.
+        this.#setTimer(() => this.#onLingering(), this.#cancellationTimeoutMs);
+      }
+    }
+    this.#logger.debug({ task: this.#location, from, to: state }, 'Task thread switched state');
+    try {
+      if (error === undefined) {
+        this.#callbacks.notifyStateChange(state);
+      } else {
+        this.#callbacks.notifyStateChange(state, error);
+      }
+    } catch (callbackError) {
+      this.#logger.error({ err: callbackError, state }, 'The task state callback threw');
+    }
+  }
+
+  #serveInputSplitRequest(requestId: number): void {
+    if (this.#isClosed()) {
+      return;
+    }
+    this.#pendingRequests.add(requestId);
+    let answer: Promise<string | undefined>;
+    try {
+      answer = Promise.resolve(this.#callbacks.requestInputSplit());
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (split) => this.#answer({ type: 'inputSplit', requestId, split: split ?? null }),
+      (error: unknown) => this.#answer({ type: 'inputSplitError', requestId, error: toErrorInfo(error, this.#location) }),
+    );
+  }
+
+  #answer(message: Extract<ParentToWorkerMessage, { requestId: number }>): void {
+    if (!this.#pendingRequests.delete(message.requestId) || this.#isClosed()) {
+      this.#logger.debug({ requestId: message.requestId, answer: message.type }, 'Dropped the answer to a request of a task that has ended');
+      return;
+    }
+    this.#post(message);
+  }
+
+  #logTaskLine(message: LogMessage): void {
+    const level = TASK_LOG_LEVELS.includes(message.level) ? message.level : 'info';
+    this.#logger[level](message.fields, message.msg);
+  }
+
+  #onCancellationTimeout(): void {
+    this.#timer = undefined;
+    if (this.#isClosed()) {
+      return;
+    }
+    this.#forcingCancel = true;
+    this.#logger.warn(
+      { task: this.#location, timeoutMs: this.#cancellationTimeoutMs, configKey: TaskOptions.cancellationTimeout.key },
+      'Task did not end within the cancellation timeout; terminating its thread',
+    );
+    void this.#worker?.terminate();
+  }
+
+  #onLingering(): void {
+    this.#timer = undefined;
+    if (this.#exited) {
+      return;
+    }
+    this.#logger.warn(
+      { task: this.#location, graceMs: this.#cancellationTimeoutMs, state: this.#state },
+      'Task thread still runs after its task ended (task code left timers, sockets or work behind); terminating it',
+    );
+    void this.#worker?.terminate();
+  }
+
+  #onExit(exitCode: number | undefined): void {
+    if (this.#exited) {
+      return;
+    }
+    this.#exited = true;
+    this.#clearTimer();
+    if (this.#pendingRequests.size > 0) {
+      this.#logger.debug({ requests: this.#pendingRequests.size }, 'Dropping the pending requests of an exited task thread');
+      this.#pendingRequests.clear();
+    }
+    this.#logger.debug({ task: this.#location, exitCode }, 'Task thread exited');
+    const terminalReported = this.#state !== undefined && isTerminalTaskThreadState(this.#state);
+    if (!terminalReported && !this.#silenced) {
+      if (this.#cancelRequested) {
+        this.#report('CANCELED');
+      } else {
+        this.#report('FAILED', this.#deathErrorInfo(exitCode));
+      }
+    }
+    this.#resolveTerminated();
+  }
+
+  #deathErrorInfo(exitCode: number | undefined): ErrorInfo {
+    if (this.#workerError !== undefined) {
+      const info = toErrorInfo(this.#workerError, this.#location);
+      const what = exitCode === undefined ? 'Could not start the task thread' : 'Task thread died';
+      return { ...info, message: `${what}: ${info.message}` };
+    }
+    return {
+      name: 'TaskThreadExitError',
+      message: `Task thread exited with code ${String(exitCode)} before its task ended`,
+      stack: '',
+      location: this.#location,
+    };
+  }
+
+  #post(message: ParentToWorkerMessage): void {
+    try {
+      this.#worker?.postMessage(message);
+    } catch (error) {
+      this.#logger.warn({ err: error, message: message.type }, 'Could not send a message to the task thread');
+    }
+  }
+
+  #setTimer(callback: () => void, ms: number): void {
+    this.#clearTimer();
+    this.#timer = setTimeout(callback, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
