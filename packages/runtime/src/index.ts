@@ -2,3 +2,15 @@ export type { Invokable, TaskContext, TaskOperator } from './taskexecutor/task-c
 export * from './taskexecutor/task-messages.js';
 export { TaskOptions } from './taskexecutor/task-options.js';
 export { TaskThread, type TaskThreadCallbacks, type TaskThreadOptions } from './taskexecutor/task-thread.js';
+export { allRuntimeOptions } from './runtime-options.js';
+export { JobManagerOptions } from './entrypoint/jobmanager-options.js';
+export { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
+export { JobMasterOptions } from './jobmaster/jobmaster-options.js';
+export { JobManagerRunner } from './entrypoint/jobmanager-runner.js';
+export { TaskManagerRunner } from './entrypoint/taskmanager-runner.js';
+export { ResourceManager, RESOURCE_MANAGER_ENDPOINT_ID } from './resourcemanager/resource-manager.js';
+export { TaskExecutor, TASK_EXECUTOR_ENDPOINT_ID, TaskNotFoundError } from './taskexecutor/task-executor.js';
+export { Dispatcher, DISPATCHER_ENDPOINT_ID, DispatcherError, JobNotFoundError, DuplicateJobSubmissionError } from './dispatcher/dispatcher.js';
+export { JobMaster, jobMasterEndpointId, NoResourceAvailableError, TaskManagerLostError } from './jobmaster/job-master.js';
+export { errorInfoOf, describeError } from './cluster/error-info.js';
+export { taskNameWithSubtask, transitionMessage } from './executiongraph/transition-log.js';

@@ -308,7 +308,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     task.thread = TaskThread.start({
       deployment,
       bundlePath,
-      logger: this.log.child({ jobId: deployment.jobId, vertexId: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attemptNumber }),
+      logger: this.log,
       cancellationTimeoutMs: this.cancellationTimeoutMs,
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),

@@ -1,0 +1,24 @@
+/** Every option the runtime declares, for validation at start-up and the generated reference. */
+import type { ConfigOption } from '@eddy/common';
+import { RpcOptions } from '@eddy/rpc';
+import { BlobOptions } from './blob/blob-options.js';
+import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
+import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
+import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-options.js';
+import { JobMasterOptions } from './jobmaster/jobmaster-options.js';
+import { TaskOptions } from './taskexecutor/task-options.js';
+import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
+
+export function allRuntimeOptions(): ConfigOption<unknown>[] {
+  const groups: Record<string, ConfigOption<unknown>>[] = [
+    RpcOptions,
+    JobManagerOptions,
+    TaskManagerOptions,
+    HeartbeatOptions,
+    JobMasterOptions,
+    RestartStrategyOptions,
+    TaskOptions,
+    BlobOptions,
+  ] as unknown as Record<string, ConfigOption<unknown>>[];
+  return groups.flatMap((group) => Object.values(group));
+}

@@ -1,0 +1,238 @@
+/**
+ * Multi-process cluster tests: a JobManager and TaskManagers as real child processes (`eddy
+ * jobmanager`, `eddy taskmanager`) on 127.0.0.1 with ephemeral ports, their JSON log lines
+ * collected, and a client that uploads job code and talks to the Dispatcher over gRPC.
+ *
+ * Every process a test starts is killed when the test file ends, stopped ones included.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
+import { RpcService, type StreamClient } from '@eddy/rpc';
+import { BlobClient, DISPATCHER_ENDPOINT_ID, JobGraphBuilder, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/runtime';
+
+const EDDY = fileURLToPath(new URL('../../../packages/cli/dist/src/bin/eddy.js', import.meta.url));
+/** The test tasks, shipped to TaskManagers as a job's code through the blob store. */
+export const TEST_TASKS_BUNDLE = fileURLToPath(new URL('../../../packages/runtime/dist/test/fixtures/test-tasks.js', import.meta.url));
+
+/** Settings that make failure detection and restarts fast enough for tests. */
+export const FAST_CLUSTER: Record<string, string> = {
+  'heartbeat.interval': '200 ms',
+  'heartbeat.timeout': '2 s',
+  'cluster.registration.max-timeout': '300 ms',
+  'restart-strategy.type': 'fixed-delay',
+  'restart-strategy.fixed-delay.attempts': '3',
+  'restart-strategy.fixed-delay.delay': '100 ms',
+};
+
+export interface LogLine {
+  readonly msg: string;
+  readonly level: number;
+  readonly [field: string]: unknown;
+}
+
+const live = new Set<ClusterProcess>();
+
+after(async () => {
+  await Promise.all([...live].map((process) => process.kill('SIGKILL')));
+});
+
+/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export class ClusterProcess {
+  readonly lines: LogLine[] = [];
+  readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  constructor(
+    readonly role: string,
+    readonly child: ChildProcess,
+  ) {
+    live.add(this);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        this.exitCode = code;
+        live.delete(this);
+        resolve(code);
+      }),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.lines.push({ msg: line, level: 30 });
+      }
+    });
+    const stderr: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+    this.stderr = stderr;
+  }
+
+  readonly stderr: string[];
+
+  get hasExited(): boolean {
+    return this.exitCode !== undefined;
+  }
+
+  /** The first log line matching `predicate`, waiting up to timeoutMs for it. */
+  async waitForLine(predicate: (line: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+    let found: LogLine | undefined;
+    await waitFor(
+      () => {
+        found = this.lines.find(predicate);
+        if (found === undefined && this.hasExited) throw new Error(`${this.role} exited while waiting for ${what}; stderr: ${this.stderr.join('\n')}`);
+        return found !== undefined;
+      },
+      `${what} in the ${this.role} log`,
+      timeoutMs,
+    );
+    return found as LogLine;
+  }
+
+  linesWith(msg: string | RegExp): LogLine[] {
+    return this.lines.filter((line) => (typeof msg === 'string' ? line.msg === msg : msg.test(line.msg)));
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    if (this.hasExited) return this.exitCode ?? null;
+    if (signal === 'SIGKILL') this.child.kill('SIGCONT');
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+function spawnEddy(role: string, args: string[], config: Record<string, string>): ClusterProcess {
+  const defines = Object.entries(config).flatMap(([key, value]) => ['-D', `${key}=${value}`]);
+  const child = spawn(process.execPath, [EDDY, ...args, ...defines], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '' },
+  });
+  return new ClusterProcess(role, child);
+}
+
+export interface JobManagerProcess extends ClusterProcess {
+  /** host:port */
+  address: string;
+}
+
+/** Starts `eddy jobmanager` and waits until it listens. Port 0 unless given. */
+export async function startJobManager(options: { port?: number; config?: Record<string, string> } = {}): Promise<JobManagerProcess> {
+  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { ...FAST_CLUSTER, ...options.config }) as JobManagerProcess;
+  const started = await process.waitForLine((line) => line.msg === 'JobManager started', 'JobManager started', 15_000);
+  process.address = started['advertisedAddress'] as string;
+  return process;
+}
+
+export interface TaskManagerProcess extends ClusterProcess {
+  taskManagerId: string;
+}
+
+/** Starts `eddy taskmanager` against `jobManagerAddress` and waits until it runs (not until it registered). */
+export async function startTaskManager(jobManagerAddress: string, options: { slots?: number; config?: Record<string, string> } = {}): Promise<TaskManagerProcess> {
+  const args = ['taskmanager', '--jobmanager', jobManagerAddress, '--slots', String(options.slots ?? 2), '--port', '0'];
+  const process = spawnEddy('taskmanager', args, { ...FAST_CLUSTER, ...options.config }) as TaskManagerProcess;
+  const started = await process.waitForLine((line) => line.msg === 'TaskManager started', 'TaskManager started', 15_000);
+  process.taskManagerId = started['taskManagerId'] as string;
+  return process;
+}
+
+/** A free TCP port on 127.0.0.1 (for a JobManager that must come up on a known port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** What a client of the cluster does: upload code, submit, ask, follow. */
+export class ClusterClient {
+  private constructor(
+    readonly rpc: RpcService,
+    readonly jobManagerAddress: string,
+    readonly dispatcher: dispatcher.DispatcherGateway,
+    readonly resourceManager: rm.ResourceManagerGateway,
+  ) {}
+
+  static async connect(jobManagerAddress: string): Promise<ClusterClient> {
+    const rpc = await RpcService.start();
+    const gateway = await rpc.connect(`${jobManagerAddress}/${DISPATCHER_ENDPOINT_ID}`, dispatcher.DispatcherGateway);
+    const resourceManager = await rpc.connect(`${jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway);
+    const client = new ClusterClient(rpc, jobManagerAddress, gateway, resourceManager);
+    after(() => rpc.stop());
+    return client;
+  }
+
+  /** Uploads the test tasks bundle; resolves to its blob key. */
+  async uploadTestTasks(): Promise<string> {
+    const result = await new BlobClient(this.rpc, this.jobManagerAddress).uploadFile(TEST_TASKS_BUNDLE);
+    return result.key;
+  }
+
+  async submit(graph: jg.JobGraph): Promise<string> {
+    const response = await this.dispatcher.submitJob({ jobGraph: graph });
+    return response.jobId;
+  }
+
+  async status(jobId: string): Promise<string> {
+    return (await this.dispatcher.requestJobStatus({ jobId })).status;
+  }
+
+  async waitForStatus(jobId: string, status: string, timeoutMs = 15_000): Promise<dispatcher.JobDetails> {
+    let last = '';
+    await waitFor(
+      async () => {
+        last = await this.status(jobId);
+        return last === status;
+      },
+      `job ${jobId} to be ${status} (last seen ${last})`,
+      timeoutMs,
+    );
+    return this.dispatcher.requestJob({ jobId });
+  }
+
+  async waitForSlots(total: number, timeoutMs = 15_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const { taskManagers } = await this.resourceManager.requestTaskManagers({});
+        return taskManagers.reduce((sum, tm) => sum + tm.slotsTotal, 0) === total;
+      },
+      `${total} registered slots`,
+      timeoutMs,
+    );
+  }
+
+  /** Every event of the job, from its start until its terminal status. */
+  async followJob(jobId: string): Promise<dispatcher.JobEvent[]> {
+    const stream = this.eventStream().serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId });
+    const events: dispatcher.JobEvent[] = [];
+    for await (const event of stream) events.push(event);
+    return events;
+  }
+
+  private eventStream(): StreamClient {
+    return this.rpc.streamClient(this.jobManagerAddress);
+  }
+}
+
+/** A job of test tasks: `vertices` is [name, parallelism, invokable][], chained source to sink with rebalance edges. */
+export function testJob(name: string, blobKey: string, vertices: [string, number, string][], configuration: Record<string, string> = {}): jg.JobGraph {
+  const builder = new JobGraphBuilder(name);
+  vertices.forEach(([vertexName, parallelism, invokable], index) => {
+    builder.vertex({ id: `v${index}`, name: vertexName, parallelism, invokable });
+    if (index > 0) builder.edge(`v${index - 1}`, `v${index}`, 'rebalance');
+  });
+  return builder.configuration(configuration).blobKey(blobKey).build();
+}
