@@ -14,3 +14,8 @@ export { Dispatcher, DISPATCHER_ENDPOINT_ID, DispatcherError, JobNotFoundError, 
 export { JobMaster, jobMasterEndpointId, NoResourceAvailableError, TaskManagerLostError } from './jobmaster/job-master.js';
 export { errorInfoOf, describeError } from './cluster/error-info.js';
 export { taskNameWithSubtask, transitionMessage } from './executiongraph/transition-log.js';
+export * from './heartbeat/heartbeat-options.js';
+export * from './heartbeat/heartbeat-manager.js';
+export * from './heartbeat/event-loop-lag.js';
+export * from './jobmaster/failover/restart-strategy-options.js';
+export * from './jobmaster/failover/restart-backoff-time-strategy.js';

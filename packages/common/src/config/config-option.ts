@@ -19,7 +19,8 @@
  * - memory sizes (MemorySize): a whole, non-negative number, optionally followed
  *   by a unit: b / bytes, k / kb / kib, m / mb / mib, g / gb / gib, t / tb / tib
  *   (all powers of 1024), case-insensitive. A bare number means bytes.
- * - integers are whole numbers; booleans are `true` or `false` (any case);
+ * - integers are whole numbers; doubles are decimal numbers such as '1.5', '2' or
+ *   '1e-3' (Java's Double.parseDouble without NaN, Infinity or hexadecimal); booleans are `true` or `false` (any case);
  *   enum values match one of the declared values (any case).
  * Raw values are trimmed before parsing. Every refusal is a ConfigurationError
  * whose message has one shape:
@@ -27,7 +28,7 @@
  */
 
 /** The kind of value an option holds; shown as the type name in generated docs. */
-export type ConfigOptionType = 'duration' | 'memory-size' | 'integer' | 'boolean' | 'string' | 'enum';
+export type ConfigOptionType = 'duration' | 'memory-size' | 'integer' | 'double' | 'boolean' | 'string' | 'enum';
 
 /**
  * A configuration problem: a value that does not parse, a malformed properties
@@ -391,6 +392,55 @@ export function integerOption(spec: {
       if (!INTEGER.test(text)) return undefined;
       const value = Number(text);
       if (!Number.isSafeInteger(value)) return undefined;
+      if ((min !== undefined && value < min) || (max !== undefined && value > max)) return undefined;
+      return value === 0 ? 0 : value; // never -0
+    },
+    format: (value) => String(value),
+  });
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A floating-point number such as '1.5'; `min` and `max` are inclusive bounds.
+ * NaN and the infinities are refused.
+ */
+export function doubleOption(spec: {
+  key: string;
+  defaultValue: number;
+  description: string;
+  min?: number;
+  max?: number;
+}): ConfigOption<number> {
+  const { key, defaultValue, description, min, max } = spec;
+  checkKey(key);
+  checkDeclaration(key, Number.isFinite(defaultValue), 'defaultValue must be a finite number');
+  checkDeclaration(key, min === undefined || Number.isFinite(min), 'min must be a finite number');
+  checkDeclaration(key, max === undefined || Number.isFinite(max), 'max must be a finite number');
+  checkDeclaration(key, min === undefined || max === undefined || min <= max, 'min must not exceed max');
+  checkDeclaration(
+    key,
+    (min === undefined || defaultValue >= min) && (max === undefined || defaultValue <= max),
+    'defaultValue must lie within min and max',
+  );
+  const expectedForm =
+    min !== undefined && max !== undefined
+      ? `a number from ${min} to ${max}, such as '${defaultValue}'`
+      : min !== undefined
+        ? `a number of at least ${min}, such as '${defaultValue}'`
+        : max !== undefined
+          ? `a number of at most ${max}, such as '${defaultValue}'`
+          : `a number such as '${defaultValue}'`;
+  return makeOption({
+    key,
+    type: 'double',
+    defaultValue,
+    description,
+    expectedForm,
+    read: (text) => {
+      if (!DECIMAL.test(text)) return undefined;
+      const value = Number(text);
+      if (!Number.isFinite(value)) return undefined;
       if ((min !== undefined && value < min) || (max !== undefined && value > max)) return undefined;
       return value === 0 ? 0 : value; // never -0
     },

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   ConfigurationError,
   booleanOption,
+  doubleOption,
   durationOption,
   enumOption,
   formatDuration,
@@ -308,6 +309,56 @@ describe('integerOption', () => {
       /defaultValue must lie within min and max/,
     );
     assert.throws(() => integerOption({ key: 'a', defaultValue: 2, min: 3, max: 1, description: '' }), /min must not exceed max/);
+  });
+});
+
+describe('doubleOption', () => {
+  const multiplier = doubleOption({ key: 'test.multiplier', defaultValue: 1.5, min: 1, description: 'A factor.' });
+  const jitter = doubleOption({ key: 'test.jitter', defaultValue: 0.1, min: 0, max: 1, description: 'A fraction.' });
+  const offset = doubleOption({ key: 'test.offset', defaultValue: 0, description: 'Any number.' });
+
+  it('parses decimals, whole numbers and exponents after trimming', () => {
+    assert.equal(multiplier.parse(' 2.5 '), 2.5);
+    assert.equal(multiplier.parse('2'), 2);
+    assert.equal(multiplier.parse('2.'), 2);
+    assert.equal(jitter.parse('.25'), 0.25);
+    assert.equal(offset.parse('-1.5e2'), -150);
+    assert.equal(offset.parse('+3E-1'), 0.3);
+    assert.ok(Object.is(offset.parse('-0'), 0));
+    assert.equal(multiplier.type, 'double');
+    assert.equal(multiplier.defaultText, '1.5');
+  });
+
+  it('renders values that parse back to the same number', () => {
+    for (const value of [1.5, 2, 0.1, 1e-7, 123456.789]) {
+      assert.equal(offset.parse(offset.format(value)), value);
+    }
+  });
+
+  it('refuses words, NaN, infinities, hexadecimal, commas and empty text', () => {
+    for (const text of ['one', 'NaN', 'Infinity', '1e999', '0x10', '1,5', '', '1.5.2', '.', '2 x']) {
+      const error = configurationError(() => offset.parse(text, 'command line'));
+      assert.equal(error.message, `Invalid value '${text}' for test.offset (from command line): expected a number such as '0'`);
+    }
+  });
+
+  it('refuses numbers outside min and max and states the range', () => {
+    assert.equal(
+      configurationError(() => jitter.parse('1.01', 'command line')).message,
+      "Invalid value '1.01' for test.jitter (from command line): expected a number from 0 to 1, such as '0.1'",
+    );
+    assert.equal(
+      configurationError(() => multiplier.parse('0.5')).message,
+      "Invalid value '0.5' for test.multiplier: expected a number of at least 1, such as '1.5'",
+    );
+    assert.equal(jitter.parse('0'), 0);
+    assert.equal(jitter.parse('1'), 1);
+  });
+
+  it('refuses to declare a non-finite default or one outside min and max', () => {
+    assert.throws(() => doubleOption({ key: 'a', defaultValue: Number.NaN, description: '' }), /defaultValue must be a finite number/);
+    assert.throws(() => doubleOption({ key: 'a', defaultValue: 0.5, min: 1, description: '' }), /defaultValue must lie within min and max/);
+    assert.throws(() => doubleOption({ key: 'a', defaultValue: 1, min: 2, max: 1, description: '' }), /min must not exceed max/);
   });
 });
 
