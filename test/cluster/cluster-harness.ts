@@ -3,12 +3,12 @@
  * jobmanager`, `eddy taskmanager`) on 127.0.0.1 with ephemeral ports, their JSON log lines
  * collected, and a client that uploads job code and talks to the Dispatcher over gRPC.
  *
- * Every process a test starts is killed when the test file ends, stopped ones included.
+ * Test files call `after(stopClusterProcesses)` so every process they start is killed when the
+ * file ends, stopped ones included. Nothing here imports node:test: the benchmark uses it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import { RpcService, type StreamClient } from '@eddy/rpc';
@@ -36,9 +36,13 @@ export interface LogLine {
 
 const live = new Set<ClusterProcess>();
 
-after(async () => {
+/** Kills every process started through this module that is still alive, and closes clients. */
+export async function stopClusterProcesses(): Promise<void> {
   await Promise.all([...live].map((process) => process.kill('SIGKILL')));
-});
+  await Promise.all([...clients].map((client) => client.close()));
+}
+
+const clients = new Set<ClusterClient>();
 
 /** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -168,11 +172,26 @@ export class ClusterClient {
 
   static async connect(jobManagerAddress: string): Promise<ClusterClient> {
     const rpc = await RpcService.start();
+    // The first connect may race the JobManager's start-up; stop the service if it fails.
+    try {
+      return await ClusterClient.connectWith(rpc, jobManagerAddress);
+    } catch (error) {
+      await rpc.stop();
+      throw error;
+    }
+  }
+
+  private static async connectWith(rpc: RpcService, jobManagerAddress: string): Promise<ClusterClient> {
     const gateway = await rpc.connect(`${jobManagerAddress}/${DISPATCHER_ENDPOINT_ID}`, dispatcher.DispatcherGateway);
     const resourceManager = await rpc.connect(`${jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway);
     const client = new ClusterClient(rpc, jobManagerAddress, gateway, resourceManager);
-    after(() => rpc.stop());
+    clients.add(client);
     return client;
+  }
+
+  async close(): Promise<void> {
+    clients.delete(this);
+    await this.rpc.stop();
   }
 
   /** Uploads the test tasks bundle; resolves to its blob key. */
@@ -215,10 +234,13 @@ export class ClusterClient {
   }
 
   /** Every event of the job, from its start until its terminal status. */
-  async followJob(jobId: string): Promise<dispatcher.JobEvent[]> {
+  async followJob(jobId: string, onEvent?: (event: dispatcher.JobEvent) => void): Promise<dispatcher.JobEvent[]> {
     const stream = this.eventStream().serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId });
     const events: dispatcher.JobEvent[] = [];
-    for await (const event of stream) events.push(event);
+    for await (const event of stream) {
+      events.push(event);
+      onEvent?.(event);
+    }
     return events;
   }
 

@@ -3,8 +3,10 @@
  * JobManager restarted, and the clean exits on SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ClusterClient, freePort, startJobManager, startTaskManager, testJob, waitFor } from './cluster-harness.js';
+import { after, describe, it } from 'node:test';
+import { ClusterClient, stopClusterProcesses, freePort, startJobManager, startTaskManager, testJob, waitFor } from './cluster-harness.js';
+
+after(stopClusterProcesses);
 
 describe('failover', () => {
   it('restarts a job on the surviving TaskManager after the other is killed with -9, and finishes it', async () => {

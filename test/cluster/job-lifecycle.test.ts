@@ -4,10 +4,12 @@
  * JobGraphs the Dispatcher refuses.
  */
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { eddy_jobgraph_v1 as jg } from '@eddy/proto';
 import { newJobId } from '@eddy/runtime';
-import { ClusterClient, startJobManager, startTaskManager, testJob, waitFor, type JobManagerProcess, type LogLine, type TaskManagerProcess } from './cluster-harness.js';
+import { ClusterClient, stopClusterProcesses, startJobManager, startTaskManager, testJob, waitFor, type JobManagerProcess, type LogLine, type TaskManagerProcess } from './cluster-harness.js';
+
+after(stopClusterProcesses);
 
 const SUCCESS_PATH = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED'];
 

@@ -30,6 +30,8 @@ export interface EndpointHost {
   readonly logger: Logger;
   /** `rpc.ask-timeout` in milliseconds. */
   readonly askTimeoutMs: number;
+  /** Connects to the endpoint at `host:port/endpointId` (see RpcService.connect). */
+  connect<G>(address: string, gateway: GatewayDescriptor<G>, fencingToken?: string): Promise<G>;
   /** Called by an endpoint's constructor. Throws when the id is taken. */
   registerEndpoint(endpoint: HostedEndpoint): void;
   /** Called when an endpoint has terminated. */

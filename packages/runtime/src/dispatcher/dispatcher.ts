@@ -60,12 +60,12 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
   private readonly callTimeoutMs: number;
 
   constructor(
-    rpcService: RpcService,
+    private readonly rpc: RpcService,
     private readonly services: DispatcherServices,
   ) {
-    super(rpcService, dispatcher.DispatcherGateway, DISPATCHER_ENDPOINT_ID);
+    super(rpc, dispatcher.DispatcherGateway, DISPATCHER_ENDPOINT_ID);
     this.archiveCapacity = services.configuration.get(JobManagerOptions.jobStoreMaxCapacity);
-    this.callTimeoutMs = rpcService.askTimeoutMs;
+    this.callTimeoutMs = rpc.askTimeoutMs;
   }
 
   protected override async onStart(): Promise<void> {
@@ -112,7 +112,7 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     };
     let jobMaster: JobMaster;
     try {
-      jobMaster = new JobMaster(this.rpcService as RpcService, graph, { configuration, resourceManager, listener, logger: this.rpcService.logger });
+      jobMaster = new JobMaster(this.rpc, graph, { configuration, resourceManager, listener, logger: this.rpcService.logger });
     } catch (error) {
       this.events.forget(graph.jobId);
       throw error;

@@ -1,7 +1,7 @@
 /** Snapshots of a running job for clients: JobDetails and JobSummary from the ExecutionGraph. */
 import type { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
 import type { ExecutionGraph } from '../executiongraph/execution-graph.js';
-import type { Execution } from '../executiongraph/execution.js';
+import type { Execution } from '../executiongraph/execution-graph.js';
 
 function record<K extends string>(map: ReadonlyMap<K, number>): Record<string, number> {
   const out: Record<string, number> = {};

@@ -33,7 +33,7 @@ import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobg
 import { FencedRpcEndpoint, RemoteHandlerError, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import { describeError, errorInfoOf } from '../cluster/error-info.js';
 import { ExecutionGraph, type ExecutionGraphListener } from '../executiongraph/execution-graph.js';
-import type { Execution } from '../executiongraph/execution.js';
+import type { Execution } from '../executiongraph/execution-graph.js';
 import { isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
 import { isGloballyTerminal, type JobStatus } from '../executiongraph/job-status.js';
 import { taskNameWithSubtask, transitionMessage } from '../executiongraph/transition-log.js';
