@@ -6,13 +6,25 @@
  * Unlike gateways they have no endpoint, mailbox or fencing token; a handler runs as soon as its
  * call arrives, and it is the handler's job to hand work to an endpoint (runAsync) when it touches
  * endpoint state. Messages are encoded with the same protobufjs schema as gateway messages.
+ *
+ * Flow control: a server-stream handler's `out.write()` resolves once the transport took the
+ * message, and the client's side pulls messages only as fast as its iteration consumes them; a
+ * client stream writes the next request only once the previous ones drained. A slow peer therefore
+ * slows its partner down instead of filling memory.
+ *
+ * Cancellation: a client that cancels a server stream, stops iterating it early, or goes away makes
+ * the handler's `out.cancelled` true and runs its `onCancel` hooks; writes after that are dropped.
+ * A client stream whose caller goes away ends the handler's iteration with an error. Caveat: a
+ * client that cancels a client stream first half-closes it (Node's HTTP/2 ends the stream's
+ * writable side before it resets it), so the handler may see its input end normally and learn of
+ * the cancellation only afterwards. A handler that must not act on cut-off input has its messages
+ * say how much to expect (as blob uploads do with their total size and hash).
  */
-import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { StreamMethodDescriptor, StreamServiceDescriptor } from '@eddy/proto';
 import { toRpcError, type GrpcTransport } from './grpc-transport.js';
-import { RpcError, RpcUnreachableError } from './rpc-errors.js';
-import { codecFor } from './rpc-codec.js';
+import { MalformedPayloadError, RpcError, RpcUnreachableError } from './rpc-errors.js';
+import { codecFor, type MessageCodec } from './rpc-codec.js';
 
 const identity = (bytes: Buffer): Buffer => bytes;
 
@@ -43,10 +55,28 @@ export class StreamCallError extends Error {
   }
 }
 
+/** Longest status message sent: gRPC carries it in a header, which peers limit in size. */
+const MAX_DETAILS = 1024;
+
 function toServiceError(error: unknown): Partial<grpc.ServiceError> {
-  if (error instanceof StreamCallError) return { code: error.code, details: error.message };
-  if (error instanceof RpcError) return { code: error.code, details: error.message };
-  return { code: grpc.status.INTERNAL, details: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  let code: grpc.status;
+  let details: string;
+  if (error instanceof StreamCallError || error instanceof RpcError) {
+    code = error.code;
+    details = error.message;
+  } else {
+    code = grpc.status.INTERNAL;
+    details = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
+  return { code, details: details.length > MAX_DETAILS ? `${details.slice(0, MAX_DETAILS)}...` : details };
+}
+
+function decodeRequest(codec: MessageCodec, bytes: Buffer, methodPath: string): unknown {
+  try {
+    return codec.decode(bytes);
+  } catch (error) {
+    throw new StreamCallError(grpc.status.INVALID_ARGUMENT, `${methodPath}: the request is not a valid ${codec.typeName} (${String(error)})`);
+  }
 }
 
 /** Builds the grpc-js service definition and implementation for `descriptor`. */
@@ -70,61 +100,82 @@ export function grpcServiceFor(
     };
     const requestCodec = codecFor(method.requestType);
     const responseCodec = codecFor(method.responseType);
+    // Handlers run inside a promise chain: one that throws synchronously answers an error status
+    // like one that rejects, and an unencodable response does too.
     if (method.requestStream && method.responseStream) {
       throw new Error(`${descriptor.name}.${method.name}: bidirectional streams are not served yet`);
     } else if (method.responseStream) {
       const serve = handler as unknown as (request: unknown, out: StreamWriter<unknown>) => Promise<void>;
       implementation[method.name] = (call: grpc.ServerWritableStream<Buffer, Buffer>): void => {
         let cancelled = false;
-        const cancelHooks: (() => void)[] = [];
+        const cancelHooks = new Set<() => void>();
         call.on('cancelled', () => {
           cancelled = true;
-          for (const hook of cancelHooks.splice(0)) hook();
+          for (const hook of [...cancelHooks]) {
+            cancelHooks.delete(hook);
+            hook();
+          }
         });
         const out: StreamWriter<unknown> = {
           get cancelled() {
             return cancelled;
           },
-          onCancel: (fn) => (cancelled ? fn() : cancelHooks.push(fn)),
+          onCancel: (fn) => {
+            if (cancelled) fn();
+            else cancelHooks.add(fn);
+          },
           write: async (message) => {
             if (cancelled) return;
-            if (!call.write(responseCodec.encode(message))) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+            if (call.write(responseCodec.encode(message))) return;
+            // One pair of listeners per blocked write, both removed when either fires: a long
+            // stream must not pile up listeners on the call.
+            await new Promise<void>((resolve) => {
+              const resume = (): void => {
+                call.off('drain', resume);
+                cancelHooks.delete(resume);
+                resolve();
+              };
+              call.on('drain', resume);
+              cancelHooks.add(resume);
+            });
           },
         };
-        let request: unknown;
-        try {
-          request = requestCodec.decode(call.request);
-        } catch (error) {
-          call.destroy(Object.assign(new Error(`malformed request: ${String(error)}`), { code: grpc.status.INVALID_ARGUMENT }));
-          return;
-        }
-        serve(request, out).then(
-          () => {
-            if (!cancelled) call.end();
-          },
-          (error: unknown) => {
-            if (!cancelled) call.emit('error', toServiceError(error));
-          },
-        );
+        Promise.resolve()
+          .then(() => serve(decodeRequest(requestCodec, call.request, method.path), out))
+          .then(
+            () => {
+              if (!cancelled) call.end();
+            },
+            (error: unknown) => {
+              // grpc-js turns an 'error' event on the call into the status it sends.
+              if (!cancelled) call.emit('error', toServiceError(error));
+            },
+          );
       };
     } else if (method.requestStream) {
       const serve = handler as unknown as (requests: AsyncIterable<unknown>) => Promise<unknown>;
       implementation[method.name] = (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
         const requests = (async function* () {
-          for await (const chunk of call as AsyncIterable<Buffer>) yield requestCodec.decode(chunk);
+          for await (const chunk of call as AsyncIterable<Buffer>) yield decodeRequest(requestCodec, chunk, method.path);
+          // A cancel known by now must not pass for the end of input (see the caveat at the top).
+          if (call.cancelled) throw new StreamCallError(grpc.status.CANCELLED, `${method.path}: the client cancelled the call or went away before it finished sending`);
         })();
-        serve(requests).then(
-          (response) => callback(null, responseCodec.encode(response)),
-          (error: unknown) => callback(toServiceError(error)),
-        );
+        Promise.resolve()
+          .then(() => serve(requests))
+          .then((response) => responseCodec.encode(response))
+          .then(
+            (response) => callback(null, response),
+            (error: unknown) => callback(toServiceError(error)),
+          );
       };
     } else {
       const serve = handler as unknown as (request: unknown) => Promise<unknown>;
       implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
         Promise.resolve()
-          .then(() => serve(requestCodec.decode(call.request)))
+          .then(() => serve(decodeRequest(requestCodec, call.request, method.path)))
+          .then((response) => responseCodec.encode(response))
           .then(
-            (response) => callback(null, responseCodec.encode(response)),
+            (response) => callback(null, response),
             (error: unknown) => callback(toServiceError(error)),
           );
       };
@@ -146,79 +197,160 @@ export class StreamClient {
     return this.transport.hostPort;
   }
 
+  private closedError(method: StreamMethodDescriptor, detail: string): RpcUnreachableError {
+    return new RpcUnreachableError({ method: method.path, address: this.address, cause: 'connection closed', detail });
+  }
+
   private checkOpen(method: StreamMethodDescriptor): void {
-    if (this.transport.isClosed) {
-      throw new RpcUnreachableError({ method: method.path, address: this.address, cause: 'connection closed', detail: 'the calling RpcService has stopped' });
+    if (this.transport.isClosed) throw this.closedError(method, 'the calling RpcService has stopped');
+  }
+
+  private decodeResponse(method: StreamMethodDescriptor, codec: MessageCodec, bytes: Buffer | undefined): unknown {
+    try {
+      return codec.decode(bytes ?? Buffer.alloc(0));
+    } catch (error) {
+      throw new MalformedPayloadError({ method: method.path, address: this.address, messageType: codec.typeName, detail: String(error) });
     }
   }
 
-  unary<Req, Resp>(method: StreamMethodDescriptor, request: Req, timeoutMs: number): Promise<Resp> {
+  /** Rebuilds any failure of a call as an RpcError. */
+  private toCallError(method: StreamMethodDescriptor, error: unknown, timeoutMs: number): RpcError {
+    if (error instanceof RpcError) return error;
+    if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number') {
+      return toRpcError(error as grpc.ServiceError, method.path, this.address, timeoutMs);
+    }
+    return this.closedError(method, error instanceof Error ? error.message : String(error));
+  }
+
+  async unary<Req, Resp>(method: StreamMethodDescriptor, request: Req, timeoutMs: number): Promise<Resp> {
     this.checkOpen(method);
     const requestBytes = codecFor(method.requestType).encode(request);
     const responseCodec = codecFor(method.responseType);
     return new Promise<Resp>((resolve, reject) => {
-      this.transport.client.makeUnaryRequest<Buffer, Buffer>(method.path, identity, identity, requestBytes, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
-        if (error) reject(toRpcError(error, method.path, this.address, timeoutMs));
-        else resolve(responseCodec.decode(response ?? Buffer.alloc(0)) as Resp);
-      });
+      try {
+        this.transport.client.makeUnaryRequest<Buffer, Buffer>(method.path, identity, identity, requestBytes, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
+          try {
+            if (error) reject(toRpcError(error, method.path, this.address, timeoutMs));
+            else resolve(this.decodeResponse(method, responseCodec, response) as Resp);
+          } catch (failure) {
+            reject(failure);
+          }
+        });
+      } catch (error) {
+        // grpc-js throws synchronously on a channel that was closed under us.
+        reject(this.toCallError(method, error, timeoutMs));
+      }
     });
   }
 
-  /** Opens a server stream. Without timeoutMs it lives until the server ends it or cancel(). */
+  /**
+   * Opens a server stream. Without timeoutMs it lives until the server ends it or cancel().
+   * Failures, including failing to open the call, surface when the stream is iterated. A consumer
+   * that stops iterating early (break, throw) cancels the call, so the server stops sending.
+   */
   serverStream<Req, Resp>(method: StreamMethodDescriptor, request: Req, timeoutMs?: number): IncomingStream<Resp> {
-    this.checkOpen(method);
-    const requestBytes = codecFor(method.requestType).encode(request);
     const responseCodec = codecFor(method.responseType);
-    const options: grpc.CallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
-    const call = this.transport.client.makeServerStreamRequest<Buffer, Buffer>(method.path, identity, identity, requestBytes, new grpc.Metadata(), options);
-    const address = this.address;
+    let call: grpc.ClientReadableStream<Buffer> | undefined;
+    let openFailure: unknown;
+    // grpc-js emits 'error' on the call whether or not its consumer iterates yet; with no listener
+    // that would be an uncaught exception, so one listener keeps it for the iteration.
+    let earlyError: unknown;
+    let finished = false;
     let cancelled = false;
+    try {
+      this.checkOpen(method);
+      const requestBytes = codecFor(method.requestType).encode(request);
+      const options: grpc.CallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+      call = this.transport.client.makeServerStreamRequest<Buffer, Buffer>(method.path, identity, identity, requestBytes, new grpc.Metadata(), options);
+      call.on('error', (error: unknown) => (earlyError ??= error));
+      call.on('status', () => (finished = true));
+    } catch (error) {
+      openFailure = this.toCallError(method, error, timeoutMs ?? 0);
+    }
+    const fail = (error: unknown): RpcError => this.toCallError(method, error, timeoutMs ?? 0);
+    const decode = (bytes: Buffer): Resp => this.decodeResponse(method, responseCodec, bytes) as Resp;
     async function* messages(): AsyncGenerator<Resp> {
+      if (call === undefined) throw openFailure;
       try {
-        for await (const chunk of call as AsyncIterable<Buffer>) yield responseCodec.decode(chunk) as Resp;
+        for await (const chunk of call as AsyncIterable<Buffer>) yield decode(chunk);
       } catch (error) {
         if (cancelled) return;
-        throw toRpcError(error as grpc.ServiceError, method.path, address, timeoutMs ?? 0);
+        throw fail(error);
+      } finally {
+        if (!finished) {
+          cancelled = true;
+          call.cancel();
+        }
       }
+      // An error emitted before the iteration began ends the stream without reaching the loop.
+      if (earlyError !== undefined && !cancelled) throw fail(earlyError);
     }
     const iterator = messages();
     return {
       [Symbol.asyncIterator]: () => iterator,
       cancel: () => {
         cancelled = true;
-        call.cancel();
+        call?.cancel();
       },
     };
   }
 
-  /** Sends every message of `requests` as one client stream and resolves to the server's answer. */
+  /**
+   * Sends every message of `requests` as one client stream and resolves to the server's answer.
+   * The next request is taken from `requests` only once the transport drained the previous ones.
+   * Stops sending once the server has answered. When `requests` throws, the call is cancelled and
+   * the promise rejects with that error.
+   */
   async clientStream<Req, Resp>(method: StreamMethodDescriptor, requests: AsyncIterable<Req> | Iterable<Req>, timeoutMs: number): Promise<Resp> {
     this.checkOpen(method);
     const requestCodec = codecFor(method.requestType);
     const responseCodec = codecFor(method.responseType);
-    let call: grpc.ClientWritableStream<Buffer> | undefined;
-    const answer = new Promise<Resp>((resolve, reject) => {
-      call = this.transport.client.makeClientStreamRequest<Buffer, Buffer>(method.path, identity, identity, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
-        if (error) reject(toRpcError(error, method.path, this.address, timeoutMs));
-        else resolve(responseCodec.decode(response ?? Buffer.alloc(0)) as Resp);
-      });
-    });
-    const stream = call as unknown as grpc.ClientWritableStream<Buffer>;
     let settled = false;
-    answer.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
+    let wake: (() => void) | undefined;
+    let resolveAnswer!: (response: Resp) => void;
+    let rejectAnswer!: (error: unknown) => void;
+    const answer = new Promise<Resp>((resolve, reject) => {
+      resolveAnswer = resolve;
+      rejectAnswer = reject;
+    });
+    // Observed at the end; until then a rejection must not count as unhandled.
+    answer.catch(() => undefined);
+    let stream: grpc.ClientWritableStream<Buffer>;
+    try {
+      stream = this.transport.client.makeClientStreamRequest<Buffer, Buffer>(method.path, identity, identity, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
+        settled = true;
+        try {
+          if (error) rejectAnswer(toRpcError(error, method.path, this.address, timeoutMs));
+          else resolveAnswer(this.decodeResponse(method, responseCodec, response) as Resp);
+        } catch (failure) {
+          rejectAnswer(failure);
+        }
+        wake?.();
+      });
+    } catch (error) {
+      throw this.toCallError(method, error, timeoutMs);
+    }
     try {
       for await (const request of requests) {
         if (settled) break;
-        if (!stream.write(requestCodec.encode(request))) await Promise.race([once(stream, 'drain'), answer.catch(() => undefined)]);
+        if (!stream.write(requestCodec.encode(request))) {
+          await new Promise<void>((resolve) => {
+            const resume = (): void => {
+              stream.off('drain', resume);
+              wake = undefined;
+              resolve();
+            };
+            stream.on('drain', resume);
+            wake = resume;
+          });
+        }
+        if (settled) break;
       }
-      stream.end();
     } catch (error) {
       stream.cancel();
       throw error;
     }
+    stream.end();
     return answer;
   }
 }
