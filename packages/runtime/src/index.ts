@@ -42,3 +42,9 @@ export {
   type ExecutionResource,
   type JobEdgeInput,
 } from './executiongraph/execution-graph.js';
+export { BlobOptions } from './blob/blob-options.js';
+export { BlobServer } from './blob/blob-server.js';
+export { BlobClient, type UploadedBlob } from './blob/blob-client.js';
+export { BlobCache } from './blob/blob-cache.js';
+export { blobKeyOf, isBlobKey } from './blob/blob-key.js';
+export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/blob-errors.js';

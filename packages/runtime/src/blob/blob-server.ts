@@ -92,6 +92,11 @@ export class BlobServer {
     this.logger.info({ storagePath: this.storagePath, removed: this.ownsDirectory }, 'Blob server closed');
   }
 
+  /** Whether the blob is stored (for the Dispatcher, which refuses jobs whose code is missing). */
+  async isStored(key: string): Promise<boolean> {
+    return isBlobKey(key) && (await fileSize(this.pathOf(key))) !== undefined;
+  }
+
   private pathOf(key: string): string {
     return join(this.storagePath, key);
   }

@@ -94,7 +94,7 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     this.checkNotKnown(graph.jobId);
     this.submitting.add(graph.jobId);
     try {
-      if (graph.blobKey !== '' && !(await this.services.blobServer.has(graph.blobKey))) {
+      if (graph.blobKey !== '' && !(await this.services.blobServer.isStored(graph.blobKey))) {
         throw new DispatcherError(`The code of job '${graph.name}' (blob ${graph.blobKey}) is not in the blob store at ${this.rpcService.address}; upload it before submitting`);
       }
     } finally {
