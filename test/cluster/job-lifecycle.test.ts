@@ -121,7 +121,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     const details = await client.waitForStatus(jobId, 'FAILED');
     assert.equal(details.failureCause?.name, 'NoResourceAvailableError');
     assert.match(details.failureCause?.message ?? '', /needs 6 slots/);
-    assert.match(details.failureCause?.message ?? '', /4 free of 4 on 2 TaskManagers/);
+    assert.match(details.failureCause?.message ?? '', /got 4, and the cluster has 0 free of 4 on 2 TaskManagers/);
     assert.match(details.failureCause?.message ?? '', /slot\.request\.timeout/);
   });
 
