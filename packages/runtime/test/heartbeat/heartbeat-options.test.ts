@@ -1,19 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Configuration, ConfigurationError } from '@eddy/common';
+import { Configuration } from '@eddy/common';
+import { configurationError } from '../fixtures/configuration-error-assertion.js';
 
 import { HeartbeatOptions, heartbeatSettings } from '../../src/heartbeat/heartbeat-options.js';
 
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    assert.ok(error instanceof ConfigurationError, `expected a ConfigurationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigurationError, but nothing was thrown');
-}
 
 describe('heartbeatSettings', () => {
   it('defaults to a heartbeat every second, a 10 s timeout and lost after 2 unreachable RPCs, as Flink', () => {

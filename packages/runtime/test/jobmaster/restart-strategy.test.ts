@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Configuration, ConfigurationError } from '@eddy/common';
+import { Configuration } from '@eddy/common';
+import { configurationError } from '../fixtures/configuration-error-assertion.js';
 
 import {
   ExponentialDelayRestartBackoffTimeStrategy,
@@ -17,15 +18,6 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    assert.ok(error instanceof ConfigurationError, `expected a ConfigurationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigurationError, but nothing was thrown');
-}
 
 /** A hand-driven clock, and a jitter source that returns the middle of its range (no jitter) unless told otherwise. */
 function environment() {
