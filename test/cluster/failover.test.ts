@@ -29,9 +29,10 @@ describe('failover', () => {
 
   it('notices a TaskManager stopped with SIGSTOP through the heartbeat timeout and recovers on the other', async () => {
     const jobManager = await startJobManager();
-    const [silent, healthy] = await Promise.all([startTaskManager(jobManager.address, { slots: 1 }), startTaskManager(jobManager.address, { slots: 2 })]);
+    // Two slots each: the ResourceManager spreads the job's two slots over both TaskManagers.
+    const [silent, healthy] = await Promise.all([startTaskManager(jobManager.address, { slots: 2 }), startTaskManager(jobManager.address, { slots: 2 })]);
     const client = await ClusterClient.connect(jobManager.address);
-    await client.waitForSlots(3);
+    await client.waitForSlots(4);
     const blobKey = await client.uploadTestTasks();
     const jobId = await client.submit(testJob('silent', blobKey, [['Worker', 2, 'runFor']], { 'test.run-for': '1500' }));
     await waitFor(async () => (await client.dispatcher.requestJob({ jobId })).vertices[0]!.subtasks.every((s) => s.attempts.at(-1)?.state === 'RUNNING'), 'both subtasks RUNNING');
@@ -57,14 +58,49 @@ describe('failover', () => {
     await taskManager.waitForLine((line) => line.msg === 'Registered at the ResourceManager', 'registration', 5_000);
     const client = await ClusterClient.connect(jobManager.address);
     await client.waitForSlots(1);
+    const jobId = await client.submit(testJob('orphan', await client.uploadTestTasks(), [['Forever', 1, 'runForever']]));
+    await taskManager.waitForLine((line) => line['jobId'] === jobId && line.msg.endsWith('switched from INITIALIZING to RUNNING'), 'the task to run');
 
     assert.equal(await jobManager.kill('SIGKILL'), null);
     await taskManager.waitForLine((line) => line.msg === 'Lost the ResourceManager; registering again', 'the TaskManager to notice the lost JobManager', 5_000);
+    // It fails the lost JobMaster's task and frees the slot.
+    await taskManager.waitForLine((line) => line['jobId'] === jobId && line.msg.endsWith('switched from RUNNING to FAILED'), 'the orphaned task to fail', 5_000);
+    await taskManager.waitForLine((line) => line['jobId'] === jobId && line.msg === 'Lost the JobMaster; failing its tasks and freeing its slots', 'the slot to be freed', 5_000);
     const restarted = await startJobManager({ port });
     const registrations = (): number => taskManager.linesWith('Registered at the ResourceManager').length;
     await waitFor(() => registrations() === 2, 'the TaskManager to register at the new JobManager');
     const again = await ClusterClient.connect(restarted.address);
     await again.waitForSlots(1);
+    const [registered] = (await again.resourceManager.requestTaskManagers({})).taskManagers;
+    assert.equal(registered?.slotsFree, 1, 'the slot of the lost job is free');
+  });
+
+  it('prints both its bind address and its advertised address at start', async () => {
+    const jobManager = await startJobManager();
+    const taskManager = await startTaskManager(jobManager.address, { slots: 1, config: { 'taskmanager.bind-host': '127.0.0.1', 'taskmanager.host': 'localhost' } });
+    const started = taskManager.linesWith('TaskManager started')[0]!;
+    assert.match(String(started['bindAddress']), /^127\.0\.0\.1:\d+$/);
+    assert.match(String(started['advertisedAddress']), /^localhost:\d+$/);
+    const client = await ClusterClient.connect(jobManager.address);
+    await client.waitForSlots(1);
+    const [registered] = (await client.resourceManager.requestTaskManagers({})).taskManagers;
+    assert.match(registered?.address ?? '', /^localhost:\d+\/taskexecutor$/, 'it registers under its advertised address');
+    const jobManagerStarted = jobManager.linesWith('JobManager started')[0]!;
+    assert.ok(jobManagerStarted['bindAddress'] && jobManagerStarted['advertisedAddress']);
+  });
+
+  it('keeps at most jobstore.max-capacity ended jobs queryable, forgetting the oldest first', async () => {
+    const jobManager = await startJobManager({ config: { 'jobstore.max-capacity': '2', 'slot.request.timeout': '50 ms' } });
+    const client = await ClusterClient.connect(jobManager.address);
+    const jobIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const jobId = await client.submit(testJob(`short-${i}`, '', [['Nowhere', 1, 'finishImmediately']]));
+      await client.waitForStatus(jobId, 'FAILED');
+      jobIds.push(jobId);
+    }
+    const { jobs } = await client.dispatcher.listJobs({ includeFinished: true });
+    assert.deepEqual(jobs.map((job) => job.jobId).sort(), jobIds.slice(1).sort());
+    await assert.rejects(client.status(jobIds[0]!), /No job/);
   });
 
   it('exits 0 on SIGTERM: a TaskManager cancels its tasks and leaves, a JobManager cancels its jobs', async () => {
