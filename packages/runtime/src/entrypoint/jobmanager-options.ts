@@ -11,14 +11,14 @@ export const JobManagerOptions = {
     key: 'jobmanager.rpc.address',
     defaultValue: '',
     description:
-      'Host other processes use to reach the JobManager (its advertised address). Empty means the bind host (127.0.0.1 for a wildcard bind). In a container, set it to the service name.',
+      'Host of the JobManager. On the JobManager: the host other processes use to reach it (its advertised address); empty means the bind host (127.0.0.1 for a wildcard bind). On a TaskManager: the JobManager to register at; empty means localhost. In a container, set it to the JobManager service name.',
   }),
   port: integerOption({
     key: 'jobmanager.rpc.port',
     defaultValue: 6123,
     min: 0,
     max: 65535,
-    description: 'Port of the JobManager, for TaskManagers and clients alike. 0 picks a free port.',
+    description: 'Port of the JobManager, for TaskManagers and clients alike (a TaskManager registers at it). 0 picks a free port.',
   }),
   jobStoreMaxCapacity: integerOption({
     key: 'jobstore.max-capacity',
