@@ -75,6 +75,19 @@ describe('failover', () => {
     assert.equal(registered?.slotsFree, 1, 'the slot of the lost job is free');
   });
 
+  it('uses a TaskManager that registers while a job waits for slots at once', async () => {
+    const jobManager = await startJobManager();
+    await startTaskManager(jobManager.address, { slots: 1 });
+    const client = await ClusterClient.connect(jobManager.address);
+    await client.waitForSlots(1);
+    const jobId = await client.submit(testJob('patient', await client.uploadTestTasks(), [['Pair', 2, 'finishImmediately']]));
+    await waitFor(async () => (await client.dispatcher.requestJob({ jobId })).waitingFor === 'needs 2 slots, 1 free on 1 TaskManager', 'the job to wait for a second slot');
+    await startTaskManager(jobManager.address, { slots: 1 });
+    const details = await client.waitForStatus(jobId, 'FINISHED');
+    assert.equal(details.restarts, 0);
+    assert.equal(details.waitingFor, '');
+  });
+
   it('prints both its bind address and its advertised address at start', async () => {
     const jobManager = await startJobManager();
     const taskManager = await startTaskManager(jobManager.address, { slots: 1, config: { 'taskmanager.bind-host': '127.0.0.1', 'taskmanager.host': 'localhost' } });

@@ -32,6 +32,21 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     return jobManager.lines.filter((line) => line['jobId'] === jobId && typeof line['vertexId'] === 'string' && / switched from /.test(line.msg));
   }
 
+  /** Each attempt's lines chain from CREATED to a terminal state, one line per transition, in order. */
+  function assertEveryAttemptChains(jobId: string): number {
+    const byAttempt = new Map<string, LogLine[]>();
+    for (const line of transitionsOf(jobId)) {
+      const key = `${String(line['vertexId'])}/${String(line['subtask'])}/${String(line['attempt'])}`;
+      byAttempt.set(key, [...(byAttempt.get(key) ?? []), line]);
+    }
+    for (const [attempt, lines] of byAttempt) {
+      assert.equal(lines[0]?.['from'], 'CREATED', `${attempt} starts at CREATED`);
+      for (let i = 1; i < lines.length; i++) assert.equal(lines[i]?.['from'], lines[i - 1]?.['to'], `${attempt}: ${lines.map((l) => l['to']).join(' -> ')}`);
+      assert.ok(['FINISHED', 'CANCELED', 'FAILED'].includes(String(lines.at(-1)?.['to'])), `${attempt} ends terminal`);
+    }
+    return byAttempt.size;
+  }
+
   it('runs a job spread over both TaskManagers to FINISHED, each transition of each attempt logged once and in order', async () => {
     const graph = testJob('spread', blobKey, [
       ['Source', 2, 'runFor'],
@@ -94,6 +109,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     assert.deepEqual(details.vertices[0]!.subtasks[0]!.attempts.map((attempt) => attempt.attempt), [0, 1, 2]);
     assert.equal(details.failureCause?.message, 'boom from the test task');
     assert.match(details.failureCause?.stack ?? '', /throwError/);
+    assert.equal(assertEveryAttemptChains(jobId), 6, 'two subtasks, three attempts each, every one logged as one chain');
     const restarts = jobManager.lines.filter((line) => line['jobId'] === jobId && line.msg === 'Job failed; restarting');
     const giveUps = jobManager.lines.filter((line) => line['jobId'] === jobId && line.msg === 'Job failed; the restart strategy gives up');
     assert.equal(restarts.length, 2);
@@ -106,6 +122,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     const jobId = await client.submit(testJob('flaky', blobKey, [['Flaky', 2, 'failOnFirstAttempts']], { 'test.fail-attempts': '1', 'test.run-for': '50' }));
     const details = await client.waitForStatus(jobId, 'FINISHED');
     assert.equal(details.restarts, 1);
+    assert.equal(assertEveryAttemptChains(jobId), 4);
   });
 
   it('hands out input splits lazily, each exactly once', async () => {
