@@ -1141,6 +1141,77 @@ export const protoSchema: Record<string, unknown> = {
            "keyType": "string",
            "type": "string",
            "id": 14
+          },
+          "producedPartitions": {
+           "rule": "repeated",
+           "type": "ProducedPartitionDescriptor",
+           "id": 15
+          },
+          "inputGates": {
+           "rule": "repeated",
+           "type": "InputGateDescriptor",
+           "id": 16
+          }
+         }
+        },
+        "ProducedPartitionDescriptor": {
+         "fields": {
+          "resultId": {
+           "type": "string",
+           "id": 1
+          },
+          "partitionId": {
+           "type": "string",
+           "id": 2
+          },
+          "numberOfSubpartitions": {
+           "type": "int32",
+           "id": 3
+          },
+          "targetVertexId": {
+           "type": "string",
+           "id": 4
+          },
+          "targetParallelism": {
+           "type": "int32",
+           "id": 5
+          },
+          "targetMaxParallelism": {
+           "type": "int32",
+           "id": 6
+          }
+         }
+        },
+        "InputGateDescriptor": {
+         "fields": {
+          "resultId": {
+           "type": "string",
+           "id": 1
+          },
+          "sourceVertexId": {
+           "type": "string",
+           "id": 2
+          },
+          "channels": {
+           "rule": "repeated",
+           "type": "InputChannelDescriptor",
+           "id": 3
+          }
+         }
+        },
+        "InputChannelDescriptor": {
+         "fields": {
+          "partitionId": {
+           "type": "string",
+           "id": 1
+          },
+          "subpartition": {
+           "type": "int32",
+           "id": 2
+          },
+          "producerAddress": {
+           "type": "string",
+           "id": 3
           }
          }
         },

@@ -43,6 +43,7 @@ import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { requiredSlotsPerGroup } from '../jobgraph/job-graph-defaults.js';
 import { createRestartBackoffTimeStrategy, type RestartBackoffTimeStrategy } from './failover/restart-backoff-time-strategy.js';
 import { JobMasterOptions } from './jobmaster-options.js';
+import { inputGatesOf, producedPartitionsOf } from './deployment-descriptors.js';
 import { buildJobDetails } from './job-details.js';
 
 export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId}`;
@@ -340,19 +341,22 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       groupOffsets.set(group, offset);
       offset += n;
     }
+    // Every attempt gets its slot first, so each deployment can name where its producers run.
+    const placed: [Execution, RegisteredTaskManager, PooledSlot][] = [];
     for (const jobVertex of this.graph.verticesTopologically) {
       const base = groupOffsets.get(jobVertex.slotSharingGroup) ?? 0;
       for (const vertex of jobVertex.taskVertices) {
         const slot = slots[base + vertex.subtaskIndex] as PooledSlot;
-        this.deploy(vertex.currentExecution, slot);
+        const taskManager = this.taskManagers.get(slot.taskManagerId) as RegisteredTaskManager;
+        vertex.currentExecution.assignResource({ taskManagerId: taskManager.id, taskManagerAddress: taskManager.address, allocationId: slot.allocationId });
+        placed.push([vertex.currentExecution, taskManager, slot]);
       }
     }
+    for (const [execution, taskManager, slot] of placed) this.deploy(execution, taskManager, slot);
     return true;
   }
 
-  private deploy(execution: Execution, slot: PooledSlot): void {
-    const taskManager = this.taskManagers.get(slot.taskManagerId) as RegisteredTaskManager;
-    execution.assignResource({ taskManagerId: taskManager.id, taskManagerAddress: taskManager.address, allocationId: slot.allocationId });
+  private deploy(execution: Execution, taskManager: RegisteredTaskManager, slot: PooledSlot): void {
     execution.transitionState('DEPLOYING');
     const jobVertex = execution.vertex.jobVertex;
     const graph = this.graph.jobGraph;
@@ -371,6 +375,8 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       invokable: jobVertex.jobVertex.invokable,
       operators: jobVertex.jobVertex.operators,
       jobConfiguration: graph.configuration,
+      producedPartitions: producedPartitionsOf(execution),
+      inputGates: inputGatesOf(execution),
     };
     taskManager.gateway.submitTask({ deployment, jobMasterId: this.jobMasterId }).catch((error: unknown) =>
       this.runAsync(() => {

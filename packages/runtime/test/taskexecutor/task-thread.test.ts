@@ -28,6 +28,8 @@ function deployment(overrides: Partial<eddy_taskexecutor_v1.TaskDeploymentDescri
     invokable: 'finishImmediately',
     operators: [{ id: 'operator-1', name: 'Source', configJson: '' }],
     jobConfiguration: {},
+    producedPartitions: [],
+    inputGates: [],
     ...overrides,
   };
 }

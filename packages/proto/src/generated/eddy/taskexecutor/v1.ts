@@ -31,6 +31,50 @@ export interface TaskDeploymentDescriptor {
   invokable: string;
   operators: eddy_jobgraph_v1.OperatorDescriptor[];
   jobConfiguration: Record<string, string>;
+  /**
+   * Results this task produces, one per outgoing JobEdge in the JobGraph's edge order.
+   */
+  producedPartitions: ProducedPartitionDescriptor[];
+  /**
+   * Inputs this task reads, one per incoming JobEdge in the JobGraph's edge order.
+   */
+  inputGates: InputGateDescriptor[];
+}
+
+/**
+ * One result partition of this attempt: its subpartitions feed the consumer subtasks.
+ */
+export interface ProducedPartitionDescriptor {
+  resultId: string;
+  /**
+   * Unique per producing attempt: `<result id>@<execution attempt id>`.
+   */
+  partitionId: string;
+  numberOfSubpartitions: number;
+  targetVertexId: string;
+  targetParallelism: number;
+  /**
+   * Effective (never 0).
+   */
+  targetMaxParallelism: number;
+}
+
+export interface InputGateDescriptor {
+  resultId: string;
+  sourceVertexId: string;
+  channels: InputChannelDescriptor[];
+}
+
+/**
+ * One channel of an input: a subpartition of a producer's partition.
+ */
+export interface InputChannelDescriptor {
+  partitionId: string;
+  subpartition: number;
+  /**
+   * host:port of the TaskManager running the producer.
+   */
+  producerAddress: string;
 }
 
 export interface SubmitTaskRequest {
@@ -101,7 +145,7 @@ export interface TaskExecutorGateway {
 /** Descriptor of {@link TaskExecutorGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const TaskExecutorGateway: GatewayDescriptor<TaskExecutorGateway> = {
   name: 'eddy.taskexecutor.v1.TaskExecutorGateway',
-  fingerprint: '7f63313a7abc6ba8',
+  fingerprint: 'b46fcc3d2f6711c5',
   methods: {
     requestSlot: { name: 'requestSlot', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/RequestSlot', requestType: 'eddy.taskexecutor.v1.RequestSlotRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     submitTask: { name: 'submitTask', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/SubmitTask', requestType: 'eddy.taskexecutor.v1.SubmitTaskRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
