@@ -48,3 +48,5 @@ export { BlobClient, type UploadedBlob } from './blob/blob-client.js';
 export { BlobCache } from './blob/blob-cache.js';
 export { blobKeyOf, isBlobKey } from './blob/blob-key.js';
 export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/blob-errors.js';
+export { MiniCluster, type MiniClusterOptions } from './entrypoint/mini-cluster.js';
+export { STREAM_INVOKABLE, PLAN_FINGERPRINT_KEY, JOB_ARGS_KEY } from './taskexecutor/stream-task.js';

@@ -4,6 +4,7 @@ import type { Configuration, Logger } from '@eddy/common';
 import { RpcService } from '@eddy/rpc';
 import { BlobCache } from '../blob/blob-cache.js';
 import { BlobOptions } from '../blob/blob-options.js';
+import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
 
@@ -14,6 +15,7 @@ export class TaskManagerRunner {
     readonly rpcService: RpcService,
     readonly taskExecutor: TaskExecutor,
     private readonly blobCache: BlobCache,
+    private readonly network: TaskManagerNetwork,
     private readonly logger: Logger,
   ) {}
 
@@ -39,11 +41,14 @@ export class TaskManagerRunner {
       logger,
       timeoutMs: configuration.get(BlobOptions.transferTimeout),
     });
-    const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache });
+    const network = new TaskManagerNetwork({ rpcService, configuration, logger });
+    const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache, network });
     try {
+      await network.start();
       await taskExecutor.start();
     } catch (error) {
       await rpcService.stop();
+      network.close();
       await blobCache.close();
       throw error;
     }
@@ -51,7 +56,7 @@ export class TaskManagerRunner {
       { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots) },
       'TaskManager started',
     );
-    return new TaskManagerRunner(rpcService, taskExecutor, blobCache, logger);
+    return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, logger);
   }
 
   /** Cancels the tasks, tells the JobManager it is leaving, stops. */
@@ -59,6 +64,7 @@ export class TaskManagerRunner {
     this.stopping ??= (async () => {
       this.logger.info({ taskManagerId: this.taskManagerId }, 'TaskManager stopping');
       await this.taskExecutor.closeAsync().catch((error: unknown) => this.logger.warn({ err: error }, 'TaskExecutor did not stop cleanly'));
+      this.network.close();
       await this.rpcService.stop();
       await this.blobCache.close();
       this.logger.info({ taskManagerId: this.taskManagerId }, 'TaskManager stopped');

@@ -30,6 +30,7 @@ import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
 import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { RESOURCE_MANAGER_ENDPOINT_ID } from '../resourcemanager/resource-manager.js';
+import type { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';
 import { TaskThread } from './task-thread.js';
@@ -45,6 +46,8 @@ interface RunningTask {
   thread: TaskThread | undefined;
   /** Cancel requested before the thread existed. */
   cancelRequested: boolean;
+  /** Releases the task's data-plane registrations and connections. */
+  releaseNetwork: () => void;
 }
 
 interface JobConnection {
@@ -67,6 +70,7 @@ export interface TaskExecutorServices {
   /** host:port of the JobManager (its ResourceManager lives there). */
   readonly jobManagerAddress: string;
   readonly blobCache: BlobCache;
+  readonly network: TaskManagerNetwork;
 }
 
 export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
@@ -282,6 +286,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       state: 'DEPLOYING',
       thread: undefined,
       cancelRequested: false,
+      releaseNetwork: () => undefined,
     };
     this.tasks.set(deployment.executionAttemptId, task);
     this.log.info(
@@ -315,11 +320,45 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
       },
     });
+    task.releaseNetwork = this.connectNetwork(task, task.thread);
     task.thread.terminated.then(
       () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
       () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
     );
     return {};
+  }
+
+  /** Registers the task's produced partitions and connects its input channels; returns the release. */
+  private connectNetwork(task: RunningTask, thread: TaskThread): () => void {
+    const { network } = this.services;
+    const releases: (() => void)[] = [];
+    task.deployment.producedPartitions.forEach((partition, index) => {
+      network.registerProducer(partition.partitionId, partition.numberOfSubpartitions, (subpartition, port) => thread.connectSubpartition(index, subpartition, port));
+      releases.push(() => network.unregisterProducer(partition.partitionId));
+    });
+    task.deployment.inputGates.forEach((gate, gateIndex) => {
+      gate.channels.forEach((channel, channelIndex) => {
+        const connection = network.connectConsumer(
+          { producerAddress: channel.producerAddress, partitionId: channel.partitionId, subpartition: channel.subpartition },
+          (port) => thread.connectChannel(gateIndex, channelIndex, port),
+          (error) => this.runAsync(() => this.failTaskOnNetworkError(task, error)),
+        );
+        releases.push(() => connection.cancel());
+      });
+    });
+    return () => {
+      for (const release of releases.splice(0)) release();
+    };
+  }
+
+  /** A channel of the task broke: the task fails with that cause (its JobMaster decides what next). */
+  private failTaskOnNetworkError(task: RunningTask, error: Error): void {
+    if (this.tasks.get(task.deployment.executionAttemptId) !== task || isTerminalExecutionState(task.state)) return;
+    const location = `${taskNameWithSubtask(task.identity)} (attempt ${task.deployment.attemptNumber}) on ${this.taskManagerId}`;
+    void task.thread?.terminate(`a data channel failed: ${error.message}`);
+    this.transitionTask(task, 'FAILED', errorInfoOf(error, location));
+    task.releaseNetwork();
+    this.tasks.delete(task.deployment.executionAttemptId);
   }
 
   cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
@@ -477,6 +516,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     task.state = 'FAILED';
     logAttemptTransition(this.log, task.identity, from, 'FAILED', this.taskManagerId, reason);
     this.tasks.delete(task.deployment.executionAttemptId);
+    task.releaseNetwork();
     void task.thread?.terminate(reason);
   }
 
@@ -508,6 +548,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       // TaskThread reports a terminal state before it ends; this is a safety net.
       this.transitionTask(task, 'FAILED', errorInfoOf(new Error('the task thread ended without reporting a final state')));
     }
+    task.releaseNetwork();
     this.tasks.delete(attemptId);
   }
 

@@ -15,6 +15,7 @@
  *
  * Only types are imported here, so the worker loads nothing but this file's small helpers.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
@@ -55,7 +56,25 @@ export interface InputSplitErrorMessage {
   readonly error: ErrorInfo;
 }
 
-export type ParentToWorkerMessage = CancelMessage | InputSplitMessage | InputSplitErrorMessage;
+/**
+ * A data-plane channel is connected (stream tasks only): the port carries record buffers and
+ * credits. `subpartition` of produced partition `partition`, or `channel` of input gate `gate`.
+ */
+export interface ConnectSubpartitionMessage {
+  readonly type: 'connectSubpartition';
+  readonly partition: number;
+  readonly subpartition: number;
+  readonly port: MessagePort;
+}
+
+export interface ConnectChannelMessage {
+  readonly type: 'connectChannel';
+  readonly gate: number;
+  readonly channel: number;
+  readonly port: MessagePort;
+}
+
+export type ParentToWorkerMessage = CancelMessage | InputSplitMessage | InputSplitErrorMessage | ConnectSubpartitionMessage | ConnectChannelMessage;
 
 // ---------------------------------------------------------------------------
 // Worker -> parent

@@ -16,6 +16,7 @@
  * Threading: all methods and callbacks run on the TaskExecutor's event loop. Callbacks are invoked
  * synchronously from worker events; an exception thrown by a callback is logged, never propagated.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@eddy/common';
 import type { eddy_taskexecutor_v1 } from '@eddy/proto';
@@ -140,6 +141,16 @@ export class TaskThread {
     this.#logger.debug({ task: this.#location }, 'Canceling task');
     this.#post({ type: 'cancel' });
     this.#setTimer(() => this.#onCancellationTimeout(), this.#cancellationTimeoutMs);
+  }
+
+  /** Hands the worker the port of subpartition `subpartition` of its produced partition `partition`. */
+  connectSubpartition(partition: number, subpartition: number, port: MessagePort): void {
+    this.#post({ type: 'connectSubpartition', partition, subpartition, port }, [port]);
+  }
+
+  /** Hands the worker the port of channel `channel` of its input gate `gate`. */
+  connectChannel(gate: number, channel: number, port: MessagePort): void {
+    this.#post({ type: 'connectChannel', gate, channel, port }, [port]);
   }
 
   /**
@@ -306,9 +317,13 @@ export class TaskThread {
     };
   }
 
-  #post(message: ParentToWorkerMessage): void {
+  #post(message: ParentToWorkerMessage, transfer?: MessagePort[]): void {
     try {
-      this.#worker?.postMessage(message);
+      if (this.#exited) {
+        for (const port of transfer ?? []) port.close();
+        return;
+      }
+      this.#worker?.postMessage(message, transfer);
     } catch (error) {
       this.#logger.warn({ err: error, message: message.type }, 'Could not send a message to the task thread');
     }

@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { ChannelPorts, runStreamTask, STREAM_INVOKABLE } from './stream-task.js';
 import type { Invokable, TaskContext, TaskOperator } from './task-context.js';
 import {
   errorFromInfo,
@@ -37,6 +38,8 @@ interface PendingRequest {
   reject(error: unknown): void;
 }
 const pendingSplitRequests = new Map<number, PendingRequest>();
+/** Data-plane ports as the parent connects them; a stream task takes them over when it starts. */
+const channelPorts = new ChannelPorts();
 let lastRequestId = 0;
 /** Set once the terminal state is posted; from then on nothing more is sent. */
 let ended = false;
@@ -101,6 +104,12 @@ port.on('message', (message: ParentToWorkerMessage) => {
       request?.reject(errorFromInfo(message.error));
       break;
     }
+    case 'connectSubpartition':
+      channelPorts.connectSubpartition(message.partition, message.subpartition, message.port);
+      break;
+    case 'connectChannel':
+      channelPorts.connectChannel(message.gate, message.channel, message.port);
+      break;
   }
 });
 
@@ -176,6 +185,10 @@ async function loadInvokable(): Promise<Invokable> {
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw namedError('JobBundleLoadError', `Could not load the job bundle ${bundlePath}: ${reason}`, error);
+  }
+  if (name === STREAM_INVOKABLE) {
+    // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
+    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;

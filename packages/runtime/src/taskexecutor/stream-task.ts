@@ -1,0 +1,231 @@
+/**
+ * The built-in streaming task (invokable '@eddy/stream'), run inside a task's worker thread.
+ *
+ * It rebuilds the job's pipeline from the bundle's own copy of the API (`bundle.__eddy`), checks
+ * that it matches the plan that was submitted, and runs this vertex's chain of operators between
+ * the data plane's inputs and outputs:
+ *
+ *   InputGate per incoming edge ──batches──► TaskChain (plain calls) ──emit──► ResultPartitionWriter per outgoing edge
+ *
+ * A source chain runs until its source ends; any other chain until every input has ended. Then the
+ * chain closes (sinks commit) and every output sends END_OF_PARTITION after its last record, so
+ * bounded jobs finish by themselves. Backpressure: a source waits when an output has no room; any
+ * other chain stops returning credit on its inputs while an output has no room, so a slow sink
+ * slows the whole pipeline down with bounded memory.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { ChainContext, ChainOutput, JobMain, JobPlan, TaskChain } from '@eddy/api/internal';
+import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import { InputGate } from '../network/input-gate.js';
+import { ResultPartitionWriter } from '../network/result-partition-writer.js';
+import { networkSettingsOf } from '../network/network-options.js';
+import type { TaskContext } from './task-context.js';
+
+export const STREAM_INVOKABLE = '@eddy/stream';
+export const PLAN_FINGERPRINT_KEY = 'eddy.plan.fingerprint';
+export const JOB_ARGS_KEY = 'eddy.job.args';
+
+/** What a job bundle exports for the runtime (see @eddy/api/internal). */
+interface ApiInternal {
+  buildPlan(main: JobMain, args: string[]): Promise<JobPlan>;
+  createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext): Promise<TaskChain>;
+}
+
+type PortTarget = (index: number, port: MessagePort) => void;
+
+/** Ports the parent connects, held until the stream task's writers and gates exist. */
+export class ChannelPorts {
+  private subpartitionTarget: ((partition: number, subpartition: number, port: MessagePort) => void) | undefined;
+  private channelTarget: ((gate: number, channel: number, port: MessagePort) => void) | undefined;
+  private readonly early: (['subpartition' | 'channel', number, number, MessagePort])[] = [];
+
+  connectSubpartition(partition: number, subpartition: number, port: MessagePort): void {
+    if (this.subpartitionTarget === undefined) this.early.push(['subpartition', partition, subpartition, port]);
+    else this.subpartitionTarget(partition, subpartition, port);
+  }
+
+  connectChannel(gate: number, channel: number, port: MessagePort): void {
+    if (this.channelTarget === undefined) this.early.push(['channel', gate, channel, port]);
+    else this.channelTarget(gate, channel, port);
+  }
+
+  attach(subpartitions: (partition: number) => PortTarget | undefined, channels: (gate: number) => PortTarget | undefined): void {
+    this.subpartitionTarget = (partition, subpartition, port) => subpartitions(partition)?.(subpartition, port);
+    this.channelTarget = (gate, channel, port) => channels(gate)?.(channel, port);
+    for (const [kind, a, b, port] of this.early.splice(0)) {
+      if (kind === 'subpartition') this.subpartitionTarget(a, b, port);
+      else this.channelTarget(a, b, port);
+    }
+  }
+}
+
+export interface StreamTaskEnvironment {
+  readonly context: TaskContext;
+  readonly deployment: te.TaskDeploymentDescriptor;
+  readonly bundle: Record<string, unknown>;
+  readonly ports: ChannelPorts;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The task was canceled', 'AbortError');
+}
+
+export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
+  const { context, deployment, bundle, ports } = environment;
+  const api = bundle['__eddy'] as ApiInternal | undefined;
+  const main = bundle['default'] as JobMain | undefined;
+  if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
+    throw new Error("The job's code is not an Eddy job bundle (it exports no default job function or no __eddy API); submit it with the eddy client");
+  }
+  const configuration = deployment.jobConfiguration;
+  const args = JSON.parse(configuration[JOB_ARGS_KEY] ?? '[]') as string[];
+  const expected = configuration[PLAN_FINGERPRINT_KEY];
+  const plan = await api.buildPlan(main, args);
+  if (expected !== undefined && plan.fingerprint !== expected) {
+    throw Object.assign(
+      new Error(
+        `The job graph rebuilt from the job's code on this TaskManager differs from the one that was submitted (plan ${plan.fingerprint} instead of ${expected}). ` +
+          'The job code must build the same pipeline every time it runs: no randomness, clock or environment in the pipeline structure.',
+      ),
+      { name: 'JobGraphMismatchError' },
+    );
+  }
+
+  const settings = networkSettingsOf(configuration);
+  const writers = deployment.producedPartitions.map(
+    (partition) =>
+      new ResultPartitionWriter({
+        numberOfSubpartitions: partition.numberOfSubpartitions,
+        bufferSizeBytes: settings.bufferSizeBytes,
+        bufferTimeoutMs: settings.bufferTimeoutMs,
+        maxQueuedBuffers: settings.maxQueuedBuffersPerChannel,
+      }),
+  );
+  const outputs: ChainOutput[] = deployment.producedPartitions.map((partition, i) => {
+    const writer = writers[i] as ResultPartitionWriter;
+    return {
+      target: partition.targetVertexId,
+      numberOfChannels: partition.numberOfSubpartitions,
+      emit: (record, channel) => writer.emit(record, channel),
+      broadcastEmit: (record) => writer.broadcastEmit(record),
+    };
+  });
+  const isBackPressured = (): boolean => {
+    for (const writer of writers) if (writer.isBackPressured()) return true;
+    return false;
+  };
+  const waitForOutputs = async (): Promise<void> => {
+    await Promise.all(writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()));
+  };
+
+  const chainContext: ChainContext = {
+    jobId: deployment.jobId,
+    subtaskIndex: deployment.subtaskIndex,
+    parallelism: deployment.parallelism,
+    maxParallelism: deployment.maxParallelism,
+    attemptNumber: deployment.attemptNumber,
+    configuration,
+    outputs,
+    targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
+    signal: context.signal,
+    nextInputSplit: () => context.nextInputSplit(),
+    isBackPressured,
+    waitForOutputs,
+    writeStdout: (text) => void process.stdout.write(text),
+    collect: () => {
+      throw new Error('The collect sink is not supported on a cluster yet; use print() or writeAsText()');
+    },
+    log: (message, fields) => context.log(message, fields),
+  };
+  const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext);
+
+  // Which chain input each gate feeds: the plan's edges into this vertex, in order.
+  const incoming = plan.edges.filter((edge) => edge.target === deployment.vertexId);
+  const inputOfGate = deployment.inputGates.map((_, gate) => incoming[gate]?.targetInput ?? 0);
+  const gatesPerInput = new Map<number, number>();
+  for (const input of inputOfGate) gatesPerInput.set(input, (gatesPerInput.get(input) ?? 0) + 1);
+
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  let openGates = deployment.inputGates.length;
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    wake?.();
+  };
+  let paused = false;
+  const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
+    const input = inputOfGate[index] as number;
+    return new InputGate({
+      numberOfChannels: gate.channels.length,
+      initialCredit: settings.buffersPerChannel,
+      onBatch: (records: readonly unknown[]) => {
+        if (failure !== undefined) return;
+        try {
+          chain.processBatch(input, records);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (!paused && isBackPressured()) pauseInputs();
+      },
+      onEndOfInput: () => {
+        const remaining = (gatesPerInput.get(input) ?? 1) - 1;
+        gatesPerInput.set(input, remaining);
+        try {
+          if (remaining === 0) chain.endInput(input);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        openGates--;
+        if (openGates === 0) wake?.();
+      },
+    });
+  });
+  const pauseInputs = (): void => {
+    paused = true;
+    for (const gate of gates) gate.pause();
+    waitForOutputs().then(
+      () => {
+        paused = false;
+        for (const gate of gates) gate.resume();
+      },
+      (error: unknown) => fail(error),
+    );
+  };
+  ports.attach(
+    (partition) => {
+      const writer = writers[partition];
+      return writer === undefined ? undefined : (subpartition, port) => writer.connectSubpartition(subpartition, port);
+    },
+    (gateIndex) => {
+      const gate = gates[gateIndex];
+      return gate === undefined ? undefined : (channel, port) => gate.connectChannel(channel, port);
+    },
+  );
+
+  const onAbort = (): void => wake?.();
+  context.signal.addEventListener('abort', onAbort);
+  let committed = false;
+  try {
+    await chain.open();
+    if (chain.isSource) {
+      await chain.runSource();
+    } else {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (openGates === 0 || failure !== undefined || context.signal.aborted) resolve();
+      });
+    }
+    if (failure !== undefined) throw failure.error;
+    if (context.signal.aborted) throw abortError(context.signal);
+    await chain.close();
+    committed = true;
+    await Promise.all(writers.map((writer) => writer.finish()));
+  } finally {
+    context.signal.removeEventListener('abort', onAbort);
+    if (!committed) await chain.dispose().catch(() => undefined);
+    for (const writer of writers) writer.close();
+    for (const gate of gates) gate.close();
+  }
+}
