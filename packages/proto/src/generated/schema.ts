@@ -197,6 +197,31 @@ export const protoSchema: Record<string, unknown> = {
            "requestType": "FollowJobRequest",
            "responseType": "JobEvent",
            "responseStream": true
+          },
+          "CollectResults": {
+           "requestType": "FollowJobRequest",
+           "responseType": "CollectedBatch",
+           "responseStream": true
+          }
+         }
+        },
+        "CollectedBatch": {
+         "fields": {
+          "vertexId": {
+           "type": "string",
+           "id": 1
+          },
+          "subtask": {
+           "type": "int32",
+           "id": 2
+          },
+          "attempt": {
+           "type": "int32",
+           "id": 3
+          },
+          "batch": {
+           "type": "bytes",
+           "id": 4
           }
          }
         },
@@ -609,6 +634,22 @@ export const protoSchema: Record<string, unknown> = {
           "DisconnectTaskManager": {
            "requestType": "JobMasterDisconnectTaskManagerRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "ReportCollectedRecords": {
+           "requestType": "CollectedRecords",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "CollectedRecords": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "batch": {
+           "type": "bytes",
+           "id": 2
           }
          }
         },

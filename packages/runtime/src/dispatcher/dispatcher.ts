@@ -105,9 +105,10 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     const resourceManager = this.resourceManager;
     if (resourceManager === undefined) throw new DispatcherError('The Dispatcher is not connected to the ResourceManager yet');
     const configuration = this.services.configuration.withOverrides(graph.configuration, `job ${graph.jobId}`);
-    const events = this.events.open(graph.jobId);
+    const logs = this.events.open(graph.jobId);
     const listener: JobMasterListener = {
-      notifyJobEvent: (event) => events.append(event),
+      notifyJobEvent: (event) => logs.events.append(event),
+      notifyCollectedRecords: (batch) => logs.results.append(batch),
       notifyJobTerminated: (jobId, status, details) => this.runAsync(() => this.onJobTerminated(jobId, status, details)),
     };
     let jobMaster: JobMaster;

@@ -7,11 +7,12 @@
  */
 import type { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
 
-/** Most events kept per job; older ones are dropped (a follower then starts at the oldest kept). */
-const MAX_EVENTS_PER_JOB = 20_000;
+/** Most entries kept per job and log; older ones are dropped (a follower then starts at the oldest kept). */
+const MAX_ENTRIES_PER_JOB = 20_000;
 
-export class JobEvents {
-  private readonly events: dispatcher.JobEvent[] = [];
+/** An append-only, bounded log that readers follow: a job's events, or its collected results. */
+export class BoundedLog<T> {
+  private readonly events: T[] = [];
   /** Sequence number of events[0]. */
   private first = 0;
   private closedFlag = false;
@@ -26,10 +27,10 @@ export class JobEvents {
     return this.first + this.events.length;
   }
 
-  append(event: dispatcher.JobEvent): void {
+  append(event: T): void {
     if (this.closedFlag) return;
     this.events.push(event);
-    if (this.events.length > MAX_EVENTS_PER_JOB) {
+    if (this.events.length > MAX_ENTRIES_PER_JOB) {
       this.events.shift();
       this.first++;
     }
@@ -42,7 +43,7 @@ export class JobEvents {
   }
 
   /** Events from sequence number `from` on (or from the oldest kept). */
-  since(from: number): { events: dispatcher.JobEvent[]; next: number } {
+  since(from: number): { events: T[]; next: number } {
     const start = Math.max(from, this.first);
     return { events: this.events.slice(start - this.first), next: this.end };
   }
@@ -59,36 +60,42 @@ export class JobEvents {
   }
 }
 
-export class JobEventLog {
-  private readonly logs = new Map<string, JobEvents>();
+export type JobEvents = BoundedLog<dispatcher.JobEvent>;
 
-  open(jobId: string): JobEvents {
+/** Per job: its transitions and what its collect sinks sent. */
+export interface JobLogs {
+  readonly events: BoundedLog<dispatcher.JobEvent>;
+  readonly results: BoundedLog<dispatcher.CollectedBatch>;
+}
+
+export class JobEventLog {
+  private readonly logs = new Map<string, JobLogs>();
+
+  open(jobId: string): JobLogs {
     let log = this.logs.get(jobId);
     if (log === undefined) {
-      log = new JobEvents();
+      log = { events: new BoundedLog(), results: new BoundedLog() };
       this.logs.set(jobId, log);
     }
     return log;
   }
 
-  get(jobId: string): JobEvents | undefined {
+  get(jobId: string): JobLogs | undefined {
     return this.logs.get(jobId);
   }
 
-  append(event: dispatcher.JobEvent): void {
-    this.logs.get(event.jobId)?.append(event);
-  }
-
   close(jobId: string): void {
-    this.logs.get(jobId)?.close();
+    const log = this.logs.get(jobId);
+    log?.events.close();
+    log?.results.close();
   }
 
   forget(jobId: string): void {
-    this.logs.get(jobId)?.close();
+    this.close(jobId);
     this.logs.delete(jobId);
   }
 
   closeAll(): void {
-    for (const log of this.logs.values()) log.close();
+    for (const jobId of this.logs.keys()) this.close(jobId);
   }
 }

@@ -1,32 +1,39 @@
-/** Serves eddy.dispatcher.v1.JobEvents: a client follows one job's transitions as they happen. */
+/** Serves eddy.dispatcher.v1.JobEvents: a client follows one job's transitions, or its collected results, as they happen. */
 import * as grpc from '@grpc/grpc-js';
 import { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
 import { StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
-import type { JobEventLog } from './job-event-log.js';
+import type { BoundedLog, JobEventLog, JobLogs } from './job-event-log.js';
 
 export function serveJobEvents(rpcService: RpcService, eventLog: JobEventLog): void {
+  const logsOf = (jobId: string): JobLogs => {
+    const logs = eventLog.get(jobId);
+    if (logs === undefined) {
+      throw new StreamCallError(grpc.status.NOT_FOUND, `No job ${jobId} at the JobManager at ${rpcService.address}; 'eddy list --all' shows the jobs it knows`);
+    }
+    return logs;
+  };
   rpcService.serveStreamService(dispatcher.JobEvents, {
-    followJob: async (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.JobEvent>): Promise<void> => {
-      const events = eventLog.get(request.jobId);
-      if (events === undefined) {
-        throw new StreamCallError(grpc.status.NOT_FOUND, `No job ${request.jobId} at the JobManager at ${rpcService.address}; 'eddy list --all' shows the jobs it knows`);
-      }
-      let cancelWait: (() => void) | undefined;
-      out.onCancel(() => cancelWait?.());
-      let next = 0;
-      for (;;) {
-        const batch = events.since(next);
-        next = batch.next;
-        for (const event of batch.events) {
-          if (out.cancelled) return;
-          await out.write(event);
-        }
-        if (events.closed || out.cancelled) return;
-        await new Promise<void>((resolve) => {
-          cancelWait = resolve;
-          events.changed().then(resolve, resolve);
-        });
-      }
-    },
+    followJob: (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.JobEvent>) => follow(logsOf(request.jobId).events, out),
+    collectResults: (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.CollectedBatch>) => follow(logsOf(request.jobId).results, out),
   });
+}
+
+/** Writes what the log holds, then each new entry, until the log closes or the client goes away. */
+async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>): Promise<void> {
+  let cancelWait: (() => void) | undefined;
+  out.onCancel(() => cancelWait?.());
+  let next = 0;
+  for (;;) {
+    const batch = events.since(next);
+    next = batch.next;
+    for (const event of batch.events) {
+      if (out.cancelled) return;
+      await out.write(event);
+    }
+    if (events.closed || out.cancelled) return;
+    await new Promise<void>((resolve) => {
+      cancelWait = resolve;
+      events.changed().then(resolve, resolve);
+    });
+  }
 }

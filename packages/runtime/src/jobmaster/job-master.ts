@@ -51,6 +51,7 @@ export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId
 /** What the Dispatcher hears from a JobMaster. Called from the JobMaster's mailbox. */
 export interface JobMasterListener {
   notifyJobEvent(event: dispatcher.JobEvent): void;
+  notifyCollectedRecords(batch: dispatcher.CollectedBatch): void;
   notifyJobTerminated(jobId: string, status: JobStatus, details: dispatcher.JobDetails): void;
 }
 
@@ -250,6 +251,18 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     const known = this.taskManagers.has(request.taskManagerId);
     if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);
     return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
+  }
+
+  reportCollectedRecords(request: jm.CollectedRecords): Promise<cluster.Ack> {
+    const execution = this.graph.findExecution(request.executionAttemptId);
+    if (execution === undefined) return Promise.reject(new Error(`Attempt ${request.executionAttemptId} is not a current attempt of job ${this.jobId}`));
+    this.services.listener.notifyCollectedRecords({
+      vertexId: execution.vertex.jobVertex.id,
+      subtask: execution.vertex.subtaskIndex,
+      attempt: execution.attemptNumber,
+      batch: request.batch,
+    });
+    return Promise.resolve({});
   }
 
   disconnectTaskManager(request: jm.JobMasterDisconnectTaskManagerRequest): Promise<cluster.Ack> {

@@ -16,6 +16,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ChainContext, ChainOutput, JobMain, JobPlan, TaskChain } from '@eddy/api/internal';
 import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import { networkSettingsOf } from '../network/network-options.js';
@@ -64,6 +65,8 @@ export interface StreamTaskEnvironment {
   readonly deployment: te.TaskDeploymentDescriptor;
   readonly bundle: Record<string, unknown>;
   readonly ports: ChannelPorts;
+  /** Sends a msgpack batch of collected records towards the job's client. */
+  readonly postCollected: (batch: Uint8Array) => void;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -132,9 +135,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     isBackPressured,
     waitForOutputs,
     writeStdout: (text) => void process.stdout.write(text),
-    collect: () => {
-      throw new Error('The collect sink is not supported on a cluster yet; use print() or writeAsText()');
-    },
+    collect: (records) => environment.postCollected(pack(records)),
     log: (message, fields) => context.log(message, fields),
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext);

@@ -318,6 +318,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
+        collect: (batch) => this.runAsync(() => this.forwardCollected(task, batch)),
       },
     });
     task.releaseNetwork = this.connectNetwork(task, task.thread);
@@ -550,6 +551,14 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     }
     task.releaseNetwork();
     this.tasks.delete(attemptId);
+  }
+
+  private forwardCollected(task: RunningTask, batch: Uint8Array): void {
+    const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
+    if (gateway === undefined) return;
+    gateway.reportCollectedRecords({ executionAttemptId: task.deployment.executionAttemptId, batch }).catch((error: unknown) => {
+      this.log.warn({ err: error, jobId: task.deployment.jobId }, 'Could not send collected records to the JobMaster');
+    });
   }
 
   private async requestInputSplit(task: RunningTask): Promise<string | undefined> {

@@ -104,7 +104,13 @@ export interface LogMessage {
   readonly fields: Record<string, unknown>;
 }
 
-export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage;
+/** A batch of records for the job's client (collect sink), msgpack-encoded; the buffer is transferred. */
+export interface CollectMessage {
+  readonly type: 'collect';
+  readonly batch: Uint8Array;
+}
+
+export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage | CollectMessage;
 
 // ---------------------------------------------------------------------------
 // Helpers shared by both sides

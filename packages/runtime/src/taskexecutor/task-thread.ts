@@ -44,6 +44,8 @@ export interface TaskThreadCallbacks {
    * `ctx.nextInputSplit()`.
    */
   requestInputSplit(): Promise<string | undefined>;
+  /** A collect sink sent a batch of records (msgpack) for the job's client. Optional. */
+  collect?(batch: Uint8Array): void;
 }
 
 export interface TaskThreadOptions {
@@ -182,6 +184,9 @@ export class TaskThread {
         break;
       case 'log':
         this.#logTaskLine(message);
+        break;
+      case 'collect':
+        if (!this.#isClosed()) this.#callbacks.collect?.(message.batch);
         break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');

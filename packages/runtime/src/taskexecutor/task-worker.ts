@@ -188,7 +188,7 @@ async function loadInvokable(): Promise<Invokable> {
   }
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
-    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts });
+    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }) });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;

@@ -4,6 +4,16 @@ import type { CallOptions, GatewayDescriptor, StreamServiceDescriptor } from '..
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
 import type * as eddy_jobgraph_v1 from '../../eddy/jobgraph/v1.js';
 
+export interface CollectedBatch {
+  vertexId: string;
+  subtask: number;
+  attempt: number;
+  /**
+   * A msgpack array of records.
+   */
+  batch: Uint8Array;
+}
+
 export interface SubmitJobRequest {
   jobGraph?: eddy_jobgraph_v1.JobGraph | null;
 }
@@ -140,6 +150,7 @@ export const JobEvents: StreamServiceDescriptor = {
   name: 'eddy.dispatcher.v1.JobEvents',
   methods: {
     followJob: { name: 'followJob', path: '/eddy.dispatcher.v1.JobEvents/FollowJob', requestType: 'eddy.dispatcher.v1.FollowJobRequest', responseType: 'eddy.dispatcher.v1.JobEvent', requestStream: false, responseStream: true },
+    collectResults: { name: 'collectResults', path: '/eddy.dispatcher.v1.JobEvents/CollectResults', requestType: 'eddy.dispatcher.v1.FollowJobRequest', responseType: 'eddy.dispatcher.v1.CollectedBatch', requestStream: false, responseStream: true },
   },
 };
 

@@ -3,6 +3,14 @@
 import type { CallOptions, GatewayDescriptor } from '../../../gateway-descriptor.js';
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
 
+export interface CollectedRecords {
+  executionAttemptId: string;
+  /**
+   * A msgpack array of records.
+   */
+  batch: Uint8Array;
+}
+
 export interface RegisterTaskManagerRequest {
   taskManager?: eddy_cluster_v1.TaskManagerIdentity | null;
 }
@@ -91,12 +99,16 @@ export interface JobMasterGateway {
   requestNextInputSplit(request: NextInputSplitRequest, options?: CallOptions): Promise<NextInputSplitResponse>;
   heartbeat(request: JobMasterHeartbeatFromTaskManager, options?: CallOptions): Promise<JobMasterHeartbeatResponse>;
   disconnectTaskManager(request: JobMasterDisconnectTaskManagerRequest, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
+  /**
+   * Records a collect sink sends back to the job's client, one batch at a time.
+   */
+  reportCollectedRecords(request: CollectedRecords, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
 }
 
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: 'e713f1eb902224ee',
+  fingerprint: '6b87d64246a7ea6f',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },
@@ -104,5 +116,6 @@ export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
     requestNextInputSplit: { name: 'requestNextInputSplit', path: '/eddy.jobmaster.v1.JobMasterGateway/RequestNextInputSplit', requestType: 'eddy.jobmaster.v1.NextInputSplitRequest', responseType: 'eddy.jobmaster.v1.NextInputSplitResponse', oneWay: false },
     heartbeat: { name: 'heartbeat', path: '/eddy.jobmaster.v1.JobMasterGateway/Heartbeat', requestType: 'eddy.jobmaster.v1.JobMasterHeartbeatFromTaskManager', responseType: 'eddy.jobmaster.v1.JobMasterHeartbeatResponse', oneWay: false },
     disconnectTaskManager: { name: 'disconnectTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/DisconnectTaskManager', requestType: 'eddy.jobmaster.v1.JobMasterDisconnectTaskManagerRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
+    reportCollectedRecords: { name: 'reportCollectedRecords', path: '/eddy.jobmaster.v1.JobMasterGateway/ReportCollectedRecords', requestType: 'eddy.jobmaster.v1.CollectedRecords', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
   },
 };
