@@ -131,6 +131,11 @@ export class JobClient {
     throw new JobEventStreamEndedError(jobId, this.jobManagerAddress, lastStatus);
   }
 
+  /** The running jobs and, with includeFinished, the ended ones the JobManager still remembers. */
+  async listJobs(includeFinished = false): Promise<dispatcher.JobSummary[]> {
+    return (await this.call(() => this.dispatcher.listJobs({ includeFinished }))).jobs;
+  }
+
   /** Everything the JobManager knows about the job: status, vertices, attempts, failure cause. */
   requestJob(jobId: string): Promise<dispatcher.JobDetails> {
     return this.call(() => this.dispatcher.requestJob({ jobId }));
