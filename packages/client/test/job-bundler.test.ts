@@ -89,6 +89,14 @@ describe('bundleJob', () => {
     assert.equal((exports.default as () => string)(), 'typed');
   });
 
+  it("lets CommonJS libraries the job imports require Node's built-in modules", async () => {
+    await dir.write('eol.cjs', "const os = require('node:os');\nmodule.exports = { eol: () => os.EOL };\n");
+    const jobFile = await dir.write('uses-cjs.js', "import lib from './eol.cjs';\nexport default function main() { return lib.eol(); }\n");
+    const result = await bundle(jobFile);
+    const exports = (await import(pathToFileURL(result.bundlePath).href)) as BundleExports;
+    assert.equal((exports.default as () => string)(), '\n');
+  });
+
   it('refuses a missing job file, naming the path it tried', async () => {
     const missing = join(dir.path, 'nope', 'job.ts');
     const error = await jobFileError(bundleJob(missing, { apiPackageDir: FAKE_API_DIR }), 'not-found');
