@@ -24,7 +24,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
+import { build, type BuildFailure, type Message, type OutputFile, type Plugin } from 'esbuild';
 import { JobFileError, type SourceProblem } from './client-errors.js';
 
 export interface BundleOptions {
@@ -83,7 +83,7 @@ export async function bundleJob(jobFile: string, options: BundleOptions = {}): P
   // Never written: only where esbuild takes relative source paths from, which we make absolute.
   const virtualOutFile = join(workDir, '.eddy-job-bundle.mjs');
 
-  let outputFiles;
+  let outputFiles: OutputFile[];
   try {
     ({ outputFiles } = await build({
       stdin: { contents: entrySource(absoluteJobFile), resolveDir: workDir, sourcefile: ENTRY_NAME, loader: 'js' },
