@@ -1,0 +1,180 @@
+/**
+ * JobClient: what `eddy run` and friends use to talk to a JobManager. Submitting a job file goes
+ *
+ *   bundle (job-bundler) -> plan (job-planner) -> JobGraph (job-graph-translator)
+ *     -> upload the bundle to the blob store (skipped when it is there) -> Dispatcher.submitJob
+ *
+ * and nothing reaches the cluster until the first three steps have succeeded, so a broken job
+ * file costs the cluster nothing. A client owns an RpcService (client side only in practice) and
+ * must be closed.
+ *
+ * Errors: JobFileError for the job file; the runtime's InvalidJobGraphError for a graph the
+ * cluster would refuse; JobManagerUnreachableError when the JobManager cannot be reached (at
+ * connect, or later when it went away); the Dispatcher's own errors as the RPC layer rebuilds them.
+ */
+import type { Configuration, Logger } from '@eddy/common';
+import { eddy_dispatcher_v1 as dispatcher, type eddy_jobgraph_v1 } from '@eddy/proto';
+import { RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
+import { BlobClient, BlobOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, type JobStatus } from '@eddy/runtime';
+import { JobEventStreamEndedError, JobManagerUnreachableError } from './client-errors.js';
+import { bundleJob } from './job-bundler.js';
+import { toJobGraph } from './job-graph-translator.js';
+import { planJob } from './job-planner.js';
+
+export interface JobClientOptions {
+  /** The @eddy/api package to bundle jobs with; default the client's own copy (see bundleJob). */
+  readonly apiPackageDir?: string;
+  /** rpc.* and blob.* settings of the client side (ask timeout, message size, transfer timeout). */
+  readonly configuration?: Configuration;
+  readonly logger?: Logger;
+}
+
+export interface SubmitJobOptions {
+  /** Arguments passed to the job's main function; default none. */
+  readonly args?: readonly string[];
+  /** Default: the name the job gave itself. */
+  readonly jobName?: string;
+  /** Parallelism of the operators whose job sets none. */
+  readonly parallelism?: number;
+  /** Job configuration; overrides what the job sets through its environment. */
+  readonly configuration?: Readonly<Record<string, string>>;
+  /**
+   * Whether no client will follow the job (Flink's `execution.attached`, set to the opposite in
+   * the job configuration unless `configuration` sets it). Submission itself is the same.
+   */
+  readonly detached?: boolean;
+}
+
+export interface SubmittedJob {
+  readonly jobId: string;
+  /** The JobGraph as submitted. */
+  readonly graph: eddy_jobgraph_v1.JobGraph;
+  /** False when the blob store had the job's code already and nothing was sent. */
+  readonly uploaded: boolean;
+}
+
+/** Flink's key for whether a client stays attached to the job. */
+const ATTACHED_KEY = 'execution.attached';
+
+export class JobClient {
+  private readonly blobClient: BlobClient;
+
+  private constructor(
+    private readonly rpcService: RpcService,
+    /** host:port of the JobManager. */
+    readonly jobManagerAddress: string,
+    private readonly dispatcher: dispatcher.DispatcherGateway,
+    private readonly options: JobClientOptions,
+  ) {
+    this.blobClient = new BlobClient(rpcService, jobManagerAddress, blobClientOptions(options.configuration));
+  }
+
+  /** Connects to the Dispatcher of the JobManager at `jobManagerAddress` (host:port). */
+  static async connect(jobManagerAddress: string, options: JobClientOptions = {}): Promise<JobClient> {
+    const rpcService = await RpcService.start({ configuration: options.configuration, logger: options.logger });
+    try {
+      const gateway = await rpcService.connect(`${jobManagerAddress}/${DISPATCHER_ENDPOINT_ID}`, dispatcher.DispatcherGateway);
+      return new JobClient(rpcService, jobManagerAddress, gateway, options);
+    } catch (error) {
+      await rpcService.stop();
+      throw unreachableOr(error, jobManagerAddress, true);
+    }
+  }
+
+  /**
+   * Bundles, plans and submits the job file at `jobFile`. Resolves once the Dispatcher accepted
+   * the job (it may still wait for slots); use followJob to see it run.
+   */
+  async submitJobFile(jobFile: string, options: SubmitJobOptions = {}): Promise<SubmittedJob> {
+    const args = options.args ?? [];
+    const bundle = await bundleJob(jobFile, this.options.apiPackageDir === undefined ? {} : { apiPackageDir: this.options.apiPackageDir });
+    try {
+      const plan = await planJob(bundle.bundlePath, args, bundle.jobFile);
+      const graph = toJobGraph(plan, {
+        blobKey: bundle.key,
+        args,
+        ...(options.jobName === undefined ? {} : { jobName: options.jobName }),
+        ...(options.parallelism === undefined ? {} : { defaultParallelism: options.parallelism }),
+        configuration: {
+          ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
+          ...options.configuration,
+        },
+      });
+      const { uploaded } = await this.call(() => this.blobClient.uploadFile(bundle.bundlePath));
+      const { jobId } = await this.call(() => this.dispatcher.submitJob({ jobGraph: graph }));
+      return { jobId, graph, uploaded };
+    } finally {
+      await bundle.dispose();
+    }
+  }
+
+  /**
+   * Calls `onEvent` with each of the job's events (those so far, then each new one) and resolves
+   * to the event of its terminal status (FINISHED, CANCELED or FAILED). Rejects with a
+   * JobEventStreamEndedError when the stream ends before that (the JobManager stopped).
+   */
+  async followJob(jobId: string, onEvent?: (event: dispatcher.JobEvent) => void): Promise<dispatcher.JobEvent> {
+    let lastStatus = '';
+    try {
+      const stream = this.rpcService
+        .streamClient(this.jobManagerAddress)
+        .serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId });
+      for await (const event of stream) {
+        onEvent?.(event);
+        if (event.kind !== 'job') continue;
+        lastStatus = event.to;
+        if (isGloballyTerminal(event.to as JobStatus)) return event;
+      }
+    } catch (error) {
+      throw unreachableOr(error, this.jobManagerAddress);
+    }
+    throw new JobEventStreamEndedError(jobId, this.jobManagerAddress, lastStatus);
+  }
+
+  /** The running jobs and, with includeFinished, the ended ones the JobManager still remembers. */
+  async listJobs(includeFinished = false): Promise<dispatcher.JobSummary[]> {
+    return (await this.call(() => this.dispatcher.listJobs({ includeFinished }))).jobs;
+  }
+
+  /** Everything the JobManager knows about the job: status, vertices, attempts, failure cause. */
+  requestJob(jobId: string): Promise<dispatcher.JobDetails> {
+    return this.call(() => this.dispatcher.requestJob({ jobId }));
+  }
+
+  /** Resolves once cancellation has started; followJob shows it end. */
+  async cancelJob(jobId: string): Promise<void> {
+    await this.call(() => this.dispatcher.cancelJob({ jobId }));
+  }
+
+  /** Stops the client's RpcService; the client cannot be used afterwards. */
+  close(): Promise<void> {
+    return this.rpcService.stop();
+  }
+
+  private async call<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw unreachableOr(error, this.jobManagerAddress);
+    }
+  }
+}
+
+function blobClientOptions(configuration: Configuration | undefined): { chunkSizeBytes?: number; timeoutMs?: number } {
+  if (configuration === undefined) return {};
+  return { chunkSizeBytes: configuration.get(BlobOptions.chunkSize), timeoutMs: configuration.get(BlobOptions.transferTimeout) };
+}
+
+/**
+ * A JobManagerUnreachableError for a transport failure, the error itself otherwise. At connect
+ * time a timeout means unreachable too; later it means a slow JobManager and stays a timeout.
+ */
+function unreachableOr(error: unknown, address: string, connecting = false): unknown {
+  if (error instanceof RpcUnreachableError) {
+    return new JobManagerUnreachableError(address, `${error.fields.cause} (${error.fields.detail})`, { cause: error });
+  }
+  if (connecting && error instanceof RpcTimeoutError) {
+    return new JobManagerUnreachableError(address, `no answer within ${error.fields.timeoutMs} ms`, { cause: error });
+  }
+  return error;
+}
