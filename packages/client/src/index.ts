@@ -1,5 +1,5 @@
 export { JobClientError, JobFileError, JobManagerUnreachableError, JobEventStreamEndedError, type JobFileErrorKind, type SourceProblem } from './client-errors.js';
 export { bundleJob, FORBIDDEN_IMPORTS, type BundleOptions, type JobBundle } from './job-bundler.js';
 export { planJob } from './job-planner.js';
-export { toJobGraph, STREAM_TASK_INVOKABLE, PLAN_FINGERPRINT_KEY, JOB_ARGS_KEY, type ToJobGraphOptions } from './job-graph-translator.js';
+export { toJobGraph, type ToJobGraphOptions } from './job-graph-translator.js';
 export { JobClient, type JobClientOptions, type SubmitJobOptions, type SubmittedJob } from './job-client.js';

@@ -6,19 +6,10 @@
  */
 import type { JobPlan, PlanVertex } from '@eddy/api/internal';
 import type { eddy_jobgraph_v1 } from '@eddy/proto';
-import { newJobId, validateJobGraph } from '@eddy/runtime';
+import { JOB_ARGS_KEY, newJobId, PLAN_FINGERPRINT_KEY, STREAM_INVOKABLE, validateJobGraph } from '@eddy/runtime';
 
 type JobGraph = eddy_jobgraph_v1.JobGraph;
 type JobVertex = eddy_jobgraph_v1.JobVertex;
-
-/** The invokable of every vertex: the runtime's stream task. */
-export const STREAM_TASK_INVOKABLE = '@eddy/stream';
-
-/** Job configuration key of the plan's fingerprint; the worker refuses a rebuilt plan that differs. */
-export const PLAN_FINGERPRINT_KEY = 'eddy.plan.fingerprint';
-
-/** Job configuration key of the job's arguments (a JSON array of strings), for the worker to rebuild the plan with. */
-export const JOB_ARGS_KEY = 'eddy.job.args';
 
 export interface ToJobGraphOptions {
   /** 32 lowercase hex characters; default a fresh id. */
@@ -71,7 +62,7 @@ function toJobVertex(vertex: PlanVertex, defaultParallelism: number): JobVertex 
     maxParallelism: vertex.maxParallelism,
     slotSharingGroup: vertex.slotSharingGroup,
     operators: vertex.operators.map((operator) => ({ id: operator.id, name: operator.name, configJson: JSON.stringify({ kind: operator.kind }) })),
-    invokable: STREAM_TASK_INVOKABLE,
+    invokable: STREAM_INVOKABLE,
     inputSplits: [...vertex.inputSplits],
   };
 }
