@@ -2,10 +2,10 @@
  * Eddy's DataStream API: what a job imports. A job is an ES module whose default export builds the
  * pipeline (it does not call execute(); the runtime runs it):
  *
- *   import type { JobMain } from '@eddy/api';
+ *   import type { Collector, JobMain } from '@eddy/api';
  *   const main: JobMain = (env, args) => {
  *     env.readTextFile(args[0] ?? 'input.txt')
- *       .flatMap((line: string, out) => { for (const word of line.split(/\s+/)) if (word) out.collect([word, 1] as [string, number]); })
+ *       .flatMap((line: string, out: Collector<[string, number]>) => { for (const word of line.split(/\s+/)) if (word) out.collect([word, 1]); })
  *       .keyBy(([word]) => word)
  *       .sum(1)
  *       .print();
