@@ -2,9 +2,11 @@ import type { RuntimeContext } from './process-function.js';
 
 /**
  * What a user source gets to emit records. Backpressure without a promise per record: collect()
- * is synchronous and returns false once the source should pause (the framework looks at its
- * outputs every 256 records); the source then awaits waitForOutputs(). Sources that produce records
- * in batches can instead await collectBatch(records), which pauses when needed.
+ * is synchronous and returns false once the source should pause (the framework looks every 256
+ * records: the outputs are full, the task was canceled, or the source has run for a few
+ * milliseconds without giving the task's event loop a turn); the source then awaits
+ * waitForOutputs(). A source that produces records in batches can instead await
+ * collectBatch(records), which pauses when needed. A source that never awaits can't be canceled.
  *
  *   async run(ctx) {
  *     for (let i = 0; !ctx.isCanceled; i++) {

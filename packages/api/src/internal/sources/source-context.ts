@@ -2,18 +2,26 @@ import type { SourceContext } from '../../source.js';
 import type { ChainContext } from '../contract.js';
 import type { Output } from '../operators/stream-operator.js';
 
-/** How often (in records) a source looks at backpressure and cancellation. A power of two. */
+/** How often (in records) a source looks at backpressure, cancellation and the clock. A power of two. */
 export const BACKPRESSURE_CHECK_INTERVAL = 256;
 
 /**
+ * Longest a source runs without giving the task's event loop a turn, so that a cancel, timers,
+ * flushes and credits get through even when nothing back-pressures it.
+ */
+export const MAX_RUN_WITHOUT_YIELD_MS = 5;
+
+/**
  * The SourceContext of every source, built-in or user's. collect() is one call into the chain plus
- * a counter; every BACKPRESSURE_CHECK_INTERVAL records it asks the runtime whether the outputs are
- * full (or the task canceled) and from then on returns false until the source has awaited
- * waitForOutputs(). So backpressure costs a promise per pause, not per record.
+ * a counter; every BACKPRESSURE_CHECK_INTERVAL records it asks whether the task was canceled or the
+ * outputs are full, and whether the source has run MAX_RUN_WITHOUT_YIELD_MS without a break. From
+ * then on collect() returns false until the source awaits waitForOutputs(), which waits for the
+ * outputs or yields one event-loop turn. So pausing costs a promise per pause, not per record.
  */
 export class DefaultSourceContext implements SourceContext<unknown> {
   private count = 0;
   private paused = false;
+  private lastYield = Date.now();
   private readonly aborted: Promise<void>;
 
   constructor(
@@ -22,16 +30,15 @@ export class DefaultSourceContext implements SourceContext<unknown> {
     /** Aborted when the task is canceled or the chain is disposed. */
     private readonly stopSignal: AbortSignal,
   ) {
-    const signal = stopSignal;
     this.aborted = new Promise((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
+      if (stopSignal.aborted) resolve();
+      else stopSignal.addEventListener('abort', () => resolve(), { once: true });
     });
   }
 
   collect(record: unknown): boolean {
     this.output.collect(record);
-    if ((++this.count & (BACKPRESSURE_CHECK_INTERVAL - 1)) === 0) this.paused = this.stopSignal.aborted || this.chain.isBackPressured();
+    if ((++this.count & (BACKPRESSURE_CHECK_INTERVAL - 1)) === 0 && !this.paused) this.paused = this.shouldPause();
     return !this.paused;
   }
 
@@ -39,13 +46,15 @@ export class DefaultSourceContext implements SourceContext<unknown> {
     const output = this.output;
     for (const record of records) output.collect(record);
     if (this.stopSignal.aborted) return;
-    if (this.chain.isBackPressured()) await this.waitForOutputs();
+    if (this.chain.isBackPressured() || Date.now() - this.lastYield >= MAX_RUN_WITHOUT_YIELD_MS) await this.waitForOutputs();
   }
 
   waitForOutputs(): Promise<void> {
     this.paused = false;
+    this.lastYield = Date.now();
     if (this.stopSignal.aborted) return this.aborted;
-    return Promise.race([this.chain.waitForOutputs(), this.aborted]);
+    if (this.chain.isBackPressured()) return Promise.race([this.chain.waitForOutputs(), this.aborted]);
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   get isCanceled(): boolean {
@@ -54,6 +63,10 @@ export class DefaultSourceContext implements SourceContext<unknown> {
 
   get signal(): AbortSignal {
     return this.stopSignal;
+  }
+
+  private shouldPause(): boolean {
+    return this.stopSignal.aborted || this.chain.isBackPressured() || Date.now() - this.lastYield >= MAX_RUN_WITHOUT_YIELD_MS;
   }
 }
 
