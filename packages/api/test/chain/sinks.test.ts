@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RuntimeContext, Sink } from '../src/index.js';
-import { buildChain } from './fixtures/build-chain.js';
-import { runLocally } from './fixtures/local-executor.js';
+import type { RuntimeContext, Sink } from '../../src/index.js';
+import { buildChain } from '../fixtures/build-chain.js';
+import { runLocally } from '../fixtures/local-executor.js';
 
 describe('print', () => {
   it('prefixes each line with the subtask number when the sink runs in several subtasks', async () => {

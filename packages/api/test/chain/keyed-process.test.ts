@@ -16,9 +16,9 @@ import {
   type OnTimerContext,
   type ProcessContext,
   type ValueState,
-} from '../src/index.js';
-import { HeapKeyedStateBackend } from '../src/internal/state/keyed-state-backend.js';
-import { buildChain } from './fixtures/build-chain.js';
+} from '../../src/index.js';
+import { HeapKeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
+import { buildChain } from '../fixtures/build-chain.js';
 
 interface Click {
   readonly user: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultMaxParallelism, keyGroupFor, keyGroupRangeForOperatorIndex, operatorIndexForKeyGroup } from '../src/index.js';
-import { keyHash, murmurHash3Utf16 } from '../src/key-groups.js';
+import { defaultMaxParallelism, keyGroupFor, keyGroupRangeForOperatorIndex, operatorIndexForKeyGroup } from '../../src/index.js';
+import { keyHash, murmurHash3Utf16 } from '../../src/key-groups.js';
 
 describe('key groups', () => {
   it('hashes with MurmurHash3 x86_32 (published test vectors over UTF-16LE bytes)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Collector, JobMain } from '../src/index.js';
-import { runLocally } from './fixtures/local-executor.js';
+import type { Collector, JobMain } from '../../src/index.js';
+import { runLocally } from '../fixtures/local-executor.js';
 
 const TEXT = [
   'To be, or not to be, that is the question:',

@@ -4,9 +4,9 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { JobMain, RuntimeContext, Source, SourceContext } from '../src/index.js';
-import { buildChain, flushMicrotasks } from './fixtures/build-chain.js';
-import { runLocally } from './fixtures/local-executor.js';
+import type { JobMain, RuntimeContext, Source, SourceContext } from '../../src/index.js';
+import { buildChain, flushMicrotasks } from '../fixtures/build-chain.js';
+import { runLocally } from '../fixtures/local-executor.js';
 
 /** A job whose single source chain ends in a sink that appends to `into`. */
 function sourceJob<T>(into: unknown[], source: (env: Parameters<JobMain>[0]) => { addSink(sink: { invoke(v: T): void }): unknown }): JobMain {

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { JobDefinitionError, JobGraphMismatchError, RestartStrategies, type JobMain } from '../src/index.js';
-import { buildPlan, checkPlan, createTaskChain } from '../src/internal.js';
-import type { JobPlan, PlanVertex } from '../src/internal/contract.js';
-import { TestingChainContext } from './fixtures/testing-chain-context.js';
+import { JobDefinitionError, JobGraphMismatchError, RestartStrategies, type JobMain } from '../../src/index.js';
+import { buildPlan, checkPlan, createTaskChain } from '../../src/internal.js';
+import type { JobPlan, PlanVertex } from '../../src/internal/contract.js';
+import { TestingChainContext } from '../fixtures/testing-chain-context.js';
 
 const names = (plan: JobPlan): string[] => plan.vertices.map((v) => v.name);
 const vertex = (plan: JobPlan, name: string): PlanVertex => {

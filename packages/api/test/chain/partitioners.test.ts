@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keyGroupFor, operatorIndexForKeyGroup, type JobMain } from '../src/index.js';
-import { buildChain } from './fixtures/build-chain.js';
+import { keyGroupFor, operatorIndexForKeyGroup, type JobMain } from '../../src/index.js';
+import { buildChain } from '../fixtures/build-chain.js';
 
 /** A source vertex of parallelism 4 whose records go through the given partitioning to a sink of parallelism 3. */
 const partitioned = (how: 'rebalance' | 'rescale' | 'broadcast' | 'shuffle' | 'keyBy'): JobMain => (env) => {
