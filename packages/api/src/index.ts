@@ -1,1 +1,57 @@
-export {};
+/**
+ * Eddy's DataStream API: what a job imports. A job is an ES module whose default export builds the
+ * pipeline (it does not call execute(); the runtime runs it):
+ *
+ *   import type { Collector, JobMain } from '@eddy/api';
+ *   const main: JobMain = (env, args) => {
+ *     env.readTextFile(args[0] ?? 'input.txt')
+ *       .flatMap((line: string, out: Collector<[string, number]>) => { for (const word of line.split(/\s+/)) if (word) out.collect([word, 1]); })
+ *       .keyBy(([word]) => word)
+ *       .sum(1)
+ *       .print();
+ *   };
+ *   export default main;
+ */
+import type { StreamExecutionEnvironment } from './stream-execution-environment.js';
+
+/** A job module's default export: builds the pipeline on `env`. */
+export type JobMain = (env: StreamExecutionEnvironment, args: string[]) => void | Promise<void>;
+
+export { StreamExecutionEnvironment, type GeneratorOptions } from './stream-execution-environment.js';
+export { DataStream, DataStreamSink, DataStreamSource, KeyedStream, SingleOutputStreamOperator } from './data-stream.js';
+export type { AggregationField } from './aggregations.js';
+export type { Collector, FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, TaskInfo } from './functions.js';
+export {
+  AbstractRichFunction,
+  KeyedProcessFunction,
+  ProcessFunction,
+  type KeyedOnTimerContext,
+  type KeyedProcessContext,
+  type OnTimerContext,
+  type ProcessContext,
+  type RuntimeContext,
+  type TimeDomain,
+  type TimerService,
+} from './process-function.js';
+export {
+  ListStateDescriptor,
+  MapStateDescriptor,
+  StateDescriptor,
+  ValueStateDescriptor,
+  type ListState,
+  type MapState,
+  type StateKind,
+  type ValueState,
+} from './state.js';
+export type { Source, SourceContext } from './source.js';
+export type { Sink } from './sink.js';
+export { RestartStrategies, type RestartStrategyConfiguration } from './restart-strategies.js';
+export {
+  defaultMaxParallelism,
+  keyGroupFor,
+  keyGroupRangeForOperatorIndex,
+  operatorIndexForKey,
+  operatorIndexForKeyGroup,
+  type KeyGroupRange,
+} from './key-groups.js';
+export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';

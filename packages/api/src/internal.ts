@@ -1,2 +1,14 @@
 /** What the client and the TaskManagers' worker threads use of a job bundle's API copy. */
 export type * from './internal/contract.js';
+export {
+  buildPlan,
+  checkPlan,
+  createTaskChain,
+  describePlanDifferences,
+  type CreateTaskChainOptions,
+  type JobMainFunction,
+} from './internal/bundle-entry-points.js';
+export { planFingerprint } from './internal/job-plan.js';
+export { defaultMaxParallelism, keyGroupFor, keyGroupRangeForOperatorIndex, operatorIndexForKeyGroup } from './key-groups.js';
+export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';
+export type { KeyedStateBackend } from './internal/state/keyed-state-backend.js';

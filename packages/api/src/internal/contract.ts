@@ -98,6 +98,12 @@ export interface ChainContext {
   /** Sends records to the client that submitted the job (collect sink). */
   collect(records: unknown[]): void;
   log(message: string, fields?: object): void;
+  /**
+   * Fails the task with an error raised outside any call into the chain (a processing-time timer
+   * fires between batches). Optional: without it the chain rethrows the error as an uncaught error
+   * of the task's thread; either way the next call into the chain throws it.
+   */
+  failTask?(error: unknown): void;
 }
 
 /** A task's chain of operators, built in the worker from the rebuilt plan. */

@@ -1,0 +1,200 @@
+import type { ReduceFunction } from '../../functions.js';
+import { keyGroupRangeForOperatorIndex } from '../../key-groups.js';
+import {
+  RUNTIME_CONTEXT,
+  type KeyedOnTimerContext,
+  type KeyedProcessFunction,
+  type OnTimerContext,
+  type ProcessFunction,
+  type TimeDomain,
+  type TimerService,
+} from '../../process-function.js';
+import { ValueStateDescriptor, type ValueState } from '../../state.js';
+import { HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
+import { ProcessingTimeTimers } from '../state/processing-time-timers.js';
+import type { KeyFunction } from '../transformation.js';
+import { AbstractStreamOperator, type OperatorContext, type Output } from './stream-operator.js';
+
+function createBackend(context: OperatorContext): HeapKeyedStateBackend {
+  const { maxParallelism, parallelism, subtaskIndex } = context.chain;
+  return new HeapKeyedStateBackend(maxParallelism, keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex));
+}
+
+/**
+ * reduce, sum, min, max on a keyed stream (Flink's StreamGroupedReduceOperator): keeps the running
+ * aggregate per key and emits it after every record.
+ */
+export class StreamGroupedReduce extends AbstractStreamOperator {
+  private backend: HeapKeyedStateBackend | undefined;
+  private state!: ValueState<unknown>;
+
+  constructor(
+    private readonly keySelector: KeyFunction,
+    private readonly reducer: ReduceFunction<unknown>,
+    output: Output,
+  ) {
+    super(output);
+  }
+
+  override open(context: OperatorContext): void {
+    this.backend = createBackend(context);
+    this.state = this.backend.getValueState(new ValueStateDescriptor<unknown>('_op_state'));
+  }
+
+  collect(record: unknown): void {
+    const keySelector = this.keySelector;
+    (this.backend as HeapKeyedStateBackend).setCurrentKey(keySelector(record));
+    const current = this.state.value();
+    let next = record;
+    if (current !== undefined) {
+      const reducer = this.reducer;
+      next = reducer(current, record);
+    }
+    this.state.update(next);
+    this.output.collect(next);
+  }
+
+  get keyedStateBackend(): HeapKeyedStateBackend | undefined {
+    return this.backend;
+  }
+
+  override dispose(): void {
+    this.backend?.dispose();
+  }
+}
+
+/**
+ * process() on a non-keyed stream (Flink's ProcessOperator). The operator is the function's
+ * context object too, so nothing is allocated per record. Timers belong to the subtask.
+ */
+export class ProcessOperator extends AbstractStreamOperator implements OnTimerContext, TimerService {
+  private timers: ProcessingTimeTimers | undefined;
+
+  constructor(
+    private readonly fn: ProcessFunction<unknown, unknown>,
+    output: Output,
+  ) {
+    super(output);
+  }
+
+  override async open(context: OperatorContext): Promise<void> {
+    this.timers = new ProcessingTimeTimers((time) => this.fn.onTimer(time, this, this.output), (error) => context.failAsync(error));
+    this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext();
+    await this.fn.open();
+  }
+
+  collect(record: unknown): void {
+    this.fn.processElement(record, this, this.output);
+  }
+
+  timestamp(): number | undefined {
+    return undefined;
+  }
+  timerService(): TimerService {
+    return this;
+  }
+  timeDomain(): TimeDomain {
+    return 'PROCESSING_TIME';
+  }
+  currentProcessingTime(): number {
+    return Date.now();
+  }
+  registerProcessingTimeTimer(time: number): void {
+    this.timers?.register(time, undefined, undefined);
+  }
+  deleteProcessingTimeTimer(time: number): void {
+    this.timers?.delete(time, undefined);
+  }
+
+  /** Pending timers are dropped at the end of input, as in Flink. */
+  override endInput(): void {
+    this.timers?.quiesce();
+  }
+
+  override async close(): Promise<void> {
+    this.timers?.quiesce();
+    await this.fn.close();
+  }
+
+  override dispose(): void {
+    this.timers?.quiesce();
+  }
+}
+
+/**
+ * process() on a keyed stream (Flink's KeyedProcessOperator): per-key state and per-key timers.
+ * The current key is set once per record, and once per firing timer.
+ */
+export class KeyedProcessOperator extends AbstractStreamOperator implements KeyedOnTimerContext<unknown>, TimerService {
+  private backend: HeapKeyedStateBackend | undefined;
+  private timers: ProcessingTimeTimers | undefined;
+
+  constructor(
+    private readonly keySelector: KeyFunction,
+    private readonly fn: KeyedProcessFunction<unknown, unknown, unknown>,
+    output: Output,
+  ) {
+    super(output);
+  }
+
+  override async open(context: OperatorContext): Promise<void> {
+    const backend = createBackend(context);
+    this.backend = backend;
+    this.timers = new ProcessingTimeTimers(
+      (time, stateKey, key) => {
+        backend.setCurrentStateKey(stateKey, key);
+        this.fn.onTimer(time, this, this.output);
+      },
+      (error) => context.failAsync(error),
+    );
+    this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext(backend);
+    await this.fn.open();
+  }
+
+  collect(record: unknown): void {
+    const keySelector = this.keySelector;
+    (this.backend as HeapKeyedStateBackend).setCurrentKey(keySelector(record));
+    this.fn.processElement(record, this, this.output);
+  }
+
+  get keyedStateBackend(): HeapKeyedStateBackend | undefined {
+    return this.backend;
+  }
+
+  getCurrentKey(): unknown {
+    return this.backend?.getCurrentKey();
+  }
+  timestamp(): number | undefined {
+    return undefined;
+  }
+  timerService(): TimerService {
+    return this;
+  }
+  timeDomain(): TimeDomain {
+    return 'PROCESSING_TIME';
+  }
+  currentProcessingTime(): number {
+    return Date.now();
+  }
+  registerProcessingTimeTimer(time: number): void {
+    const backend = this.backend as HeapKeyedStateBackend;
+    this.timers?.register(time, backend.currentStateKey, backend.getCurrentKey());
+  }
+  deleteProcessingTimeTimer(time: number): void {
+    this.timers?.delete(time, (this.backend as HeapKeyedStateBackend).currentStateKey);
+  }
+
+  override endInput(): void {
+    this.timers?.quiesce();
+  }
+
+  override async close(): Promise<void> {
+    this.timers?.quiesce();
+    await this.fn.close();
+  }
+
+  override dispose(): void {
+    this.timers?.quiesce();
+    this.backend?.dispose();
+  }
+}

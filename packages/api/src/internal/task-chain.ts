@@ -1,0 +1,194 @@
+import { JobGraphMismatchError } from '../errors.js';
+import type { RuntimeContext } from '../process-function.js';
+import type { Source } from '../source.js';
+import type { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../state.js';
+import type { ChainContext, TaskChain } from './contract.js';
+import type { OperatorChain } from './job-plan.js';
+import { createRecordWriterOutput } from './operators/record-writer-output.js';
+import { BroadcastingOutput, NoOpOutput, type OperatorContext, type Output, type StreamOperator } from './operators/stream-operator.js';
+import { DefaultSourceContext } from './sources/source-context.js';
+import type { KeyedStateBackend } from './state/keyed-state-backend.js';
+import type { StreamNode } from './stream-graph.js';
+
+/**
+ * A vertex's operators, instantiated for one subtask (Flink's OperatorChain inside a StreamTask).
+ * Records enter through processBatch (or the source) and go through the operators as plain calls
+ * down to the record-writer outputs of the outgoing edges.
+ *
+ * Threading: everything runs on the task's thread. Timers fire between batches; an error a timer
+ * throws fails the task through ChainContext.failTask (or, without it, as an uncaught error of
+ * the thread) and is thrown again by the next call into the chain.
+ */
+export class OperatorTaskChain implements TaskChain {
+  readonly isSource: boolean;
+  private readonly operators: { readonly node: StreamNode; readonly operator: StreamOperator }[] = [];
+  private readonly head: Output | undefined;
+  private readonly source: Source<unknown> | undefined;
+  private readonly sourceOutput: Output | undefined;
+  private readonly stop = new AbortController();
+  private readonly forwardAbort = (): void => this.stop.abort();
+  private asyncError: { error: unknown } | undefined;
+  private rejectAsync: (error: unknown) => void = () => {};
+  private readonly asyncFailure: Promise<never>;
+  private inputsEnded = false;
+  private opened = false;
+
+  constructor(
+    private readonly chain: OperatorChain,
+    private readonly context: ChainContext,
+  ) {
+    if (context.outputs.length !== chain.outEdges.length || context.targets.length !== chain.outEdges.length) {
+      throw new JobGraphMismatchError(
+        `vertex '${chain.vertex.id}' (${chain.vertex.name}) has ${chain.outEdges.length} outgoing edges, but the task was given ` +
+          `${context.outputs.length} outputs and ${context.targets.length} targets`,
+        ['outputs'],
+      );
+    }
+    this.asyncFailure = new Promise<never>((_, reject) => (this.rejectAsync = reject));
+    this.asyncFailure.catch(() => {});
+    if (context.signal.aborted) this.stop.abort();
+    else context.signal.addEventListener('abort', this.forwardAbort, { once: true });
+
+    const outputIndex = new Map(chain.outEdges.map((edge, i) => [edge, i]));
+    const operatorOf = new Map<StreamNode, StreamOperator>();
+    let source: Source<unknown> | undefined;
+    let sourceOutput: Output | undefined;
+    // Tail first, so every operator is built with its successors.
+    for (let n = chain.nodes.length - 1; n >= 0; n--) {
+      const node = chain.nodes[n] as StreamNode;
+      const outputs = node.outEdges.map((edge): Output => {
+        if (chain.chainedEdges.has(edge)) return operatorOf.get(edge.target) as StreamOperator;
+        const i = outputIndex.get(edge) as number;
+        return createRecordWriterOutput(edge.partitioner, context.outputs[i]!, context.subtaskIndex, context.targets[i]!, edge.keySelector);
+      });
+      const output = outputs.length === 0 ? new NoOpOutput() : outputs.length === 1 ? (outputs[0] as Output) : new BroadcastingOutput(outputs);
+      const spec = node.transformation.spec;
+      if (spec.type === 'source') {
+        source = spec.createSource(this.operatorContext(node));
+        sourceOutput = output;
+      } else if (spec.type === 'operator' || spec.type === 'sink') {
+        const operator = spec.createOperator(output);
+        operatorOf.set(node, operator);
+        this.operators.unshift({ node, operator });
+      }
+    }
+    this.isSource = source !== undefined;
+    this.source = source;
+    this.sourceOutput = sourceOutput;
+    this.head = this.isSource ? undefined : this.operators[0]?.operator;
+  }
+
+  async open(): Promise<void> {
+    this.opened = true;
+    for (let i = this.operators.length - 1; i >= 0; i--) {
+      const { node, operator } = this.operators[i]!;
+      await operator.open(this.operatorContext(node));
+    }
+    const head = this.chain.nodes[0] as StreamNode;
+    if (this.source !== undefined) await this.source.open?.(this.operatorContext(head).createRuntimeContext());
+  }
+
+  async runSource(): Promise<void> {
+    const source = this.source;
+    if (source === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) does not start with a source`);
+    const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, this.stop.signal);
+    const cancel = (): void => source.cancel?.();
+    this.stop.signal.addEventListener('abort', cancel, { once: true });
+    try {
+      await Promise.race([source.run(ctx), this.asyncFailure]);
+    } finally {
+      this.stop.signal.removeEventListener('abort', cancel);
+    }
+    this.throwAsyncError();
+    if (!this.stop.signal.aborted) this.endInputs();
+  }
+
+  processBatch(_input: number, records: readonly unknown[]): void {
+    if (this.asyncError !== undefined) throw this.asyncError.error;
+    const head = this.head;
+    if (head === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) starts with a source and takes no input`);
+    for (let i = 0; i < records.length; i++) head.collect(records[i]);
+  }
+
+  endInput(_input: number): void {
+    this.throwAsyncError();
+    // Every operator here has one logical input (a union feeds input 0 from several edges).
+    this.endInputs();
+  }
+
+  async close(): Promise<void> {
+    this.throwAsyncError();
+    this.endInputs();
+    for (const { operator } of this.operators) await operator.close();
+    await this.source?.close?.();
+    this.throwAsyncError();
+    this.context.signal.removeEventListener('abort', this.forwardAbort);
+  }
+
+  async dispose(): Promise<void> {
+    this.stop.abort();
+    this.context.signal.removeEventListener('abort', this.forwardAbort);
+    if (!this.opened) return;
+    for (const { node, operator } of this.operators) {
+      try {
+        await operator.dispose();
+      } catch (error) {
+        this.context.log('Operator could not release its resources', { operatorId: node.id, operator: node.name, err: error });
+      }
+    }
+  }
+
+  private endInputs(): void {
+    if (this.inputsEnded) return;
+    this.inputsEnded = true;
+    for (const { operator } of this.operators) operator.endInput();
+  }
+
+  private throwAsyncError(): void {
+    if (this.asyncError !== undefined) throw this.asyncError.error;
+  }
+
+  private failAsync(error: unknown): void {
+    if (this.asyncError !== undefined) return;
+    this.asyncError = { error };
+    this.rejectAsync(error);
+    this.stop.abort();
+    if (this.context.failTask !== undefined) this.context.failTask(error);
+    else
+      queueMicrotask(() => {
+        throw error;
+      });
+  }
+
+  private operatorContext(node: StreamNode): OperatorContext {
+    const context = this.context;
+    const taskName = this.chain.vertex.name;
+    return {
+      chain: context,
+      operatorId: node.id,
+      operatorName: node.name,
+      taskName,
+      failAsync: (error) => this.failAsync(error),
+      createRuntimeContext: (backend) => createRuntimeContext(context, taskName, backend),
+    };
+  }
+}
+
+function createRuntimeContext(context: ChainContext, taskName: string, backend: KeyedStateBackend | undefined): RuntimeContext {
+  const keyed = (): KeyedStateBackend => {
+    if (backend === undefined) throw new Error("Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy()' operation.");
+    return backend;
+  };
+  return {
+    jobId: context.jobId,
+    taskName,
+    indexOfThisSubtask: context.subtaskIndex,
+    numberOfParallelSubtasks: context.parallelism,
+    maxNumberOfParallelSubtasks: context.maxParallelism,
+    attemptNumber: context.attemptNumber,
+    configuration: context.configuration,
+    getState: <T>(descriptor: ValueStateDescriptor<T>) => keyed().getValueState(descriptor),
+    getListState: <T>(descriptor: ListStateDescriptor<T>) => keyed().getListState(descriptor),
+    getMapState: <UK, UV>(descriptor: MapStateDescriptor<UK, UV>) => keyed().getMapState(descriptor),
+  };
+}

@@ -1,0 +1,77 @@
+import type { Collector, TaskInfo } from './functions.js';
+import type { ListState, ListStateDescriptor, MapState, MapStateDescriptor, ValueState, ValueStateDescriptor } from './state.js';
+
+/** Flink's RuntimeContext: the task a function runs in, and its keyed state (on keyed streams). */
+export interface RuntimeContext extends TaskInfo {
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV>;
+}
+
+/** Processing-time timers and the clock. Only processing time exists so far (no watermarks). */
+export interface TimerService {
+  /** The current processing time, in epoch milliseconds (Date.now()). */
+  currentProcessingTime(): number;
+  /**
+   * Calls onTimer once processing time reaches `time`. On a keyed stream the timer belongs to the
+   * current key, and registering the same time twice for a key gives one call.
+   */
+  registerProcessingTimeTimer(time: number): void;
+  deleteProcessingTimeTimer(time: number): void;
+}
+
+export type TimeDomain = 'PROCESSING_TIME';
+
+export interface ProcessContext {
+  /** The record's event timestamp; always undefined until event time exists. */
+  timestamp(): number | undefined;
+  timerService(): TimerService;
+}
+
+export interface OnTimerContext extends ProcessContext {
+  timeDomain(): TimeDomain;
+}
+
+export interface KeyedProcessContext<K> extends ProcessContext {
+  getCurrentKey(): K;
+}
+
+export interface KeyedOnTimerContext<K> extends KeyedProcessContext<K> {
+  timeDomain(): TimeDomain;
+}
+
+/** @internal How the runtime hands a rich function its context; not part of the public API. */
+export const RUNTIME_CONTEXT = Symbol('eddy.runtimeContext');
+
+/** Base of functions with a lifecycle (Flink's AbstractRichFunction). */
+export abstract class AbstractRichFunction {
+  [RUNTIME_CONTEXT]: RuntimeContext | undefined;
+
+  /** Called once before the first record; get state handles here. May be async. */
+  open(): void | Promise<void> {}
+
+  /** Called once after the last record of a successful run (not after a failure). May be async. */
+  close(): void | Promise<void> {}
+
+  getRuntimeContext(): RuntimeContext {
+    const context = this[RUNTIME_CONTEXT];
+    if (context === undefined) throw new Error('The runtime context of a function is only available from open() on.');
+    return context;
+  }
+}
+
+/**
+ * Processes each record of a stream, with timers (Flink's ProcessFunction). Unlike Flink, timers
+ * work on a non-keyed stream too; they then belong to the subtask.
+ */
+export abstract class ProcessFunction<I, O> extends AbstractRichFunction {
+  abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
+  onTimer(_timestamp: number, _ctx: OnTimerContext, _out: Collector<O>): void {}
+}
+
+/** Processes each record of a keyed stream with per-key state and per-key timers (Flink's KeyedProcessFunction). */
+export abstract class KeyedProcessFunction<K, I, O> extends AbstractRichFunction {
+  abstract processElement(value: I, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
+  /** Called when a timer fires; the timer's key is the current key, so state reads that key's values. */
+  onTimer(_timestamp: number, _ctx: KeyedOnTimerContext<K>, _out: Collector<O>): void {}
+}

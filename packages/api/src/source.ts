@@ -1,0 +1,41 @@
+import type { RuntimeContext } from './process-function.js';
+
+/**
+ * What a user source gets to emit records. Backpressure without a promise per record: collect()
+ * is synchronous and returns false once the source should pause (the framework looks every 256
+ * records: the outputs are full, the task was canceled, or the source has run for a few
+ * milliseconds without giving the task's event loop a turn); the source then awaits
+ * waitForOutputs(). A source that produces records in batches can instead await
+ * collectBatch(records), which pauses when needed. A source that never awaits can't be canceled.
+ *
+ *   async run(ctx) {
+ *     for (let i = 0; !ctx.isCanceled; i++) {
+ *       if (!ctx.collect(makeRecord(i))) await ctx.waitForOutputs();
+ *     }
+ *   }
+ */
+export interface SourceContext<T> {
+  /** Emits one record. Returns false when the source should await waitForOutputs() before the next. */
+  collect(record: T): boolean;
+  /** Emits the records, then waits while the outputs are back-pressured. One promise per batch. */
+  collectBatch(records: Iterable<T>): Promise<void>;
+  /** Resolves when the outputs can take records again, or the task is canceled. */
+  waitForOutputs(): Promise<void>;
+  /** True once the task is canceled: run() should return soon. */
+  readonly isCanceled: boolean;
+  /** Aborted when the task is canceled, for handing to fetch() and the like. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A user source (Flink's Source / SourceFunction). It runs in every subtask of its vertex; split
+ * the work by getRuntimeContext's indexOfThisSubtask / numberOfParallelSubtasks (or set
+ * parallelism 1). run() returning ends a bounded source; an unbounded one runs until canceled.
+ */
+export interface Source<T> {
+  open?(context: RuntimeContext): void | Promise<void>;
+  run(ctx: SourceContext<T>): void | Promise<void>;
+  /** Called when the task is canceled while run() is still going. */
+  cancel?(): void;
+  close?(): void | Promise<void>;
+}

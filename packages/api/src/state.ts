@@ -1,0 +1,70 @@
+/**
+ * Keyed state, as in Flink: each state is scoped to the key of the record (or timer) being
+ * processed. Obtained in open() through `getRuntimeContext().getState(descriptor)` and friends, on
+ * a keyed stream only.
+ */
+
+/** One value per key. */
+export interface ValueState<T> {
+  /** The value for the current key, or the descriptor's default (undefined unless given). */
+  value(): T | undefined;
+  /** Sets the value for the current key; undefined clears it. */
+  update(value: T | undefined): void;
+  clear(): void;
+}
+
+/** A list per key. */
+export interface ListState<T> {
+  /** The list of the current key (empty when none). Do not change it; use add/update. */
+  get(): readonly T[];
+  add(value: T): void;
+  addAll(values: Iterable<T>): void;
+  /** Replaces the list of the current key. */
+  update(values: Iterable<T>): void;
+  clear(): void;
+}
+
+/**
+ * A map per key. Map keys are compared by value like stream keys: primitives as such, arrays and
+ * plain objects by canonical JSON.
+ */
+export interface MapState<UK, UV> {
+  get(key: UK): UV | undefined;
+  put(key: UK, value: UV): void;
+  putAll(entries: Iterable<readonly [UK, UV]>): void;
+  contains(key: UK): boolean;
+  remove(key: UK): void;
+  entries(): IterableIterator<[UK, UV]>;
+  keys(): IterableIterator<UK>;
+  values(): IterableIterator<UV>;
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+export type StateKind = 'value' | 'list' | 'map';
+
+/** Names a state; the same name in the same operator always gives the same state. */
+export abstract class StateDescriptor {
+  abstract readonly kind: StateKind;
+  constructor(readonly name: string) {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('a state descriptor needs a non-empty name');
+  }
+}
+
+export class ValueStateDescriptor<T> extends StateDescriptor {
+  readonly kind = 'value' as const;
+  /** `defaultValue` is what value() returns for a key without a value. */
+  constructor(name: string, readonly defaultValue?: T) {
+    super(name);
+  }
+}
+
+export class ListStateDescriptor<T> extends StateDescriptor {
+  readonly kind = 'list' as const;
+  declare readonly __element?: T;
+}
+
+export class MapStateDescriptor<UK, UV> extends StateDescriptor {
+  readonly kind = 'map' as const;
+  declare readonly __entry?: [UK, UV];
+}
