@@ -1,0 +1,25 @@
+// A fast source into a deliberately slow sink: args [records]. The sink burns CPU per record, so
+// the source must be held back by credit-based backpressure and memory stays flat.
+import type { JobMain, Sink } from '@eddy/api';
+
+class SlowSink implements Sink<{ id: number; payload: string }> {
+  private checksum = 0;
+  invoke(value: { id: number; payload: string }): void {
+    // About 3-4x the work of producing a record: a slow consumer, not a stalled one.
+    let h = value.id;
+    for (let i = 0; i < 60; i++) h = (h * 31 + i) | 0;
+    this.checksum ^= h;
+  }
+}
+
+const main: JobMain = (env, args) => {
+  const records = Number(args[0] ?? '2000000');
+  env.setParallelism(1);
+  env
+    .fromGenerator(records, (id) => ({ id, payload: 'x'.repeat(64) }))
+    .slotSharingGroup('source')
+    .rebalance()
+    .addSink(new SlowSink())
+    .slotSharingGroup('sink');
+};
+export default main;

@@ -1,0 +1,192 @@
+/**
+ * Real jobs end to end: job files written against @eddy/api, bundled and submitted by the client,
+ * run on a JobManager and two TaskManagers as child processes (and once on an in-process
+ * MiniCluster), their records crossing worker threads and TaskManagers.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { keyGroupFor, operatorIndexForKeyGroup } from '@eddy/api/internal';
+import { JobClient } from '@eddy/client';
+import { Configuration, silentLogger } from '@eddy/common';
+import { MiniCluster } from '@eddy/runtime';
+import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
+
+after(stopClusterProcesses);
+
+/** Job sources live next to the compiled tests' sources; the client bundles the .ts files. */
+const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/streaming/jobs/${name}.ts`, import.meta.url));
+
+const scratch = mkdtempSync(join(tmpdir(), 'eddy-streaming-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Deterministic text: `lines` lines of words drawn from a vocabulary with a skewed distribution. */
+function generateText(lines: number, seed: number): string {
+  let state = seed;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state;
+  };
+  const vocabulary = Array.from({ length: 500 }, (_, i) => `w${i.toString(36)}`);
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const words: string[] = [];
+    const n = 1 + (next() % 12);
+    for (let j = 0; j < n; j++) words.push(vocabulary[Math.floor(Math.sqrt(next() % 250_000))] as string);
+    out.push(words.join(' '));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function expectedCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) for (const word of line.split(' ')) if (word !== '') counts.set(word, (counts.get(word) ?? 0) + 1);
+  return counts;
+}
+
+/** The records a writeAsText sink left: the file itself, or every part file of the directory. */
+function readOutput(path: string): unknown[] {
+  const files = statSync(path).isDirectory() ? readdirSync(path).map((name) => join(path, name)) : [path];
+  const records: unknown[] = [];
+  for (const file of files) {
+    assert.ok(!file.split('/').at(-1)!.startsWith('.'), `no in-progress file left behind: ${file}`);
+    for (const line of readFileSync(file, 'utf8').split('\n')) if (line !== '') records.push(JSON.parse(line));
+  }
+  return records;
+}
+
+/** Checks a WordCount output word by word: each word's running counts are exactly 1..n. */
+function assertWordCounts(output: unknown[], expected: Map<string, number>): void {
+  const seen = new Map<string, number[]>();
+  for (const record of output as [string, number][]) seen.set(record[0], [...(seen.get(record[0]) ?? []), record[1]]);
+  assert.equal(seen.size, expected.size, 'every word and no other');
+  for (const [word, count] of expected) {
+    const counts = seen.get(word) ?? [];
+    assert.deepEqual(
+      [...counts].sort((a, b) => a - b),
+      Array.from({ length: count }, (_, i) => i + 1),
+      `counts of '${word}'`,
+    );
+  }
+}
+
+describe('streaming jobs on a JobManager and two TaskManagers', () => {
+  let jobManager: JobManagerProcess;
+  let taskManagers: TaskManagerProcess[];
+  let client: JobClient;
+  const text = generateText(20_000, 7);
+  const expected = expectedCounts(text);
+  const input = join(scratch, 'words.txt');
+  writeFileSync(input, text);
+
+  before(async () => {
+    jobManager = await startJobManager();
+    taskManagers = await Promise.all([startTaskManager(jobManager.address, { slots: 2 }), startTaskManager(jobManager.address, { slots: 2 })]);
+    client = await JobClient.connect(jobManager.address);
+    await waitFor(async () => (await client.listJobs(false)) !== undefined, 'the client');
+  });
+  after(() => client?.close());
+
+  async function run(job: string, args: string[], configuration: Record<string, string> = {}): Promise<{ jobId: string; status: string }> {
+    const { jobId } = await client.submitJobFile(jobFile(job), { args, configuration });
+    const terminal = await client.followJob(jobId);
+    return { jobId, status: terminal.to };
+  }
+
+  for (const parallelism of [1, 2, 4]) {
+    it(`counts every word of a generated text exactly, at parallelism ${parallelism}`, async () => {
+      const output = join(scratch, `wordcount-p${parallelism}`);
+      const { jobId, status } = await run('word-count', [input, output, String(parallelism)]);
+      assert.equal(status, 'FINISHED');
+      assertWordCounts(readOutput(output), expected);
+      const details = await client.requestJob(jobId);
+      const used = new Set(details.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)?.taskManagerId)));
+      if (parallelism >= 2) assert.equal(used.size, 2, 'the job runs on both TaskManagers');
+      assert.deepEqual(
+        details.vertices.map((v) => v.name),
+        ['Read Text File -> Flat Map', 'Keyed Aggregation -> Text File Sink'].map((name) => name),
+        'chained as Flink chains it',
+      );
+    });
+  }
+
+  it('sends every key to exactly one subtask, the one its key group belongs to', async () => {
+    const output = join(scratch, 'placement');
+    const { status } = await run('key-placement', [output, '4', '1000']);
+    assert.equal(status, 'FINISHED');
+    const placement = new Map<string, number>();
+    for (const [key, subtask] of readOutput(output) as [string, number][]) {
+      assert.ok(!placement.has(key), `${key} seen once`);
+      placement.set(key, subtask);
+    }
+    assert.equal(placement.size, 1000);
+    for (const [key, subtask] of placement) assert.equal(subtask, operatorIndexForKeyGroup(128, 4, keyGroupFor(key, 128)), key);
+    assert.equal(new Set(placement.values()).size, 4, 'all four subtasks get keys');
+  });
+
+  it('restarts a job whose operator throws and leaves no duplicates in the file sink', async () => {
+    const output = join(scratch, 'fail-once');
+    const { jobId, status } = await run('fail-once', [output, '20000']);
+    assert.equal(status, 'FINISHED');
+    const details = await client.requestJob(jobId);
+    assert.ok(details.restarts >= 1, 'the job restarted');
+    const numbers = (readOutput(output) as number[]).sort((a, b) => a - b);
+    assert.equal(numbers.length, 20_000);
+    numbers.forEach((n, i) => assert.equal(n, i));
+    const failed = details.vertices.flatMap((v) => v.subtasks.flatMap((s) => s.attempts)).find((a) => a.state === 'FAILED');
+    assert.match(failed?.failureCause?.message ?? '', /planned failure in the first attempt/);
+    assert.match(failed?.failureCause?.stack ?? '', /fail-once\.ts/, "the user's stack trace names the job file");
+  });
+
+  it('fails a job whose input file does not exist, with that cause', async () => {
+    const { jobId, status } = await run('word-count', [join(scratch, 'missing.txt'), join(scratch, 'never'), '1'], { 'restart-strategy.type': 'none' });
+    assert.equal(status, 'FAILED');
+    const details = await client.requestJob(jobId);
+    assert.match(details.failureCause?.message ?? '', /missing\.txt/);
+    assert.equal(existsSync(join(scratch, 'never')), false);
+  });
+
+  it('holds a fast source back behind a slow sink, with flat memory, over millions of records', async () => {
+    const { jobId } = await client.submitJobFile(jobFile('slow-sink'), { args: ['3000000'] });
+    const samples: number[] = [];
+    const rss = (): number => taskManagers.reduce((sum, tm) => sum + rssOf(tm.child.pid as number), 0);
+    let status = '';
+    while (status !== 'FINISHED') {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      samples.push(rss());
+      status = (await client.requestJob(jobId)).status;
+      assert.ok(!['FAILED', 'CANCELED'].includes(status), `job ended ${status}`);
+    }
+    assert.ok(samples.length >= 8, `the job ran long enough to sample (${samples.length} samples)`);
+    const early = Math.max(...samples.slice(2, 4));
+    const late = Math.max(...samples.slice(-4));
+    assert.ok(late - early < 40, `resident memory stays flat: ${early.toFixed(0)} MB early, ${late.toFixed(0)} MB late (samples ${samples.map((s) => s.toFixed(0)).join(' ')})`);
+  });
+});
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+describe('the same job in one process', () => {
+  it('gives the same counts on an in-process MiniCluster as on the cluster', async () => {
+    const text = generateText(5_000, 11);
+    const input = join(scratch, 'local-words.txt');
+    writeFileSync(input, text);
+    const cluster = await MiniCluster.start({ taskManagers: 1, slotsPerTaskManager: 2, logger: silentLogger(), configuration: Configuration.empty() });
+    const client = await JobClient.connect(cluster.address);
+    try {
+      const output = join(scratch, 'local-wordcount');
+      const { jobId } = await client.submitJobFile(jobFile('word-count'), { args: [input, output, '2'] });
+      assert.equal((await client.followJob(jobId)).to, 'FINISHED');
+      assertWordCounts(readOutput(output), expectedCounts(text));
+    } finally {
+      await client.close();
+      await cluster.stop();
+    }
+  });
+});
