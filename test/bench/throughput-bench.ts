@@ -1,0 +1,99 @@
+/**
+ * npm run bench:throughput: the data plane's speed, as one JSON object.
+ *
+ *   loop_records_per_s       the WordCount-like work (lines -> words -> counts per word) in one plain loop
+ *   cluster_records_per_s    the same as a job: generator -> flatMap -> keyBy -> sum -> discarding sink,
+ *                            parallelism 2 on a JobManager and two TaskManagers of one slot each; every
+ *                            word crosses the keyBy exchange, half of them between the TaskManagers
+ *   ratio                    cluster / loop, in the same run
+ *   cross_tm_records_per_s   small records from a source on one TaskManager to a sink on the other
+ *   latency_p50_ms / _p99    end to end, at half of the cross-TaskManager maximum rate
+ *
+ * Records/s count lines for the WordCount figures (as the loop does) and records for the exchange;
+ * job rates are measured from the first task RUNNING to the job FINISHED, so deployment is excluded.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JobClient } from '@eddy/client';
+import { startJobManager, startTaskManager, stopClusterProcesses } from '../cluster/cluster-harness.js';
+import { benchLine } from './jobs/bench-text.js';
+
+const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/bench/jobs/${name}.ts`, import.meta.url));
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+function loopLinesPerSecond(lines: number): number {
+  const counts = new Map<string, number>();
+  const started = performance.now();
+  for (let i = 0; i < lines; i++) {
+    for (const word of benchLine(i).split(' ')) counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (counts.size === 0) throw new Error('nothing counted');
+  return lines / seconds;
+}
+
+/** Runs a job to FINISHED; returns seconds from its first RUNNING task to its end. */
+async function timedRun(client: JobClient, job: string, args: string[], configuration: Record<string, string> = {}): Promise<number> {
+  const { jobId } = await client.submitJobFile(jobFile(job), { args, configuration });
+  let firstRunning = 0;
+  const terminal = await client.followJob(jobId, (event) => {
+    if (firstRunning === 0 && event.kind === 'task' && event.to === 'RUNNING') firstRunning = event.timestamp;
+  });
+  if (terminal.to !== 'FINISHED') throw new Error(`benchmark job ${job} ended ${terminal.to}: ${terminal.cause?.message ?? ''}`);
+  return (terminal.timestamp - firstRunning) / 1000;
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), 'eddy-bench-'));
+  const jobManager = await startJobManager({ config: { 'heartbeat.interval': '1 s', 'heartbeat.timeout': '10 s' } });
+  await Promise.all([startTaskManager(jobManager.address, { slots: 1 }), startTaskManager(jobManager.address, { slots: 1 })]);
+  const client = await JobClient.connect(jobManager.address);
+  try {
+    const lines = 2_000_000;
+    const loop: number[] = [];
+    const cluster: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      loop.push(loopLinesPerSecond(lines));
+      cluster.push(lines / (await timedRun(client, 'word-count-generator', [String(lines), '2'])));
+    }
+    const records = 5_000_000;
+    const exchange: number[] = [];
+    for (let run = 0; run < 3; run++) exchange.push(records / (await timedRun(client, 'exchange', [String(records), '0', ''])));
+    const crossTm = median(exchange);
+    const latencyFile = join(scratch, 'latency.json');
+    const rate = Math.floor(crossTm / 2);
+    await timedRun(client, 'exchange', [String(rate * 5), String(rate), latencyFile]);
+    const latency = JSON.parse(readFileSync(latencyFile, 'utf8')) as { p50: number; p99: number };
+    const loopMedian = median(loop);
+    const clusterMedian = median(cluster);
+    console.log(
+      JSON.stringify(
+        {
+          loop_records_per_s: Math.round(loopMedian),
+          cluster_records_per_s: Math.round(clusterMedian),
+          ratio: Math.round((clusterMedian / loopMedian) * 100) / 100,
+          cross_tm_records_per_s: Math.round(crossTm),
+          latency_p50_ms: Math.round(latency.p50 * 100) / 100,
+          latency_p99_ms: Math.round(latency.p99 * 100) / 100,
+          latency_rate_records_per_s: rate,
+          buffer_timeout_ms: 100,
+          runs: { loop: loop.map(Math.round), cluster: cluster.map(Math.round), cross_tm: exchange.map(Math.round) },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await client.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => stopClusterProcesses());
