@@ -5,7 +5,48 @@ export type AggregationField<T> = T extends readonly unknown[] ? number : T exte
 
 export type AggregationKind = 'sum' | 'min' | 'max' | 'minBy' | 'maxBy';
 
-type Fields = Record<string | number, unknown>;
+export type Fields = Record<string | number, unknown>;
+
+/**
+ * sum/min/max of a field: updates `accumulator`, the operator's private copy of the key's first
+ * record, in place. Returns false when the record holds no number there.
+ */
+export type FieldAggregator = (accumulator: Fields, record: Fields) => void;
+
+export function fieldAggregator(kind: 'sum' | 'min' | 'max', field: string | number): FieldAggregator {
+  checkField(kind, field);
+  switch (kind) {
+    case 'sum':
+      return (acc, record) => {
+        acc[field] = number(acc[field], kind, field) + number(record[field], kind, field);
+      };
+    case 'min':
+      return (acc, record) => {
+        const value = number(record[field], kind, field);
+        if (value < number(acc[field], kind, field)) acc[field] = value;
+      };
+    case 'max':
+      return (acc, record) => {
+        const value = number(record[field], kind, field);
+        if (value > number(acc[field], kind, field)) acc[field] = value;
+      };
+  }
+}
+
+/** A shallow copy of a tuple or object record (its prototype kept). */
+export function copyRecord(record: unknown): unknown {
+  if (Array.isArray(record)) return record.slice();
+  if (record === null || typeof record !== 'object') throw new TypeError(`cannot aggregate a field of a ${record === null ? 'null' : typeof record} record`);
+  const proto = Object.getPrototypeOf(record) as object | null;
+  if (proto === Object.prototype) return { ...record };
+  return Object.assign(Object.create(proto) as object, record);
+}
+
+function checkField(kind: string, field: string | number): void {
+  if (typeof field !== 'string' && !(Number.isInteger(field) && field >= 0)) {
+    throw new TypeError(`${kind} needs a property name or a tuple index, got ${String(field)}`);
+  }
+}
 
 /**
  * The reduce function behind sum/min/max/minBy/maxBy (Flink's SumAggregator and
@@ -25,9 +66,7 @@ export function aggregation(kind: AggregationKind, field: string | number | unde
         return (a, b) => (number(b, kind, field) > number(a, kind, field) ? b : a);
     }
   }
-  if (typeof field !== 'string' && !(Number.isInteger(field) && field >= 0)) {
-    throw new TypeError(`${kind} needs a property name or a tuple index, got ${String(field)}`);
-  }
+  checkField(kind, field);
   switch (kind) {
     case 'sum':
       return (a, b) => withField(a, field, number((a as Fields)[field], kind, field) + number((b as Fields)[field], kind, field));
@@ -59,13 +98,7 @@ function number(value: unknown, kind: string, field: string | number | undefined
 }
 
 function withField(record: unknown, field: string | number, value: number): unknown {
-  if (Array.isArray(record)) {
-    const copy = record.slice();
-    copy[field as number] = value;
-    return copy;
-  }
-  if (record === null || typeof record !== 'object') throw new TypeError(`cannot aggregate field ${JSON.stringify(field)} of a ${typeof record}`);
-  const copy = Object.assign(Object.create(Object.getPrototypeOf(record) as object) as object, record) as Fields;
+  const copy = copyRecord(record) as Fields;
   copy[field] = value;
   return copy;
 }

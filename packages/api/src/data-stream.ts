@@ -1,6 +1,6 @@
 import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
 import { StreamFilter, StreamFlatMap, StreamMap } from './internal/operators/basic-operators.js';
-import { KeyedProcessOperator, ProcessOperator, StreamGroupedReduce } from './internal/operators/keyed-operators.js';
+import { KeyedProcessOperator, ProcessOperator, StreamGroupedFieldAggregation, StreamGroupedReduce } from './internal/operators/keyed-operators.js';
 import { CollectSinkOperator, PrintSinkOperator, TextFileSinkOperator, UserSinkOperator } from './internal/operators/sink-operators.js';
 import type { Output, StreamOperator } from './internal/operators/stream-operator.js';
 import {
@@ -13,7 +13,7 @@ import {
 } from './internal/transformation.js';
 import type { KeyedProcessFunction, ProcessFunction } from './process-function.js';
 import type { Sink } from './sink.js';
-import { aggregation, type AggregationField } from './aggregations.js';
+import { aggregation, fieldAggregator, type AggregationField } from './aggregations.js';
 
 /**
  * A stream of records of type T (Flink's DataStream). Operations return new streams; nothing runs
@@ -234,17 +234,17 @@ export class KeyedStream<T, K> extends DataStream<T> {
    * stream of numbers. Other fields keep the values of the key's first record (as in Flink).
    */
   sum(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
-    return this.keyedReduce('Keyed Aggregation', aggregation('sum', field));
+    return this.fieldAggregation('sum', field);
   }
 
   /** Running minimum of a field per key; other fields keep the values of the key's first record. */
   min(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
-    return this.keyedReduce('Keyed Aggregation', aggregation('min', field));
+    return this.fieldAggregation('min', field);
   }
 
   /** Running maximum of a field per key; other fields keep the values of the key's first record. */
   max(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
-    return this.keyedReduce('Keyed Aggregation', aggregation('max', field));
+    return this.fieldAggregation('max', field);
   }
 
   /** The record with the smallest value of a field so far, per key (the first on ties). */
@@ -262,6 +262,14 @@ export class KeyedStream<T, K> extends DataStream<T> {
     checkProcessFunction(fn);
     const keySelector = this.keySelector as KeyFunction;
     return this.transform<R>('keyedProcess', 'KeyedProcess', (out) => new KeyedProcessOperator(keySelector, fn as KeyedProcessFunction<unknown, unknown, unknown>, out));
+  }
+
+  private fieldAggregation(kind: 'sum' | 'min' | 'max', field: string | number | undefined): SingleOutputStreamOperator<T> {
+    // A stream of numbers has nothing to update in place: plain reduce.
+    if (field === undefined) return this.keyedReduce('Keyed Aggregation', aggregation(kind, field));
+    const aggregator = fieldAggregator(kind, field);
+    const keySelector = this.keySelector as KeyFunction;
+    return this.transform<T>('keyedReduce', 'Keyed Aggregation', (out) => new StreamGroupedFieldAggregation(keySelector, aggregator, out));
   }
 
   private keyedReduce(name: string, reducer: ReduceFunction<unknown>): SingleOutputStreamOperator<T> {

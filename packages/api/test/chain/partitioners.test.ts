@@ -93,4 +93,15 @@ describe('partitioners', () => {
     });
     assert.ok(differs > 0, 'some keys land elsewhere than with 128 key groups');
   });
+
+  it('sends every record to the only channel when the keyed operator has one subtask', async () => {
+    const { chain, outputs } = await buildChain((env) => {
+      env.setParallelism(2);
+      env.fromSequence(0, 99).keyBy((x) => x % 7).sum().setParallelism(1).print();
+    }, 0, { subtaskIndex: 0 });
+    await chain.open();
+    await chain.runSource();
+    await chain.close();
+    assert.deepEqual(outputs[0]?.channels, [Array.from({ length: 50 }, (_, i) => i)]);
+  });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { JobDefinitionError, JobGraphMismatchError, RestartStrategies, type JobMain } from '../../src/index.js';
 import { buildPlan, checkPlan, createTaskChain } from '../../src/internal.js';
-import type { JobPlan, PlanVertex } from '../../src/internal/contract.js';
+import type { JobMain as BundleJobMain, JobPlan, PlanVertex } from '../../src/internal/contract.js';
+import type { StreamExecutionEnvironment } from '../../src/index.js';
 import { TestingChainContext } from '../fixtures/testing-chain-context.js';
 
 const names = (plan: JobPlan): string[] => plan.vertices.map((v) => v.name);
@@ -261,6 +262,20 @@ describe('buildPlan', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bundle entry points', () => {
+  it("take a job's default export typed as the contract's JobMain, whose env is unknown", async () => {
+    const main: BundleJobMain = (env) => {
+      (env as StreamExecutionEnvironment).fromElements('x').print();
+    };
+    const plan = await buildPlan(main, []);
+    assert.deepEqual(names(plan), ['Source: Collection Source -> Sink: Print to Std. Out']);
+  });
+
+  it('refuses a module whose default export is not a function', async () => {
+    await assert.rejects(buildPlan(undefined as unknown as JobMain, []), /the job module must default-export a function \(env, args\) => void/);
   });
 });
 

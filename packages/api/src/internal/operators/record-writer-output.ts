@@ -31,6 +31,8 @@ export function createRecordWriterOutput(
       if (output.numberOfChannels !== target.parallelism) {
         throw new Error(`the hash edge to ${output.target} has ${output.numberOfChannels} channels but its target has parallelism ${target.parallelism}`);
       }
+      // With one consumer every key group is its own: no key to extract, no hash to compute.
+      if (target.parallelism === 1) return new ForwardOutput(output);
       return new KeyGroupOutput(output, keySelector, target.maxParallelism, target.parallelism);
   }
 }

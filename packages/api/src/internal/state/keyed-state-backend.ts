@@ -85,6 +85,15 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.table(descriptor, (entries) => new HeapMapState<UK, UV>(this, entries as Map<unknown, Map<unknown, UV>>)) as MapState<UK, UV>;
   }
 
+  /**
+   * The map behind a value state, keyed by state key (see toStateKey), for operators of this
+   * package that want one lookup with nothing in between. The same entries getValueState reads.
+   */
+  valueStateEntries<T>(descriptor: ValueStateDescriptor<T>): Map<unknown, T> {
+    this.getValueState(descriptor);
+    return (this.tables.get(descriptor.name) as StateTable).entries as Map<unknown, T>;
+  }
+
   stateNames(): string[] {
     return [...this.tables.keys()];
   }
