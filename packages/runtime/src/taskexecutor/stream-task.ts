@@ -29,6 +29,8 @@ export const JOB_ARGS_KEY = 'eddy.job.args';
 /** What a job bundle exports for the runtime (see @eddy/api/internal). */
 interface ApiInternal {
   buildPlan(main: JobMain, args: string[]): Promise<JobPlan>;
+  /** Rebuilds the plan without reading input files; throws JobGraphMismatchError naming what differs. */
+  checkPlan(main: JobMain, args: string[], expected: string): Promise<JobPlan>;
   createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext): Promise<TaskChain>;
 }
 
@@ -83,16 +85,9 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const configuration = deployment.jobConfiguration;
   const args = JSON.parse(configuration[JOB_ARGS_KEY] ?? '[]') as string[];
   const expected = configuration[PLAN_FINGERPRINT_KEY];
-  const plan = await api.buildPlan(main, args);
-  if (expected !== undefined && plan.fingerprint !== expected) {
-    throw Object.assign(
-      new Error(
-        `The job graph rebuilt from the job's code on this TaskManager differs from the one that was submitted (plan ${plan.fingerprint} instead of ${expected}). ` +
-          'The job code must build the same pipeline every time it runs: no randomness, clock or environment in the pipeline structure.',
-      ),
-      { name: 'JobGraphMismatchError' },
-    );
-  }
+  if (expected === undefined) throw new Error(`The job's configuration carries no ${PLAN_FINGERPRINT_KEY}; submit it with the eddy client`);
+  // The job code must build the same pipeline here as where it was submitted.
+  const plan = await api.checkPlan(main, args, expected);
 
   const settings = networkSettingsOf(configuration);
   const writers = deployment.producedPartitions.map(
@@ -121,6 +116,16 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     await Promise.all(writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()));
   };
 
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  let openGates = deployment.inputGates.length;
+  // Aborted on cancel and on a failure inside the chain (a timer that throws), so a source stops too.
+  const chainAbort = new AbortController();
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    if (!chainAbort.signal.aborted) chainAbort.abort(error);
+    wake?.();
+  };
   const chainContext: ChainContext = {
     jobId: deployment.jobId,
     subtaskIndex: deployment.subtaskIndex,
@@ -130,13 +135,14 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     configuration,
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
-    signal: context.signal,
+    signal: chainAbort.signal,
     nextInputSplit: () => context.nextInputSplit(),
     isBackPressured,
     waitForOutputs,
     writeStdout: (text) => void process.stdout.write(text),
     collect: (records) => environment.postCollected(pack(records)),
     log: (message, fields) => context.log(message, fields),
+    failTask: (error) => fail(error),
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext);
 
@@ -146,13 +152,6 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const gatesPerInput = new Map<number, number>();
   for (const input of inputOfGate) gatesPerInput.set(input, (gatesPerInput.get(input) ?? 0) + 1);
 
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  let openGates = deployment.inputGates.length;
-  const fail = (error: unknown): void => {
-    failure ??= { error };
-    wake?.();
-  };
   let paused = false;
   const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
     const input = inputOfGate[index] as number;
@@ -205,7 +204,10 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     },
   );
 
-  const onAbort = (): void => wake?.();
+  const onAbort = (): void => {
+    if (!chainAbort.signal.aborted) chainAbort.abort(context.signal.reason);
+    wake?.();
+  };
   context.signal.addEventListener('abort', onAbort);
   let committed = false;
   try {
