@@ -18,7 +18,8 @@ export class PartitionNotFoundError extends NetworkError {
     readonly subpartition: number,
     readonly producerAddress: string,
     readonly reason: 'released' | 'timeout' | 'no such subpartition' | 'already consumed',
-    detail: string,
+    /** Why, in words: the message without its ids. */
+    readonly detail: string,
   ) {
     super(`Partition ${partitionId} (subpartition ${subpartition}) not found at TaskManager ${producerAddress}: ${detail}`);
   }
