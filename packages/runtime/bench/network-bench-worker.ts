@@ -9,7 +9,7 @@ import { ResultPartitionWriter } from '../src/network/result-partition-writer.js
 
 export type BenchWorkerData =
   | { readonly role: 'producer'; readonly numberOfSubpartitions: number; readonly records: number }
-  | { readonly role: 'consumer'; readonly numberOfChannels: number };
+  | { readonly role: 'consumer'; readonly numberOfChannels: number; readonly initialCredit?: number };
 
 export type BenchWorkerMessage = { readonly type: 'port'; readonly index: number; readonly port: MessagePort } | { readonly type: 'start' };
 
@@ -49,6 +49,7 @@ if (data.role === 'producer') {
   let checksum = 0;
   const gate = new InputGate({
     numberOfChannels: data.numberOfChannels,
+    ...(data.initialCredit === undefined ? {} : { initialCredit: data.initialCredit }),
     onBatch: (batch) => {
       records += batch.length;
       for (const record of batch as { word: string; count: number }[]) checksum = (checksum + record.count + record.word.length) % 1_000_000_007;

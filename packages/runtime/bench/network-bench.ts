@@ -179,12 +179,13 @@ async function childMain(): Promise<void> {
 }
 
 let partitions = 0;
+const CREDITS = argument('--credits', DEFAULT_CREDITS_PER_CHANNEL);
 
 /** One run through a TaskManagerNetwork: records/s from connecting the consumer to its end of input. */
 async function runThroughNetworks(producers: ProducerSide, consumerNetwork: TaskManagerNetwork, records: number): Promise<number> {
   const partitionId = `bench-${partitions++}`;
   await producers.deploy(partitionId, records);
-  const consumer = new BenchThread({ role: 'consumer', numberOfChannels: 1 });
+  const consumer = new BenchThread({ role: 'consumer', numberOfChannels: 1, initialCredit: CREDITS });
   await consumer.next('ready');
   let failure: Error | undefined;
   const started = performance.now();
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
         settings: {
           segmentSizeBytes: DEFAULT_BUFFER_SIZE_BYTES,
           bufferTimeoutMs: DEFAULT_BUFFER_TIMEOUT_MS,
-          creditsPerChannel: DEFAULT_CREDITS_PER_CHANNEL,
+          creditsPerChannel: CREDITS,
           maxQueuedBuffersPerChannel: DEFAULT_MAX_QUEUED_BUFFERS_PER_CHANNEL,
         },
         results,

@@ -49,7 +49,7 @@ export { BlobCache } from './blob/blob-cache.js';
 export { blobKeyOf, isBlobKey } from './blob/blob-key.js';
 export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/blob-errors.js';
 export { TaskManagerNetwork, DATA_CHANNEL_FLOW_CONTROL_WINDOW_BYTES, type TaskManagerNetworkOptions, type ConsumedSubpartition, type ConsumerConnection } from './network/task-manager-network.js';
-export { NetworkOptions } from './network/network-options.js';
+export { NetworkOptions, networkTaskSettings, type NetworkTaskSettings } from './network/network-options.js';
 export { ResultPartitionWriter, type ResultPartitionWriterOptions } from './network/result-partition-writer.js';
 export { InputGate, type InputGateOptions } from './network/input-gate.js';
 export { MsgpackRecordBatchSerializer, msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './network/record-batch-serializer.js';

@@ -3,7 +3,7 @@
  * TaskExecutor hands the per-task ones (segment size, buffer timeout, credits, queue length) to the
  * ResultPartitionWriters and InputGates it creates in task threads.
  */
-import { durationOption, integerOption, memorySizeOption } from '@eddy/common';
+import { durationOption, integerOption, memorySizeOption, type Configuration } from '@eddy/common';
 import {
   DEFAULT_BUFFER_SIZE_BYTES,
   DEFAULT_BUFFER_TIMEOUT_MS,
@@ -51,3 +51,28 @@ export const NetworkOptions = {
       'How long a consumer waits for the producer of a partition to be deployed on its TaskManager before its channel fails with PartitionNotFoundError. Producers and consumers are deployed at the same time, so a short wait is normal.',
   }),
 } as const;
+
+/**
+ * What a task thread needs to build its ResultPartitionWriters and InputGates: plain numbers, to
+ * travel in a worker's workerData (the worker side of the network reads no configuration).
+ */
+export interface NetworkTaskSettings {
+  /** ResultPartitionWriterOptions.bufferSizeBytes */
+  readonly bufferSizeBytes: number;
+  /** ResultPartitionWriterOptions.bufferTimeoutMs */
+  readonly bufferTimeoutMs: number;
+  /** ResultPartitionWriterOptions.maxQueuedBuffersPerChannel */
+  readonly maxQueuedBuffersPerChannel: number;
+  /** InputGateOptions.initialCredit */
+  readonly initialCredit: number;
+}
+
+/** Reads the per-task network options, e.g. from a job's configuration over the cluster's. */
+export function networkTaskSettings(configuration: Configuration): NetworkTaskSettings {
+  return {
+    bufferSizeBytes: configuration.get(NetworkOptions.segmentSize),
+    bufferTimeoutMs: configuration.get(NetworkOptions.bufferTimeout),
+    maxQueuedBuffersPerChannel: configuration.get(NetworkOptions.maxQueuedBuffersPerChannel),
+    initialCredit: configuration.get(NetworkOptions.buffersPerChannel),
+  };
+}
