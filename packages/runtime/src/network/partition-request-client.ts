@@ -27,6 +27,7 @@ import type { BidiStream, StreamClient } from '@eddy/rpc';
 import { BufferKind } from './network-buffer.js';
 import { ConnectionLostError, PartitionNotFoundError, RemoteChannelError } from './network-errors.js';
 import type { PendingRequest } from './result-partition-manager.js';
+import { StreamWriteQueue } from './stream-write-queue.js';
 
 type ConsumerMessage = eddy_network_v1.ConsumerMessage;
 type ProducerMessage = eddy_network_v1.ProducerMessage;
@@ -41,6 +42,7 @@ interface RemoteInputChannel {
 
 export class PartitionRequestClient {
   readonly #stream: BidiStream<ConsumerMessage, ProducerMessage>;
+  readonly #out: StreamWriteQueue<ConsumerMessage>;
   readonly #channels = new Map<number, RemoteInputChannel>();
   readonly #logger: Logger;
   #nextChannelId = 1;
@@ -54,6 +56,7 @@ export class PartitionRequestClient {
   ) {
     this.#logger = logger;
     this.#stream = streamClient.bidiStream<ConsumerMessage, ProducerMessage>(network.NetworkService.methods['openConnection']!);
+    this.#out = new StreamWriteQueue((message) => this.#stream.write(message));
     void this.#receive();
   }
 
@@ -75,18 +78,18 @@ export class PartitionRequestClient {
     const channel: RemoteInputChannel = { id, partitionId, subpartition, port: bridgePort, onError };
     this.#channels.set(id, channel);
     bridgePort.on('message', (credit: unknown) => {
-      if (typeof credit === 'number' && this.#channels.has(id)) void this.#stream.write({ channel: id, credit });
+      if (typeof credit === 'number' && this.#channels.has(id)) this.#out.push({ channel: id, credit });
     });
     bridgePort.on('close', () => {
       // The consumer closed its port before the end: it is gone, so is the channel.
-      if (this.#channels.delete(id)) void this.#stream.write({ channel: id, cancel: {} });
+      if (this.#channels.delete(id)) this.#out.push({ channel: id, cancel: {} });
     });
-    void this.#stream.write({ channel: id, open: { partitionId, subpartition } });
+    this.#out.push({ channel: id, open: { partitionId, subpartition } });
     try {
       deliverPort(consumerPort);
     } catch (error) {
       this.#channels.delete(id);
-      void this.#stream.write({ channel: id, cancel: {} });
+      this.#out.push({ channel: id, cancel: {} });
       bridgePort.close();
       consumerPort.close();
       throw error;
@@ -94,7 +97,7 @@ export class PartitionRequestClient {
     return {
       cancel: () => {
         if (!this.#channels.delete(id)) return;
-        void this.#stream.write({ channel: id, cancel: {} });
+        this.#out.push({ channel: id, cancel: {} });
         bridgePort.close();
       },
     };

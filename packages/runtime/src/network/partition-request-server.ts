@@ -25,6 +25,7 @@ import type { StreamWriter } from '@eddy/rpc';
 import { BufferKind, bufferKindOf } from './network-buffer.js';
 import { PartitionNotFoundError } from './network-errors.js';
 import type { PendingRequest, ResultPartitionManager } from './result-partition-manager.js';
+import { StreamWriteQueue } from './stream-write-queue.js';
 
 type ConsumerMessage = eddy_network_v1.ConsumerMessage;
 type ProducerMessage = eddy_network_v1.ProducerMessage;
@@ -43,6 +44,7 @@ export class PartitionRequestServer {
   /** Resolves when close() was called: the stream is to end even while its client still sends. */
   readonly closed: Promise<void>;
   readonly #channels = new Map<number, ProducerChannel>();
+  readonly #out: StreamWriteQueue<ProducerMessage>;
   readonly #resolveClosed: () => void;
   #closed = false;
 
@@ -51,6 +53,7 @@ export class PartitionRequestServer {
     private readonly out: StreamWriter<ProducerMessage>,
     private readonly logger: Logger,
   ) {
+    this.#out = new StreamWriteQueue((message) => out.write(message));
     let resolveClosed!: () => void;
     this.closed = new Promise<void>((resolve) => (resolveClosed = resolve));
     this.#resolveClosed = resolveClosed;
@@ -131,7 +134,7 @@ export class PartitionRequestServer {
     let ended = false;
     port.on('message', (buffer: unknown) => {
       if (!(buffer instanceof ArrayBuffer) || this.#channels.get(id) !== channel) return;
-      void this.out.write({ channel: id, buffer: new Uint8Array(buffer) });
+      this.#out.push({ channel: id, buffer: new Uint8Array(buffer) });
       if (bufferKindOf(buffer) === BufferKind.END_OF_PARTITION) {
         ended = true;
         this.#channels.delete(id);
@@ -149,7 +152,7 @@ export class PartitionRequestServer {
   }
 
   #sendError(id: number, error: Error): void {
-    void this.out.write({
+    this.#out.push({
       channel: id,
       error: {
         name: error.name,

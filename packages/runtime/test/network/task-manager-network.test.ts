@@ -152,7 +152,11 @@ describe('TaskManagerNetwork between two TaskManagers', () => {
   });
   afterEach(() => settle());
 
-  it('multiplexes four channels over one connection, delivering 100,000 records each, in order', async () => {
+  it('multiplexes four channels over one connection, delivering 100,000 records each, in order', async (t) => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
     const channels = 4;
     const perChannel = 100_000;
     const writer = deployProducer(producerTm, 'p-remote', channels);
@@ -174,6 +178,7 @@ describe('TaskManagerNetwork between two TaskManagers', () => {
       );
     }
     assert.deepEqual([...consumer.connectErrors, ...consumer.gateErrors], []);
+    assert.deepEqual(warnings.map((warning) => warning.message), [], 'no listeners pile up on the stream');
     producerTm.network.unregisterProducer('p-remote');
   });
 
