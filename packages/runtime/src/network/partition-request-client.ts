@@ -36,8 +36,11 @@ interface RemoteInputChannel {
   readonly id: number;
   readonly partitionId: string;
   readonly subpartition: number;
+  /** This side's end of the channel, bridged to the stream. */
   readonly port: MessagePort;
   readonly onError: (error: Error) => void;
+  /** Hands the consumer its end on the next turn; undefined once done. */
+  delivery: NodeJS.Immediate | undefined;
 }
 
 export class PartitionRequestClient {
@@ -69,13 +72,14 @@ export class PartitionRequestClient {
   }
 
   /**
-   * Opens a channel to a subpartition on the remote TaskManager; `deliverPort` gets the consumer's
-   * port at once (its credits flow as soon as it is connected to a gate). `onError` runs at most once.
+   * Opens a channel to a subpartition on the remote TaskManager. `deliverPort` gets the consumer's
+   * port on the next turn, without waiting for the producer (credits the consumer grants wait on
+   * the producer's side until it is there). `onError` runs at most once; neither runs after cancel().
    */
   requestSubpartition(partitionId: string, subpartition: number, deliverPort: (port: MessagePort) => void, onError: (error: Error) => void): PendingRequest {
     const id = this.#nextChannelId++;
     const { port1: consumerPort, port2: bridgePort } = new MessageChannel();
-    const channel: RemoteInputChannel = { id, partitionId, subpartition, port: bridgePort, onError };
+    const channel: RemoteInputChannel = { id, partitionId, subpartition, port: bridgePort, onError, delivery: undefined };
     this.#channels.set(id, channel);
     bridgePort.on('message', (credit: unknown) => {
       if (typeof credit === 'number' && this.#channels.has(id)) this.#out.push({ channel: id, credit });
@@ -85,17 +89,21 @@ export class PartitionRequestClient {
       if (this.#channels.delete(id)) this.#out.push({ channel: id, cancel: {} });
     });
     this.#out.push({ channel: id, open: { partitionId, subpartition } });
-    try {
-      deliverPort(consumerPort);
-    } catch (error) {
-      this.#channels.delete(id);
-      this.#out.push({ channel: id, cancel: {} });
-      bridgePort.close();
-      consumerPort.close();
-      throw error;
-    }
+    channel.delivery = setImmediate(() => {
+      channel.delivery = undefined;
+      try {
+        deliverPort(consumerPort);
+      } catch (error) {
+        if (!this.#channels.delete(id)) return;
+        this.#out.push({ channel: id, cancel: {} });
+        bridgePort.close();
+        onError(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
     return {
       cancel: () => {
+        clearImmediate(channel.delivery);
+        channel.delivery = undefined;
         if (!this.#channels.delete(id)) return;
         this.#out.push({ channel: id, cancel: {} });
         bridgePort.close();
@@ -134,6 +142,7 @@ export class PartitionRequestClient {
       channel.port.postMessage(buffer, [buffer]);
     } else if (message.error !== undefined) {
       this.#channels.delete(channel.id);
+      clearImmediate(channel.delivery);
       channel.port.close();
       const { name, message: detail, reason } = message.error;
       channel.onError(
@@ -151,6 +160,7 @@ export class PartitionRequestClient {
     const channels = [...this.#channels.values()];
     this.#channels.clear();
     for (const channel of channels) {
+      clearImmediate(channel.delivery);
       channel.port.close();
       channel.onError(new ConnectionLostError(this.remoteAddress, channel.partitionId, channel.subpartition, detail, cause === undefined ? undefined : { cause }));
     }

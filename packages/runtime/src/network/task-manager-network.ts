@@ -136,10 +136,10 @@ export class TaskManagerNetwork {
     if (producerAddress === this.#rpcService.address || producerAddress === this.#rpcService.bindAddress) {
       request = this.#partitions.requestSubpartition(partitionId, subpartition, deliverPort, fail);
     } else {
-      const client = this.#clientFor(producerAddress);
       try {
-        request = client.requestSubpartition(partitionId, subpartition, deliverPort, fail);
+        request = this.#clientFor(producerAddress).requestSubpartition(partitionId, subpartition, deliverPort, fail);
       } catch (error) {
+        // The RpcService is stopping: it opens no connections.
         setImmediate(() => fail(error instanceof Error ? error : new Error(String(error))));
         return { cancel: () => void (cancelled = true) };
       }
