@@ -5,7 +5,9 @@
  * channels that cross TaskManagers to one stream per pair of TaskManagers.
  *
  * Lifecycle: start() serves NetworkService on the TaskManager's RpcService; close() fails what is
- * waiting, closes every connection (their channels fail) and forgets every producer.
+ * waiting, closes every connection (their channels fail) and forgets every producer. Close it
+ * before stopping the RpcService: streams other TaskManagers hold open would otherwise keep the
+ * server's graceful shutdown waiting until it is forced (a second).
  *
  * Within one TaskManager:
  *
