@@ -138,7 +138,11 @@ export class ResultPartitionWriter {
   #flushTimer: NodeJS.Timeout | undefined;
   readonly #flushOnTimer = (): void => {
     this.#flushTimer = undefined;
-    if (this.#state === 'RUNNING') this.flushAll();
+    try {
+      this.flushAll();
+    } catch {
+      // A batch that does not encode failed the writer, and onError told its owner.
+    }
   };
 
   constructor(options: ResultPartitionWriterOptions) {
@@ -177,7 +181,11 @@ export class ResultPartitionWriter {
     port.on('message', (credit: unknown) => {
       if (typeof credit !== 'number' || !(credit > 0)) return;
       subpartition.credit += credit;
-      this.#send(subpartition);
+      try {
+        this.#send(subpartition);
+      } catch {
+        // As in the flush timer: the failure went to onError.
+      }
     });
     port.on('close', () => {
       if (!subpartition.endOfPartitionSent && (this.#state === 'RUNNING' || this.#state === 'FINISHING')) {

@@ -228,6 +228,35 @@ describe('ResultPartitionWriter and InputGate in one thread', () => {
     assert.match(other.errors[0].message, /Input channel 0 was closed before its END_OF_PARTITION/);
   });
 
+  it('fails the writer, not its thread, when a batch cannot be encoded as the flush timer cuts it', async (t) => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    t.after(() => mock.timers.reset());
+    const picky = (): RecordBatchSerializer => {
+      const inner = new MsgpackRecordBatchSerializer();
+      return {
+        encode: (records) => {
+          if (records.includes('poison')) throw new TypeError('poison is not a record');
+          return inner.encode(records);
+        },
+        decode: (bytes) => inner.decode(bytes),
+      };
+    };
+    const errors: Error[] = [];
+    const writer = new ResultPartitionWriter({ numberOfSubpartitions: 1, serializerFactory: picky, onError: (error) => errors.push(error) });
+    const consumer = recordingGate(1);
+    wire(writer, 0, consumer.gate, 0);
+    await settle();
+    writer.emit('fine', 0);
+    writer.emit('poison', 0);
+    mock.timers.tick(100);
+    await settle();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /Could not serialize a batch of 2 records for subpartition 0: poison is not a record/);
+    assert.throws(() => writer.emit('more', 0), /Could not serialize/);
+    await assert.rejects(writer.finish(), /Could not serialize/);
+    await until(() => consumer.errors.length === 1, 'the consumer to see its channel close');
+  });
+
   it('fails the gate on a buffer it cannot read', async () => {
     const consumer = recordingGate(1);
     const { port1, port2 } = new MessageChannel();
