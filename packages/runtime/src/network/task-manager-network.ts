@@ -127,8 +127,13 @@ export class TaskManagerNetwork {
     const fail = (error: Error): void => {
       if (cancelled) return;
       cancelled = true;
-      this.#logger.debug({ producerAddress, partitionId, subpartition, err: error }, 'Could not connect an input channel');
-      onError(error);
+      this.#logger.debug({ producerAddress, partitionId, subpartition, err: error }, 'Input channel failed');
+      try {
+        onError(error);
+      } catch (callbackError) {
+        // Not ours to handle, but the network's loops must not stop halfway for it.
+        this.#logger.error({ producerAddress, partitionId, subpartition, err: callbackError }, 'The error callback of an input channel threw');
+      }
     };
     if (this.#closed) {
       setImmediate(() => fail(new Error(`The network of TaskManager ${this.#rpcService.address} is closed`)));
