@@ -2,7 +2,7 @@
  * Network benchmark: records per second of small records ({ word, count }) through the data plane.
  *
  *   npm run bench:network      (builds, then runs packages/runtime/dist/bench/network-bench.js)
- *   node packages/runtime/dist/bench/network-bench.js [--records N] [--runs R]
+ *   node packages/runtime/dist/bench/network-bench.js [--records N] [--runs R] [--credits C]
  *
  * Scenarios, one channel each, default options (32 KiB buffers, 4 credits, 8 queued buffers):
  *   writer-gate-one-thread      a ResultPartitionWriter and an InputGate in this thread, one
