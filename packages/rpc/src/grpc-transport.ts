@@ -43,9 +43,11 @@ export class GrpcTransport implements RpcTransport {
   readonly client: grpc.Client;
   private closed = false;
 
+  /** `channelOptions` adds to or overrides the defaults below (the data channel's window). */
   constructor(
     readonly hostPort: string,
     maxMessageSize: number,
+    channelOptions: grpc.ChannelOptions = {},
   ) {
     const limit = grpcMessageLimit(maxMessageSize);
     this.client = new grpc.Client(hostPort, grpc.credentials.createInsecure(), {
@@ -56,6 +58,7 @@ export class GrpcTransport implements RpcTransport {
       // A restarted peer is found again within a second, not after gRPC's default two minutes.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
+      ...channelOptions,
     });
   }
 

@@ -7,4 +7,4 @@ export { parseEndpointAddress, formatHostPort, InvalidAddressError, type Endpoin
 export { RPC_PROTOCOL_VERSION } from './call-router.js';
 export { RpcCallError } from './grpc-transport.js';
 export * from './rpc-errors.js';
-export { StreamClient, StreamCallError, type StreamWriter, type IncomingStream, type StreamServiceHandlers } from './stream-service.js';
+export { StreamClient, StreamCallError, type StreamWriter, type IncomingStream, type BidiStream, type StreamServiceHandlers, type StreamClientOptions } from './stream-service.js';

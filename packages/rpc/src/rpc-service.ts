@@ -22,7 +22,7 @@ import { codecFor } from './rpc-codec.js';
 import { ERROR_TRAILER, errorToWire, RpcError } from './rpc-errors.js';
 import { RpcOptions } from './rpc-options.js';
 import { LocalTransport, type RpcTransport } from './rpc-transport.js';
-import { grpcServiceFor, StreamClient, type StreamServiceHandlers } from './stream-service.js';
+import { grpcServiceFor, StreamClient, type StreamClientOptions, type StreamServiceHandlers } from './stream-service.js';
 
 export interface RpcServiceOptions {
   /** Interface the server listens on. Default 127.0.0.1. */
@@ -47,6 +47,8 @@ export class RpcService implements EndpointHost {
   private readonly router: CallRouter;
   private readonly localTransport: LocalTransport;
   private readonly remoteTransports = new Map<string, GrpcTransport>();
+  /** Data channels (see StreamClientOptions), by host:port. */
+  private readonly dataTransports = new Map<string, GrpcTransport>();
   private readonly server: grpc.Server;
   private readonly protocolVersion: number;
   private boundAddress = '';
@@ -151,8 +153,9 @@ export class RpcService implements EndpointHost {
     if (lingering.size > 0) {
       this.logger.warn({ endpointIds: [...lingering], waitedMs: this.askTimeoutMs }, 'Endpoints did not terminate in time; closing the RPC service anyway');
     }
-    for (const transport of this.remoteTransports.values()) transport.close();
+    for (const transport of [...this.remoteTransports.values(), ...this.dataTransports.values()]) transport.close();
     this.remoteTransports.clear();
+    this.dataTransports.clear();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -176,10 +179,24 @@ export class RpcService implements EndpointHost {
     this.server.addService(definition, implementation);
   }
 
-  /** A client for streaming services of the RpcService at `hostPort`, over the shared channel. */
-  streamClient(hostPort: string): StreamClient {
+  /**
+   * A client for streaming services of the RpcService at `hostPort`: over the channel gateway calls
+   * share, or over the data channel to it (see StreamClientOptions).
+   */
+  streamClient(hostPort: string, options: StreamClientOptions = {}): StreamClient {
     if (this.stopping !== undefined) throw new Error(`RpcService at ${this.address} is stopping; it makes no new connections`);
-    return new StreamClient(this.grpcTransportFor(hostPort));
+    if (options.dataChannel === undefined) return new StreamClient(this.grpcTransportFor(hostPort));
+    let transport = this.dataTransports.get(hostPort);
+    if (transport === undefined) {
+      transport = new GrpcTransport(hostPort, this.maxMessageSize, {
+        'grpc-node.flow_control_window': options.dataChannel.flowControlWindowBytes,
+        'grpc.per_rpc_retry_buffer_size': 0,
+        // Its own connection: grpc-js shares one between channels of equal options otherwise.
+        'grpc.use_local_subchannel_pool': 1,
+      });
+      this.dataTransports.set(hostPort, transport);
+    }
+    return new StreamClient(transport);
   }
 
   private transportFor(hostPort: string): RpcTransport {

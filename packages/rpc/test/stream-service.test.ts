@@ -17,6 +17,7 @@ const TestingStreams: StreamServiceDescriptor = {
     count: { name: 'count', path: '/eddy.testing.v1.TestingStreams/Count', requestType: 'eddy.testing.v1.IncrementRequest', responseType: 'eddy.testing.v1.EchoResponse', requestStream: false, responseStream: true },
     failMidStream: { name: 'failMidStream', path: '/eddy.testing.v1.TestingStreams/FailMidStream', requestType: 'eddy.testing.v1.FailRequest', responseType: 'eddy.testing.v1.EchoResponse', requestStream: false, responseStream: true },
     collect: { name: 'collect', path: '/eddy.testing.v1.TestingStreams/Collect', requestType: 'eddy.testing.v1.EchoRequest', responseType: 'eddy.testing.v1.CounterValue', requestStream: true, responseStream: false },
+    chat: { name: 'chat', path: '/eddy.testing.v1.TestingStreams/Chat', requestType: 'eddy.testing.v1.EchoRequest', responseType: 'eddy.testing.v1.EchoResponse', requestStream: true, responseStream: true },
   },
 };
 
@@ -101,6 +102,26 @@ describe('streaming services', () => {
         for (let index = 0; index < 3; index++) await out.write(numbered(index));
         failedStreams++;
         throw new StreamCallError(grpc.status.RESOURCE_EXHAUSTED, request.message);
+      },
+      // Answers each request with `responseSize` copies of it (its payload); responseSize 1000 fails
+      // the call. After the client half-closes, sends one last empty message.
+      chat: (requests: AsyncIterable<testing.EchoRequest>, out: StreamWriter<testing.EchoResponse>): Promise<void> => {
+        const current = (state = newState());
+        out.onCancel(() => (current.onCancelRan = true));
+        return track(
+          current,
+          (async () => {
+            for await (const request of requests) {
+              current.received++;
+              if (request.responseSize === 1000) throw new StreamCallError(grpc.status.ABORTED, `request ${current.received} refused`);
+              for (let copy = 0; copy < request.responseSize; copy++) {
+                await out.write({ payload: request.payload });
+                current.written++;
+              }
+            }
+            await out.write({ payload: Buffer.alloc(0) });
+          })(),
+        );
       },
       // Answers with the number of bytes received and, as endpointId, the number of messages.
       collect: (requests: AsyncIterable<testing.EchoRequest>): Promise<testing.CounterValue> => {
@@ -282,6 +303,71 @@ describe('streaming services', () => {
     }
   });
 
+  it('carries requests and responses both ways on a bidirectional stream, in order, until the client half-closes', async () => {
+    const chat = stub().bidiStream<testing.EchoRequest, testing.EchoResponse>(TestingStreams.methods['chat']!);
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const message of chat) received.push(message.payload.length === 0 ? -1 : indexOf(message));
+    })();
+    for (let index = 0; index < 500; index++) await chat.write({ payload: numbered(index).payload, responseSize: 2 });
+    await waitFor(() => received.length === 1000, 'every answer');
+    assert.equal(state.settled, 'running', 'the handler waits for more requests');
+    chat.end();
+    await reading;
+    assert.deepEqual(received, [...Array.from({ length: 1000 }, (_, i) => Math.floor(i / 2)), -1]);
+    assert.equal(state.settled, 'resolved');
+  });
+
+  it('ends a bidirectional stream with the handler\'s error, and tells the handler when its client cancels', async () => {
+    const failing = stub().bidiStream<testing.EchoRequest, testing.EchoResponse>(TestingStreams.methods['chat']!);
+    await failing.write({ payload: numbered(0).payload, responseSize: 1 });
+    await failing.write({ payload: Buffer.alloc(0), responseSize: 1000 });
+    const received: number[] = [];
+    const { error } = await outcome(
+      (async () => {
+        for await (const message of failing) received.push(indexOf(message));
+      })(),
+    );
+    assert.deepEqual(received, [0]);
+    assert.ok(error instanceof RpcCallError, `got ${String(error)}`);
+    assert.equal(error.code, grpc.status.ABORTED);
+    assert.match(error.message, /request 2 refused/);
+    // Writes after the failure are dropped, not thrown.
+    await failing.write({ payload: Buffer.alloc(1), responseSize: 1 });
+
+    const cancelled = stub().bidiStream<testing.EchoRequest, testing.EchoResponse>(TestingStreams.methods['chat']!);
+    await cancelled.write({ payload: numbered(7).payload, responseSize: 1 });
+    for await (const message of cancelled) {
+      assert.equal(indexOf(message), 7);
+      cancelled.cancel();
+    }
+    // As with client streams, the handler may see its input end before it learns of the cancel.
+    await waitFor(() => state.settled !== 'running' && state.onCancelRan, 'the handler to stop and see the cancel');
+  });
+
+  it('streams bulk data to the client over a data channel of its own, holding the handler back while the client does not read', async () => {
+    const data = client.streamClient(server.address, { dataChannel: { flowControlWindowBytes: 1024 * 1024 } });
+    assert.notEqual(data, stub());
+    const chat = data.bidiStream<testing.EchoRequest, testing.EchoResponse>(TestingStreams.methods['chat']!);
+    const iterator = chat[Symbol.asyncIterator]();
+    await chat.write({ payload: Buffer.alloc(MESSAGE_SIZE, 1), responseSize: 2000 }); // 32 MiB back
+    assert.equal((await iterator.next()).done, false);
+    await waitFor(() => state.written > 16, 'the handler to write');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(state.written < 500, `the handler wrote ${state.written} of 2000 messages of 16 KiB while nobody read`);
+    // Gateway-sized calls still pass on the shared channel meanwhile.
+    await stub().unary(TestingStreams.methods['echo']!, { payload: Buffer.alloc(0), responseSize: 1 }, 5000);
+    let received = 1;
+    while (received < 2000) {
+      const next = await iterator.next();
+      assert.equal(next.done, false);
+      received++;
+    }
+    chat.end();
+    assert.equal((await iterator.next()).value?.payload.length, 0);
+    assert.equal((await iterator.next()).done, true);
+  });
+
   it('fails every kind of call to an address nobody listens on with RpcUnreachableError, quickly', async () => {
     const gone = await RpcService.start();
     const address = gone.address;
@@ -293,6 +379,11 @@ describe('streaming services', () => {
         for await (const _ of dead.serverStream(TestingStreams.methods['count']!, { delta: 3 }, 10_000)) assert.fail('no message expected');
       })(),
       dead.clientStream(TestingStreams.methods['collect']!, [{ payload: Buffer.alloc(10), responseSize: 0 }], 10_000),
+      (async () => {
+        const chat = dead.bidiStream(TestingStreams.methods['chat']!);
+        await chat.write({ payload: Buffer.alloc(10), responseSize: 1 });
+        for await (const _ of chat) assert.fail('no message expected');
+      })(),
     ];
     for (const call of calls) {
       const { error, elapsedMs } = await outcome(call);

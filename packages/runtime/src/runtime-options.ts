@@ -8,6 +8,7 @@ import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-op
 import { JobMasterOptions } from './jobmaster/jobmaster-options.js';
 import { TaskOptions } from './taskexecutor/task-options.js';
 import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
+import { NetworkOptions } from './network/network-options.js';
 
 export function allRuntimeOptions(): ConfigOption<unknown>[] {
   const groups: Record<string, ConfigOption<unknown>>[] = [
@@ -19,6 +20,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     RestartStrategyOptions,
     TaskOptions,
     BlobOptions,
+    NetworkOptions,
   ] as unknown as Record<string, ConfigOption<unknown>>[];
   return groups.flatMap((group) => Object.values(group));
 }

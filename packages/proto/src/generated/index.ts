@@ -5,6 +5,7 @@ export * as eddy_cluster_v1 from './eddy/cluster/v1.js';
 export * as eddy_dispatcher_v1 from './eddy/dispatcher/v1.js';
 export * as eddy_jobgraph_v1 from './eddy/jobgraph/v1.js';
 export * as eddy_jobmaster_v1 from './eddy/jobmaster/v1.js';
+export * as eddy_network_v1 from './eddy/network/v1.js';
 export * as eddy_resourcemanager_v1 from './eddy/resourcemanager/v1.js';
 export * as eddy_rpc_v1 from './eddy/rpc/v1.js';
 export * as eddy_taskexecutor_v1 from './eddy/taskexecutor/v1.js';

@@ -1,0 +1,78 @@
+/**
+ * Options of the data plane. The TaskManagerNetwork reads the TaskManager-wide ones; the
+ * TaskExecutor hands the per-task ones (segment size, buffer timeout, credits, queue length) to the
+ * ResultPartitionWriters and InputGates it creates in task threads.
+ */
+import { durationOption, integerOption, memorySizeOption, type Configuration } from '@eddy/common';
+import {
+  DEFAULT_BUFFER_SIZE_BYTES,
+  DEFAULT_BUFFER_TIMEOUT_MS,
+  DEFAULT_CREDITS_PER_CHANNEL,
+  DEFAULT_MAX_QUEUED_BUFFERS_PER_CHANNEL,
+} from './network-buffer.js';
+
+export const NetworkOptions = {
+  segmentSize: memorySizeOption({
+    key: 'taskmanager.memory.segment-size',
+    defaultBytes: DEFAULT_BUFFER_SIZE_BYTES,
+    minBytes: 256,
+    description:
+      'Target size of a network buffer: a producer cuts the batch of records it is filling for a channel once its records take about this much, serialized. ' +
+      'A record larger than this travels in a buffer of its own.',
+  }),
+  bufferTimeout: durationOption({
+    key: 'execution.buffer-timeout',
+    defaultMs: DEFAULT_BUFFER_TIMEOUT_MS,
+    minMs: 0,
+    description:
+      'Longest a record waits in a partly filled network buffer before the buffer is sent. 0 sends every record on its own (lowest latency, lowest throughput).',
+  }),
+  buffersPerChannel: integerOption({
+    key: 'taskmanager.network.memory.buffers-per-channel',
+    defaultValue: DEFAULT_CREDITS_PER_CHANNEL,
+    min: 1,
+    max: 1024,
+    description:
+      'Credits of an input channel: how many buffers its producer may send before the consumer has processed one. More covers longer round trips between TaskManagers; each costs a buffer of memory per channel.',
+  }),
+  maxQueuedBuffersPerChannel: integerOption({
+    key: 'taskmanager.network.memory.max-queued-buffers-per-channel',
+    defaultValue: DEFAULT_MAX_QUEUED_BUFFERS_PER_CHANNEL,
+    min: 1,
+    max: 1024,
+    description:
+      'Full buffers a producer keeps for one channel that has no credit (or no consumer connected yet) before the producing task is backpressured.',
+  }),
+  requestTimeout: durationOption({
+    key: 'taskmanager.network.request-timeout',
+    defaultMs: 10_000,
+    minMs: 1,
+    description:
+      'How long a consumer waits for the producer of a partition to be deployed on its TaskManager before its channel fails with PartitionNotFoundError. Producers and consumers are deployed at the same time, so a short wait is normal.',
+  }),
+} as const;
+
+/**
+ * What a task thread needs to build its ResultPartitionWriters and InputGates: plain numbers, to
+ * travel in a worker's workerData (the worker side of the network reads no configuration).
+ */
+export interface NetworkTaskSettings {
+  /** ResultPartitionWriterOptions.bufferSizeBytes */
+  readonly bufferSizeBytes: number;
+  /** ResultPartitionWriterOptions.bufferTimeoutMs */
+  readonly bufferTimeoutMs: number;
+  /** ResultPartitionWriterOptions.maxQueuedBuffersPerChannel */
+  readonly maxQueuedBuffersPerChannel: number;
+  /** InputGateOptions.initialCredit */
+  readonly initialCredit: number;
+}
+
+/** Reads the per-task network options, e.g. from a job's configuration over the cluster's. */
+export function networkTaskSettings(configuration: Configuration): NetworkTaskSettings {
+  return {
+    bufferSizeBytes: configuration.get(NetworkOptions.segmentSize),
+    bufferTimeoutMs: configuration.get(NetworkOptions.bufferTimeout),
+    maxQueuedBuffersPerChannel: configuration.get(NetworkOptions.maxQueuedBuffersPerChannel),
+    initialCredit: configuration.get(NetworkOptions.buffersPerChannel),
+  };
+}
