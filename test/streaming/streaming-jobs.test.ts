@@ -107,7 +107,7 @@ describe('streaming jobs on a JobManager and two TaskManagers', () => {
       if (parallelism >= 2) assert.equal(used.size, 2, 'the job runs on both TaskManagers');
       assert.deepEqual(
         details.vertices.map((v) => v.name),
-        ['Read Text File -> Flat Map', 'Keyed Aggregation -> Text File Sink'].map((name) => name),
+        ['Source: Text File -> Flat Map', 'Keyed Aggregation -> Sink: Text File Sink'],
         'chained as Flink chains it',
       );
     });

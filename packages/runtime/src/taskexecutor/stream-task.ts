@@ -19,7 +19,8 @@ import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
-import { networkSettingsOf } from '../network/network-options.js';
+import { Configuration } from '@eddy/common';
+import { networkTaskSettings } from '../network/network-options.js';
 import type { TaskContext } from './task-context.js';
 
 export const STREAM_INVOKABLE = '@eddy/stream';
@@ -89,14 +90,15 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   // The job code must build the same pipeline here as where it was submitted.
   const plan = await api.checkPlan(main, args, expected);
 
-  const settings = networkSettingsOf(configuration);
+  const settings = networkTaskSettings(Configuration.fromRecord(configuration, 'job configuration'));
   const writers = deployment.producedPartitions.map(
     (partition) =>
       new ResultPartitionWriter({
         numberOfSubpartitions: partition.numberOfSubpartitions,
         bufferSizeBytes: settings.bufferSizeBytes,
         bufferTimeoutMs: settings.bufferTimeoutMs,
-        maxQueuedBuffers: settings.maxQueuedBuffersPerChannel,
+        maxQueuedBuffersPerChannel: settings.maxQueuedBuffersPerChannel,
+        onError: (error) => fail(error),
       }),
   );
   const outputs: ChainOutput[] = deployment.producedPartitions.map((partition, i) => {
@@ -157,8 +159,9 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     const input = inputOfGate[index] as number;
     return new InputGate({
       numberOfChannels: gate.channels.length,
-      initialCredit: settings.buffersPerChannel,
-      onBatch: (records: readonly unknown[]) => {
+      initialCredit: settings.initialCredit,
+      onError: (error) => fail(error),
+      onBatch: (records: unknown[]) => {
         if (failure !== undefined) return;
         try {
           chain.processBatch(input, records);

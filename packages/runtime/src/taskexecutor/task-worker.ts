@@ -29,6 +29,8 @@ if (parentPort === null) {
   throw new Error('task-worker.js is the entry point of a task thread; it cannot run on the main thread');
 }
 const port = parentPort;
+// Job bundles carry inline source maps: task stack traces then name the user's file and line.
+process.setSourceMapsEnabled(true);
 const { deployment, bundlePath } = workerData as TaskWorkerData;
 const location = taskLocation(deployment);
 const abortController = new AbortController();
