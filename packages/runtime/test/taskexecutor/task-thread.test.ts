@@ -166,7 +166,7 @@ describe('TaskThread', () => {
     assert.deepEqual(task.states(), ['INITIALIZING', 'RUNNING', 'FAILED']);
     assert.equal(failed.error?.name, 'Error');
     assert.equal(failed.error?.message, 'bad record 42');
-    assert.match(failed.error?.stack ?? '', /at throwError \(.*test-tasks\.js/);
+    assert.match(failed.error?.stack ?? '', /at throwError \(.*test-tasks\.[jt]s/);
     assert.equal(failed.error?.location, 'Source (2/3) (attempt 2)');
   });
 
@@ -220,7 +220,7 @@ describe('TaskThread', () => {
     await exited(task);
     assert.deepEqual(task.states(), ['INITIALIZING', 'RUNNING', 'FAILED']);
     assert.equal(failed.error?.message, 'failed in a background timer');
-    assert.match(failed.error?.stack ?? '', /test-tasks\.js/);
+    assert.match(failed.error?.stack ?? '', /test-tasks\.[jt]s/);
   });
 
   it('terminates a thread that outlives its finished task because task code left a timer running', async () => {
