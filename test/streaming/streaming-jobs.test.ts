@@ -149,6 +149,45 @@ describe('streaming jobs on a JobManager and two TaskManagers', () => {
     assert.equal(existsSync(join(scratch, 'never')), false);
   });
 
+  it("prints with Flink's subtask prefix on the TaskManagers and streams collected records back to the client", async () => {
+    const { jobId } = await client.submitJobFile(jobFile('print-and-collect'), { args: ['100'] });
+    const collected: { n: number; square: number }[] = [];
+    for await (const batch of client.collectResults(jobId)) collected.push(...(batch.records as { n: number; square: number }[]));
+    assert.equal((await client.requestJob(jobId)).status, 'FINISHED');
+    assert.deepEqual(
+      collected.map((r) => r.n).sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    assert.ok(collected.every((r) => r.square === r.n * r.n));
+    // print() writes to the TaskManagers' stdout, next to their log lines.
+    const printed = (): string[] => taskManagers.flatMap((tm) => tm.lines.map((line) => line.msg)).filter((msg) => /^[12]> \{"n":\d+,"square":\d+\}$/.test(msg));
+    await waitFor(() => printed().length >= 100, 'every printed line', 5_000);
+    assert.equal(printed().length, 100);
+    assert.deepEqual([...new Set(printed().map((msg) => msg.slice(0, 2)))].sort(), ['1>', '2>']);
+  });
+
+  it('runs an unbounded job until it is canceled', async () => {
+    const { jobId } = await client.submitJobFile(jobFile('unbounded'), {});
+    await waitFor(async () => (await client.requestJob(jobId)).vertices.every((v) => v.subtasks.every((s) => s.attempts.at(-1)?.state === 'RUNNING')), 'every task RUNNING');
+    await client.cancelJob(jobId);
+    const terminal = await client.followJob(jobId);
+    assert.equal(terminal.to, 'CANCELED');
+  });
+
+  it('fails a task whose rebuilt job graph differs from the submitted one, saying so', async () => {
+    process.env['EDDY_TEST_EXTRA_MAP'] = '1';
+    let jobId: string;
+    try {
+      ({ jobId } = await client.submitJobFile(jobFile('changes-shape'), { configuration: { 'restart-strategy.type': 'none' } }));
+    } finally {
+      delete process.env['EDDY_TEST_EXTRA_MAP'];
+    }
+    assert.equal((await client.followJob(jobId)).to, 'FAILED');
+    const details = await client.requestJob(jobId);
+    assert.equal(details.failureCause?.name, 'JobGraphMismatchError');
+    assert.match(details.failureCause?.message ?? '', /differ/);
+  });
+
   it('holds a fast source back behind a slow sink, with flat memory, over millions of records', async () => {
     const { jobId } = await client.submitJobFile(jobFile('slow-sink'), { args: ['3000000'] });
     const samples: number[] = [];

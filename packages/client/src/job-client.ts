@@ -12,6 +12,7 @@
  * cluster would refuse; JobManagerUnreachableError when the JobManager cannot be reached (at
  * connect, or later when it went away); the Dispatcher's own errors as the RPC layer rebuilds them.
  */
+import { unpack } from 'msgpackr';
 import type { Configuration, Logger } from '@eddy/common';
 import { eddy_dispatcher_v1 as dispatcher, type eddy_jobgraph_v1 } from '@eddy/proto';
 import { RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
@@ -55,6 +56,14 @@ export interface SubmittedJob {
 
 /** Flink's key for whether a client stays attached to the job. */
 const ATTACHED_KEY = 'execution.attached';
+
+/** Records one collect() sink subtask sent, decoded. */
+export interface CollectedBatch {
+  readonly vertexId: string;
+  readonly subtask: number;
+  readonly attempt: number;
+  readonly records: unknown[];
+}
 
 export class JobClient {
   private readonly blobClient: BlobClient;
@@ -129,6 +138,24 @@ export class JobClient {
       throw unreachableOr(error, this.jobManagerAddress);
     }
     throw new JobEventStreamEndedError(jobId, this.jobManagerAddress, lastStatus);
+  }
+
+  /**
+   * The records the job's collect() sinks send, as they arrive, until the job has ended. Each
+   * batch names the subtask and attempt that sent it: after a restart, records of the new attempt
+   * repeat what the failed one sent (at least once, until checkpoints exist).
+   */
+  async *collectResults(jobId: string): AsyncGenerator<CollectedBatch> {
+    try {
+      const stream = this.rpcService
+        .streamClient(this.jobManagerAddress)
+        .serverStream<dispatcher.FollowJobRequest, dispatcher.CollectedBatch>(dispatcher.JobEvents.methods['collectResults']!, { jobId });
+      for await (const batch of stream) {
+        yield { vertexId: batch.vertexId, subtask: batch.subtask, attempt: batch.attempt, records: unpack(batch.batch) as unknown[] };
+      }
+    } catch (error) {
+      throw unreachableOr(error, this.jobManagerAddress);
+    }
   }
 
   /** The running jobs and, with includeFinished, the ended ones the JobManager still remembers. */
