@@ -2,6 +2,9 @@
 // the source must be held back by credit-based backpressure and memory stays flat.
 import type { JobMain, Sink } from '@eddy/api';
 
+/** 256 characters: a record serializes to about 270 bytes, so 3 M of them queued would hold about 800 MB. */
+const PAYLOAD = 'x'.repeat(256);
+
 class SlowSink implements Sink<{ id: number; payload: string }> {
   private checksum = 0;
   invoke(value: { id: number; payload: string }): void {
@@ -16,7 +19,7 @@ const main: JobMain = (env, args) => {
   const records = Number(args[0] ?? '2000000');
   env.setParallelism(1);
   env
-    .fromGenerator(records, (id) => ({ id, payload: 'x'.repeat(64) }))
+    .fromGenerator(records, (id) => ({ id, payload: PAYLOAD }))
     .slotSharingGroup('source')
     .rebalance()
     .addSink(new SlowSink())

@@ -19,7 +19,7 @@ export function serveJobEvents(rpcService: RpcService, eventLog: JobEventLog): v
 }
 
 /** Writes what the log holds, then each new entry, until the log closes or the client goes away. */
-async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>): Promise<void> {
+export async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>): Promise<void> {
   let cancelWait: (() => void) | undefined;
   out.onCancel(() => cancelWait?.());
   let next = 0;
@@ -30,7 +30,10 @@ async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>): Promise<v
       if (out.cancelled) return;
       await out.write(event);
     }
-    if (events.closed || out.cancelled) return;
+    if (out.cancelled) return;
+    // Entries appended while the batch was being written go out before waiting or ending.
+    if (next !== events.end) continue;
+    if (events.closed) return;
     await new Promise<void>((resolve) => {
       cancelWait = resolve;
       events.changed().then(resolve, resolve);
