@@ -90,6 +90,16 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   // The job code must build the same pipeline here as where it was submitted.
   const plan = await api.checkPlan(main, args, expected);
 
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  let openGates = deployment.inputGates.length;
+  // Aborted on cancel and on a failure inside the chain (a timer that throws), so a source stops too.
+  const chainAbort = new AbortController();
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    if (!chainAbort.signal.aborted) chainAbort.abort(error);
+    wake?.();
+  };
   const settings = networkTaskSettings(Configuration.fromRecord(configuration, 'job configuration'));
   const writers = deployment.producedPartitions.map(
     (partition) =>
@@ -118,16 +128,6 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     await Promise.all(writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()));
   };
 
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  let openGates = deployment.inputGates.length;
-  // Aborted on cancel and on a failure inside the chain (a timer that throws), so a source stops too.
-  const chainAbort = new AbortController();
-  const fail = (error: unknown): void => {
-    failure ??= { error };
-    if (!chainAbort.signal.aborted) chainAbort.abort(error);
-    wake?.();
-  };
   const chainContext: ChainContext = {
     jobId: deployment.jobId,
     subtaskIndex: deployment.subtaskIndex,
