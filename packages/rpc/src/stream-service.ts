@@ -309,42 +309,24 @@ export class StreamClient {
     let openFailure: unknown;
     // grpc-js emits 'error' on the call whether or not its consumer iterates yet; with no listener
     // that would be an uncaught exception, so one listener keeps it for the iteration.
-    let earlyError: unknown;
-    let finished = false;
-    let cancelled = false;
+    const state: IncomingCallState = { finished: false, cancelled: false, earlyError: undefined };
     try {
       this.checkOpen(method);
       const requestBytes = codecFor(method.requestType).encode(request);
       const options: grpc.CallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
       call = this.transport.client.makeServerStreamRequest<Buffer, Buffer>(method.path, identity, identity, requestBytes, new grpc.Metadata(), options);
-      call.on('error', (error: unknown) => (earlyError ??= error));
-      call.on('status', () => (finished = true));
+      call.on('error', (error: unknown) => (state.earlyError ??= error));
+      call.on('status', () => (state.finished = true));
     } catch (error) {
       openFailure = this.toCallError(method, error, timeoutMs ?? 0);
     }
     const fail = (error: unknown): RpcError => this.toCallError(method, error, timeoutMs ?? 0);
     const decode = (bytes: Buffer): Resp => this.decodeResponse(method, responseCodec, bytes) as Resp;
-    async function* messages(): AsyncGenerator<Resp> {
-      if (call === undefined) throw openFailure;
-      try {
-        for await (const chunk of call as AsyncIterable<Buffer>) yield decode(chunk);
-      } catch (error) {
-        if (cancelled) return;
-        throw fail(error);
-      } finally {
-        if (!finished) {
-          cancelled = true;
-          call.cancel();
-        }
-      }
-      // An error emitted before the iteration began ends the stream without reaching the loop.
-      if (earlyError !== undefined && !cancelled) throw fail(earlyError);
-    }
-    const iterator = messages();
+    const iterator = incomingResponses(call, openFailure, state, decode, fail);
     return {
       [Symbol.asyncIterator]: () => iterator,
       cancel: () => {
-        cancelled = true;
+        state.cancelled = true;
         call?.cancel();
       },
     };
@@ -418,9 +400,7 @@ export class StreamClient {
     const responseCodec = codecFor(method.responseType);
     let call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
     let openFailure: unknown;
-    let earlyError: unknown;
-    let finished = false;
-    let cancelled = false;
+    const state: IncomingCallState = { finished: false, cancelled: false, earlyError: undefined };
     let ended = false;
     const blockedWrites = new Set<() => void>();
     const releaseWrites = (): void => {
@@ -431,11 +411,11 @@ export class StreamClient {
       const options: grpc.CallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
       call = this.transport.client.makeBidiStreamRequest<Buffer, Buffer>(method.path, identity, identity, new grpc.Metadata(), options);
       call.on('error', (error: unknown) => {
-        earlyError ??= error;
+        state.earlyError ??= error;
         releaseWrites();
       });
       call.on('status', () => {
-        finished = true;
+        state.finished = true;
         releaseWrites();
       });
     } catch (error) {
@@ -443,28 +423,12 @@ export class StreamClient {
     }
     const fail = (error: unknown): RpcError => this.toCallError(method, error, timeoutMs ?? 0);
     const decode = (bytes: Buffer): Resp => this.decodeResponse(method, responseCodec, bytes) as Resp;
-    async function* messages(): AsyncGenerator<Resp> {
-      if (call === undefined) throw openFailure;
-      try {
-        for await (const chunk of call as AsyncIterable<Buffer>) yield decode(chunk);
-      } catch (error) {
-        if (cancelled) return;
-        throw fail(error);
-      } finally {
-        if (!finished) {
-          cancelled = true;
-          call.cancel();
-          releaseWrites();
-        }
-      }
-      if (earlyError !== undefined && !cancelled) throw fail(earlyError);
-    }
-    const iterator = messages();
+    const iterator = incomingResponses(call, openFailure, state, decode, fail, releaseWrites);
     return {
       [Symbol.asyncIterator]: () => iterator,
       write: async (message) => {
         const bytes = requestCodec.encode(message);
-        if (call === undefined || cancelled || ended || finished || earlyError !== undefined) return;
+        if (call === undefined || state.cancelled || ended || state.finished || state.earlyError !== undefined) return;
         if (call.write(bytes)) return;
         const stream = call;
         await new Promise<void>((resolve) => {
@@ -478,15 +442,55 @@ export class StreamClient {
         });
       },
       end: () => {
-        if (call === undefined || ended || cancelled) return;
+        if (call === undefined || ended || state.cancelled) return;
         ended = true;
         call.end();
       },
       cancel: () => {
-        cancelled = true;
+        state.cancelled = true;
         call?.cancel();
         releaseWrites();
       },
     };
   }
+}
+
+/** Where a call whose responses stream in stands; shared by the call's handlers and its reader. */
+interface IncomingCallState {
+  /** The call has its status: it ended, one way or another. */
+  finished: boolean;
+  /** The caller cancelled it (or stopped reading early). */
+  cancelled: boolean;
+  /** An error grpc-js emitted, kept until the reader gets to it. */
+  earlyError: unknown;
+}
+
+/**
+ * Reads the responses of a server or bidirectional stream: decodes each, turns errors into
+ * RpcErrors, and cancels the call when its consumer stops early (break, throw), calling
+ * `onStoppedEarly` then.
+ */
+async function* incomingResponses<Resp>(
+  call: (AsyncIterable<Buffer> & { cancel(): void }) | undefined,
+  openFailure: unknown,
+  state: IncomingCallState,
+  decode: (bytes: Buffer) => Resp,
+  fail: (error: unknown) => RpcError,
+  onStoppedEarly?: () => void,
+): AsyncGenerator<Resp> {
+  if (call === undefined) throw openFailure;
+  try {
+    for await (const chunk of call) yield decode(chunk);
+  } catch (error) {
+    if (state.cancelled) return;
+    throw fail(error);
+  } finally {
+    if (!state.finished) {
+      state.cancelled = true;
+      call.cancel();
+      onStoppedEarly?.();
+    }
+  }
+  // An error emitted before the iteration began ends the stream without reaching the loop.
+  if (state.earlyError !== undefined && !state.cancelled) throw fail(state.earlyError);
 }
