@@ -102,6 +102,14 @@ describe('failover', () => {
     assert.ok(jobManagerStarted['bindAddress'] && jobManagerStarted['advertisedAddress']);
   });
 
+  it('bound to 0.0.0.0 with no taskmanager.host, advertises the address its connection to the JobManager comes from', async () => {
+    const jobManager = await startJobManager();
+    const taskManager = await startTaskManager(jobManager.address, { slots: 1, config: { 'taskmanager.bind-host': '0.0.0.0' } });
+    const started = taskManager.linesWith('TaskManager started')[0]!;
+    assert.match(String(started['bindAddress']), /^0\.0\.0\.0:\d+$/);
+    assert.match(String(started['advertisedAddress']), /^127\.0\.0\.1:\d+$/);
+  });
+
   it('keeps at most jobstore.max-capacity ended jobs queryable, forgetting the oldest first', async () => {
     const jobManager = await startJobManager({ config: { 'jobstore.max-capacity': '2', 'slot.request.timeout': '50 ms' } });
     const client = await ClusterClient.connect(jobManager.address);

@@ -2,11 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Configuration, Logger } from '@eddy/common';
 import { RpcService } from '@eddy/rpc';
+import { detectAdvertisedHost, isWildcardHost } from './advertised-host.js';
 import { BlobCache } from '../blob/blob-cache.js';
 import { BlobOptions } from '../blob/blob-options.js';
 import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
+
+/** How long a TaskManager bound to a wildcard waits for its JobManager to find its own address. */
+const ADVERTISED_HOST_DETECTION_MS = 60_000;
 
 export class TaskManagerRunner {
   private stopping: Promise<void> | undefined;
@@ -25,9 +29,13 @@ export class TaskManagerRunner {
 
   /** `jobManagerAddress` is the JobManager's host:port. */
   static async start(configuration: Configuration, jobManagerAddress: string, logger: Logger): Promise<TaskManagerRunner> {
-    const advertised = configuration.get(TaskManagerOptions.host);
+    const bindHost = configuration.get(TaskManagerOptions.bindHost);
+    let advertised = configuration.get(TaskManagerOptions.host);
+    if (advertised === '' && isWildcardHost(bindHost)) {
+      advertised = await detectAdvertisedHost({ jobManagerAddress, logger, maxWaitMs: ADVERTISED_HOST_DETECTION_MS });
+    }
     const rpcService = await RpcService.start({
-      bindHost: configuration.get(TaskManagerOptions.bindHost),
+      bindHost,
       port: configuration.get(TaskManagerOptions.port),
       ...(advertised === '' ? {} : { advertisedHost: advertised }),
       configuration,

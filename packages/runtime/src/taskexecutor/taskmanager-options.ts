@@ -18,7 +18,7 @@ export const TaskManagerOptions = {
     key: 'taskmanager.host',
     defaultValue: '',
     description:
-      'Host the JobManager and other TaskManagers use to reach this TaskManager (its advertised address). Empty means the bind host (127.0.0.1 for a wildcard bind). In a container, set it to an address the others can reach, never 127.0.0.1.',
+      'Host the JobManager and other TaskManagers use to reach this TaskManager (its advertised address). Empty means the bind host; with a wildcard bind host (0.0.0.0), the local address of a connection to the JobManager, as Flink detects it (a container advertises its address on the container network). It waits up to 60 s for the JobManager, then uses the first non-loopback interface.',
   }),
   port: integerOption({
     key: 'taskmanager.rpc.port',
