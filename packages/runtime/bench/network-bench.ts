@@ -155,7 +155,7 @@ class ChildProducers implements ProducerSide {
 async function childMain(): Promise<void> {
   const rpc = await RpcService.start();
   const network = new TaskManagerNetwork({ rpcService: rpc });
-  network.start();
+  await network.start();
   const producers = new LocalProducers(network, rpc.address);
   const send = (report: ChildReport): void => void process.send!(report);
   process.on('message', (command: ChildCommand) => {
@@ -258,8 +258,8 @@ async function main(): Promise<void> {
   const rpcB = await RpcService.start();
   const networkA = new TaskManagerNetwork({ rpcService: rpcA });
   const networkB = new TaskManagerNetwork({ rpcService: rpcB });
-  networkA.start();
-  networkB.start();
+  await networkA.start();
+  await networkB.start();
   const localProducers = new LocalProducers(networkA, rpcA.address);
   results['worker-threads-one-tm'] = await measure('worker-threads-one-tm', runs, records, (n) => runThroughNetworks(localProducers, networkA, n));
   const otherTmProducers = new LocalProducers(networkB, rpcB.address);

@@ -50,7 +50,7 @@ export { blobKeyOf, isBlobKey } from './blob/blob-key.js';
 export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/blob-errors.js';
 export { MiniCluster, type MiniClusterOptions } from './entrypoint/mini-cluster.js';
 export { STREAM_INVOKABLE, PLAN_FINGERPRINT_KEY, JOB_ARGS_KEY } from './taskexecutor/stream-task.js';
-export { TaskManagerNetwork, DATA_CHANNEL_FLOW_CONTROL_WINDOW_BYTES, type TaskManagerNetworkOptions, type ConsumedSubpartition, type ConsumerConnection } from './network/task-manager-network.js';
+export { TaskManagerNetwork, type TaskManagerNetworkOptions, type ConsumedSubpartition, type ConsumerConnection } from './network/task-manager-network.js';
 export { NetworkOptions, networkTaskSettings, type NetworkTaskSettings } from './network/network-options.js';
 export { ResultPartitionWriter, type ResultPartitionWriterOptions } from './network/result-partition-writer.js';
 export { InputGate, type InputGateOptions } from './network/input-gate.js';

@@ -15,6 +15,7 @@ export { protoSchema } from './schema.js';
 import type { GatewayDescriptor } from '../gateway-descriptor.js';
 import * as eddy_dispatcher_v1_gateways from './eddy/dispatcher/v1.js';
 import * as eddy_jobmaster_v1_gateways from './eddy/jobmaster/v1.js';
+import * as eddy_network_v1_gateways from './eddy/network/v1.js';
 import * as eddy_resourcemanager_v1_gateways from './eddy/resourcemanager/v1.js';
 import * as eddy_rpc_v1_gateways from './eddy/rpc/v1.js';
 import * as eddy_taskexecutor_v1_gateways from './eddy/taskexecutor/v1.js';
@@ -24,6 +25,7 @@ import * as eddy_testing_v1_gateways from './eddy/testing/v1.js';
 export const allGateways: readonly GatewayDescriptor<object>[] = [
   eddy_dispatcher_v1_gateways.DispatcherGateway,
   eddy_jobmaster_v1_gateways.JobMasterGateway,
+  eddy_network_v1_gateways.NetworkGateway,
   eddy_resourcemanager_v1_gateways.ResourceManagerGateway,
   eddy_rpc_v1_gateways.RpcHandshake,
   eddy_taskexecutor_v1_gateways.TaskExecutorGateway,

@@ -804,97 +804,22 @@ export const protoSchema: Record<string, unknown> = {
      "nested": {
       "v1": {
        "nested": {
-        "NetworkService": {
+        "NetworkGateway": {
          "methods": {
-          "OpenConnection": {
-           "requestType": "ConsumerMessage",
-           "requestStream": true,
-           "responseType": "ProducerMessage",
-           "responseStream": true
+          "GetDataPort": {
+           "requestType": "GetDataPortRequest",
+           "responseType": "DataPortResponse"
           }
          }
         },
-        "ConsumerMessage": {
-         "oneofs": {
-          "kind": {
-           "oneof": [
-            "open",
-            "credit",
-            "cancel"
-           ]
-          }
-         },
-         "fields": {
-          "channel": {
-           "type": "uint32",
-           "id": 1
-          },
-          "open": {
-           "type": "OpenChannel",
-           "id": 2
-          },
-          "credit": {
-           "type": "uint32",
-           "id": 3
-          },
-          "cancel": {
-           "type": "CancelChannel",
-           "id": 4
-          }
-         }
-        },
-        "OpenChannel": {
-         "fields": {
-          "partitionId": {
-           "type": "string",
-           "id": 1
-          },
-          "subpartition": {
-           "type": "uint32",
-           "id": 2
-          }
-         }
-        },
-        "CancelChannel": {
+        "GetDataPortRequest": {
          "fields": {}
         },
-        "ProducerMessage": {
-         "oneofs": {
-          "kind": {
-           "oneof": [
-            "buffer",
-            "error"
-           ]
-          }
-         },
+        "DataPortResponse": {
          "fields": {
-          "channel": {
+          "port": {
            "type": "uint32",
            "id": 1
-          },
-          "buffer": {
-           "type": "bytes",
-           "id": 2
-          },
-          "error": {
-           "type": "ChannelError",
-           "id": 3
-          }
-         }
-        },
-        "ChannelError": {
-         "fields": {
-          "name": {
-           "type": "string",
-           "id": 1
-          },
-          "message": {
-           "type": "string",
-           "id": 2
-          },
-          "reason": {
-           "type": "string",
-           "id": 3
           }
          }
         }

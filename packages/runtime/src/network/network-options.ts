@@ -43,6 +43,14 @@ export const NetworkOptions = {
     description:
       'Full buffers a producer keeps for one channel that has no credit (or no consumer connected yet) before the producing task is backpressured.',
   }),
+  dataPort: integerOption({
+    key: 'taskmanager.data.port',
+    defaultValue: 0,
+    min: 0,
+    max: 65535,
+    description:
+      'Port of the TaskManager\'s data server, which other TaskManagers connect to for the records its tasks produce (one TCP connection per pair of TaskManagers). 0 picks a free port; consumers learn it from the TaskManager\'s RPC address. It listens on taskmanager.bind-host.',
+  }),
   requestTimeout: durationOption({
     key: 'taskmanager.network.request-timeout',
     defaultMs: 10_000,

@@ -1,42 +1,45 @@
 /**
  * PartitionRequestClient: this TaskManager's connection to one other TaskManager whose partitions
  * its tasks consume (Flink's PartitionRequestClient with its CreditBasedPartitionRequestClientHandler).
- * One NetworkService.OpenConnection stream carries every channel between the two; this side is the
- * gRPC client because it receives the bulk of the data (see network.proto).
+ * One TCP connection carries every channel between the two (frames: data-frames.ts); this side
+ * opens it because it receives the bulk of the data.
  *
  * For each channel it makes a MessageChannel: one port goes to the consumer task (its InputGate),
- * the other stays here and is bridged to the stream:
+ * the other stays here and is bridged to the connection:
  *
- *     consumer task ◄──buffer── port ◄── ProducerMessage.buffer ◄── stream ◄── producer's TaskManager
- *     consumer task ──credit──► port ──► ConsumerMessage.credit ──► stream ──►
+ *     consumer task ◄──buffer── port ◄── BUFFER frame ◄── connection ◄── producer's TaskManager
+ *     consumer task ──credit──► port ──► CREDIT frame ──► connection ──►
  *
- * A received buffer is copied once, out of the gRPC message into an ArrayBuffer of its own that is
- * transferred to the consumer's thread. Nothing here looks inside a buffer but its kind byte.
+ * A received buffer is read once, into an ArrayBuffer of its own that is transferred to the
+ * consumer's thread. Nothing here looks inside a buffer but its kind byte. Frames written before
+ * the connection is up wait here, in order.
  *
- * Failure: when the stream fails or ends, every channel on it fails with ConnectionLostError
- * (`onError`, and its port is closed so the consumer's gate notices), and `onClosed` tells the
- * network to open a new stream for later requests. An error the producer side reports for one
- * channel fails that channel only.
+ * Failure: when the connection cannot be made, fails or ends, every channel on it fails with
+ * ConnectionLostError (`onError`, and its port is closed so the consumer's gate notices), and
+ * `onClosed` tells the network to open a new connection for later requests. An error the producer
+ * side reports for one channel fails that channel only.
  *
- * Threading: the TaskExecutor's event loop; callbacks run from stream and port events.
+ * Threading: the TaskExecutor's event loop; callbacks run from socket and port events.
  */
+import type { Socket } from 'node:net';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '@eddy/common';
-import { eddy_network_v1 as network, type eddy_network_v1 } from '@eddy/proto';
-import type { BidiStream, StreamClient } from '@eddy/rpc';
+import { DATA_PROTOCOL, decodeError, encodeOpen, encodeUint32, FrameDecoder, FrameType, FrameWriter } from './data-frames.js';
 import { BufferKind } from './network-buffer.js';
 import { ConnectionLostError, PartitionNotFoundError, RemoteChannelError } from './network-errors.js';
 import type { PendingRequest } from './result-partition-manager.js';
-import { StreamWriteQueue } from './stream-write-queue.js';
 
-type ConsumerMessage = eddy_network_v1.ConsumerMessage;
-type ProducerMessage = eddy_network_v1.ProducerMessage;
+/** Opens the TCP connection to a producer's TaskManager (its data port is asked first). */
+export type DataConnector = () => Promise<Socket>;
+
+/** A frame waiting for the connection. */
+type QueuedFrame = readonly [type: FrameType, channel: number, body: Uint8Array | undefined];
 
 interface RemoteInputChannel {
   readonly id: number;
   readonly partitionId: string;
   readonly subpartition: number;
-  /** This side's end of the channel, bridged to the stream. */
+  /** This side's end of the channel, bridged to the connection. */
   readonly port: MessagePort;
   readonly onError: (error: Error) => void;
   /** Hands the consumer its end on the next turn; undefined once done. */
@@ -44,23 +47,27 @@ interface RemoteInputChannel {
 }
 
 export class PartitionRequestClient {
-  readonly #stream: BidiStream<ConsumerMessage, ProducerMessage>;
-  readonly #out: StreamWriteQueue<ConsumerMessage>;
   readonly #channels = new Map<number, RemoteInputChannel>();
   readonly #logger: Logger;
+  readonly #decoder = new FrameDecoder((type, channel, body, owned) => this.#dispatch(type, channel, body, owned));
+  #socket: Socket | undefined;
+  #writer: FrameWriter | undefined;
+  #backlog: QueuedFrame[] | undefined = [];
   #nextChannelId = 1;
   #closed = false;
 
   constructor(
+    /** host:port of the producer TaskManager's RpcService. */
     readonly remoteAddress: string,
-    streamClient: StreamClient,
+    connect: DataConnector,
     logger: Logger,
     private readonly onClosed: (client: PartitionRequestClient) => void,
   ) {
     this.#logger = logger;
-    this.#stream = streamClient.bidiStream<ConsumerMessage, ProducerMessage>(network.NetworkService.methods['openConnection']!);
-    this.#out = new StreamWriteQueue((message) => this.#stream.write(message));
-    void this.#receive();
+    connect().then(
+      (socket) => this.#connected(socket),
+      (error: unknown) => this.#lost(error),
+    );
   }
 
   get isClosed(): boolean {
@@ -82,20 +89,20 @@ export class PartitionRequestClient {
     const channel: RemoteInputChannel = { id, partitionId, subpartition, port: bridgePort, onError, delivery: undefined };
     this.#channels.set(id, channel);
     bridgePort.on('message', (credit: unknown) => {
-      if (typeof credit === 'number' && this.#channels.has(id)) this.#out.push({ channel: id, credit });
+      if (typeof credit === 'number' && this.#channels.has(id)) this.#send(FrameType.CREDIT, id, encodeUint32(credit));
     });
     bridgePort.on('close', () => {
       // The consumer closed its port before the end: it is gone, so is the channel.
-      if (this.#channels.delete(id)) this.#out.push({ channel: id, cancel: {} });
+      if (this.#channels.delete(id)) this.#send(FrameType.CANCEL, id, undefined);
     });
-    this.#out.push({ channel: id, open: { partitionId, subpartition } });
+    this.#send(FrameType.OPEN, id, encodeOpen(partitionId, subpartition));
     channel.delivery = setImmediate(() => {
       channel.delivery = undefined;
       try {
         deliverPort(consumerPort);
       } catch (error) {
         if (!this.#channels.delete(id)) return;
-        this.#out.push({ channel: id, cancel: {} });
+        this.#send(FrameType.CANCEL, id, undefined);
         bridgePort.close();
         onError(error instanceof Error ? error : new Error(String(error)));
       }
@@ -105,46 +112,67 @@ export class PartitionRequestClient {
         clearImmediate(channel.delivery);
         channel.delivery = undefined;
         if (!this.#channels.delete(id)) return;
-        this.#out.push({ channel: id, cancel: {} });
+        this.#send(FrameType.CANCEL, id, undefined);
         bridgePort.close();
       },
     };
   }
 
-  /** Cancels the stream; its channels fail with ConnectionLostError. */
+  /** Closes the connection; its channels fail with ConnectionLostError. */
   close(): void {
     if (this.#closed) return;
-    this.#stream.cancel();
     this.#failAll('the TaskManager network was closed');
+    this.#socket?.destroy();
   }
 
-  async #receive(): Promise<void> {
-    let detail = 'the producer TaskManager ended the connection';
-    let cause: unknown;
-    try {
-      for await (const message of this.#stream) this.#dispatch(message);
-    } catch (error) {
-      cause = error;
-      detail = error instanceof Error ? error.message : String(error);
+  #send(type: FrameType, channel: number, body: Uint8Array | undefined): void {
+    if (this.#writer !== undefined) this.#writer.write(type, channel, body);
+    else this.#backlog?.push([type, channel, body]);
+  }
+
+  #connected(socket: Socket): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
     }
-    if (!this.#closed) this.#logger.warn({ remoteAddress: this.remoteAddress, openChannels: this.#channels.size, err: cause }, 'Lost the data connection to a TaskManager');
-    this.#failAll(detail, cause);
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.#decoder.push(chunk);
+      } catch (error) {
+        socket.destroy();
+        this.#lost(error);
+      }
+    });
+    socket.on('error', (error) => this.#lost(error));
+    socket.on('close', () => this.#lost(undefined));
+    const writer = new FrameWriter(socket);
+    writer.write(FrameType.HELLO, 0, Buffer.from(DATA_PROTOCOL, 'utf8'));
+    for (const [type, channel, body] of this.#backlog ?? []) writer.write(type, channel, body);
+    this.#backlog = undefined;
+    this.#writer = writer;
   }
 
-  #dispatch(message: ProducerMessage): void {
-    const channel = this.#channels.get(message.channel);
+  /** The connection could not be made, failed or ended. */
+  #lost(error: unknown): void {
+    if (this.#closed) return;
+    const detail = error === undefined ? 'the producer TaskManager closed the data connection' : error instanceof Error ? error.message : String(error);
+    this.#logger.warn({ remoteAddress: this.remoteAddress, openChannels: this.#channels.size, err: error }, 'Lost the data connection to a TaskManager');
+    this.#socket?.destroy();
+    this.#failAll(detail, error);
+  }
+
+  #dispatch(type: number, id: number, body: Uint8Array, owned: ArrayBuffer | undefined): void {
+    const channel = this.#channels.get(id);
     if (channel === undefined) return; // cancelled meanwhile
-    if (message.buffer !== undefined) {
-      const received = message.buffer;
-      const buffer = new ArrayBuffer(received.byteLength);
-      new Uint8Array(buffer).set(received);
-      if (received[0] === BufferKind.END_OF_PARTITION) this.#channels.delete(channel.id);
-      channel.port.postMessage(buffer, [buffer]);
-    } else if (message.error !== undefined) {
+    if (type === FrameType.BUFFER && owned !== undefined) {
+      if (body[0] === BufferKind.END_OF_PARTITION) this.#channels.delete(channel.id);
+      channel.port.postMessage(owned, [owned]);
+    } else if (type === FrameType.ERROR) {
       this.#channels.delete(channel.id);
       clearImmediate(channel.delivery);
       channel.port.close();
-      const { name, message: detail, reason } = message.error;
+      const { name, message: detail, reason } = decodeError(body);
       channel.onError(
         name === 'PartitionNotFoundError'
           ? new PartitionNotFoundError(channel.partitionId, channel.subpartition, this.remoteAddress, reason as PartitionNotFoundError['reason'], detail)
@@ -156,6 +184,7 @@ export class PartitionRequestClient {
   #failAll(detail: string, cause?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#backlog = undefined;
     this.onClosed(this);
     const channels = [...this.#channels.values()];
     this.#channels.clear();
@@ -166,3 +195,4 @@ export class PartitionRequestClient {
     }
   }
 }
+

@@ -1,34 +1,31 @@
 /**
- * PartitionRequestServer: the producer side of one NetworkService.OpenConnection stream, opened by
- * another TaskManager whose tasks consume partitions produced here (Flink's
- * PartitionRequestServerHandler with its PartitionRequestQueue).
+ * PartitionRequestServer: the producer side of one data connection, opened by another TaskManager
+ * whose tasks consume partitions produced here (Flink's PartitionRequestServerHandler with its
+ * PartitionRequestQueue). Frames: data-frames.ts.
  *
- * Each OpenChannel asks the ResultPartitionManager for the subpartition (waiting for its producer
- * if need be); the port it gets back is bridged to the stream:
+ * Each OPEN asks the ResultPartitionManager for the subpartition (waiting for its producer if need
+ * be); the port it gets back is bridged to the connection:
  *
- *     producer task ──buffer──► port ──► ProducerMessage.buffer ──► stream ──► consumer's TaskManager
- *     producer task ◄──credit── port ◄── ConsumerMessage.credit ◄── stream ◄──
+ *     producer task ──buffer──► port ──► BUFFER frame ──► connection ──► consumer's TaskManager
+ *     producer task ◄──credit── port ◄── CREDIT frame ◄── connection ◄──
  *
- * A buffer crosses as the ArrayBuffer the producer transferred, encoded once into the gRPC message.
- * Credits that arrive before the producer is connected are kept and handed over when it is.
+ * A buffer is written as the ArrayBuffer the producer transferred, without a copy. Credits that
+ * arrive before the producer is connected are kept and handed over when it is.
  *
- * Failure: when the stream ends, fails or is cancelled, every channel's port is closed, so each
- * producer task's ResultPartitionWriter sees its consumer go away. A producer whose port closes
- * before its END_OF_PARTITION is reported on the channel as an error.
+ * Failure: when the connection ends or fails, every channel's port is closed, so each producer
+ * task's ResultPartitionWriter sees its consumer go away. A producer whose port closes before its
+ * END_OF_PARTITION is reported on the channel as an error. A peer that does not open with this
+ * protocol's HELLO, or sends a malformed frame, is disconnected.
  *
  * Threading: the TaskExecutor's event loop.
  */
+import type { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from '@eddy/common';
-import type { eddy_network_v1 } from '@eddy/proto';
-import type { StreamWriter } from '@eddy/rpc';
+import { DATA_PROTOCOL, DataProtocolError, MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, decodeOpen, decodeUint32, encodeError, FrameDecoder, FrameType, FrameWriter } from './data-frames.js';
 import { BufferKind, bufferKindOf } from './network-buffer.js';
 import { PartitionNotFoundError } from './network-errors.js';
 import type { PendingRequest, ResultPartitionManager } from './result-partition-manager.js';
-import { StreamWriteQueue } from './stream-write-queue.js';
-
-type ConsumerMessage = eddy_network_v1.ConsumerMessage;
-type ProducerMessage = eddy_network_v1.ProducerMessage;
 
 interface ProducerChannel {
   readonly id: number;
@@ -41,64 +38,81 @@ interface ProducerChannel {
 }
 
 export class PartitionRequestServer {
-  /** Resolves when close() was called: the stream is to end even while its client still sends. */
-  readonly closed: Promise<void>;
   readonly #channels = new Map<number, ProducerChannel>();
-  readonly #out: StreamWriteQueue<ProducerMessage>;
-  readonly #resolveClosed: () => void;
+  readonly #writer: FrameWriter;
+  readonly #decoder = new FrameDecoder((type, channel, body) => this.#handle(type, channel, body));
+  #greeted = false;
   #closed = false;
 
+  /** Serves `socket` until it ends; `onClosed` runs once when it did or close() was called. */
   constructor(
     private readonly partitions: ResultPartitionManager,
-    private readonly out: StreamWriter<ProducerMessage>,
+    private readonly socket: Socket,
     private readonly logger: Logger,
+    private readonly onClosed: (server: PartitionRequestServer) => void,
   ) {
-    this.#out = new StreamWriteQueue((message) => out.write(message));
-    let resolveClosed!: () => void;
-    this.closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-    this.#resolveClosed = resolveClosed;
-  }
-
-  /** Serves the stream until the consumer side ends or cancels it. */
-  async serve(requests: AsyncIterable<ConsumerMessage>): Promise<void> {
-    this.out.onCancel(() => this.close());
-    try {
-      for await (const message of requests) this.#handle(message);
-    } finally {
-      this.close();
-    }
+    this.#writer = new FrameWriter(socket);
+    this.#decoder.maxFrameBytes = MAX_HELLO_FRAME_BYTES;
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.#decoder.push(chunk);
+      } catch (error) {
+        this.logger.warn({ remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, err: error }, 'Closing a data connection that broke the protocol');
+        this.#close(true);
+      }
+    });
+    socket.on('error', () => this.#close(true));
+    socket.on('close', () => this.#close(true));
   }
 
   get openChannels(): number {
     return this.#channels.size;
   }
 
-  /** Closes every channel's port; the producers see their consumers go away. */
+  /**
+   * Closes the connection and every channel's port; the producers see their consumers go away. The
+   * consumer's side sees the connection end (or, after a protocol error, reset).
+   */
   close(): void {
+    this.#close(false);
+  }
+
+  #close(abort: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#resolveClosed();
+    if (abort) this.socket.destroy();
+    else this.socket.end();
     const channels = [...this.#channels.values()];
     this.#channels.clear();
     for (const channel of channels) {
       channel.request?.cancel();
       channel.port?.close();
     }
+    this.onClosed(this);
   }
 
-  #handle(message: ConsumerMessage): void {
+  #handle(type: number, id: number, body: Uint8Array): void {
     if (this.#closed) return;
-    const id = message.channel;
-    if (message.open !== undefined && message.open !== null) {
-      this.#open(id, message.open.partitionId, message.open.subpartition);
+    if (!this.#greeted) {
+      if (type !== FrameType.HELLO || Buffer.from(body).toString('utf8') !== DATA_PROTOCOL) {
+        throw new DataProtocolError(`the first frame is not a HELLO of ${DATA_PROTOCOL}`);
+      }
+      this.#greeted = true;
+      this.#decoder.maxFrameBytes = MAX_FRAME_BYTES;
+      return;
+    }
+    if (type === FrameType.OPEN) {
+      const { partitionId, subpartition } = decodeOpen(body);
+      this.#open(id, partitionId, subpartition);
       return;
     }
     const channel = this.#channels.get(id);
     if (channel === undefined) return;
-    if (message.credit !== undefined) {
-      if (channel.port !== undefined) channel.port.postMessage(message.credit);
-      else channel.pendingCredit += message.credit;
-    } else if (message.cancel !== undefined) {
+    if (type === FrameType.CREDIT) {
+      const credit = decodeUint32(body);
+      if (channel.port !== undefined) channel.port.postMessage(credit);
+      else channel.pendingCredit += credit;
+    } else if (type === FrameType.CANCEL) {
       this.#channels.delete(id);
       channel.request?.cancel();
       channel.port?.close();
@@ -134,7 +148,7 @@ export class PartitionRequestServer {
     let ended = false;
     port.on('message', (buffer: unknown) => {
       if (!(buffer instanceof ArrayBuffer) || this.#channels.get(id) !== channel) return;
-      this.#out.push({ channel: id, buffer: new Uint8Array(buffer) });
+      this.#writer.write(FrameType.BUFFER, id, new Uint8Array(buffer));
       if (bufferKindOf(buffer) === BufferKind.END_OF_PARTITION) {
         ended = true;
         this.#channels.delete(id);
@@ -152,13 +166,14 @@ export class PartitionRequestServer {
   }
 
   #sendError(id: number, error: Error): void {
-    this.#out.push({
-      channel: id,
-      error: {
+    this.#writer.write(
+      FrameType.ERROR,
+      id,
+      encodeError({
         name: error.name,
         message: error instanceof PartitionNotFoundError ? error.detail : error.message,
         reason: error instanceof PartitionNotFoundError ? error.reason : '',
-      },
-    });
+      }),
+    );
   }
 }

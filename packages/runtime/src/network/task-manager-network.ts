@@ -2,12 +2,12 @@
  * TaskManagerNetwork: the data plane of one TaskManager, on its TaskExecutor's thread (Flink's
  * NettyShuffleEnvironment with its connection manager). Records never pass through here one by
  * one: it connects the MessagePorts of producer and consumer tasks, and bridges the ports of
- * channels that cross TaskManagers to one stream per pair of TaskManagers.
+ * channels that cross TaskManagers to one TCP connection per pair of TaskManagers.
  *
- * Lifecycle: start() serves NetworkService on the TaskManager's RpcService; close() fails what is
- * waiting, closes every connection (their channels fail) and forgets every producer. Close it
- * before stopping the RpcService: streams other TaskManagers hold open would otherwise keep the
- * server's graceful shutdown waiting until it is forced (a second).
+ * Lifecycle: start() opens the data server (taskmanager.data.port, on the RpcService's bind host)
+ * and serves the NetworkGateway on the RpcService, so consumers know where to connect;
+ * close() fails what is waiting, closes the data server and every connection (their channels
+ * fail) and forgets every producer.
  *
  * Within one TaskManager:
  *
@@ -16,29 +16,32 @@
  *
  * Between TaskManagers A (consumer) and B (producer):
  *
- *     consumer worker ◄─► A: PartitionRequestClient ◄═ gRPC stream, one per (A, B) ═► B: PartitionRequestServer ◄─► producer worker
+ *     consumer worker ◄─► A: PartitionRequestClient ◄═ TCP, one per (A, B) ═► B: PartitionRequestServer ◄─► producer worker
  *
- * The stream runs on a data channel of its own (StreamClientOptions.dataChannel) with a 16 MiB
- * receive window, so data neither waits behind control calls nor delays them. How many bytes are in
- * flight is bounded by the consumers' credits, not by gRPC: credits × segment size per channel.
+ * A asks B's NetworkGateway for B's data port once (within the request timeout), then
+ * connects to that port on the host of B's RPC address. Data never shares a connection with
+ * control calls, and skips gRPC's framing, flow control and copies (per buffer that cost the
+ * TaskExecutor's thread several times what a socket write does). How many bytes are in flight is
+ * bounded by the consumers' credits: credits × segment size per channel.
  *
  * Threading: the TaskExecutor's event loop. `deliverPort` and `onError` callbacks run from network
  * events (ports, streams, timers), outside any endpoint's mailbox: a TaskExecutor that touches its
  * own state from them hands the work to its main thread (runAsync). They never run from inside
  * the call that registered them.
  */
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import { Configuration, silentLogger, type Logger } from '@eddy/common';
-import { eddy_network_v1 as network, type eddy_network_v1 } from '@eddy/proto';
-import * as grpc from '@grpc/grpc-js';
-import { StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
+import { eddy_network_v1 as network } from '@eddy/proto';
+import type { RpcService } from '@eddy/rpc';
+import { NETWORK_ENDPOINT_ID, NetworkEndpoint } from './network-endpoint.js';
 import { NetworkOptions } from './network-options.js';
 import { PartitionRequestClient } from './partition-request-client.js';
 import { PartitionRequestServer } from './partition-request-server.js';
 import { ResultPartitionManager, type PendingRequest, type ProducerPortDelivery } from './result-partition-manager.js';
 
-/** Receive window of the data channel to another TaskManager. */
-export const DATA_CHANNEL_FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
+/** How often an idle data connection is probed, so a peer that vanished is noticed. */
+const KEEP_ALIVE_DELAY_MS = 10_000;
 
 export interface TaskManagerNetworkOptions {
   readonly rpcService: RpcService;
@@ -66,6 +69,9 @@ export class TaskManagerNetwork {
   readonly #partitions: ResultPartitionManager;
   readonly #clients = new Map<string, PartitionRequestClient>();
   readonly #servers = new Set<PartitionRequestServer>();
+  readonly #dataPort: number;
+  #dataServer: Server | undefined;
+  #endpoint: NetworkEndpoint | undefined;
   #started = false;
   #closed = false;
 
@@ -74,18 +80,37 @@ export class TaskManagerNetwork {
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'TaskManagerNetwork' });
     const configuration = options.configuration ?? Configuration.empty();
     this.requestTimeoutMs = configuration.get(NetworkOptions.requestTimeout);
+    this.#dataPort = configuration.get(NetworkOptions.dataPort);
     this.#partitions = new ResultPartitionManager(() => this.#rpcService.address, this.requestTimeoutMs);
   }
 
-  /** Serves NetworkService, so other TaskManagers can consume partitions produced here. */
-  start(): void {
+  /** Opens the data server and serves NetworkService, so other TaskManagers can consume partitions produced here. */
+  async start(): Promise<void> {
     if (this.#started) return;
     if (this.#closed) throw new Error('The TaskManagerNetwork is closed');
     this.#started = true;
-    this.#rpcService.serveStreamService(network.NetworkService, {
-      openConnection: (requests: AsyncIterable<eddy_network_v1.ConsumerMessage>, out: StreamWriter<eddy_network_v1.ProducerMessage>) => this.#serve(requests, out),
+    const server = createServer((socket) => this.#accept(socket));
+    this.#dataServer = server;
+    const bindHost = hostOf(this.#rpcService.bindAddress);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#dataPort, bindHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      throw new Error(`The TaskManager's data server could not listen on ${bindHost}:${this.#dataPort} (taskmanager.data.port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    this.#logger.info({ address: this.#rpcService.address }, 'TaskManager network started');
+    server.on('error', (error) => this.#logger.error({ err: error }, 'The data server failed'));
+    this.#endpoint = new NetworkEndpoint(this.#rpcService, () => this.dataPort);
+    await this.#endpoint.start();
+    this.#logger.info({ address: this.#rpcService.address, dataPort: this.dataPort }, 'TaskManager network started');
+  }
+
+  /** Port of the data server; 0 before start(). */
+  get dataPort(): number {
+    const address = this.#dataServer?.address();
+    return address !== null && typeof address === 'object' ? address.port : 0;
   }
 
   /**
@@ -169,6 +194,8 @@ export class TaskManagerNetwork {
     this.#clients.clear();
     for (const server of [...this.#servers]) server.close();
     this.#servers.clear();
+    this.#dataServer?.close();
+    this.#endpoint?.closeAsync().catch((error: unknown) => this.#logger.warn({ err: error }, 'The network endpoint did not stop cleanly'));
     this.#logger.info({ address: this.#rpcService.address }, 'TaskManager network closed');
   }
 
@@ -185,25 +212,67 @@ export class TaskManagerNetwork {
   #clientFor(producerAddress: string): PartitionRequestClient {
     let client = this.#clients.get(producerAddress);
     if (client === undefined || client.isClosed) {
-      const streams = this.#rpcService.streamClient(producerAddress, { dataChannel: { flowControlWindowBytes: DATA_CHANNEL_FLOW_CONTROL_WINDOW_BYTES } });
-      client = new PartitionRequestClient(producerAddress, streams, this.#logger, (closed) => {
+      client = new PartitionRequestClient(producerAddress, () => this.#connect(producerAddress), this.#logger, (closed) => {
         if (this.#clients.get(producerAddress) === closed) this.#clients.delete(producerAddress);
       });
       this.#clients.set(producerAddress, client);
-      this.#logger.info({ remoteAddress: producerAddress }, 'Opened a data connection to a TaskManager');
     }
     return client;
   }
 
-  async #serve(requests: AsyncIterable<eddy_network_v1.ConsumerMessage>, out: StreamWriter<eddy_network_v1.ProducerMessage>): Promise<void> {
-    if (this.#closed) throw new Error(`The network of TaskManager ${this.#rpcService.address} is closed`);
-    const server = new PartitionRequestServer(this.#partitions, out, this.#logger);
-    this.#servers.add(server);
+  /** Asks the producer's TaskManager for its data port, then connects to it; both within the request timeout. */
+  async #connect(producerAddress: string): Promise<Socket> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    const host = hostOf(producerAddress);
+    let port = 0;
+    let socket: Socket | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let expired = false;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        socket?.destroy();
+        reject(new Error(`no data connection to ${producerAddress} (data port ${port || 'unknown'}) within ${this.requestTimeoutMs} ms (taskmanager.network.request-timeout)`));
+      }, this.requestTimeoutMs);
+    });
+    const connecting = (async (): Promise<Socket> => {
+      const gateway = await this.#rpcService.connect(`${producerAddress}/${NETWORK_ENDPOINT_ID}`, network.NetworkGateway);
+      ({ port } = await gateway.getDataPort({}, { timeoutMs: Math.max(1, deadline - Date.now()) }));
+      return new Promise<Socket>((resolve, reject) => {
+        if (expired) throw new Error('gave up waiting');
+        const opened = connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS });
+        socket = opened;
+        opened.once('error', reject);
+        opened.once('connect', () => {
+          opened.off('error', reject);
+          resolve(opened);
+        });
+      });
+    })();
     try {
-      await Promise.race([server.serve(requests), server.closed]);
+      const connected = await Promise.race([connecting, timedOut]);
+      this.#logger.info({ remoteAddress: producerAddress, dataAddress: `${host}:${port}` }, 'Opened a data connection to a TaskManager');
+      return connected;
     } finally {
-      this.#servers.delete(server);
+      clearTimeout(timer);
+      connecting.catch(() => undefined);
+      timedOut.catch(() => undefined);
     }
-    if (this.#closed) throw new StreamCallError(grpc.status.UNAVAILABLE, `The network of TaskManager ${this.#rpcService.address} was closed`);
   }
+
+  #accept(socket: Socket): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
+    const server = new PartitionRequestServer(this.#partitions, socket, this.#logger, (closed) => this.#servers.delete(closed));
+    this.#servers.add(server);
+  }
+}
+
+/** The host of a host:port (an IPv6 host without its brackets). */
+function hostOf(hostPort: string): string {
+  return hostPort.slice(0, hostPort.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import { Configuration } from '@eddy/common';
 import { RpcService } from '@eddy/rpc';
@@ -19,7 +20,7 @@ interface TestTaskManager {
 async function startTaskManager(properties: Record<string, string> = {}): Promise<TestTaskManager> {
   const rpc = await RpcService.start();
   const network = new TaskManagerNetwork({ rpcService: rpc, configuration: Configuration.fromRecord(properties) });
-  network.start();
+  await network.start();
   return { rpc, network, address: rpc.address };
 }
 
@@ -213,28 +214,40 @@ describe('TaskManagerNetwork between two TaskManagers', () => {
         assert.ok(error instanceof ConnectionLostError, `got ${String(error)}`);
         assert.equal(error.remoteAddress, lostTm.address);
         assert.match(error.message, new RegExp(`Lost the connection to TaskManager ${lostTm.address} while consuming partition p-lost-\\d \\(subpartition 0\\)`));
-        assert.match(error.message, /was closed/, `error ${i} says why`);
+        assert.match(error.message, /closed the data connection/, `error ${i} says why`);
       }
       await until(() => consumer.gateErrors.length === 1, 'the gate to see its channels close');
       assert.ok(consumer.gateErrors[0] instanceof ChannelClosedError);
       await until(() => producerErrors.length === 2, 'both producers to fail');
       assert.ok(producerErrors.every((error) => error instanceof ChannelClosedError));
-      assert.deepEqual(consumerTm.network.connectedTaskManagers, [producerTm.address], 'the lost connection is forgotten');
+      assert.ok(!consumerTm.network.connectedTaskManagers.includes(lostTm.address), 'the lost connection is forgotten');
     } finally {
       await stopTaskManager(lostTm);
     }
   });
 
-  it('fails the channels when the producer TaskManager\'s RpcService stops under the stream', async () => {
-    const doomedTm = await startTaskManager();
-    const writer = deployProducer(doomedTm, 'p-doomed', 1);
-    const consumer = deployConsumer(consumerTm, [{ producerAddress: doomedTm.address, partitionId: 'p-doomed', subpartition: 0 }]);
-    writer.emit({ word: 'x', count: 0 }, 0);
-    writer.flushAll();
-    await until(() => consumer.received[0]!.length === 1, 'the first record');
-    await doomedTm.rpc.stop(); // the server goes away under the stream, without the network closing it first
+  it('fails a channel to a TaskManager that is not there with ConnectionLostError, within the request timeout', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const nowhere = `127.0.0.1:${port}`;
+    const consumer = deployConsumer(consumerTm, [{ producerAddress: nowhere, partitionId: 'p-nowhere', subpartition: 0 }]);
     await until(() => consumer.connectErrors.length === 1, 'the channel to fail');
-    assert.ok(consumer.connectErrors[0] instanceof ConnectionLostError, `got ${String(consumer.connectErrors[0])}`);
-    doomedTm.network.close();
+    const error = consumer.connectErrors[0];
+    assert.ok(error instanceof ConnectionLostError, `got ${String(error)}`);
+    assert.match(error.message, new RegExp(`Lost the connection to TaskManager ${nowhere} while consuming partition p-nowhere`));
+    await until(() => consumer.gateErrors.length === 1, 'the gate to see its channel close');
+  });
+
+  it('turns away a peer that does not speak the data protocol, and keeps serving the others', async () => {
+    const stranger = connect({ host: '127.0.0.1', port: producerTm.network.dataPort });
+    stranger.write('GET / HTTP/1.1\r\nHost: example\r\n\r\n');
+    await new Promise<void>((resolve) => stranger.once('close', () => resolve()));
+    const writer = deployProducer(producerTm, 'p-after-stranger', 1);
+    const consumer = deployConsumer(consumerTm, [{ producerAddress: producerTm.address, partitionId: 'p-after-stranger', subpartition: 0 }]);
+    writer.emit({ word: 'still', count: 1 }, 0);
+    writer.flushAll();
+    await until(() => consumer.received[0]!.length === 1, 'the record to arrive');
   });
 });

@@ -51,7 +51,7 @@ describe('TaskManagerNetwork with task worker threads', () => {
   before(async () => {
     rpc = await RpcService.start();
     network = new TaskManagerNetwork({ rpcService: rpc });
-    network.start();
+    await network.start();
   });
   after(async () => {
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
