@@ -87,14 +87,14 @@ describe('the examples on a JobManager and two TaskManagers', () => {
 
       const first = 'To be, or not to be:\nthat is the question.\n';
       socket.write(first);
-      await waitFor(() => records.length === totalWords(countWords(first)), 'the counts of the first lines', 10_000);
+      await waitFor(() => records.length >= totalWords(countWords(first)), 'the counts of the first lines', 10_000);
       assertRunningCounts(records, countWords(first));
 
       // More text on the same connection: the counts go on from where they were.
       const second = 'Whether tis nobler in the mind to suffer\nthe slings and arrows\n';
       socket.write(second);
       const expected = countWords(first + second);
-      await waitFor(() => records.length === totalWords(expected), 'the counts of every line', 10_000);
+      await waitFor(() => records.length >= totalWords(expected), 'the counts of every line', 10_000);
       assertRunningCounts(records, expected);
 
       await client.cancelJob(jobId);
