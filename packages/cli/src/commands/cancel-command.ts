@@ -2,7 +2,7 @@
  * `eddy cancel <jobId>`: cancels a running job and waits (up to --timeout) until it is CANCELED.
  * A job that has already ended is reported with its status, and the command exits 1.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { JobClient } from '@eddy/client';
 import { parseDuration } from '@eddy/common';
 import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
@@ -22,12 +22,20 @@ export function cancelCommand(): Command {
   const command = new Command('cancel')
     .description('cancel a running job and wait until it is CANCELED')
     .addArgument(jobIdArgument())
-    .addOption(new Option('--timeout <duration>', 'how long to wait for the job to be CANCELED, e.g. 30s or 2min').default(parseDuration(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT).argParser(parseDuration));
+    .addOption(new Option('--timeout <duration>', 'how long to wait for the job to be CANCELED, e.g. 30s or 2min').default(parseDuration(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT).argParser(parseTimeout));
   addClientFlags(command);
   return command.action(async (jobId: string, flags: CancelFlags) => {
     const name = await withJobClient(flags, (client) => cancelAndWait(client, jobId, flags.timeout));
     printText(`Canceled job ${jobId} ('${name}')`);
   });
+}
+
+function parseTimeout(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Resolves to the job's name once it is CANCELED; rejects with a CliError when it ended otherwise or took too long. */
