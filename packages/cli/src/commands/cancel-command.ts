@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { JobClient } from '@eddy/client';
-import { parseDuration } from '@eddy/common';
+import { formatDuration, parseDuration } from '@eddy/common';
 import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
 import { CliError } from '../cli-error.js';
 import { printText } from '../output/print.js';
@@ -38,8 +38,11 @@ function parseTimeout(value: string): number {
   }
 }
 
+/** What cancelAndWait needs of a JobClient. */
+export type CancelingClient = Pick<JobClient, 'requestJob' | 'cancelJob' | 'followJob'>;
+
 /** Resolves to the job's name once it is CANCELED; rejects with a CliError when it ended otherwise or took too long. */
-async function cancelAndWait(client: JobClient, jobId: string, timeoutMs: number): Promise<string> {
+export async function cancelAndWait(client: CancelingClient, jobId: string, timeoutMs: number): Promise<string> {
   const { name, status } = await client.requestJob(jobId);
   if (isGloballyTerminal(status as JobStatus)) throw alreadyEnded(jobId, status);
   try {
@@ -60,7 +63,7 @@ async function cancelAndWait(client: JobClient, jobId: string, timeoutMs: number
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new CliError(`Job ${jobId} is still ${lastStatus} ${timeoutMs} ms after it was asked to cancel; see \`eddy status ${jobId}\`, or wait longer with --timeout`)),
+      () => reject(new CliError(`Job ${jobId} is still ${lastStatus} ${formatDuration(timeoutMs)} after it was asked to cancel; see \`eddy status ${jobId}\`, or wait longer with --timeout`)),
       timeoutMs,
     );
   });
