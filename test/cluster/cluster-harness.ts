@@ -14,7 +14,8 @@ import { eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_resource
 import { RpcService, type StreamClient } from '@eddy/rpc';
 import { BlobClient, DISPATCHER_ENDPOINT_ID, JobGraphBuilder, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/runtime';
 
-const EDDY = fileURLToPath(new URL('../../../packages/cli/dist/src/bin/eddy.js', import.meta.url));
+/** The eddy command as built in this repository. */
+export const EDDY = fileURLToPath(new URL('../../../packages/cli/dist/src/bin/eddy.js', import.meta.url));
 /** The test tasks, shipped to TaskManagers as a job's code through the blob store. */
 export const TEST_TASKS_BUNDLE = fileURLToPath(new URL('../../../packages/runtime/dist/test/fixtures/test-tasks.js', import.meta.url));
 

@@ -1,13 +1,28 @@
 /** The `eddy` command line. */
 import { Command } from 'commander';
+import { cancelCommand } from './commands/cancel-command.js';
+import { infoCommand } from './commands/info-command.js';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
+import { listCommand } from './commands/list-command.js';
+import { statusCommand } from './commands/status-command.js';
 import { taskManagerCommand } from './commands/taskmanager-command.js';
+import { taskManagersCommand } from './commands/taskmanagers-command.js';
 
 export function createProgram(): Command {
-  return new Command('eddy')
+  const program = new Command('eddy')
     .description('Eddy: a stream-processing cluster for TypeScript, built the way Apache Flink is built')
     .addCommand(jobManagerCommand())
-    .addCommand(taskManagerCommand());
+    .addCommand(taskManagerCommand())
+    .addCommand(listCommand())
+    .addCommand(statusCommand())
+    .addCommand(cancelCommand())
+    .addCommand(infoCommand())
+    .addCommand(taskManagersCommand());
+  // Commander reports a bad flag or a missing argument in one line and exits 1; say where the usage is.
+  for (const command of [program, ...program.commands]) {
+    command.showHelpAfterError(`(\`${command === program ? 'eddy' : `eddy ${command.name()}`} --help\` shows the usage)`);
+  }
+  return program;
 }
 
 /** Runs the CLI; a failure prints a short message on stderr and exits non-zero. */

@@ -56,6 +56,20 @@ export class JobManagerUnreachableError extends JobClientError {
   }
 }
 
+/** The JobManager knows no job with this id: it never ran there, or the job store has forgotten it. */
+export class UnknownJobError extends JobClientError {
+  override readonly name = 'UnknownJobError';
+
+  constructor(
+    readonly jobId: string,
+    /** host:port asked. */
+    readonly address: string,
+    options?: ErrorOptions,
+  ) {
+    super(`No job ${jobId} at the JobManager at ${address}; \`eddy list --all\` shows the jobs it knows`, options);
+  }
+}
+
 /** A job's event stream ended before the job reached a terminal status (the JobManager stopped or forgot the job). */
 export class JobEventStreamEndedError extends JobClientError {
   override readonly name = 'JobEventStreamEndedError';

@@ -1,4 +1,4 @@
-export { JobClientError, JobFileError, JobManagerUnreachableError, JobEventStreamEndedError, type JobFileErrorKind, type SourceProblem } from './client-errors.js';
+export { JobClientError, JobFileError, JobManagerUnreachableError, JobEventStreamEndedError, UnknownJobError, type JobFileErrorKind, type SourceProblem } from './client-errors.js';
 export { bundleJob, FORBIDDEN_IMPORTS, type BundleOptions, type JobBundle } from './job-bundler.js';
 export { planJob } from './job-planner.js';
 export { toJobGraph, type ToJobGraphOptions } from './job-graph-translator.js';

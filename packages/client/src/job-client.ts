@@ -10,14 +10,15 @@
  *
  * Errors: JobFileError for the job file; the runtime's InvalidJobGraphError for a graph the
  * cluster would refuse; JobManagerUnreachableError when the JobManager cannot be reached (at
- * connect, or later when it went away); the Dispatcher's own errors as the RPC layer rebuilds them.
+ * connect, or later when it went away); UnknownJobError for a job id the Dispatcher does not know;
+ * the Dispatcher's other errors as the RPC layer rebuilds them.
  */
 import { unpack } from 'msgpackr';
 import type { Configuration, Logger } from '@eddy/common';
-import { eddy_dispatcher_v1 as dispatcher, type eddy_jobgraph_v1 } from '@eddy/proto';
-import { RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
-import { BlobClient, BlobOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, type JobStatus } from '@eddy/runtime';
-import { JobEventStreamEndedError, JobManagerUnreachableError } from './client-errors.js';
+import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm, type eddy_jobgraph_v1 } from '@eddy/proto';
+import { RemoteHandlerError, RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
+import { BlobClient, BlobOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, RESOURCE_MANAGER_ENDPOINT_ID, type JobStatus } from '@eddy/runtime';
+import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError } from './client-errors.js';
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
 import { planJob } from './job-planner.js';
@@ -67,6 +68,8 @@ export interface CollectedBatch {
 
 export class JobClient {
   private readonly blobClient: BlobClient;
+  /** Connected on first use: only `eddy taskmanagers` asks the ResourceManager. */
+  private resourceManager: Promise<rm.ResourceManagerGateway> | undefined;
 
   private constructor(
     private readonly rpcService: RpcService,
@@ -163,14 +166,30 @@ export class JobClient {
     return (await this.call(() => this.dispatcher.listJobs({ includeFinished }))).jobs;
   }
 
-  /** Everything the JobManager knows about the job: status, vertices, attempts, failure cause. */
+  /**
+   * Everything the JobManager knows about the job: status, vertices, attempts, failure cause.
+   * Rejects with UnknownJobError when it knows no such job.
+   */
   requestJob(jobId: string): Promise<dispatcher.JobDetails> {
-    return this.call(() => this.dispatcher.requestJob({ jobId }));
+    return this.call(() => this.dispatcher.requestJob({ jobId }), jobId);
   }
 
-  /** Resolves once cancellation has started; followJob shows it end. */
+  /**
+   * Resolves once cancellation has started; followJob shows it end. Rejects with UnknownJobError
+   * when the JobManager knows no such job, and with the Dispatcher's error when it has ended.
+   */
   async cancelJob(jobId: string): Promise<void> {
-    await this.call(() => this.dispatcher.cancelJob({ jobId }));
+    await this.call(() => this.dispatcher.cancelJob({ jobId }), jobId);
+  }
+
+  /** The TaskManagers registered at the JobManager's ResourceManager: slots, last heartbeat, event-loop lag. */
+  async requestTaskManagers(): Promise<rm.TaskManagerInfo[]> {
+    this.resourceManager ??= this.call(() => this.rpcService.connect(`${this.jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway));
+    const resourceManager = await this.resourceManager.catch((error: unknown) => {
+      this.resourceManager = undefined;
+      throw error;
+    });
+    return (await this.call(() => resourceManager.requestTaskManagers({}))).taskManagers;
   }
 
   /** Stops the client's RpcService; the client cannot be used afterwards. */
@@ -178,10 +197,14 @@ export class JobClient {
     return this.rpcService.stop();
   }
 
-  private async call<T>(call: () => Promise<T>): Promise<T> {
+  /** Runs a call to the JobManager, its failures turned into the client's errors (see the file comment). */
+  private async call<T>(call: () => Promise<T>, jobId?: string): Promise<T> {
     try {
       return await call();
     } catch (error) {
+      if (jobId !== undefined && error instanceof RemoteHandlerError && error.remoteName === JobNotFoundError.name) {
+        throw new UnknownJobError(jobId, this.jobManagerAddress, { cause: error });
+      }
       throw unreachableOr(error, this.jobManagerAddress);
     }
   }

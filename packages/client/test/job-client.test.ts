@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Configuration, silentLogger } from '@eddy/common';
-import { InvalidJobGraphError, JobManagerRunner } from '@eddy/runtime';
+import { InvalidJobGraphError, JobManagerRunner, newJobId, TaskManagerRunner } from '@eddy/runtime';
 import type { eddy_dispatcher_v1 } from '@eddy/proto';
-import { JobFileError, JobManagerUnreachableError } from '../src/client-errors.js';
+import { JobFileError, JobManagerUnreachableError, UnknownJobError } from '../src/client-errors.js';
 import { bundleJob } from '../src/job-bundler.js';
 import { JobClient } from '../src/job-client.js';
 import { FAKE_API_DIR, JobDir, NUMBERS_JOB } from './fixtures/job-files.js';
@@ -106,6 +106,37 @@ describe('JobClient', () => {
     assert.equal(await jobManager.blobServer.isStored(await keyOf(throws)), false);
     assert.equal(await jobManager.blobServer.isStored(await keyOf(invalid)), false);
     assert.equal((await client.listJobs(true)).length, jobsBefore);
+  });
+
+  it('refuses to ask about or cancel a job id the JobManager does not know, naming the id and `eddy list --all`', async () => {
+    const jobId = newJobId();
+    for (const call of [client.requestJob(jobId), client.cancelJob(jobId)]) {
+      await assert.rejects(call, (error: unknown) => {
+        assert.ok(error instanceof UnknownJobError, String(error));
+        assert.equal(error.jobId, jobId);
+        assert.equal(error.message, `No job ${jobId} at the JobManager at ${jobManager.address}; \`eddy list --all\` shows the jobs it knows`);
+        return true;
+      });
+    }
+  });
+
+  it('lists the TaskManagers registered at the ResourceManager, with their slots', async () => {
+    assert.deepEqual(await client.requestTaskManagers(), []);
+    const taskManager = await TaskManagerRunner.start(Configuration.fromRecord({ 'taskmanager.numberOfTaskSlots': '3' }), jobManager.address, silentLogger());
+    try {
+      let listed = await client.requestTaskManagers();
+      for (const deadline = Date.now() + 10_000; listed.length === 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        listed = await client.requestTaskManagers();
+      }
+      assert.equal(listed.length, 1);
+      const [info] = listed;
+      assert.equal(info?.address.startsWith('127.0.0.1:'), true, info?.address);
+      assert.equal(info?.slotsTotal, 3);
+      assert.ok(info !== undefined && info.registeredAt > 0 && info.lastHeartbeat >= info.registeredAt);
+    } finally {
+      await taskManager.stop();
+    }
   });
 
   it('names the address, the cause and `eddy jobmanager` when no JobManager answers', async () => {

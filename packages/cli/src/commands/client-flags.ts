@@ -18,9 +18,14 @@ export interface ClientFlags extends DaemonFlags {
 /** -m, -D, --config and --verbose; `--json` too when `json` is set (read commands). */
 export function addClientFlags(command: Command, { json = false }: { json?: boolean } = {}): Command {
   command.option('-m, --jobmanager <host:port>', 'JobManager to talk to (default: jobmanager.rpc.address:jobmanager.rpc.port, localhost:6123)');
-  if (json) command.option('--json', 'print JSON for scripts instead of a table');
-  command.option('--verbose', 'print stack traces with errors');
+  addOutputFlags(command, { json });
   return addConfigurationFlags(command);
+}
+
+/** --verbose, and --json when `json` is set; for commands that need no JobManager too (info). */
+export function addOutputFlags(command: Command, { json }: { json: boolean }): Command {
+  if (json) command.option('--json', 'print JSON for scripts instead of a table');
+  return command.option('--verbose', 'print stack traces with errors');
 }
 
 /** The configuration these flags describe, and the JobManager address they point at. */

@@ -10,6 +10,23 @@ export interface DaemonFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** --pretty and --no-pretty: how a daemon writes its log lines. */
+export interface LogFormatFlags {
+  /** Undefined when neither flag was given. */
+  readonly pretty?: boolean;
+}
+
+export function addLogFormatFlags(command: Command): Command {
+  return command
+    .option('--pretty', 'write human-readable log lines (the default when stdout is a terminal)')
+    .option('--no-pretty', 'write JSON log lines (the default when stdout is a file or a pipe)');
+}
+
+/** Human-readable lines for a person at a terminal, JSON for files, pipes and log shippers. */
+export function prettyLogs(flags: LogFormatFlags): boolean {
+  return flags.pretty ?? process.stdout.isTTY === true;
+}
+
 export function addConfigurationFlags(command: Command): Command {
   return command
     .addOption(new Option('-D, --define <key=value>', 'set a configuration option (repeatable)').argParser(collect).default([]))

@@ -2,10 +2,10 @@
 import { Command } from 'commander';
 import { createRootLogger } from '@eddy/common';
 import { JobManagerRunner } from '@eddy/runtime';
-import { addConfigurationFlags, configurationFrom, type DaemonFlags } from './daemon-options.js';
+import { addConfigurationFlags, addLogFormatFlags, configurationFrom, prettyLogs, type DaemonFlags, type LogFormatFlags } from './daemon-options.js';
 import { stopOnSignals } from './daemon-lifecycle.js';
 
-interface JobManagerFlags extends DaemonFlags {
+interface JobManagerFlags extends DaemonFlags, LogFormatFlags {
   readonly bindHost?: string;
   readonly address?: string;
   readonly port?: string;
@@ -17,6 +17,7 @@ export function jobManagerCommand(): Command {
     .option('--bind-host <host>', 'interface to listen on (jobmanager.bind-host)')
     .option('--address <host>', 'host others use to reach it (jobmanager.rpc.address)')
     .option('--port <port>', 'port for TaskManagers and clients (jobmanager.rpc.port)');
+  addLogFormatFlags(command);
   addConfigurationFlags(command);
   return command.action(async (flags: JobManagerFlags) => {
     const configuration = configurationFrom(flags, {
@@ -24,7 +25,7 @@ export function jobManagerCommand(): Command {
       'jobmanager.rpc.address': flags.address,
       'jobmanager.rpc.port': flags.port,
     });
-    const logger = createRootLogger({ name: 'jobmanager' });
+    const logger = createRootLogger({ name: 'jobmanager', pretty: prettyLogs(flags) });
     const runner = await JobManagerRunner.start(configuration, logger);
     stopOnSignals('JobManager', () => runner.stop(), logger);
   });

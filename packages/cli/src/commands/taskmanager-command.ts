@@ -2,10 +2,10 @@
 import { Command } from 'commander';
 import { createRootLogger } from '@eddy/common';
 import { JobManagerOptions, TaskManagerRunner } from '@eddy/runtime';
-import { addConfigurationFlags, configurationFrom, type DaemonFlags } from './daemon-options.js';
+import { addConfigurationFlags, addLogFormatFlags, configurationFrom, prettyLogs, type DaemonFlags, type LogFormatFlags } from './daemon-options.js';
 import { stopOnSignals } from './daemon-lifecycle.js';
 
-interface TaskManagerFlags extends DaemonFlags {
+interface TaskManagerFlags extends DaemonFlags, LogFormatFlags {
   readonly jobmanager?: string;
   readonly slots?: string;
   readonly bindHost?: string;
@@ -21,6 +21,7 @@ export function taskManagerCommand(): Command {
     .option('--bind-host <host>', 'interface to listen on (taskmanager.bind-host)')
     .option('--host <host>', 'host others use to reach it (taskmanager.host)')
     .option('--port <port>', 'port to listen on (taskmanager.rpc.port)');
+  addLogFormatFlags(command);
   addConfigurationFlags(command);
   return command.action(async (flags: TaskManagerFlags) => {
     let jobManagerHost: string | undefined;
@@ -41,7 +42,7 @@ export function taskManagerCommand(): Command {
     });
     const host = configuration.get(JobManagerOptions.address) || 'localhost';
     const jobManagerAddress = `${host}:${configuration.get(JobManagerOptions.port)}`;
-    const logger = createRootLogger({ name: 'taskmanager' });
+    const logger = createRootLogger({ name: 'taskmanager', pretty: prettyLogs(flags) });
     const runner = await TaskManagerRunner.start(configuration, jobManagerAddress, logger);
     stopOnSignals('TaskManager', () => runner.stop(), logger);
   });

@@ -111,3 +111,8 @@ function insertSorted(sorted: number[], value: number): void {
 export function newJobId(): string {
   return randomBytes(16).toString('hex');
 }
+
+/** Whether `value` has the form of a job id (32 lowercase hex characters, as newJobId makes them). */
+export function isJobId(value: string): boolean {
+  return /^[0-9a-f]{32}$/.test(value);
+}

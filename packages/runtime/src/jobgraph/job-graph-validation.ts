@@ -5,7 +5,7 @@
  */
 import type { eddy_jobgraph_v1 } from '@eddy/proto';
 import { InvalidJobGraphError } from './invalid-job-graph-error.js';
-import { UPPER_BOUND_MAX_PARALLELISM } from './job-graph-defaults.js';
+import { isJobId, UPPER_BOUND_MAX_PARALLELISM } from './job-graph-defaults.js';
 
 type JobGraph = eddy_jobgraph_v1.JobGraph;
 type JobVertex = eddy_jobgraph_v1.JobVertex;
@@ -26,12 +26,10 @@ const PATTERN_OF_PARTITIONER: Readonly<Record<string, string>> = {
   broadcast: 'ALL_TO_ALL',
 };
 
-const JOB_ID = /^[0-9a-f]{32}$/;
-
 /** Throws InvalidJobGraphError listing every problem of `graph`; returns when there is none. */
 export function validateJobGraph(graph: JobGraph): void {
   const reasons: string[] = [];
-  if (!JOB_ID.test(graph.jobId)) {
+  if (!isJobId(graph.jobId)) {
     reasons.push(`job id '${graph.jobId}' is not 32 lowercase hex characters; use a fresh id such as newJobId() makes`);
   }
   if (graph.name.trim() === '') reasons.push('the job name is empty; give the job a name');

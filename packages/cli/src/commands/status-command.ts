@@ -1,0 +1,104 @@
+/**
+ * `eddy status <jobId>`: one job as the JobManager sees it: status and times, restarts, what it
+ * waits for, its failure cause, and each task's subtasks with their state, attempt and TaskManager.
+ */
+import { Command } from 'commander';
+import type { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
+import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
+import { hostPortOf } from '../output/addresses.js';
+import { printJson, printText } from '../output/print.js';
+import { formatFields, formatTable } from '../output/table.js';
+import { formatElapsed, formatTimestamp } from '../output/time-format.js';
+import { addClientFlags, withJobClient, type ClientFlags } from './client-flags.js';
+import { jobIdArgument } from './job-id-argument.js';
+
+export function statusCommand(): Command {
+  const command = new Command('status').description("show a job's status, failure cause and subtasks").addArgument(jobIdArgument());
+  addClientFlags(command, { json: true });
+  return command.action(async (jobId: string, flags: ClientFlags) => {
+    const details = await withJobClient(flags, (client) => client.requestJob(jobId));
+    if (flags.json === true) printJson(jobDetailsForJson(details));
+    else printText(renderJobDetails(details, { verbose: flags.verbose === true, now: Date.now() }));
+  });
+}
+
+/**
+ * The JobManager's JobDetails whole, so fields it gains later reach scripts as they are; only the
+ * keys are put in reading order (ids and names first, lists last).
+ */
+export function jobDetailsForJson(details: dispatcher.JobDetails): dispatcher.JobDetails {
+  const { jobId, name, status, startTime, endTime, restarts, waitingFor, failureCause } = details;
+  return {
+    ...{ jobId, name, status, startTime, endTime, restarts, waitingFor, failureCause },
+    ...details,
+    vertices: details.vertices.map((vertex) => ({
+      ...{ id: vertex.id, name: vertex.name, parallelism: vertex.parallelism, maxParallelism: vertex.maxParallelism, slotSharingGroup: vertex.slotSharingGroup },
+      ...vertex,
+      subtasks: vertex.subtasks.map((subtask) => ({
+        ...{ subtask: subtask.subtask },
+        ...subtask,
+        attempts: subtask.attempts.map((attempt) => ({ ...{ attempt: attempt.attempt, state: attempt.state }, ...attempt })),
+      })),
+    })),
+  };
+}
+
+export interface RenderOptions {
+  /** Print the failure's stack too. */
+  readonly verbose: boolean;
+  /** For the duration of a job that still runs. */
+  readonly now: number;
+}
+
+export function renderJobDetails(details: dispatcher.JobDetails, options: RenderOptions): string {
+  const ended = isGloballyTerminal(details.status as JobStatus);
+  const endTime = details.endTime > 0 ? details.endTime : options.now;
+  const duration = details.startTime > 0 ? `${ended ? ' after' : ' for'} ${formatElapsed(endTime - details.startTime)}` : '';
+  const fields: [string, string][] = [
+    ['Status', `${details.status}${duration}`],
+    ['Started', formatTimestamp(details.startTime)],
+    ['Ended', formatTimestamp(details.endTime)],
+    ['Restarts', String(details.restarts)],
+  ];
+  if (details.waitingFor !== '') fields.push(['Waiting for', details.waitingFor]);
+  // The cause is the job's failure once it FAILED, else the one that made it restart last.
+  if (details.failureCause) fields.push([details.status === 'FAILED' ? 'Failure' : 'Last failure', renderCause(details.failureCause, options.verbose)]);
+  const sections = [`Job '${details.name}' (${details.jobId})`, formatFields(fields, '  ')];
+  for (const vertex of details.vertices) sections.push(renderVertex(vertex));
+  return sections.join('\n\n');
+}
+
+function renderCause(cause: cluster.ErrorInfo, verbose: boolean): string {
+  const headline = `${cause.name}: ${cause.message}`;
+  const lines = [headline];
+  if (cause.location !== '') lines.push(`in ${cause.location}`);
+  if (cause.stack !== '' && !verbose) lines.push('(--verbose prints the stack)');
+  if (cause.stack !== '' && verbose) {
+    // A stack starts with the headline already printed.
+    const frames = cause.stack.startsWith(headline) ? cause.stack.slice(headline.length) : cause.stack;
+    lines.push(...frames.split('\n').map((line) => line.trim()).filter((line) => line !== '').map((line) => `    ${line}`));
+  }
+  return lines.join('\n');
+}
+
+function renderVertex(vertex: dispatcher.VertexDetails): string {
+  const heading = `${vertex.name}  (parallelism ${vertex.parallelism}, slot sharing group '${vertex.slotSharingGroup}')`;
+  const rows = vertex.subtasks.map((subtask) => {
+    const current = subtask.attempts[subtask.attempts.length - 1];
+    // Records in/out: once JobDetails carries numRecordsIn/numRecordsOut per attempt (the task
+    // record counters), add RECORDS IN and RECORDS OUT columns here.
+    return [
+      `${subtask.subtask + 1}/${vertex.parallelism}`,
+      current?.state ?? '-',
+      current === undefined ? '-' : String(current.attempt),
+      current?.taskManagerId || '-',
+      hostPortOf(current?.taskManagerAddress ?? '') || '-',
+    ];
+  });
+  const table = formatTable(
+    [{ header: 'SUBTASK', align: 'right' }, { header: 'STATE' }, { header: 'ATTEMPT', align: 'right' }, { header: 'TASKMANAGER' }, { header: 'ADDRESS' }],
+    rows,
+    '  ',
+  );
+  return `${heading}\n${table}`;
+}
