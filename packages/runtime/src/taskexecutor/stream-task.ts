@@ -21,6 +21,7 @@ import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import { Configuration } from '@eddy/common';
 import { networkTaskSettings } from '../network/network-options.js';
+import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
 
 export const STREAM_INVOKABLE = '@eddy/stream';
@@ -70,6 +71,8 @@ export interface StreamTaskEnvironment {
   readonly ports: ChannelPorts;
   /** Sends a msgpack batch of collected records towards the job's client. */
   readonly postCollected: (batch: Uint8Array) => void;
+  /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
+  readonly ioMetrics: TaskIOMetrics;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -77,7 +80,7 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
-  const { context, deployment, bundle, ports } = environment;
+  const { context, deployment, bundle, ports, ioMetrics } = environment;
   const api = bundle['__eddy'] as ApiInternal | undefined;
   const main = bundle['default'] as JobMain | undefined;
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
@@ -109,6 +112,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         bufferTimeoutMs: settings.bufferTimeoutMs,
         maxQueuedBuffersPerChannel: settings.maxQueuedBuffersPerChannel,
         onError: (error) => fail(error),
+        numRecordsOut: ioMetrics.numRecordsOut,
       }),
   );
   const outputs: ChainOutput[] = deployment.producedPartitions.map((partition, i) => {
@@ -155,6 +159,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   for (const input of inputOfGate) gatesPerInput.set(input, (gatesPerInput.get(input) ?? 0) + 1);
 
   let paused = false;
+  const numRecordsIn = ioMetrics.numRecordsIn;
   const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
     const input = inputOfGate[index] as number;
     return new InputGate({
@@ -163,6 +168,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       onError: (error) => fail(error),
       onBatch: (records: unknown[]) => {
         if (failure !== undefined) return;
+        numRecordsIn.inc(records.length);
         try {
           chain.processBatch(input, records);
         } catch (error) {

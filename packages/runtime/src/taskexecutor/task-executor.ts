@@ -475,6 +475,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       taskManagerId: this.taskManagerId,
       payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() },
       executionAttemptIds: this.attemptsOf(jobId),
+      taskIoMetrics: this.ioMetricsOf(jobId),
     });
   }
 
@@ -499,6 +500,16 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     const ids: string[] = [];
     for (const [id, task] of this.tasks) if (task.deployment.jobId === jobId) ids.push(id);
     return ids;
+  }
+
+  /** numRecordsIn/Out of the job's running attempts, read from their threads' shared counters. */
+  private ioMetricsOf(jobId: string): jm.TaskIOMetrics[] {
+    const metrics: jm.TaskIOMetrics[] = [];
+    for (const [executionAttemptId, task] of this.tasks) {
+      if (task.deployment.jobId !== jobId || task.thread === undefined) continue;
+      metrics.push({ executionAttemptId, ...task.thread.ioMetrics.snapshot() });
+    }
+    return metrics;
   }
 
   // ---- Tasks ----
@@ -533,8 +544,10 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     if (target === 'CANCELING') return;
     const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
     if (gateway === undefined) return;
+    // A terminal state is reported after the worker's last count, so these are the final values.
+    const ioMetrics = task.thread?.ioMetrics.snapshot() ?? { numRecordsIn: 0, numRecordsOut: 0 };
     gateway
-      .updateTaskExecutionState({ executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId })
+      .updateTaskExecutionState({ executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId, ...ioMetrics })
       .then(
         (response) => {
           if (!response.accepted) this.runAsync(() => this.cancelRunningTask(task));
