@@ -1,13 +1,17 @@
 /** The `eddy` command line. */
 import { Command } from 'commander';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
+import { logsCommand } from './commands/logs-command.js';
+import { runCommand } from './commands/run-command.js';
 import { taskManagerCommand } from './commands/taskmanager-command.js';
 
 export function createProgram(): Command {
   return new Command('eddy')
     .description('Eddy: a stream-processing cluster for TypeScript, built the way Apache Flink is built')
     .addCommand(jobManagerCommand())
-    .addCommand(taskManagerCommand());
+    .addCommand(taskManagerCommand())
+    .addCommand(runCommand())
+    .addCommand(logsCommand());
 }
 
 /** Runs the CLI; a failure prints a short message on stderr and exits non-zero. */

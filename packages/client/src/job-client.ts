@@ -35,7 +35,10 @@ export interface SubmitJobOptions {
   readonly args?: readonly string[];
   /** Default: the name the job gave itself. */
   readonly jobName?: string;
-  /** Parallelism of the operators whose job sets none. */
+  /**
+   * Parallelism of the operators, and of the environment, that set none: the job configuration's
+   * parallelism.default (as Flink's `-p`), over a value `configuration` gives it.
+   */
   readonly parallelism?: number;
   /** Job configuration; overrides what the job sets through its environment. */
   readonly configuration?: Readonly<Record<string, string>>;
@@ -72,18 +75,20 @@ export interface PreparedJob {
  */
 export async function prepareJobFile(jobFile: string, options: SubmitJobOptions = {}, apiPackageDir?: string): Promise<PreparedJob> {
   const args = options.args ?? [];
+  const configuration: Record<string, string> = {
+    ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
+    ...options.configuration,
+    ...(options.parallelism === undefined ? {} : { [DEFAULT_PARALLELISM_KEY]: String(options.parallelism) }),
+  };
   const bundle = await bundleJob(jobFile, apiPackageDir === undefined ? {} : { apiPackageDir });
   try {
-    const plan = await planJob(bundle.bundlePath, args, bundle.jobFile);
+    const plan = await planJob(bundle.bundlePath, args, bundle.jobFile, configuration);
     const graph = toJobGraph(plan, {
       blobKey: bundle.key,
       args,
       ...(options.jobName === undefined ? {} : { jobName: options.jobName }),
       ...(options.parallelism === undefined ? {} : { defaultParallelism: options.parallelism }),
-      configuration: {
-        ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
-        ...options.configuration,
-      },
+      configuration,
     });
     return { graph, bundlePath: bundle.bundlePath, dispose: () => bundle.dispose() };
   } catch (error) {
@@ -94,6 +99,15 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
 
 /** Flink's key for whether a client stays attached to the job. */
 const ATTACHED_KEY = 'execution.attached';
+/** Flink's key for the default parallelism, which `-p` sets. */
+const DEFAULT_PARALLELISM_KEY = 'parallelism.default';
+
+/** One state transition of a job or of one of its task attempts, as the JobManager recorded it. */
+export type JobEvent = dispatcher.JobEvent;
+/** Everything the JobManager knows about a job (see requestJob). */
+export type JobDetails = dispatcher.JobDetails;
+/** An error as the cluster carries it: name, message, stack, where it happened. */
+export type ErrorInfo = NonNullable<dispatcher.JobDetails['failureCause']>;
 
 /** Records one collect() sink subtask sent, decoded. */
 export interface CollectedBatch {

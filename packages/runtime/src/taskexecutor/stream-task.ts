@@ -30,10 +30,14 @@ export const JOB_ARGS_KEY = 'eddy.job.args';
 
 /** What a job bundle exports for the runtime (see @eddy/api/internal). */
 interface ApiInternal {
-  buildPlan(main: JobMain, args: string[]): Promise<JobPlan>;
   /** Rebuilds the plan without reading input files; throws JobGraphMismatchError naming what differs. */
-  checkPlan(main: JobMain, args: string[], expected: string): Promise<JobPlan>;
-  createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext): Promise<TaskChain>;
+  checkPlan(main: JobMain, args: string[], expected: string, options: PlanOptions): Promise<JobPlan>;
+  createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext, options: PlanOptions): Promise<TaskChain>;
+}
+
+/** The job's configuration: the environment starts with its defaults (parallelism.default), as where the plan was built. */
+interface PlanOptions {
+  readonly jobConfiguration: Readonly<Record<string, string>>;
 }
 
 type PortTarget = (index: number, port: MessagePort) => void;
@@ -91,7 +95,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const expected = configuration[PLAN_FINGERPRINT_KEY];
   if (expected === undefined) throw new Error(`The job's configuration carries no ${PLAN_FINGERPRINT_KEY}; submit it with the eddy client`);
   // The job code must build the same pipeline here as where it was submitted.
-  const plan = await api.checkPlan(main, args, expected);
+  const planOptions: PlanOptions = { jobConfiguration: configuration };
+  const plan = await api.checkPlan(main, args, expected, planOptions);
 
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
@@ -150,7 +155,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
   };
-  const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext);
+  const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
 
   // Which chain input each gate feeds: the plan's edges into this vertex, in order.
   const incoming = plan.edges.filter((edge) => edge.target === deployment.vertexId);
