@@ -104,8 +104,8 @@ export function renderJobProgress(progress: JobProgress, columns = Number.POSITI
   }));
   const width = (pick: (row: (typeof rows)[number]) => string): number => Math.max(0, ...rows.map((row) => pick(row).length));
   const [statesWidth, inWidth, outWidth] = [width((row) => row.states), width((row) => row.in), width((row) => row.out)];
-  // Names get what the other columns leave, but at least 12 characters.
-  const nameWidth = Math.min(width((row) => row.name), Math.max(12, columns - 2 - statesWidth - inWidth - outWidth - 12));
+  // Names get what the indent, the other columns and their labels ('  ', '  in ', '  out ') leave, but at least 12 characters.
+  const nameWidth = Math.min(width((row) => row.name), Math.max(12, columns - statesWidth - inWidth - outWidth - 15));
   for (const row of rows) {
     const name = fit(row.name, nameWidth).padEnd(nameWidth);
     lines.push(`  ${name}  ${row.states.padEnd(statesWidth)}  in ${row.in.padStart(inWidth)}  out ${row.out.padStart(outWidth)}`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { COMMAND_LINE_SOURCE, createFileLogger, silentLogger, type Configuration } from '@eddy/common';
-import { JobClient, prepareJobFile, type SubmitJobOptions } from '@eddy/client';
+import { JobClient, prepareJobFile, type PreparedJob, type SubmitJobOptions } from '@eddy/client';
 import { MiniCluster, requiredSlots, UPPER_BOUND_MAX_PARALLELISM } from '@eddy/runtime';
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
@@ -90,10 +90,13 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   };
   const output = new RunOutput();
   const interrupts = new Interrupts(output);
+  // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
+  const prepared = await prepareJobFile(jobFile, submitOptions);
   try {
-    if (flags.local === true) return await runLocally(jobFile, submitOptions, configuration, output, interrupts);
-    return await runOnCluster(jobFile, submitOptions, configuration, jobManagerAddress, flags, output, interrupts);
+    if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
+    return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);
   } finally {
+    await prepared.dispose();
     interrupts.dispose();
   }
 }
@@ -114,33 +117,24 @@ function followHints(jobId: string, jobManager: string | undefined): string[] {
   return [`Follow it with \`eddy logs ${jobId} --follow${at}\`; cancel it with \`eddy cancel ${jobId}${at}\`.`];
 }
 
-async function runOnCluster(
-  jobFile: string,
-  submitOptions: SubmitJobOptions,
-  configuration: Configuration,
-  jobManagerAddress: string,
-  flags: RunFlags,
-  output: RunOutput,
-  interrupts: Interrupts,
-): Promise<number> {
+async function runOnCluster(prepared: PreparedJob, configuration: Configuration, jobManagerAddress: string, flags: RunFlags, output: RunOutput, interrupts: Interrupts): Promise<number> {
   const client = await JobClient.connect(jobManagerAddress, { configuration, logger: silentLogger() });
   try {
-    const { jobId, graph } = await client.submitJobFile(jobFile, submitOptions);
+    const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);
     const hints = followHints(jobId, flags.jobmanager);
     if (flags.detached === true) {
       output.lines(hints);
       return RunExitCode.FINISHED;
     }
-    return await followAttached(client, { jobId, name: graph.name }, { output, interrupts, onInterrupt: flags.detachOnInterrupt === true ? 'detach' : 'cancel', hints });
+    return await followAttached(client, { jobId, name: prepared.graph.name }, { output, interrupts, onInterrupt: flags.detachOnInterrupt === true ? 'detach' : 'cancel', hints });
   } finally {
     await client.close();
   }
 }
 
-async function runLocally(jobFile: string, submitOptions: SubmitJobOptions, configuration: Configuration, output: RunOutput, interrupts: Interrupts): Promise<number> {
-  // Planned first: the job's graph says how many slots the local TaskManager needs.
-  const prepared = await prepareJobFile(jobFile, submitOptions);
+/** On a MiniCluster in this process, with as many slots as the job needs; stopped when the job has ended. */
+async function runLocally(prepared: PreparedJob, configuration: Configuration, output: RunOutput, interrupts: Interrupts): Promise<number> {
   let cluster: MiniCluster | undefined;
   let client: JobClient | undefined;
   try {
@@ -160,6 +154,5 @@ async function runLocally(jobFile: string, submitOptions: SubmitJobOptions, conf
   } finally {
     await client?.close();
     await cluster?.stop();
-    await prepared.dispose();
   }
 }

@@ -9,8 +9,10 @@
  *     JobMaster, registers there and offers the slot. Slots the JobMaster declines become free.
  *   - Runs tasks (submitTask), reports every state change of every attempt to the JobMaster and
  *     logs it in the same words the JobManager does; cancels them on request.
- *   - Heartbeats with the ResourceManager and with each JobMaster it works for. A lost JobMaster
- *     fails that job's tasks here and frees its slots.
+ *   - Heartbeats with the ResourceManager and with each JobMaster it works for; a heartbeat to a
+ *     JobMaster carries its tasks' IO metrics (read from their threads' shared counters), a
+ *     terminal state report their final values. A lost JobMaster fails that job's tasks here and
+ *     frees its slots.
  *
  * Threading: all state lives in the mailbox. Task threads report through callbacks that hand
  * their work back with runAsync; task code never holds a gateway.
