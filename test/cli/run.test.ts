@@ -189,6 +189,21 @@ describe('eddy run --local', () => {
   });
 });
 
+describe('eddy run --local on Ctrl-C', () => {
+  it('cancels the job, stops the local cluster and exits 130', async () => {
+    const run = startEddy(['run', cliJob('endless'), '--local']);
+    const jobId = await run.jobId();
+    await run.waitForLine(/\[attempt 0\] INITIALIZING -> RUNNING/);
+    run.kill('SIGINT');
+    assert.equal(await run.exitCode(), 130, run.transcript());
+    assert.ok(run.stdout.includes(`Cancelling job ${jobId} (Ctrl-C again to stop waiting)...`), run.transcript());
+    assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), run.transcript());
+    const logFile = /its log goes to (\S+)$/.exec(run.stdout[0] ?? '')?.[1] as string;
+    assert.match(readFileSync(logFile, 'utf8'), /"msg":"JobManager stopped"/, 'the local cluster was stopped after the job was canceled');
+    rmSync(logFile);
+  });
+});
+
 describe('eddy run errors', () => {
   const noStack = (stderr: readonly string[]): void => assert.ok(!stderr.some((line) => /^\s+at /.test(line)), `no stack trace without --verbose: ${stderr.join('\n')}`);
 
@@ -215,6 +230,14 @@ describe('eddy run errors', () => {
     assert.equal(code, 1);
     assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${broken} does not compile:\n  ${broken}:3:\\d+: `));
     noStack(stderr);
+  });
+
+  it("shows where the job's own code threw while it built its pipeline", async () => {
+    const throwing = join(scratch, 'throwing.ts');
+    writeFileSync(throwing, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = () => {\n  throw new Error('no input given');\n};\nexport default main;\n");
+    const { code, stderr } = await runEddy(['run', throwing, '-m', '127.0.0.1:1']);
+    assert.equal(code, 1);
+    assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${throwing} failed while it built its pipeline: Error: no input given\n\\s+at main \\(${throwing}:3:9\\)`));
   });
 
   it("refuses a parallelism that is not a whole number, with commander's message", async () => {

@@ -4,6 +4,8 @@
  * what is recorded so far and exits; with --follow it goes on until the job has ended.
  */
 import { Command } from 'commander';
+import { JobEventStreamEndedError } from '@eddy/client';
+import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
 import { userFacingError } from './cli-errors.js';
 import { addClientFlags, withJobClient, type ClientFlags } from './client-flags.js';
 import { formatJobEvent } from './job-event-format.js';
@@ -23,10 +25,14 @@ export function logsCommand(): Command {
     try {
       await withJobClient(flags, async (client) => {
         // Asked first: it names the job in its status lines, and an unknown id fails here clearly.
-        const { name } = await client.requestJob(jobId);
+        const { name, status } = await client.requestJob(jobId);
+        let lastStatus = status;
         for await (const event of client.jobEvents(jobId, { follow: flags.follow === true })) {
+          if (event.kind === 'job') lastStatus = event.to;
           process.stdout.write(flags.json === true ? `${JSON.stringify(event)}\n` : formatJobEvent(event, name).map((line) => `${line}\n`).join(''));
         }
+        // Following, the stream ends after the job's terminal status, or early when the JobManager stops.
+        if (flags.follow === true && !isGloballyTerminal(lastStatus as JobStatus)) throw new JobEventStreamEndedError(jobId, client.jobManagerAddress, lastStatus);
       });
     } catch (error) {
       throw userFacingError(error);

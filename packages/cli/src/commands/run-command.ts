@@ -90,15 +90,23 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   };
   const output = new RunOutput();
   const interrupts = new Interrupts(output);
-  // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
-  const prepared = await prepareJobFile(jobFile, submitOptions);
+  let prepared: PreparedJob | undefined;
   try {
+    // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
+    prepared = await prepareJobFile(jobFile, submitOptions);
+    if (interrupts.interrupted) return notSubmitted(output);
     if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
     return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);
   } finally {
-    await prepared.dispose();
+    await prepared?.dispose();
     interrupts.dispose();
   }
+}
+
+/** Ctrl-C came before the job was submitted: nothing to cancel. */
+function notSubmitted(output: RunOutput): number {
+  output.errors(['Interrupted before the job was submitted; nothing runs']);
+  return RunExitCode.INTERRUPTED;
 }
 
 /** -D flags become the job's configuration too (the config file and EDDY_PROPERTIES configure the client only). */
@@ -147,6 +155,7 @@ async function runLocally(prepared: PreparedJob, configuration: Configuration, o
       configuration: configuration.withOverrides(LOCAL_ADDRESSES, 'eddy run --local'),
       logger: createFileLogger({ name: 'local-cluster', path: logFile }),
     });
+    if (interrupts.interrupted) return notSubmitted(output);
     client = await JobClient.connect(cluster.address, { configuration, logger: silentLogger() });
     const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);
