@@ -236,7 +236,7 @@ export class ClusterClient {
 
   /** Every event of the job, from its start until its terminal status. */
   async followJob(jobId: string, onEvent?: (event: dispatcher.JobEvent) => void): Promise<dispatcher.JobEvent[]> {
-    const stream = this.eventStream().serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId });
+    const stream = this.eventStream().serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId, replayOnly: false });
     const events: dispatcher.JobEvent[] = [];
     for await (const event of stream) {
       events.push(event);

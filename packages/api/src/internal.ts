@@ -7,6 +7,7 @@ export {
   describePlanDifferences,
   type CreateTaskChainOptions,
   type JobMainFunction,
+  type PlanOptions,
 } from './internal/bundle-entry-points.js';
 export { planFingerprint } from './internal/job-plan.js';
 export { defaultMaxParallelism, keyGroupFor, keyGroupRangeForOperatorIndex, operatorIndexForKeyGroup } from './key-groups.js';

@@ -1,5 +1,5 @@
 import { DataStreamSource } from './data-stream.js';
-import { BUFFER_TIMEOUT_KEY, DEFAULT_BUFFER_TIMEOUT_MS, formatDurationMs, parseDurationMs } from './internal/config.js';
+import { BUFFER_TIMEOUT_KEY, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_PARALLELISM_KEY, formatDurationMs, parseDurationMs } from './internal/config.js';
 import type { OperatorContext } from './internal/operators/stream-operator.js';
 import { CollectionSource, SequenceSource } from './internal/sources/collection-sources.js';
 import { GeneratorSource, type GeneratorOptions } from './internal/sources/generator-source.js';
@@ -34,8 +34,8 @@ export class StreamExecutionEnvironment {
   getParallelism(): number {
     const graph = this[TRANSFORMATION_GRAPH];
     if (graph.parallelism !== undefined) return graph.parallelism;
-    const configured = graph.configuration.get('parallelism.default');
-    return configured === undefined ? 1 : checkParallelism(Number(configured), "configuration 'parallelism.default'");
+    const configured = graph.configuration.get(DEFAULT_PARALLELISM_KEY);
+    return configured === undefined ? 1 : checkParallelism(Number(configured), `configuration '${DEFAULT_PARALLELISM_KEY}'`);
   }
 
   /** Default number of key groups; unset means the runtime applies Flink's default (see defaultMaxParallelism). */

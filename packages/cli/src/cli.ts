@@ -4,6 +4,8 @@ import { cancelCommand } from './commands/cancel-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
 import { listCommand } from './commands/list-command.js';
+import { logsCommand } from './commands/logs-command.js';
+import { runCommand } from './commands/run-command.js';
 import { statusCommand } from './commands/status-command.js';
 import { taskManagerCommand } from './commands/taskmanager-command.js';
 import { taskManagersCommand } from './commands/taskmanagers-command.js';
@@ -13,10 +15,12 @@ export function createProgram(): Command {
     .description('Eddy: a stream-processing cluster for TypeScript, built the way Apache Flink is built')
     .addCommand(jobManagerCommand())
     .addCommand(taskManagerCommand())
+    .addCommand(runCommand())
     .addCommand(listCommand())
     .addCommand(statusCommand())
     .addCommand(cancelCommand())
     .addCommand(infoCommand())
+    .addCommand(logsCommand())
     .addCommand(taskManagersCommand());
   // Commander reports a bad flag or a missing argument in one line and exits 1; say where the usage is.
   for (const command of [program, ...program.commands]) {

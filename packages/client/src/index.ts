@@ -2,4 +2,4 @@ export { JobClientError, JobFileError, JobManagerUnreachableError, JobEventStrea
 export { bundleJob, FORBIDDEN_IMPORTS, type BundleOptions, type JobBundle } from './job-bundler.js';
 export { planJob } from './job-planner.js';
 export { toJobGraph, type ToJobGraphOptions } from './job-graph-translator.js';
-export { JobClient, type CollectedBatch, type JobClientOptions, type SubmitJobOptions, type SubmittedJob } from './job-client.js';
+export { JobClient, prepareJobFile, type CollectedBatch, type ErrorInfo, type JobClientOptions, type JobDetails, type JobEvent, type PreparedJob, type SubmitJobOptions, type SubmittedJob } from './job-client.js';

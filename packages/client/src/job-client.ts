@@ -36,7 +36,10 @@ export interface SubmitJobOptions {
   readonly args?: readonly string[];
   /** Default: the name the job gave itself. */
   readonly jobName?: string;
-  /** Parallelism of the operators whose job sets none. */
+  /**
+   * Parallelism of the operators, and of the environment, that set none: the job configuration's
+   * parallelism.default (as Flink's `-p`), over a value `configuration` gives it.
+   */
   readonly parallelism?: number;
   /** Job configuration; overrides what the job sets through its environment. */
   readonly configuration?: Readonly<Record<string, string>>;
@@ -55,8 +58,57 @@ export interface SubmittedJob {
   readonly uploaded: boolean;
 }
 
+/**
+ * A job file bundled and planned into the JobGraph it will be submitted as, before anything
+ * reached a cluster: what `eddy run --local` needs to size its cluster. Dispose of it when done.
+ */
+export interface PreparedJob {
+  readonly graph: eddy_jobgraph_v1.JobGraph;
+  /** The bundle the graph refers to (its blob key). */
+  readonly bundlePath: string;
+  /** Removes the bundle. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Bundles `jobFile` and builds its JobGraph (see the file comment for the steps). Rejects with a
+ * JobFileError for the job file and InvalidJobGraphError for a graph the cluster would refuse.
+ */
+export async function prepareJobFile(jobFile: string, options: SubmitJobOptions = {}, apiPackageDir?: string): Promise<PreparedJob> {
+  const args = options.args ?? [];
+  const configuration: Record<string, string> = {
+    ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
+    ...options.configuration,
+    ...(options.parallelism === undefined ? {} : { [DEFAULT_PARALLELISM_KEY]: String(options.parallelism) }),
+  };
+  const bundle = await bundleJob(jobFile, apiPackageDir === undefined ? {} : { apiPackageDir });
+  try {
+    const plan = await planJob(bundle.bundlePath, args, bundle.jobFile, configuration);
+    const graph = toJobGraph(plan, {
+      blobKey: bundle.key,
+      args,
+      ...(options.jobName === undefined ? {} : { jobName: options.jobName }),
+      ...(options.parallelism === undefined ? {} : { defaultParallelism: options.parallelism }),
+      configuration,
+    });
+    return { graph, bundlePath: bundle.bundlePath, dispose: () => bundle.dispose() };
+  } catch (error) {
+    await bundle.dispose();
+    throw error;
+  }
+}
+
 /** Flink's key for whether a client stays attached to the job. */
 const ATTACHED_KEY = 'execution.attached';
+/** Flink's key for the default parallelism, which `-p` sets. */
+const DEFAULT_PARALLELISM_KEY = 'parallelism.default';
+
+/** One state transition of a job or of one of its task attempts, as the JobManager recorded it. */
+export type JobEvent = dispatcher.JobEvent;
+/** Everything the JobManager knows about a job (see requestJob). */
+export type JobDetails = dispatcher.JobDetails;
+/** An error as the cluster carries it: name, message, stack, where it happened. */
+export type ErrorInfo = NonNullable<dispatcher.JobDetails['failureCause']>;
 
 /** Records one collect() sink subtask sent, decoded. */
 export interface CollectedBatch {
@@ -98,26 +150,19 @@ export class JobClient {
    * the job (it may still wait for slots); use followJob to see it run.
    */
   async submitJobFile(jobFile: string, options: SubmitJobOptions = {}): Promise<SubmittedJob> {
-    const args = options.args ?? [];
-    const bundle = await bundleJob(jobFile, this.options.apiPackageDir === undefined ? {} : { apiPackageDir: this.options.apiPackageDir });
+    const prepared = await prepareJobFile(jobFile, options, this.options.apiPackageDir);
     try {
-      const plan = await planJob(bundle.bundlePath, args, bundle.jobFile);
-      const graph = toJobGraph(plan, {
-        blobKey: bundle.key,
-        args,
-        ...(options.jobName === undefined ? {} : { jobName: options.jobName }),
-        ...(options.parallelism === undefined ? {} : { defaultParallelism: options.parallelism }),
-        configuration: {
-          ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
-          ...options.configuration,
-        },
-      });
-      const { uploaded } = await this.call(() => this.blobClient.uploadFile(bundle.bundlePath));
-      const { jobId } = await this.call(() => this.dispatcher.submitJob({ jobGraph: graph }));
-      return { jobId, graph, uploaded };
+      return await this.submitPreparedJob(prepared);
     } finally {
-      await bundle.dispose();
+      await prepared.dispose();
     }
+  }
+
+  /** Uploads the code of a prepared job (skipped when the blob store has it) and submits its JobGraph. */
+  async submitPreparedJob(prepared: PreparedJob): Promise<SubmittedJob> {
+    const { uploaded } = await this.call(() => this.blobClient.uploadFile(prepared.bundlePath));
+    const { jobId } = await this.call(() => this.dispatcher.submitJob({ jobGraph: prepared.graph }));
+    return { jobId, graph: prepared.graph, uploaded };
   }
 
   /**
@@ -127,20 +172,29 @@ export class JobClient {
    */
   async followJob(jobId: string, onEvent?: (event: dispatcher.JobEvent) => void): Promise<dispatcher.JobEvent> {
     let lastStatus = '';
+    for await (const event of this.jobEvents(jobId)) {
+      onEvent?.(event);
+      if (event.kind !== 'job') continue;
+      lastStatus = event.to;
+      if (isGloballyTerminal(event.to as JobStatus)) return event;
+    }
+    throw new JobEventStreamEndedError(jobId, this.jobManagerAddress, lastStatus);
+  }
+
+  /**
+   * The job's events as the JobManager recorded them, oldest first: with `follow` (the default)
+   * the stream goes on with each new event and ends after the terminal status; without, it ends
+   * after the events recorded so far. A job the JobManager does not know fails the iteration with
+   * its NOT_FOUND error.
+   */
+  async *jobEvents(jobId: string, { follow = true }: { follow?: boolean } = {}): AsyncGenerator<dispatcher.JobEvent> {
     try {
-      const stream = this.rpcService
+      yield* this.rpcService
         .streamClient(this.jobManagerAddress)
-        .serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId });
-      for await (const event of stream) {
-        onEvent?.(event);
-        if (event.kind !== 'job') continue;
-        lastStatus = event.to;
-        if (isGloballyTerminal(event.to as JobStatus)) return event;
-      }
+        .serverStream<dispatcher.FollowJobRequest, dispatcher.JobEvent>(dispatcher.JobEvents.methods['followJob']!, { jobId, replayOnly: !follow });
     } catch (error) {
       throw unreachableOr(error, this.jobManagerAddress);
     }
-    throw new JobEventStreamEndedError(jobId, this.jobManagerAddress, lastStatus);
   }
 
   /**
@@ -152,7 +206,7 @@ export class JobClient {
     try {
       const stream = this.rpcService
         .streamClient(this.jobManagerAddress)
-        .serverStream<dispatcher.FollowJobRequest, dispatcher.CollectedBatch>(dispatcher.JobEvents.methods['collectResults']!, { jobId });
+        .serverStream<dispatcher.FollowJobRequest, dispatcher.CollectedBatch>(dispatcher.JobEvents.methods['collectResults']!, { jobId, replayOnly: false });
       for await (const batch of stream) {
         yield { vertexId: batch.vertexId, subtask: batch.subtask, attempt: batch.attempt, records: unpack(batch.batch) as unknown[] };
       }

@@ -15,15 +15,17 @@ interface BundleModule {
   readonly __eddy?: { readonly buildPlan?: unknown };
 }
 
-type BuildPlan = (main: JobMain, args: string[]) => Promise<JobPlan>;
+type BuildPlan = (main: JobMain, args: string[], options: { jobConfiguration: Readonly<Record<string, string>> }) => Promise<JobPlan>;
 
 /**
  * Imports the bundle at `bundlePath` and builds its plan for `args`. `jobFile` (the bundled job
- * file) only makes messages name the user's file rather than the bundle. Rejects with a
+ * file) only makes messages name the user's file rather than the bundle. `jobConfiguration` is
+ * the configuration the job will be submitted with: the environment starts with its defaults
+ * (parallelism.default), as the TaskManagers' rebuild of the plan will. Rejects with a
  * JobFileError: no-default-export when the default export is not a function, build-failed when
  * the job's code throws while it is loaded or while it builds its pipeline.
  */
-export async function planJob(bundlePath: string, args: readonly string[], jobFile: string = bundlePath): Promise<JobPlan> {
+export async function planJob(bundlePath: string, args: readonly string[], jobFile: string = bundlePath, jobConfiguration: Readonly<Record<string, string>> = {}): Promise<JobPlan> {
   process.setSourceMapsEnabled(true);
   let bundle: BundleModule;
   try {
@@ -45,7 +47,7 @@ export async function planJob(bundlePath: string, args: readonly string[], jobFi
     );
   }
   try {
-    return await (buildPlan as BuildPlan)(main as JobMain, [...args]);
+    return await (buildPlan as BuildPlan)(main as JobMain, [...args], { jobConfiguration });
   } catch (error) {
     throw buildFailed(jobFile, 'failed while it built its pipeline', error);
   }

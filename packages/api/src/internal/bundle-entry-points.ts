@@ -1,6 +1,7 @@
 import { JobDefinitionError, JobGraphMismatchError } from '../errors.js';
 import { StreamExecutionEnvironment, TRANSFORMATION_GRAPH } from '../stream-execution-environment.js';
 import type { ChainContext, JobPlan, TaskChain } from './contract.js';
+import { DEFAULT_PARALLELISM_KEY } from './config.js';
 import { compileJob, type CompiledJob, type CompileOptions } from './job-plan.js';
 import { OperatorTaskChain } from './task-chain.js';
 
@@ -12,18 +13,35 @@ import { OperatorTaskChain } from './task-chain.js';
 /** A job's main as these functions take it: typed for users, `(env: unknown, ...)` from the contract fits too. */
 export type JobMainFunction = (env: StreamExecutionEnvironment, args: string[]) => void | Promise<void>;
 
-async function compileMain(main: JobMainFunction, args: readonly string[], options: CompileOptions): Promise<CompiledJob> {
+/**
+ * Where the plan is built or rebuilt, the same job configuration settings reach the environment
+ * before main runs: the client passes the configuration it submits, a worker the job's. Only the
+ * keys the environment reads as defaults are taken, so both sides build the same plan.
+ */
+export interface PlanOptions {
+  /** The job's configuration; `parallelism.default` (what `eddy run -p` sets) becomes the environment's default parallelism. */
+  readonly jobConfiguration?: Readonly<Record<string, string>>;
+}
+
+/** Job configuration keys the environment starts with (Flink: the client's -p is parallelism.default). */
+const ENVIRONMENT_DEFAULT_KEYS: readonly string[] = [DEFAULT_PARALLELISM_KEY];
+
+async function compileMain(main: JobMainFunction, args: readonly string[], options: CompileOptions, planOptions: PlanOptions): Promise<CompiledJob> {
   if (typeof main !== 'function') {
     throw new JobDefinitionError('the job module must default-export a function (env, args) => void that builds the pipeline');
   }
   const env = new StreamExecutionEnvironment();
+  for (const key of ENVIRONMENT_DEFAULT_KEYS) {
+    const value = planOptions.jobConfiguration?.[key];
+    if (value !== undefined) env[TRANSFORMATION_GRAPH].configuration.set(key, value);
+  }
   await main(env, [...args]);
   return compileJob(env[TRANSFORMATION_GRAPH], env.getParallelism(), options);
 }
 
 /** Runs the job's main on a fresh environment and translates the pipeline into a JobPlan (with chaining and input splits). */
-export async function buildPlan(main: JobMainFunction, args: readonly string[]): Promise<JobPlan> {
-  return (await compileMain(main, args, { computeInputSplits: true })).plan;
+export async function buildPlan(main: JobMainFunction, args: readonly string[], options: PlanOptions = {}): Promise<JobPlan> {
+  return (await compileMain(main, args, { computeInputSplits: true }, options)).plan;
 }
 
 /**
@@ -32,13 +50,13 @@ export async function buildPlan(main: JobMainFunction, args: readonly string[]):
  * rather than only its fingerprint, the error names what differs. Resolves to the rebuilt plan
  * (without input splits).
  */
-export async function checkPlan(main: JobMainFunction, args: readonly string[], expected: string | JobPlan): Promise<JobPlan> {
-  const compiled = await compileMain(main, args, { computeInputSplits: false });
+export async function checkPlan(main: JobMainFunction, args: readonly string[], expected: string | JobPlan, options: PlanOptions = {}): Promise<JobPlan> {
+  const compiled = await compileMain(main, args, { computeInputSplits: false }, options);
   verifyPlan(compiled.plan, expected);
   return compiled.plan;
 }
 
-export interface CreateTaskChainOptions {
+export interface CreateTaskChainOptions extends PlanOptions {
   /** Checks the rebuilt plan as checkPlan does, without running main a second time. */
   readonly expectedPlan?: string | JobPlan;
 }
@@ -51,7 +69,7 @@ export async function createTaskChain(
   context: ChainContext,
   options: CreateTaskChainOptions = {},
 ): Promise<TaskChain> {
-  const compiled = await compileMain(main, args, { computeInputSplits: false });
+  const compiled = await compileMain(main, args, { computeInputSplits: false }, options);
   if (options.expectedPlan !== undefined) verifyPlan(compiled.plan, options.expectedPlan);
   const chain = compiled.chains.get(vertexId);
   if (chain === undefined) {

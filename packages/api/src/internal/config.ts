@@ -1,5 +1,7 @@
 /** Job configuration keys the API writes or reads (Flink's names). */
 export const BUFFER_TIMEOUT_KEY = 'execution.buffer-timeout';
+/** Parallelism of the operators, and the environment, that set none (`eddy run -p` sets it). */
+export const DEFAULT_PARALLELISM_KEY = 'parallelism.default';
 export const DEFAULT_BUFFER_TIMEOUT_MS = 100;
 
 const UNITS: Record<string, number> = {

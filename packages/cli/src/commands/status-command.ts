@@ -85,18 +85,18 @@ function renderVertex(vertex: dispatcher.VertexDetails): string {
   const heading = `${vertex.name}  (parallelism ${vertex.parallelism}, slot sharing group '${vertex.slotSharingGroup}')`;
   const rows = vertex.subtasks.map((subtask) => {
     const current = subtask.attempts[subtask.attempts.length - 1];
-    // Records in/out: once JobDetails carries numRecordsIn/numRecordsOut per attempt (the task
-    // record counters), add RECORDS IN and RECORDS OUT columns here.
     return [
       `${subtask.subtask + 1}/${vertex.parallelism}`,
       current?.state ?? '-',
       current === undefined ? '-' : String(current.attempt),
       current?.taskManagerId || '-',
       hostPortOf(current?.taskManagerAddress ?? '') || '-',
+      String(current?.numRecordsIn ?? 0),
+      String(current?.numRecordsOut ?? 0),
     ];
   });
   const table = formatTable(
-    [{ header: 'SUBTASK', align: 'right' }, { header: 'STATE' }, { header: 'ATTEMPT', align: 'right' }, { header: 'TASKMANAGER' }, { header: 'ADDRESS' }],
+    [{ header: 'SUBTASK', align: 'right' }, { header: 'STATE' }, { header: 'ATTEMPT', align: 'right' }, { header: 'TASKMANAGER' }, { header: 'ADDRESS' }, { header: 'RECORDS IN', align: 'right' }, { header: 'RECORDS OUT', align: 'right' }],
     rows,
     '  ',
   );

@@ -11,7 +11,7 @@ import { listedTaskManagers, renderTaskManagers } from '../../src/commands/taskm
 const JOB_ID = '0123456789abcdef0123456789abcdef';
 
 function attempt(attemptNumber: number, state: string, extra: Partial<dispatcher.AttemptDetails> = {}): dispatcher.AttemptDetails {
-  return { attempt: attemptNumber, state, stateTimestamps: {}, taskManagerId: 'tm-1', taskManagerAddress: '127.0.0.1:4001/taskexecutor', failureCause: null, ...extra };
+  return { attempt: attemptNumber, state, stateTimestamps: {}, taskManagerId: 'tm-1', taskManagerAddress: '127.0.0.1:4001/taskexecutor', failureCause: null, numRecordsIn: 0, numRecordsOut: 0, ...extra };
 }
 
 function details(overrides: Partial<dispatcher.JobDetails> = {}): dispatcher.JobDetails {

@@ -421,6 +421,14 @@ export const protoSchema: Record<string, unknown> = {
           "failureCause": {
            "type": "eddy.cluster.v1.ErrorInfo",
            "id": 6
+          },
+          "numRecordsIn": {
+           "type": "int64",
+           "id": 7
+          },
+          "numRecordsOut": {
+           "type": "int64",
+           "id": 8
           }
          }
         },
@@ -429,6 +437,10 @@ export const protoSchema: Record<string, unknown> = {
           "jobId": {
            "type": "string",
            "id": 1
+          },
+          "replayOnly": {
+           "type": "bool",
+           "id": 2
           }
          }
         },
@@ -720,6 +732,14 @@ export const protoSchema: Record<string, unknown> = {
           "taskManagerId": {
            "type": "string",
            "id": 4
+          },
+          "numRecordsIn": {
+           "type": "int64",
+           "id": 5
+          },
+          "numRecordsOut": {
+           "type": "int64",
+           "id": 6
           }
          }
         },
@@ -768,6 +788,27 @@ export const protoSchema: Record<string, unknown> = {
           "executionAttemptIds": {
            "rule": "repeated",
            "type": "string",
+           "id": 3
+          },
+          "taskIoMetrics": {
+           "rule": "repeated",
+           "type": "TaskIOMetrics",
+           "id": 4
+          }
+         }
+        },
+        "TaskIOMetrics": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "numRecordsIn": {
+           "type": "int64",
+           "id": 2
+          },
+          "numRecordsOut": {
+           "type": "int64",
            "id": 3
           }
          }

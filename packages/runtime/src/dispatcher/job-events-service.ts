@@ -13,13 +13,16 @@ export function serveJobEvents(rpcService: RpcService, eventLog: JobEventLog): v
     return logs;
   };
   rpcService.serveStreamService(dispatcher.JobEvents, {
-    followJob: (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.JobEvent>) => follow(logsOf(request.jobId).events, out),
-    collectResults: (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.CollectedBatch>) => follow(logsOf(request.jobId).results, out),
+    followJob: (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.JobEvent>) => follow(logsOf(request.jobId).events, out, request.replayOnly),
+    collectResults: (request: dispatcher.FollowJobRequest, out: StreamWriter<dispatcher.CollectedBatch>) => follow(logsOf(request.jobId).results, out, request.replayOnly),
   });
 }
 
-/** Writes what the log holds, then each new entry, until the log closes or the client goes away. */
-export async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>): Promise<void> {
+/**
+ * Writes what the log holds, then each new entry, until the log closes or the client goes away;
+ * with `replayOnly`, ends once it has written what the log held (and what came meanwhile).
+ */
+export async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>, replayOnly = false): Promise<void> {
   let cancelWait: (() => void) | undefined;
   out.onCancel(() => cancelWait?.());
   let next = 0;
@@ -33,7 +36,7 @@ export async function follow<T>(events: BoundedLog<T>, out: StreamWriter<T>): Pr
     if (out.cancelled) return;
     // Entries appended while the batch was being written go out before waiting or ending.
     if (next !== events.end) continue;
-    if (events.closed) return;
+    if (events.closed || replayOnly) return;
     await new Promise<void>((resolve) => {
       cancelWait = resolve;
       events.changed().then(resolve, resolve);

@@ -314,6 +314,9 @@ export class Execution {
   readonly attemptId: string;
   /** Set when the attempt moved to FAILED with a cause. */
   failureCause: ErrorInfo | undefined = undefined;
+  /** Flink's task IO metrics as the TaskManager last reported them (see reportIOMetrics). */
+  numRecordsIn = 0;
+  numRecordsOut = 0;
 
   private currentState: ExecutionState = 'CREATED';
   private readonly timestamps = new Map<ExecutionState, number>();
@@ -348,6 +351,15 @@ export class Execution {
 
   get allocationId(): string {
     return this.resource.allocationId;
+  }
+
+  /**
+   * Takes the counts a TaskManager reported. Counters only grow within an attempt, so a report
+   * that arrives late (a heartbeat sent before the final values) never lowers them.
+   */
+  reportIOMetrics(numRecordsIn: number, numRecordsOut: number): void {
+    this.numRecordsIn = Math.max(this.numRecordsIn, numRecordsIn);
+    this.numRecordsOut = Math.max(this.numRecordsOut, numRecordsOut);
   }
 
   /** Records the slot the attempt will be deployed to; only before deployment (CREATED or SCHEDULED). */

@@ -17,6 +17,8 @@ function attemptDetails(execution: Execution): dispatcher.AttemptDetails {
     taskManagerId: execution.taskManagerId,
     taskManagerAddress: execution.taskManagerAddress,
     failureCause: execution.failureCause ?? null,
+    numRecordsIn: execution.numRecordsIn,
+    numRecordsOut: execution.numRecordsOut,
   };
 }
 

@@ -212,6 +212,8 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   updateTaskExecutionState(request: jm.TaskExecutionStateUpdate): Promise<jm.UpdateTaskExecutionStateResponse> {
     const execution = this.graph.findExecution(request.executionAttemptId);
     if (execution === undefined) return Promise.resolve({ accepted: false });
+    // Before the transition: a terminal one may end the job, whose details then hold the final counts.
+    execution.reportIOMetrics(request.numRecordsIn, request.numRecordsOut);
     const state = request.state as ExecutionState;
     switch (state) {
       case 'INITIALIZING':
@@ -250,6 +252,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {
     const known = this.taskManagers.has(request.taskManagerId);
     if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);
+    for (const metrics of request.taskIoMetrics) this.graph.findExecution(metrics.executionAttemptId)?.reportIOMetrics(metrics.numRecordsIn, metrics.numRecordsOut);
     return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
   }
 

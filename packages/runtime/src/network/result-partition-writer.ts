@@ -49,6 +49,7 @@ import {
 } from './network-buffer.js';
 import { ChannelClosedError, NetworkError } from './network-errors.js';
 import { msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
+import type { Counter } from '../metrics/task-io-metrics.js';
 
 export interface ResultPartitionWriterOptions {
   readonly numberOfSubpartitions: number;
@@ -68,6 +69,8 @@ export interface ResultPartitionWriterOptions {
   readonly serializerFactory?: RecordBatchSerializerFactory;
   /** Runs once when a subpartition's consumer goes away before the partition ended. */
   readonly onError?: (error: Error) => void;
+  /** Counts the records of each buffer as it is cut (the task's numRecordsOut). */
+  readonly numRecordsOut?: Counter;
 }
 
 type WriterState = 'RUNNING' | 'FINISHING' | 'FINISHED' | 'FAILED' | 'CLOSED';
@@ -124,6 +127,7 @@ export class ResultPartitionWriter {
   readonly #subpartitions: ResultSubpartition[];
   readonly #serializerFactory: RecordBatchSerializerFactory;
   readonly #onError: ((error: Error) => void) | undefined;
+  readonly #numRecordsOut: Counter | undefined;
   readonly #flushEveryRecord: boolean;
   #state: WriterState = 'RUNNING';
   #failure: Error | undefined;
@@ -161,6 +165,7 @@ export class ResultPartitionWriter {
     }
     this.#serializerFactory = options.serializerFactory ?? msgpackRecordBatchSerializer;
     this.#onError = options.onError;
+    this.#numRecordsOut = options.numRecordsOut;
     this.#flushEveryRecord = this.bufferTimeoutMs === 0;
     this.#subpartitions = Array.from({ length: numberOfSubpartitions }, (_, index) => new ResultSubpartition(index, this.#serializerFactory()));
     this.#unfinishedSubpartitions = numberOfSubpartitions;
@@ -319,6 +324,7 @@ export class ResultPartitionWriter {
     subpartition.flushRequested = false;
     subpartition.queue.push(dataBuffer(payload));
     subpartition.queuedData++;
+    this.#numRecordsOut?.inc(count);
     this.#learnRecordSize(payload.byteLength / count);
   }
 

@@ -21,6 +21,7 @@ import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import { Configuration } from '@eddy/common';
 import { networkTaskSettings } from '../network/network-options.js';
+import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
 
 export const STREAM_INVOKABLE = '@eddy/stream';
@@ -29,10 +30,14 @@ export const JOB_ARGS_KEY = 'eddy.job.args';
 
 /** What a job bundle exports for the runtime (see @eddy/api/internal). */
 interface ApiInternal {
-  buildPlan(main: JobMain, args: string[]): Promise<JobPlan>;
   /** Rebuilds the plan without reading input files; throws JobGraphMismatchError naming what differs. */
-  checkPlan(main: JobMain, args: string[], expected: string): Promise<JobPlan>;
-  createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext): Promise<TaskChain>;
+  checkPlan(main: JobMain, args: string[], expected: string, options: PlanOptions): Promise<JobPlan>;
+  createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext, options: PlanOptions): Promise<TaskChain>;
+}
+
+/** The job's configuration: the environment starts with its defaults (parallelism.default), as where the plan was built. */
+interface PlanOptions {
+  readonly jobConfiguration: Readonly<Record<string, string>>;
 }
 
 type PortTarget = (index: number, port: MessagePort) => void;
@@ -70,6 +75,8 @@ export interface StreamTaskEnvironment {
   readonly ports: ChannelPorts;
   /** Sends a msgpack batch of collected records towards the job's client. */
   readonly postCollected: (batch: Uint8Array) => void;
+  /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
+  readonly ioMetrics: TaskIOMetrics;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -77,7 +84,7 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
-  const { context, deployment, bundle, ports } = environment;
+  const { context, deployment, bundle, ports, ioMetrics } = environment;
   const api = bundle['__eddy'] as ApiInternal | undefined;
   const main = bundle['default'] as JobMain | undefined;
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
@@ -88,7 +95,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const expected = configuration[PLAN_FINGERPRINT_KEY];
   if (expected === undefined) throw new Error(`The job's configuration carries no ${PLAN_FINGERPRINT_KEY}; submit it with the eddy client`);
   // The job code must build the same pipeline here as where it was submitted.
-  const plan = await api.checkPlan(main, args, expected);
+  const planOptions: PlanOptions = { jobConfiguration: configuration };
+  const plan = await api.checkPlan(main, args, expected, planOptions);
 
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
@@ -109,6 +117,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         bufferTimeoutMs: settings.bufferTimeoutMs,
         maxQueuedBuffersPerChannel: settings.maxQueuedBuffersPerChannel,
         onError: (error) => fail(error),
+        numRecordsOut: ioMetrics.numRecordsOut,
       }),
   );
   const outputs: ChainOutput[] = deployment.producedPartitions.map((partition, i) => {
@@ -146,7 +155,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
   };
-  const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext);
+  const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
 
   // Which chain input each gate feeds: the plan's edges into this vertex, in order.
   const incoming = plan.edges.filter((edge) => edge.target === deployment.vertexId);
@@ -155,6 +164,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   for (const input of inputOfGate) gatesPerInput.set(input, (gatesPerInput.get(input) ?? 0) + 1);
 
   let paused = false;
+  const numRecordsIn = ioMetrics.numRecordsIn;
   const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
     const input = inputOfGate[index] as number;
     return new InputGate({
@@ -163,6 +173,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       onError: (error) => fail(error),
       onBatch: (records: unknown[]) => {
         if (failure !== undefined) return;
+        numRecordsIn.inc(records.length);
         try {
           chain.processBatch(input, records);
         } catch (error) {

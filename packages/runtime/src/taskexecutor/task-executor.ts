@@ -9,8 +9,10 @@
  *     JobMaster, registers there and offers the slot. Slots the JobMaster declines become free.
  *   - Runs tasks (submitTask), reports every state change of every attempt to the JobMaster and
  *     logs it in the same words the JobManager does; cancels them on request.
- *   - Heartbeats with the ResourceManager and with each JobMaster it works for. A lost JobMaster
- *     fails that job's tasks here and frees its slots.
+ *   - Heartbeats with the ResourceManager and with each JobMaster it works for; a heartbeat to a
+ *     JobMaster carries its tasks' IO metrics (read from their threads' shared counters), a
+ *     terminal state report their final values. A lost JobMaster fails that job's tasks here and
+ *     frees its slots.
  *
  * Threading: all state lives in the mailbox. Task threads report through callbacks that hand
  * their work back with runAsync; task code never holds a gateway.
@@ -475,6 +477,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       taskManagerId: this.taskManagerId,
       payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() },
       executionAttemptIds: this.attemptsOf(jobId),
+      taskIoMetrics: this.ioMetricsOf(jobId),
     });
   }
 
@@ -499,6 +502,16 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     const ids: string[] = [];
     for (const [id, task] of this.tasks) if (task.deployment.jobId === jobId) ids.push(id);
     return ids;
+  }
+
+  /** numRecordsIn/Out of the job's running attempts, read from their threads' shared counters. */
+  private ioMetricsOf(jobId: string): jm.TaskIOMetrics[] {
+    const metrics: jm.TaskIOMetrics[] = [];
+    for (const [executionAttemptId, task] of this.tasks) {
+      if (task.deployment.jobId !== jobId || task.thread === undefined) continue;
+      metrics.push({ executionAttemptId, ...task.thread.ioMetrics.snapshot() });
+    }
+    return metrics;
   }
 
   // ---- Tasks ----
@@ -533,8 +546,10 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     if (target === 'CANCELING') return;
     const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
     if (gateway === undefined) return;
+    // A terminal state is reported after the worker's last count, so these are the final values.
+    const ioMetrics = task.thread?.ioMetrics.snapshot() ?? { numRecordsIn: 0, numRecordsOut: 0 };
     gateway
-      .updateTaskExecutionState({ executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId })
+      .updateTaskExecutionState({ executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId, ...ioMetrics })
       .then(
         (response) => {
           if (!response.accepted) this.runAsync(() => this.cancelRunningTask(task));

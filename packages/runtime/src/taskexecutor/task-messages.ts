@@ -32,6 +32,8 @@ export interface TaskWorkerData {
   readonly deployment: eddy_taskexecutor_v1.TaskDeploymentDescriptor;
   /** Absolute file path of the job's code bundle; undefined when the job has none. */
   readonly bundlePath: string | undefined;
+  /** The attempt's TaskIOMetrics counters, shared with the parent (see metrics/task-io-metrics.ts). */
+  readonly ioMetrics: SharedArrayBuffer;
 }
 
 // ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import {
   type WorkerToParentMessage,
 } from './task-messages.js';
 import { TaskOptions } from './task-options.js';
+import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 
 /** How a TaskThread talks back to the TaskExecutor. */
 export interface TaskThreadCallbacks {
@@ -65,6 +66,11 @@ export class TaskThread {
   readonly executionAttemptId: string;
   /** Settles (never rejects) once the worker thread has exited. */
   readonly terminated: Promise<void>;
+  /**
+   * The task's numRecordsIn and numRecordsOut, counted by the worker; read them at any time. Once
+   * the terminal state is reported they hold their final values.
+   */
+  readonly ioMetrics = new TaskIOMetrics();
 
   readonly #location: string;
   readonly #logger: Logger;
@@ -111,7 +117,7 @@ export class TaskThread {
     });
     this.#resolveTerminated = resolveTerminated;
 
-    const workerData: TaskWorkerData = { deployment, bundlePath: options.bundlePath };
+    const workerData: TaskWorkerData = { deployment, bundlePath: options.bundlePath, ioMetrics: this.ioMetrics.buffer };
     try {
       this.#worker = new Worker(WORKER_URL, { workerData });
     } catch (error) {

@@ -45,4 +45,14 @@ describe('following a job log', () => {
     log.close();
     await following;
   });
+
+  it('with replayOnly, ends after the entries the log holds though the log stays open', async () => {
+    const log = new BoundedLog<number>();
+    log.append(1);
+    log.append(2);
+    const written: number[] = [];
+    await follow(log, slowWriter(written, () => log.append(3)), true);
+    assert.deepEqual(written, [1, 2, 3], 'what came while it wrote went out too');
+    assert.equal(log.closed, false);
+  });
 });

@@ -5,6 +5,7 @@ import { InputGate } from '../../src/network/input-gate.js';
 import { ChannelClosedError, CorruptBufferError } from '../../src/network/network-errors.js';
 import { MsgpackRecordBatchSerializer, type RecordBatchSerializer } from '../../src/network/record-batch-serializer.js';
 import { ResultPartitionWriter } from '../../src/network/result-partition-writer.js';
+import { TaskIOMetrics } from '../../src/metrics/task-io-metrics.js';
 import { emitRespectingBackPressure, settle, until, wire, type WordCount } from './fixtures/network-test-utils.js';
 
 /** A gate that records what it receives, per channel. */
@@ -59,6 +60,20 @@ describe('ResultPartitionWriter and InputGate in one thread', () => {
         assert.ok((records as WordCount[]).every((record) => record.word === `w${w}`));
       }
     }
+  });
+
+  it('counts numRecordsOut per cut buffer: every record once per subpartition it went to, all of them by finish()', async () => {
+    const metrics = new TaskIOMetrics();
+    const writer = new ResultPartitionWriter({ numberOfSubpartitions: 2, bufferSizeBytes: 1024, numRecordsOut: metrics.numRecordsOut });
+    const consumers = [0, 1].map(() => recordingGate(1));
+    consumers.forEach((consumer, c) => wire(writer, c, consumer.gate, 0));
+    await emitRespectingBackPressure(writer, 5_000, (index) => writer.emit(index, index % 2));
+    writer.broadcastEmit('to both');
+    await writer.finish();
+    assert.equal(metrics.snapshot().numRecordsOut, 5_002, 'a broadcast record counts once per subpartition');
+    await until(() => consumers.every((consumer) => consumer.events.length === 1), 'every consumer to end');
+    assert.equal(consumers[0]!.received[0]!.length + consumers[1]!.received[0]!.length, 5_002);
+    assert.equal(metrics.snapshot().numRecordsIn, 0);
   });
 
   it('ends each channel after its last record and ends the input once, after every channel ended', async () => {

@@ -107,10 +107,21 @@ export interface AttemptDetails {
   taskManagerId: string;
   taskManagerAddress: string;
   failureCause?: eddy_cluster_v1.ErrorInfo | null;
+  /**
+   * Flink's task IO metrics: records the attempt took in from other tasks and sent to other tasks
+   * (a broadcast counts once per receiver); operators chained into the task don't count. Updated
+   * with each TaskManager heartbeat, final once the attempt ended.
+   */
+  numRecordsIn: number;
+  numRecordsOut: number;
 }
 
 export interface FollowJobRequest {
   jobId: string;
+  /**
+   * Send what is recorded so far and end, instead of waiting for what comes next.
+   */
+  replayOnly: boolean;
 }
 
 /**
@@ -178,7 +189,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: '56288726c80ca0d2',
+  fingerprint: 'f1a2f84e7b994d40',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

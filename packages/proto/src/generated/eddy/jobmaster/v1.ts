@@ -44,6 +44,11 @@ export interface TaskExecutionStateUpdate {
   state: string;
   error?: eddy_cluster_v1.ErrorInfo | null;
   taskManagerId: string;
+  /**
+   * The attempt's task IO metrics when it reported the state; their final values with a terminal state.
+   */
+  numRecordsIn: number;
+  numRecordsOut: number;
 }
 
 export interface UpdateTaskExecutionStateResponse {
@@ -71,6 +76,20 @@ export interface JobMasterHeartbeatFromTaskManager {
    * Attempts the TaskManager runs for this job.
    */
   executionAttemptIds: string[];
+  /**
+   * The task IO metrics of those attempts, as counted so far.
+   */
+  taskIoMetrics: TaskIOMetrics[];
+}
+
+/**
+ * Flink's task IO metrics of one execution attempt: records its inputs took in (from other
+ * tasks) and records its outputs sent (to other tasks; a broadcast counts once per receiver).
+ */
+export interface TaskIOMetrics {
+  executionAttemptId: string;
+  numRecordsIn: number;
+  numRecordsOut: number;
 }
 
 export interface JobMasterHeartbeatResponse {
@@ -108,7 +127,7 @@ export interface JobMasterGateway {
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: '6b87d64246a7ea6f',
+  fingerprint: '150b968e96c87f5d',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },

@@ -1,0 +1,167 @@
+/**
+ * `eddy run <job file> [-- job args]`: bundles the job file, submits it and, unless detached,
+ * follows it until it ends (attached-run.ts). With --local the job runs on a cluster inside this
+ * process (a MiniCluster: a JobManager and one TaskManager, gRPC on 127.0.0.1, a worker thread per
+ * task, the same code paths as a real cluster), sized to the job, and stopped when the job ends.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { COMMAND_LINE_SOURCE, createFileLogger, silentLogger, type Configuration } from '@eddy/common';
+import { JobClient, prepareJobFile, type PreparedJob, type SubmitJobOptions } from '@eddy/client';
+import { MiniCluster, requiredSlots, UPPER_BOUND_MAX_PARALLELISM } from '@eddy/runtime';
+import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
+import { userFacingError } from './cli-errors.js';
+import { addClientFlags, clientConfiguration, type ClientFlags } from './client-flags.js';
+
+interface RunFlags extends ClientFlags {
+  readonly parallelism?: number;
+  readonly detached?: boolean;
+  readonly name?: string;
+  readonly local?: boolean;
+  readonly detachOnInterrupt?: boolean;
+}
+
+/** The local cluster listens on loopback only, whatever the configuration says about addresses. */
+const LOCAL_ADDRESSES: Record<string, string> = {
+  'jobmanager.bind-host': '127.0.0.1',
+  'jobmanager.rpc.address': '127.0.0.1',
+  'taskmanager.bind-host': '127.0.0.1',
+  'taskmanager.host': '127.0.0.1',
+};
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  ${RunExitCode.FINISHED}    the job FINISHED (or was submitted with --detached, or left running with --detach-on-interrupt)
+  ${RunExitCode.FAILED}    the job FAILED, or it could not be submitted (bad job file, no JobManager, bad flags)
+  ${RunExitCode.CANCELED}    the job was canceled by someone else (eddy cancel, another client)
+  ${RunExitCode.INTERRUPTED}  Ctrl-C: this command canceled the job
+
+Examples:
+  eddy run word-count.ts -- input.txt counts     submit to localhost:6123 and follow the job
+  eddy run word-count.ts --local -p 2            run it in this process, no cluster needed
+  eddy run job.ts -d -m jobmanager:6123          submit and return; prints the job id
+`;
+
+function parseParallelism(value: string): number {
+  const parallelism = Number(value);
+  if (!/^\d+$/.test(value.trim()) || parallelism < 1 || parallelism > UPPER_BOUND_MAX_PARALLELISM) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${UPPER_BOUND_MAX_PARALLELISM}, for example -p 4`);
+  }
+  return parallelism;
+}
+
+export function runCommand(): Command {
+  const command = new Command('run')
+    .description('submit a job file (.ts or .js) and follow it until it ends')
+    .argument('<job-file>', "the job: a module whose default export builds the pipeline")
+    .argument('[job-args...]', "arguments for the job's main function; put them after -- when they start with -")
+    .option('-p, --parallelism <n>', 'parallelism of the operators that set none', parseParallelism)
+    .option('-d, --detached', 'submit the job, print its id and return at once')
+    .option('-n, --name <name>', 'job name (default: the name the job gives itself)')
+    .option('--local', 'run the job in this process, on a local cluster started for it (no daemons needed)')
+    .option('--detach-on-interrupt', 'on Ctrl-C leave the job running and return, instead of cancelling it');
+  addClientFlags(command);
+  command.addHelpText('after', EXIT_CODES_HELP);
+  return command.action(async (jobFile: string, jobArgs: string[], flags: RunFlags) => {
+    let exitCode: number;
+    try {
+      exitCode = await runJob(jobFile, jobArgs, flags);
+    } catch (error) {
+      throw userFacingError(error);
+    }
+    process.exit(exitCode);
+  });
+}
+
+async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Promise<number> {
+  if (flags.local === true) {
+    if (flags.detached === true) throw new Error('--detached needs a cluster that outlives this command; it cannot go with --local');
+    if (flags.detachOnInterrupt === true) throw new Error('--detach-on-interrupt needs a cluster that outlives this command; it cannot go with --local');
+    if (flags.jobmanager !== undefined) throw new Error('--local starts its own cluster; leave out -m/--jobmanager, or leave out --local to use the JobManager at that address');
+  }
+  const { configuration, jobManagerAddress } = clientConfiguration(flags);
+  const submitOptions: SubmitJobOptions = {
+    args: jobArgs,
+    ...(flags.name === undefined ? {} : { jobName: flags.name }),
+    ...(flags.parallelism === undefined ? {} : { parallelism: flags.parallelism }),
+    configuration: commandLineEntries(configuration),
+    detached: flags.detached === true,
+  };
+  const output = new RunOutput();
+  const interrupts = new Interrupts(output);
+  let prepared: PreparedJob | undefined;
+  try {
+    // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
+    prepared = await prepareJobFile(jobFile, submitOptions);
+    if (interrupts.interrupted) return notSubmitted(output);
+    if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
+    return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);
+  } finally {
+    await prepared?.dispose();
+    interrupts.dispose();
+  }
+}
+
+/** Ctrl-C came before the job was submitted: nothing to cancel. */
+function notSubmitted(output: RunOutput): number {
+  output.errors(['Interrupted before the job was submitted; nothing runs']);
+  return RunExitCode.INTERRUPTED;
+}
+
+/** -D flags become the job's configuration too (the config file and EDDY_PROPERTIES configure the client only). */
+function commandLineEntries(configuration: Configuration): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const key of configuration.keys()) {
+    const value = configuration.getRaw(key);
+    if (value !== undefined && configuration.sourceOf(key) === COMMAND_LINE_SOURCE) entries[key] = value;
+  }
+  return entries;
+}
+
+/** How to reach the job later, as commands to copy. */
+function followHints(jobId: string, jobManager: string | undefined): string[] {
+  const at = jobManager === undefined ? '' : ` -m ${jobManager}`;
+  return [`Follow it with \`eddy logs ${jobId} --follow${at}\`; cancel it with \`eddy cancel ${jobId}${at}\`.`];
+}
+
+async function runOnCluster(prepared: PreparedJob, configuration: Configuration, jobManagerAddress: string, flags: RunFlags, output: RunOutput, interrupts: Interrupts): Promise<number> {
+  const client = await JobClient.connect(jobManagerAddress, { configuration, logger: silentLogger() });
+  try {
+    const { jobId } = await client.submitPreparedJob(prepared);
+    output.lines([`Job has been submitted with JobID ${jobId}`]);
+    const hints = followHints(jobId, flags.jobmanager);
+    if (flags.detached === true) {
+      output.lines(hints);
+      return RunExitCode.FINISHED;
+    }
+    return await followAttached(client, { jobId, name: prepared.graph.name }, { output, interrupts, onInterrupt: flags.detachOnInterrupt === true ? 'detach' : 'cancel', hints });
+  } finally {
+    await client.close();
+  }
+}
+
+/** On a MiniCluster in this process, with as many slots as the job needs; stopped when the job has ended. */
+async function runLocally(prepared: PreparedJob, configuration: Configuration, output: RunOutput, interrupts: Interrupts): Promise<number> {
+  let cluster: MiniCluster | undefined;
+  let client: JobClient | undefined;
+  try {
+    const slots = requiredSlots(prepared.graph);
+    const logFile = join(tmpdir(), `eddy-local-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+    output.lines([`Starting a local cluster: one TaskManager with ${slots} slot${slots === 1 ? '' : 's'}; its log goes to ${logFile}`]);
+    cluster = await MiniCluster.start({
+      taskManagers: 1,
+      slotsPerTaskManager: slots,
+      configuration: configuration.withOverrides(LOCAL_ADDRESSES, 'eddy run --local'),
+      logger: createFileLogger({ name: 'local-cluster', path: logFile }),
+    });
+    if (interrupts.interrupted) return notSubmitted(output);
+    client = await JobClient.connect(cluster.address, { configuration, logger: silentLogger() });
+    const { jobId } = await client.submitPreparedJob(prepared);
+    output.lines([`Job has been submitted with JobID ${jobId}`]);
+    return await followAttached(client, { jobId, name: prepared.graph.name }, { output, interrupts, onInterrupt: 'cancel', hints: [] });
+  } finally {
+    await client?.close();
+    await cluster?.stop();
+  }
+}
