@@ -86,6 +86,6 @@ describe('eddy logs', () => {
     const { code, stdout, stderr } = await runEddy(['logs', unknown, '-m', address]);
     assert.equal(code, 1);
     assert.deepEqual(stdout, []);
-    assert.equal(stderr.join('\n'), `eddy: No job ${unknown} at the JobManager at ${address}; 'eddy list --all' shows the jobs it knows`);
+    assert.equal(stderr.join('\n'), `eddy: No job ${unknown} at the JobManager at ${address}; \`eddy list --all\` shows the jobs it knows`);
   });
 });

@@ -243,7 +243,7 @@ describe('eddy run errors', () => {
   it("refuses a parallelism that is not a whole number, with commander's message", async () => {
     const { code, stderr } = await runEddy(['run', cliJob('numbers'), '-p', 'zero']);
     assert.equal(code, 1);
-    assert.equal(stderr.join('\n'), "error: option '-p, --parallelism <n>' argument 'zero' is invalid. expected a whole number from 1 to 32768, for example -p 4");
+    assert.equal(stderr.join('\n'), "error: option '-p, --parallelism <n>' argument 'zero' is invalid. expected a whole number from 1 to 32768, for example -p 4\n(`eddy run --help` shows the usage)");
   });
 
   it('refuses an invalid -D value, naming the key, the value and what it expects', async () => {

@@ -28,7 +28,7 @@ function details(overrides: Partial<dispatcher.JobDetails> = {}): dispatcher.Job
         maxParallelism: 0,
         slotSharingGroup: 'default',
         subtasks: [
-          { subtask: 0, attempts: [attempt(0, 'FAILED'), attempt(1, 'RUNNING')] },
+          { subtask: 0, attempts: [attempt(0, 'FAILED'), attempt(1, 'RUNNING', { numRecordsIn: 1200, numRecordsOut: 1100 })] },
           { subtask: 1, attempts: [attempt(0, 'DEPLOYING', { taskManagerId: '', taskManagerAddress: '' })] },
         ],
       },
@@ -61,9 +61,9 @@ describe('eddy status output', () => {
     assert.deepEqual(cells(lineStarting(text, 'Status')), ['Status', 'RUNNING for 12.3 s']);
     assert.deepEqual(cells(lineStarting(text, 'Restarts')), ['Restarts', '1']);
     assert.deepEqual(cells(lineStarting(text, 'Source:')), ['Source: Numbers -> Map', "(parallelism 2, slot sharing group 'default')"]);
-    assert.deepEqual(cells(lineStarting(text, 'SUBTASK')), ['SUBTASK', 'STATE', 'ATTEMPT', 'TASKMANAGER', 'ADDRESS']);
-    assert.deepEqual(cells(lineStarting(text, '1/2')), ['1/2', 'RUNNING', '1', 'tm-1', '127.0.0.1:4001']);
-    assert.deepEqual(cells(lineStarting(text, '2/2')), ['2/2', 'DEPLOYING', '0', '-', '-']);
+    assert.deepEqual(cells(lineStarting(text, 'SUBTASK')), ['SUBTASK', 'STATE', 'ATTEMPT', 'TASKMANAGER', 'ADDRESS', 'RECORDS IN', 'RECORDS OUT']);
+    assert.deepEqual(cells(lineStarting(text, '1/2')), ['1/2', 'RUNNING', '1', 'tm-1', '127.0.0.1:4001', '1200', '1100']);
+    assert.deepEqual(cells(lineStarting(text, '2/2')), ['2/2', 'DEPLOYING', '0', '-', '-', '0', '0']);
     assert.doesNotMatch(text, /Waiting for|Failure/);
   });
 

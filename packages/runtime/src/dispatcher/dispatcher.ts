@@ -33,6 +33,11 @@ export class DispatcherError extends Error {
   override readonly name: string = 'DispatcherError';
 }
 
+/** What the JobManager at `address` says about a job id it does not know. */
+export function unknownJobMessage(jobId: string, address: string): string {
+  return `No job ${jobId} at the JobManager at ${address}; \`eddy list --all\` shows the jobs it knows`;
+}
+
 export class JobNotFoundError extends DispatcherError {
   override readonly name = 'JobNotFoundError';
 }
@@ -171,7 +176,7 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
   }
 
   private notFound(jobId: string): JobNotFoundError {
-    return new JobNotFoundError(`No job ${jobId} at the JobManager at ${this.rpcService.address}; 'eddy list --all' shows the jobs it knows`);
+    return new JobNotFoundError(unknownJobMessage(jobId, this.rpcService.address));
   }
 
   private readonly endWaiters = new Map<string, (() => void)[]>();

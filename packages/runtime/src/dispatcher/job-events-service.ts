@@ -2,13 +2,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
 import { StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
+import { unknownJobMessage } from './dispatcher.js';
 import type { BoundedLog, JobEventLog, JobLogs } from './job-event-log.js';
 
 export function serveJobEvents(rpcService: RpcService, eventLog: JobEventLog): void {
   const logsOf = (jobId: string): JobLogs => {
     const logs = eventLog.get(jobId);
     if (logs === undefined) {
-      throw new StreamCallError(grpc.status.NOT_FOUND, `No job ${jobId} at the JobManager at ${rpcService.address}; 'eddy list --all' shows the jobs it knows`);
+      throw new StreamCallError(grpc.status.NOT_FOUND, unknownJobMessage(jobId, rpcService.address));
     }
     return logs;
   };
