@@ -14,15 +14,17 @@ import { createProgram } from '@eddy/cli';
 import { loadConfiguration, type Configuration } from '@eddy/common';
 import { allRuntimeOptions, JobManagerOptions, TaskManagerOptions } from '@eddy/runtime';
 import { baseImageOf, copiesOf, DockerIgnore, execForm, parseDockerfile, type Stage } from './dockerfile.js';
-import { parseYamlSubset, type YamlValue } from './yaml-subset.js';
+import { parse as parseYaml } from 'yaml';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(repo, path), 'utf8');
 
+/** What a YAML document holds, as the checks below read it. */
+type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 type Mapping = { [key: string]: YamlValue };
 
 function mapping(value: YamlValue | undefined, what: string): Mapping {
-  assert.ok(value !== undefined && typeof value === 'object' && !Array.isArray(value), `${what} is a mapping`);
+  assert.ok(value !== undefined && value !== null && typeof value === 'object' && !Array.isArray(value), `${what} is a mapping`);
   return value;
 }
 
@@ -37,7 +39,7 @@ function list(value: YamlValue | undefined): string[] {
   return value as string[];
 }
 
-const compose = mapping(parseYamlSubset(read('docker-compose.yml')), 'docker-compose.yml');
+const compose = mapping(parseYaml(read('docker-compose.yml')) as YamlValue, 'docker-compose.yml');
 const services = mapping(compose['services'], 'services');
 const service = (name: string): Mapping => mapping(services[name], `service ${name}`);
 const stages = parseDockerfile(read('Dockerfile'));
@@ -146,7 +148,8 @@ describe('docker-compose.yml', () => {
   it('can scale the TaskManagers: several replicas, no container name, no host port', () => {
     for (const name of taskManagerServices) {
       const taskManager = service(name);
-      assert.ok(Number(text(mapping(taskManager['deploy'], `${name}'s deploy`)['replicas'], 'replicas')) >= 2, `${name} has replicas`);
+      const replicas = mapping(taskManager['deploy'], `${name}'s deploy`)['replicas'];
+      assert.ok(typeof replicas === 'number' && replicas >= 2, `${name} has replicas`);
       assert.equal(taskManager['container_name'], undefined, `${name} has no container_name`);
       assert.equal(taskManager['ports'], undefined, `${name} publishes no port`);
     }
