@@ -52,9 +52,9 @@ describe('eddy errors and help', () => {
     for (const command of ['jobmanager', 'taskmanager', 'list', 'status', 'cancel', 'info', 'taskmanagers']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
     for (const [command, flags] of [
       ['list', ['--all', '--json', '-m, --jobmanager']],
-      ['status', ['<jobId>', '--json', '--verbose']],
-      ['cancel', ['<jobId>', '--timeout']],
-      ['info', ['<jobFile>', '[args...]', '-p, --parallelism', '-D, --define', '--json']],
+      ['status', ['<job-id>', '--json', '--verbose']],
+      ['cancel', ['<job-id>', '--timeout']],
+      ['info', ['<job-file>', '[job-args...]', '-p, --parallelism', '-D, --define', '--json']],
       ['taskmanagers', ['--json', '-m, --jobmanager']],
       ['jobmanager', ['--pretty', '--no-pretty']],
     ] as const) {

@@ -1,4 +1,5 @@
 /** The `eddy` command line. */
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
 import { infoCommand } from './commands/info-command.js';
@@ -10,9 +11,12 @@ import { statusCommand } from './commands/status-command.js';
 import { taskManagerCommand } from './commands/taskmanager-command.js';
 import { taskManagersCommand } from './commands/taskmanagers-command.js';
 
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 export function createProgram(): Command {
   const program = new Command('eddy')
     .description('Eddy: a stream-processing cluster for TypeScript, built the way Apache Flink is built')
+    .version(version, '-V, --version', 'print the version of eddy')
     .addCommand(jobManagerCommand())
     .addCommand(taskManagerCommand())
     .addCommand(runCommand())

@@ -57,8 +57,8 @@ export interface InfoEdge {
 export function infoCommand(): Command {
   const command = new Command('info')
     .description('show the plan of a job file without running it: operators, chains, parallelism, partitioners, slots')
-    .argument('<jobFile>', "the job's module (.ts, .js or .mjs)")
-    .argument('[args...]', "arguments for the job's main function; put them after -- when they start with -")
+    .argument('<job-file>', "the job's module (.ts, .js or .mjs)")
+    .argument('[job-args...]', "arguments for the job's main function; put them after -- when they start with -")
     .option('-p, --parallelism <n>', 'parallelism of the operators whose job sets none', parsePositiveInteger);
   addOutputFlags(command, { json: true });
   addConfigurationFlags(command);

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { JobEventStreamEndedError } from '@eddy/client';
 import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
 import { userFacingError } from './cli-errors.js';
+import { jobIdArgument } from './job-id-argument.js';
 import { addClientFlags, withJobClient, type ClientFlags } from './client-flags.js';
 import { formatJobEvent } from './job-event-format.js';
 
@@ -17,7 +18,7 @@ interface LogsFlags extends ClientFlags {
 export function logsCommand(): Command {
   const command = new Command('logs')
     .description("print a job's state transitions and failures as the JobManager recorded them")
-    .argument('<job-id>', 'the job (eddy list --all shows them)')
+    .addArgument(jobIdArgument())
     .option('-f, --follow', 'keep printing new events until the job has ended');
   addClientFlags(command, { json: true });
   command.addHelpText('after', '\nWith --json, each event is one JSON object per line (the JobEvent as the JobManager sends it).\n');

@@ -1,0 +1,31 @@
+/**
+ * The README's quick-start command, run as a user runs it: `npm run quickstart` in the repository
+ * (dependencies present, so it builds and runs the WordCount example on a local cluster).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCommand } from './eddy-cli.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('npm run quickstart', () => {
+  it('builds, runs examples/word-count.ts locally, prints its transitions and the right counts, and exits 0', async () => {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const result = await runCommand(npm, ['run', 'quickstart', '--silent'], { cwd: repo, timeoutMs: 180_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Job has been submitted with JobID [0-9a-f]{32}/);
+    assert.match(result.stdout, /Source: Text File -> Tokenizer \(1\/2\) \[attempt 0\] DEPLOYING -> INITIALIZING/);
+    assert.match(result.stdout, /Job 'WordCount' RUNNING -> FINISHED/);
+    // print() writes each running count as `subtask> ["word",count]`; the last count of a word is its total.
+    const printed = new Map<string, number>();
+    for (const [, word, count] of result.stdout.matchAll(/^\d+> \["([^"]*)",(\d+)\]$/gm)) {
+      printed.set(word as string, Math.max(printed.get(word as string) ?? 0, Number(count)));
+    }
+    const expected = new Map<string, number>();
+    const text = readFileSync(`${repo}examples/data/river.txt`, 'utf8');
+    for (const word of text.toLowerCase().split(/\W+/)) if (word !== '') expected.set(word, (expected.get(word) ?? 0) + 1);
+    assert.deepEqual(new Map([...printed].sort()), new Map([...expected].sort()));
+  });
+});
