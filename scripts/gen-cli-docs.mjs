@@ -3,9 +3,9 @@
 // help for each), so the CLI reference cannot drift from the code. `--check` fails, naming the file,
 // when the checked-in reference differs. Run after `npm run build`.
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeOrCheck } from './generated-doc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'docs', 'cli.md');
@@ -24,19 +24,4 @@ for (const command of program.commands) {
   text += `\n## eddy ${command.name()}\n\n\`\`\`\n${helpOf(command)}\n\`\`\`\n`;
 }
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== text) {
-    console.error('docs/cli.md is out of date with the commands.\nRun `npm run build && npm run gen:cli-docs` and commit the result.');
-    process.exit(1);
-  }
-  console.log(`check:cli-docs: docs/cli.md matches ${program.commands.length} commands`);
-} else {
-  writeFileSync(target, text);
-  console.log(`gen:cli-docs: wrote ${program.commands.length} commands to docs/cli.md`);
-}
+writeOrCheck({ target, relative: 'docs/cli.md', text, name: 'cli-docs', what: `${program.commands.length} commands` });

@@ -3,9 +3,9 @@
 // runtime package), so the reference cannot drift from the code. `--check` fails, naming the file,
 // when the checked-in reference differs. Run after `npm run build`.
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeOrCheck } from './generated-doc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'docs', 'configuration.md');
@@ -23,19 +23,4 @@ for (const option of options) {
   text += `| \`${option.key}\` | \`${cell(option.defaultText)}\` | ${cell(option.expectedForm)} | ${cell(option.description)} |\n`;
 }
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== text) {
-    console.error('docs/configuration.md is out of date with the option declarations.\nRun `npm run build && npm run gen:config-docs` and commit the result.');
-    process.exit(1);
-  }
-  console.log(`check:config-docs: docs/configuration.md matches ${options.length} options`);
-} else {
-  writeFileSync(target, text);
-  console.log(`gen:config-docs: wrote ${options.length} options to docs/configuration.md`);
-}
+writeOrCheck({ target, relative: 'docs/configuration.md', text, name: 'config-docs', what: `${options.length} options` });

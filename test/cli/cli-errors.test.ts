@@ -34,7 +34,7 @@ describe('eddy errors and help', () => {
     assert.equal(unknownFlag.stderr, "error: unknown option '--bogus'\n(`eddy list --help` shows the usage)\n");
     const missing = await runEddy(['status']);
     assert.equal(missing.code, 1);
-    assert.equal(missing.stderr, "error: missing required argument 'jobId'\n(`eddy status --help` shows the usage)\n");
+    assert.equal(missing.stderr, "error: missing required argument 'job-id'\n(`eddy status --help` shows the usage)\n");
     const unknownCommand = await runEddy(['lsit']);
     assert.equal(unknownCommand.code, 1);
     assert.match(unknownCommand.stderr, /^error: unknown command 'lsit'\n\(Did you mean list\?\)\n/);

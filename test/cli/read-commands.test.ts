@@ -168,6 +168,6 @@ describe('eddy list, status, cancel and taskmanagers against a JobManager and a 
   it('refuses what is not a job id before asking the JobManager', async () => {
     const result = await eddy('status', 'not-a-job-id');
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^error: command-argument value 'not-a-job-id' is invalid for argument 'jobId'\. a job id is 32 hexadecimal characters, as `eddy list` prints them\.\n\(`eddy status --help` shows the usage\)\n$/);
+    assert.match(result.stderr, /^error: command-argument value 'not-a-job-id' is invalid for argument 'job-id'\. a job id is 32 hexadecimal characters, as `eddy list` prints them\.\n\(`eddy status --help` shows the usage\)\n$/);
   });
 });
