@@ -70,7 +70,7 @@ async function twoRegisteredTaskManagers(): Promise<TaskManagerContainer[]> {
   for (const container of containers) if (!(await stateOf(container)).running) await podman(['start', container]);
   let registered: TaskManagerContainer[] = [];
   let last: ListedTaskManager[] = [];
-  await waitFor(
+  const waiting = waitFor(
     async () => {
       last = await listTaskManagers();
       registered = [];
@@ -82,10 +82,16 @@ async function twoRegisteredTaskManagers(): Promise<TaskManagerContainer[]> {
       }
       return last.length === containers.length;
     },
-    `both TaskManager containers registered with free slots (last listed: ${JSON.stringify(last)})`,
+    'both TaskManager containers registered with free slots',
     90_000,
     500,
   );
+  try {
+    await waiting;
+  } catch (error) {
+    const tails = await Promise.all(containers.map(async (container) => `${container}:\n${(await logsOf(container)).slice(-5).join('\n')}`));
+    throw new Error(`${(error as Error).message}; eddy taskmanagers listed ${JSON.stringify(last)}; the containers' last log lines:\n${tails.join('\n')}`, { cause: error });
+  }
   return registered;
 }
 
@@ -166,6 +172,24 @@ async function recoversWhenStopped(how: 'stop' | 'kill', victimIndex: number): P
   return { victim: victim.container, jobId, stdout: run.stdout };
 }
 
+/**
+ * after() hooks do not run when the file is ended by a signal: SIGTERM from node --test when the
+ * file outlives its timeout, SIGINT from Ctrl-C. The project is removed then too.
+ */
+function removeOnSignals(): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      killCliProcesses();
+      try {
+        project.removeAll();
+      } finally {
+        lock?.release();
+        process.exit(1);
+      }
+    });
+  }
+}
+
 describe('docker-compose.yml brought up with podman-compose', { timeout: 40 * 60_000 }, () => {
   before(
     async () => {
@@ -181,7 +205,8 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 40 * 60
         throw new Error(`scripts/podman/setup.sh exited with ${setup.code}:\n${output}`);
       }
       // A run that died before its cleanup may have left the project behind, port 6123 included.
-      await project.removeAll();
+      project.removeAll();
+      removeOnSignals();
       await assertPortFree(JOB_MANAGER_PORT, 'stop whatever listens there (`ss -ltnp | grep 6123`, `podman ps`) and run the test again');
       await podman(['build', '--network', 'host', '--pull=never', '--tag', IMAGE, '.'], 20 * 60_000);
       await project.up();
@@ -193,7 +218,7 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 40 * 60
     async () => {
       killCliProcesses();
       try {
-        if (unavailable === undefined) await project.removeAll();
+        if (unavailable === undefined) project.removeAll();
       } finally {
         lock?.release();
       }

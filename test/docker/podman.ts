@@ -4,7 +4,7 @@
  * their logs and addresses, and the cleanup that removes everything the project made. Nothing here
  * imports node:test.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runCommand, type CliResult } from '../cli/eddy-cli.js';
@@ -17,12 +17,27 @@ export async function podman(args: readonly string[], timeoutMs = 60_000): Promi
   return succeeded(await runCommand('podman', args, { timeoutMs, cwd: REPOSITORY }), `podman ${args.join(' ')}`);
 }
 
+function podmanSync(args: readonly string[]): string {
+  const result = spawnSync('podman', args, { encoding: 'utf8', timeout: 120_000 });
+  if (result.error !== undefined) throw new Error(`podman ${args.join(' ')} failed: ${result.error.message}`);
+  return succeeded({ code: result.status, stdout: result.stdout, stderr: result.stderr }, `podman ${args.join(' ')}`);
+}
+
 function succeeded(result: CliResult, what: string): string {
   if (result.code !== 0) throw new Error(`${what} exited with ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   return result.stdout;
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+
+/** How to list and remove each kind of thing a compose project makes, in the order of removal. */
+const RESOURCES = {
+  containers: { list: ['ps', '--all', '--format', '{{.Names}}'], remove: ['rm', '--force', '--time', '1'] },
+  volumes: { list: ['volume', 'ls', '--format', '{{.Name}}'], remove: ['volume', 'rm', '--force'] },
+  networks: { list: ['network', 'ls', '--format', '{{.Name}}'], remove: ['network', 'rm', '--force'] },
+} as const;
+
+type Resource = keyof typeof RESOURCES;
 
 /** One docker-compose.yml project run by podman-compose under its own project name. */
 export class ComposeProject {
@@ -33,8 +48,8 @@ export class ComposeProject {
     this.network = `${name}_default`;
   }
 
-  private get label(): string {
-    return `label=io.podman.compose.project=${this.name}`;
+  private listArgs(resource: Resource, filters: readonly string[] = []): string[] {
+    return [...RESOURCES[resource].list, '--filter', `label=io.podman.compose.project=${this.name}`, ...filters.flatMap((filter) => ['--filter', filter])];
   }
 
   private async compose(args: readonly string[], timeoutMs: number): Promise<string> {
@@ -54,26 +69,26 @@ export class ComposeProject {
 
   /** The names of the project's containers, of one service or all, running or not. */
   async containers(service?: string): Promise<string[]> {
-    const filters = ['--filter', this.label, ...(service === undefined ? [] : ['--filter', `label=com.docker.compose.service=${service}`])];
-    return lines(await podman(['ps', '--all', ...filters, '--format', '{{.Names}}'])).sort();
+    return lines(await podman(this.listArgs('containers', service === undefined ? [] : [`label=com.docker.compose.service=${service}`]))).sort();
   }
 
   async networks(): Promise<string[]> {
-    return lines(await podman(['network', 'ls', '--filter', this.label, '--format', '{{.Name}}']));
+    return lines(await podman(this.listArgs('networks')));
   }
 
   async volumes(): Promise<string[]> {
-    return lines(await podman(['volume', 'ls', '--filter', this.label, '--format', '{{.Name}}']));
+    return lines(await podman(this.listArgs('volumes')));
   }
 
-  /** Removes whatever the project left: containers (running or not), volumes and networks. */
-  async removeAll(): Promise<void> {
-    const containers = await this.containers();
-    if (containers.length > 0) await podman(['rm', '--force', '--time', '1', ...containers]);
-    const volumes = await this.volumes();
-    if (volumes.length > 0) await podman(['volume', 'rm', '--force', ...volumes]);
-    const networks = await this.networks();
-    if (networks.length > 0) await podman(['network', 'rm', '--force', ...networks]);
+  /**
+   * Removes whatever the project left: containers (running or not), volumes and networks.
+   * Synchronous, so that a signal handler can run it too. Fails with podman's output.
+   */
+  removeAll(): void {
+    for (const resource of Object.keys(RESOURCES) as Resource[]) {
+      const names = lines(podmanSync(this.listArgs(resource)));
+      if (names.length > 0) podmanSync([...RESOURCES[resource].remove, ...names]);
+    }
   }
 
   /** The container's address on the project's network. */
