@@ -190,7 +190,7 @@ function removeOnSignals(): void {
   }
 }
 
-describe('docker-compose.yml brought up with podman-compose', { timeout: 40 * 60_000 }, () => {
+describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60_000 }, () => {
   before(
     async () => {
       lock = await MachineLock.acquire(LOCK_FILE, 15 * 60_000);
@@ -211,7 +211,7 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 40 * 60
       await podman(['build', '--network', 'host', '--pull=never', '--tag', IMAGE, '.'], 20 * 60_000);
       await project.up();
     },
-    { timeout: 40 * 60_000 },
+    { timeout: 25 * 60_000 },
   );
 
   after(
