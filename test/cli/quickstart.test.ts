@@ -3,7 +3,9 @@
  * (dependencies present, so it builds and runs the WordCount example on a local cluster).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from './eddy-cli.js';
@@ -13,7 +15,14 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 describe('npm run quickstart', () => {
   it('builds, runs examples/word-count.ts locally, prints its transitions and the right counts, and exits 0', async () => {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const result = await runCommand(npm, ['run', 'quickstart', '--silent'], { cwd: repo, timeoutMs: 180_000 });
+    // Its own TMPDIR: the local cluster's log file and blob directories go there, and away afterwards.
+    const scratch = mkdtempSync(join(tmpdir(), 'eddy-quickstart-'));
+    let result;
+    try {
+      result = await runCommand(npm, ['run', 'quickstart', '--silent'], { cwd: repo, timeoutMs: 180_000, env: { TMPDIR: scratch } });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Job has been submitted with JobID [0-9a-f]{32}/);
     assert.match(result.stdout, /Source: Text File -> Tokenizer \(1\/2\) \[attempt 0\] DEPLOYING -> INITIALIZING/);

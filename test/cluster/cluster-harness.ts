@@ -7,7 +7,10 @@
  * file ends, stopped ones included. Nothing here imports node:test: the benchmark uses it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
@@ -63,12 +66,15 @@ export class ClusterProcess {
   constructor(
     readonly role: string,
     readonly child: ChildProcess,
+    /** The process's TMPDIR (blob store, blob cache, job bundles), removed when it exits: a killed process cannot clean up itself. */
+    private readonly scratch?: string,
   ) {
     live.add(this);
     this.exited = new Promise((resolve) =>
       child.once('exit', (code) => {
         this.exitCode = code;
         live.delete(this);
+        if (this.scratch !== undefined) rmSync(this.scratch, { recursive: true, force: true });
         resolve(code);
       }),
     );
@@ -119,11 +125,12 @@ export class ClusterProcess {
 
 function spawnEddy(role: string, args: string[], config: Record<string, string>): ClusterProcess {
   const defines = Object.entries(config).flatMap(([key, value]) => ['-D', `${key}=${value}`]);
+  const scratch = mkdtempSync(join(tmpdir(), `eddy-test-${role}-`));
   const child = spawn(process.execPath, [EDDY, ...args, ...defines], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '' },
+    env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '', TMPDIR: scratch },
   });
-  return new ClusterProcess(role, child);
+  return new ClusterProcess(role, child, scratch);
 }
 
 export interface JobManagerProcess extends ClusterProcess {
