@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobClient, type JobEvent } from '@eddy/client';
 import { startJobManager, startTaskManager, stopClusterProcesses, waitFor } from '../cluster/cluster-harness.js';
-import { cliJob, killCliProcesses, runEddy, startEddy } from './eddy-process.js';
+import { cliJob, killCliProcesses, runEddyLines, startEddy } from './eddy-cli.js';
 
 after(killCliProcesses);
 after(stopClusterProcesses);
@@ -30,7 +30,7 @@ describe('eddy logs', () => {
   it("prints an ended job's transitions and exits, with its failure and root cause", async () => {
     const jobId = await submit('fails');
     assert.equal((await client.followJob(jobId)).to, 'FAILED');
-    const { code, stdout, process } = await runEddy(['logs', jobId, '-m', address]);
+    const { code, stdout, process } = await runEddyLines(['logs', jobId, '-m', address]);
     assert.equal(code, 0, process.transcript());
     const task = 'Source: Sequence Source -> Map -> Sink: Unnamed (1/1) [attempt 0]';
     const transitions = stdout.filter((line) => /^\d\d:\d\d:\d\d\.\d{3} /.test(line)).map((line) => line.slice(13).replace(/ on \S+$/, ''));
@@ -53,7 +53,7 @@ describe('eddy logs', () => {
   it('prints what a running job recorded so far and exits; with --follow it goes on until the job ends', async () => {
     const jobId = await submit('endless');
     await waitFor(async () => (await client.requestJob(jobId)).vertices[0]?.subtasks[0]?.attempts.at(-1)?.state === 'RUNNING', 'the job to run');
-    const snapshot = await runEddy(['logs', jobId, '-m', address]);
+    const snapshot = await runEddyLines(['logs', jobId, '-m', address]);
     assert.equal(snapshot.code, 0, snapshot.process.transcript());
     assert.match(snapshot.stdout.at(-1) ?? '', /INITIALIZING -> RUNNING on \S+$/, 'it ends at what was recorded');
     assert.equal((await client.requestJob(jobId)).status, 'RUNNING', 'it returned while the job runs');
@@ -70,7 +70,7 @@ describe('eddy logs', () => {
   it('with --json prints each event as one JSON object per line', async () => {
     const jobId = await submit('numbers', ['10']);
     await client.followJob(jobId);
-    const { code, stdout } = await runEddy(['logs', jobId, '--json', '-m', address]);
+    const { code, stdout } = await runEddyLines(['logs', jobId, '--json', '-m', address]);
     assert.equal(code, 0);
     const events = stdout.map((line) => JSON.parse(line) as JobEvent);
     assert.ok(events.every((event) => event.jobId === jobId && ['job', 'task', 'info'].includes(event.kind)));
@@ -83,7 +83,7 @@ describe('eddy logs', () => {
 
   it('names an unknown job id and says how to list the known ones', async () => {
     const unknown = '0123456789abcdef0123456789abcdef';
-    const { code, stdout, stderr } = await runEddy(['logs', unknown, '-m', address]);
+    const { code, stdout, stderr } = await runEddyLines(['logs', unknown, '-m', address]);
     assert.equal(code, 1);
     assert.deepEqual(stdout, []);
     assert.equal(stderr.join('\n'), `eddy: No job ${unknown} at the JobManager at ${address}; \`eddy list --all\` shows the jobs it knows`);

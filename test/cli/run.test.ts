@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobClient } from '@eddy/client';
 import { freePort, startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
-import { cliJob, killCliProcesses, runEddy, startEddy, type CliProcess } from './eddy-process.js';
+import { cliJob, killCliProcesses, runEddyLines, startEddy, type CliProcess } from './eddy-cli.js';
 
 after(killCliProcesses);
 after(stopClusterProcesses);
@@ -66,7 +66,7 @@ describe('eddy run against a cluster', () => {
   }
 
   it('prints the job id, every transition in order and the collected records, and exits 0 once the job FINISHED', async () => {
-    const { code, stdout, stderr, process } = await runEddy(['run', cliJob('numbers'), '-m', address, '-n', 'doubled numbers', '--', '200']);
+    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('numbers'), '-m', address, '-n', 'doubled numbers', '--', '200']);
     assert.equal(code, 0, process.transcript());
     assert.deepEqual(stderr, []);
     assert.match(stdout[0] ?? '', /^Job has been submitted with JobID [0-9a-f]{32}$/);
@@ -88,7 +88,7 @@ describe('eddy run against a cluster', () => {
   });
 
   it('counts records in and out exactly for a finished bounded job, in JobDetails and in the final table', async () => {
-    const { code, stdout, process } = await runEddy(['run', cliJob('numbers'), '-m', address, '--', '5000']);
+    const { code, stdout, process } = await runEddyLines(['run', cliJob('numbers'), '-m', address, '--', '5000']);
     assert.equal(code, 0, process.transcript());
     const jobId = (stdout[0] ?? '').split(' ').at(-1)!;
     const details = await client.requestJob(jobId);
@@ -112,7 +112,7 @@ describe('eddy run against a cluster', () => {
   });
 
   it("exits 1 when the job FAILED, printing the root cause with the user's stack", async () => {
-    const { code, stdout, stderr, process } = await runEddy(['run', cliJob('fails'), '-m', address]);
+    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('fails'), '-m', address]);
     assert.equal(code, 1, process.transcript());
     const all = [...stdout, ...stderr].join('\n');
     assert.match(all, /RUNNING -> FAILED/);
@@ -129,7 +129,7 @@ describe('eddy run against a cluster', () => {
   });
 
   it('with -d prints the job id and returns while the job keeps running', async () => {
-    const { code, stdout, process } = await runEddy(['run', cliJob('endless'), '-m', address, '-d']);
+    const { code, stdout, process } = await runEddyLines(['run', cliJob('endless'), '-m', address, '-d']);
     assert.equal(code, 0, process.transcript());
     const jobId = (stdout[0] ?? '').split(' ').at(-1)!;
     assert.match(stdout[0] ?? '', /^Job has been submitted with JobID [0-9a-f]{32}$/);
@@ -159,7 +159,7 @@ describe('eddy run against a cluster', () => {
   });
 
   it('uses -p as the parallelism of the operators that set none', async () => {
-    const { code, stdout, process } = await runEddy(['run', cliJob('word-count'), '-m', address, '-p', '3']);
+    const { code, stdout, process } = await runEddyLines(['run', cliJob('word-count'), '-m', address, '-p', '3']);
     assert.equal(code, 0, process.transcript());
     const jobId = (stdout[0] ?? '').split(' ').at(-1)!;
     const parallelism = Object.fromEntries((await client.requestJob(jobId)).vertices.map((vertex) => [vertex.name, vertex.parallelism]));
@@ -169,7 +169,7 @@ describe('eddy run against a cluster', () => {
 
 describe('eddy run --local', () => {
   it('runs a word count in its own process, prints the result and its transitions, and exits 0 leaving nothing behind', async () => {
-    const { code, stdout, stderr, process } = await runEddy(['run', cliJob('word-count'), '--local', '-p', '2']);
+    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('word-count'), '--local', '-p', '2']);
     assert.equal(code, 0, process.transcript());
     assert.deepEqual(stderr, []);
     const counts = stdout.filter((line) => line.startsWith('[')).map((line) => JSON.parse(line) as [string, number]);
@@ -209,7 +209,7 @@ describe('eddy run errors', () => {
 
   it('names the address, the cause and how to start a JobManager when none answers', async () => {
     const port = await freePort();
-    const { code, stdout, stderr } = await runEddy(['run', cliJob('numbers'), '-m', `127.0.0.1:${port}`]);
+    const { code, stdout, stderr } = await runEddyLines(['run', cliJob('numbers'), '-m', `127.0.0.1:${port}`]);
     assert.equal(code, 1);
     assert.deepEqual(stdout, []);
     assert.match(stderr.join('\n'), new RegExp(`^eddy: Could not reach a JobManager at 127\\.0\\.0\\.1:${port}: connection refused .*start one with \`eddy jobmanager\``));
@@ -218,7 +218,7 @@ describe('eddy run errors', () => {
 
   it('says a missing job file does not exist', async () => {
     const missing = join(scratch, 'missing.ts');
-    const { code, stderr } = await runEddy(['run', missing, '-m', '127.0.0.1:1']);
+    const { code, stderr } = await runEddyLines(['run', missing, '-m', '127.0.0.1:1']);
     assert.equal(code, 1);
     assert.equal(stderr.join('\n'), `eddy: Job file ${missing} does not exist; pass the path of the job's module (.ts, .js or .mjs)`);
   });
@@ -226,7 +226,7 @@ describe('eddy run errors', () => {
   it('points at the file and line of a job that does not compile', async () => {
     const broken = join(scratch, 'broken.ts');
     writeFileSync(broken, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = (env) => {\n  env.fromElements(1, 2).map((n => n).print();\n};\nexport default main;\n");
-    const { code, stderr } = await runEddy(['run', broken, '-m', '127.0.0.1:1']);
+    const { code, stderr } = await runEddyLines(['run', broken, '-m', '127.0.0.1:1']);
     assert.equal(code, 1);
     assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${broken} does not compile:\n  ${broken}:3:\\d+: `));
     noStack(stderr);
@@ -235,19 +235,19 @@ describe('eddy run errors', () => {
   it("shows where the job's own code threw while it built its pipeline", async () => {
     const throwing = join(scratch, 'throwing.ts');
     writeFileSync(throwing, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = () => {\n  throw new Error('no input given');\n};\nexport default main;\n");
-    const { code, stderr } = await runEddy(['run', throwing, '-m', '127.0.0.1:1']);
+    const { code, stderr } = await runEddyLines(['run', throwing, '-m', '127.0.0.1:1']);
     assert.equal(code, 1);
     assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${throwing} failed while it built its pipeline: Error: no input given\n\\s+at main \\(${throwing}:3:9\\)`));
   });
 
   it("refuses a parallelism that is not a whole number, with commander's message", async () => {
-    const { code, stderr } = await runEddy(['run', cliJob('numbers'), '-p', 'zero']);
+    const { code, stderr } = await runEddyLines(['run', cliJob('numbers'), '-p', 'zero']);
     assert.equal(code, 1);
     assert.equal(stderr.join('\n'), "error: option '-p, --parallelism <n>' argument 'zero' is invalid. expected a whole number from 1 to 32768, for example -p 4\n(`eddy run --help` shows the usage)");
   });
 
   it('refuses an invalid -D value, naming the key, the value and what it expects', async () => {
-    const { code, stderr } = await runEddy(['run', cliJob('numbers'), '-D', 'heartbeat.interval=often']);
+    const { code, stderr } = await runEddyLines(['run', cliJob('numbers'), '-D', 'heartbeat.interval=often']);
     assert.equal(code, 1);
     assert.match(stderr.join('\n'), /^eddy: Invalid value 'often' for heartbeat\.interval \(from command line\): expected a duration/);
   });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCommand } from '../cli/eddy-cli.js';
-import { killCliProcesses, runEddy, startEddy, type CliProcess } from '../cli/eddy-process.js';
+import { killCliProcesses, runEddyLines, startEddy, type CliProcess } from '../cli/eddy-cli.js';
 import { waitFor } from '../cluster/cluster-harness.js';
 import type { PrintedRecord } from './jobs/across-containers.js';
 import { assertPortFree, ComposeProject, hostnameOf, jsonLogLines, logsOf, MachineLock, mountCountOf, podman, REPOSITORY, stateOf } from './podman.js';
@@ -48,7 +48,7 @@ interface ListedTaskManager {
 
 /** `eddy taskmanagers --json` from the host. */
 async function listTaskManagers(): Promise<ListedTaskManager[]> {
-  const { code, stdout, process } = await runEddy(['taskmanagers', '-m', JOB_MANAGER, '--json']);
+  const { code, stdout, process } = await runEddyLines(['taskmanagers', '-m', JOB_MANAGER, '--json']);
   assert.equal(code, 0, process.transcript());
   return JSON.parse(stdout.join('\n')) as ListedTaskManager[];
 }
