@@ -41,7 +41,10 @@ export interface RpcServiceOptions {
 const identity = (bytes: Buffer): Buffer => bytes;
 
 export class RpcService implements EndpointHost {
+  /** The process's logger, as given: endpoints and other components take their child loggers from it. */
   readonly logger: Logger;
+  /** This service's own lines. */
+  private readonly log: Logger;
   readonly askTimeoutMs: number;
   readonly maxMessageSize: number;
   private readonly router: CallRouter;
@@ -60,9 +63,10 @@ export class RpcService implements EndpointHost {
     const configuration = options.configuration ?? Configuration.empty();
     this.askTimeoutMs = configuration.get(RpcOptions.askTimeout);
     this.maxMessageSize = configuration.get(RpcOptions.maxMessageSize);
-    this.logger = (options.logger ?? silentLogger()).child({ component: 'RpcService' });
+    this.logger = options.logger ?? silentLogger();
+    this.log = this.logger.child({ component: 'RpcService' });
     this.protocolVersion = options.protocolVersion ?? RPC_PROTOCOL_VERSION;
-    this.router = new CallRouter(() => this.advertisedAddress, this.maxMessageSize, this.logger, this.protocolVersion);
+    this.router = new CallRouter(() => this.advertisedAddress, this.maxMessageSize, this.log, this.protocolVersion);
     this.localTransport = new LocalTransport(this.router);
     const limit = grpcMessageLimit(this.maxMessageSize);
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': limit, 'grpc.max_send_message_length': limit });
@@ -118,11 +122,11 @@ export class RpcService implements EndpointHost {
     };
     const requestBytes = codecFor(HANDSHAKE_METHOD.requestType).encode(request);
     await transport.call(target, HANDSHAKE_METHOD, 'RpcHandshake.handshake', requestBytes, this.askTimeoutMs);
-    this.logger.debug({ address, gateway: gateway.name }, 'Connected to endpoint');
+    this.log.debug({ address, gateway: gateway.name }, 'Connected to endpoint');
     return createGatewayProxy(gateway, { gateway: gateway.name, address, endpointId, fencingToken: fencingToken ?? '' }, transport, {
       askTimeoutMs: this.askTimeoutMs,
       maxMessageSize: this.maxMessageSize,
-      logger: this.logger,
+      logger: this.log,
     });
   }
 
@@ -143,7 +147,7 @@ export class RpcService implements EndpointHost {
           () => void lingering.delete(endpoint.endpointId),
           (error: unknown) => {
             lingering.delete(endpoint.endpointId);
-            this.logger.warn({ err: error, endpointId: endpoint.endpointId }, 'An endpoint did not stop cleanly');
+            this.log.warn({ err: error, endpointId: endpoint.endpointId }, 'An endpoint did not stop cleanly');
           },
         ),
       ),
@@ -151,7 +155,7 @@ export class RpcService implements EndpointHost {
     await Promise.race([closed, new Promise<void>((resolve) => (bound = setTimeout(resolve, this.askTimeoutMs)))]);
     clearTimeout(bound);
     if (lingering.size > 0) {
-      this.logger.warn({ endpointIds: [...lingering], waitedMs: this.askTimeoutMs }, 'Endpoints did not terminate in time; closing the RPC service anyway');
+      this.log.warn({ endpointIds: [...lingering], waitedMs: this.askTimeoutMs }, 'Endpoints did not terminate in time; closing the RPC service anyway');
     }
     for (const transport of [...this.remoteTransports.values(), ...this.dataTransports.values()]) transport.close();
     this.remoteTransports.clear();
@@ -166,7 +170,7 @@ export class RpcService implements EndpointHost {
         resolve();
       });
     });
-    this.logger.info({ address: this.advertisedAddress }, 'RPC service stopped');
+    this.log.info({ address: this.advertisedAddress }, 'RPC service stopped');
   }
 
   /**
@@ -224,7 +228,7 @@ export class RpcService implements EndpointHost {
     this.boundPort = boundPort;
     this.boundAddress = formatHostPort(bindHost, boundPort);
     this.advertisedAddress = formatHostPort(advertisedHost ?? (wildcard ? '127.0.0.1' : bindHost), boundPort);
-    this.logger.info({ bindAddress: this.boundAddress, advertisedAddress: this.advertisedAddress }, 'RPC service listening');
+    this.log.info({ bindAddress: this.boundAddress, advertisedAddress: this.advertisedAddress }, 'RPC service listening');
   }
 
   /** Registers a gRPC service whose every method routes to the CallRouter. */

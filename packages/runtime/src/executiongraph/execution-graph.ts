@@ -27,6 +27,7 @@ import { validateJobGraph } from '../jobgraph/job-graph-validation.js';
 import { EXECUTION_STATES, type ExecutionState, isLegalExecutionTransition, isTerminalExecutionState } from './execution-state.js';
 import { IllegalStateTransitionError } from './illegal-state-transition-error.js';
 import { type JobStatus, isLegalJobTransition } from './job-status.js';
+import { jobIdField } from './transition-log.js';
 
 type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 type JobGraph = eddy_jobgraph_v1.JobGraph;
@@ -157,7 +158,7 @@ export class ExecutionGraph {
     this.status = to;
     this.timestamps.set(to, timestamp);
     this.context.logger.info(
-      { jobId: this.jobId, from, to, ...(cause !== undefined ? { cause: cause.message } : {}) },
+      { ...jobIdField(this.context.logger, this.jobId), from, to, ...(cause !== undefined ? { cause: cause.message } : {}) },
       `Job ${this.jobName} (${this.jobId}) switched from state ${from} to ${to}.`,
     );
     this.context.listener?.notifyJobStatusChange(from, to, timestamp, cause);
@@ -390,7 +391,7 @@ export class Execution {
     this.timestamps.set(to, timestamp);
     this.context.logger.info(
       {
-        jobId: this.context.jobId,
+        ...jobIdField(this.context.logger, this.context.jobId),
         vertexId: this.vertex.jobVertex.id,
         subtask: this.vertex.subtaskIndex,
         attempt: this.attemptNumber,

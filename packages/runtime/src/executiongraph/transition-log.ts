@@ -25,9 +25,14 @@ export function transitionMessage(identity: AttemptIdentity, from: string, to: s
   return `${taskNameWithSubtask(identity)} (attempt ${identity.attemptNumber}) switched from ${from} to ${to}`;
 }
 
+/** `{ jobId }` for a log line, unless the logger has it bound already (a JobMaster's does, a TaskExecutor's not). */
+export function jobIdField(logger: Logger, jobId: string): { jobId?: string } {
+  return logger.bindings()['jobId'] === jobId ? {} : { jobId };
+}
+
 export function logAttemptTransition(logger: Logger, identity: AttemptIdentity, from: string, to: string, taskManager: string, cause?: string): void {
   const fields = {
-    jobId: identity.jobId,
+    ...jobIdField(logger, identity.jobId),
     vertexId: identity.vertexId,
     subtask: identity.subtaskIndex,
     attempt: identity.attemptNumber,
