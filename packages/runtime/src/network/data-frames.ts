@@ -147,7 +147,7 @@ export class FrameWriter {
   constructor(private readonly socket: Socket) {}
 
   write(type: FrameType, channel: number, body?: Uint8Array): void {
-    if (this.socket.destroyed) return;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
