@@ -118,9 +118,39 @@ describe('eddy info', () => {
     assert.match(result.stderr, new RegExp(`^eddy: Job file ${file} failed while it built its pipeline: Error: pass an input file\\n\\s+at .*${file}:2:`));
   });
 
-  it('refuses a parallelism that is not a whole number of at least 1', async () => {
+  it('refuses a parallelism that is not a whole number of at least 1, as eddy run does', async () => {
     const result = await runEddy(['info', WORD_COUNT, '-p', '0']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^error: option '-p, --parallelism <n>' argument '0' is invalid\. expected a whole number of at least 1\./);
+    assert.match(result.stderr, /^error: option '-p, --parallelism <n>' argument '0' is invalid\. expected a whole number from 1 to 32768, for example -p 4/);
+  });
+
+  describe('applies the default parallelism as eddy run does, to the operators whose job sets none', () => {
+    /** A job that sets no parallelism anywhere: two tasks, rebalanced between them. */
+    const unsetParallelism = join(scratch, 'unset-parallelism.ts');
+    writeFileSync(unsetParallelism, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = (env) => {\n  env.fromSequence(1, 10).rebalance().map((n: number) => n + 1).print();\n};\nexport default main;\n");
+
+    for (const flags of [['-p', '3'], ['-D', 'parallelism.default=3']]) {
+      it(`${flags.join(' ')}, in the text`, async () => {
+        const result = await runEddy(['info', unsetParallelism, ...flags]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.deepEqual(
+          section(result.stdout, 'Tasks').slice(1).map((row) => cells(row).slice(2, 3)),
+          [['3'], ['3']],
+        );
+        assert.deepEqual(section(result.stdout, 'Slots').map(cells).at(-1), ['total', '3']);
+      });
+
+      it(`${flags.join(' ')}, in --json`, async () => {
+        const info = parseJson(await runEddy(['info', unsetParallelism, '--json', ...flags])) as InfoJson;
+        assert.deepEqual(info.vertices.map((vertex) => vertex.parallelism), [3, 3]);
+        assert.equal(info.slots.total, 3);
+        assert.equal(info.configuration['parallelism.default'], '3', 'the job configuration eddy run would submit');
+      });
+    }
+
+    it('without either, at parallelism 1', async () => {
+      const info = parseJson(await runEddy(['info', unsetParallelism, '--json'])) as InfoJson;
+      assert.deepEqual(info.vertices.map((vertex) => vertex.parallelism), [1, 1]);
+    });
   });
 });

@@ -66,6 +66,8 @@ export interface PreparedJob {
   readonly graph: eddy_jobgraph_v1.JobGraph;
   /** The bundle the graph refers to (its blob key). */
   readonly bundlePath: string;
+  /** The job file, as an absolute path. */
+  readonly jobFile: string;
   /** Removes the bundle. */
   dispose(): Promise<void>;
 }
@@ -91,7 +93,7 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
       ...(options.parallelism === undefined ? {} : { defaultParallelism: options.parallelism }),
       configuration,
     });
-    return { graph, bundlePath: bundle.bundlePath, dispose: () => bundle.dispose() };
+    return { graph, bundlePath: bundle.bundlePath, jobFile: bundle.jobFile, dispose: () => bundle.dispose() };
   } catch (error) {
     await bundle.dispose();
     throw error;

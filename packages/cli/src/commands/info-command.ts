@@ -1,18 +1,19 @@
 /**
  * `eddy info <job file> [-p N] [-D key=value] [-- job args]`: the plan of a job without running
- * it and without a cluster. The job file is bundled and planned exactly as `eddy run` does, then
+ * it and without a cluster. The job file is bundled and planned exactly as `eddy run` does (the
+ * same function, from the same flags: job-submit-options.ts), then
  * shown as Flink shows a plan: its operators, how they are chained into tasks (JobVertices), each
  * task's parallelism, the partitioner on each edge between tasks, and the slots the job needs.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { bundleJob, planJob, toJobGraph } from '@eddy/client';
-import { COMMAND_LINE_SOURCE } from '@eddy/common';
+import { Command } from 'commander';
+import { prepareJobFile } from '@eddy/client';
 import type { eddy_jobgraph_v1 as jg } from '@eddy/proto';
 import { effectiveMaxParallelism, JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY, requiredSlots, requiredSlotsPerGroup, slotSharingGroupOf, topologicalOrder } from '@eddy/runtime';
 import { printJson, printText } from '../output/print.js';
 import { formatFields, formatTable } from '../output/table.js';
 import { addOutputFlags } from './client-flags.js';
 import { addConfigurationFlags, configurationFrom, type DaemonFlags } from './daemon-options.js';
+import { parseParallelism, submitOptionsFrom } from './job-submit-options.js';
 
 interface InfoFlags extends DaemonFlags {
   readonly parallelism?: number;
@@ -59,7 +60,7 @@ export function infoCommand(): Command {
     .description('show the plan of a job file without running it: operators, chains, parallelism, partitioners, slots')
     .argument('<job-file>', "the job's module (.ts, .js or .mjs)")
     .argument('[job-args...]', "arguments for the job's main function; put them after -- when they start with -")
-    .option('-p, --parallelism <n>', 'parallelism of the operators whose job sets none', parsePositiveInteger);
+    .option('-p, --parallelism <n>', 'parallelism of the operators whose job sets none', parseParallelism);
   addOutputFlags(command, { json: true });
   addConfigurationFlags(command);
   return command.action(async (jobFile: string, args: string[], flags: InfoFlags) => {
@@ -69,33 +70,24 @@ export function infoCommand(): Command {
   });
 }
 
-function parsePositiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
-  return parsed;
-}
-
-/** Bundles and plans the job file as `eddy run` would, and describes the JobGraph it would submit. */
+/**
+ * Bundles and plans the job file as `eddy run` does (prepareJobFile with the options run builds
+ * from the same flags), and describes the JobGraph it would submit.
+ */
 async function planInfo(jobFile: string, args: readonly string[], flags: InfoFlags): Promise<JobInfo> {
   // -D values are checked like every command's, and go into the job's configuration as `run` sends them.
   const configuration = configurationFrom(flags, {});
-  const jobConfiguration: Record<string, string> = {};
-  for (const key of configuration.keys()) if (configuration.sourceOf(key) === COMMAND_LINE_SOURCE) jobConfiguration[key] = configuration.getRaw(key) as string;
-
-  const bundle = await bundleJob(jobFile);
+  const prepared = await prepareJobFile(jobFile, submitOptionsFrom(args, flags, configuration));
   try {
-    const plan = await planJob(bundle.bundlePath, args, bundle.jobFile);
-    const graph = toJobGraph(plan, {
-      blobKey: bundle.key,
-      args,
-      configuration: jobConfiguration,
-      ...(flags.parallelism === undefined ? {} : { defaultParallelism: flags.parallelism }),
-    });
-    const operatorsOf = new Map(plan.vertices.map((vertex) => [vertex.id, vertex.operators]));
-    return describeJobGraph(graph, bundle.jobFile, args, (vertex) => operatorsOf.get(vertex.id) ?? []);
+    return describeJobGraph(prepared.graph, prepared.jobFile, args, operatorsOf);
   } finally {
-    await bundle.dispose();
+    await prepared.dispose();
   }
+}
+
+/** A vertex's operators as the client wrote them into the JobGraph (the kind rides in configJson). */
+function operatorsOf(vertex: jg.JobVertex): InfoVertex['operators'] {
+  return vertex.operators.map((operator) => ({ id: operator.id, name: operator.name, kind: String((JSON.parse(operator.configJson) as { kind?: unknown }).kind ?? '') }));
 }
 
 export function describeJobGraph(graph: jg.JobGraph, jobFile: string, args: readonly string[], operatorsOf: (vertex: jg.JobVertex) => InfoVertex['operators']): JobInfo {

@@ -6,13 +6,14 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { COMMAND_LINE_SOURCE, createFileLogger, silentLogger, type Configuration } from '@eddy/common';
-import { JobClient, prepareJobFile, type PreparedJob, type SubmitJobOptions } from '@eddy/client';
-import { MiniCluster, requiredSlots, UPPER_BOUND_MAX_PARALLELISM } from '@eddy/runtime';
+import { Command } from 'commander';
+import { createFileLogger, silentLogger, type Configuration } from '@eddy/common';
+import { JobClient, prepareJobFile, type PreparedJob } from '@eddy/client';
+import { MiniCluster, requiredSlots } from '@eddy/runtime';
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
 import { addClientFlags, clientConfiguration, type ClientFlags } from './client-flags.js';
+import { parseParallelism, submitOptionsFrom } from './job-submit-options.js';
 
 interface RunFlags extends ClientFlags {
   readonly parallelism?: number;
@@ -42,14 +43,6 @@ Examples:
   eddy run word-count.ts --local -p 2            run it in this process, no cluster needed
   eddy run job.ts -d -m jobmanager:6123          submit and return; prints the job id
 `;
-
-function parseParallelism(value: string): number {
-  const parallelism = Number(value);
-  if (!/^\d+$/.test(value.trim()) || parallelism < 1 || parallelism > UPPER_BOUND_MAX_PARALLELISM) {
-    throw new InvalidArgumentError(`expected a whole number from 1 to ${UPPER_BOUND_MAX_PARALLELISM}, for example -p 4`);
-  }
-  return parallelism;
-}
 
 export function runCommand(): Command {
   const command = new Command('run')
@@ -81,13 +74,7 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
     if (flags.jobmanager !== undefined) throw new Error('--local starts its own cluster; leave out -m/--jobmanager, or leave out --local to use the JobManager at that address');
   }
   const { configuration, jobManagerAddress } = clientConfiguration(flags);
-  const submitOptions: SubmitJobOptions = {
-    args: jobArgs,
-    ...(flags.name === undefined ? {} : { jobName: flags.name }),
-    ...(flags.parallelism === undefined ? {} : { parallelism: flags.parallelism }),
-    configuration: commandLineEntries(configuration),
-    detached: flags.detached === true,
-  };
+  const submitOptions = submitOptionsFrom(jobArgs, { ...flags, detached: flags.detached === true }, configuration);
   const output = new RunOutput();
   const interrupts = new Interrupts(output);
   let prepared: PreparedJob | undefined;
@@ -107,16 +94,6 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
 function notSubmitted(output: RunOutput): number {
   output.errors(['Interrupted before the job was submitted; nothing runs']);
   return RunExitCode.INTERRUPTED;
-}
-
-/** -D flags become the job's configuration too (the config file and EDDY_PROPERTIES configure the client only). */
-function commandLineEntries(configuration: Configuration): Record<string, string> {
-  const entries: Record<string, string> = {};
-  for (const key of configuration.keys()) {
-    const value = configuration.getRaw(key);
-    if (value !== undefined && configuration.sourceOf(key) === COMMAND_LINE_SOURCE) entries[key] = value;
-  }
-  return entries;
 }
 
 /** How to reach the job later, as commands to copy. */
