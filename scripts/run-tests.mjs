@@ -1,20 +1,33 @@
 #!/usr/bin/env node
-// Runs every compiled test file (*.test.js under packages/*/dist/test and test/dist) with Node's
-// built-in test runner, so CI reads one summary (two when the long-running files below are part of
-// the run: they go second, with their own timeout). Arguments narrow the run to paths containing them:
+// Runs the test files with Node's built-in test runner, so CI reads one summary (two when the
+// long-running files below are part of the run: they go second, with their own timeout).
+//
+// Tests are listed from the sources (`*.test.ts` under packages/*/test and test/) and run as the
+// files `npm run build` compiles them to (packages/<p>/dist/test/..., test/dist/...). So a
+// compiled test whose source was deleted (left behind in dist/) is never run, and a source whose
+// compiled file is missing fails the run instead of passing unnoticed.
+//
+// Arguments narrow the run to tests whose compiled or source path contains one of them:
 //   node scripts/run-tests.mjs rpc-endpoint
+// `--root DIR` runs the tests of another checkout (the repository's own tests use it).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..');
+const args = process.argv.slice(2);
+const rootFlag = args.indexOf('--root');
+const root = rootFlag >= 0 ? resolve(args.splice(rootFlag, 2)[1] ?? '.') : join(fileURLToPath(import.meta.url), '..', '..');
+const filters = args;
+
+/** Where test sources live, and where the build puts their compiled files. */
 const testRoots = [
-  ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'dist', 'test')),
-  join(root, 'test', 'dist'),
+  ...readdirSync(join(root, 'packages')).map((p) => ({ source: join(root, 'packages', p, 'test'), compiled: join(root, 'packages', p, 'dist', 'test') })),
+  { source: join(root, 'test'), compiled: join(root, 'test', 'dist') },
 ];
 
-function find(dir) {
+/** Every *.test.ts below `dir`, leaving out build outputs and installed packages. */
+function sources(dir) {
   let entries;
   try {
     entries = readdirSync(dir);
@@ -22,11 +35,30 @@ function find(dir) {
     return [];
   }
   return entries.flatMap((name) => {
+    if (name === 'dist' || name === 'node_modules') return [];
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return find(path);
-    return name.endsWith('.test.js') ? [path] : [];
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith('.test.ts') ? [path] : [];
   });
 }
+
+const tests = testRoots
+  .flatMap(({ source, compiled }) => sources(source).map((file) => ({ source: file, compiled: join(compiled, relative(source, file)).replace(/\.ts$/, '.js') })))
+  .filter(({ source, compiled }) => filters.length === 0 || filters.some((x) => compiled.includes(x) || source.includes(x)))
+  .sort((a, b) => a.compiled.localeCompare(b.compiled));
+if (tests.length === 0) {
+  console.error(filters.length === 0 ? 'No test sources (*.test.ts) found.' : `No test file matches ${filters.map((f) => `'${f}'`).join(', ')}.`);
+  process.exit(1);
+}
+const missing = tests.filter(({ compiled }) => !existsSync(compiled));
+if (missing.length > 0) {
+  console.error(
+    `${missing.length} test source(s) have no compiled file; run \`npm run build\` (and fix what stops it) first:\n` +
+      missing.map(({ source, compiled }) => `  ${relative(root, source)} -> ${relative(root, compiled)} is missing`).join('\n'),
+  );
+  process.exit(1);
+}
+const files = tests.map(({ compiled }) => compiled);
 
 /** Per test, and per file too: node --test applies --test-timeout to each file as a whole. */
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -37,12 +69,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  */
 const LONG_RUNNING = new Map([[join('test', 'dist', 'docker', 'compose-podman.test.js'), 30 * 60_000]]);
 
-const filters = process.argv.slice(2);
-const files = testRoots.flatMap(find).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
-if (files.length === 0) {
-  console.error('No compiled test files found; run `npm run build` first.');
-  process.exit(1);
-}
 const timeoutOf = (file) => LONG_RUNNING.get(relative(root, file)) ?? DEFAULT_TIMEOUT_MS;
 const runs = [...new Set(files.map(timeoutOf))].sort((a, b) => a - b).map((timeoutMs) => ({ timeoutMs, files: files.filter((f) => timeoutOf(f) === timeoutMs) }));
 let failed = false;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -10,7 +10,9 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-ci-guards-'));
 
 function runScript(script: string, args: string[]): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, [join(repo, 'scripts', script), ...args], { encoding: 'utf8', cwd: repo });
+  // Without the test runner's marker, or a `node --test` the script starts would not run its files.
+  const { NODE_TEST_CONTEXT: _marker, ...env } = process.env;
+  const result = spawnSync(process.execPath, [join(repo, 'scripts', script), ...args], { encoding: 'utf8', cwd: repo, env });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -42,5 +44,41 @@ describe('the guards npm test runs before the tests', () => {
     rmSync(join(dir, 'right.ts'));
     writeFileSync(join(dir, 'left.ts'), 'export const left = (): number => 1;\n');
     assert.equal(runScript('check-cycles.mjs', [dir]).status, 0);
+  });
+
+  describe('run-tests lists the tests from their sources', () => {
+    const checkout = join(scratch, 'run-tests');
+    const write = (path: string, text: string): void => {
+      mkdirSync(dirname(join(checkout, path)), { recursive: true });
+      writeFileSync(join(checkout, path), text);
+    };
+    const passing = (name: string): string => `import { test } from 'node:test';\ntest(${JSON.stringify(name)}, () => {});\n`;
+    write('packages/demo/test/kept.test.ts', '// compiled below\n');
+    write('packages/demo/dist/test/kept.test.js', passing('a test whose source is there'));
+    write('test/cli/top.test.ts', '// compiled below\n');
+    write('test/dist/cli/top.test.js', passing('a top-level test whose source is there'));
+    // Left in dist/ by a build before its source was deleted: it must not run.
+    write('packages/demo/dist/test/deleted.test.js', "import { test } from 'node:test';\ntest('a stale compiled test', () => { throw new Error('ran a test whose source is gone'); });\n");
+
+    it('runs the compiled file of each source, and not a compiled test whose source was deleted', () => {
+      const run = runScript('run-tests.mjs', ['--root', checkout]);
+      assert.equal(run.status, 0, run.output);
+      assert.match(run.output, /a test whose source is there/);
+      assert.match(run.output, /a top-level test whose source is there/);
+      assert.doesNotMatch(run.output, /stale compiled test|deleted\.test/);
+    });
+
+    it('fails, naming the file, when a test source has no compiled file', () => {
+      write('packages/demo/test/unbuilt.test.ts', '// never compiled\n');
+      try {
+        const run = runScript('run-tests.mjs', ['--root', checkout]);
+        assert.equal(run.status, 1, run.output);
+        assert.match(run.output, /packages\/demo\/test\/unbuilt\.test\.ts -> packages\/demo\/dist\/test\/unbuilt\.test\.js is missing/);
+        assert.match(run.output, /npm run build/);
+        assert.doesNotMatch(run.output, /a test whose source is there/, 'nothing runs');
+      } finally {
+        rmSync(join(checkout, 'packages/demo/test/unbuilt.test.ts'));
+      }
+    });
   });
 });
