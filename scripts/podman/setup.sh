@@ -146,6 +146,7 @@ build_base_image() {
 }
 
 install_packages
+command -v podman >/dev/null || fail "podman is installed, but not on the PATH ($PATH); add its directory to the PATH"
 configure_podman
 build_base_image
 log "ready: $(podman --version), $(podman-compose version 2>/dev/null | grep -o 'podman-compose.* version.*' || echo 'podman-compose'), base image $BASE_IMAGE"

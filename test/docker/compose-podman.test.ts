@@ -8,7 +8,9 @@
  *
  * scripts/podman/setup.sh prepares the machine first (packages, containers.conf, the base image;
  * quick when done before). Without Podman, and no way to install it, every test is skipped with
- * the reason. Runs of this test on one machine take turns (a lock file), since they share port
+ * the reason; but not under CI (CI set, as CI systems set it, and not to false or 0): there the
+ * machines can run containers, so a machine that cannot fails the run instead of passing it with
+ * nothing tested (container-availability.test.ts checks both ways). Runs of this test on one machine take turns (a lock file), since they share port
  * 6123, the image tag and the compose project; whatever the project made is removed at the end,
  * whether the tests passed or not, and at the start, in case a run died before its cleanup.
  */
@@ -35,8 +37,10 @@ const project = new ComposeProject('eddy-compose-test');
 const TASKS = ['Source: Generator -> Process', 'KeyedProcess -> Sink: Print to Std. Out'];
 const LIFECYCLE = ['CREATED -> SCHEDULED', 'SCHEDULED -> DEPLOYING', 'DEPLOYING -> INITIALIZING', 'INITIALIZING -> RUNNING', 'RUNNING -> FINISHED'];
 
-/** Set when this machine cannot run containers: every test is skipped with it. */
+/** Set when this machine cannot run containers: every test is skipped with it (outside CI). */
 let unavailable: string | undefined;
+/** Whether this runs in CI, where containers must run: CI set, and not to false or 0. */
+const IN_CI = !['', '0', 'false'].includes((process.env['CI'] ?? '').trim().toLowerCase());
 let lock: MachineLock | undefined;
 
 interface ListedTaskManager {
@@ -199,7 +203,8 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
         const output = `${setup.stdout}\n${setup.stderr}`.trim().split('\n').slice(-15).join('\n');
         const podmanRuns = await runCommand('podman', ['--version']).then((result) => result.code === 0, () => false);
         if (!podmanRuns) {
-          unavailable = `this machine cannot run containers: podman is not installed and scripts/podman/setup.sh could not install it (exit ${setup.code}):\n${output}`;
+          unavailable = `this machine cannot run containers: \`podman --version\` does not run, and scripts/podman/setup.sh could not make it ready (exit ${setup.code}):\n${output}`;
+          if (IN_CI) throw new Error(`CI=${process.env['CI']}: the container tests must run in CI, not be skipped, but ${unavailable}`);
           return;
         }
         throw new Error(`scripts/podman/setup.sh exited with ${setup.code}:\n${output}`);
