@@ -115,11 +115,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the JobManager port that TaskManagers and clients use, and no other', () => {
+  it("publishes the JobManager port that TaskManagers and clients use, on the host's loopback only, and no other", () => {
     const jobManager = configurationOf(jobManagerService as string);
     const port = jobManager.get(JobManagerOptions.port);
     assert.equal(port, JobManagerOptions.port.defaultValue, 'the default port, which clients use without -m');
-    assert.deepEqual(list(service(jobManagerService as string)['ports']), [`${port}:${port}`]);
+    // Anyone who reaches the port can run code on the cluster (no authentication yet): never every interface.
+    assert.deepEqual(list(service(jobManagerService as string)['ports']), [`127.0.0.1:${port}:${port}`]);
     for (const name of taskManagerServices) assert.equal(configurationOf(name).get(JobManagerOptions.port), port, `${name} registers at that port`);
     assert.ok(
       finalStage.instructions.some((i) => i.keyword === 'EXPOSE' && i.args.split(/\s+/).includes(String(port))),
