@@ -22,6 +22,7 @@ COPY packages/proto/package.json packages/proto/
 COPY packages/common/package.json packages/common/
 COPY packages/api/package.json packages/api/
 COPY packages/rpc/package.json packages/rpc/
+COPY packages/cluster-common/package.json packages/cluster-common/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/client/package.json packages/client/
 COPY packages/cli/package.json packages/cli/

@@ -53,6 +53,7 @@ export interface JobBundle {
 /** What a job may not import, and why. Sub-paths (`pino/file`, `@eddy/runtime/x`) are refused too. */
 export const FORBIDDEN_IMPORTS: readonly string[] = [
   '@eddy/runtime',
+  '@eddy/cluster-common',
   '@eddy/rpc',
   '@eddy/proto',
   '@eddy/client',
@@ -64,7 +65,7 @@ export const FORBIDDEN_IMPORTS: readonly string[] = [
   'node:worker_threads',
 ];
 
-const FORBIDDEN_FILTER = /^(@eddy\/(runtime|rpc|proto|client|cli|common)|@grpc\/[^/]+|pino|(node:)?worker_threads)(\/.*)?$/;
+const FORBIDDEN_FILTER = /^(@eddy\/(runtime|cluster-common|rpc|proto|client|cli|common)|@grpc\/[^/]+|pino|(node:)?worker_threads)(\/.*)?$/;
 
 const WHY_FORBIDDEN = 'runs only inside the TaskManager; jobs may import only @eddy/api';
 

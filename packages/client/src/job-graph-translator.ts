@@ -6,7 +6,7 @@
  */
 import type { JobPlan, PlanVertex } from '@eddy/api/internal';
 import type { eddy_jobgraph_v1 } from '@eddy/proto';
-import { JOB_ARGS_KEY, newJobId, PLAN_FINGERPRINT_KEY, STREAM_INVOKABLE, validateJobGraph } from '@eddy/runtime';
+import { JOB_ARGS_KEY, newJobId, PLAN_FINGERPRINT_KEY, STREAM_INVOKABLE, validateJobGraph } from '@eddy/cluster-common';
 
 type JobGraph = eddy_jobgraph_v1.JobGraph;
 type JobVertex = eddy_jobgraph_v1.JobVertex;

@@ -1,4 +1,3 @@
-export * from './config/config-option.js';
-export * from './config/configuration.js';
+export * from './config/index.js';
 export * from './logging/logger.js';
 export * from './logging/file-logger.js';

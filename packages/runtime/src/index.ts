@@ -8,9 +8,9 @@ export { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 export { JobMasterOptions } from './jobmaster/jobmaster-options.js';
 export { JobManagerRunner } from './entrypoint/jobmanager-runner.js';
 export { TaskManagerRunner } from './entrypoint/taskmanager-runner.js';
-export { ResourceManager, RESOURCE_MANAGER_ENDPOINT_ID } from './resourcemanager/resource-manager.js';
+export { ResourceManager } from './resourcemanager/resource-manager.js';
 export { TaskExecutor, TASK_EXECUTOR_ENDPOINT_ID, TaskNotFoundError } from './taskexecutor/task-executor.js';
-export { Dispatcher, DISPATCHER_ENDPOINT_ID, DispatcherError, JobNotFoundError, DuplicateJobSubmissionError } from './dispatcher/dispatcher.js';
+export { Dispatcher } from './dispatcher/dispatcher.js';
 export { JobMaster, jobMasterEndpointId, NoResourceAvailableError, TaskManagerLostError } from './jobmaster/job-master.js';
 export { errorInfoOf, describeError } from './cluster/error-info.js';
 export { taskNameWithSubtask, transitionMessage } from './executiongraph/transition-log.js';
@@ -19,12 +19,10 @@ export * from './heartbeat/heartbeat-manager.js';
 export * from './heartbeat/event-loop-lag.js';
 export * from './jobmaster/failover/restart-strategy-options.js';
 export * from './jobmaster/failover/restart-backoff-time-strategy.js';
-export * from './jobgraph/invalid-job-graph-error.js';
-export * from './jobgraph/job-graph-builder.js';
-export * from './jobgraph/job-graph-defaults.js';
-export * from './jobgraph/job-graph-validation.js';
+// What the client shares with the cluster (the JobGraph contract, job statuses, the Dispatcher's ids
+// and errors, the blob client) lives in @eddy/cluster-common; here too for code that uses the runtime.
+export * from '@eddy/cluster-common';
 export * from './executiongraph/execution-state.js';
-export * from './executiongraph/job-status.js';
 export * from './executiongraph/illegal-state-transition-error.js';
 export {
   ConsumedPartitionGroup,
@@ -42,14 +40,9 @@ export {
   type ExecutionResource,
   type JobEdgeInput,
 } from './executiongraph/execution-graph.js';
-export { BlobOptions } from './blob/blob-options.js';
 export { BlobServer } from './blob/blob-server.js';
-export { BlobClient, type UploadedBlob } from './blob/blob-client.js';
 export { BlobCache } from './blob/blob-cache.js';
-export { blobKeyOf, isBlobKey } from './blob/blob-key.js';
-export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/blob-errors.js';
 export { MiniCluster, type MiniClusterOptions } from './entrypoint/mini-cluster.js';
-export { STREAM_INVOKABLE, PLAN_FINGERPRINT_KEY, JOB_ARGS_KEY } from './taskexecutor/stream-task.js';
 export { TaskManagerNetwork, type TaskManagerNetworkOptions, type ConsumedSubpartition, type ConsumerConnection } from './network/task-manager-network.js';
 export { NetworkOptions, networkTaskSettings, type NetworkTaskSettings } from './network/network-options.js';
 export { ResultPartitionWriter, type ResultPartitionWriterOptions } from './network/result-partition-writer.js';

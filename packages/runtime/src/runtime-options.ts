@@ -1,7 +1,7 @@
 /** Every option the runtime declares, for validation at start-up and the generated reference. */
 import type { ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
-import { BlobOptions } from './blob/blob-options.js';
+import { BlobOptions } from '@eddy/cluster-common';
 import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
 import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-options.js';

@@ -18,10 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@eddy/common';
 import type { RpcService } from '@eddy/rpc';
-import { BlobClient } from './blob-client.js';
-import { BlobError } from './blob-errors.js';
-import { fileSize, hashFile } from './blob-files.js';
-import { InvalidBlobKeyError, isBlobKey } from './blob-key.js';
+import { BlobClient, BlobError, fileSize, hashFile, InvalidBlobKeyError, isBlobKey } from '@eddy/cluster-common';
 
 export interface BlobCacheOptions {
   readonly rpcService: RpcService;

@@ -19,13 +19,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import type { Configuration, Logger } from '@eddy/common';
 import { eddy_blob_v1 as blob } from '@eddy/proto';
-import { StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
-import { isBlobKey } from './blob-key.js';
-import { fileSize, writeFully } from './blob-files.js';
-import { BlobOptions, checkChunkSize } from './blob-options.js';
+import { GrpcStatus, StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
+import { BlobOptions, checkChunkSize, fileSize, isBlobKey, writeFully } from '@eddy/cluster-common';
 
 export interface BlobServerServices {
   readonly configuration: Configuration;
@@ -102,7 +99,7 @@ export class BlobServer {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new StreamCallError(grpc.status.UNAVAILABLE, `The blob server at ${this.address} is closed`);
+    if (this.closed) throw new StreamCallError(GrpcStatus.UNAVAILABLE, `The blob server at ${this.address} is closed`);
   }
 
   private async has(request: blob.BlobKeyRequest): Promise<blob.HasBlobResponse> {
@@ -118,12 +115,12 @@ export class BlobServer {
     const iterator = chunks[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done === true) {
-      throw new StreamCallError(grpc.status.INVALID_ARGUMENT, 'A blob upload carried no chunk; its first chunk must carry the key and the total size');
+      throw new StreamCallError(GrpcStatus.INVALID_ARGUMENT, 'A blob upload carried no chunk; its first chunk must carry the key and the total size');
     }
     const { key, totalSize } = first.value;
     checkKey(key);
     if (!Number.isSafeInteger(totalSize) || totalSize < 0) {
-      throw new StreamCallError(grpc.status.INVALID_ARGUMENT, `The upload of blob ${key} announced a total size of ${totalSize}; expected a whole number of bytes`);
+      throw new StreamCallError(GrpcStatus.INVALID_ARGUMENT, `The upload of blob ${key} announced a total size of ${totalSize}; expected a whole number of bytes`);
     }
     const path = this.pathOf(key);
     const stored = await fileSize(path);
@@ -178,7 +175,7 @@ export class BlobServer {
       handle = await open(this.pathOf(key), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new StreamCallError(grpc.status.NOT_FOUND, `no blob ${key} in the blob store at ${this.address}; upload it first`);
+        throw new StreamCallError(GrpcStatus.NOT_FOUND, `no blob ${key} in the blob store at ${this.address}; upload it first`);
       }
       throw error;
     }
@@ -206,12 +203,12 @@ export class BlobServer {
 
 function checkKey(key: string): void {
   if (!isBlobKey(key)) {
-    throw new StreamCallError(grpc.status.INVALID_ARGUMENT, `'${key.slice(0, 80)}' is not a blob key: expected the sha256 of the content as 64 lowercase hex digits`);
+    throw new StreamCallError(GrpcStatus.INVALID_ARGUMENT, `'${key.slice(0, 80)}' is not a blob key: expected the sha256 of the content as 64 lowercase hex digits`);
   }
 }
 
 function refusal(key: string, why: string): StreamCallError {
-  return new StreamCallError(grpc.status.INVALID_ARGUMENT, `The upload of blob ${key} was refused: ${why}; nothing was stored`);
+  return new StreamCallError(GrpcStatus.INVALID_ARGUMENT, `The upload of blob ${key} was refused: ${why}; nothing was stored`);
 }
 
 async function nextChunk(iterator: AsyncIterator<blob.BlobChunk>): Promise<blob.BlobChunk | undefined> {

@@ -19,31 +19,14 @@ import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_reso
 import { RpcEndpoint, type RpcService } from '@eddy/rpc';
 import type { BlobServer } from '../blob/blob-server.js';
 import { JobManagerOptions } from '../entrypoint/jobmanager-options.js';
-import { isGloballyTerminal, type JobStatus } from '../executiongraph/job-status.js';
-import { validateJobGraph } from '../jobgraph/job-graph-validation.js';
+import { DISPATCHER_ENDPOINT_ID, DispatcherError, DuplicateJobSubmissionError, isGloballyTerminal, JobNotFoundError, type JobStatus, RESOURCE_MANAGER_ENDPOINT_ID, validateJobGraph } from '@eddy/cluster-common';
 import { summarize } from '../jobmaster/job-details.js';
 import { JobMaster, type JobMasterListener } from '../jobmaster/job-master.js';
-import { RESOURCE_MANAGER_ENDPOINT_ID } from '../resourcemanager/resource-manager.js';
 import { JobEventLog } from './job-event-log.js';
-
-export const DISPATCHER_ENDPOINT_ID = 'dispatcher';
-
-/** Base class of the Dispatcher's refusals. */
-export class DispatcherError extends Error {
-  override readonly name: string = 'DispatcherError';
-}
 
 /** What the JobManager at `address` says about a job id it does not know. */
 export function unknownJobMessage(jobId: string, address: string): string {
   return `No job ${jobId} at the JobManager at ${address}; \`eddy list --all\` shows the jobs it knows`;
-}
-
-export class JobNotFoundError extends DispatcherError {
-  override readonly name = 'JobNotFoundError';
-}
-
-export class DuplicateJobSubmissionError extends DispatcherError {
-  override readonly name = 'DuplicateJobSubmissionError';
 }
 
 export interface DispatcherServices {

@@ -1,7 +1,6 @@
 /** Serves eddy.dispatcher.v1.JobEvents: a client follows one job's transitions, or its collected results, as they happen. */
-import * as grpc from '@grpc/grpc-js';
 import { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
-import { StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
+import { GrpcStatus, StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
 import { unknownJobMessage } from './dispatcher.js';
 import type { BoundedLog, JobEventLog, JobLogs } from './job-event-log.js';
 
@@ -9,7 +8,7 @@ export function serveJobEvents(rpcService: RpcService, eventLog: JobEventLog): v
   const logsOf = (jobId: string): JobLogs => {
     const logs = eventLog.get(jobId);
     if (logs === undefined) {
-      throw new StreamCallError(grpc.status.NOT_FOUND, unknownJobMessage(jobId, rpcService.address));
+      throw new StreamCallError(GrpcStatus.NOT_FOUND, unknownJobMessage(jobId, rpcService.address));
     }
     return logs;
   };

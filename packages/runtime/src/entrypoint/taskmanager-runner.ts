@@ -4,7 +4,7 @@ import type { Configuration, Logger } from '@eddy/common';
 import { RpcService } from '@eddy/rpc';
 import { detectAdvertisedHost, isWildcardHost } from './advertised-host.js';
 import { BlobCache } from '../blob/blob-cache.js';
-import { BlobOptions } from '../blob/blob-options.js';
+import { BlobOptions } from '@eddy/cluster-common';
 import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';

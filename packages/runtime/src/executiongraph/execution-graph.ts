@@ -22,11 +22,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@eddy/common';
 import type { eddy_cluster_v1, eddy_jobgraph_v1 } from '@eddy/proto';
-import { effectiveMaxParallelism, slotSharingGroupOf, topologicalOrder } from '../jobgraph/job-graph-defaults.js';
-import { validateJobGraph } from '../jobgraph/job-graph-validation.js';
+import { effectiveMaxParallelism, isLegalJobTransition, type JobStatus, slotSharingGroupOf, topologicalOrder, validateJobGraph } from '@eddy/cluster-common';
 import { EXECUTION_STATES, type ExecutionState, isLegalExecutionTransition, isTerminalExecutionState } from './execution-state.js';
 import { IllegalStateTransitionError } from './illegal-state-transition-error.js';
-import { type JobStatus, isLegalJobTransition } from './job-status.js';
 import { jobIdField } from './transition-log.js';
 
 type ErrorInfo = eddy_cluster_v1.ErrorInfo;

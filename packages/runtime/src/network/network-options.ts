@@ -3,7 +3,7 @@
  * TaskExecutor hands the per-task ones (segment size, buffer timeout, credits, queue length) to the
  * ResultPartitionWriters and InputGates it creates in task threads.
  */
-import { durationOption, integerOption, memorySizeOption, type Configuration } from '@eddy/common';
+import { durationOption, integerOption, memorySizeOption, type Configuration } from '@eddy/common/config';
 import {
   DEFAULT_BUFFER_SIZE_BYTES,
   DEFAULT_BUFFER_TIMEOUT_MS,

@@ -26,11 +26,10 @@ import { randomUUID } from 'node:crypto';
 import type { Configuration } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { RpcEndpoint, type RpcService } from '@eddy/rpc';
+import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
-
-export const RESOURCE_MANAGER_ENDPOINT_ID = 'resourcemanager';
 
 interface SlotRecord {
   allocationId: string;

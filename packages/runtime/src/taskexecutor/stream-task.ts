@@ -19,14 +19,11 @@ import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
-import { Configuration } from '@eddy/common';
+import { Configuration } from '@eddy/common/config';
+import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
 import { networkTaskSettings } from '../network/network-options.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
-
-export const STREAM_INVOKABLE = '@eddy/stream';
-export const PLAN_FINGERPRINT_KEY = 'eddy.plan.fingerprint';
-export const JOB_ARGS_KEY = 'eddy.job.args';
 
 /** What a job bundle exports for the runtime (see @eddy/api/internal). */
 interface ApiInternal {

@@ -31,7 +31,7 @@ import { logAttemptTransition, taskNameWithSubtask, type AttemptIdentity } from 
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
 import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
-import { RESOURCE_MANAGER_ENDPOINT_ID } from '../resourcemanager/resource-manager.js';
+import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import type { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';

@@ -12,7 +12,8 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
-import { ChannelPorts, runStreamTask, STREAM_INVOKABLE } from './stream-task.js';
+import { STREAM_INVOKABLE } from '@eddy/cluster-common/jobgraph';
+import { ChannelPorts, runStreamTask } from './stream-task.js';
 import type { Invokable, TaskContext, TaskOperator } from './task-context.js';
 import {
   errorFromInfo,

@@ -5,15 +5,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { Configuration, silentLogger, type Logger } from '@eddy/common';
 import { eddy_blob_v1 as blob } from '@eddy/proto';
-import { RpcCallError, RpcService, RpcUnreachableError, type StreamWriter } from '@eddy/rpc';
+import { GrpcStatus, RpcCallError, RpcService, RpcUnreachableError, type StreamWriter } from '@eddy/rpc';
 import { BlobCache } from '../../src/blob/blob-cache.js';
-import { BlobClient } from '../../src/blob/blob-client.js';
-import { BlobIntegrityError, BlobTransferTimeoutError } from '../../src/blob/blob-errors.js';
-import { blobKeyOf, InvalidBlobKeyError, isBlobKey } from '../../src/blob/blob-key.js';
+import { BlobClient, BlobIntegrityError, BlobTransferTimeoutError, blobKeyOf, InvalidBlobKeyError, isBlobKey } from '@eddy/cluster-common';
 import { BlobServer } from '../../src/blob/blob-server.js';
 
 const MIB = 1024 * 1024;
@@ -127,14 +124,14 @@ describe('blob store', () => {
     const streams = clientRpc.streamClient(serverRpc.address);
     const { error } = await outcome(streams.clientStream(blob.BlobService.methods['upload']!, [{ key: claimed, totalSize: content.length, data: content }], 5000));
     assert.ok(error instanceof RpcCallError, `got ${String(error)}`);
-    assert.equal(error.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(error.code, GrpcStatus.INVALID_ARGUMENT);
     assert.ok(error.message.includes(`hashes to sha256 ${blobKeyOf(content)}, not to its key ${claimed}`), error.message);
     assert.equal(existsSync(join(server.storagePath, claimed)), false);
     assert.equal((await clientRpc.streamClient(serverRpc.address).unary<blob.BlobKeyRequest, blob.HasBlobResponse>(blob.BlobService.methods['has']!, { key: claimed }, 5000)).present, false);
 
     const short = await outcome(streams.clientStream(blob.BlobService.methods['upload']!, [{ key: blobKeyOf(content), totalSize: content.length + 1, data: content }], 5000));
     assert.ok(short.error instanceof RpcCallError, `got ${String(short.error)}`);
-    assert.equal(short.error.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(short.error.code, GrpcStatus.INVALID_ARGUMENT);
     assert.match(short.error.message, new RegExp(`ended after ${content.length} bytes, but its first chunk announced ${content.length + 1}`));
     assert.equal(existsSync(join(server.storagePath, blobKeyOf(content))), false);
     assert.deepEqual(await leftovers(), []);
@@ -161,7 +158,7 @@ describe('blob store', () => {
     const destination = join(work, 'not-found', 'never.bundle');
     const { error } = await outcome(client.downloadTo(unknown, destination));
     assert.ok(error instanceof RpcCallError, `got ${String(error)}`);
-    assert.equal(error.code, grpc.status.NOT_FOUND);
+    assert.equal(error.code, GrpcStatus.NOT_FOUND);
     assert.ok(error.message.includes(`no blob ${unknown} in the blob store at ${serverRpc.address}; upload it first`), error.message);
     assert.deepEqual(await readdir(join(work, 'not-found')), []);
   });
@@ -227,7 +224,7 @@ describe('blob store', () => {
       const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, logger: silentLogger(), timeoutMs: 5000 });
       try {
         const { error } = await outcome(cache.getFile(key));
-        assert.ok(error instanceof RpcCallError && error.code === grpc.status.NOT_FOUND, `got ${String(error)}`);
+        assert.ok(error instanceof RpcCallError && error.code === GrpcStatus.NOT_FOUND, `got ${String(error)}`);
         await client.uploadBytes(content);
         const path = await cache.getFile(key);
         assert.ok(content.equals(await readFile(path)));

@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '@eddy/common';
 import { ExecutionGraph, statusCounts } from '../../src/executiongraph/execution-graph.js';
 import { IllegalStateTransitionError } from '../../src/executiongraph/illegal-state-transition-error.js';
-import { InvalidJobGraphError } from '../../src/jobgraph/invalid-job-graph-error.js';
-import { JobGraphBuilder } from '../../src/jobgraph/job-graph-builder.js';
+import { InvalidJobGraphError, JobGraphBuilder } from '@eddy/cluster-common';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
 import { JOB_ID, ManualClock, RecordingListener, errorInfo, wordCountGraph } from './testing-graphs.js';
 

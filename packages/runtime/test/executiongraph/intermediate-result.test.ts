@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '@eddy/common';
 import { ExecutionGraph, type IntermediateResult } from '../../src/executiongraph/execution-graph.js';
-import { JobGraphBuilder } from '../../src/jobgraph/job-graph-builder.js';
+import { JobGraphBuilder } from '@eddy/cluster-common';
 import { JOB_ID } from './testing-graphs.js';
 
 /** The result of a single edge a(from) -> b(to). */

@@ -6,7 +6,7 @@ import {
   isLegalExecutionTransition,
   isTerminalExecutionState,
 } from '../../src/executiongraph/execution-state.js';
-import { JOB_STATUSES, type JobStatus, isGloballyTerminal, isLegalJobTransition, isLocallyTerminal } from '../../src/executiongraph/job-status.js';
+import { JOB_STATUSES, type JobStatus, isGloballyTerminal, isLegalJobTransition, isLocallyTerminal } from '@eddy/cluster-common';
 
 /** Flink's arrows, written out independently of the implementation's table. */
 const EXECUTION_ARROWS = new Set([

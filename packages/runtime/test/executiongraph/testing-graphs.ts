@@ -1,8 +1,7 @@
 import type { eddy_cluster_v1 } from '@eddy/proto';
 import type { ExecutionState } from '../../src/executiongraph/execution-state.js';
 import type { Execution, ExecutionGraphListener } from '../../src/executiongraph/execution-graph.js';
-import type { JobStatus } from '../../src/executiongraph/job-status.js';
-import { JobGraphBuilder } from '../../src/jobgraph/job-graph-builder.js';
+import { JobGraphBuilder, type JobStatus } from '@eddy/cluster-common';
 
 export const JOB_ID = 'feedc0de0123456789abcdef01234567';
 
