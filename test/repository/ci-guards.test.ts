@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { repo, runScript, writeIn } from './scripts.js';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-ci-guards-'));
-
-function runScript(script: string, args: string[]): { status: number | null; output: string } {
-  // Without the test runner's marker, or a `node --test` the script starts would not run its files.
-  const { NODE_TEST_CONTEXT: _marker, ...env } = process.env;
-  const result = spawnSync(process.execPath, [join(repo, 'scripts', script), ...args], { encoding: 'utf8', cwd: repo, env });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
 
 describe('the guards npm test runs before the tests', () => {
   after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -48,10 +39,7 @@ describe('the guards npm test runs before the tests', () => {
 
   describe('run-tests lists the tests from their sources', () => {
     const checkout = join(scratch, 'run-tests');
-    const write = (path: string, text: string): void => {
-      mkdirSync(dirname(join(checkout, path)), { recursive: true });
-      writeFileSync(join(checkout, path), text);
-    };
+    const write = (path: string, text: string): void => writeIn(checkout, path, text);
     const passing = (name: string): string => `import { test } from 'node:test';\ntest(${JSON.stringify(name)}, () => {});\n`;
     write('packages/demo/test/kept.test.ts', '// compiled below\n');
     write('packages/demo/dist/test/kept.test.js', passing('a test whose source is there'));
