@@ -20,11 +20,11 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Message, type OutputFile, type Plugin } from 'esbuild';
+import { createOwnedTempDir, removeStaleTempDirs } from '@eddy/cluster-common';
 import { JobFileError, type SourceProblem } from './client-errors.js';
 
 export interface BundleOptions {
@@ -115,7 +115,7 @@ export async function bundleJob(jobFile: string, options: BundleOptions = {}): P
   const key = createHash('sha256').update(bytes).digest('hex');
 
   const ownDir = options.outDir === undefined;
-  const outDir = options.outDir !== undefined ? resolve(options.outDir) : await mkdtemp(join(tmpdir(), 'eddy-job-'));
+  const outDir = options.outDir !== undefined ? resolve(options.outDir) : await ownBundleDirectory();
   if (!ownDir) await mkdir(outDir, { recursive: true });
   const bundlePath = join(outDir, `${key}.mjs`);
   await writeFile(bundlePath, bytes);
@@ -126,6 +126,18 @@ export async function bundleJob(jobFile: string, options: BundleOptions = {}): P
     size: bytes.length,
     dispose: () => rm(ownDir ? outDir : bundlePath, { recursive: true, force: true }),
   };
+}
+
+/** Prefix of the bundle directories in the temp directory. */
+const BUNDLE_DIR_PREFIX = 'eddy-job-';
+
+/**
+ * A fresh bundle directory in the temp directory, named after this process; first removes those
+ * that processes now gone (an `eddy run` killed before it could dispose of its bundle) left there.
+ */
+async function ownBundleDirectory(): Promise<string> {
+  await removeStaleTempDirs(BUNDLE_DIR_PREFIX);
+  return createOwnedTempDir(BUNDLE_DIR_PREFIX);
 }
 
 async function checkJobFileExists(given: string, absolute: string): Promise<void> {

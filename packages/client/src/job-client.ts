@@ -17,7 +17,7 @@ import { unpack } from 'msgpackr';
 import type { Configuration, Logger } from '@eddy/common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm, type eddy_jobgraph_v1 } from '@eddy/proto';
 import { RemoteHandlerError, RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
-import { BlobClient, BlobOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, RESOURCE_MANAGER_ENDPOINT_ID, type JobStatus } from '@eddy/cluster-common';
+import { BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, RESOURCE_MANAGER_ENDPOINT_ID, type JobStatus } from '@eddy/cluster-common';
 import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError } from './client-errors.js';
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
@@ -266,9 +266,9 @@ export class JobClient {
   }
 }
 
-function blobClientOptions(configuration: Configuration | undefined): { chunkSizeBytes?: number; timeoutMs?: number } {
+function blobClientOptions(configuration: Configuration | undefined): BlobClientOptions {
   if (configuration === undefined) return {};
-  return { chunkSizeBytes: configuration.get(BlobOptions.chunkSize), timeoutMs: configuration.get(BlobOptions.transferTimeout) };
+  return { chunkSizeBytes: configuration.get(BlobOptions.chunkSize), timeoutMs: configuration.get(BlobOptions.transferTimeout), maxSizeBytes: configuration.get(BlobOptions.maxSize) };
 }
 
 /**

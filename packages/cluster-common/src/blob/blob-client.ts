@@ -10,23 +10,25 @@
  * JobManager cannot be reached; RpcCallError with the server's status and message otherwise, e.g.
  * NOT_FOUND for an unknown key, INVALID_ARGUMENT for a refused upload). A missed deadline is a
  * BlobTransferTimeoutError naming blob.transfer.timeout; content that does not match its key a
- * BlobIntegrityError.
+ * BlobIntegrityError; a blob larger than blob.max-size a BlobTooLargeError before anything is sent.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { eddy_blob_v1 as blob } from '@eddy/proto';
 import { RpcTimeoutError, type RpcService } from '@eddy/rpc';
 import { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob-errors.js';
 import { hashFile, writeFully } from './blob-files.js';
 import { blobKeyOf, checkBlobKey } from './blob-key.js';
-import { BlobOptions, checkChunkSize } from './blob-options.js';
+import { BlobOptions, BlobTooLargeError, checkChunkSize } from './blob-options.js';
 
 export interface BlobClientOptions {
   /** Size of the upload chunks; default blob.chunk-size's default (1 MiB). */
   readonly chunkSizeBytes?: number;
   /** Deadline of one whole upload or download; default blob.transfer.timeout's default (60 s). */
   readonly timeoutMs?: number;
+  /** Largest blob uploaded (blob.max-size); a larger one is refused before anything is sent. Default blob.max-size's default. */
+  readonly maxSizeBytes?: number;
 }
 
 /** The outcome of an upload. */
@@ -41,6 +43,7 @@ export interface UploadedBlob {
 export class BlobClient {
   private readonly chunkSize: number;
   private readonly timeoutMs: number;
+  private readonly maxSizeBytes: number;
 
   constructor(
     private readonly rpcService: RpcService,
@@ -49,18 +52,26 @@ export class BlobClient {
   ) {
     this.chunkSize = options.chunkSizeBytes ?? BlobOptions.chunkSize.defaultValue;
     this.timeoutMs = options.timeoutMs ?? BlobOptions.transferTimeout.defaultValue;
+    this.maxSizeBytes = options.maxSizeBytes ?? BlobOptions.maxSize.defaultValue;
   }
 
-  /** Uploads the file at `path` unless the blob server has its content already; reads it twice, streaming. */
+  /**
+   * Uploads the file at `path` unless the blob server has its content already; reads it twice,
+   * streaming. Rejects with BlobTooLargeError, before anything is sent, when it is larger than
+   * blob.max-size.
+   */
   async uploadFile(path: string): Promise<UploadedBlob> {
     checkChunkSize(this.chunkSize, this.rpcService.maxMessageSize);
+    this.checkSize(path, (await stat(path)).size);
     const { key, size } = await hashFile(path);
+    this.checkSize(path, size);
     return this.upload(key, size, () => fileChunks(path, key, size, this.chunkSize));
   }
 
-  /** Uploads `bytes` unless the blob server has them already. */
+  /** Uploads `bytes` unless the blob server has them already; refuses more than blob.max-size as uploadFile does. */
   async uploadBytes(bytes: Uint8Array): Promise<UploadedBlob> {
     checkChunkSize(this.chunkSize, this.rpcService.maxMessageSize);
+    this.checkSize(`a blob of ${bytes.length} bytes`, bytes.length);
     const key = blobKeyOf(bytes);
     return this.upload(key, bytes.length, () => byteChunks(bytes, key, this.chunkSize));
   }
@@ -120,6 +131,12 @@ export class BlobClient {
       return { key, size: answer.size, uploaded: !answer.alreadyPresent };
     } catch (error) {
       throw this.translate(error, 'upload', key);
+    }
+  }
+
+  private checkSize(what: string, size: number): void {
+    if (size > this.maxSizeBytes) {
+      throw new BlobTooLargeError({ what, sizeBytes: size, maxSizeBytes: this.maxSizeBytes, where: `so nothing was uploaded to the blob server at ${this.jobManagerHostPort}` });
     }
   }
 

@@ -10,19 +10,27 @@
  * Threading: the handlers run on the RpcService's server as calls arrive (no endpoint, no mailbox);
  * they share no state but the directory and the `closed` flag.
  *
- * Lifecycle: `start()` creates the directory (a fresh one under the system temp directory when
- * blob.storage.directory is empty) and serves BlobService on the RpcService; `close()` refuses
- * further calls and removes the directory when it was the per-process default. The service stays
- * registered on the RpcService's server (gRPC cannot remove it) and answers UNAVAILABLE.
+ * Size: an upload larger than blob.max-size is refused as soon as its first chunk announces that
+ * size, or its bytes pass it, before anything is stored.
+ *
+ * Release (Flink's cleanup of a job's blobs): the Dispatcher retains a job's blob while the job
+ * runs and releases it when the job ends. A blob that no job retains is removed once it has gone
+ * unused for blob.service.cleanup.interval, checked at that interval; being uploaded, or asked for
+ * (`has`, `isStored`), counts as a use, so code uploaded for a job about to be submitted stays.
+ *
+ * Lifecycle: `start()` creates the directory (when blob.storage.directory is empty, a fresh one
+ * under the system temp directory named after this process, after removing those that processes
+ * now gone left there) and serves BlobService on the RpcService; `close()` stops the cleanup,
+ * refuses further calls and removes the directory when it was the per-process default. The
+ * service stays registered on the RpcService's server (gRPC cannot remove it) and answers UNAVAILABLE.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import { eddy_blob_v1 as blob } from '@eddy/proto';
 import { GrpcStatus, StreamCallError, type RpcService, type StreamWriter } from '@eddy/rpc';
-import { BlobOptions, checkChunkSize, fileSize, isBlobKey, writeFully } from '@eddy/cluster-common';
+import { BlobOptions, BlobTooLargeError, checkChunkSize, createOwnedTempDir, fileSize, isBlobKey, removeStaleTempDirs, writeFully } from '@eddy/cluster-common';
 
 export interface BlobServerServices {
   readonly configuration: Configuration;
@@ -30,17 +38,32 @@ export interface BlobServerServices {
 }
 
 const TEMP_PREFIX = '.upload-';
+/** Prefix of the per-process default storage directories in the temp directory. */
+export const BLOB_STORE_DIR_PREFIX = 'eddy-blobs-';
 
 export class BlobServer {
   private closed = false;
+  /** Per stored blob key, the jobs that retain it. */
+  private readonly retainedBy = new Map<string, Set<string>>();
+  /** Per blob key that no job retains, when it was last used (uploaded, asked for, released). */
+  private readonly unusedSince = new Map<string, number>();
+  private readonly cleanupTimer: NodeJS.Timeout;
+  private readonly maxSizeBytes: number;
+  private readonly cleanupIntervalMs: number;
 
   private constructor(
     private readonly rpcService: RpcService,
     readonly storagePath: string,
     private readonly ownsDirectory: boolean,
     private readonly chunkSize: number,
+    configuration: Configuration,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.maxSizeBytes = configuration.get(BlobOptions.maxSize);
+    this.cleanupIntervalMs = configuration.get(BlobOptions.cleanupInterval);
+    this.cleanupTimer = setInterval(() => void this.removeUnused(), this.cleanupIntervalMs);
+    this.cleanupTimer.unref();
+  }
 
   /**
    * Creates (or reuses) the storage directory and serves BlobService on `rpcService`. Rejects when
@@ -51,16 +74,20 @@ export class BlobServer {
     const chunkSize = configuration.get(BlobOptions.chunkSize);
     checkChunkSize(chunkSize, rpcService.maxMessageSize);
     const configured = configuration.get(BlobOptions.storageDirectory);
+    const logger = services.logger.child({ component: 'BlobServer' });
     let storagePath: string;
     if (configured === '') {
-      storagePath = await mkdtemp(join(tmpdir(), 'eddy-blobs-'));
+      const stale = await removeStaleTempDirs(BLOB_STORE_DIR_PREFIX);
+      if (stale.length > 0) logger.info({ removed: stale }, 'Removed blob store directories that ended JobManagers left in the temp directory');
+      storagePath = await createOwnedTempDir(BLOB_STORE_DIR_PREFIX);
     } else {
       storagePath = configured;
       await mkdir(storagePath, { recursive: true });
       await removeStaleUploads(storagePath, configuration.get(BlobOptions.transferTimeout));
     }
-    const logger = services.logger.child({ component: 'BlobServer' });
-    const server = new BlobServer(rpcService, storagePath, configured === '', chunkSize, logger);
+    const server = new BlobServer(rpcService, storagePath, configured === '', chunkSize, configuration, logger);
+    // Blobs an earlier JobManager stored here count as unused from now on: no job retains them yet.
+    for (const name of await readdir(storagePath)) if (isBlobKey(name)) server.unusedSince.set(name, Date.now());
     try {
       rpcService.serveStreamService(blob.BlobService, {
         has: (request: blob.BlobKeyRequest) => server.has(request),
@@ -81,17 +108,62 @@ export class BlobServer {
     return this.rpcService.address;
   }
 
-  /** Refuses further calls; removes the storage directory when it was the per-process default. */
+  /** Stops the cleanup and refuses further calls; removes the storage directory when it was the per-process default. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.cleanupTimer);
     if (this.ownsDirectory) await rm(this.storagePath, { recursive: true, force: true });
     this.logger.info({ storagePath: this.storagePath, removed: this.ownsDirectory }, 'Blob server closed');
   }
 
-  /** Whether the blob is stored (for the Dispatcher, which refuses jobs whose code is missing). */
+  /** Whether the blob is stored (for the Dispatcher, which refuses jobs whose code is missing); counts as a use. */
   async isStored(key: string): Promise<boolean> {
-    return isBlobKey(key) && (await fileSize(this.pathOf(key))) !== undefined;
+    if (!isBlobKey(key)) return false;
+    this.touch(key);
+    return (await fileSize(this.pathOf(key))) !== undefined;
+  }
+
+  /** Keeps blob `key` while job `jobId` runs (the Dispatcher calls it when it accepts the job). */
+  retain(jobId: string, key: string): void {
+    let jobs = this.retainedBy.get(key);
+    if (jobs === undefined) this.retainedBy.set(key, (jobs = new Set()));
+    jobs.add(jobId);
+    this.unusedSince.delete(key);
+  }
+
+  /**
+   * Job `jobId` ended: the blobs it retained that no other job retains are removed once they have
+   * gone unused for blob.service.cleanup.interval.
+   */
+  releaseJob(jobId: string): void {
+    for (const [key, jobs] of this.retainedBy) {
+      if (!jobs.delete(jobId) || jobs.size > 0) continue;
+      this.retainedBy.delete(key);
+      this.unusedSince.set(key, Date.now());
+      this.logger.debug({ key, jobId, cleanupIntervalMs: this.cleanupIntervalMs }, 'Blob released; removed once unused for the cleanup interval');
+    }
+  }
+
+  /** A use of `key`: unless a job retains it, its unused time starts again. */
+  private touch(key: string): void {
+    if (!this.retainedBy.has(key)) this.unusedSince.set(key, Date.now());
+  }
+
+  /** Removes the blobs no job has retained or used for the cleanup interval. */
+  private async removeUnused(): Promise<void> {
+    const now = Date.now();
+    for (const [key, since] of [...this.unusedSince]) {
+      if (now - since < this.cleanupIntervalMs) continue;
+      this.unusedSince.delete(key);
+      try {
+        await rm(this.pathOf(key), { force: true });
+        this.logger.info({ key, unusedForMs: now - since }, 'Removed blob no job uses');
+      } catch (error) {
+        this.logger.warn({ key, err: error }, 'Could not remove a blob no job uses; trying again after the cleanup interval');
+        this.unusedSince.set(key, since);
+      }
+    }
   }
 
   private pathOf(key: string): string {
@@ -105,6 +177,7 @@ export class BlobServer {
   private async has(request: blob.BlobKeyRequest): Promise<blob.HasBlobResponse> {
     this.checkOpen();
     checkKey(request.key);
+    this.touch(request.key);
     const size = await fileSize(this.pathOf(request.key));
     this.logger.debug({ key: request.key, present: size !== undefined }, 'Answered whether a blob is stored');
     return size === undefined ? { present: false, size: 0 } : { present: true, size };
@@ -122,6 +195,9 @@ export class BlobServer {
     if (!Number.isSafeInteger(totalSize) || totalSize < 0) {
       throw new StreamCallError(GrpcStatus.INVALID_ARGUMENT, `The upload of blob ${key} announced a total size of ${totalSize}; expected a whole number of bytes`);
     }
+    // Refused before anything is read further or stored; the rest of the stream is left unread.
+    if (totalSize > this.maxSizeBytes) throw this.tooLarge(key, totalSize);
+    this.touch(key);
     const path = this.pathOf(key);
     const stored = await fileSize(path);
     if (stored !== undefined) {
@@ -138,6 +214,7 @@ export class BlobServer {
         let size = 0;
         for (let chunk: blob.BlobChunk | undefined = first.value; chunk !== undefined; chunk = await nextChunk(iterator)) {
           size += chunk.data.length;
+          if (size > this.maxSizeBytes) throw this.tooLarge(key, size);
           if (size > totalSize) throw refusal(key, `it carried more than the ${totalSize} bytes its first chunk announced`);
           hash.update(chunk.data);
           await writeFully(handle, chunk.data);
@@ -162,8 +239,20 @@ export class BlobServer {
       this.logger.debug({ key, err: error }, 'Blob upload failed; nothing stored');
       throw error;
     }
+    this.touch(key);
     this.logger.info({ key, size: totalSize }, 'Stored blob');
     return { key, size: totalSize, alreadyPresent: false };
+  }
+
+  private tooLarge(key: string, sizeBytes: number): StreamCallError {
+    const error = new BlobTooLargeError({
+      what: `The upload of blob ${key}`,
+      sizeBytes,
+      maxSizeBytes: this.maxSizeBytes,
+      where: `allowed by the blob server at ${this.address}, so nothing was stored`,
+    });
+    this.logger.warn({ key, sizeBytes, maxSizeBytes: this.maxSizeBytes }, 'Refused a blob upload larger than blob.max-size');
+    return new StreamCallError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   }
 
   private async download(request: blob.BlobKeyRequest, out: StreamWriter<blob.BlobChunk>): Promise<void> {

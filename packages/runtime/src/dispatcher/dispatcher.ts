@@ -8,6 +8,7 @@
  *   - Running jobs are asked through their JobMaster (callAsync, in the JobMaster's mailbox);
  *     ended jobs are answered from a bounded archive (jobstore.max-capacity).
  *   - Every job's transitions are collected in a JobEventLog that clients follow as a stream.
+ *   - A job's code is retained in the blob store while it runs, and released when it ends.
  *
  * Threading: the Dispatcher's state lives in its mailbox; JobMasters notify it through runAsync.
  *
@@ -107,6 +108,7 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
       throw error;
     }
     this.running.set(graph.jobId, jobMaster);
+    if (graph.blobKey !== '') this.services.blobServer.retain(graph.jobId, graph.blobKey);
     this.log.info({ jobId: graph.jobId, jobName: graph.name, vertices: graph.vertices.length }, 'Job submitted');
     await jobMaster.start();
     return { jobId: graph.jobId };
@@ -177,6 +179,7 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     const job = this.running.get(jobId);
     if (job === undefined || !isGloballyTerminal(status)) return;
     this.running.delete(jobId);
+    this.services.blobServer.releaseJob(jobId);
     this.archive.set(jobId, { details });
     while (this.archive.size > this.archiveCapacity) {
       const oldest = this.archive.keys().next().value as string;

@@ -48,6 +48,8 @@ export class TaskManagerRunner {
       jobManagerHostPort: jobManagerAddress,
       logger,
       timeoutMs: configuration.get(BlobOptions.transferTimeout),
+      cleanupIntervalMs: configuration.get(BlobOptions.cleanupInterval),
+      maxSizeBytes: configuration.get(BlobOptions.cacheMaxSize),
     });
     const network = new TaskManagerNetwork({ rpcService, configuration, logger });
     const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache, network });
@@ -61,7 +63,7 @@ export class TaskManagerRunner {
       throw error;
     }
     logger.info(
-      { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots) },
+      { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory },
       'TaskManager started',
     );
     return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, logger);

@@ -298,7 +298,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     let bundlePath: string | undefined;
     if (deployment.blobKey !== '') {
       try {
-        bundlePath = await this.services.blobCache.getFile(deployment.blobKey);
+        bundlePath = await this.services.blobCache.getFile(deployment.blobKey, deployment.jobId);
       } catch (error) {
         this.tasks.delete(deployment.executionAttemptId);
         throw new Error(`TaskManager ${this.taskManagerId} could not fetch the job's code (blob ${deployment.blobKey}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -495,6 +495,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private closeJobConnection(jobId: string): void {
     if (!this.jobs.delete(jobId)) return;
     this.jobMasterHeartbeats.unmonitorTarget(jobId);
+    // No slot of the job is left here, so no task of it: its code may go (Flink's releaseJob).
+    this.services.blobCache.releaseJob(jobId);
     this.log.info({ jobId }, 'Closed the connection to the JobMaster');
   }
 

@@ -15,6 +15,8 @@ import { BlobServer } from '../../src/blob/blob-server.js';
 
 const MIB = 1024 * 1024;
 const CONFIGURATION = Configuration.fromRecord({ 'blob.chunk-size': '1 mb' });
+/** The job the tests' BlobCache calls download for. */
+const JOB = 'job-1';
 
 interface LogLine {
   readonly msg: string;
@@ -194,7 +196,7 @@ describe('blob store', () => {
     await assert.rejects(client.downloadTo('../etc/passwd', join(work, 'x')), InvalidBlobKeyError);
     const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, logger: silentLogger(), timeoutMs: 5000 });
     try {
-      await assert.rejects(cache.getFile('../../etc/passwd'), /is not a blob key/);
+      await assert.rejects(cache.getFile('../../etc/passwd', JOB), /is not a blob key/);
     } finally {
       await cache.close();
     }
@@ -206,11 +208,11 @@ describe('blob store', () => {
       const { key } = await client.uploadBytes(content);
       const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, logger: silentLogger(), timeoutMs: 20_000 });
       try {
-        const paths = await Promise.all([1, 2, 3, 4, 5].map(() => cache.getFile(key)));
+        const paths = await Promise.all([1, 2, 3, 4, 5].map(() => cache.getFile(key, JOB)));
         assert.deepEqual(new Set(paths), new Set([join(cache.directory, key)]));
         assert.ok(content.equals(await readFile(join(cache.directory, key))));
         assert.equal(linesFor('Serving blob download', key), 1);
-        assert.equal(await cache.getFile(key), join(cache.directory, key));
+        assert.equal(await cache.getFile(key, JOB), join(cache.directory, key));
         assert.equal(linesFor('Serving blob download', key), 1);
       } finally {
         await cache.close();
@@ -223,10 +225,10 @@ describe('blob store', () => {
       const key = blobKeyOf(content);
       const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, logger: silentLogger(), timeoutMs: 5000 });
       try {
-        const { error } = await outcome(cache.getFile(key));
+        const { error } = await outcome(cache.getFile(key, JOB));
         assert.ok(error instanceof RpcCallError && error.code === GrpcStatus.NOT_FOUND, `got ${String(error)}`);
         await client.uploadBytes(content);
-        const path = await cache.getFile(key);
+        const path = await cache.getFile(key, JOB);
         assert.ok(content.equals(await readFile(path)));
         assert.deepEqual(await readdir(cache.directory), [key]);
       } finally {
@@ -239,19 +241,19 @@ describe('blob store', () => {
       const { key } = await client.uploadBytes(content);
       const directory = join(work, 'taskmanager-blobs');
       const earlier = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, directory, logger: silentLogger(), timeoutMs: 5000 });
-      await earlier.getFile(key);
+      await earlier.getFile(key, JOB);
       await earlier.close();
       assert.ok(existsSync(join(directory, key)), 'a given directory must survive close()');
 
       const reused = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, directory, logger: silentLogger(), timeoutMs: 5000 });
       const downloadsBefore = linesFor('Serving blob download', key);
-      assert.equal(await reused.getFile(key), join(directory, key));
+      assert.equal(await reused.getFile(key, JOB), join(directory, key));
       assert.equal(linesFor('Serving blob download', key), downloadsBefore, 'a verified file was downloaded again');
       await reused.close();
 
       await writeFile(join(directory, key), 'left half-written by a crash');
       const repaired = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, directory, logger: silentLogger(), timeoutMs: 5000 });
-      assert.ok(content.equals(await readFile(await repaired.getFile(key))));
+      assert.ok(content.equals(await readFile(await repaired.getFile(key, JOB))));
       assert.equal(linesFor('Serving blob download', key), downloadsBefore + 1);
       await repaired.close();
     });
@@ -261,10 +263,10 @@ describe('blob store', () => {
       const { key } = await client.uploadBytes(content);
       const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: await deadAddress(), logger: silentLogger(), timeoutMs: 5000 });
       try {
-        await assert.rejects(cache.getFile(key), RpcUnreachableError);
+        await assert.rejects(cache.getFile(key, JOB), RpcUnreachableError);
         cache.setJobManager(serverRpc.address);
         assert.equal(cache.jobManagerHostPort, serverRpc.address);
-        assert.ok(content.equals(await readFile(await cache.getFile(key))));
+        assert.ok(content.equals(await readFile(await cache.getFile(key, JOB))));
       } finally {
         await cache.close();
       }
@@ -280,7 +282,7 @@ describe('blob store', () => {
       const attempts: (() => Promise<unknown>)[] = [
         () => unreachable.uploadBytes(Buffer.from('job')),
         () => unreachable.downloadTo(key, join(work, 'unreachable.bundle')),
-        () => cache.getFile(key),
+        () => cache.getFile(key, JOB),
       ];
       for (const attempt of attempts) {
         const { error, elapsedMs } = await outcome(attempt());
