@@ -13,7 +13,8 @@ import { ClusterClient, stopClusterProcesses, startJobManager, startTaskManager,
 
 after(stopClusterProcesses);
 
-const CLEANUP = { 'blob.service.cleanup.interval': '300 ms' };
+/** Short, but long enough for the client to submit the job after uploading its code, even on a loaded machine. */
+const CLEANUP = { 'blob.service.cleanup.interval': '1 s' };
 
 describe("a job's code in the blob store and the blob cache", () => {
   let jobManager: JobManagerProcess;
@@ -47,7 +48,8 @@ describe("a job's code in the blob store and the blob cache", () => {
     await client.waitForStatus(jobId, 'CANCELED');
     await waitFor(() => !existsSync(join(storage, blobKey)), "the ended job's code to leave the blob store", 15_000);
     await waitFor(() => !existsSync(join(cache, blobKey)), "the ended job's code to leave the TaskManager's cache", 15_000);
-    assert.ok(jobManager.linesWith('Removed blob no job uses').some((line) => line['key'] === blobKey));
-    assert.ok(taskManager.linesWith('Removed cached blob').some((line) => line['key'] === blobKey));
+    // Each process says so in its log (the line follows the removal).
+    await jobManager.waitForLine((line) => line.msg === 'Removed blob no job uses' && line['key'] === blobKey, 'the removal of the blob');
+    await taskManager.waitForLine((line) => line.msg === 'Removed cached blob' && line['key'] === blobKey, 'the removal of the cached blob');
   });
 });

@@ -58,9 +58,10 @@ describe('blob cleanup and limits', () => {
   describe('BlobServer', () => {
     it("keeps a job's blob while the job runs, and removes it once the job is released and the cleanup interval has passed", async () => {
       const [running, unused] = [randomBytes(10 * KIB), randomBytes(10 * KIB)];
+      // Retained before it is stored, so that a slow upload cannot outlast the interval unretained.
+      server.retain('job-a', blobKeyOf(running));
       const { key } = await client.uploadBytes(running);
       const { key: unusedKey } = await client.uploadBytes(unused);
-      server.retain('job-a', key);
       // The blob no job retains goes after an interval: proof that the cleanup ran while job-a held its blob.
       await waitFor(() => !stored(unusedKey), 'the blob no job retains to be removed');
       assert.ok(stored(key), 'the blob of the running job was removed');
@@ -70,10 +71,11 @@ describe('blob cleanup and limits', () => {
     });
 
     it('keeps a blob two jobs share until both are released', async () => {
-      const { key } = await client.uploadBytes(randomBytes(10 * KIB));
+      const shared = randomBytes(10 * KIB);
+      server.retain('job-b', blobKeyOf(shared));
+      server.retain('job-c', blobKeyOf(shared));
+      const { key } = await client.uploadBytes(shared);
       const { key: witness } = await client.uploadBytes(randomBytes(10 * KIB));
-      server.retain('job-b', key);
-      server.retain('job-c', key);
       server.releaseJob('job-b');
       await waitFor(() => !stored(witness), 'an unretained blob uploaded at the same time to be removed');
       assert.ok(stored(key), 'a blob job-c still uses was removed');
@@ -132,10 +134,11 @@ describe('blob cleanup and limits', () => {
 
   describe('BlobCache', () => {
     it('removes the blobs of a released job once the cleanup interval has passed, and keeps those of a job still running', async () => {
-      const { key: kept } = await client.uploadBytes(randomBytes(10 * KIB));
-      const { key: released } = await client.uploadBytes(randomBytes(10 * KIB));
-      server.retain('cache-test', kept);
-      server.retain('cache-test', released);
+      const [keptContent, releasedContent] = [randomBytes(10 * KIB), randomBytes(10 * KIB)];
+      server.retain('cache-test', blobKeyOf(keptContent));
+      server.retain('cache-test', blobKeyOf(releasedContent));
+      const { key: kept } = await client.uploadBytes(keptContent);
+      const { key: released } = await client.uploadBytes(releasedContent);
       const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, logger: silentLogger(), timeoutMs: 5000, cleanupIntervalMs: 200 });
       try {
         await cache.getFile(kept, 'running');
@@ -153,9 +156,9 @@ describe('blob cleanup and limits', () => {
     it('stays within blob.cache.max-size by removing the least recently used blob no job uses, never one a job uses', async () => {
       const keys = new Map<string, string>();
       for (const name of ['a', 'b', 'c', 'd']) {
-        const { key } = await client.uploadBytes(randomBytes(10 * KIB));
-        keys.set(name, key);
-        server.retain('lru-test', key);
+        const content = randomBytes(10 * KIB);
+        server.retain('lru-test', blobKeyOf(content));
+        keys.set(name, (await client.uploadBytes(content)).key);
       }
       const key = (name: string): string => keys.get(name)!;
       const cache = new BlobCache({ rpcService: clientRpc, jobManagerHostPort: serverRpc.address, logger: silentLogger(), timeoutMs: 5000, maxSizeBytes: 25 * KIB });
