@@ -2,3 +2,4 @@ export * from './config/config-option.js';
 export * from './config/configuration.js';
 export * from './logging/logger.js';
 export * from './logging/file-logger.js';
+export * from './retry/backoff.js';
