@@ -10,6 +10,9 @@
  * Threading: the handlers run on the RpcService's server as calls arrive (no endpoint, no mailbox);
  * they share no state but the directory and the `closed` flag.
  *
+ * Test hook: EDDY_TESTING_BLOB_DOWNLOAD_CHUNK_DELAY_MS (never set outside tests) delays each chunk
+ * of a download by that many milliseconds, so tests can make a bundle arrive slowly.
+ *
  * Lifecycle: `start()` creates the directory (a fresh one under the system temp directory when
  * blob.storage.directory is empty) and serves BlobService on the RpcService; `close()` refuses
  * further calls and removes the directory when it was the per-process default. The service stays
@@ -17,6 +20,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -33,9 +37,12 @@ export interface BlobServerServices {
 }
 
 const TEMP_PREFIX = '.upload-';
+/** Test hook: milliseconds to wait before each chunk of a download (see the file comment). */
+const CHUNK_DELAY_ENV = 'EDDY_TESTING_BLOB_DOWNLOAD_CHUNK_DELAY_MS';
 
 export class BlobServer {
   private closed = false;
+  private readonly chunkDelayMs = Number(process.env[CHUNK_DELAY_ENV] ?? 0) || 0;
 
   private constructor(
     private readonly rpcService: RpcService,
@@ -191,6 +198,7 @@ export class BlobServer {
           this.logger.debug({ key, sentBytes: offset, size }, 'Blob download cancelled by its client');
           return;
         }
+        if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
         const length = Math.min(this.chunkSize, size - offset);
         const data = Buffer.allocUnsafe(length);
         const { bytesRead } = await handle.read(data, 0, length, offset);
