@@ -687,7 +687,8 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       this.checkTerminationProgress();
       return;
     }
-    const error = new ExecutionLostError(`${this.locationOf(execution)} is unexpectedly no longer running on TaskManager ${taskManagerId}, and its end was never reported`);
+    const task = `${taskNameWithSubtask(this.identityOf(execution))} (attempt ${execution.attemptNumber})`;
+    const error = new ExecutionLostError(`${task} is unexpectedly no longer running on TaskManager ${taskManagerId}, and its end was never reported`);
     this.failExecution(execution, errorInfoOf(error, this.locationOf(execution)));
   }
 

@@ -168,7 +168,8 @@ describe('JobMaster', () => {
     assert.equal(listener.terminated, 'FAILED');
     const cause = jobMaster.graph.failureCause;
     assert.equal(cause?.name, 'ExecutionLostError');
-    assert.match(cause?.message ?? '', /^Worker \(\d\/2\) \(attempt 0\) on tm-0 .* is unexpectedly no longer running on TaskManager tm-0, and its end was never reported$/);
+    assert.match(cause?.message ?? '', /^Worker \(\d\/2\) \(attempt 0\) is unexpectedly no longer running on TaskManager tm-0, and its end was never reported$/);
+    assert.match(cause?.location ?? '', /^Worker \(\d\/2\) \(attempt 0\) on tm-0 /);
   });
 
   it('cancels on the TaskManager an attempt that the JobMaster does not expect there', async () => {
