@@ -123,12 +123,12 @@ export class ClusterProcess {
   }
 }
 
-function spawnEddy(role: string, args: string[], config: Record<string, string>): ClusterProcess {
+function spawnEddy(role: string, args: string[], config: Record<string, string>, env: Record<string, string> = {}): ClusterProcess {
   const defines = Object.entries(config).flatMap(([key, value]) => ['-D', `${key}=${value}`]);
   const scratch = mkdtempSync(join(tmpdir(), `eddy-test-${role}-`));
   const child = spawn(process.execPath, [EDDY, ...args, ...defines], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '', TMPDIR: scratch },
+    env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '', TMPDIR: scratch, ...env },
   });
   return new ClusterProcess(role, child, scratch);
 }
@@ -138,9 +138,9 @@ export interface JobManagerProcess extends ClusterProcess {
   address: string;
 }
 
-/** Starts `eddy jobmanager` and waits until it listens. Port 0 unless given. */
-export async function startJobManager(options: { port?: number; config?: Record<string, string> } = {}): Promise<JobManagerProcess> {
-  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { ...FAST_CLUSTER, ...options.config }) as JobManagerProcess;
+/** Starts `eddy jobmanager` and waits until it listens. Port 0 unless given; `env` adds environment variables (test hooks). */
+export async function startJobManager(options: { port?: number; config?: Record<string, string>; env?: Record<string, string> } = {}): Promise<JobManagerProcess> {
+  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { ...FAST_CLUSTER, ...options.config }, options.env) as JobManagerProcess;
   const started = await process.waitForLine((line) => line.msg === 'JobManager started', 'JobManager started', 15_000);
   process.address = started['advertisedAddress'] as string;
   return process;
@@ -151,9 +151,12 @@ export interface TaskManagerProcess extends ClusterProcess {
 }
 
 /** Starts `eddy taskmanager` against `jobManagerAddress` and waits until it runs (not until it registered). */
-export async function startTaskManager(jobManagerAddress: string, options: { slots?: number; config?: Record<string, string> } = {}): Promise<TaskManagerProcess> {
+export async function startTaskManager(
+  jobManagerAddress: string,
+  options: { slots?: number; config?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<TaskManagerProcess> {
   const args = ['taskmanager', '--jobmanager', jobManagerAddress, '--slots', String(options.slots ?? 2), '--port', '0'];
-  const process = spawnEddy('taskmanager', args, { ...FAST_CLUSTER, ...options.config }) as TaskManagerProcess;
+  const process = spawnEddy('taskmanager', args, { ...FAST_CLUSTER, ...options.config }, options.env) as TaskManagerProcess;
   const started = await process.waitForLine((line) => line.msg === 'TaskManager started', 'TaskManager started', 15_000);
   process.taskManagerId = started['taskManagerId'] as string;
   return process;

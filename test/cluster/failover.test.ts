@@ -81,7 +81,8 @@ describe('failover', () => {
     const client = await ClusterClient.connect(jobManager.address);
     await client.waitForSlots(1);
     const jobId = await client.submit(testJob('patient', await client.uploadTestTasks(), [['Pair', 2, 'finishImmediately']]));
-    await waitFor(async () => (await client.dispatcher.requestJob({ jobId })).waitingFor === 'needs 2 slots, 1 free on 1 TaskManager', 'the job to wait for a second slot');
+    const text = 'needs 2 slots but the cluster has 1 in total; add TaskManagers or lower the parallelism';
+    await waitFor(async () => (await client.dispatcher.requestJob({ jobId })).waitingFor === text, 'the job to say the cluster is too small');
     await startTaskManager(jobManager.address, { slots: 1 });
     const details = await client.waitForStatus(jobId, 'FINISHED');
     assert.equal(details.restarts, 0);

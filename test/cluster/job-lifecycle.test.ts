@@ -75,6 +75,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     assert.equal(taskManagerLines.length, 4);
 
     const events = await followed;
+    assert.deepEqual(events.filter((event) => event.kind === 'info' && event.message.startsWith('Waiting for slots')), [], 'no "Waiting for slots" while the slots are merely offered');
     const taskEvents = events.filter((event) => event.kind === 'task');
     assert.equal(taskEvents.length, lines.length, 'the followed stream carries every logged transition');
     assert.deepEqual(
@@ -132,9 +133,20 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     await client.waitForStatus(jobId, 'FINISHED');
   });
 
-  it('lets a job wait for slots, saying how many it needs and has, then fails it with the slot arithmetic', async () => {
-    const jobId = await client.submit(testJob('too big', blobKey, [['Wide', 6, 'finishImmediately']], { 'slot.request.timeout': '1500 ms' }));
-    await waitFor(async () => (await client.dispatcher.requestJob({ jobId })).waitingFor === 'needs 6 slots, 4 free on 2 TaskManagers', 'the job to say what it waits for');
+  it('says at once that a job needs more slots than the cluster has, waits slot.request.timeout for TaskManagers, then fails it with the slot arithmetic', async () => {
+    const jobId = await client.submit(testJob('too big', blobKey, [['Wide', 6, 'finishImmediately']], { 'slot.request.timeout': '2 s' }));
+    const events = await client.followJob(jobId);
+    const text = 'needs 6 slots but the cluster has 4 in total; add TaskManagers or lower the parallelism';
+    const waiting = events.filter((event) => event.kind === 'info' && event.message.startsWith('Waiting for slots'));
+    assert.deepEqual(
+      waiting.map((event) => event.message),
+      [`Waiting for slots: ${text} (waiting up to 2 s for TaskManagers to join: slot.request.timeout)`],
+      'said once, and nothing else about slots',
+    );
+    const started = events.find((event) => event.kind === 'job' && event.to === 'RUNNING')!;
+    const failing = events.find((event) => event.kind === 'job' && event.to === 'FAILING')!;
+    assert.ok(waiting[0]!.timestamp - started.timestamp < 1_000, `said ${waiting[0]!.timestamp - started.timestamp} ms after the job started`);
+    assert.ok(failing.timestamp - started.timestamp >= 2_000, 'it still waited slot.request.timeout');
     const details = await client.waitForStatus(jobId, 'FAILED');
     assert.equal(details.failureCause?.name, 'NoResourceAvailableError');
     assert.match(details.failureCause?.message ?? '', /needs 6 slots/);

@@ -1,3 +1,4 @@
 export * from './config/index.js';
 export * from './logging/logger.js';
 export * from './logging/file-logger.js';
+export * from './retry/backoff.js';

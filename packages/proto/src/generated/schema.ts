@@ -981,6 +981,10 @@ export const protoSchema: Record<string, unknown> = {
           "slotsFree": {
            "type": "int32",
            "id": 3
+          },
+          "slotsAllocatedToJob": {
+           "type": "int32",
+           "id": 4
           }
          }
         },

@@ -18,6 +18,9 @@
  * unused for blob.service.cleanup.interval, checked at that interval; being uploaded, or asked for
  * (`has`, `isStored`), counts as a use, so code uploaded for a job about to be submitted stays.
  *
+ * Test hook: EDDY_TESTING_BLOB_DOWNLOAD_CHUNK_DELAY_MS (never set outside tests) delays each chunk
+ * of a download by that many milliseconds, so tests can make a bundle arrive slowly.
+ *
  * Lifecycle: `start()` creates the directory (when blob.storage.directory is empty, a fresh one
  * under the system temp directory named after this process, after removing those that processes
  * now gone left there) and serves BlobService on the RpcService; `close()` stops the cleanup,
@@ -26,6 +29,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import { eddy_blob_v1 as blob } from '@eddy/proto';
@@ -41,8 +45,12 @@ const TEMP_PREFIX = '.upload-';
 /** Prefix of the per-process default storage directories in the temp directory. */
 export const BLOB_STORE_DIR_PREFIX = 'eddy-blobs-';
 
+/** Test hook: milliseconds to wait before each chunk of a download (see the file comment). */
+const CHUNK_DELAY_ENV = 'EDDY_TESTING_BLOB_DOWNLOAD_CHUNK_DELAY_MS';
+
 export class BlobServer {
   private closed = false;
+  private readonly chunkDelayMs = Number(process.env[CHUNK_DELAY_ENV] ?? 0) || 0;
   /** Per stored blob key, the jobs that retain it. */
   private readonly retainedBy = new Map<string, Set<string>>();
   /** Per blob key that no job retains, when it was last used (uploaded, asked for, released). */
@@ -277,6 +285,7 @@ export class BlobServer {
           this.logger.debug({ key, sentBytes: offset, size }, 'Blob download cancelled by its client');
           return;
         }
+        if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
         const length = Math.min(this.chunkSize, size - offset);
         const data = Buffer.allocUnsafe(length);
         const { bytesRead } = await handle.read(data, 0, length, offset);

@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { Logger } from '@eddy/common';
+import { Backoff, type Logger } from '@eddy/common';
 
 export interface DetectOptions {
   /** host:port of the JobManager. */
@@ -14,7 +14,7 @@ export interface DetectOptions {
   readonly logger: Logger;
   /** Give up on the JobManager after this long and use the first non-loopback interface. */
   readonly maxWaitMs: number;
-  /** Deadline of one connection attempt; attempts back off from 100 ms up to 5 s apart. */
+  /** Deadline of one connection attempt; attempts back off (jittered) from 100 ms up to 5 s apart. */
   readonly attemptTimeoutMs?: number;
 }
 
@@ -27,12 +27,13 @@ export async function detectAdvertisedHost(options: DetectOptions): Promise<stri
   const host = options.jobManagerAddress.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
   const port = Number(options.jobManagerAddress.slice(separator + 1));
   const giveUpAt = Date.now() + options.maxWaitMs;
-  let backoffMs = 100;
+  const backoff = new Backoff({ initialMs: 100, maxMs: 5_000 });
   for (;;) {
     try {
       return await localAddressTowards(host, port, options.attemptTimeoutMs ?? 2000);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      const backoffMs = backoff.nextDelayMs();
       if (Date.now() + backoffMs > giveUpAt) {
         const fallback = firstExternalAddress();
         options.logger.warn(
@@ -46,7 +47,6 @@ export async function detectAdvertisedHost(options: DetectOptions): Promise<stri
         'Waiting for the JobManager to find the address to advertise (taskmanager.bind-host is a wildcard and taskmanager.host is empty)',
       );
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
-      backoffMs = Math.min(backoffMs * 2, 5000);
     }
   }
 }

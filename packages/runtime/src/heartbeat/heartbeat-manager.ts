@@ -12,8 +12,12 @@
  *   - unreachable: `heartbeat.rpc-failure-threshold` heartbeat RPCs in a row failed with
  *     RpcUnreachableError (connection refused, reset or closed). The process is gone; waiting for
  *     the timeout would only delay recovery. After such a failure the next heartbeat goes out
- *     within 200 ms, so a dead TaskManager is noticed within about one interval plus half a
- *     second instead of ten seconds.
+ *     within 200 ms (jittered), so a dead TaskManager is noticed within about one interval plus
+ *     half a second instead of ten seconds. Other calls of the owner that could not reach the
+ *     target count too (`reportUnreachable`): a deployment refused with "connection refused" is
+ *     as good a sign as a failed heartbeat.
+ * While a target has unreachable failures that no answer has cleared since, it is *suspect*
+ * (`isReachable` is false): the owner offers it no new work until it answers again or is lost.
  * Any other failure (a timeout, an error thrown by the target's handler) proves nothing about
  * the process being gone, so it only resets the unreachable count, as in Flink.
  *
@@ -22,7 +26,7 @@
  * heartbeat RPC is handed back through `runInMainThread`. The manager's own methods must be
  * called from that mailbox too. After `stop()` nothing is called back.
  */
-import type { Logger } from '@eddy/common';
+import { Backoff, type Logger } from '@eddy/common';
 
 import { HeartbeatOptions } from './heartbeat-options.js';
 
@@ -41,6 +45,17 @@ export interface HeartbeatManager<P> {
   lastHeartbeatFrom(targetId: string): number | undefined;
   /** Whether `targetId` is monitored (it was added and is neither removed nor lost). */
   isMonitoring(targetId: string): boolean;
+  /**
+   * Counts a call of the owner that could not reach `targetId` (RpcUnreachableError) like a failed
+   * heartbeat: the target becomes suspect, is lost at heartbeat.rpc-failure-threshold, and gets
+   * its next heartbeat soon. Other errors are ignored. Ignored for targets that are not monitored.
+   */
+  reportUnreachable(targetId: string, error: unknown): void;
+  /**
+   * False while the last call to `targetId` (heartbeat or reported) could not reach it and nothing
+   * has been heard from it since; true otherwise, also for targets that are not monitored.
+   */
+  isReachable(targetId: string): boolean;
   /** Stops monitoring every target and cancels every timer; nothing is called back afterwards. */
   stop(): void;
 }
@@ -64,6 +79,8 @@ export interface HeartbeatManagerOptions<P> {
   readonly scheduleInMainThread: (fn: () => void, delayMs: number) => HeartbeatTimer;
   /** Current time in ms. Defaults to a monotonic clock on the Unix epoch scale. */
   readonly now?: () => number;
+  /** Random numbers in [0, 1) for the jitter of sooner heartbeats; default Math.random (tests fix it). */
+  readonly random?: () => number;
   /** Sends one heartbeat RPC to the target; resolves to the payload it answers with. */
   readonly sendHeartbeat: (targetId: string) => Promise<P>;
   /** Receives the payload of each answered heartbeat. */
@@ -72,7 +89,7 @@ export interface HeartbeatManagerOptions<P> {
   readonly notifyTargetLost: (targetId: string, reason: string) => void;
 }
 
-/** Longest wait before the next heartbeat after one could not reach its target. */
+/** Longest wait before the next heartbeat after one could not reach its target (jittered down to half of it). */
 const UNREACHABLE_RETRY_MS = 200;
 
 /** The error name RpcUnreachableError carries (matched by name so that any transport can use it). */
@@ -91,9 +108,12 @@ interface MonitoredTarget {
   timeoutCheckDueAt: number;
   /** Whether the current silence already got its one extra interval after a stall of our own. */
   graceGiven: boolean;
+  /** Delays of the sooner heartbeats after unreachable failures. */
+  readonly unreachableRetry: Backoff;
 }
 
-function isUnreachable(error: unknown): boolean {
+/** Whether `error` says the peer's process could not be reached (RpcUnreachableError, matched by name). */
+export function isUnreachable(error: unknown): boolean {
   return error instanceof Error && error.name === UNREACHABLE_ERROR_NAME;
 }
 
@@ -124,6 +144,7 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
   readonly #runInMainThread: (fn: () => void) => void;
   readonly #scheduleInMainThread: (fn: () => void, delayMs: number) => HeartbeatTimer;
   readonly #now: () => number;
+  readonly #random: (() => number) | undefined;
   readonly #sendHeartbeat: (targetId: string) => Promise<P>;
   readonly #notifyHeartbeat: (targetId: string, payload: P) => void;
   readonly #notifyTargetLost: (targetId: string, reason: string) => void;
@@ -146,6 +167,7 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
     this.#runInMainThread = options.runInMainThread;
     this.#scheduleInMainThread = options.scheduleInMainThread;
     this.#now = options.now ?? monotonicNow;
+    this.#random = options.random;
     this.#sendHeartbeat = options.sendHeartbeat;
     this.#notifyHeartbeat = options.notifyHeartbeat;
     this.#notifyTargetLost = options.notifyTargetLost;
@@ -168,6 +190,7 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
       timeoutCheck: undefined,
       timeoutCheckDueAt: 0,
       graceGiven: false,
+      unreachableRetry: this.#unreachableRetry(),
     };
     this.#targets.set(targetId, target);
     this.#logger.debug({ target: targetId }, 'Monitoring heartbeat target');
@@ -191,6 +214,8 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
       return;
     }
     target.lastHeardAt = this.#now();
+    target.consecutiveUnreachable = 0;
+    target.unreachableRetry.reset();
     this.#logger.trace({ target: targetId }, 'Received heartbeat');
   }
 
@@ -200,6 +225,16 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
 
   isMonitoring(targetId: string): boolean {
     return this.#targets.has(targetId);
+  }
+
+  reportUnreachable(targetId: string, error: unknown): void {
+    const target = this.#targets.get(targetId);
+    if (target === undefined || !isUnreachable(error)) return;
+    this.#countUnreachable(target, error, 'A call could not reach the target; sending the next heartbeat sooner');
+  }
+
+  isReachable(targetId: string): boolean {
+    return (this.#targets.get(targetId)?.consecutiveUnreachable ?? 0) === 0;
   }
 
   stop(): void {
@@ -264,6 +299,7 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
     if (!this.#isCurrent(target)) return;
     target.sendInFlight = false;
     target.consecutiveUnreachable = 0;
+    target.unreachableRetry.reset();
     target.lastHeardAt = this.#now();
     this.#logger.trace({ target: target.id }, 'Received heartbeat answer');
     this.#notifyHeartbeat(target.id, payload);
@@ -277,23 +313,30 @@ export class DefaultHeartbeatManager<P> implements HeartbeatManager<P> {
       this.#logger.debug({ target: target.id, err: error }, 'Heartbeat RPC failed; the timeout decides whether the target is lost');
       return;
     }
+    this.#countUnreachable(target, error, 'Heartbeat RPC could not reach target; sending the next one sooner');
+  }
+
+  #countUnreachable(target: MonitoredTarget, error: unknown, message: string): void {
     target.consecutiveUnreachable += 1;
     const failures = target.consecutiveUnreachable;
     if (this.#rpcFailureThreshold !== -1 && failures >= this.#rpcFailureThreshold) {
       this.#lose(
         target,
-        `heartbeat of ${this.#name} ${target.id} failed: ${failures} consecutive heartbeat RPCs could not reach it ` +
+        `heartbeat of ${this.#name} ${target.id} failed: ${failures} consecutive RPCs (heartbeats or other calls) could not reach it ` +
           `(${HeartbeatOptions.rpcFailureThreshold.key}); last error: ${messageOf(error)}`,
         { consecutiveUnreachable: failures, err: error },
       );
       return;
     }
-    const retryMs = Math.min(this.#intervalMs, UNREACHABLE_RETRY_MS);
-    this.#logger.debug(
-      { target: target.id, consecutiveUnreachable: failures, retryMs, err: error },
-      'Heartbeat RPC could not reach target; sending the next one sooner',
-    );
+    const retryMs = target.unreachableRetry.nextDelayMs();
+    this.#logger.debug({ target: target.id, consecutiveUnreachable: failures, retryMs, err: error }, message);
+    // A heartbeat in flight is answered or fails on its own; the one after it comes sooner.
     this.#scheduleSend(target, retryMs);
+  }
+
+  #unreachableRetry(): Backoff {
+    const maxMs = Math.max(1, Math.min(this.#intervalMs, UNREACHABLE_RETRY_MS));
+    return new Backoff({ initialMs: Math.max(1, Math.floor(maxMs / 2)), maxMs, ...(this.#random === undefined ? {} : { random: this.#random }) });
   }
 
   // -------------------------------------------------------------------------

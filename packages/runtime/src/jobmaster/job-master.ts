@@ -6,8 +6,9 @@
  *   - Slots (Flink's declarative slot protocol): declares to the ResourceManager how many slots the
  *     job needs (slot sharing: the largest parallelism per sharing group, summed over groups);
  *     TaskManagers the ResourceManager picked register here and offer the slots. Until it has them
- *     the job says what it waits for ("needs 4 slots, 2 free on 1 TaskManager") and after
- *     slot.request.timeout it fails with that arithmetic.
+ *     the job says what it waits for (slot-wait-message.ts: "requesting 2 slots", "needs 4 slots,
+ *     2 free on 1 TaskManager", or at once "needs 8 slots but the cluster has 4 in total; ...")
+ *     and after slot.request.timeout it fails with that arithmetic.
  *   - Deployment: once every slot is there, subtask i of each vertex goes to slot i of its sharing
  *     group; every attempt goes SCHEDULED -> DEPLOYING and on, each transition logged once by the
  *     ExecutionGraph.
@@ -16,7 +17,14 @@
  *     attempts. When the strategy gives up the job ends FAILED. Either way the root cause and the
  *     decision are logged once.
  *   - Heartbeats with every TaskManager that registered here; a TaskManager that dies is noticed
- *     from connection errors, a silent one from heartbeat.timeout.
+ *     from connection errors (of heartbeats and of any other call), a silent one from
+ *     heartbeat.timeout. A TaskManager that a call could not reach is suspect: its slots are not
+ *     deployed to until it answers again. A deployment that fails because its TaskManager is
+ *     unreachable withdraws the whole deployment round and deploys again on other slots, without
+ *     counting as a failure of the job.
+ *   - Reconciliation (ExecutionDeploymentReconciler): each heartbeat answer names the attempts the
+ *     TaskManager holds; one the JobMaster thinks runs there but the TaskManager lost is failed,
+ *     one the TaskManager runs that the JobMaster does not expect there is canceled.
  *
  * Threading: everything runs in the endpoint's mailbox. Gateway answers come back through
  * runAsync, and every continuation re-checks that the attempt it is about is still current.
@@ -30,6 +38,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Configuration, Logger } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import { Backoff } from '@eddy/common';
 import { FencedRpcEndpoint, RemoteHandlerError, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import { describeError, errorInfoOf } from '../cluster/error-info.js';
 import { ExecutionGraph, type ExecutionGraphListener } from '../executiongraph/execution-graph.js';
@@ -38,12 +47,14 @@ import { isTerminalExecutionState, type ExecutionState } from '../executiongraph
 import { isGloballyTerminal, type JobStatus, requiredSlotsPerGroup } from '@eddy/cluster-common';
 import { taskNameWithSubtask, transitionMessage } from '../executiongraph/transition-log.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
-import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
+import { DefaultHeartbeatManager, isUnreachable, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { createRestartBackoffTimeStrategy, type RestartBackoffTimeStrategy } from './failover/restart-backoff-time-strategy.js';
 import { JobMasterOptions } from './jobmaster-options.js';
 import { inputGatesOf, producedPartitionsOf } from './deployment-descriptors.js';
+import { ExecutionDeploymentReconciler, ExecutionLostError, type ExpectedDeployment } from './execution-deployment-reconciler.js';
 import { buildJobDetails } from './job-details.js';
+import { countOf, describeSlotWait } from './slot-wait-message.js';
 
 export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId}`;
 
@@ -98,14 +109,20 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private readonly lag = new EventLoopLagProbe();
   private readonly slotRequestTimeoutMs: number;
   private readonly redeclareIntervalMs: number;
+  private readonly reconciler: ExecutionDeploymentReconciler;
   private waitingFor = '';
-  private waitingSince = 0;
-  private lastOverview: rm.ResourceOverview = { taskManagers: 0, slotsTotal: 0, slotsFree: 0 };
+  private lastOverview: rm.ResourceOverview = { taskManagers: 0, slotsTotal: 0, slotsFree: 0, slotsAllocatedToJob: 0 };
   private slotTimer: ScheduledTask | undefined;
   private redeclareTimer: ScheduledTask | undefined;
+  /** Delays between declarations that failed; reset by one that got through. */
+  private readonly declareBackoff: Backoff;
+  /** Only the answer to the latest declaration schedules the next one. */
+  private declarations = 0;
   private restartTimer: ScheduledTask | undefined;
   private restartBackoffMs = 0;
   private failedAt = 0;
+  /** A deployment round is being withdrawn (its TaskManager was unreachable); not a failure of the job. */
+  private redeploying = false;
 
   constructor(
     rpcService: RpcService,
@@ -125,7 +142,12 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.requiredSlots = [...this.slotGroups.values()].reduce((sum, n) => sum + n, 0);
     this.slotRequestTimeoutMs = services.configuration.get(JobMasterOptions.slotRequestTimeout);
     const settings = heartbeatSettings(services.configuration);
-    this.redeclareIntervalMs = settings.intervalMs;
+    this.redeclareIntervalMs = Math.max(settings.intervalMs, 200);
+    this.declareBackoff = new Backoff({ initialMs: 200, maxMs: Math.max(200, settings.timeoutMs) });
+    this.reconciler = new ExecutionDeploymentReconciler({
+      onMissingDeployment: (attemptId, taskManagerId) => this.onMissingDeployment(attemptId, taskManagerId),
+      onUnknownDeployment: (attemptId, taskManagerId) => this.cancelUnknownDeployment(attemptId, taskManagerId),
+    });
     this.heartbeats = new DefaultHeartbeatManager<te.TaskExecutorHeartbeatResponse>({
       name: 'TaskManager',
       ...settings,
@@ -134,7 +156,13 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       scheduleInMainThread: (fn, delayMs) => this.scheduleRunAsync(fn, delayMs),
       sendHeartbeat: (id) => this.sendHeartbeat(id),
       notifyHeartbeat: (id, response) => {
-        if (!response.known) this.removeTaskManager(id, 'the TaskManager no longer knows this job');
+        if (!response.known) {
+          this.removeTaskManager(id, 'the TaskManager no longer knows this job');
+          return;
+        }
+        this.reconciler.reconcile(id, response.executionAttemptIds, this.expectedDeploymentsOn(id));
+        // A suspect TaskManager that answers is usable again: its slots may be all the job waited for.
+        if (this.slotTimer !== undefined) this.tryDeploy();
       },
       notifyTargetLost: (id, reason) => this.removeTaskManager(id, reason),
     });
@@ -165,6 +193,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (isGloballyTerminal(status) || status === 'CANCELLING') return;
     this.restartTimer?.cancel();
     this.restartTimer = undefined;
+    this.redeploying = false;
     this.clearWaiting();
     this.graph.transitionState(status, 'CANCELLING');
     this.cancelAllExecutions();
@@ -198,7 +227,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     for (const offer of request.offers) {
       if (this.slotPool.has(offer.allocationId)) {
         accepted.push(offer.allocationId);
-      } else if (!isGloballyTerminal(this.graph.state) && this.slotPool.size < this.requiredSlots) {
+      } else if (!isGloballyTerminal(this.graph.state) && this.usableSlots().length < this.requiredSlots) {
         this.slotPool.set(offer.allocationId, { allocationId: offer.allocationId, taskManagerId: request.taskManagerId, slotIndex: offer.slotIndex });
         accepted.push(offer.allocationId);
       }
@@ -284,34 +313,62 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     for (const execution of this.currentExecutions()) execution.transitionState('SCHEDULED');
     this.splitCursor.clear();
     if (!this.tryDeploy()) {
-      this.waitingSince = Date.now();
       this.declareRequirement();
       this.slotTimer = this.scheduleRunAsync(() => this.failForMissingSlots(), this.slotRequestTimeoutMs);
     }
   }
 
+  /** Pooled slots on TaskManagers that are registered and not suspect, in the order they came. */
+  private usableSlots(): PooledSlot[] {
+    return [...this.slotPool.values()].filter((slot) => this.taskManagers.has(slot.taskManagerId) && this.heartbeats.isReachable(slot.taskManagerId));
+  }
+
   private declareRequirement(required = this.requiredSlots): void {
     this.redeclareTimer?.cancel();
     this.redeclareTimer = undefined;
-    this.services.resourceManager.declareRequiredResources({ jobId: this.jobId, jobMasterAddress: this.address, jobMasterId: this.jobMasterId, requiredSlots: required }).then(
-      (overview) => this.runAsync(() => this.updateWaiting(overview)),
-      (error: unknown) => this.jobLog.warn({ err: error }, 'Could not declare the slot requirement to the ResourceManager; retrying'),
-    );
+    const declaration = ++this.declarations;
     // While the job waits, the requirement is declared again now and then: it refreshes what the
-    // job says it waits for and retries a declaration that failed.
-    if (required > 0) this.redeclareTimer = this.scheduleRunAsync(() => this.waitingFor !== '' && this.declareRequirement(), Math.max(this.redeclareIntervalMs, 200));
+    // job says it waits for, and retries (with a jittered backoff) a declaration that failed.
+    const scheduleNext = (delayMs: number): void => {
+      if (declaration !== this.declarations || required === 0 || this.slotTimer === undefined) return;
+      this.redeclareTimer = this.scheduleRunAsync(() => this.slotTimer !== undefined && this.declareRequirement(), delayMs);
+    };
+    this.services.resourceManager.declareRequiredResources({ jobId: this.jobId, jobMasterAddress: this.address, jobMasterId: this.jobMasterId, requiredSlots: required }).then(
+      (overview) =>
+        this.runAsync(() => {
+          this.declareBackoff.reset();
+          this.updateWaiting(overview);
+          scheduleNext(this.redeclareIntervalMs);
+        }),
+      (error: unknown) =>
+        this.runAsync(() => {
+          const retryInMs = this.declareBackoff.nextDelayMs();
+          const retrying = declaration === this.declarations && required > 0 && this.slotTimer !== undefined;
+          this.jobLog.warn(
+            { err: error, requiredSlots: required, retryInMs: retrying ? retryInMs : undefined, waitingFor: `the ResourceManager to take the requirement of ${countOf(required, 'slot')}` },
+            retrying ? 'Could not declare the slot requirement to the ResourceManager; retrying' : 'Could not declare the slot requirement to the ResourceManager',
+          );
+          scheduleNext(retryInMs);
+        }),
+    );
   }
 
   private updateWaiting(overview: rm.ResourceOverview): void {
     this.lastOverview = overview;
     if (this.slotTimer === undefined) return;
-    const available = this.slotPool.size + overview.slotsFree;
-    const managers = overview.taskManagers === 1 ? 'TaskManager' : 'TaskManagers';
-    const waitingFor = `needs ${this.requiredSlots} slots, ${available} free on ${overview.taskManagers} ${managers}`;
-    if (waitingFor === this.waitingFor) return;
-    this.waitingFor = waitingFor;
-    this.jobLog.info({ waitingFor, requiredSlots: this.requiredSlots, slotsHeld: this.slotPool.size, slotsFree: overview.slotsFree, taskManagers: overview.taskManagers }, 'Job waits for slots');
-    this.services.listener.notifyJobEvent({ ...this.blankEvent(), kind: 'info', message: `Waiting for slots: ${waitingFor}` });
+    const slotsHeld = this.usableSlots().length;
+    const wait = describeSlotWait({ requiredSlots: this.requiredSlots, slotsHeld, slotsAllocated: overview.slotsAllocatedToJob, slotsFree: overview.slotsFree, slotsTotal: overview.slotsTotal, taskManagers: overview.taskManagers });
+    if (wait.text === this.waitingFor) return;
+    const fields = { waitingFor: wait.text, requiredSlots: this.requiredSlots, slotsHeld, slotsAllocated: overview.slotsAllocatedToJob, slotsFree: overview.slotsFree, slotsTotal: overview.slotsTotal, taskManagers: overview.taskManagers };
+    this.waitingFor = wait.text;
+    if (wait.kind === 'requesting') {
+      // Normal and short: slots are being allocated and offered. Not an event worth showing.
+      this.jobLog.debug(fields, 'Requesting slots');
+      return;
+    }
+    const patience = wait.kind === 'never-fits' ? ` (waiting up to ${JobMasterOptions.slotRequestTimeout.format(this.slotRequestTimeoutMs)} for TaskManagers to join: ${JobMasterOptions.slotRequestTimeout.key})` : '';
+    this.jobLog.info(fields, wait.kind === 'never-fits' ? 'Job needs more slots than the cluster has' : 'Job waits for slots');
+    this.services.listener.notifyJobEvent({ ...this.blankEvent(), kind: 'info', message: `Waiting for slots: ${wait.text}${patience}` });
   }
 
   private clearWaiting(): void {
@@ -324,12 +381,12 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
 
   private failForMissingSlots(): void {
     this.slotTimer = undefined;
-    if (this.graph.state !== 'RUNNING' || this.slotPool.size >= this.requiredSlots) return;
+    if (this.graph.state !== 'RUNNING' || this.usableSlots().length >= this.requiredSlots) return;
     const groups = [...this.slotGroups].map(([group, n]) => `${n} for group '${group}'`).join(', ');
     const overview = this.lastOverview;
     const error = new NoResourceAvailableError(
       `Job '${this.graph.jobName}' (${this.jobId}) could not get the slots it needs within ${this.slotRequestTimeoutMs} ms (slot.request.timeout): ` +
-        `it needs ${this.requiredSlots} slots (${groups}), got ${this.slotPool.size}, and the cluster has ${overview.slotsFree} free of ${overview.slotsTotal} ` +
+        `it needs ${countOf(this.requiredSlots, 'slot')} (${groups}), got ${this.usableSlots().length}, and the cluster has ${overview.slotsFree} free of ${overview.slotsTotal} ` +
         `on ${overview.taskManagers} TaskManager${overview.taskManagers === 1 ? '' : 's'}. Start more TaskManagers, give them more slots ` +
         `(taskmanager.numberOfTaskSlots), or lower the job's parallelism.`,
     );
@@ -344,12 +401,13 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
 
   /** Deploys every task when all are SCHEDULED and the pool holds every slot the job needs. */
   private tryDeploy(): boolean {
-    if (this.graph.state !== 'RUNNING' || this.slotPool.size < this.requiredSlots) return false;
+    if (this.graph.state !== 'RUNNING' || this.redeploying) return false;
+    const slots = this.usableSlots();
+    if (slots.length < this.requiredSlots) return false;
     const executions = this.currentExecutions();
     if (!executions.every((execution) => execution.state === 'SCHEDULED')) return false;
     this.clearWaiting();
-    const slots = [...this.slotPool.values()].filter((slot) => this.taskManagers.has(slot.taskManagerId));
-    if (slots.length < this.requiredSlots) return false;
+    this.releaseSurplusSlots(slots.slice(this.requiredSlots));
     let offset = 0;
     const groupOffsets = new Map<string, number>();
     for (const [group, n] of this.slotGroups) {
@@ -393,12 +451,52 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       producedPartitions: producedPartitionsOf(execution),
       inputGates: inputGatesOf(execution),
     };
-    taskManager.gateway.submitTask({ deployment, jobMasterId: this.jobMasterId }).catch((error: unknown) =>
-      this.runAsync(() => {
-        if (this.graph.findExecution(execution.attemptId) !== execution || execution.state !== 'DEPLOYING') return;
-        this.failExecution(execution, errorInfoOf(error, this.locationOf(execution)));
-      }),
+    taskManager.gateway.submitTask({ deployment, jobMasterId: this.jobMasterId }).then(
+      () => this.runAsync(() => this.reconciler.deploymentAcknowledged(execution.attemptId)),
+      (error: unknown) =>
+        this.runAsync(() => {
+          if (this.graph.findExecution(execution.attemptId) !== execution || execution.state !== 'DEPLOYING') return;
+          if (isUnreachable(error) && this.graph.state === 'RUNNING') this.withdrawDeployment(execution, taskManager, error);
+          else this.failExecution(execution, errorInfoOf(error, this.locationOf(execution)));
+        }),
     );
+  }
+
+  /**
+   * The TaskManager of `execution` could not be reached to deploy it: it becomes suspect, and the
+   * whole round is withdrawn (the other attempts were told where this one would run) and deployed
+   * again on slots of live TaskManagers, waiting for slots as usual. It is not a failure of the
+   * job: the restart strategy is not asked, and no restart is counted.
+   */
+  private withdrawDeployment(execution: Execution, taskManager: RegisteredTaskManager, error: unknown): void {
+    this.heartbeats.reportUnreachable(taskManager.id, error);
+    const cause = errorInfoOf(error, this.locationOf(execution));
+    this.jobLog.warn(
+      { taskManagerId: taskManager.id, address: taskManager.address, rootCause: describeError(cause), decision: 'deploying every task again on other slots; not counted as a failure of the job' },
+      'Could not reach a TaskManager to deploy a task',
+    );
+    this.services.listener.notifyJobEvent({
+      ...this.blankEvent(),
+      kind: 'info',
+      message: `Could not reach TaskManager ${taskManager.id} to deploy ${this.locationOf(execution)}; deploying every task again on other slots (not counted as a restart)`,
+    });
+    this.redeploying = true;
+    execution.transitionState('FAILED', cause);
+    this.cancelAllExecutions();
+    this.checkTerminationProgress();
+  }
+
+  /** Slots beyond what the job needs (a suspect TaskManager came back after others replaced it) go back. */
+  private releaseSurplusSlots(surplus: readonly PooledSlot[]): void {
+    for (const slot of surplus) {
+      this.slotPool.delete(slot.allocationId);
+      const taskManager = this.taskManagers.get(slot.taskManagerId);
+      this.jobLog.info({ taskManagerId: slot.taskManagerId, allocationId: slot.allocationId }, 'Releasing a slot the job does not need');
+      taskManager?.gateway.freeSlot({ allocationId: slot.allocationId, reason: `job ${this.jobId} has enough slots` }).catch((error: unknown) => {
+        this.runAsync(() => this.heartbeats.reportUnreachable(slot.taskManagerId, error));
+        this.jobLog.debug({ err: error, taskManagerId: slot.taskManagerId }, 'Could not free a surplus slot; the TaskManager frees it when it loses this JobMaster');
+      });
+    }
   }
 
   private locationOf(execution: Execution): string {
@@ -411,12 +509,13 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private failExecution(execution: Execution, cause: cluster.ErrorInfo): void {
     const located = cause.location === '' ? { ...cause, location: this.locationOf(execution) } : cause;
     if (!execution.transitionState('FAILED', located)) return;
-    if (this.graph.state === 'RUNNING') this.startFailover(located);
+    if (this.graph.state === 'RUNNING' && !this.redeploying) this.startFailover(located);
     else this.checkTerminationProgress();
   }
 
   private startFailover(cause: cluster.ErrorInfo): void {
     this.clearWaiting();
+    this.redeploying = false;
     this.restartStrategy.notifyFailure(cause);
     this.graph.failureCause = cause;
     this.failedAt = Date.now();
@@ -453,6 +552,8 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
           }
           taskManager.gateway.cancelTask({ executionAttemptId: execution.attemptId }).catch((error: unknown) =>
             this.runAsync(() => {
+              // A TaskManager that cannot be reached gets no new work until it proves alive.
+              this.heartbeats.reportUnreachable(taskManager.id, error);
               // The TaskManager no longer runs it (it ended, or never started): it is canceled.
               if (execution.state !== 'CANCELING') return;
               if (!(error instanceof RemoteHandlerError && error.remoteName === 'TaskNotFoundError')) {
@@ -476,7 +577,8 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (!executions.every((execution) => isTerminalExecutionState(execution.state))) return;
     switch (this.graph.state) {
       case 'RUNNING':
-        if (executions.every((execution) => execution.state === 'FINISHED') && this.graph.transitionState('RUNNING', 'FINISHED')) this.onJobTerminated();
+        if (this.redeploying) this.redeploy();
+        else if (executions.every((execution) => execution.state === 'FINISHED') && this.graph.transitionState('RUNNING', 'FINISHED')) this.onJobTerminated();
         break;
       case 'RESTARTING':
         if (this.restartTimer === undefined) {
@@ -499,9 +601,23 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.restartTimer = undefined;
     if (this.graph.state !== 'RESTARTING') return;
     this.graph.restarts++;
-    for (const vertex of this.graph.allExecutionVertices()) vertex.resetForNewExecution();
+    this.resetForNewExecutions();
     this.graph.transitionState('RESTARTING', 'RUNNING');
     this.startScheduling();
+  }
+
+  /** Every attempt of a withdrawn deployment round ended: the round starts again with new attempts. */
+  private redeploy(): void {
+    this.redeploying = false;
+    this.resetForNewExecutions();
+    this.startScheduling();
+  }
+
+  private resetForNewExecutions(): void {
+    for (const vertex of this.graph.allExecutionVertices()) {
+      this.reconciler.forgetAttempt(vertex.currentExecution.attemptId);
+      vertex.resetForNewExecution();
+    }
   }
 
   private onJobTerminated(): void {
@@ -525,6 +641,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private sendHeartbeat(taskManagerId: string): Promise<te.TaskExecutorHeartbeatResponse> {
     const taskManager = this.taskManagers.get(taskManagerId);
     if (taskManager === undefined) return Promise.reject(new Error(`TaskManager ${taskManagerId} is not registered`));
+    this.reconciler.heartbeatRequested(taskManagerId);
     return taskManager.gateway.heartbeatFromJobManager({ jobId: this.jobId, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
   }
 
@@ -533,6 +650,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (taskManager === undefined) return;
     this.taskManagers.delete(taskManagerId);
     this.heartbeats.unmonitorTarget(taskManagerId);
+    this.reconciler.forgetTaskManager(taskManagerId);
     for (const [allocationId, slot] of this.slotPool) if (slot.taskManagerId === taskManagerId) this.slotPool.delete(allocationId);
     this.jobLog.warn({ taskManagerId, address: taskManager.address, reason }, 'TaskManager lost');
     const cause = errorInfoOf(new TaskManagerLostError(`TaskManager ${taskManagerId} (${taskManager.address}) is lost: ${reason}`));
@@ -546,6 +664,43 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       }
     }
     if (this.slotTimer !== undefined) this.declareRequirement();
+  }
+
+  // ---- Reconciliation with what TaskManagers report ----
+
+  private expectedDeploymentsOn(taskManagerId: string): ExpectedDeployment[] {
+    const expected: ExpectedDeployment[] = [];
+    for (const execution of this.currentExecutions()) {
+      if (execution.taskManagerId === taskManagerId) expected.push({ attemptId: execution.attemptId, state: execution.state });
+    }
+    return expected;
+  }
+
+  /** The TaskManager no longer has an attempt it acknowledged, and its end was never reported. */
+  private onMissingDeployment(attemptId: string, taskManagerId: string): void {
+    const execution = this.graph.findExecution(attemptId);
+    if (execution === undefined || isTerminalExecutionState(execution.state)) return;
+    this.jobLog.warn({ taskManagerId, executionAttemptId: attemptId, state: execution.state }, 'A TaskManager no longer has a task the JobMaster thinks runs there');
+    if (execution.state === 'CANCELING') {
+      execution.transitionState('CANCELED');
+      this.checkTerminationProgress();
+      return;
+    }
+    const task = `${taskNameWithSubtask(this.identityOf(execution))} (attempt ${execution.attemptNumber})`;
+    const error = new ExecutionLostError(`${task} is unexpectedly no longer running on TaskManager ${taskManagerId}, and its end was never reported`);
+    this.failExecution(execution, errorInfoOf(error, this.locationOf(execution)));
+  }
+
+  /** The TaskManager runs an attempt this JobMaster does not expect there (superseded, or given up on): it is canceled there. */
+  private cancelUnknownDeployment(attemptId: string, taskManagerId: string): void {
+    const taskManager = this.taskManagers.get(taskManagerId);
+    if (taskManager === undefined) return;
+    this.jobLog.info({ taskManagerId, executionAttemptId: attemptId }, 'Canceling a task the JobMaster does not expect on that TaskManager');
+    taskManager.gateway.cancelTask({ executionAttemptId: attemptId }).catch((error: unknown) => {
+      if (error instanceof RemoteHandlerError && error.remoteName === 'TaskNotFoundError') return;
+      this.runAsync(() => this.heartbeats.reportUnreachable(taskManagerId, error));
+      this.jobLog.debug({ err: error, taskManagerId, executionAttemptId: attemptId }, 'Could not cancel an unexpected task; the next heartbeat tries again');
+    });
   }
 
   // ---- Events for the Dispatcher ----

@@ -13,6 +13,10 @@
  *     ResourceManager asks TaskExecutors holding free slots to allocate them to the job
  *     (requestSlot), spreading a job over the TaskManagers with the most free slots. The
  *     TaskExecutor then offers the slot to the JobMaster itself.
+ *   - A TaskManager that a call could not reach (connection refused or reset) is suspect: none of
+ *     its slots is handed out, and its free slots do not count as free, until it answers a
+ *     heartbeat, sends one, or registers again (or is removed at heartbeat.rpc-failure-threshold).
+ *     A slot request a TaskManager refuses is tried elsewhere after a jittered backoff.
  *
  * Threading: everything runs in the endpoint's mailbox (see rpc-endpoint.ts); after an await a
  * handler re-checks that the TaskManager it works on is still the registered one.
@@ -23,11 +27,11 @@
  * previous JobManager learn they must register again.
  */
 import { randomUUID } from 'node:crypto';
-import type { Configuration } from '@eddy/common';
+import { Backoff, type Configuration } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
-import { RpcEndpoint, type RpcService } from '@eddy/rpc';
+import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
-import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
+import { DefaultHeartbeatManager, isUnreachable, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
 
@@ -60,6 +64,9 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
   private readonly requirements = new Map<string, JobRequirement>();
   private readonly heartbeats: HeartbeatManager<te.TaskExecutorHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
+  /** Delays of the retry after TaskManagers refused slot requests; reset when one is accepted. */
+  private readonly refusedSlotBackoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
+  private refusedSlotRetry: ScheduledTask | undefined;
 
   constructor(rpcService: RpcService, configuration: Configuration) {
     super(rpcService, rm.ResourceManagerGateway, RESOURCE_MANAGER_ENDPOINT_ID);
@@ -77,6 +84,7 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
   }
 
   protected override onStop(): void {
+    this.refusedSlotRetry?.cancel();
     this.heartbeats.stop();
     this.lag.close();
   }
@@ -92,6 +100,7 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
     const existing = this.taskManagers.get(identity.taskManagerId);
     if (existing !== undefined) {
       if (existing.address === identity.address) {
+        this.heartbeats.reportHeartbeatFrom(existing.id);
         return { outcome: 'ALREADY_REGISTERED', reason: '', resourceManagerId: this.resourceManagerId, resourceManagerAddress: this.address };
       }
       this.removeTaskManager(existing.id, `TaskManager ${existing.id} registered again from ${identity.address}`);
@@ -136,7 +145,7 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
       }
       this.checkResourceRequirements();
     }
-    return Promise.resolve(this.overview());
+    return Promise.resolve({ ...this.overview(), slotsAllocatedToJob: this.slotsAllocatedTo(request.jobId) });
   }
 
   heartbeat(request: rm.TaskManagerHeartbeat): Promise<rm.ResourceManagerHeartbeatResponse> {
@@ -170,15 +179,21 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
     return Promise.resolve({ taskManagers });
   }
 
-  /** What the cluster has now, for JobMasters that wait for slots. */
+  /** What the cluster has now, for JobMasters that wait for slots. Suspect TaskManagers have no free slots. */
   overview(): rm.ResourceOverview {
     let slotsTotal = 0;
     let slotsFree = 0;
     for (const tm of this.taskManagers.values()) {
       slotsTotal += tm.slots.length;
-      for (const slot of tm.slots) if (slot.allocationId === '') slotsFree++;
+      if (this.heartbeats.isReachable(tm.id)) for (const slot of tm.slots) if (slot.allocationId === '') slotsFree++;
     }
-    return { taskManagers: this.taskManagers.size, slotsTotal, slotsFree };
+    return { taskManagers: this.taskManagers.size, slotsTotal, slotsFree, slotsAllocatedToJob: 0 };
+  }
+
+  private slotsAllocatedTo(jobId: string): number {
+    let allocated = 0;
+    for (const tm of this.taskManagers.values()) for (const slot of tm.slots) if (slot.jobId === jobId) allocated++;
+    return allocated;
   }
 
   private payload(): cluster.HeartbeatPayload {
@@ -230,9 +245,7 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
   /** Allocates free slots to every job that has fewer than it declared. */
   private checkResourceRequirements(): void {
     for (const [jobId, requirement] of this.requirements) {
-      let allocated = 0;
-      for (const tm of this.taskManagers.values()) for (const slot of tm.slots) if (slot.jobId === jobId) allocated++;
-      for (let missing = requirement.requiredSlots - allocated; missing > 0; missing--) {
+      for (let missing = requirement.requiredSlots - this.slotsAllocatedTo(jobId); missing > 0; missing--) {
         const taskManager = this.taskManagerWithMostFreeSlots();
         if (taskManager === undefined) return;
         const slotIndex = taskManager.slots.findIndex((slot) => slot.allocationId === '');
@@ -245,6 +258,7 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
     let best: RegisteredTaskManager | undefined;
     let bestFree = 0;
     for (const tm of this.taskManagers.values()) {
+      if (!this.heartbeats.isReachable(tm.id)) continue;
       const free = tm.slots.filter((slot) => slot.allocationId === '').length;
       if (free > bestFree) {
         best = tm;
@@ -271,17 +285,37 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
         resourceManagerId: this.resourceManagerId,
       })
       .then(
-        () => this.runAsync(() => (slot.pending = false)),
+        () =>
+          this.runAsync(() => {
+            slot.pending = false;
+            this.refusedSlotBackoff.reset();
+          }),
         (error: unknown) =>
           this.runAsync(() => {
             slot.pending = false;
             if (this.taskManagers.get(taskManager.id) !== taskManager || slot.allocationId !== allocationId) return;
-            this.log.warn({ jobId, taskManagerId: taskManager.id, slotIndex, err: error }, 'TaskManager refused a slot request; trying elsewhere');
             slot.allocationId = '';
             slot.jobId = '';
-            // Retried after a pause rather than in a tight loop against the same refusal.
-            this.scheduleRunAsync(() => this.checkResourceRequirements(), 500);
+            // A TaskManager that cannot be reached gets no slot requests until it proves alive.
+            this.heartbeats.reportUnreachable(taskManager.id, error);
+            this.scheduleRefusedSlotRetry(jobId, taskManager.id, slotIndex, error);
           }),
       );
+  }
+
+  /** Tries a refused slot request elsewhere after a jittered pause rather than in a tight loop against the same refusal. */
+  private scheduleRefusedSlotRetry(jobId: string, taskManagerId: string, slotIndex: number, error: unknown): void {
+    const unreachable = isUnreachable(error);
+    const pending = this.refusedSlotRetry !== undefined;
+    const retryInMs = pending ? undefined : this.refusedSlotBackoff.nextDelayMs();
+    this.log.warn(
+      { jobId, taskManagerId, slotIndex, err: error, retryInMs, waitingFor: `a free slot for job ${jobId}`, unreachable },
+      unreachable ? 'Could not reach a TaskManager to request a slot; trying elsewhere' : 'TaskManager refused a slot request; trying elsewhere',
+    );
+    if (retryInMs === undefined) return;
+    this.refusedSlotRetry = this.scheduleRunAsync(() => {
+      this.refusedSlotRetry = undefined;
+      this.checkResourceRequirements();
+    }, retryInMs);
   }
 }

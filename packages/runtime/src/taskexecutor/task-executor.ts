@@ -7,12 +7,16 @@
  *     where it tries and why it failed. Registers again when the ResourceManager is lost.
  *   - Allocates a slot when the ResourceManager asks (requestSlot), connects to that job's
  *     JobMaster, registers there and offers the slot. Slots the JobMaster declines become free.
- *   - Runs tasks (submitTask), reports every state change of every attempt to the JobMaster and
- *     logs it in the same words the JobManager does; cancels them on request.
+ *   - Runs tasks: submitTask accepts a deployment at once (DEPLOYING) and fetches the job's code in
+ *     the background, then starts the task's thread, or fails the attempt with the download's cause;
+ *     a cancel while it downloads ends it at once. Reports every state change of every attempt to
+ *     the JobMaster (TaskStateReporter: in order, each retried until acknowledged) and logs it in
+ *     the same words the JobManager does; cancels them on request.
  *   - Heartbeats with the ResourceManager and with each JobMaster it works for; a heartbeat to a
  *     JobMaster carries its tasks' IO metrics (read from their threads' shared counters), a
- *     terminal state report their final values. A lost JobMaster fails that job's tasks here and
- *     frees its slots.
+ *     terminal state report their final values. Heartbeats name the job's attempts this TaskManager
+ *     holds (running, or with a report not yet acknowledged), which the JobMaster reconciles with
+ *     its own view. A lost JobMaster fails that job's tasks here and frees its slots.
  *
  * Threading: all state lives in the mailbox. Task threads report through callbacks that hand
  * their work back with runAsync; task code never holds a gateway.
@@ -21,7 +25,7 @@
  * taskmanager.shutdown.timeout), tells the JobMasters and the ResourceManager it is leaving, and
  * stops its heartbeats.
  */
-import type { Configuration } from '@eddy/common';
+import { Backoff, type Configuration } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import type { BlobCache } from '../blob/blob-cache.js';
@@ -35,6 +39,7 @@ import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import type { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';
+import { TaskStateReporter } from './task-state-reporter.js';
 import { TaskThread } from './task-thread.js';
 import { TaskManagerOptions } from './taskmanager-options.js';
 
@@ -45,9 +50,8 @@ interface RunningTask {
   readonly deployment: te.TaskDeploymentDescriptor;
   readonly identity: AttemptIdentity;
   state: ExecutionState;
+  /** Undefined while the job's code downloads. */
   thread: TaskThread | undefined;
-  /** Cancel requested before the thread existed. */
-  cancelRequested: boolean;
   /** Releases the task's data-plane registrations and connections. */
   releaseNetwork: () => void;
 }
@@ -88,8 +92,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private readonly jobMasterHeartbeats: HeartbeatManager<jm.JobMasterHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
   private readonly resourceManagerAddress: string;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly registrationBackoff: Backoff;
+  private readonly stateReporter: TaskStateReporter;
   private readonly refusedDelayMs: number;
   private readonly cancellationTimeoutMs: number;
   private readonly shutdownTimeoutMs: number;
@@ -103,8 +107,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.taskManagerId = services.taskManagerId;
     this.slots = new TaskSlotTable(configuration.get(TaskManagerOptions.numberOfTaskSlots));
     this.resourceManagerAddress = `${services.jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`;
-    this.initialBackoffMs = configuration.get(TaskManagerOptions.registrationInitialBackoff);
-    this.maxBackoffMs = configuration.get(TaskManagerOptions.registrationMaxBackoff);
+    const initialBackoffMs = configuration.get(TaskManagerOptions.registrationInitialBackoff);
+    this.registrationBackoff = new Backoff({ initialMs: initialBackoffMs, maxMs: Math.max(initialBackoffMs, configuration.get(TaskManagerOptions.registrationMaxBackoff)) });
     this.refusedDelayMs = configuration.get(TaskManagerOptions.refusedRegistrationDelay);
     this.cancellationTimeoutMs = configuration.get(TaskOptions.cancellationTimeout);
     this.shutdownTimeoutMs = configuration.get(TaskManagerOptions.shutdownTimeout);
@@ -123,6 +127,16 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
         if (!response.known) this.loseResourceManager('the ResourceManager does not know this TaskManager (the JobManager restarted?)');
       },
       notifyTargetLost: (_id, reason) => this.loseResourceManager(reason),
+    });
+    this.stateReporter = new TaskStateReporter({
+      ...mainThread,
+      taskManagerId: this.taskManagerId,
+      gatewayOf: (jobId) => this.jobs.get(jobId)?.gateway,
+      notifyUnknownAttempt: (attemptId) => {
+        const task = this.tasks.get(attemptId);
+        if (task !== undefined) this.cancelRunningTask(task);
+      },
+      callTimeoutMs: rpcService.askTimeoutMs,
     });
     this.jobMasterHeartbeats = new DefaultHeartbeatManager<jm.JobMasterHeartbeatResponse>({
       name: 'JobMaster',
@@ -164,6 +178,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     for (const result of results) if (result.status === 'rejected') this.log.warn({ err: result.reason }, 'Could not say goodbye to the JobManager');
     this.resourceManagerHeartbeats.stop();
     this.jobMasterHeartbeats.stop();
+    this.stateReporter.stop();
     this.lag.close();
   }
 
@@ -173,10 +188,11 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     if (this.registering || this.stopping) return;
     this.registering = true;
     this.log.info({ address: this.resourceManagerAddress }, 'Registering at the ResourceManager');
-    this.tryRegistration(1, this.initialBackoffMs);
+    this.registrationBackoff.reset();
+    this.tryRegistration(1);
   }
 
-  private tryRegistration(attempt: number, backoffMs: number): void {
+  private tryRegistration(attempt: number): void {
     if (this.stopping) return;
     const address = this.resourceManagerAddress;
     const register = async (): Promise<{ gateway: rm.ResourceManagerGateway; response: rm.RegistrationResponse }> => {
@@ -193,8 +209,11 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
         this.runAsync(() => {
           if (this.stopping) return;
           if (response.outcome === 'REFUSED') {
-            this.log.error({ address, reason: response.reason, retryInMs: this.refusedDelayMs }, 'The ResourceManager refused the registration; retrying later');
-            this.registrationTimer = this.scheduleRunAsync(() => this.tryRegistration(attempt + 1, this.initialBackoffMs), this.refusedDelayMs);
+            // Jittered too, so that TaskManagers refused together do not come back together.
+            this.registrationBackoff.reset();
+            const retryInMs = this.refusedDelayMs + this.registrationBackoff.nextDelayMs();
+            this.log.error({ address, reason: response.reason, retryInMs }, 'The ResourceManager refused the registration; retrying later');
+            this.registrationTimer = this.scheduleRunAsync(() => this.tryRegistration(attempt + 1), retryInMs);
             return;
           }
           this.registering = false;
@@ -205,8 +224,9 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       (error: unknown) =>
         this.runAsync(() => {
           if (this.stopping) return;
-          this.log.warn({ address, attempt, retryInMs: backoffMs, reason: error instanceof Error ? error.message : String(error) }, 'Could not register at the ResourceManager; retrying');
-          this.registrationTimer = this.scheduleRunAsync(() => this.tryRegistration(attempt + 1, Math.min(backoffMs * 2, this.maxBackoffMs)), backoffMs);
+          const retryInMs = this.registrationBackoff.nextDelayMs();
+          this.log.warn({ address, attempt, retryInMs, reason: error instanceof Error ? error.message : String(error) }, 'Could not register at the ResourceManager; retrying');
+          this.registrationTimer = this.scheduleRunAsync(() => this.tryRegistration(attempt + 1), retryInMs);
         }),
     );
   }
@@ -263,18 +283,18 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     return Promise.resolve({});
   }
 
-  async submitTask(request: te.SubmitTaskRequest): Promise<cluster.Ack> {
+  submitTask(request: te.SubmitTaskRequest): Promise<cluster.Ack> {
     const deployment = request.deployment;
-    if (!deployment) throw new Error('submitTask carries no deployment descriptor');
+    if (!deployment) return Promise.reject(new Error('submitTask carries no deployment descriptor'));
     const connection = this.jobs.get(deployment.jobId);
     if (connection === undefined || connection.jobMasterId !== request.jobMasterId || !connection.registered) {
-      throw new Error(`TaskManager ${this.taskManagerId} has no connection to the JobMaster of job ${deployment.jobId}`);
+      return Promise.reject(new Error(`TaskManager ${this.taskManagerId} has no connection to the JobMaster of job ${deployment.jobId}`));
     }
     const slot = this.slots.find(deployment.allocationId);
     if (slot === undefined || slot.jobId !== deployment.jobId) {
-      throw new Error(`TaskManager ${this.taskManagerId} has no slot allocated to job ${deployment.jobId} under allocation ${deployment.allocationId}`);
+      return Promise.reject(new Error(`TaskManager ${this.taskManagerId} has no slot allocated to job ${deployment.jobId} under allocation ${deployment.allocationId}`));
     }
-    if (this.tasks.has(deployment.executionAttemptId)) throw new Error(`Attempt ${deployment.executionAttemptId} is already running here`);
+    if (this.tasks.has(deployment.executionAttemptId)) return Promise.reject(new Error(`Attempt ${deployment.executionAttemptId} is already running here`));
     const task: RunningTask = {
       deployment,
       identity: {
@@ -287,7 +307,6 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       },
       state: 'DEPLOYING',
       thread: undefined,
-      cancelRequested: false,
       releaseNetwork: () => undefined,
     };
     this.tasks.set(deployment.executionAttemptId, task);
@@ -295,23 +314,24 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       { jobId: deployment.jobId, vertexId: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attemptNumber, taskManager: this.taskManagerId },
       `Received task ${taskNameWithSubtask(task.identity)} (attempt ${deployment.attemptNumber})`,
     );
-    let bundlePath: string | undefined;
-    if (deployment.blobKey !== '') {
-      try {
-        bundlePath = await this.services.blobCache.getFile(deployment.blobKey, deployment.jobId);
-      } catch (error) {
-        this.tasks.delete(deployment.executionAttemptId);
-        throw new Error(`TaskManager ${this.taskManagerId} could not fetch the job's code (blob ${deployment.blobKey}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
+    // The deployment is accepted now; the code arrives in the background (it may take longer than
+    // the JobMaster's ask timeout), then the thread starts or the attempt fails with the cause.
+    if (deployment.blobKey === '') {
+      this.startTaskThread(task, undefined);
+    } else {
+      this.services.blobCache.getFile(deployment.blobKey, deployment.jobId).then(
+        (bundlePath) => this.runAsync(() => this.startTaskThread(task, bundlePath)),
+        (error: unknown) => this.runAsync(() => this.failDownload(task, error)),
+      );
     }
-    // Re-check after the await: the task may have been canceled, or its job lost.
-    if (this.tasks.get(deployment.executionAttemptId) !== task) return {};
-    if (task.cancelRequested) {
-      this.transitionTask(task, 'CANCELED');
-      this.tasks.delete(deployment.executionAttemptId);
-      return {};
-    }
+    return Promise.resolve({});
+  }
+
+  /** The job's code is here: the task's thread starts, unless the attempt ended meanwhile (canceled, its job lost). */
+  private startTaskThread(task: RunningTask, bundlePath: string | undefined): void {
+    const { deployment } = task;
     const attemptId = deployment.executionAttemptId;
+    if (this.tasks.get(attemptId) !== task || this.stopping) return;
     task.thread = TaskThread.start({
       deployment,
       bundlePath,
@@ -328,7 +348,15 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
       () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
     );
-    return {};
+  }
+
+  private failDownload(task: RunningTask, error: unknown): void {
+    const { deployment } = task;
+    if (this.tasks.get(deployment.executionAttemptId) !== task) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    const failure = new Error(`TaskManager ${this.taskManagerId} could not fetch the job's code (blob ${deployment.blobKey}): ${reason}`, { cause: error });
+    this.transitionTask(task, 'FAILED', errorInfoOf(failure, `${taskNameWithSubtask(task.identity)} (attempt ${deployment.attemptNumber}) on ${this.taskManagerId}`));
+    this.tasks.delete(deployment.executionAttemptId);
   }
 
   /** Registers the task's produced partitions and connects its input channels; returns the release. */
@@ -486,6 +514,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     const connection = this.jobs.get(jobId);
     if (connection === undefined) return;
     this.log.warn({ jobId, address: connection.jobMasterAddress, reason }, 'Lost the JobMaster; failing its tasks and freeing its slots');
+    this.stateReporter.forgetJob(jobId);
     for (const task of this.tasks.values()) if (task.deployment.jobId === jobId) this.failTaskLocally(task, `lost the JobMaster: ${reason}`);
     for (const slot of this.slots.allocatedTo(jobId)) this.slots.free(slot.allocationId);
     this.closeJobConnection(jobId);
@@ -495,14 +524,17 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private closeJobConnection(jobId: string): void {
     if (!this.jobs.delete(jobId)) return;
     this.jobMasterHeartbeats.unmonitorTarget(jobId);
+    this.stateReporter.forgetJob(jobId);
     // No slot of the job is left here, so no task of it: its code may go (Flink's releaseJob).
     this.services.blobCache.releaseJob(jobId);
     this.log.info({ jobId }, 'Closed the connection to the JobMaster');
   }
 
+  /** The job's attempts here: running ones, and ended ones whose last report is not yet acknowledged. */
   private attemptsOf(jobId: string): string[] {
     const ids: string[] = [];
     for (const [id, task] of this.tasks) if (task.deployment.jobId === jobId) ids.push(id);
+    for (const id of this.stateReporter.pendingAttempts(jobId)) if (!this.tasks.has(id)) ids.push(id);
     return ids;
   }
 
@@ -521,8 +553,13 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private cancelRunningTask(task: RunningTask): void {
     if (isTerminalExecutionState(task.state) || task.state === 'CANCELING') return;
     this.transitionTask(task, 'CANCELING');
-    if (task.thread === undefined) task.cancelRequested = true;
-    else task.thread.cancel();
+    if (task.thread !== undefined) {
+      task.thread.cancel();
+      return;
+    }
+    // Still fetching its code: nothing runs yet, so it is canceled now; the download finds it gone.
+    this.transitionTask(task, 'CANCELED');
+    this.tasks.delete(task.deployment.executionAttemptId);
   }
 
   /** Ends a task without its JobMaster (lost, or slot freed): the thread is terminated, the state logged here. */
@@ -545,19 +582,14 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     const from = task.state;
     task.state = target;
     logAttemptTransition(this.log, task.identity, from, target, this.taskManagerId, error === undefined ? undefined : `${error.name}: ${error.message}`);
-    if (target === 'CANCELING') return;
-    const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
-    if (gateway === undefined) return;
+    if (target === 'CANCELING' || this.jobs.get(task.deployment.jobId)?.gateway === undefined) return;
     // A terminal state is reported after the worker's last count, so these are the final values.
     const ioMetrics = task.thread?.ioMetrics.snapshot() ?? { numRecordsIn: 0, numRecordsOut: 0 };
-    gateway
-      .updateTaskExecutionState({ executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId, ...ioMetrics })
-      .then(
-        (response) => {
-          if (!response.accepted) this.runAsync(() => this.cancelRunningTask(task));
-        },
-        (failure: unknown) => this.log.warn({ err: failure, jobId: task.deployment.jobId, to: target }, 'Could not report a task state change to the JobMaster'),
-      );
+    this.stateReporter.report({
+      jobId: task.deployment.jobId,
+      task: `${taskNameWithSubtask(task.identity)} (attempt ${task.deployment.attemptNumber})`,
+      update: { executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId, ...ioMetrics },
+    });
   }
 
   private notifyThreadEnded(attemptId: string, task: RunningTask): void {

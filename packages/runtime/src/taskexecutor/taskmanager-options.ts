@@ -36,7 +36,8 @@ export const TaskManagerOptions = {
     key: 'cluster.registration.initial-timeout',
     defaultMs: 100,
     minMs: 1,
-    description: 'Delay before the second attempt to register at the ResourceManager; it doubles on each failure up to cluster.registration.max-timeout.',
+    description:
+      'Shortest delay between attempts to register at the ResourceManager. Each failure draws the next delay at random between this and three times the previous one (decorrelated jitter), up to cluster.registration.max-timeout, so TaskManagers that lost their JobManager together do not retry together.',
   }),
   registrationMaxBackoff: durationOption({
     key: 'cluster.registration.max-timeout',
@@ -48,7 +49,7 @@ export const TaskManagerOptions = {
   refusedRegistrationDelay: durationOption({
     key: 'cluster.registration.refused-registration-delay',
     defaultMs: 10_000,
-    description: 'Delay before registering again after the ResourceManager refused the registration.',
+    description: 'Delay before registering again after the ResourceManager refused the registration (plus a random jitter of up to three times cluster.registration.initial-timeout, so refused TaskManagers do not return together).',
   }),
   shutdownTimeout: durationOption({
     key: 'taskmanager.shutdown.timeout',

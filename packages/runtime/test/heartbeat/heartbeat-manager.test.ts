@@ -106,7 +106,7 @@ function unreachable(targetId: string): RpcUnreachableError {
 }
 
 /** A manager monitoring TaskManagers whose answers the test controls per target. */
-function harness(overrides: { rpcFailureThreshold?: number } = {}) {
+function harness(overrides: { rpcFailureThreshold?: number; random?: () => number } = {}) {
   const main = new FakeMainThread();
   const behaviour = new Map<string, Behaviour>();
   /** Outcomes for the next sends to a target, one per send, before `behaviour` applies again. */
@@ -123,6 +123,8 @@ function harness(overrides: { rpcFailureThreshold?: number } = {}) {
     runInMainThread: main.runInMainThread,
     scheduleInMainThread: main.scheduleInMainThread,
     now: () => main.now,
+    // The top of the jitter range: sooner heartbeats go out 200 ms after an unreachable failure.
+    random: overrides.random ?? (() => 0.999999),
     sendHeartbeat: (targetId) =>
       new Promise<SlotReport>((resolve, reject) => {
         sends.push({ targetId, at: main.now, resolve });
@@ -246,7 +248,7 @@ describe('DefaultHeartbeatManager', () => {
     assert.equal(lost[0]?.at, 3_200);
     assert.equal(
       lost[0]?.reason,
-      'heartbeat of TaskManager tm-1 failed: 2 consecutive heartbeat RPCs could not reach it (heartbeat.rpc-failure-threshold); ' +
+      'heartbeat of TaskManager tm-1 failed: 2 consecutive RPCs (heartbeats or other calls) could not reach it (heartbeat.rpc-failure-threshold); ' +
         `last error: ${unreachable('tm-1').message}`,
     );
     assert.equal(manager.isMonitoring('tm-1'), false);
@@ -265,6 +267,56 @@ describe('DefaultHeartbeatManager', () => {
     dying.manager.monitorTarget('tm-1');
     await dying.main.advance(1_000);
     assert.deepEqual(dying.lost.map((l) => l.at), [400]);
+  });
+
+  it('jitters the sooner heartbeats after an unreachable failure between 100 and 200 ms', async () => {
+    const low = harness({ rpcFailureThreshold: 3, random: () => 0 });
+    low.behaviour.set('tm-1', 'unreachable');
+    low.manager.monitorTarget('tm-1');
+    await low.main.advance(1_000);
+    assert.deepEqual(low.sendsTo('tm-1').map((send) => send.at), [0, 100, 200]);
+    const middle = harness({ rpcFailureThreshold: 3, random: () => 0.5 });
+    middle.behaviour.set('tm-1', 'unreachable');
+    middle.manager.monitorTarget('tm-1');
+    await middle.main.advance(1_000);
+    assert.deepEqual(middle.sendsTo('tm-1').map((send) => send.at), [0, 150, 300]);
+  });
+
+  it('counts a call of the owner that could not reach the target like a failed heartbeat: suspect at once, lost at the threshold', async () => {
+    const { main, manager, lost, sendsTo } = harness({ rpcFailureThreshold: 2 });
+    manager.monitorTarget('tm-1');
+    manager.monitorTarget('tm-2');
+    await main.advance(500);
+    assert.equal(manager.isReachable('tm-1'), true);
+    manager.reportUnreachable('tm-1', new RpcTimeoutError({ method: 'TaskExecutorGateway.submitTask', address: 'tm-1', timeoutMs: 10 }));
+    assert.equal(manager.isReachable('tm-1'), true, 'a timeout proves nothing');
+    manager.reportUnreachable('tm-1', unreachable('tm-1'));
+    assert.equal(manager.isReachable('tm-1'), false, 'suspect after a refused connection');
+    assert.equal(manager.isReachable('tm-2'), true);
+    assert.equal(lost.length, 0);
+    // The next heartbeat goes out 200 ms later instead of at 1000; it is answered: reachable again.
+    await main.advance(200);
+    assert.deepEqual(sendsTo('tm-1').map((send) => send.at), [0, 700]);
+    assert.equal(manager.isReachable('tm-1'), true);
+
+    manager.reportUnreachable('tm-2', unreachable('tm-2'));
+    manager.reportUnreachable('tm-2', unreachable('tm-2'));
+    assert.deepEqual(lost.map((l) => [l.targetId, l.at]), [['tm-2', 700]]);
+    assert.match(lost[0]?.reason ?? '', /2 consecutive RPCs \(heartbeats or other calls\) could not reach it/);
+    assert.equal(manager.isMonitoring('tm-2'), false);
+    manager.reportUnreachable('tm-3', unreachable('tm-3'));
+    assert.equal(manager.isReachable('tm-3'), true, 'targets that are not monitored are ignored');
+  });
+
+  it('clears the suspicion when the target sends a heartbeat of its own', async () => {
+    const { main, manager, behaviour } = harness({ rpcFailureThreshold: 5 });
+    behaviour.set('tm-1', 'hang');
+    manager.monitorTarget('tm-1');
+    await main.advance(100);
+    manager.reportUnreachable('tm-1', unreachable('tm-1'));
+    assert.equal(manager.isReachable('tm-1'), false);
+    manager.reportHeartbeatFrom('tm-1');
+    assert.equal(manager.isReachable('tm-1'), true);
   });
 
   it('does not count timeouts or handler errors towards the unreachable threshold', async () => {
@@ -374,6 +426,6 @@ describe('DefaultHeartbeatManager', () => {
     manager.monitorTarget('jm-1');
     await main.advance(0);
     assert.equal(reasons.length, 1);
-    assert.match(reasons[0] ?? '', /^heartbeat of JobManager jm-1 failed: 1 consecutive heartbeat RPCs could not reach it/);
+    assert.match(reasons[0] ?? '', /^heartbeat of JobManager jm-1 failed: 1 consecutive RPCs \(heartbeats or other calls\) could not reach it/);
   });
 });

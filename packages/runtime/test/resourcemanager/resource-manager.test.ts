@@ -1,20 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Configuration } from '@eddy/common';
+import { Configuration, createRootLogger } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { RpcEndpoint, RpcService } from '@eddy/rpc';
 import { ResourceManager } from '../../src/resourcemanager/resource-manager.js';
 
 /** A TaskExecutor that records slot requests and answers heartbeats. */
 class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
-  readonly slotRequests: te.RequestSlotRequest[] = [];
+  readonly slotRequests: (te.RequestSlotRequest & { at: number })[] = [];
+  /** Slot requests to refuse before accepting. */
+  refusals = 0;
 
   constructor(rpc: RpcService, id: string) {
     super(rpc, te.TaskExecutorGateway, id);
   }
 
   requestSlot(request: te.RequestSlotRequest): Promise<cluster.Ack> {
-    this.slotRequests.push(request);
+    this.slotRequests.push({ ...request, at: Date.now() });
+    if (this.refusals > 0) {
+      this.refusals--;
+      return Promise.reject(new Error('no, not now'));
+    }
     return Promise.resolve({});
   }
   submitTask(): Promise<cluster.Ack> {
@@ -80,7 +86,7 @@ describe('ResourceManager', () => {
   it('allocates a declared requirement to the TaskManagers with the most free slots, and tells what the cluster has', async () => {
     assert.equal((await register('tm-b', executors[1]!.address, 2)).outcome, 'ACCEPTED');
     const overview = await gateway.declareRequiredResources({ jobId: 'job-1', jobMasterAddress: 'somewhere:1/jm', jobMasterId: 'jm-token', requiredSlots: 2 });
-    assert.deepEqual(overview, { taskManagers: 2, slotsTotal: 4, slotsFree: 2 });
+    assert.deepEqual(overview, { taskManagers: 2, slotsTotal: 4, slotsFree: 2, slotsAllocatedToJob: 2 });
     assert.equal(executors[0]!.slotRequests.length, 1, 'one slot from the first TaskManager');
     assert.equal(executors[1]!.slotRequests.length, 1, 'one slot from the second TaskManager');
     for (const request of [...executors[0]!.slotRequests, ...executors[1]!.slotRequests]) {
@@ -102,5 +108,85 @@ describe('ResourceManager', () => {
     );
     const heartbeat = await gateway.heartbeat({ taskManagerId: 'tm-b', resourceManagerId: resourceManager.resourceManagerId, slotReport: null, payload: null });
     assert.equal(heartbeat.known, false, 'its heartbeats are answered "unknown", so it registers again');
+  });
+});
+
+describe('ResourceManager and TaskManagers that fail calls', () => {
+  let rpc: RpcService;
+
+  before(async () => {
+    rpc = await RpcService.start(process.env['DEBUG_RM'] ? { logger: createRootLogger({ name: 'rm', level: 'debug' }) } : {});
+  });
+
+  after(() => rpc.stop());
+
+  /** A ResourceManager of its own; only calls decide here (no loss at a failure threshold, no timeout within a test). */
+  async function startResourceManager(): Promise<{ resourceManager: ResourceManager; gateway: rm.ResourceManagerGateway; register: (id: string, address: string, slots: number) => Promise<rm.RegistrationResponse> }> {
+    const resourceManager = new ResourceManager(rpc, Configuration.fromRecord({ 'heartbeat.interval': '20 s', 'heartbeat.timeout': '60 s', 'heartbeat.rpc-failure-threshold': '-1' }));
+    await resourceManager.start();
+    const gateway = await rpc.connect(resourceManager.address, rm.ResourceManagerGateway);
+    const register = (id: string, address: string, slots: number): Promise<rm.RegistrationResponse> =>
+      gateway.registerTaskExecutor({ taskManager: { taskManagerId: id, address }, numberOfSlots: slots, slotReport: freeSlots(slots) });
+    return { resourceManager, gateway, register };
+  }
+
+  const waitFor = async (condition: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 5_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it('hands out no slot of a TaskManager it could not reach, nor counts its slots free, until it heartbeats again', async () => {
+    const { resourceManager, gateway, register } = await startResourceManager();
+    const elsewhere = await RpcService.start();
+    const dying = new TestingTaskExecutor(elsewhere, 'te-dying');
+    await dying.start();
+    const alive = new TestingTaskExecutor(rpc, 'te-alive');
+    await alive.start();
+    // The dying one has the most free slots, so it is asked first.
+    assert.equal((await register('tm-dying', dying.address, 3)).outcome, 'ACCEPTED');
+    assert.equal((await register('tm-alive', alive.address, 2)).outcome, 'ACCEPTED');
+    // The first heartbeat (right after registering) finds it alive; the next one is 20 s away.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await elsewhere.stop();
+
+    const first = await gateway.declareRequiredResources({ jobId: 'job-u', jobMasterAddress: 'somewhere:1/jm', jobMasterId: 'jm', requiredSlots: 1 });
+    assert.equal(first.slotsAllocatedToJob, 1);
+    assert.equal(first.slotsFree, 4, 'one of five slots is being requested from the TaskManager with the most free slots');
+    await waitFor(() => alive.slotRequests.length === 1, 'the slot to be requested from the live TaskManager instead');
+    const overview = await gateway.declareRequiredResources({ jobId: 'job-u', jobMasterAddress: 'somewhere:1/jm', jobMasterId: 'jm', requiredSlots: 1 });
+    assert.deepEqual(overview, { taskManagers: 2, slotsTotal: 5, slotsFree: 1, slotsAllocatedToJob: 1 }, "the suspect TaskManager's 3 free slots are not counted free");
+
+    // A second job gets the live TaskManager's last slot, never one of the suspect TaskManager.
+    await gateway.declareRequiredResources({ jobId: 'job-v', jobMasterAddress: 'somewhere:1/jm2', jobMasterId: 'jm2', requiredSlots: 2 });
+    await waitFor(() => alive.slotRequests.length === 2, 'the live TaskManager to be asked for its last slot');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(alive.slotRequests.length, 2);
+    assert.equal((await gateway.declareRequiredResources({ jobId: 'job-v', jobMasterAddress: 'somewhere:1/jm2', jobMasterId: 'jm2', requiredSlots: 2 })).slotsAllocatedToJob, 1);
+
+    // It heartbeats: it is alive after all, and its slots count again.
+    const heartbeat = await gateway.heartbeat({ taskManagerId: 'tm-dying', resourceManagerId: resourceManager.resourceManagerId, slotReport: freeSlots(3), payload: null });
+    assert.equal(heartbeat.known, true);
+    const after = await gateway.declareRequiredResources({ jobId: 'job-v', jobMasterAddress: 'somewhere:1/jm2', jobMasterId: 'jm2', requiredSlots: 2 });
+    assert.equal(after.slotsAllocatedToJob, 2, 'its slot is requested for the job that still needs one');
+    await resourceManager.closeAsync();
+  });
+
+  it('tries a refused slot request again after a backoff, not in a tight loop', async () => {
+    const { resourceManager, gateway, register } = await startResourceManager();
+    const refusing = new TestingTaskExecutor(rpc, 'te-refusing');
+    await refusing.start();
+    refusing.refusals = 2;
+    assert.equal((await register('tm-refusing', refusing.address, 8)).outcome, 'ACCEPTED');
+    await gateway.declareRequiredResources({ jobId: 'job-r', jobMasterAddress: 'somewhere:1/jm3', jobMasterId: 'jm3', requiredSlots: 1 });
+    await waitFor(() => refusing.slotRequests.length === 3, 'the third request, which is accepted');
+    const times = refusing.slotRequests.map((r) => r.at);
+    assert.ok(times[1]! - times[0]! >= 190, `waited ${times[1]! - times[0]!} ms before the first retry`);
+    assert.ok(times[2]! - times[1]! >= 190, `waited ${times[2]! - times[1]!} ms before the second retry`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(refusing.slotRequests.length, 3, 'nothing more once one was accepted');
+    await resourceManager.closeAsync();
   });
 });

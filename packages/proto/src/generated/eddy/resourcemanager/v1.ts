@@ -44,7 +44,15 @@ export interface DeclareRequiredResourcesRequest {
 export interface ResourceOverview {
   taskManagers: number;
   slotsTotal: number;
+  /**
+   * Slots allocated to no job, on TaskManagers the ResourceManager can reach.
+   */
   slotsFree: number;
+  /**
+   * In the answer to DeclareRequiredResources: slots allocated to the declaring job (offered to
+   * its JobMaster, or being offered). 0 elsewhere.
+   */
+  slotsAllocatedToJob: number;
 }
 
 export interface TaskManagerHeartbeat {
@@ -116,7 +124,7 @@ export interface ResourceManagerGateway {
 /** Descriptor of {@link ResourceManagerGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const ResourceManagerGateway: GatewayDescriptor<ResourceManagerGateway> = {
   name: 'eddy.resourcemanager.v1.ResourceManagerGateway',
-  fingerprint: '99de9d93fb139949',
+  fingerprint: '60976efe1c190600',
   methods: {
     registerTaskExecutor: { name: 'registerTaskExecutor', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/RegisterTaskExecutor', requestType: 'eddy.resourcemanager.v1.RegisterTaskExecutorRequest', responseType: 'eddy.resourcemanager.v1.RegistrationResponse', oneWay: false },
     sendSlotReport: { name: 'sendSlotReport', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/SendSlotReport', requestType: 'eddy.resourcemanager.v1.SlotReportRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },

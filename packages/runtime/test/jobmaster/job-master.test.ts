@@ -1,0 +1,184 @@
+/**
+ * A JobMaster with in-process stand-ins: a ResourceManager gateway that only answers, and
+ * TaskExecutors on RpcServices of their own, so that stopping one makes calls to it fail as a dead
+ * process's do (connection refused). The test plays the TaskManagers' side of the protocol itself.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { Configuration, createRootLogger, silentLogger } from '@eddy/common';
+import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import { RpcEndpoint, RpcService } from '@eddy/rpc';
+import { JobGraphBuilder } from '@eddy/cluster-common';
+import { JobMaster, type JobMasterListener } from '../../src/jobmaster/job-master.js';
+
+/** Named like the real one, so the JobMaster takes a refused cancel for "not running here". */
+class TaskNotFoundError extends Error {
+  override readonly name = 'TaskNotFoundError';
+}
+
+/** A TaskExecutor that records what the JobMaster asks and answers heartbeats with what the test says it holds. */
+class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
+  readonly submitted: te.TaskDeploymentDescriptor[] = [];
+  readonly cancels: string[] = [];
+  /** The attempts its heartbeat answers name; by default the ones submitted here. */
+  holds: (() => string[]) | undefined;
+  heartbeats = 0;
+
+  constructor(rpc: RpcService, readonly taskManagerId: string) {
+    super(rpc, te.TaskExecutorGateway, 'taskexecutor');
+  }
+
+  requestSlot(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+  submitTask(request: te.SubmitTaskRequest): Promise<cluster.Ack> {
+    this.submitted.push(request.deployment!);
+    return Promise.resolve({});
+  }
+  cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
+    this.cancels.push(request.executionAttemptId);
+    return Promise.reject(new TaskNotFoundError(`not running ${request.executionAttemptId}`));
+  }
+  freeSlot(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+  heartbeatFromJobManager(): Promise<te.TaskExecutorHeartbeatResponse> {
+    this.heartbeats++;
+    const ids = this.holds?.() ?? this.submitted.map((deployment) => deployment.executionAttemptId);
+    return Promise.resolve({ known: true, payload: null, slotReport: null, executionAttemptIds: ids });
+  }
+  heartbeatFromResourceManager(): Promise<te.TaskExecutorHeartbeatResponse> {
+    return Promise.resolve({ known: true, payload: null, slotReport: null, executionAttemptIds: [] });
+  }
+  disconnectJobManager(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+}
+
+class RecordingListener implements JobMasterListener {
+  readonly events: dispatcher.JobEvent[] = [];
+  terminated: string | undefined;
+  notifyJobEvent(event: dispatcher.JobEvent): void {
+    this.events.push(event);
+  }
+  notifyCollectedRecords(): void {}
+  notifyJobTerminated(_jobId: string, status: string): void {
+    this.terminated = status;
+  }
+  jobTransitions(): string[] {
+    return this.events.filter((event) => event.kind === 'job').map((event) => `${event.from}->${event.to}`);
+  }
+}
+
+const resourceManager: rm.ResourceManagerGateway = {
+  registerTaskExecutor: () => Promise.reject(new Error('not used')),
+  sendSlotReport: () => Promise.resolve({}),
+  declareRequiredResources: () => Promise.resolve({ taskManagers: 3, slotsTotal: 3, slotsFree: 0, slotsAllocatedToJob: 2 }),
+  heartbeat: () => Promise.reject(new Error('not used')),
+  disconnectTaskManager: () => Promise.resolve({}),
+  requestTaskManagers: () => Promise.resolve({ taskManagers: [] }),
+};
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const services: RpcService[] = [];
+afterEach(async () => {
+  await Promise.allSettled(services.splice(0).map((service) => service.stop()));
+});
+
+/** A JobMaster of a job with one vertex of `parallelism` subtasks, and `count` TaskExecutors, each on its own RpcService. */
+async function setUp(parallelism: number, count: number, configuration: Record<string, string>) {
+  const rpc = await RpcService.start();
+  services.push(rpc);
+  const graph = new JobGraphBuilder('test job').vertex({ id: 'v0', name: 'Worker', parallelism, invokable: 'runFor' }).build();
+  const listener = new RecordingListener();
+  const jobMaster = new JobMaster(rpc, graph, {
+    configuration: Configuration.fromRecord({ 'restart-strategy.type': 'fixed-delay', 'restart-strategy.fixed-delay.attempts': '1', 'restart-strategy.fixed-delay.delay': '10 ms', ...configuration }),
+    resourceManager,
+    listener,
+    logger: process.env['DEBUG_JM'] ? createRootLogger({ name: 'jm', level: 'debug' }) : silentLogger(),
+  });
+  await jobMaster.start();
+  const gateway = await rpc.connect(jobMaster.address, jm.JobMasterGateway, jobMaster.jobMasterId);
+  const executors: TestingTaskExecutor[] = [];
+  for (let i = 0; i < count; i++) {
+    const own = await RpcService.start();
+    services.push(own);
+    const executor = new TestingTaskExecutor(own, `tm-${i}`);
+    await executor.start();
+    await gateway.registerTaskManager({ taskManager: { taskManagerId: executor.taskManagerId, address: executor.address } });
+    executors.push(executor);
+  }
+  const offer = (executor: TestingTaskExecutor, allocationId: string) => gateway.offerSlots({ taskManagerId: executor.taskManagerId, offers: [{ allocationId, slotIndex: 0 }] });
+  const report = (deployment: te.TaskDeploymentDescriptor, state: string) =>
+    gateway.updateTaskExecutionState({ executionAttemptId: deployment.executionAttemptId, state, error: null, taskManagerId: '', numRecordsIn: 0, numRecordsOut: 0 });
+  return { rpc, jobMaster, gateway, listener, executors, offer, report };
+}
+
+describe('JobMaster', () => {
+  it('deploys again on other slots, without a restart, when a TaskManager cannot be reached to deploy a task', async () => {
+    // Heartbeats so rare that only the failed deployment can tell the JobMaster the TaskManager is gone.
+    const { jobMaster, listener, executors, offer, report } = await setUp(2, 3, { 'heartbeat.interval': '60 s', 'heartbeat.timeout': '120 s' });
+    const [dead, alive, spare] = executors as [TestingTaskExecutor, TestingTaskExecutor, TestingTaskExecutor];
+    // It answered its first heartbeat; the next is a minute away. Then its process dies.
+    await waitFor(() => dead.heartbeats === 1, 'the first heartbeat');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await services[1]!.stop(); // the RpcService of tm-0 (services[0] is the JobMaster's)
+    await offer(dead, 'slot-dead');
+    await offer(alive, 'slot-alive');
+    await waitFor(() => alive.cancels.length === 1, 'the deployment round to be withdrawn');
+    assert.equal(jobMaster.graph.state, 'RUNNING');
+    assert.equal(jobMaster.graph.restarts, 0, 'not a restart');
+    const withdrawn = listener.events.find((event) => event.kind === 'info' && event.message.startsWith('Could not reach TaskManager tm-0'));
+    assert.match(withdrawn?.message ?? '', /deploying every task again on other slots \(not counted as a restart\)$/);
+
+    // The job waits for a slot elsewhere and gets one; the dead TaskManager's slot is not used again.
+    await offer(spare, 'slot-spare');
+    await waitFor(() => alive.submitted.length === 2 && spare.submitted.length === 1, 'the second round');
+    for (const deployment of [alive.submitted[1]!, spare.submitted[0]!]) {
+      assert.equal(deployment.attemptNumber, 1);
+      await report(deployment, 'RUNNING');
+      await report(deployment, 'FINISHED');
+    }
+    await waitFor(() => listener.terminated !== undefined, 'the job to end');
+    assert.equal(listener.terminated, 'FINISHED');
+    assert.equal(jobMaster.graph.restarts, 0);
+    assert.deepEqual(listener.jobTransitions(), ['CREATED->RUNNING', 'RUNNING->FINISHED']);
+    const failedAttempt = [...jobMaster.graph.allExecutionVertices()].flatMap((vertex) => vertex.priorExecutions).find((execution) => execution.state === 'FAILED');
+    assert.equal(failedAttempt?.failureCause?.name, 'RpcUnreachableError');
+  });
+
+  it('fails an attempt whose TaskManager no longer has it, once the TaskManager acknowledged its deployment', async () => {
+    const { jobMaster, listener, executors, offer, report } = await setUp(2, 2, { 'heartbeat.interval': '50 ms', 'heartbeat.timeout': '10 s', 'restart-strategy.type': 'none' });
+    const [losing, keeping] = executors as [TestingTaskExecutor, TestingTaskExecutor];
+    await offer(losing, 'slot-a');
+    await offer(keeping, 'slot-b');
+    await waitFor(() => losing.submitted.length === 1 && keeping.submitted.length === 1, 'both deployments');
+    await report(losing.submitted[0]!, 'RUNNING');
+    await report(keeping.submitted[0]!, 'RUNNING');
+    // Its task ended, and the report of it was lost for good.
+    losing.holds = () => [];
+    await waitFor(() => listener.terminated !== undefined, 'the job to end');
+    assert.equal(listener.terminated, 'FAILED');
+    const cause = jobMaster.graph.failureCause;
+    assert.equal(cause?.name, 'ExecutionLostError');
+    assert.match(cause?.message ?? '', /^Worker \(\d\/2\) \(attempt 0\) is unexpectedly no longer running on TaskManager tm-0, and its end was never reported$/);
+    assert.match(cause?.location ?? '', /^Worker \(\d\/2\) \(attempt 0\) on tm-0 /);
+  });
+
+  it('cancels on the TaskManager an attempt that the JobMaster does not expect there', async () => {
+    const { executors, offer } = await setUp(1, 1, { 'heartbeat.interval': '50 ms', 'heartbeat.timeout': '10 s' });
+    const [executor] = executors as [TestingTaskExecutor];
+    await offer(executor, 'slot-a');
+    await waitFor(() => executor.submitted.length === 1, 'the deployment');
+    executor.holds = () => [executor.submitted[0]!.executionAttemptId, 'v0-0-7-abcdef'];
+    await waitFor(() => executor.cancels.includes('v0-0-7-abcdef'), 'the unknown attempt to be canceled');
+    assert.equal(executor.cancels.includes(executor.submitted[0]!.executionAttemptId), false, 'the expected one runs on');
+  });
+});
