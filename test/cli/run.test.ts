@@ -232,12 +232,25 @@ describe('eddy run errors', () => {
     noStack(stderr);
   });
 
-  it("shows where the job's own code threw while it built its pipeline", async () => {
+  it("shows in one line where the job's own code threw while it built its pipeline", async () => {
     const throwing = join(scratch, 'throwing.ts');
     writeFileSync(throwing, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = () => {\n  throw new Error('no input given');\n};\nexport default main;\n");
     const { code, stderr } = await runEddyLines(['run', throwing, '-m', '127.0.0.1:1']);
     assert.equal(code, 1);
-    assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${throwing} failed while it built its pipeline: Error: no input given\n\\s+at main \\(${throwing}:3:9\\)`));
+    assert.deepEqual(stderr, [`eddy: Job file ${throwing} failed while it built its pipeline: Error: no input given (at ${throwing}:3:9)`]);
+  });
+
+  it("names the user's line, not the API's frames, when the API refuses a call; --verbose shows the whole stack", async () => {
+    const emptyPath = join(scratch, 'empty-path.ts');
+    writeFileSync(emptyPath, "import type { JobMain } from '@eddy/api';\n\nconst main: JobMain = (env) => {\n  env.readTextFile('').print();\n};\nexport default main;\n");
+    const plain = await runEddyLines(['run', emptyPath, '-m', '127.0.0.1:1']);
+    assert.equal(plain.code, 1);
+    assert.deepEqual(plain.stderr, [`eddy: Job file ${emptyPath} failed while it built its pipeline: TypeError: readTextFile needs a path (at ${emptyPath}:4:7)`]);
+    const verbose = await runEddyLines(['run', emptyPath, '-m', '127.0.0.1:1', '--verbose']);
+    assert.equal(verbose.code, 1);
+    const text = verbose.stderr.join('\n');
+    assert.match(text, /^eddy: JobFileError: Job file .* failed while it built its pipeline: TypeError: readTextFile needs a path \(at .*\)\n\s+at /);
+    assert.match(text, /\nCaused by: TypeError: readTextFile needs a path\n\s+at StreamExecutionEnvironment\.readTextFile \(.*packages[\\/]api[\\/]/, 'the API frame is there with --verbose');
   });
 
   it("refuses a parallelism that is not a whole number, with commander's message", async () => {
