@@ -148,6 +148,24 @@ describe('eddy run against a cluster', () => {
     assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
   });
 
+  it('cancels the job on SIGTERM as on Ctrl-C, waits for CANCELED and exits 143', async () => {
+    const { run, jobId } = await attachedEndlessRun();
+    run.kill('SIGTERM');
+    assert.equal(await run.exitCode(), 143, run.transcript());
+    assert.ok(run.stdout.includes(`Cancelling job ${jobId} (SIGTERM again to stop waiting)...`), run.transcript());
+    assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), 'it waited for the job to be canceled');
+    assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
+  });
+
+  it('with --detach-on-interrupt leaves the job RUNNING on SIGTERM too', async () => {
+    const { run, jobId } = await attachedEndlessRun(['--detach-on-interrupt']);
+    run.kill('SIGTERM');
+    assert.equal(await run.exitCode(), 0, run.transcript());
+    assert.ok(run.stdout.includes(`Detached from job ${jobId}; it keeps running on the cluster.`), run.transcript());
+    assert.equal((await client.requestJob(jobId)).status, 'RUNNING');
+    await client.cancelJob(jobId);
+  });
+
   it('with --detach-on-interrupt leaves the job RUNNING on Ctrl-C and says how to reach it', async () => {
     const { run, jobId } = await attachedEndlessRun(['--detach-on-interrupt']);
     run.kill('SIGINT');

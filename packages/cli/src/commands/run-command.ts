@@ -36,6 +36,7 @@ Exit codes:
   ${RunExitCode.FAILED}    the job FAILED, or it could not be submitted (bad job file, no JobManager, bad flags)
   ${RunExitCode.CANCELED}    the job was canceled by someone else (eddy cancel, another client)
   ${RunExitCode.INTERRUPTED}  Ctrl-C: this command canceled the job
+  ${RunExitCode.TERMINATED}  SIGTERM: this command canceled the job, as on Ctrl-C
 
 Examples:
   eddy run word-count.ts -- input.txt counts     submit to localhost:6123 and follow the job
@@ -60,7 +61,7 @@ export function runCommand(): Command {
     .option('-d, --detached', 'submit the job, print its id and return at once')
     .option('-n, --name <name>', 'job name (default: the name the job gives itself)')
     .option('--local', 'run the job in this process, on a local cluster started for it (no daemons needed)')
-    .option('--detach-on-interrupt', 'on Ctrl-C leave the job running and return, instead of cancelling it');
+    .option('--detach-on-interrupt', 'on Ctrl-C or SIGTERM leave the job running and return, instead of cancelling it');
   addClientFlags(command);
   command.addHelpText('after', EXIT_CODES_HELP);
   return command.action(async (jobFile: string, jobArgs: string[], flags: RunFlags) => {
@@ -94,7 +95,7 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   try {
     // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
     prepared = await prepareJobFile(jobFile, submitOptions);
-    if (interrupts.interrupted) return notSubmitted(output);
+    if (interrupts.interrupted) return notSubmitted(output, interrupts);
     if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
     return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);
   } finally {
@@ -103,10 +104,10 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   }
 }
 
-/** Ctrl-C came before the job was submitted: nothing to cancel. */
-function notSubmitted(output: RunOutput): number {
+/** Ctrl-C (or SIGTERM) came before the job was submitted: nothing to cancel. */
+function notSubmitted(output: RunOutput, interrupts: Interrupts): number {
   output.errors(['Interrupted before the job was submitted; nothing runs']);
-  return RunExitCode.INTERRUPTED;
+  return interrupts.exitCode;
 }
 
 /** -D flags become the job's configuration too (the config file and EDDY_PROPERTIES configure the client only). */
@@ -155,7 +156,7 @@ async function runLocally(prepared: PreparedJob, configuration: Configuration, o
       configuration: configuration.withOverrides(LOCAL_ADDRESSES, 'eddy run --local'),
       logger: createFileLogger({ name: 'local-cluster', path: logFile }),
     });
-    if (interrupts.interrupted) return notSubmitted(output);
+    if (interrupts.interrupted) return notSubmitted(output, interrupts);
     client = await JobClient.connect(cluster.address, { configuration, logger: silentLogger() });
     const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);
