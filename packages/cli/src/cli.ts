@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
 import { infoCommand } from './commands/info-command.js';
+import { initCommand } from './commands/init-command.js';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
 import { listCommand } from './commands/list-command.js';
 import { logsCommand } from './commands/logs-command.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
     .addCommand(statusCommand())
     .addCommand(cancelCommand())
     .addCommand(infoCommand())
+    .addCommand(initCommand())
     .addCommand(logsCommand())
     .addCommand(taskManagersCommand());
   // Commander reports a bad flag or a missing argument in one line and exits 1; say where the usage is.

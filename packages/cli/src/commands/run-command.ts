@@ -13,8 +13,9 @@ import { MiniCluster, requiredSlots, UPPER_BOUND_MAX_PARALLELISM } from '@eddy/r
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
 import { addClientFlags, clientConfiguration, type ClientFlags } from './client-flags.js';
+import { addTypecheckFlag, typeCheckOrRefuse, type TypecheckFlags } from '../typecheck/typecheck-flag.js';
 
-interface RunFlags extends ClientFlags {
+interface RunFlags extends ClientFlags, TypecheckFlags {
   readonly parallelism?: number;
   readonly detached?: boolean;
   readonly name?: string;
@@ -62,6 +63,7 @@ export function runCommand(): Command {
     .option('-n, --name <name>', 'job name (default: the name the job gives itself)')
     .option('--local', 'run the job in this process, on a local cluster started for it (no daemons needed)')
     .option('--detach-on-interrupt', 'on Ctrl-C or SIGTERM leave the job running and return, instead of cancelling it');
+  addTypecheckFlag(command);
   addClientFlags(command);
   command.addHelpText('after', EXIT_CODES_HELP);
   return command.action(async (jobFile: string, jobArgs: string[], flags: RunFlags) => {
@@ -93,7 +95,8 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   const interrupts = new Interrupts(output);
   let prepared: PreparedJob | undefined;
   try {
-    // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
+    // Checked, bundled and planned first: a broken job file is reported whether or not a cluster is there.
+    await typeCheckOrRefuse(jobFile, flags);
     prepared = await prepareJobFile(jobFile, submitOptions);
     if (interrupts.interrupted) return notSubmitted(output, interrupts);
     if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
