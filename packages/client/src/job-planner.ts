@@ -6,9 +6,12 @@
  * (process.setSourceMapsEnabled): an error the job throws then names the user's file:line. The
  * message is one line, the error and the first frame of the user's code (not the API's frames);
  * the whole stack stays on the error's cause, for --verbose.
+ *
+ * Relative input paths of file sources are resolved here, against the client's working directory,
+ * when the file is there (withResolvedInputPaths).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobMain, JobPlan } from '@eddy/api/internal';
 import { JobFileError } from './client-errors.js';
@@ -57,10 +60,82 @@ export async function planJob(
       `The bundle of job file ${jobFile} (${bundlePath}) carries no @eddy/api buildPlan; bundle it with bundleJob and an @eddy/api that implements the contract`,
     );
   }
+  let plan: JobPlan;
   try {
-    return await (buildPlan as BuildPlan)(main as JobMain, [...args], { jobConfiguration });
+    plan = await (buildPlan as BuildPlan)(main as JobMain, [...args], { jobConfiguration });
   } catch (error) {
     throw buildFailed(jobFile, 'failed while it built its pipeline', error, apiPackageDir);
+  }
+  return withResolvedInputPaths(plan, process.cwd());
+}
+
+/**
+ * A file source's input split as the API cuts it (`{ path, start, length }`, JSON), and `given`:
+ * the relative path the job gave, when the client made `path` absolute.
+ */
+interface InputSplit {
+  readonly path: string;
+  readonly start: number;
+  readonly length: number;
+  readonly given?: string;
+}
+
+/**
+ * The plan with each relative input path (readTextFile('input.txt')) made absolute against `cwd`,
+ * the client's working directory, when the file is there: `eddy run job.ts input.txt` reads the
+ * file the user means, whatever the TaskManagers' working directory. A relative path with no file
+ * there is left as it is: each TaskManager resolves it against its own working directory (Flink's
+ * behaviour), which is right for a file that exists only where the TaskManagers run. The plan's
+ * fingerprint does not cover input splits, so the TaskManagers' rebuild of the plan still matches.
+ */
+export function withResolvedInputPaths(plan: JobPlan, cwd: string): JobPlan {
+  const resolvedPaths = new Map<string, string | undefined>();
+  const resolveSplit = (json: string): string => {
+    const split = parseInputSplit(json);
+    if (split === undefined || isAbsolute(split.path)) return json;
+    if (!resolvedPaths.has(split.path)) {
+      const absolute = resolve(cwd, split.path);
+      resolvedPaths.set(split.path, existsSync(absolute) ? absolute : undefined);
+    }
+    const absolute = resolvedPaths.get(split.path);
+    return absolute === undefined ? json : JSON.stringify({ ...split, path: absolute, given: split.path } satisfies InputSplit);
+  };
+  return { ...plan, vertices: plan.vertices.map((vertex) => ({ ...vertex, inputSplits: vertex.inputSplits.map(resolveSplit) })) };
+}
+
+/** What happened to a relative input path of a job's sources. */
+export interface InputPathNote {
+  /** The vertex (task) whose source reads the file. */
+  readonly vertexName: string;
+  /** The path the job gave. */
+  readonly given: string;
+  /** The absolute path the client resolved it to; undefined when it left it to the TaskManagers. */
+  readonly resolved: string | undefined;
+}
+
+/** The relative input paths of a plan or JobGraph's sources (after withResolvedInputPaths), one note per path and vertex. */
+export function inputPathNotes(vertices: readonly { readonly name: string; readonly inputSplits: readonly string[] }[]): InputPathNote[] {
+  const notes: InputPathNote[] = [];
+  for (const vertex of vertices) {
+    const seen = new Set<string>();
+    for (const json of vertex.inputSplits) {
+      const split = parseInputSplit(json);
+      if (split === undefined) continue;
+      const note = split.given !== undefined ? { given: split.given, resolved: split.path } : isAbsolute(split.path) ? undefined : { given: split.path, resolved: undefined };
+      if (note === undefined || seen.has(note.given)) continue;
+      seen.add(note.given);
+      notes.push({ vertexName: vertex.name, ...note });
+    }
+  }
+  return notes;
+}
+
+function parseInputSplit(json: string): InputSplit | undefined {
+  try {
+    const split = JSON.parse(json) as Partial<InputSplit> | null;
+    return typeof split?.path === 'string' && typeof split.start === 'number' && typeof split.length === 'number' ? (split as InputSplit) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

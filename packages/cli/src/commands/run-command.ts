@@ -12,6 +12,7 @@ import { JobClient, prepareJobFile, type PreparedJob, type SubmitJobOptions } fr
 import { MiniCluster, requiredSlots, UPPER_BOUND_MAX_PARALLELISM } from '@eddy/runtime';
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
+import { inputPathLines } from './input-path-lines.js';
 import { addClientFlags, clientConfiguration, type ClientFlags } from './client-flags.js';
 import { addTypecheckFlag, typeCheckOrRefuse, type TypecheckFlags } from '../typecheck/typecheck-flag.js';
 
@@ -132,6 +133,8 @@ function followHints(jobId: string, jobManager: string | undefined): string[] {
 async function runOnCluster(prepared: PreparedJob, configuration: Configuration, jobManagerAddress: string, flags: RunFlags, output: RunOutput, interrupts: Interrupts): Promise<number> {
   const client = await JobClient.connect(jobManagerAddress, { configuration, logger: silentLogger() });
   try {
+    // On a cluster the TaskManagers may run elsewhere: say which files they will read.
+    output.lines(inputPathLines(prepared.graph.vertices));
     const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);
     const hints = followHints(jobId, flags.jobmanager);
