@@ -7,9 +7,11 @@
  * the word appears: 'eddy' appearing three times gives ['eddy', 1], ['eddy', 2], ['eddy', 3].
  *
  * Arguments: [input] [output]
- *   input    text file to count; default examples/data/river.txt. Relative paths are read from
- *            the working directory of the TaskManagers, so run from the repository root (in the
- *            Docker image, /opt/eddy), or give an absolute path that exists on every TaskManager.
+ *   input    text file to count; default examples/data/river.txt. `eddy run` makes a relative
+ *            path absolute against its own working directory when the file is there (run from the
+ *            repository root), else each TaskManager reads it relative to its working directory (in
+ *            the Docker image, /opt/eddy). On a cluster elsewhere, give a path that exists on every
+ *            TaskManager.
  *   output   'print' (default): one line per record on the TaskManagers' stdout;
  *            'collect': records are sent back to the client that submitted the job;
  *            any other value: a file (parallelism 1) or directory of part files, written when the

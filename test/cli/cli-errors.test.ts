@@ -11,7 +11,7 @@ describe('eddy errors and help', () => {
       const result = await runEddy([...args, '-m', address]);
       assert.equal(result.code, 1, args.join(' '));
       assert.equal(result.stdout, '', args.join(' '));
-      assert.match(result.stderr, new RegExp(`^eddy: Could not reach a JobManager at ${address}: connection refused .*; start one with \`eddy jobmanager\`, or pass the address of a running one\\n$`));
+      assert.equal(result.stderr, `eddy: Could not reach a JobManager at ${address}: connection refused (connect ECONNREFUSED ${address}); start one with \`eddy jobmanager\`, or pass the address of a running one\n`);
     }
   });
 

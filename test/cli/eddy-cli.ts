@@ -20,6 +20,8 @@ export interface CliResult {
 export interface RunOptions {
   /** Added to the environment; EDDY_PROPERTIES is empty unless set here. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The environment `env` is added to; default this process's. */
+  readonly baseEnv?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   /** The command is killed, and the promise rejects, after this long. */
   readonly timeoutMs?: number;
@@ -35,7 +37,7 @@ export function runCommand(command: string, args: readonly string[], options: Ru
   const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, EDDY_PROPERTIES: '', ...options.env },
+    env: { ...(options.baseEnv ?? process.env), EDDY_PROPERTIES: '', ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   let stdout = '';

@@ -36,5 +36,32 @@ describe('npm run quickstart', () => {
     const text = readFileSync(`${repo}examples/data/river.txt`, 'utf8');
     for (const word of text.toLowerCase().split(/\W+/)) if (word !== '') expected.set(word, (expected.get(word) ?? 0) + 1);
     assert.deepEqual(new Map([...printed].sort()), new Map([...expected].sort()));
+
+    // The README shows this run's output: every line it shows is one the run printed.
+    const shown = readmeQuickStartOutput();
+    assert.ok(shown.length >= 5, `the README's quick-start output block: ${shown.join('\n')}`);
+    // This run's temp directory stands where a user's is, /tmp.
+    const lines = result.stdout.replaceAll(`${scratch}/`, '/tmp/').split('\n');
+    for (const line of shown) assert.ok(lines.some((printedLine) => pattern(line).test(printedLine)), `README line not printed by npm run quickstart: ${line}\n${result.stdout}`);
   });
 });
+
+/** The lines of the output block that follows `npm run quickstart` in the README, without the elisions (…). */
+function readmeQuickStartOutput(): string[] {
+  const readme = readFileSync(`${repo}README.md`, 'utf8');
+  const block = /```sh\nnpm run quickstart\n```\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block !== undefined, 'a quick-start output block in the README');
+  return block.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '…');
+}
+
+/** A README line as a pattern: times, job ids, TaskManager ids and durations vary; `…` stands for anything. */
+function pattern(line: string): RegExp {
+  const escaped = line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = escaped
+    .replace(/\d{2}:\d{2}:\d{2}\\\.\d{3}/g, '\\d{2}:\\d{2}:\\d{2}\\.\\d{3}')
+    .replace(/\b[0-9a-f]{32}\b/g, '[0-9a-f]{32}')
+    .replace(/taskmanager-\S+/g, 'taskmanager-\\S+')
+    .replace(/after \d+(?:\\\.\d+)? m?s/g, 'after \\d+(?:\\.\\d+)? m?s')
+    .replace(/…/g, '.*');
+  return new RegExp(`^${source}$`);
+}

@@ -1,15 +1,17 @@
 /**
  * `eddy run` as a user runs it: child processes of the CLI against a JobManager and a TaskManager
- * that are child processes too (one cluster for the file), and once with --local on its own.
+ * that are child processes too (one cluster for the file), and once with --local on its own. What it
+ * refuses before or without a cluster: run-errors.test.ts.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { JobClient } from '@eddy/client';
-import { freePort, startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
-import { cliJob, killCliProcesses, runEddyLines, startEddy, type CliProcess } from './eddy-cli.js';
+import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
+import { cliJob, killCliProcesses, runEddy, runEddyLines, startEddy, type CliProcess } from './eddy-cli.js';
 
 after(killCliProcesses);
 after(stopClusterProcesses);
@@ -148,6 +150,24 @@ describe('eddy run against a cluster', () => {
     assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
   });
 
+  it('cancels the job on SIGTERM as on Ctrl-C, waits for CANCELED and exits 143', async () => {
+    const { run, jobId } = await attachedEndlessRun();
+    run.kill('SIGTERM');
+    assert.equal(await run.exitCode(), 143, run.transcript());
+    assert.ok(run.stdout.includes(`Cancelling job ${jobId} (SIGTERM again to stop waiting)...`), run.transcript());
+    assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), 'it waited for the job to be canceled');
+    assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
+  });
+
+  it('with --detach-on-interrupt leaves the job RUNNING on SIGTERM too', async () => {
+    const { run, jobId } = await attachedEndlessRun(['--detach-on-interrupt']);
+    run.kill('SIGTERM');
+    assert.equal(await run.exitCode(), 0, run.transcript());
+    assert.ok(run.stdout.includes(`Detached from job ${jobId}; it keeps running on the cluster.`), run.transcript());
+    assert.equal((await client.requestJob(jobId)).status, 'RUNNING');
+    await client.cancelJob(jobId);
+  });
+
   it('with --detach-on-interrupt leaves the job RUNNING on Ctrl-C and says how to reach it', async () => {
     const { run, jobId } = await attachedEndlessRun(['--detach-on-interrupt']);
     run.kill('SIGINT');
@@ -156,6 +176,27 @@ describe('eddy run against a cluster', () => {
     assert.ok(run.stdout.some((line) => line.includes(`eddy cancel ${jobId} -m ${address}`)));
     assert.equal((await client.requestJob(jobId)).status, 'RUNNING');
     await client.cancelJob(jobId);
+  });
+
+  it("reads a relative input path from eddy run's working directory, whatever the TaskManager's, and says so", async () => {
+    const dir = mkdtempSync(join(scratch, 'inputs-'));
+    writeFileSync(join(dir, 'lines.txt'), 'first line\nsecond line\n');
+    const result = await runEddy(['run', cliJob('read-lines'), '-m', address, '--', 'lines.txt'], { cwd: dir });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const lines = result.stdout.split('\n');
+    assert.equal(lines[0], `Input file 'lines.txt' of Source: Text File -> Sink: Collect Sink is read as ${join(dir, 'lines.txt')} (a relative path is resolved in the working directory of eddy run)`);
+    assert.deepEqual(lines.filter((line) => line.endsWith(' line')).sort(), ['first line', 'second line']);
+  });
+
+  it('leaves a relative input path that is not where eddy run runs to the TaskManagers, and says so', async () => {
+    const dir = mkdtempSync(join(scratch, 'elsewhere-'));
+    // The TaskManager runs in the repository, where this file is; eddy run does not.
+    const result = await runEddy(['run', cliJob('read-lines'), '-m', address, '--', 'examples/data/river.txt'], { cwd: dir });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(result.stdout.split('\n')[0], `Input file 'examples/data/river.txt' of Source: Text File -> Sink: Collect Sink is not in ${dir}: each TaskManager reads it relative to its own working directory`);
+    const river = readFileSync(fileURLToPath(new URL('../../../examples/data/river.txt', import.meta.url)), 'utf8').split('\n');
+    const printed = new Set(result.stdout.split('\n'));
+    assert.deepEqual(river.filter((line) => line !== '' && !printed.has(line)), [], "every line of the TaskManager's file came back");
   });
 
   it('uses -p as the parallelism of the operators that set none', async () => {
@@ -201,54 +242,5 @@ describe('eddy run --local on Ctrl-C', () => {
     const logFile = /its log goes to (\S+)$/.exec(run.stdout[0] ?? '')?.[1] as string;
     assert.match(readFileSync(logFile, 'utf8'), /"msg":"JobManager stopped"/, 'the local cluster was stopped after the job was canceled');
     rmSync(logFile);
-  });
-});
-
-describe('eddy run errors', () => {
-  const noStack = (stderr: readonly string[]): void => assert.ok(!stderr.some((line) => /^\s+at /.test(line)), `no stack trace without --verbose: ${stderr.join('\n')}`);
-
-  it('names the address, the cause and how to start a JobManager when none answers', async () => {
-    const port = await freePort();
-    const { code, stdout, stderr } = await runEddyLines(['run', cliJob('numbers'), '-m', `127.0.0.1:${port}`]);
-    assert.equal(code, 1);
-    assert.deepEqual(stdout, []);
-    assert.match(stderr.join('\n'), new RegExp(`^eddy: Could not reach a JobManager at 127\\.0\\.0\\.1:${port}: connection refused .*start one with \`eddy jobmanager\``));
-    noStack(stderr);
-  });
-
-  it('says a missing job file does not exist', async () => {
-    const missing = join(scratch, 'missing.ts');
-    const { code, stderr } = await runEddyLines(['run', missing, '-m', '127.0.0.1:1']);
-    assert.equal(code, 1);
-    assert.equal(stderr.join('\n'), `eddy: Job file ${missing} does not exist; pass the path of the job's module (.ts, .js or .mjs)`);
-  });
-
-  it('points at the file and line of a job that does not compile', async () => {
-    const broken = join(scratch, 'broken.ts');
-    writeFileSync(broken, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = (env) => {\n  env.fromElements(1, 2).map((n => n).print();\n};\nexport default main;\n");
-    const { code, stderr } = await runEddyLines(['run', broken, '-m', '127.0.0.1:1']);
-    assert.equal(code, 1);
-    assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${broken} does not compile:\n  ${broken}:3:\\d+: `));
-    noStack(stderr);
-  });
-
-  it("shows where the job's own code threw while it built its pipeline", async () => {
-    const throwing = join(scratch, 'throwing.ts');
-    writeFileSync(throwing, "import type { JobMain } from '@eddy/api';\nconst main: JobMain = () => {\n  throw new Error('no input given');\n};\nexport default main;\n");
-    const { code, stderr } = await runEddyLines(['run', throwing, '-m', '127.0.0.1:1']);
-    assert.equal(code, 1);
-    assert.match(stderr.join('\n'), new RegExp(`^eddy: Job file ${throwing} failed while it built its pipeline: Error: no input given\n\\s+at main \\(${throwing}:3:9\\)`));
-  });
-
-  it("refuses a parallelism that is not a whole number, with commander's message", async () => {
-    const { code, stderr } = await runEddyLines(['run', cliJob('numbers'), '-p', 'zero']);
-    assert.equal(code, 1);
-    assert.equal(stderr.join('\n'), "error: option '-p, --parallelism <n>' argument 'zero' is invalid. expected a whole number from 1 to 32768, for example -p 4\n(`eddy run --help` shows the usage)");
-  });
-
-  it('refuses an invalid -D value, naming the key, the value and what it expects', async () => {
-    const { code, stderr } = await runEddyLines(['run', cliJob('numbers'), '-D', 'heartbeat.interval=often']);
-    assert.equal(code, 1);
-    assert.match(stderr.join('\n'), /^eddy: Invalid value 'often' for heartbeat\.interval \(from command line\): expected a duration/);
   });
 });

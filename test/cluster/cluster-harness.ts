@@ -138,9 +138,16 @@ export interface JobManagerProcess extends ClusterProcess {
   address: string;
 }
 
-/** Starts `eddy jobmanager` and waits until it listens. Port 0 unless given; `env` adds environment variables (test hooks). */
-export async function startJobManager(options: { port?: number; config?: Record<string, string>; env?: Record<string, string> } = {}): Promise<JobManagerProcess> {
-  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { ...FAST_CLUSTER, ...options.config }, options.env) as JobManagerProcess;
+/**
+ * Starts `eddy jobmanager` and waits until it listens. Port 0 unless given. FAST_CLUSTER's keys
+ * named in `unset` are left out (so that their defaults apply), `config` is added; `env` adds
+ * environment variables (test hooks).
+ */
+export async function startJobManager(
+  options: { port?: number; config?: Record<string, string>; unset?: readonly string[]; env?: Record<string, string> } = {},
+): Promise<JobManagerProcess> {
+  const fast = Object.fromEntries(Object.entries(FAST_CLUSTER).filter(([key]) => !(options.unset ?? []).includes(key)));
+  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { ...fast, ...options.config }, options.env) as JobManagerProcess;
   const started = await process.waitForLine((line) => line.msg === 'JobManager started', 'JobManager started', 15_000);
   process.address = started['advertisedAddress'] as string;
   return process;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
 import { infoCommand } from './commands/info-command.js';
+import { initCommand } from './commands/init-command.js';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
 import { listCommand } from './commands/list-command.js';
 import { logsCommand } from './commands/logs-command.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
     .addCommand(statusCommand())
     .addCommand(cancelCommand())
     .addCommand(infoCommand())
+    .addCommand(initCommand())
     .addCommand(logsCommand())
     .addCommand(taskManagersCommand());
   // Commander reports a bad flag or a missing argument in one line and exits 1; say where the usage is.
@@ -38,8 +40,19 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   try {
     await createProgram().parseAsync([...argv]);
   } catch (error) {
-    const verbose = argv.includes('--verbose');
-    process.stderr.write(`eddy: ${verbose && error instanceof Error ? (error.stack ?? error.message) : error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`eddy: ${argv.includes('--verbose') ? verboseReport(error) : error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+}
+
+/** With --verbose: the error's stack, then each cause's ("Caused by: ..."), as Java prints them. */
+export function verboseReport(error: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current !== undefined && !seen.has(current); current = current instanceof Error ? current.cause : undefined) {
+    seen.add(current);
+    const text = current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current);
+    parts.push(parts.length === 0 ? text : `Caused by: ${text}`);
+  }
+  return parts.join('\n');
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JobEvent } from '@eddy/client';
-import { formatJobEvent, formatTime } from '../src/commands/job-event-format.js';
+import { formatJobEvent, formatTime, ordinal, RestartHistory } from '../src/commands/job-event-format.js';
 
 const at = new Date(2026, 0, 2, 9, 5, 7, 42).getTime();
 
@@ -52,5 +52,29 @@ describe('job event lines', () => {
 
   it('shows local time to the millisecond', () => {
     assert.equal(formatTime(new Date(2026, 5, 1, 23, 59, 0, 5).getTime()), '23:59:00.005');
+  });
+});
+
+describe('restart lines', () => {
+  const restarting = (cause: typeof boom | null): JobEvent => event({ kind: 'job', from: 'RUNNING', to: 'RESTARTING', cause });
+
+  it('count the restarts and say when the root cause is the one before, or a new one', () => {
+    const restarts = new RestartHistory();
+    assert.deepEqual(formatJobEvent(restarting(boom), 'numbers', restarts), [
+      "09:05:07.042 Job 'numbers' RUNNING -> RESTARTING",
+      '    restarting (1st time): Error: bad record 7 (in Map (1/1) (attempt 0))',
+    ]);
+    assert.deepEqual(formatJobEvent(restarting({ ...boom, location: 'Map (1/1) (attempt 1)' }), 'numbers', restarts)[1], '    restarting (2nd time): same root cause as before: Error: bad record 7');
+    const lost = { name: 'TaskManagerLostError', message: 'TaskManager tm-1 is gone', stack: '', location: 'Map (1/1) (attempt 2) on tm-1' };
+    assert.deepEqual(formatJobEvent(restarting(lost), 'numbers', restarts)[1], '    restarting (3rd time): new root cause: TaskManagerLostError: TaskManager tm-1 is gone (in Map (1/1) (attempt 2) on tm-1)');
+    assert.equal(restarts.count, 3);
+  });
+
+  it('without a history, a restart shows its cause as any job status change does', () => {
+    assert.deepEqual(formatJobEvent(restarting(boom), 'numbers'), ["09:05:07.042 Job 'numbers' RUNNING -> RESTARTING", '    Error: bad record 7']);
+  });
+
+  it('spell ordinals in English', () => {
+    assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st', '111th']);
   });
 });

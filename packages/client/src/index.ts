@@ -1,5 +1,5 @@
 export { JobClientError, JobFileError, JobManagerUnreachableError, JobEventStreamEndedError, UnknownJobError, type JobFileErrorKind, type SourceProblem } from './client-errors.js';
-export { bundleJob, FORBIDDEN_IMPORTS, type BundleOptions, type JobBundle } from './job-bundler.js';
-export { planJob } from './job-planner.js';
+export { bundleJob, FORBIDDEN_IMPORTS, isForbiddenImport, type BundleOptions, type JobBundle } from './job-bundler.js';
+export { inputPathNotes, planJob, withResolvedInputPaths, type InputPathNote } from './job-planner.js';
 export { toJobGraph, type ToJobGraphOptions } from './job-graph-translator.js';
 export { JobClient, prepareJobFile, type CollectedBatch, type ErrorInfo, type JobClientOptions, type JobDetails, type JobEvent, type PreparedJob, type SubmitJobOptions, type SubmittedJob } from './job-client.js';

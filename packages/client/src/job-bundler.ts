@@ -67,6 +67,11 @@ export const FORBIDDEN_IMPORTS: readonly string[] = [
 
 const FORBIDDEN_FILTER = /^(@eddy\/(runtime|cluster-common|rpc|proto|client|cli|common)|@grpc\/[^/]+|pino|(node:)?worker_threads)(\/.*)?$/;
 
+/** Whether a job may not import `specifier` (see FORBIDDEN_IMPORTS); the bundler refuses it. */
+export function isForbiddenImport(specifier: string): boolean {
+  return FORBIDDEN_FILTER.test(specifier);
+}
+
 const WHY_FORBIDDEN = 'runs only inside the TaskManager; jobs may import only @eddy/api';
 
 /** Name of the generated entry module, as it appears in esbuild's messages. */

@@ -85,7 +85,7 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
   };
   const bundle = await bundleJob(jobFile, apiPackageDir === undefined ? {} : { apiPackageDir });
   try {
-    const plan = await planJob(bundle.bundlePath, args, bundle.jobFile, configuration);
+    const plan = await planJob(bundle.bundlePath, args, bundle.jobFile, configuration, apiPackageDir);
     const graph = toJobGraph(plan, {
       blobKey: bundle.key,
       args,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobFileError, type JobFileErrorKind } from '../src/client-errors.js';
 import { bundleJob, type JobBundle } from '../src/job-bundler.js';
-import { planJob } from '../src/job-planner.js';
+import type { JobPlan } from '@eddy/api/internal';
+import { inputPathNotes, planJob, withResolvedInputPaths } from '../src/job-planner.js';
 import { FAKE_API_DIR, JobDir, NUMBERS_JOB } from './fixtures/job-files.js';
 
 async function jobFileError(promise: Promise<unknown>, kind: JobFileErrorKind): Promise<JobFileError> {
@@ -72,14 +73,14 @@ describe('planJob', () => {
     const error = await jobFileError(planJob(bundlePath, [], jobFile), 'build-failed');
 
     assert.ok(error.message.startsWith(`Job file ${jobFile} failed while it built its pipeline: RangeError: no input file given (args: 0)`), error.message);
-    assert.ok(error.message.includes(`${jobFile}:5:9`), `the stack names the job file's line: ${error.message}`);
+    assert.equal(error.message, `Job file ${jobFile} failed while it built its pipeline: RangeError: no input file given (args: 0) (at ${jobFile}:5:9)`);
     assert.ok(error.cause instanceof RangeError);
   });
 
   it('reports a job that throws while it is loaded as build-failed', async () => {
     const { bundlePath, jobFile } = await bundle('load-throws.js', "throw new Error('missing HOME');\nexport default function main() {}\n");
     const error = await jobFileError(planJob(bundlePath, [], jobFile), 'build-failed');
-    assert.match(error.message, /failed while it was loaded: Error: missing HOME/);
+    assert.equal(error.message, `Job file ${jobFile} failed while it was loaded: Error: missing HOME (at ${jobFile}:1:7)`);
   });
 
   it('refuses a default export that is not a function', async () => {
@@ -87,5 +88,42 @@ describe('planJob', () => {
     const error = await jobFileError(planJob(bundlePath, [], jobFile), 'no-default-export');
     assert.ok(error.message.includes(jobFile), error.message);
     assert.match(error.message, /exports a default that is an object .*, not a function/);
+  });
+});
+
+describe('withResolvedInputPaths', () => {
+  let dir: JobDir;
+  before(async () => {
+    dir = await JobDir.create();
+  });
+  after(() => dir.remove());
+
+  const split = (path: string, start = 0, length = -1): string => JSON.stringify({ path, start, length });
+  const planWith = (inputSplits: string[]): JobPlan => ({
+    jobName: 'files',
+    configuration: {},
+    fingerprint: 'f',
+    edges: [],
+    vertices: [{ id: 'source-0', name: 'Source: Text File', parallelism: 2, maxParallelism: 0, slotSharingGroup: 'default', operators: [], inputSplits }],
+  });
+
+  it("makes a relative path absolute against the client's directory when the file is there, and notes it once", async () => {
+    const absolute = await dir.write('input.txt', 'a\nb\n');
+    const plan = withResolvedInputPaths(planWith([split('input.txt', 0, 2), split('input.txt', 2, 2)]), dir.path);
+    assert.deepEqual(
+      plan.vertices[0]?.inputSplits.map((json) => JSON.parse(json) as unknown),
+      [
+        { path: absolute, start: 0, length: 2, given: 'input.txt' },
+        { path: absolute, start: 2, length: 2, given: 'input.txt' },
+      ],
+    );
+    assert.deepEqual(inputPathNotes(plan.vertices), [{ vertexName: 'Source: Text File', given: 'input.txt', resolved: absolute }]);
+  });
+
+  it('leaves a relative path with no file in that directory, and an absolute path, as they are', () => {
+    const splits = [split('only-on-the-taskmanagers.txt'), split('/data/absolute.txt')];
+    const plan = withResolvedInputPaths(planWith(splits), dir.path);
+    assert.deepEqual(plan.vertices[0]?.inputSplits, splits);
+    assert.deepEqual(inputPathNotes(plan.vertices), [{ vertexName: 'Source: Text File', given: 'only-on-the-taskmanagers.txt', resolved: undefined }]);
   });
 });

@@ -108,7 +108,7 @@ export function toRpcError(error: grpc.ServiceError, label: string, address: str
     const rebuilt = errorFromWire(trailer, address);
     if (rebuilt !== undefined) return rebuilt;
   }
-  const detail = error.details || error.message;
+  const detail = grpcDetail(error.details || error.message);
   switch (error.code) {
     case grpc.status.DEADLINE_EXCEEDED:
       return new RpcTimeoutError({ method: label, address, timeoutMs });
@@ -131,6 +131,24 @@ export function toRpcError(error: grpc.ServiceError, label: string, address: str
       break;
   }
   return new RpcCallError({ method: label, address, grpcCode: error.code, detail });
+}
+
+/**
+ * grpc-js's status details in the words that matter. Its pick-first balancer reports a failed
+ * connection as "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1.
+ * Resolution note: " (the note is usually empty); that becomes "connect ECONNREFUSED 127.0.0.1:1",
+ * with the note after a semicolon when there is one.
+ */
+export function grpcDetail(details: string): string {
+  const noConnection = /^(?:[\w ]+: )?No connection established\. Last error: ([\s\S]*?)(?:\. Resolution note: ([\s\S]*))?$/.exec(details);
+  if (noConnection !== null) {
+    const lastError = (noConnection[1] ?? '').replace(/^Error: /, '').trim();
+    const note = (noConnection[2] ?? '').trim();
+    return [lastError === '' || lastError === 'null' ? 'no connection established' : lastError, note].filter((part) => part !== '').join('; ');
+  }
+  const noAddresses = /^No addresses resolved\. Resolution note: ([\s\S]*)$/.exec(details);
+  if (noAddresses !== null) return (noAddresses[1] ?? '').trim() || 'no addresses resolved';
+  return details.replace(/\.? Resolution note: ?$/, '');
 }
 
 function unreachableCause(detail: string): UnreachableCause {

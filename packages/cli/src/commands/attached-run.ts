@@ -1,14 +1,14 @@
 /**
  * `eddy run` attached to its job: it prints the job's transitions as they happen (or, on a
  * terminal, keeps a live table of the job under the lines that matter), prints what the job's
- * collect() sinks send, handles Ctrl-C, and ends with a summary and an exit code that says how the
+ * collect() sinks send, handles Ctrl-C and SIGTERM, and ends with a summary and an exit code that says how the
  * job ended (RunExitCode).
  *
  * Everything it starts (the event and result streams, the redraw timer, the cancel deadline) ends
  * before followAttached returns, or with the JobClient the caller closes.
  */
 import type { JobClient, JobEvent } from '@eddy/client';
-import { formatJobEvent } from './job-event-format.js';
+import { formatJobEvent, RestartHistory } from './job-event-format.js';
 import { jobProgressOf, LiveView, renderJobProgress } from './job-progress-view.js';
 
 /** How `eddy run` exits; documented in its help. */
@@ -21,6 +21,8 @@ export const RunExitCode = {
   CANCELED: 2,
   /** Ctrl-C: this command canceled the job (128 + SIGINT, as shells report an interrupted command). */
   INTERRUPTED: 130,
+  /** SIGTERM: as Ctrl-C, this command canceled the job (128 + SIGTERM). */
+  TERMINATED: 143,
 } as const;
 
 /** How long a Ctrl-C waits for the job to reach CANCELED before giving up on it. */
@@ -52,39 +54,57 @@ export class RunOutput {
 }
 
 /**
- * Ctrl-C (SIGINT) while `eddy run` works: the first one is the run's to handle (next() resolves),
- * a second one exits at once.
+ * Ctrl-C (SIGINT) or SIGTERM while `eddy run` works: the first one is the run's to handle (next()
+ * resolves; both cancel the job, or detach with --detach-on-interrupt), a second one exits at once.
+ * A service manager or `timeout` stops the command with SIGTERM; the job must not outlive it
+ * unnoticed any more than after a Ctrl-C.
  */
 export class Interrupts {
-  #count = 0;
+  #signal: 'SIGINT' | 'SIGTERM' | undefined;
   #wake: (() => void) | undefined;
   readonly #interrupted: Promise<void>;
-  readonly #onSignal = (): void => {
-    this.#count++;
-    if (this.#count > 1) {
-      this.output.errors(['Interrupted again; exiting without waiting for the job']);
-      process.exit(RunExitCode.INTERRUPTED);
+  readonly #onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (this.#signal !== undefined) {
+      this.output.errors([`${signal === 'SIGINT' ? 'Interrupted' : 'Terminated'} again; exiting without waiting for the job`]);
+      process.exit(exitCodeOfSignal(signal));
     }
+    this.#signal = signal;
     this.#wake?.();
   };
 
   constructor(private readonly output: RunOutput) {
     this.#interrupted = new Promise((resolve) => (this.#wake = resolve));
     process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
   }
 
   get interrupted(): boolean {
-    return this.#count > 0;
+    return this.#signal !== undefined;
   }
 
-  /** Resolves at the first Ctrl-C (at once when there was one already). */
+  /** How the command exits after the interruption: 130 after Ctrl-C, 143 after SIGTERM. */
+  get exitCode(): number {
+    return exitCodeOfSignal(this.#signal ?? 'SIGINT');
+  }
+
+  /** How to interrupt once more, for messages: "Ctrl-C again", "SIGTERM again". */
+  get again(): string {
+    return this.#signal === 'SIGTERM' ? 'SIGTERM again' : 'Ctrl-C again';
+  }
+
+  /** Resolves at the first Ctrl-C or SIGTERM (at once when there was one already). */
   next(): Promise<void> {
     return this.#interrupted;
   }
 
   dispose(): void {
     process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
   }
+}
+
+function exitCodeOfSignal(signal: 'SIGINT' | 'SIGTERM'): number {
+  return signal === 'SIGTERM' ? RunExitCode.TERMINATED : RunExitCode.INTERRUPTED;
 }
 
 export interface AttachedJob {
@@ -95,7 +115,7 @@ export interface AttachedJob {
 export interface FollowOptions {
   readonly output: RunOutput;
   readonly interrupts: Interrupts;
-  /** What Ctrl-C does: cancel the job (and wait for it), or leave it running and return. */
+  /** What Ctrl-C (or SIGTERM) does: cancel the job (and wait for it), or leave it running and return. */
   readonly onInterrupt: 'cancel' | 'detach';
   /** How to follow or cancel the job later, printed when detaching. */
   readonly hints: readonly string[];
@@ -107,8 +127,10 @@ export async function followAttached(client: JobClient, job: AttachedJob, option
   const live = output.view !== undefined;
   const results = printCollectedResults(client, job.jobId, output);
   const progress = output.view === undefined ? undefined : drawProgress(client, job.jobId, output.view);
+  const restarts = new RestartHistory();
   const terminal = client.followJob(job.jobId, (event) => {
-    if (!live || shownAboveLiveView(event)) output.lines(formatJobEvent(event, job.name));
+    const lines = formatJobEvent(event, job.name, restarts);
+    if (!live || shownAboveLiveView(event)) output.lines(lines);
   });
   // Awaited below; a failure after a Ctrl-C made us stop waiting must not go unhandled.
   terminal.catch(() => undefined);
@@ -132,7 +154,7 @@ async function onInterrupt(client: JobClient, job: AttachedJob, terminal: Promis
     output.lines([`Detached from job ${job.jobId}; it keeps running on the cluster.`, ...options.hints]);
     return RunExitCode.FINISHED;
   }
-  output.lines([`Cancelling job ${job.jobId} (Ctrl-C again to stop waiting)...`]);
+  output.lines([`Cancelling job ${job.jobId} (${options.interrupts.again} to stop waiting)...`]);
   try {
     await client.cancelJob(job.jobId);
   } catch (error) {
@@ -142,10 +164,10 @@ async function onInterrupt(client: JobClient, job: AttachedJob, terminal: Promis
   const ended = await within(terminal, CANCEL_WAIT_MS);
   if (ended === undefined) {
     output.errors([`Job ${job.jobId} did not reach CANCELED within ${CANCEL_WAIT_MS / 1000} s; ask the JobManager how it is doing with \`eddy status ${job.jobId}\``]);
-    return RunExitCode.INTERRUPTED;
+    return options.interrupts.exitCode;
   }
   await printSummary(client, job, output);
-  return RunExitCode.INTERRUPTED;
+  return options.interrupts.exitCode;
 }
 
 /** Job status changes, failures and messages; the live view shows the rest as counts. */
@@ -176,7 +198,10 @@ async function printSummary(client: JobClient, job: AttachedJob, output: RunOutp
   }
   output.lines(renderJobProgress(jobProgressOf(details, Date.now()), output.view?.columns));
   const cause = details.failureCause;
-  if (details.status === 'FAILED' && cause) output.errors([`Job ${job.jobId} FAILED: ${cause.name}: ${cause.message}`]);
+  if (details.status !== 'FAILED' || !cause) return;
+  // After restarts the restart strategy has given up (restart-strategy.type and its options decide).
+  const after = details.restarts === 0 ? '' : ` after ${details.restarts} restart${details.restarts === 1 ? '' : 's'} (the restart strategy allows no more)`;
+  output.errors([`Job ${job.jobId} FAILED${after}: ${cause.name}: ${cause.message}`]);
 }
 
 /**

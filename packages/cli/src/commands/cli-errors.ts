@@ -1,7 +1,8 @@
 /**
  * What the job commands print when something goes wrong: the message a user can act on, without
  * the layers it came through. An error rebuilt from the JobManager (a Dispatcher refusal, an
- * unknown job) reads as the JobManager worded it. The original stack stays for --verbose.
+ * unknown job) reads as the JobManager worded it. The original, with its stack, stays for --verbose
+ * as the cause.
  *
  * The RPC layer's errors are recognised by name, as the RPC layer itself rebuilds errors, so the
  * CLI needs no dependency on it.
@@ -24,6 +25,7 @@ export function userFacingError(error: unknown): unknown {
   else if (remote.name === 'RpcCallError') message = remote.fields?.detail;
   if (typeof message !== 'string' || message === '') return error;
   const clean = new Error(message, { cause: error });
-  clean.stack = error.stack;
+  // --verbose prints the original with its stack as the cause; this one adds no frames of its own.
+  clean.stack = `Error: ${message}`;
   return clean;
 }

@@ -14,8 +14,9 @@ import { formatFields, formatTable } from '../output/table.js';
 import { addOutputFlags } from './client-flags.js';
 import { addConfigurationFlags, configurationFrom, type DaemonFlags } from './daemon-options.js';
 import { parseParallelism, submitOptionsFrom } from './job-submit-options.js';
+import { addTypecheckFlag, typeCheckOrRefuse, type TypecheckFlags } from '../typecheck/typecheck-flag.js';
 
-interface InfoFlags extends DaemonFlags {
+interface InfoFlags extends DaemonFlags, TypecheckFlags {
   readonly parallelism?: number;
   readonly json?: boolean;
   readonly verbose?: boolean;
@@ -61,9 +62,11 @@ export function infoCommand(): Command {
     .argument('<job-file>', "the job's module (.ts, .js or .mjs)")
     .argument('[job-args...]', "arguments for the job's main function; put them after -- when they start with -")
     .option('-p, --parallelism <n>', 'parallelism of the operators whose job sets none', parseParallelism);
+  addTypecheckFlag(command);
   addOutputFlags(command, { json: true });
   addConfigurationFlags(command);
   return command.action(async (jobFile: string, args: string[], flags: InfoFlags) => {
+    await typeCheckOrRefuse(jobFile, flags);
     const info = await planInfo(jobFile, args, flags);
     if (flags.json === true) printJson(info);
     else printText(renderJobInfo(info));

@@ -22,13 +22,18 @@ export function formatTime(timestamp: number): string {
   return `${two(time.getHours())}:${two(time.getMinutes())}:${two(time.getSeconds())}.${String(time.getMilliseconds()).padStart(3, '0')}`;
 }
 
-/** The lines of one event; `jobName` names the job in job status lines (its id when unknown). */
-export function formatJobEvent(event: JobEvent, jobName?: string): string[] {
+/**
+ * The lines of one event; `jobName` names the job in job status lines (its id when unknown). With
+ * `restarts` (one per job followed, given every event in order), a restart says which one it is
+ * and whether its root cause is the one before: "restarting (2nd time): same root cause as before: …".
+ */
+export function formatJobEvent(event: JobEvent, jobName?: string, restarts?: RestartHistory): string[] {
   const time = formatTime(event.timestamp);
   switch (event.kind) {
     case 'job': {
       const lines = [`${time} Job '${jobName ?? event.jobId}' ${event.from} -> ${event.to}`];
-      if (event.cause) lines.push(...formatCause(event.cause, event.to === 'FAILED'));
+      if (event.to === 'RESTARTING' && restarts !== undefined) lines.push(`${CAUSE_INDENT}${restarts.next(event.cause ?? undefined)}`);
+      else if (event.cause) lines.push(...formatCause(event.cause, event.to === 'FAILED'));
       return lines;
     }
     case 'task': {
@@ -53,4 +58,37 @@ export function formatCause(cause: ErrorInfo, withStack: boolean): string[] {
   const stack = cause.stack === '' ? headline : cause.stack;
   for (const line of stack.split('\n')) lines.push(`${CAUSE_INDENT}${line}`);
   return lines;
+}
+
+/** A job's restarts as its follower has seen them: how many, and the root cause of the last one. */
+export class RestartHistory {
+  #count = 0;
+  #lastCause: string | undefined;
+
+  /** How many restarts were seen. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Records one more restart and says it: "restarting (1st time): Error: bad record 7 (in Map (1/2)
+   * (attempt 0) on …)", then "restarting (2nd time): same root cause as before: Error: bad record 7",
+   * or "… new root cause: …" when it changed.
+   */
+  next(cause: ErrorInfo | undefined): string {
+    this.#count++;
+    const headline = cause === undefined ? 'no root cause was recorded' : `${cause.name}: ${cause.message}`;
+    const previous = this.#lastCause;
+    this.#lastCause = headline;
+    const where = cause === undefined || cause.location === '' ? '' : ` (in ${cause.location})`;
+    const what = previous === undefined ? `${headline}${where}` : previous === headline ? `same root cause as before: ${headline}` : `new root cause: ${headline}${where}`;
+    return `restarting (${ordinal(this.#count)} time): ${what}`;
+  }
+}
+
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ... */
+export function ordinal(n: number): string {
+  const lastTwo = n % 100;
+  const suffix = lastTwo >= 11 && lastTwo <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

@@ -9,7 +9,7 @@ import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
 import { userFacingError } from './cli-errors.js';
 import { jobIdArgument } from './job-id-argument.js';
 import { addClientFlags, withJobClient, type ClientFlags } from './client-flags.js';
-import { formatJobEvent } from './job-event-format.js';
+import { formatJobEvent, RestartHistory } from './job-event-format.js';
 
 interface LogsFlags extends ClientFlags {
   readonly follow?: boolean;
@@ -28,9 +28,10 @@ export function logsCommand(): Command {
         // Asked first: it names the job in its status lines, and an unknown id fails here clearly.
         const { name, status } = await client.requestJob(jobId);
         let lastStatus = status;
+        const restarts = new RestartHistory();
         for await (const event of client.jobEvents(jobId, { follow: flags.follow === true })) {
           if (event.kind === 'job') lastStatus = event.to;
-          process.stdout.write(flags.json === true ? `${JSON.stringify(event)}\n` : formatJobEvent(event, name).map((line) => `${line}\n`).join(''));
+          process.stdout.write(flags.json === true ? `${JSON.stringify(event)}\n` : formatJobEvent(event, name, restarts).map((line) => `${line}\n`).join(''));
         }
         // Following, the stream ends after the job's terminal status, or early when the JobManager stops.
         if (flags.follow === true && !isGloballyTerminal(lastStatus as JobStatus)) throw new JobEventStreamEndedError(jobId, client.jobManagerAddress, lastStatus);

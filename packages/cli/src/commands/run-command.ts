@@ -12,10 +12,12 @@ import { JobClient, prepareJobFile, type PreparedJob } from '@eddy/client';
 import { MiniCluster, requiredSlots } from '@eddy/runtime';
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
+import { inputPathLines } from './input-path-lines.js';
 import { addClientFlags, clientConfiguration, type ClientFlags } from './client-flags.js';
 import { parseParallelism, submitOptionsFrom } from './job-submit-options.js';
+import { addTypecheckFlag, typeCheckOrRefuse, type TypecheckFlags } from '../typecheck/typecheck-flag.js';
 
-interface RunFlags extends ClientFlags {
+interface RunFlags extends ClientFlags, TypecheckFlags {
   readonly parallelism?: number;
   readonly detached?: boolean;
   readonly name?: string;
@@ -37,6 +39,7 @@ Exit codes:
   ${RunExitCode.FAILED}    the job FAILED, or it could not be submitted (bad job file, no JobManager, bad flags)
   ${RunExitCode.CANCELED}    the job was canceled by someone else (eddy cancel, another client)
   ${RunExitCode.INTERRUPTED}  Ctrl-C: this command canceled the job
+  ${RunExitCode.TERMINATED}  SIGTERM: this command canceled the job, as on Ctrl-C
 
 Examples:
   eddy run word-count.ts -- input.txt counts     submit to localhost:6123 and follow the job
@@ -53,7 +56,8 @@ export function runCommand(): Command {
     .option('-d, --detached', 'submit the job, print its id and return at once')
     .option('-n, --name <name>', 'job name (default: the name the job gives itself)')
     .option('--local', 'run the job in this process, on a local cluster started for it (no daemons needed)')
-    .option('--detach-on-interrupt', 'on Ctrl-C leave the job running and return, instead of cancelling it');
+    .option('--detach-on-interrupt', 'on Ctrl-C or SIGTERM leave the job running and return, instead of cancelling it');
+  addTypecheckFlag(command);
   addClientFlags(command);
   command.addHelpText('after', EXIT_CODES_HELP);
   return command.action(async (jobFile: string, jobArgs: string[], flags: RunFlags) => {
@@ -79,9 +83,10 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   const interrupts = new Interrupts(output);
   let prepared: PreparedJob | undefined;
   try {
-    // Bundled and planned first: a broken job file is reported whether or not a cluster is there.
+    // Checked, bundled and planned first: a broken job file is reported whether or not a cluster is there.
+    await typeCheckOrRefuse(jobFile, flags);
     prepared = await prepareJobFile(jobFile, submitOptions);
-    if (interrupts.interrupted) return notSubmitted(output);
+    if (interrupts.interrupted) return notSubmitted(output, interrupts);
     if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
     return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);
   } finally {
@@ -90,10 +95,10 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
   }
 }
 
-/** Ctrl-C came before the job was submitted: nothing to cancel. */
-function notSubmitted(output: RunOutput): number {
+/** Ctrl-C (or SIGTERM) came before the job was submitted: nothing to cancel. */
+function notSubmitted(output: RunOutput, interrupts: Interrupts): number {
   output.errors(['Interrupted before the job was submitted; nothing runs']);
-  return RunExitCode.INTERRUPTED;
+  return interrupts.exitCode;
 }
 
 /** How to reach the job later, as commands to copy. */
@@ -105,6 +110,8 @@ function followHints(jobId: string, jobManager: string | undefined): string[] {
 async function runOnCluster(prepared: PreparedJob, configuration: Configuration, jobManagerAddress: string, flags: RunFlags, output: RunOutput, interrupts: Interrupts): Promise<number> {
   const client = await JobClient.connect(jobManagerAddress, { configuration, logger: silentLogger() });
   try {
+    // On a cluster the TaskManagers may run elsewhere: say which files they will read.
+    output.lines(inputPathLines(prepared.graph.vertices));
     const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);
     const hints = followHints(jobId, flags.jobmanager);
@@ -132,7 +139,7 @@ async function runLocally(prepared: PreparedJob, configuration: Configuration, o
       configuration: configuration.withOverrides(LOCAL_ADDRESSES, 'eddy run --local'),
       logger: createFileLogger({ name: 'local-cluster', path: logFile }),
     });
-    if (interrupts.interrupted) return notSubmitted(output);
+    if (interrupts.interrupted) return notSubmitted(output, interrupts);
     client = await JobClient.connect(cluster.address, { configuration, logger: silentLogger() });
     const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);

@@ -12,7 +12,7 @@ import {
   createRestartBackoffTimeStrategy,
   type RestartBackoffTimeStrategy,
 } from '../../src/jobmaster/failover/restart-backoff-time-strategy.js';
-import { RestartStrategyOptions } from '../../src/jobmaster/failover/restart-strategy-options.js';
+import { RestartStrategyOptions, defaultRestartStrategyType, isCheckpointingEnabled } from '../../src/jobmaster/failover/restart-strategy-options.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -36,16 +36,40 @@ function fail(strategy: RestartBackoffTimeStrategy): { restart: boolean; backoff
 }
 
 describe('createRestartBackoffTimeStrategy', () => {
-  it('uses exponential-delay with Eddy defaults when nothing is configured', () => {
+  it('uses fixed-delay with 3 attempts 1 s apart when nothing is configured and the job takes no checkpoints', () => {
     const strategy = createRestartBackoffTimeStrategy(Configuration.empty(), { now: () => 0, random: () => 0.5 });
+    assert.ok(strategy instanceof FixedDelayRestartBackoffTimeStrategy);
+    for (let attempt = 1; attempt <= 3; attempt++) assert.deepEqual(fail(strategy), { restart: true, backoffMs: 1_000 }, `failure ${attempt}`);
+    assert.deepEqual(fail(strategy), { restart: false, backoffMs: 1_000 }, 'the fourth failure fails the job');
+    assert.equal(strategy.describe(), 'fixed-delay (3 attempts, 1 s delay): all 3 attempts used');
+    assert.equal(RestartStrategyOptions.type.defaultValue, 'fixed-delay');
+    assert.equal(defaultRestartStrategyType(false), 'fixed-delay');
+  });
+
+  it('honours fixed-delay settings given without a type, as the default strategy reads them', () => {
+    const strategy = strategyFor({ 'restart-strategy.fixed-delay.attempts': '1', 'restart-strategy.fixed-delay.delay': '50 ms' });
+    assert.deepEqual(fail(strategy), { restart: true, backoffMs: 50 });
+    assert.deepEqual(fail(strategy), { restart: false, backoffMs: 50 });
+  });
+
+  it('uses exponential-delay with Eddy defaults when nothing is configured and the job takes checkpoints (Flink 1.19+)', () => {
+    const strategy = createRestartBackoffTimeStrategy(Configuration.empty(), { now: () => 0, random: () => 0.5, checkpointingEnabled: true });
     assert.ok(strategy instanceof ExponentialDelayRestartBackoffTimeStrategy);
     assert.deepEqual(fail(strategy), { restart: true, backoffMs: 200 });
     assert.equal(
       strategy.describe(),
       'exponential-delay (200 ms initial, 1 min max, x1.5, jitter 0.1, reset after 1 h): attempt 1, backoff 200 ms',
     );
-    assert.equal(RestartStrategyOptions.type.defaultValue, 'exponential-delay');
-    assert.match(RestartStrategyOptions.type.description, /crash loop/);
+    assert.equal(defaultRestartStrategyType(true), 'exponential-delay');
+    // No checkpoints exist yet: the hook says so for every job, whatever it sets.
+    assert.equal(isCheckpointingEnabled(Configuration.fromRecord({ 'execution.checkpointing.interval': '10 s' })), false);
+  });
+
+  it('uses the configured type over the default, with or without checkpointing', () => {
+    const none = createRestartBackoffTimeStrategy(Configuration.fromRecord({ 'restart-strategy.type': 'none' }), { checkpointingEnabled: true });
+    assert.ok(none instanceof NoRestartBackoffTimeStrategy);
+    const exponential = strategyFor({ 'restart-strategy.type': 'exponential-delay' });
+    assert.ok(exponential instanceof ExponentialDelayRestartBackoffTimeStrategy);
   });
 
   it("accepts Flink's aliases for each type, in any case", () => {
@@ -78,6 +102,7 @@ describe('createRestartBackoffTimeStrategy', () => {
     );
     const error = configurationError(() =>
       strategyFor({
+        'restart-strategy.type': 'exponential-delay',
         'restart-strategy.exponential-delay.backoff-multiplier': '0.5',
         'restart-strategy.exponential-delay.jitter-factor': '1.5',
       }),
@@ -97,7 +122,11 @@ describe('createRestartBackoffTimeStrategy', () => {
 
   it('refuses an initial backoff above the maximum, naming both keys', () => {
     const error = configurationError(() =>
-      strategyFor({ 'restart-strategy.exponential-delay.initial-backoff': '2 min', 'restart-strategy.exponential-delay.max-backoff': '1 min' }),
+      strategyFor({
+        'restart-strategy.type': 'exponential-delay',
+        'restart-strategy.exponential-delay.initial-backoff': '2 min',
+        'restart-strategy.exponential-delay.max-backoff': '1 min',
+      }),
     );
     assert.equal(
       error.message,
@@ -136,9 +165,9 @@ describe('FixedDelayRestartBackoffTimeStrategy', () => {
     assert.equal(strategy.describe(), 'fixed-delay (3 attempts, 1 s delay): all 3 attempts used');
   });
 
-  it('restarts once by default, as Flink, and not at all with 0 attempts', () => {
+  it('restarts 3 times by default (Flink: once), and not at all with 0 attempts', () => {
     const byDefault = strategyFor({ 'restart-strategy.type': 'fixed-delay' });
-    assert.deepEqual(fail(byDefault), { restart: true, backoffMs: 1_000 });
+    for (let attempt = 1; attempt <= 3; attempt++) assert.deepEqual(fail(byDefault), { restart: true, backoffMs: 1_000 });
     assert.equal(fail(byDefault).restart, false);
 
     const never = strategyFor({ 'restart-strategy.type': 'fixed-delay', 'restart-strategy.fixed-delay.attempts': '0' });
@@ -189,10 +218,12 @@ describe('FailureRateRestartBackoffTimeStrategy', () => {
 
 describe('ExponentialDelayRestartBackoffTimeStrategy', () => {
   const noJitter = { 'restart-strategy.exponential-delay.jitter-factor': '0' };
+  const exponentialFor = (settings: Record<string, string>, clock = environment()): RestartBackoffTimeStrategy =>
+    strategyFor({ 'restart-strategy.type': 'exponential-delay', ...settings }, clock);
 
   it('grows the backoff by the multiplier up to the maximum', () => {
     const clock = environment();
-    const strategy = strategyFor(
+    const strategy = exponentialFor(
       {
         ...noJitter,
         'restart-strategy.exponential-delay.initial-backoff': '1 s',
@@ -213,7 +244,7 @@ describe('ExponentialDelayRestartBackoffTimeStrategy', () => {
 
   it('reaches the default maximum of 1 min from 200 ms by factors of 1.5', () => {
     const clock = environment();
-    const strategy = strategyFor(noJitter, clock);
+    const strategy = exponentialFor(noJitter, clock);
     const backoffs: number[] = [];
     for (let i = 0; i < 16; i++) {
       backoffs.push(fail(strategy).backoffMs);
@@ -225,7 +256,7 @@ describe('ExponentialDelayRestartBackoffTimeStrategy', () => {
 
   it('moves each backoff by up to the jitter factor either way', () => {
     const clock = environment();
-    const strategy = strategyFor({ 'restart-strategy.exponential-delay.initial-backoff': '1 s' }, clock);
+    const strategy = exponentialFor({ 'restart-strategy.exponential-delay.initial-backoff': '1 s' }, clock);
     clock.env.randomValue = 0;
     assert.equal(fail(strategy).backoffMs, 900);
     clock.env.time += 1_000;
@@ -235,7 +266,7 @@ describe('ExponentialDelayRestartBackoffTimeStrategy', () => {
 
   it('resets the backoff and the attempt count after running without failure for the threshold', () => {
     const clock = environment();
-    const strategy = strategyFor(
+    const strategy = exponentialFor(
       { ...noJitter, 'restart-strategy.exponential-delay.reset-backoff-threshold': '1 h', 'restart-strategy.exponential-delay.attempts-before-reset-backoff': '3' },
       clock,
     );
@@ -254,7 +285,7 @@ describe('ExponentialDelayRestartBackoffTimeStrategy', () => {
 
   it('gives up after attempts-before-reset-backoff failures without a reset', () => {
     const clock = environment();
-    const strategy = strategyFor({ ...noJitter, 'restart-strategy.exponential-delay.attempts-before-reset-backoff': '2' }, clock);
+    const strategy = exponentialFor({ ...noJitter, 'restart-strategy.exponential-delay.attempts-before-reset-backoff': '2' }, clock);
     assert.equal(fail(strategy).restart, true);
     clock.env.time += 5_000;
     assert.equal(fail(strategy).restart, true);
@@ -265,7 +296,7 @@ describe('ExponentialDelayRestartBackoffTimeStrategy', () => {
 
   it('keeps restarting without limit by default', () => {
     const clock = environment();
-    const strategy = strategyFor({}, clock);
+    const strategy = exponentialFor({}, clock);
     for (let i = 0; i < 1_000; i++) {
       assert.equal(fail(strategy).restart, true);
       clock.env.time += strategy.getBackoffTimeMs();

@@ -10,7 +10,7 @@
  */
 import { ConfigurationError, formatDuration, type ConfigOption, type Configuration } from '@eddy/common';
 
-import { RestartStrategyOptions, UNLIMITED_ATTEMPTS, canonicalRestartStrategyType } from './restart-strategy-options.js';
+import { RestartStrategyOptions, UNLIMITED_ATTEMPTS, canonicalRestartStrategyType, defaultRestartStrategyType, isCheckpointingEnabled } from './restart-strategy-options.js';
 
 /** Decides whether and when a failed job is restarted. Not thread-safe: used from the JobMaster's mailbox. */
 export interface RestartBackoffTimeStrategy {
@@ -30,6 +30,8 @@ export interface RestartStrategyEnvironment {
   readonly now?: () => number;
   /** A number in [0, 1), for jitter. Defaults to Math.random. */
   readonly random?: () => number;
+  /** Whether the job takes checkpoints (picks the default strategy). Defaults to isCheckpointingEnabled(configuration). */
+  readonly checkpointingEnabled?: boolean;
 }
 
 function monotonicNow(): number {
@@ -45,7 +47,8 @@ function checkArgument(condition: boolean, message: string): void {
 }
 
 /**
- * Builds the strategy `restart-strategy.type` selects, from its options. Throws a
+ * Builds the strategy `restart-strategy.type` selects (or, when it is not set, the default for a
+ * job with or without checkpointing), from its options. Throws a
  * ConfigurationError listing every value of that strategy that does not parse or does not fit.
  */
 export function createRestartBackoffTimeStrategy(
@@ -69,7 +72,10 @@ export function createRestartBackoffTimeStrategy(
     return build();
   };
 
-  const type = canonicalRestartStrategyType(configuration.get(RestartStrategyOptions.type));
+  // Not set: the default depends on whether the job takes checkpoints (see defaultRestartStrategyType).
+  const type = configuration.has(RestartStrategyOptions.type.key)
+    ? canonicalRestartStrategyType(configuration.get(RestartStrategyOptions.type))
+    : defaultRestartStrategyType(environment.checkpointingEnabled ?? isCheckpointingEnabled(configuration));
   switch (type) {
     case 'none':
       return new NoRestartBackoffTimeStrategy();

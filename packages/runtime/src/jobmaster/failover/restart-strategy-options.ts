@@ -2,7 +2,7 @@
  * Configuration options of the restart strategy: whether and when a JobMaster restarts a job
  * after a task fails or a TaskManager is lost. Keys follow Flink 1.19+ (`RestartStrategyOptions`).
  */
-import { doubleOption, durationOption, enumOption, integerOption } from '@eddy/common';
+import { doubleOption, durationOption, enumOption, integerOption, type Configuration } from '@eddy/common';
 
 /** The values `restart-strategy.type` accepts; the aliases are Flink's. */
 export const RESTART_STRATEGY_TYPES = [
@@ -42,27 +42,58 @@ export function canonicalRestartStrategyType(value: RestartStrategyTypeValue): R
 /** Stands for "no limit" in restart-strategy.exponential-delay.attempts-before-reset-backoff (Java's Integer.MAX_VALUE, as in Flink). */
 export const UNLIMITED_ATTEMPTS = 2_147_483_647;
 
+/**
+ * Whether the job takes checkpoints, which decides the restart strategy it gets when
+ * restart-strategy.type is not set (defaultRestartStrategyType).
+ *
+ * Hook for the checkpointing work: Eddy takes no checkpoints yet, so this is false for every job.
+ * When checkpointing lands, this reads its option (Flink's execution.checkpointing.interval: set
+ * and positive means on), and jobs with checkpointing get exponential-delay by default.
+ */
+export function isCheckpointingEnabled(_configuration: Configuration): boolean {
+  return false;
+}
+
+/**
+ * The restart strategy of a job that does not set restart-strategy.type (nor does its cluster):
+ *
+ * - with checkpointing, exponential-delay with its options' defaults, as Flink does since 1.19
+ *   (FLIP-364; before, Flink used fixed-delay with Integer.MAX_VALUE attempts, 1 s apart): a job
+ *   that restarts from a checkpoint loses little by restarting, so it keeps restarting, ever slower
+ *   while it keeps failing.
+ * - without checkpointing, fixed-delay: restart-strategy.fixed-delay.attempts (3) restarts,
+ *   restart-strategy.fixed-delay.delay (1 s) apart. Flink does not restart such a job at all; Eddy
+ *   restarts it a few times so that a lost TaskManager does not end it, while a job that fails on
+ *   every attempt (a bad record, a missing input file) still ends FAILED within a few seconds
+ *   instead of restarting forever. Without checkpoints a restart replays the job from its start.
+ */
+export function defaultRestartStrategyType(checkpointingEnabled: boolean): RestartStrategyType {
+  return checkpointingEnabled ? 'exponential-delay' : 'fixed-delay';
+}
+
 export const RestartStrategyOptions = {
   type: enumOption({
     key: 'restart-strategy.type',
     values: RESTART_STRATEGY_TYPES,
-    defaultValue: 'exponential-delay',
+    defaultValue: defaultRestartStrategyType(false),
     description:
       'How a job is restarted after a failure: none (also off, disable) fails the job at the first failure; ' +
       'fixed-delay (also fixeddelay) restarts a fixed number of times with a fixed delay; failure-rate (also failurerate) ' +
       'restarts while failures stay below a rate; exponential-delay (also exponentialdelay) restarts with a delay that grows ' +
       'after each failure and resets once the job has run without failure for a while. ' +
-      "exponential-delay is Eddy's default (Flink's when checkpointing is on) because it serves both common cases: a job that " +
-      'lost a TaskManager is restarted almost at once, and a job that fails again right after each restart (a crash loop) ' +
-      'is restarted less and less often instead of hammering the cluster.',
+      'When it is not set: fixed-delay for a job without checkpointing (restart-strategy.fixed-delay.attempts restarts, ' +
+      '3 by default, restart-strategy.fixed-delay.delay apart), so a lost TaskManager does not end the job but a job that ' +
+      'fails on every attempt ends FAILED within seconds; exponential-delay for a job with checkpointing (once Eddy has ' +
+      "checkpoints), as in Flink since 1.19. Flink does not restart a job without checkpointing at all; set 'none' for that.",
   }),
 
   fixedDelayAttempts: integerOption({
     key: 'restart-strategy.fixed-delay.attempts',
-    defaultValue: 1,
+    defaultValue: 3,
     min: 0,
     description:
-      'With restart-strategy.type fixed-delay: how many times the job is restarted before it is declared failed.',
+      'With restart-strategy.type fixed-delay (the default without checkpointing): how many times the job is restarted ' +
+      "before it is declared failed. Eddy's default is 3 (Flink's is 1): enough to ride out a lost TaskManager or two.",
   }),
   fixedDelayDelay: durationOption({
     key: 'restart-strategy.fixed-delay.delay',
