@@ -317,6 +317,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       bundlePath,
       logger: this.log,
       cancellationTimeoutMs: this.cancellationTimeoutMs,
+      taskManagerConfiguration: this.services.configuration,
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),

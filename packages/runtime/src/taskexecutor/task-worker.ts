@@ -32,7 +32,7 @@ if (parentPort === null) {
 const port = parentPort;
 // Job bundles carry inline source maps: task stack traces then name the user's file and line.
 process.setSourceMapsEnabled(true);
-const { deployment, bundlePath, ioMetrics: ioMetricsBuffer } = workerData as TaskWorkerData;
+const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, network } = workerData as TaskWorkerData;
 /** Counted here, read by the TaskExecutor through the same shared memory. */
 const ioMetrics = new TaskIOMetrics(ioMetricsBuffer);
 const location = taskLocation(deployment);
@@ -193,7 +193,7 @@ async function loadInvokable(): Promise<Invokable> {
   }
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
-    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics });
+    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics, network });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;
