@@ -12,6 +12,9 @@
  *   terminate() reports nothing at all from then on;
  * - a thread that exits without having sent a terminal state is reported FAILED with the exit code
  *   or the thread's error (CANCELED instead when a cancel had been requested);
+ * - once a cancel was requested, a task that fails is reported CANCELED (as Flink's Task does): what
+ *   breaks while a job is canceled, such as a channel whose producer was canceled first, is part of
+ *   the canceling;
  * - answers to requests of a thread that has ended are dropped;
  * - every timer is cleared when the thread exits, and `terminated` settles once it has exited.
  *
@@ -224,6 +227,11 @@ export class TaskThread {
       state === 'INITIALIZING' ? from === undefined : state === 'RUNNING' ? from === 'INITIALIZING' : isTerminalTaskThreadState(state);
     if (!allowed) {
       this.#logger.warn({ from, to: state }, 'Ignored an illegal state change reported by the task thread');
+      return;
+    }
+    if (state === 'FAILED' && this.#cancelRequested) {
+      this.#logger.debug({ task: this.#location, err: error }, 'The task failed while being canceled; it counts as canceled');
+      this.#report('CANCELED');
       return;
     }
     this.#report(state, error);

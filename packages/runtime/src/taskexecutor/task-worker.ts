@@ -5,7 +5,7 @@
  * export `deployment.invokable`), reports RUNNING, runs the invokable with a TaskContext and reports
  * exactly one terminal state: FINISHED when it returns, FAILED when it throws (or when anything
  * escapes it as an uncaught exception or unhandled rejection), CANCELED when a cancel was requested
- * and it returns or throws an AbortError. Then it closes its port so that the thread ends.
+ * and it returns or throws (whatever it throws). Then it closes its port so that the thread ends.
  *
  * Nothing here may throw across the port: every failure becomes ErrorInfo in a StateMessage.
  */
@@ -76,13 +76,13 @@ function end(state: TerminalTaskThreadState, error?: ErrorInfo): void {
   }
 }
 
-function isAbortError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
-}
-
-/** Ends the task after its code threw (or rejected, or an error escaped it). */
+/**
+ * Ends the task after its code threw (or rejected, or an error escaped it). Once the task was
+ * canceled, whatever it fails with is part of the canceling (a channel whose producer was canceled
+ * first, an AbortError): it ends CANCELED, as Flink's Task does.
+ */
 function endWithError(error: unknown): void {
-  if (abortController.signal.aborted && isAbortError(error)) {
+  if (abortController.signal.aborted) {
     end('CANCELED');
   } else {
     end('FAILED', toErrorInfo(error, location));

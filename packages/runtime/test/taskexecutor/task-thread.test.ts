@@ -235,6 +235,16 @@ describe('TaskThread', () => {
     assert.equal(warning?.['timeoutMs'], 300);
   });
 
+  it('reports CANCELED, not FAILED, for a task that fails while it is being canceled', async () => {
+    const task = startTask({ deployment: { invokable: 'failWhenCanceled' } });
+    await task.reached('RUNNING');
+    task.thread.cancel();
+    await task.reached('CANCELED');
+    await exited(task);
+    assert.deepEqual(task.states(), ['INITIALIZING', 'RUNNING', 'CANCELED']);
+    assert.ok(task.reports.every((report) => report.error === undefined));
+  });
+
   it('fails a task that outgrows its share of taskmanager.memory.task.heap.size, naming the limit and the option', async () => {
     const task = startTask({
       deployment: { invokable: 'leakMemory' },

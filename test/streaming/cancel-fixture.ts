@@ -1,0 +1,43 @@
+/**
+ * Cancels running jobs of a keyed job with processing-time timers and checks that canceling was
+ * clean: the job ends CANCELED and every subtask CANCELED, none FAILED on the way (a channel that
+ * closes because its producer was canceled first is part of the cancel).
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import type { JobClient, JobEvent } from '@eddy/client';
+import { waitFor } from '../cluster/cluster-harness.js';
+
+const JOB = fileURLToPath(new URL('../../../test/streaming/jobs/keyed-timers.ts', import.meta.url));
+/** Slots one run of the job takes. */
+export const SLOTS_PER_JOB = 2;
+
+/**
+ * Submits `jobs` runs of the job at once, cancels them all (right when every task runs in even
+ * rounds, once records went through the timers in odd ones), and checks how each ended.
+ */
+export async function cancelRunningJobs(client: JobClient, jobs: number, round: number): Promise<void> {
+  const jobIds = await Promise.all(Array.from({ length: jobs }, async () => (await client.submitJobFile(JOB, {})).jobId));
+  await Promise.all(jobIds.map((jobId) => cancelWhenRunning(client, jobId, round)));
+}
+
+async function cancelWhenRunning(client: JobClient, jobId: string, round: number): Promise<void> {
+  const attempts = async () => (await client.requestJob(jobId)).vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)));
+  await waitFor(async () => (await attempts()).every((attempt) => attempt?.state === 'RUNNING'), `round ${round}: every task of job ${jobId} RUNNING`, 30_000);
+  if (round % 2 === 1) {
+    await waitFor(async () => (await attempts()).some((attempt) => Number(attempt?.numRecordsIn ?? 0) > 0), `round ${round}: records to flow in job ${jobId}`, 30_000);
+  }
+  const events: JobEvent[] = [];
+  const following = client.followJob(jobId, (event) => events.push(event));
+  await client.cancelJob(jobId);
+  assert.equal((await following).to, 'CANCELED', `round ${round}: job ${jobId} ends CANCELED`);
+  const failed = events.filter((event) => event.kind === 'task' && event.to === 'FAILED');
+  assert.deepEqual(failed.map((event) => `${event.message}`), [], `round ${round}: no subtask of job ${jobId} failed`);
+  const details = await client.requestJob(jobId);
+  const ends = details.vertices.flatMap((v) => v.subtasks.map((s) => `${v.name} (${s.subtask + 1}): ${s.attempts.at(-1)?.state}`));
+  assert.deepEqual(
+    ends.filter((end) => !end.endsWith(': CANCELED')),
+    [],
+    `round ${round}: every subtask of job ${jobId} CANCELED (${ends.join(', ')})`,
+  );
+}
