@@ -18,6 +18,13 @@ export type MapFunction<T, R> = (value: T) => R;
 /** Emits any number of records for each input through `out`: `(line, out) => { for (const w of line.split(' ')) out.collect(w); }`. */
 export type FlatMapFunction<T, R> = (value: T, out: Collector<R>) => void;
 
+/**
+ * Returns the records for each input as a collection: an array, a Set, a generator, any iterable
+ * object: `(line) => line.split(' ')`. A string is refused (it would emit its characters): return
+ * `[s]` for one record, `[...s]` for its characters.
+ */
+export type IterableFlatMapFunction<T, R> = (value: T) => Iterable<R> & object;
+
 export type FilterFunction<T> = (value: T) => boolean;
 
 /**
