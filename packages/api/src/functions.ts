@@ -30,6 +30,8 @@ export type FilterFunction<T> = (value: T) => boolean;
 /**
  * Extracts the key of a record. Keys are compared by value: strings, numbers, booleans and bigints
  * as such, arrays and plain objects by their canonical JSON (so [a, b] works as a composite key).
+ * A Map or Set (anywhere in a key) fails the task at the first record that has one: in JSON every
+ * one of them is {}, so they would all be one key. Use [...map.entries()] or [...set].sort().
  */
 export type KeySelector<T, K> = (value: T) => K;
 
