@@ -7,6 +7,7 @@
  */
 import { durationOption, integerOption, memorySizeOption, type Configuration } from '@eddy/common';
 import {
+  BUFFER_TIMEOUT_KEY,
   DEFAULT_BUFFER_SIZE_BYTES,
   DEFAULT_BUFFER_TIMEOUT_MS,
   DEFAULT_CREDITS_PER_CHANNEL,
@@ -23,7 +24,7 @@ export const NetworkOptions = {
       'A record larger than this travels in a buffer of its own.',
   }),
   bufferTimeout: durationOption({
-    key: 'execution.buffer-timeout',
+    key: BUFFER_TIMEOUT_KEY,
     defaultMs: DEFAULT_BUFFER_TIMEOUT_MS,
     minMs: 0,
     description:

@@ -19,7 +19,8 @@ import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
-import { NetworkOptions, type NetworkTaskSettings } from '../network/network-options.js';
+import { BUFFER_TIMEOUT_KEY } from '../network/network-buffer.js';
+import type { NetworkTaskSettings } from '../network/network-options.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
 
@@ -144,7 +145,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     maxParallelism: deployment.maxParallelism,
     attemptNumber: deployment.attemptNumber,
     // Operators that buffer (print, collect) flush after the task's buffer timeout, the TaskManager's when the job sets none.
-    configuration: { ...configuration, [NetworkOptions.bufferTimeout.key]: `${settings.bufferTimeoutMs} ms` },
+    configuration: { ...configuration, [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms` },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,
