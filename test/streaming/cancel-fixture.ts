@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { JobClient, JobEvent } from '@eddy/client';
+import { prepareJobFile, type JobClient, type JobEvent } from '@eddy/client';
+import { newJobId } from '@eddy/runtime';
 import { waitFor } from '../cluster/cluster-harness.js';
 
 const JOB = fileURLToPath(new URL('../../../test/streaming/jobs/keyed-timers.ts', import.meta.url));
@@ -13,12 +14,20 @@ const JOB = fileURLToPath(new URL('../../../test/streaming/jobs/keyed-timers.ts'
 export const SLOTS_PER_JOB = 2;
 
 /**
- * Submits `jobs` runs of the job at once, cancels them all (right when every task runs in even
- * rounds, once records went through the timers in odd ones), and checks how each ended.
+ * In each of `rounds` rounds, submits `jobs` runs of the job at once, cancels them all (right when
+ * every task runs in even rounds, once records went through the timers in odd ones), and checks how
+ * each ended. The job is bundled once.
  */
-export async function cancelRunningJobs(client: JobClient, jobs: number, round: number): Promise<void> {
-  const jobIds = await Promise.all(Array.from({ length: jobs }, async () => (await client.submitJobFile(JOB, {})).jobId));
-  await Promise.all(jobIds.map((jobId) => cancelWhenRunning(client, jobId, round)));
+export async function cancelRunningJobs(client: JobClient, jobs: number, rounds: number): Promise<void> {
+  const prepared = await prepareJobFile(JOB);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const jobIds = await Promise.all(Array.from({ length: jobs }, async () => (await client.submitPreparedJob({ ...prepared, graph: { ...prepared.graph, jobId: newJobId() } })).jobId));
+      await Promise.all(jobIds.map((jobId) => cancelWhenRunning(client, jobId, round)));
+    }
+  } finally {
+    await prepared.dispose();
+  }
 }
 
 async function cancelWhenRunning(client: JobClient, jobId: string, round: number): Promise<void> {
@@ -31,9 +40,10 @@ async function cancelWhenRunning(client: JobClient, jobId: string, round: number
   const following = client.followJob(jobId, (event) => events.push(event));
   await client.cancelJob(jobId);
   assert.equal((await following).to, 'CANCELED', `round ${round}: job ${jobId} ends CANCELED`);
-  const failed = events.filter((event) => event.kind === 'task' && event.to === 'FAILED');
-  assert.deepEqual(failed.map((event) => `${event.message}`), [], `round ${round}: no subtask of job ${jobId} failed`);
   const details = await client.requestJob(jobId);
+  const causes = details.vertices.flatMap((v) => v.subtasks.flatMap((s) => s.attempts.flatMap((a) => (a.failureCause ? [`${a.failureCause.name}: ${a.failureCause.message}`] : []))));
+  const failed = events.filter((event) => event.kind === 'task' && event.to === 'FAILED');
+  assert.deepEqual(failed.map((event) => `${event.message}`), [], `round ${round}: no subtask of job ${jobId} failed (causes: ${causes.join('; ')})`);
   const ends = details.vertices.flatMap((v) => v.subtasks.map((s) => `${v.name} (${s.subtask + 1}): ${s.attempts.at(-1)?.state}`));
   assert.deepEqual(
     ends.filter((end) => !end.endsWith(': CANCELED')),

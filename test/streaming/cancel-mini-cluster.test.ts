@@ -12,7 +12,9 @@ describe('canceling a keyed job with timers on a MiniCluster', () => {
   let cluster: MiniCluster;
   let client: JobClient;
   before(async () => {
-    cluster = await MiniCluster.start({ taskManagers: 1, slotsPerTaskManager: JOBS_AT_ONCE * SLOTS_PER_JOB, logger: silentLogger(), configuration: Configuration.empty() });
+    // Heartbeats carry the tasks' record counts, which odd rounds wait for.
+    const configuration = Configuration.fromRecord({ 'heartbeat.interval': '200 ms' });
+    cluster = await MiniCluster.start({ taskManagers: 1, slotsPerTaskManager: JOBS_AT_ONCE * SLOTS_PER_JOB, logger: silentLogger(), configuration });
     client = await JobClient.connect(cluster.address);
   });
   after(async () => {
@@ -21,6 +23,6 @@ describe('canceling a keyed job with timers on a MiniCluster', () => {
   });
 
   it(`ends every subtask CANCELED, in ${JOBS_AT_ONCE * ROUNDS} runs canceled at different moments`, async () => {
-    for (let round = 0; round < ROUNDS; round++) await cancelRunningJobs(client, JOBS_AT_ONCE, round);
+    await cancelRunningJobs(client, JOBS_AT_ONCE, ROUNDS);
   });
 });

@@ -16,7 +16,7 @@ class EmitLater extends KeyedProcessFunction<string, { key: string; n: number },
 const main: JobMain = (env) => {
   env.setParallelism(2);
   env
-    .fromGenerator(Infinity, (n) => ({ key: `k${n % 64}`, n }), { recordsPerSecond: 20_000 })
+    .fromGenerator(Infinity, (n) => ({ key: `k${n % 64}`, n }), { recordsPerSecond: 5_000 })
     .keyBy((record) => record.key)
     .process(new EmitLater())
     .addSink({ invoke: () => undefined });
