@@ -6,7 +6,7 @@ import { cancelRunningJobs, SLOTS_PER_JOB } from './cancel-fixture.js';
 
 after(stopClusterProcesses);
 
-const JOBS_AT_ONCE = 3;
+const JOBS_AT_ONCE = 2;
 const ROUNDS = 2;
 
 describe('canceling a keyed job with timers on a cluster of processes', () => {
