@@ -75,8 +75,7 @@ export class FrameDecoder {
    * the peer's HELLO, so a stranger's bytes are refused at once instead of read as a huge length.
    */
   maxFrameBytes = MAX_FRAME_BYTES;
-  /** Bytes copied so far to assemble frames (headers and bodies); tests bound the work with it. */
-  copiedBytes = 0;
+  #copiedBytes = 0;
   /** The header of the frame being assembled, and how much of it has arrived (0: none in progress). */
   readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
   #headerFilled = 0;
@@ -86,6 +85,11 @@ export class FrameDecoder {
   #bodyFilled = 0;
 
   constructor(private readonly onFrame: FrameHandler) {}
+
+  /** Bytes copied so far to assemble frames and own BUFFER bodies; tests bound the decoder's work with it. */
+  get copiedBytes(): number {
+    return this.#copiedBytes;
+  }
 
   /** Adds bytes as they arrived; calls the handler for every frame they complete. Throws on a malformed stream. */
   push(chunk: Buffer): void {
@@ -109,7 +113,7 @@ export class FrameDecoder {
         const owned = new ArrayBuffer(end - start);
         const view = new Uint8Array(owned);
         view.set(bytes.subarray(start, end));
-        this.copiedBytes += end - start;
+        this.#copiedBytes += end - start;
         this.onFrame(type, channel, view, owned);
       } else {
         this.onFrame(type, channel, bytes.subarray(start, end), undefined);
@@ -136,7 +140,7 @@ export class FrameDecoder {
     if (this.#headerFilled < FRAME_HEADER_BYTES) {
       const take = Math.min(FRAME_HEADER_BYTES - this.#headerFilled, chunk.byteLength);
       chunk.copy(this.#header, this.#headerFilled, 0, take);
-      this.copiedBytes += take;
+      this.#copiedBytes += take;
       const before = this.#headerFilled;
       this.#headerFilled += take;
       offset = take;
@@ -151,7 +155,7 @@ export class FrameDecoder {
     if (take > 0) {
       if (this.#bodyFilled + take > body.byteLength) body = this.#grow(body, this.#bodyFilled + take);
       body.set(take === chunk.byteLength ? chunk : chunk.subarray(offset, offset + take), this.#bodyFilled);
-      this.copiedBytes += take;
+      this.#copiedBytes += take;
       this.#bodyFilled += take;
       offset += take;
     }
@@ -174,7 +178,7 @@ export class FrameDecoder {
   #grow(body: Uint8Array, needed: number): Uint8Array {
     const grown = new Uint8Array(new ArrayBuffer(Math.min(this.#bodyLength, Math.max(needed, body.byteLength * 2))));
     grown.set(body.subarray(0, this.#bodyFilled));
-    this.copiedBytes += this.#bodyFilled;
+    this.#copiedBytes += this.#bodyFilled;
     this.#body = grown;
     return grown;
   }
