@@ -40,6 +40,19 @@ export interface LogLine {
 
 const live = new Set<ClusterProcess>();
 
+// A test file the runner stops (its timeout sends SIGTERM) or that exits without its `after` hooks
+// must not leave its cluster running: kill what is left, synchronously, on the way out.
+function killLeftovers(): void {
+  for (const clusterProcess of live) clusterProcess.child.kill('SIGKILL');
+}
+process.once('exit', killLeftovers);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killLeftovers();
+    process.kill(process.pid, signal);
+  });
+}
+
 /** Kills every process started through this module that is still alive, and closes clients. */
 export async function stopClusterProcesses(): Promise<void> {
   await Promise.all([...live].map((process) => process.kill('SIGKILL')));

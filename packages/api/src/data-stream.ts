@@ -1,5 +1,5 @@
-import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
-import { StreamFilter, StreamFlatMap, StreamMap } from './internal/operators/basic-operators.js';
+import type { Collector, FilterFunction, FlatMapFunction, IterableFlatMapFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
+import { StreamFilter, StreamFlatMap, StreamMap, type FlatMapOrIterable } from './internal/operators/basic-operators.js';
 import { KeyedProcessOperator, ProcessOperator, StreamGroupedFieldAggregation, StreamGroupedReduce } from './internal/operators/keyed-operators.js';
 import { CollectSinkOperator, PrintSinkOperator, TextFileSinkOperator, UserSinkOperator } from './internal/operators/sink-operators.js';
 import type { Output, StreamOperator } from './internal/operators/stream-operator.js';
@@ -34,10 +34,18 @@ export class DataStream<T> {
     return this.transform<R>('map', 'Map', (out) => new StreamMap(mapper as MapFunction<unknown, unknown>, out));
   }
 
-  /** Emits any number of records per input record: `flatMap((line, out) => { for (const w of line.split(' ')) out.collect(w); })`. */
-  flatMap<R>(flatMapper: FlatMapFunction<T, R>): SingleOutputStreamOperator<R> {
+  /**
+   * Emits any number of records per input record, in either of two forms: return them as an
+   * iterable (`flatMap((line: string) => line.split(' '))`; an array, a Set, a generator), or hand
+   * them to the collector (`flatMap((line: string, out: Collector<string>) => { for (const w of
+   * line.split(' ')) out.collect(w); })`). Returning anything else but undefined fails the task,
+   * naming the operator; so does returning a string (return `[s]` or `[...s]`).
+   */
+  flatMap<R>(flatMapper: IterableFlatMapFunction<T, R>): SingleOutputStreamOperator<R>;
+  flatMap<R>(flatMapper: (value: T, out: Collector<R>) => void | undefined): SingleOutputStreamOperator<R>;
+  flatMap<R>(flatMapper: IterableFlatMapFunction<T, R> | FlatMapFunction<T, R>): SingleOutputStreamOperator<R> {
     checkFunction(flatMapper, 'flatMap');
-    return this.transform<R>('flatMap', 'Flat Map', (out) => new StreamFlatMap(flatMapper as FlatMapFunction<unknown, unknown>, out));
+    return this.transform<R>('flatMap', 'Flat Map', (out) => new StreamFlatMap(flatMapper as FlatMapOrIterable, out));
   }
 
   /** Keeps the records for which `predicate` returns true. */

@@ -18,11 +18,20 @@ export type MapFunction<T, R> = (value: T) => R;
 /** Emits any number of records for each input through `out`: `(line, out) => { for (const w of line.split(' ')) out.collect(w); }`. */
 export type FlatMapFunction<T, R> = (value: T, out: Collector<R>) => void;
 
+/**
+ * Returns the records for each input as a collection: an array, a Set, a generator, any iterable
+ * object: `(line) => line.split(' ')`. A string is refused (it would emit its characters): return
+ * `[s]` for one record, `[...s]` for its characters.
+ */
+export type IterableFlatMapFunction<T, R> = (value: T) => Iterable<R> & object;
+
 export type FilterFunction<T> = (value: T) => boolean;
 
 /**
  * Extracts the key of a record. Keys are compared by value: strings, numbers, booleans and bigints
  * as such, arrays and plain objects by their canonical JSON (so [a, b] works as a composite key).
+ * A Map or Set (anywhere in a key) fails the task at the first record that has one: in JSON every
+ * one of them is {}, so they would all be one key. Use [...map.entries()] or [...set].sort().
  */
 export type KeySelector<T, K> = (value: T) => K;
 

@@ -20,7 +20,7 @@ export type JobMain = (env: StreamExecutionEnvironment, args: string[]) => void 
 export { StreamExecutionEnvironment, type GeneratorOptions } from './stream-execution-environment.js';
 export { DataStream, DataStreamSink, DataStreamSource, KeyedStream, SingleOutputStreamOperator } from './data-stream.js';
 export type { AggregationField } from './aggregations.js';
-export type { Collector, FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, TaskInfo } from './functions.js';
+export type { Collector, FilterFunction, FlatMapFunction, IterableFlatMapFunction, KeySelector, MapFunction, ReduceFunction, TaskInfo } from './functions.js';
 export {
   AbstractRichFunction,
   KeyedProcessFunction,

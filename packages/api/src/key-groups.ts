@@ -83,7 +83,10 @@ function hashNumber(value: number): number {
   return finalize(h, 10);
 }
 
-/** JSON with object keys sorted, so equal objects built in any order have one canonical form. */
+/**
+ * JSON with object keys sorted, so equal objects built in any order have one canonical form.
+ * Throws a TypeError for a Map or Set anywhere in `value` (see checkKeyPart).
+ */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
@@ -91,11 +94,27 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
+  checkKeyPart(value);
   const obj = value as Record<string, unknown>;
   if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return sortKeys((obj as { toJSON(): unknown }).toJSON());
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(obj).sort()) sorted[k] = sortKeys(obj[k]);
   return sorted;
+}
+
+/**
+ * Refuses what JSON cannot tell apart: every Map, Set, WeakMap and WeakSet turns into `{}`, so all
+ * of them would be one key (one key group, one state entry). Checked where a key's canonical form
+ * is made, so a key selector that returns one fails the task at the first such record.
+ */
+function checkKeyPart(value: object): void {
+  const kind =
+    value instanceof Map ? 'Map' : value instanceof Set ? 'Set' : value instanceof WeakMap ? 'WeakMap' : value instanceof WeakSet ? 'WeakSet' : undefined;
+  if (kind === undefined) return;
+  throw new TypeError(
+    `A key must not be or contain a ${kind}: keys compare by their JSON, in which every ${kind} is {}, so all of them would be the same key. ` +
+      'Use a string, a number, an array or a plain object instead, e.g. [...map.entries()] for a Map or [...set].sort() for a Set.',
+  );
 }
 
 /** Hash of a key's canonical form (see the file comment). Deterministic across processes. */

@@ -67,6 +67,14 @@ export abstract class AbstractRichFunction {
 export abstract class ProcessFunction<I, O> extends AbstractRichFunction {
   abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
   onTimer(_timestamp: number, _ctx: OnTimerContext, _out: Collector<O>): void {}
+  /**
+   * Called once when the input has ended (a bounded job's last record was processed), before
+   * close(), so what was held back can be emitted: "the top 5 words of a file" (Flink's
+   * BoundedOneInput.endInput / finish()). Not called after a failure or a cancel, nor on an
+   * unbounded stream. Processing-time timers still pending then never fire, as in Flink; the task
+   * logs how many it dropped.
+   */
+  finish(_out: Collector<O>): void {}
 }
 
 /** Processes each record of a keyed stream with per-key state and per-key timers (Flink's KeyedProcessFunction). */
@@ -74,4 +82,11 @@ export abstract class KeyedProcessFunction<K, I, O> extends AbstractRichFunction
   abstract processElement(value: I, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
   /** Called when a timer fires; the timer's key is the current key, so state reads that key's values. */
   onTimer(_timestamp: number, _ctx: KeyedOnTimerContext<K>, _out: Collector<O>): void {}
+  /**
+   * Called once when the input has ended, before close(), to emit what was held back (see
+   * ProcessFunction.finish). No key is current then: keep what finish() needs across keys in fields
+   * of the function (keyed state would read the entries of key undefined). Pending processing-time
+   * timers never fire, as in Flink; the task logs how many it dropped.
+   */
+  finish(_out: Collector<O>): void {}
 }

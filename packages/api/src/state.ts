@@ -26,7 +26,7 @@ export interface ListState<T> {
 
 /**
  * A map per key. Map keys are compared by value like stream keys: primitives as such, arrays and
- * plain objects by canonical JSON.
+ * plain objects by canonical JSON; a Map or Set as a key is refused.
  */
 export interface MapState<UK, UV> {
   get(key: UK): UV | undefined;
@@ -53,10 +53,49 @@ export abstract class StateDescriptor {
 
 export class ValueStateDescriptor<T> extends StateDescriptor {
   readonly kind = 'value' as const;
-  /** `defaultValue` is what value() returns for a key without a value. */
+  /**
+   * `defaultValue` is what value() returns for a key without a value. An object or array is copied
+   * (structuredClone) on each such read, as Flink copies a default through its serializer, so
+   * changing what value() returned changes nothing for other keys; it must therefore be plain data
+   * (objects, arrays, Maps, Sets, Dates, primitives), which is checked here.
+   */
   constructor(name: string, readonly defaultValue?: T) {
     super(name);
+    if (typeof defaultValue === 'object' && defaultValue !== null) checkPlainData(defaultValue, name);
   }
+}
+
+const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, null, Array.prototype, Map.prototype, Set.prototype, Date.prototype]);
+
+/** Refuses a default that structuredClone would not copy faithfully (functions, class instances). */
+function checkPlainData(value: object, stateName: string): void {
+  const refuse = (what: string): never => {
+    throw new TypeError(
+      `The default value of state '${stateName}' ${what}; a default is copied for each key with structuredClone, which keeps plain data only ` +
+        '(objects, arrays, Maps, Sets, Dates, primitives). Give plain data, or give no default and create the value where value() returns undefined.',
+    );
+  };
+  try {
+    structuredClone(value);
+  } catch (error) {
+    refuse(`cannot be copied (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const seen = new Set<object>();
+  const visit = (part: unknown): void => {
+    if (typeof part !== 'object' || part === null || seen.has(part)) return;
+    seen.add(part);
+    const prototype: unknown = Object.getPrototypeOf(part);
+    if (!PLAIN_PROTOTYPES.has(prototype)) refuse(`holds an instance of ${(part as { constructor?: { name?: string } }).constructor?.name ?? 'a class'}`);
+    if (part instanceof Map) {
+      for (const [key, entry] of part) {
+        visit(key);
+        visit(entry);
+      }
+    } else {
+      for (const entry of part instanceof Set ? part : Object.values(part)) visit(entry);
+    }
+  };
+  visit(value);
 }
 
 export class ListStateDescriptor<T> extends StateDescriptor {

@@ -115,7 +115,9 @@ describe('streaming services', () => {
               current.received++;
               if (request.responseSize === 1000) throw new StreamCallError(grpc.status.ABORTED, `request ${current.received} refused`);
               for (let copy = 0; copy < request.responseSize; copy++) {
+                current.writePending = true;
                 await out.write({ payload: request.payload });
+                current.writePending = false;
                 current.written++;
               }
             }
@@ -352,8 +354,9 @@ describe('streaming services', () => {
     const iterator = chat[Symbol.asyncIterator]();
     await chat.write({ payload: Buffer.alloc(MESSAGE_SIZE, 1), responseSize: 2000 }); // 32 MiB back
     assert.equal((await iterator.next()).done, false);
-    await waitFor(() => state.written > 16, 'the handler to write');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A write that the transport takes resolves within microtasks, so a poll that sees one pending
+    // sees the handler parked, waiting for its client to read.
+    await waitFor(() => state.writePending && state.written > 16, 'the handler to wait for its client');
     assert.ok(state.written < 500, `the handler wrote ${state.written} of 2000 messages of 16 KiB while nobody read`);
     // Gateway-sized calls still pass on the shared channel meanwhile.
     await stub().unary(TestingStreams.methods['echo']!, { payload: Buffer.alloc(0), responseSize: 1 }, 5000);

@@ -78,6 +78,7 @@ export interface ChainContext {
   /** Effective max parallelism of this vertex (key groups). */
   readonly maxParallelism: number;
   readonly attemptNumber: number;
+  /** The job's configuration, with the task's effective `execution.buffer-timeout` (the TaskManager's when the job sets none). */
   readonly configuration: Readonly<Record<string, string>>;
   /** One per outgoing edge, in plan edge order. */
   readonly outputs: readonly ChainOutput[];

@@ -257,6 +257,13 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
         this.checkTerminationProgress();
         break;
       case 'FAILED':
+        // A task that fails while it is being canceled counts as canceled, as in Flink (a channel
+        // whose producer was canceled first breaks before its own cancel arrives).
+        if (execution.state === 'CANCELING') {
+          execution.transitionState('CANCELED');
+          this.checkTerminationProgress();
+          break;
+        }
         this.failExecution(execution, request.error ?? errorInfoOf(new Error('the task failed without a cause')));
         break;
       default:

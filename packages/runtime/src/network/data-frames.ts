@@ -45,6 +45,11 @@ const FRAME_HEADER_BYTES = 9;
 const TYPE_AND_CHANNEL_BYTES = 5;
 /** Largest frame accepted: a network buffer is at most a segment (≤ 64 MiB) or one big record. */
 export const MAX_FRAME_BYTES = 1 << 30;
+/**
+ * A frame split over chunks gets a body buffer of its full length at once up to this size (every
+ * network buffer of the default segment size); a larger one grows as its bytes arrive.
+ */
+const PREALLOCATED_BODY_BYTES = 4 << 20;
 
 export class DataProtocolError extends Error {
   override readonly name = 'DataProtocolError';
@@ -56,45 +61,46 @@ export class DataProtocolError extends Error {
  */
 export type FrameHandler = (type: number, channel: number, body: Uint8Array, owned: ArrayBuffer | undefined) => void;
 
-/** Cuts the byte stream of a connection into frames. */
+/**
+ * Cuts the byte stream of a connection into frames, in time linear in the bytes received however
+ * they are chunked. A chunk that holds whole frames is read in place (zero copies, but a BUFFER's
+ * body is copied once into an ArrayBuffer of its own). A frame split over chunks is assembled as
+ * its bytes arrive: its header into a small fixed buffer, its body straight into an ArrayBuffer of
+ * the frame's length (a body above 4 MiB grows to it as its bytes arrive), so each chunk is visited
+ * once and each byte copied once (a large body's growth adds at most twice its size).
+ */
 export class FrameDecoder {
   /**
    * Largest frame this decoder accepts; a longer one fails push(). A server keeps it small until
    * the peer's HELLO, so a stranger's bytes are refused at once instead of read as a huge length.
    */
   maxFrameBytes = MAX_FRAME_BYTES;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  #copiedBytes = 0;
+  /** The header of the frame being assembled, and how much of it has arrived (0: none in progress). */
+  readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
+  #headerFilled = 0;
+  /** The body of the frame being assembled, once its header is complete, and how much of it has arrived. */
+  #body: Uint8Array | undefined;
+  #bodyLength = 0;
+  #bodyFilled = 0;
 
   constructor(private readonly onFrame: FrameHandler) {}
 
+  /** Bytes copied so far to assemble frames and own BUFFER bodies; tests bound the decoder's work with it. */
+  get copiedBytes(): number {
+    return this.#copiedBytes;
+  }
+
   /** Adds bytes as they arrived; calls the handler for every frame they complete. Throws on a malformed stream. */
   push(chunk: Buffer): void {
-    if (this.#buffered === 0) {
-      this.#keep(this.#decodeWhole(chunk));
-      return;
-    }
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.byteLength;
-    if (this.#buffered < 4 || this.#buffered < 4 + this.#peekLength()) return;
-    // A frame is complete: join the chunks once (a few microseconds for a 32 KiB buffer), decode
-    // it and whatever else is whole.
-    const joined = Buffer.concat(this.#chunks, this.#buffered);
-    this.#chunks = [];
-    this.#buffered = 0;
-    this.#keep(this.#decodeWhole(joined));
+    let offset = this.#headerFilled === 0 ? 0 : this.#continueFrame(chunk);
+    if (offset < 0) return;
+    offset = this.#decodeWhole(chunk, offset);
+    if (offset < chunk.byteLength) this.#startFrame(chunk, offset);
   }
 
-  /** Keeps the beginning of a frame until the rest arrives. */
-  #keep(rest: Buffer): void {
-    if (rest.byteLength === 0) return;
-    this.#chunks.push(rest);
-    this.#buffered = rest.byteLength;
-  }
-
-  /** Decodes the frames `bytes` holds whole; returns what is left (a frame's beginning). */
-  #decodeWhole(bytes: Buffer): Buffer {
-    let offset = 0;
+  /** Decodes the frames `bytes` holds whole from `offset` on; returns where the first incomplete one starts. */
+  #decodeWhole(bytes: Buffer, offset: number): number {
     while (bytes.byteLength - offset >= 4) {
       const length = bytes.readUInt32LE(offset);
       checkLength(length, this.maxFrameBytes);
@@ -107,24 +113,76 @@ export class FrameDecoder {
         const owned = new ArrayBuffer(end - start);
         const view = new Uint8Array(owned);
         view.set(bytes.subarray(start, end));
+        this.#copiedBytes += end - start;
         this.onFrame(type, channel, view, owned);
       } else {
         this.onFrame(type, channel, bytes.subarray(start, end), undefined);
       }
       offset = end;
     }
-    return offset === bytes.byteLength ? EMPTY : bytes.subarray(offset);
+    return offset;
   }
 
-  #peekLength(): number {
-    const first = this.#chunks[0] as Buffer;
-    const length = first.byteLength >= 4 ? first.readUInt32LE(0) : Buffer.concat(this.#chunks, 4).readUInt32LE(0);
-    checkLength(length, this.maxFrameBytes);
-    return length;
+  /** Keeps the beginning of a frame (`bytes` from `offset` on, shorter than the frame) until the rest arrives. */
+  #startFrame(bytes: Buffer, offset: number): void {
+    this.#headerFilled = 0;
+    this.#body = undefined;
+    this.#bodyFilled = 0;
+    if (this.#continueFrame(bytes.subarray(offset)) >= 0) throw new Error('FrameDecoder: a frame assumed incomplete was complete');
+  }
+
+  /**
+   * Adds the beginning of `chunk` to the frame in progress; when that completes it, hands the frame
+   * on and returns where the rest of the chunk starts; returns -1 when the chunk was used up.
+   */
+  #continueFrame(chunk: Buffer): number {
+    let offset = 0;
+    if (this.#headerFilled < FRAME_HEADER_BYTES) {
+      const take = Math.min(FRAME_HEADER_BYTES - this.#headerFilled, chunk.byteLength);
+      chunk.copy(this.#header, this.#headerFilled, 0, take);
+      this.#copiedBytes += take;
+      const before = this.#headerFilled;
+      this.#headerFilled += take;
+      offset = take;
+      if (before < 4 && this.#headerFilled >= 4) checkLength(this.#header.readUInt32LE(0), this.maxFrameBytes);
+      if (this.#headerFilled < FRAME_HEADER_BYTES) return -1;
+      this.#bodyLength = this.#header.readUInt32LE(0) - TYPE_AND_CHANNEL_BYTES;
+      this.#body = new Uint8Array(new ArrayBuffer(Math.min(this.#bodyLength, PREALLOCATED_BODY_BYTES)));
+      this.#bodyFilled = 0;
+    }
+    let body = this.#body as Uint8Array;
+    const take = Math.min(this.#bodyLength - this.#bodyFilled, chunk.byteLength - offset);
+    if (take > 0) {
+      if (this.#bodyFilled + take > body.byteLength) body = this.#grow(body, this.#bodyFilled + take);
+      body.set(take === chunk.byteLength ? chunk : chunk.subarray(offset, offset + take), this.#bodyFilled);
+      this.#copiedBytes += take;
+      this.#bodyFilled += take;
+      offset += take;
+    }
+    if (this.#bodyFilled < this.#bodyLength) return -1;
+    // Complete: reset before the handler runs (it may change maxFrameBytes, or throw).
+    const type = this.#header[4] as number;
+    const channel = this.#header.readUInt32LE(5);
+    this.#headerFilled = 0;
+    this.#body = undefined;
+    this.#bodyFilled = 0;
+    this.onFrame(type, channel, body, type === FrameType.BUFFER ? (body.buffer as ArrayBuffer) : undefined);
+    return offset === chunk.byteLength ? -1 : offset;
+  }
+
+  /**
+   * A body larger than PREALLOCATED_BODY_BYTES grows as its bytes arrive, doubling up to the frame's
+   * length, so a peer's header alone reserves no more than that. The copies of a growing body stay
+   * linear: at most twice its size on top of the bytes themselves.
+   */
+  #grow(body: Uint8Array, needed: number): Uint8Array {
+    const grown = new Uint8Array(new ArrayBuffer(Math.min(this.#bodyLength, Math.max(needed, body.byteLength * 2))));
+    grown.set(body.subarray(0, this.#bodyFilled));
+    this.#copiedBytes += this.#bodyFilled;
+    this.#body = grown;
+    return grown;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 function checkLength(length: number, max: number): void {
   if (length < TYPE_AND_CHANNEL_BYTES || length > max) {

@@ -32,6 +32,8 @@ export const BUFFER_HEADER_BYTES = 1;
 
 /** Default target size of a network buffer (`taskmanager.memory.segment-size`). */
 export const DEFAULT_BUFFER_SIZE_BYTES = 32 * 1024;
+/** Key of the buffer timeout option, here so task workers can name it without loading the option declarations. */
+export const BUFFER_TIMEOUT_KEY = 'execution.buffer-timeout';
 /** Default `execution.buffer-timeout`. */
 export const DEFAULT_BUFFER_TIMEOUT_MS = 100;
 /** Default credits of an input channel (`taskmanager.network.memory.buffers-per-channel`). */

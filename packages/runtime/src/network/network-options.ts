@@ -1,10 +1,13 @@
 /**
- * Options of the data plane. The TaskManagerNetwork reads the TaskManager-wide ones; the
- * TaskExecutor hands the per-task ones (segment size, buffer timeout, credits, queue length) to the
- * ResultPartitionWriters and InputGates it creates in task threads.
+ * Options of the data plane. The TaskManagerNetwork reads the TaskManager-wide ones (data port,
+ * request timeout). The per-task ones (segment size, buffer timeout, credits, queue length) are
+ * resolved for each task when its thread starts, as Flink does: the job's configuration, over the
+ * TaskManager's (`-D`, EDDY_PROPERTIES, config file), over the defaults. The task thread hands them
+ * to the ResultPartitionWriters and InputGates it creates.
  */
 import { durationOption, integerOption, memorySizeOption, type Configuration } from '@eddy/common/config';
 import {
+  BUFFER_TIMEOUT_KEY,
   DEFAULT_BUFFER_SIZE_BYTES,
   DEFAULT_BUFFER_TIMEOUT_MS,
   DEFAULT_CREDITS_PER_CHANNEL,
@@ -21,7 +24,7 @@ export const NetworkOptions = {
       'A record larger than this travels in a buffer of its own.',
   }),
   bufferTimeout: durationOption({
-    key: 'execution.buffer-timeout',
+    key: BUFFER_TIMEOUT_KEY,
     defaultMs: DEFAULT_BUFFER_TIMEOUT_MS,
     minMs: 0,
     description:
@@ -75,7 +78,29 @@ export interface NetworkTaskSettings {
   readonly initialCredit: number;
 }
 
-/** Reads the per-task network options, e.g. from a job's configuration over the cluster's. */
+/** The options networkTaskSettings reads: a job may set each of them for its own tasks. */
+export const PER_TASK_NETWORK_OPTIONS = [
+  NetworkOptions.segmentSize,
+  NetworkOptions.bufferTimeout,
+  NetworkOptions.maxQueuedBuffersPerChannel,
+  NetworkOptions.buffersPerChannel,
+] as const;
+
+/**
+ * The per-task network settings of a job's task on a TaskManager: what the job's configuration
+ * sets, else what the TaskManager's sets, else the default. Throws a ConfigurationError naming the
+ * key, value and its source ('job configuration' or where the TaskManager got it) for a bad value.
+ */
+export function resolveNetworkTaskSettings(taskManagerConfiguration: Configuration, jobConfiguration: Readonly<Record<string, string>>): NetworkTaskSettings {
+  const fromJob: Record<string, string> = {};
+  for (const option of PER_TASK_NETWORK_OPTIONS) {
+    const value = jobConfiguration[option.key];
+    if (value !== undefined) fromJob[option.key] = value;
+  }
+  return networkTaskSettings(taskManagerConfiguration.withOverrides(fromJob, 'job configuration'));
+}
+
+/** Reads the per-task network options of one configuration (see resolveNetworkTaskSettings for a task's). */
 export function networkTaskSettings(configuration: Configuration): NetworkTaskSettings {
   return {
     bufferSizeBytes: configuration.get(NetworkOptions.segmentSize),

@@ -19,9 +19,9 @@ import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
-import { Configuration } from '@eddy/common/config';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
-import { networkTaskSettings } from '../network/network-options.js';
+import { BUFFER_TIMEOUT_KEY } from '../network/network-buffer.js';
+import type { NetworkTaskSettings } from '../network/network-options.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
 
@@ -74,6 +74,8 @@ export interface StreamTaskEnvironment {
   readonly postCollected: (batch: Uint8Array) => void;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
+  /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
+  readonly network: NetworkTaskSettings;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -81,7 +83,7 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
-  const { context, deployment, bundle, ports, ioMetrics } = environment;
+  const { context, deployment, bundle, ports, ioMetrics, network: settings } = environment;
   const api = bundle['__eddy'] as ApiInternal | undefined;
   const main = bundle['default'] as JobMain | undefined;
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
@@ -105,7 +107,6 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     if (!chainAbort.signal.aborted) chainAbort.abort(error);
     wake?.();
   };
-  const settings = networkTaskSettings(Configuration.fromRecord(configuration, 'job configuration'));
   const writers = deployment.producedPartitions.map(
     (partition) =>
       new ResultPartitionWriter({
@@ -140,7 +141,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     parallelism: deployment.parallelism,
     maxParallelism: deployment.maxParallelism,
     attemptNumber: deployment.attemptNumber,
-    configuration,
+    // Operators that buffer (print, collect) flush after the task's buffer timeout, the TaskManager's when the job sets none.
+    configuration: { ...configuration, [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms` },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,

@@ -337,6 +337,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       bundlePath,
       logger: this.log,
       cancellationTimeoutMs: this.cancellationTimeoutMs,
+      taskManagerConfiguration: this.services.configuration,
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
@@ -576,8 +577,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private transitionTask(task: RunningTask, to: ExecutionState, error?: cluster.ErrorInfo): void {
     if (this.tasks.get(task.deployment.executionAttemptId) !== task) return;
     let target = to;
-    // A task that ends normally while being canceled counts as canceled, as in Flink.
-    if (task.state === 'CANCELING' && to === 'FINISHED') target = 'CANCELED';
+    // A task that ends normally, or fails, while being canceled counts as canceled, as in Flink.
+    if (task.state === 'CANCELING' && (to === 'FINISHED' || to === 'FAILED')) target = 'CANCELED';
     if (task.state === target || isTerminalExecutionState(task.state) || !isLegalExecutionTransition(task.state, target)) return;
     const from = task.state;
     task.state = target;

@@ -17,6 +17,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
+import type { NetworkTaskSettings } from '../network/network-options.js';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 
@@ -34,6 +35,8 @@ export interface TaskWorkerData {
   readonly bundlePath: string | undefined;
   /** The attempt's TaskIOMetrics counters, shared with the parent (see metrics/task-io-metrics.ts). */
   readonly ioMetrics: SharedArrayBuffer;
+  /** The task's network settings, resolved by the parent from the job's and the TaskManager's configuration. */
+  readonly network: NetworkTaskSettings;
 }
 
 // ---------------------------------------------------------------------------

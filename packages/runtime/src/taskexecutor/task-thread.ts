@@ -1,15 +1,20 @@
 /**
  * TaskThread: one deployed task running in its own worker thread, seen from the TaskExecutor.
  *
- * Responsibility: start the worker (task-worker.ts), relay its state changes and input split
- * requests to the TaskExecutor's callbacks, cancel it (and terminate it when it ignores the
- * cancel), and report the task's end when the thread dies on its own.
+ * Responsibility: start the worker (task-worker.ts) with the task's heap limit and network settings
+ * (resolved from the job's and the TaskManager's configuration), relay its state changes and input
+ * split requests to the TaskExecutor's callbacks, cancel it (and terminate it when it ignores the
+ * cancel: Flink's cancellation watchdog), and report the task's end when the thread dies on its own
+ * (FAILED naming taskmanager.memory.task.heap.size when it outgrew its heap).
  *
  * Guarantees, whatever the order of events (worker messages, 'error', 'exit', cancel, terminate):
  * - exactly one terminal state (FINISHED, CANCELED or FAILED) is reported, and nothing after it;
  *   terminate() reports nothing at all from then on;
  * - a thread that exits without having sent a terminal state is reported FAILED with the exit code
  *   or the thread's error (CANCELED instead when a cancel had been requested);
+ * - once a cancel was requested, a task that fails is reported CANCELED (as Flink's Task does): what
+ *   breaks while a job is canceled, such as a channel whose producer was canceled first, is part of
+ *   the canceling;
  * - answers to requests of a thread that has ended are dropped;
  * - every timer is cleared when the thread exits, and `terminated` settles once it has exited.
  *
@@ -18,7 +23,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '@eddy/common';
+import type { Configuration, Logger } from '@eddy/common';
 import type { eddy_taskexecutor_v1 } from '@eddy/proto';
 import {
   TASK_LOG_LEVELS,
@@ -32,8 +37,11 @@ import {
   type TaskWorkerData,
   type WorkerToParentMessage,
 } from './task-messages.js';
-import { TaskOptions } from './task-options.js';
+import { MAX_LINGER_MS, TaskOptions } from './task-options.js';
+import { TaskManagerOptions } from './taskmanager-options.js';
+import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWorkerLimits } from './task-worker-limits.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import { resolveNetworkTaskSettings } from '../network/network-options.js';
 
 /** How a TaskThread talks back to the TaskExecutor. */
 export interface TaskThreadCallbacks {
@@ -58,6 +66,11 @@ export interface TaskThreadOptions {
   readonly callbacks: TaskThreadCallbacks;
   /** How long a canceled task may take to end before its thread is terminated (`task.cancellation.timeout`). */
   readonly cancellationTimeoutMs: number;
+  /**
+   * The TaskManager's configuration: its task heap and slots bound the worker's heap; its network
+   * options apply where the job's configuration sets none.
+   */
+  readonly taskManagerConfiguration: Configuration;
 }
 
 const WORKER_URL = new URL('./task-worker.js', import.meta.url);
@@ -77,6 +90,7 @@ export class TaskThread {
   readonly #callbacks: TaskThreadCallbacks;
   readonly #cancellationTimeoutMs: number;
   readonly #worker: Worker | undefined;
+  readonly #limits: TaskWorkerLimits | undefined;
   readonly #resolveTerminated: () => void;
   /** Split requests of the worker waiting for the callback's answer. */
   readonly #pendingRequests = new Set<number>();
@@ -117,9 +131,13 @@ export class TaskThread {
     });
     this.#resolveTerminated = resolveTerminated;
 
-    const workerData: TaskWorkerData = { deployment, bundlePath: options.bundlePath, ioMetrics: this.ioMetrics.buffer };
+    let workerData: TaskWorkerData;
+    let limits: TaskWorkerLimits;
     try {
-      this.#worker = new Worker(WORKER_URL, { workerData });
+      limits = this.#limits = taskWorkerLimits(options.taskManagerConfiguration);
+      const network = resolveNetworkTaskSettings(options.taskManagerConfiguration, deployment.jobConfiguration);
+      workerData = { deployment, bundlePath: options.bundlePath, ioMetrics: this.ioMetrics.buffer, network };
+      this.#worker = new Worker(WORKER_URL, { workerData, resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb } });
     } catch (error) {
       this.#worker = undefined;
       this.#workerError = error;
@@ -133,7 +151,7 @@ export class TaskThread {
       this.#workerError ??= error;
     });
     this.#worker.on('exit', (exitCode) => this.#onExit(exitCode));
-    this.#logger.debug({ task: this.#location, threadId: this.#worker.threadId }, 'Task thread started');
+    this.#logger.info({ task: this.#location, threadId: this.#worker.threadId, heapLimitMb: limits.heapLimitMb, network: workerData.network }, 'Task thread started');
   }
 
   /**
@@ -211,6 +229,11 @@ export class TaskThread {
       this.#logger.warn({ from, to: state }, 'Ignored an illegal state change reported by the task thread');
       return;
     }
+    if (state === 'FAILED' && this.#cancelRequested) {
+      this.#logger.debug({ task: this.#location, err: error }, 'The task failed while being canceled; it counts as canceled');
+      this.#report('CANCELED');
+      return;
+    }
     this.#report(state, error);
   }
 
@@ -222,7 +245,7 @@ export class TaskThread {
       if (!this.#exited) {
         // The worker closes its port after its terminal state, so it exits unless task code left
         // timers or sockets open; those must not outlive the task.
-        this.#setTimer(() => this.#onLingering(), this.#cancellationTimeoutMs);
+        this.#setTimer(() => this.#onLingering(), Math.min(this.#cancellationTimeoutMs, MAX_LINGER_MS));
       }
     }
     this.#logger.debug({ task: this.#location, from, to: state }, 'Task thread switched state');
@@ -286,7 +309,7 @@ export class TaskThread {
       return;
     }
     this.#logger.warn(
-      { task: this.#location, graceMs: this.#cancellationTimeoutMs, state: this.#state },
+      { task: this.#location, graceMs: Math.min(this.#cancellationTimeoutMs, MAX_LINGER_MS), state: this.#state },
       'Task thread still runs after its task ended (task code left timers, sockets or work behind); terminating it',
     );
     void this.#worker?.terminate();
@@ -315,6 +338,11 @@ export class TaskThread {
   }
 
   #deathErrorInfo(exitCode: number | undefined): ErrorInfo {
+    if (isWorkerOutOfMemory(this.#workerError) && this.#limits !== undefined) {
+      const info = heapLimitExceeded(this.#limits, this.#location);
+      this.#logger.warn({ task: this.#location, heapLimitMb: this.#limits.heapLimitMb, configKey: TaskManagerOptions.taskHeapSize.key }, 'Task thread exceeded its heap limit and was stopped');
+      return info;
+    }
     if (this.#workerError !== undefined) {
       const info = toErrorInfo(this.#workerError, this.#location);
       const what = exitCode === undefined ? 'Could not start the task thread' : 'Task thread died';

@@ -5,7 +5,7 @@
  * export `deployment.invokable`), reports RUNNING, runs the invokable with a TaskContext and reports
  * exactly one terminal state: FINISHED when it returns, FAILED when it throws (or when anything
  * escapes it as an uncaught exception or unhandled rejection), CANCELED when a cancel was requested
- * and it returns or throws an AbortError. Then it closes its port so that the thread ends.
+ * and it returns or throws (whatever it throws). Then it closes its port so that the thread ends.
  *
  * Nothing here may throw across the port: every failure becomes ErrorInfo in a StateMessage.
  */
@@ -33,7 +33,7 @@ if (parentPort === null) {
 const port = parentPort;
 // Job bundles carry inline source maps: task stack traces then name the user's file and line.
 process.setSourceMapsEnabled(true);
-const { deployment, bundlePath, ioMetrics: ioMetricsBuffer } = workerData as TaskWorkerData;
+const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, network } = workerData as TaskWorkerData;
 /** Counted here, read by the TaskExecutor through the same shared memory. */
 const ioMetrics = new TaskIOMetrics(ioMetricsBuffer);
 const location = taskLocation(deployment);
@@ -77,13 +77,13 @@ function end(state: TerminalTaskThreadState, error?: ErrorInfo): void {
   }
 }
 
-function isAbortError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
-}
-
-/** Ends the task after its code threw (or rejected, or an error escaped it). */
+/**
+ * Ends the task after its code threw (or rejected, or an error escaped it). Once the task was
+ * canceled, whatever it fails with is part of the canceling (a channel whose producer was canceled
+ * first, an AbortError): it ends CANCELED, as Flink's Task does.
+ */
 function endWithError(error: unknown): void {
-  if (abortController.signal.aborted && isAbortError(error)) {
+  if (abortController.signal.aborted) {
     end('CANCELED');
   } else {
     end('FAILED', toErrorInfo(error, location));
@@ -194,7 +194,7 @@ async function loadInvokable(): Promise<Invokable> {
   }
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
-    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics });
+    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics, network });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;

@@ -1,5 +1,5 @@
 /** Options of a TaskManager: its slots, its addresses, and how it registers. */
-import { durationOption, integerOption, stringOption } from '@eddy/common';
+import { durationOption, integerOption, memorySizeOption, stringOption } from '@eddy/common';
 
 export const TaskManagerOptions = {
   numberOfTaskSlots: integerOption({
@@ -8,6 +8,15 @@ export const TaskManagerOptions = {
     min: 1,
     max: 1024,
     description: 'Slots this TaskManager offers. Each slot runs one subtask of every vertex of a slot sharing group.',
+  }),
+  taskHeapSize: memorySizeOption({
+    key: 'taskmanager.memory.task.heap.size',
+    defaultBytes: 1024 * 1024 * 1024,
+    minBytes: 32 * 1024 * 1024,
+    description:
+      "JavaScript heap for the tasks of this TaskManager, split evenly over its slots: each task's worker thread may use up to this divided by taskmanager.numberOfTaskSlots " +
+      '(at least 32 mb; tasks that share a slot each get that share). A task that needs more fails alone, with an error that names this option, and the TaskManager and its other tasks keep running. ' +
+      'The default suits a small machine (1 GiB in all: the whole of it for a TaskManager with one slot); raise it for jobs with large heap state.',
   }),
   bindHost: stringOption({
     key: 'taskmanager.bind-host',

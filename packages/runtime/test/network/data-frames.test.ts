@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
+import { BufferKind } from '../../src/network/network-buffer.js';
 import {
   DataProtocolError,
   decodeError,
@@ -84,6 +85,39 @@ describe('data connection frames', () => {
       assert.deepEqual([...decoded[5]!.body], [1]);
     });
   }
+
+  it('assembles a 1 MiB frame pushed one byte at a time with each byte copied once', async () => {
+    const body = Buffer.alloc(1 << 20, 7);
+    body[0] = BufferKind.DATA;
+    const bytes = await written([[FrameType.BUFFER, 3, body]]);
+    const received: { channel: number; body: Uint8Array; owned: ArrayBuffer | undefined }[] = [];
+    const decoder = new FrameDecoder((_type, channel, frameBody, owned) => received.push({ channel, body: frameBody, owned }));
+    for (let i = 0; i < bytes.byteLength; i++) decoder.push(bytes.subarray(i, i + 1));
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.channel, 3);
+    assert.equal(received[0]!.owned?.byteLength, body.byteLength, 'the body is an ArrayBuffer of its own, exactly its size');
+    assert.ok(Buffer.from(received[0]!.body).equals(body));
+    // Quadratic reassembly copies (or walks) the buffered bytes again on every push: ~5 * 10^11 here.
+    assert.equal(decoder.copiedBytes, bytes.byteLength, 'header and body bytes copied once each');
+  });
+
+  it('grows the body of a frame above 4 MiB as it arrives, with copies linear in its size (at most three times its bytes)', async () => {
+    const body = Buffer.alloc(9 << 20, 3);
+    const bytes = await written([[FrameType.BUFFER, 1, body], [FrameType.CREDIT, 1, encodeUint32(2)]]);
+    const decoded: Frame[] = [];
+    const decoder = new FrameDecoder((type, channel, frameBody, owned) => decoded.push({ type, channel, body: Buffer.from(frameBody), owned: owned !== undefined }));
+    for (let offset = 0; offset < bytes.byteLength; offset += 1000) decoder.push(bytes.subarray(offset, offset + 1000));
+    assert.deepEqual(decoded.map((f) => [f.type, f.body.byteLength]), [[FrameType.BUFFER, body.byteLength], [FrameType.CREDIT, 4]]);
+    assert.ok(decoded[0]!.body.equals(body));
+    assert.ok(decoder.copiedBytes <= 3 * bytes.byteLength, `copied ${decoder.copiedBytes} bytes for ${bytes.byteLength}`);
+  });
+
+  it('copies nothing but BUFFER bodies when chunks hold whole frames', async () => {
+    const bytes = await written(frames);
+    const decoder = new FrameDecoder(() => undefined);
+    decoder.push(bytes);
+    assert.equal(decoder.copiedBytes, payload.byteLength + 1, 'the two BUFFER bodies, once');
+  });
 
   it('refuses a length no frame has, and one above the limit, naming what it got', () => {
     const decoder = new FrameDecoder(() => assert.fail('no frame expected'));

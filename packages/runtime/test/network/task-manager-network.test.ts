@@ -135,7 +135,11 @@ describe('TaskManagerNetwork within one TaskManager', () => {
   it('calls nobody back for a cancelled connection', async () => {
     const consumer = deployConsumer(tm, [{ producerAddress: tm.address, partitionId: 'p-cancelled', subpartition: 0 }]);
     consumer.connections[0]!.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // A second request for the same partition, made after it, times out no earlier than the
+    // cancelled one would have.
+    const witness = deployConsumer(tm, [{ producerAddress: tm.address, partitionId: 'p-cancelled', subpartition: 0 }]);
+    await until(() => witness.connectErrors.length === 1, 'the request made after the cancelled one to time out');
+    assert.equal((witness.connectErrors[0] as PartitionNotFoundError).reason, 'timeout');
     assert.deepEqual(consumer.connectErrors, []);
   });
 });

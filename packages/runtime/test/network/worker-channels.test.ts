@@ -93,7 +93,7 @@ describe('TaskManagerNetwork with task worker threads', () => {
     threads.push(producer, consumer);
     network.registerProducer('p-dying', 1, (subpartition, port) => producer.deliverPort(subpartition, port));
     network.connectConsumer({ producerAddress: rpc.address, partitionId: 'p-dying', subpartition: 0 }, (port) => consumer.deliverPort(0, port), () => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await consumer.next('receiving');
     await producer.worker.terminate();
     const result = await consumer.next('result');
     assert.ok(result.type === 'result');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { Configuration } from '@eddy/common';
 import type { eddy_taskexecutor_v1 } from '@eddy/proto';
 import type { ErrorInfo, TaskThreadState } from '../../src/taskexecutor/task-messages.js';
 import { TaskThread } from '../../src/taskexecutor/task-thread.js';
@@ -73,6 +74,7 @@ function startTask(options: {
   deployment?: Partial<eddy_taskexecutor_v1.TaskDeploymentDescriptor>;
   bundlePath?: string | undefined;
   cancellationTimeoutMs?: number;
+  taskManagerConfiguration?: Record<string, string>;
   requestInputSplit?: () => Promise<string | undefined>;
 }): RunningTask {
   const reports: Report[] = [];
@@ -84,6 +86,7 @@ function startTask(options: {
     bundlePath: 'bundlePath' in options ? options.bundlePath : FIXTURE_BUNDLE,
     logger,
     cancellationTimeoutMs: options.cancellationTimeoutMs ?? 30_000,
+    taskManagerConfiguration: Configuration.fromRecord(options.taskManagerConfiguration ?? {}, 'command line'),
     callbacks: {
       notifyStateChange(state: TaskThreadState, error?: ErrorInfo, ...rest: unknown[]) {
         const report = { state, error, args: 1 + (error === undefined ? 0 : 1) + rest.length };
@@ -212,6 +215,70 @@ describe('TaskThread', () => {
     assert.ok(task.logLines.some((l) => l['msg'] === 'Ignoring the cancel'), 'the task received the cancel');
     const warning = task.logLines.find((l) => l['msg'] === 'Task did not end within the cancellation timeout; terminating its thread');
     assert.equal(warning?.['configKey'], 'task.cancellation.timeout');
+  });
+
+  it('terminates a task whose code never yields once the cancellation timeout has passed, and reports it CANCELED', async () => {
+    const task = startTask({ deployment: { invokable: 'spinForever' }, cancellationTimeoutMs: 300 });
+    await task.reached('RUNNING');
+    await within(
+      new Promise<void>(function poll(resolve) {
+        if (task.logLines.some((l) => l['msg'] === 'Spinning')) resolve();
+        else setImmediate(poll, resolve);
+      }),
+      'the task to spin',
+    );
+    task.thread.cancel();
+    await task.reached('CANCELED');
+    await exited(task);
+    assert.deepEqual(task.states(), ['INITIALIZING', 'RUNNING', 'CANCELED']);
+    const warning = task.logLines.find((l) => l['msg'] === 'Task did not end within the cancellation timeout; terminating its thread');
+    assert.equal(warning?.['timeoutMs'], 300);
+  });
+
+  it('reports CANCELED, not FAILED, for a task that fails while it is being canceled', async () => {
+    const task = startTask({ deployment: { invokable: 'failWhenCanceled' } });
+    await task.reached('RUNNING');
+    task.thread.cancel();
+    await task.reached('CANCELED');
+    await exited(task);
+    assert.deepEqual(task.states(), ['INITIALIZING', 'RUNNING', 'CANCELED']);
+    assert.ok(task.reports.every((report) => report.error === undefined));
+  });
+
+  it('fails a task that outgrows its share of taskmanager.memory.task.heap.size, naming the limit and the option', async () => {
+    const task = startTask({
+      deployment: { invokable: 'leakMemory' },
+      taskManagerConfiguration: { 'taskmanager.memory.task.heap.size': '128 mb', 'taskmanager.numberOfTaskSlots': '4' },
+    });
+    const failed = await task.reached('FAILED');
+    await exited(task);
+    assert.deepEqual(task.states(), ['INITIALIZING', 'RUNNING', 'FAILED']);
+    assert.equal(failed.error?.name, 'TaskHeapLimitExceededError');
+    assert.match(failed.error?.message ?? '', /^task heap limit of 32 MB exceeded; raise taskmanager\.memory\.task\.heap\.size \(128 mb on this TaskManager, split over its 4 slots\)$/);
+    assert.equal(failed.error?.location, 'Source (2/3) (attempt 0)');
+    assert.equal(task.logLines.find((l) => l['msg'] === 'Task thread started')?.['heapLimitMb'], 32);
+  });
+
+  it("starts the task with the job's network settings over the TaskManager's, and the TaskManager's over the defaults", async () => {
+    const task = startTask({
+      deployment: { invokable: 'finishImmediately', jobConfiguration: { 'execution.buffer-timeout': '5 ms', 'taskmanager.network.memory.buffers-per-channel': '2' } },
+      taskManagerConfiguration: { 'execution.buffer-timeout': '7 s', 'taskmanager.memory.segment-size': '64 kb' },
+    });
+    await task.reached('FINISHED');
+    await exited(task);
+    assert.deepEqual(task.logLines.find((l) => l['msg'] === 'Task thread started')?.['network'], {
+      bufferSizeBytes: 64 * 1024,
+      bufferTimeoutMs: 5,
+      initialCredit: 2,
+      maxQueuedBuffersPerChannel: 8,
+    });
+  });
+
+  it("fails a task whose job sets a network option to a value that does not parse, naming the key and the job's configuration", async () => {
+    const task = startTask({ deployment: { invokable: 'finishImmediately', jobConfiguration: { 'execution.buffer-timeout': 'soon' } } });
+    const failed = await task.reached('FAILED');
+    await exited(task);
+    assert.match(failed.error?.message ?? '', /Invalid value 'soon' for execution\.buffer-timeout \(from job configuration\)/);
   });
 
   it('reports FAILED when task code throws outside its promise, and ends the thread', async () => {

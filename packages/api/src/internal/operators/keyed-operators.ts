@@ -118,6 +118,7 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
  */
 export class ProcessOperator extends AbstractStreamOperator implements OnTimerContext, TimerService {
   private timers: ProcessingTimeTimers | undefined;
+  private context: OperatorContext | undefined;
 
   constructor(
     private readonly fn: ProcessFunction<unknown, unknown>,
@@ -127,6 +128,7 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
   }
 
   override async open(context: OperatorContext): Promise<void> {
+    this.context = context;
     this.timers = new ProcessingTimeTimers((time) => this.fn.onTimer(time, this, this.output), (error) => context.failAsync(error));
     this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext();
     await this.fn.open();
@@ -155,9 +157,10 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
     this.timers?.delete(time, undefined);
   }
 
-  /** Pending timers are dropped at the end of input, as in Flink. */
+  /** Pending timers are dropped at the end of input, as in Flink; then the function finishes. */
   override endInput(): void {
-    this.timers?.quiesce();
+    dropPendingTimers(this.timers, this.context);
+    this.fn.finish(this.output);
   }
 
   override async close(): Promise<void> {
@@ -177,6 +180,7 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
 export class KeyedProcessOperator extends AbstractStreamOperator implements KeyedOnTimerContext<unknown>, TimerService {
   private backend: HeapKeyedStateBackend | undefined;
   private timers: ProcessingTimeTimers | undefined;
+  private context: OperatorContext | undefined;
 
   constructor(
     private readonly keySelector: KeyFunction,
@@ -189,6 +193,7 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
   override async open(context: OperatorContext): Promise<void> {
     const backend = createBackend(context);
     this.backend = backend;
+    this.context = context;
     this.timers = new ProcessingTimeTimers(
       (time, stateKey, key) => {
         backend.setCurrentStateKey(stateKey, key);
@@ -233,8 +238,11 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
     this.timers?.delete(time, (this.backend as HeapKeyedStateBackend).currentStateKey);
   }
 
+  /** Pending timers are dropped at the end of input, as in Flink; then the function finishes, with no current key. */
   override endInput(): void {
-    this.timers?.quiesce();
+    dropPendingTimers(this.timers, this.context);
+    this.backend?.setCurrentKey(undefined);
+    this.fn.finish(this.output);
   }
 
   override async close(): Promise<void> {
@@ -245,5 +253,22 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
   override dispose(): void {
     this.timers?.quiesce();
     this.backend?.dispose();
+  }
+}
+
+/**
+ * Stops an operator's processing-time timers at the end of input (Flink does not fire the pending
+ * ones) and logs, once, how many it dropped.
+ */
+function dropPendingTimers(timers: ProcessingTimeTimers | undefined, context: OperatorContext | undefined): void {
+  if (timers === undefined) return;
+  const pending = timers.size;
+  timers.quiesce();
+  if (pending > 0 && context !== undefined) {
+    context.chain.log('Dropped processing-time timers still pending at the end of input', {
+      operator: context.operatorName,
+      operatorId: context.operatorId,
+      timers: pending,
+    });
   }
 }

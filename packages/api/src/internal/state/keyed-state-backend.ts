@@ -134,15 +134,21 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 }
 
 class HeapValueState<T> implements ValueState<T> {
+  /** An object default is copied for every read of a key without a value, so keys never share it. */
+  private readonly copyDefault: boolean;
+
   constructor(
     private readonly backend: HeapKeyedStateBackend,
     private readonly entries: Map<unknown, T>,
     private readonly defaultValue: T | undefined,
-  ) {}
+  ) {
+    this.copyDefault = typeof defaultValue === 'object' && defaultValue !== null;
+  }
 
   value(): T | undefined {
     const value = this.entries.get(this.backend.currentStateKey);
-    return value === undefined ? this.defaultValue : value;
+    if (value !== undefined) return value;
+    return this.copyDefault ? structuredClone(this.defaultValue) : this.defaultValue;
   }
 
   update(value: T | undefined): void {
