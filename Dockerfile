@@ -2,7 +2,7 @@
 #
 #   docker build -t eddy .
 #   docker run --rm eddy --help
-#   docker run --rm -p 6123:6123 -e EDDY_PROPERTIES='jobmanager.bind-host: 0.0.0.0' eddy jobmanager
+#   docker run --rm -p 127.0.0.1:6123:6123 -e EDDY_PROPERTIES='jobmanager.bind-host: 0.0.0.0' eddy jobmanager
 #
 # The entrypoint is the `eddy` command; the arguments are its subcommand and flags. It can also
 # submit jobs (`eddy run`): esbuild, which bundles job files, is a dependency of @eddy/client and
