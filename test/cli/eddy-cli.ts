@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EDDY, waitFor } from '../cluster/cluster-harness.js';
+import { EDDY, killOnSigterm, waitFor } from '../cluster/cluster-harness.js';
 
 export interface CliResult {
   /** Exit code; null when killed. */
@@ -73,6 +73,9 @@ export function parseJson(result: CliResult): unknown {
 export const cliJob = (name: string): string => fileURLToPath(new URL(`../../../test/cli/jobs/${name}.ts`, import.meta.url));
 
 const live = new Set<CliProcess>();
+
+// A test file that node --test ends on its timeout takes its eddy commands along.
+killOnSigterm(() => live.forEach((cli) => cli.child.kill('SIGKILL')));
 
 export class CliProcess {
   readonly stdout: string[] = [];
