@@ -2,6 +2,7 @@
 import type { ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from './blob/blob-options.js';
+import { CollectSinkOptions } from './collect/collect-sink-options.js';
 import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
 import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-options.js';
@@ -21,6 +22,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     TaskOptions,
     BlobOptions,
     NetworkOptions,
+    CollectSinkOptions,
   ] as unknown as Record<string, ConfigOption<unknown>>[];
   return groups.flatMap((group) => Object.values(group));
 }

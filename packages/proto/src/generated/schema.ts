@@ -199,9 +199,30 @@ export const protoSchema: Record<string, unknown> = {
            "responseStream": true
           },
           "CollectResults": {
-           "requestType": "FollowJobRequest",
+           "requestType": "CollectResultsRequest",
+           "requestStream": true,
            "responseType": "CollectedBatch",
            "responseStream": true
+          }
+         }
+        },
+        "CollectResultsRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "fromSequence": {
+           "type": "int64",
+           "id": 2
+          },
+          "acknowledge": {
+           "type": "bool",
+           "id": 3
+          },
+          "acknowledgedUpTo": {
+           "type": "int64",
+           "id": 4
           }
          }
         },
@@ -222,6 +243,10 @@ export const protoSchema: Record<string, unknown> = {
           "batch": {
            "type": "bytes",
            "id": 4
+          },
+          "sequence": {
+           "type": "int64",
+           "id": 5
           }
          }
         },
@@ -649,7 +674,7 @@ export const protoSchema: Record<string, unknown> = {
           },
           "ReportCollectedRecords": {
            "requestType": "CollectedRecords",
-           "responseType": "eddy.cluster.v1.Ack"
+           "responseType": "ReportCollectedRecordsResponse"
           }
          }
         },
@@ -661,6 +686,22 @@ export const protoSchema: Record<string, unknown> = {
           },
           "batch": {
            "type": "bytes",
+           "id": 2
+          },
+          "sequence": {
+           "type": "int64",
+           "id": 3
+          }
+         }
+        },
+        "ReportCollectedRecordsResponse": {
+         "fields": {
+          "outcome": {
+           "type": "string",
+           "id": 1
+          },
+          "message": {
+           "type": "string",
            "id": 2
           }
          }

@@ -16,11 +16,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ChainContext, ChainOutput, JobMain, JobPlan, TaskChain } from '@eddy/api/internal';
 import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
-import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import { Configuration } from '@eddy/common';
 import { networkTaskSettings } from '../network/network-options.js';
+import type { CollectChannel } from '../collect/collect-channel.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
 
@@ -73,8 +73,8 @@ export interface StreamTaskEnvironment {
   readonly deployment: te.TaskDeploymentDescriptor;
   readonly bundle: Record<string, unknown>;
   readonly ports: ChannelPorts;
-  /** Sends a msgpack batch of collected records towards the job's client. */
-  readonly postCollected: (batch: Uint8Array) => void;
+  /** Where collect sinks send their batches; backpressures the task like an output (see CollectChannel). */
+  readonly collect: CollectChannel;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
 }
@@ -84,7 +84,7 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
-  const { context, deployment, bundle, ports, ioMetrics } = environment;
+  const { context, deployment, bundle, ports, ioMetrics, collect } = environment;
   const api = bundle['__eddy'] as ApiInternal | undefined;
   const main = bundle['default'] as JobMain | undefined;
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
@@ -129,12 +129,13 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       broadcastEmit: (record) => writer.broadcastEmit(record),
     };
   });
+  collect.bind((error) => fail(error));
   const isBackPressured = (): boolean => {
     for (const writer of writers) if (writer.isBackPressured()) return true;
-    return false;
+    return collect.isBackPressured();
   };
   const waitForOutputs = async (): Promise<void> => {
-    await Promise.all(writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()));
+    await Promise.all([...writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()), collect.whenAvailable()]);
   };
 
   const chainContext: ChainContext = {
@@ -151,7 +152,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     isBackPressured,
     waitForOutputs,
     writeStdout: (text) => void process.stdout.write(text),
-    collect: (records) => environment.postCollected(pack(records)),
+    collect: (records) => collect.send(records),
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
   };
@@ -238,7 +239,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     if (context.signal.aborted) throw abortError(context.signal);
     await chain.close();
     committed = true;
-    await Promise.all(writers.map((writer) => writer.finish()));
+    // FINISHED only once the JobManager holds every collected batch, so the client gets them all.
+    await Promise.all([...writers.map((writer) => writer.finish()), collect.finish()]);
   } finally {
     context.signal.removeEventListener('abort', onAbort);
     if (!committed) await chain.dispose().catch(() => undefined);

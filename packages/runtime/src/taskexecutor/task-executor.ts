@@ -26,6 +26,8 @@ import { eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_resourcemanag
 import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import type { BlobCache } from '../blob/blob-cache.js';
 import { errorInfoOf } from '../cluster/error-info.js';
+import { CollectSinkOptions } from '../collect/collect-sink-options.js';
+import { CollectedResultsForwarder, type CollectTarget } from '../collect/collected-results-forwarder.js';
 import { isLegalExecutionTransition, isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
 import { logAttemptTransition, taskNameWithSubtask, type AttemptIdentity } from '../executiongraph/transition-log.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
@@ -87,6 +89,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private readonly resourceManagerHeartbeats: HeartbeatManager<rm.ResourceManagerHeartbeatResponse>;
   private readonly jobMasterHeartbeats: HeartbeatManager<jm.JobMasterHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
+  private readonly collectForwarder: CollectedResultsForwarder;
   private readonly resourceManagerAddress: string;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -114,6 +117,13 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       runInMainThread: (fn: () => void) => this.runAsync(fn),
       scheduleInMainThread: (fn: () => void, delayMs: number) => this.scheduleRunAsync(fn, delayMs),
     };
+    this.collectForwarder = new CollectedResultsForwarder({
+      ...mainThread,
+      report: (jobId, request) => {
+        const gateway = this.jobs.get(jobId)?.gateway;
+        return gateway === undefined ? Promise.reject(new Error(`no connection to the JobMaster of job ${jobId}`)) : gateway.reportCollectedRecords(request);
+      },
+    });
     this.resourceManagerHeartbeats = new DefaultHeartbeatManager<rm.ResourceManagerHeartbeatResponse>({
       name: 'ResourceManager',
       ...settings,
@@ -164,6 +174,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     for (const result of results) if (result.status === 'rejected') this.log.warn({ err: result.reason }, 'Could not say goodbye to the JobManager');
     this.resourceManagerHeartbeats.stop();
     this.jobMasterHeartbeats.stop();
+    this.collectForwarder.close();
     this.lag.close();
   }
 
@@ -275,6 +286,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       throw new Error(`TaskManager ${this.taskManagerId} has no slot allocated to job ${deployment.jobId} under allocation ${deployment.allocationId}`);
     }
     if (this.tasks.has(deployment.executionAttemptId)) throw new Error(`Attempt ${deployment.executionAttemptId} is already running here`);
+    // The job's setting over the TaskManager's (throws a ConfigurationError naming a bad value).
+    const collectMaxInFlightBytes = this.services.configuration.withOverrides(deployment.jobConfiguration, `job ${deployment.jobId}`).get(CollectSinkOptions.maxInFlightSize);
     const task: RunningTask = {
       deployment,
       identity: {
@@ -312,15 +325,24 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       return {};
     }
     const attemptId = deployment.executionAttemptId;
+    const collectTarget: CollectTarget = {
+      executionAttemptId: attemptId,
+      jobId: deployment.jobId,
+      name: `${taskNameWithSubtask(task.identity)} (attempt ${deployment.attemptNumber})`,
+      isRunning: () => this.tasks.get(attemptId) === task && !isTerminalExecutionState(task.state),
+      acknowledge: (sequence) => task.thread?.acknowledgeCollected(sequence),
+      fail: (error) => task.thread?.failCollected(errorInfoOf(error)),
+    };
     task.thread = TaskThread.start({
       deployment,
       bundlePath,
       logger: this.log,
       cancellationTimeoutMs: this.cancellationTimeoutMs,
+      collectMaxInFlightBytes,
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
-        collect: (batch) => this.runAsync(() => this.forwardCollected(task, batch)),
+        collect: (sequence, batch) => this.runAsync(() => this.collectForwarder.enqueue(collectTarget, sequence, batch)),
       },
     });
     task.releaseNetwork = this.connectNetwork(task, task.thread);
@@ -566,14 +588,6 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     }
     task.releaseNetwork();
     this.tasks.delete(attemptId);
-  }
-
-  private forwardCollected(task: RunningTask, batch: Uint8Array): void {
-    const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
-    if (gateway === undefined) return;
-    gateway.reportCollectedRecords({ executionAttemptId: task.deployment.executionAttemptId, batch }).catch((error: unknown) => {
-      this.log.warn({ err: error, jobId: task.deployment.jobId }, 'Could not send collected records to the JobMaster');
-    });
   }
 
   private async requestInputSplit(task: RunningTask): Promise<string | undefined> {

@@ -34,6 +34,8 @@ export interface TaskWorkerData {
   readonly bundlePath: string | undefined;
   /** The attempt's TaskIOMetrics counters, shared with the parent (see metrics/task-io-metrics.ts). */
   readonly ioMetrics: SharedArrayBuffer;
+  /** collect-sink.max-in-flight-size: bytes of collected batches posted and not yet acknowledged before the task is backpressured. */
+  readonly collectMaxInFlightBytes: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -76,7 +78,26 @@ export interface ConnectChannelMessage {
   readonly port: MessagePort;
 }
 
-export type ParentToWorkerMessage = CancelMessage | InputSplitMessage | InputSplitErrorMessage | ConnectSubpartitionMessage | ConnectChannelMessage;
+/** The JobManager stored every collected batch up to `sequence` (see CollectMessage). */
+export interface CollectAckMessage {
+  readonly type: 'collectAck';
+  readonly sequence: number;
+}
+
+/** A collected batch was refused for good (it can never be stored): the task fails with `error`. */
+export interface CollectFailedMessage {
+  readonly type: 'collectFailed';
+  readonly error: ErrorInfo;
+}
+
+export type ParentToWorkerMessage =
+  | CancelMessage
+  | InputSplitMessage
+  | InputSplitErrorMessage
+  | ConnectSubpartitionMessage
+  | ConnectChannelMessage
+  | CollectAckMessage
+  | CollectFailedMessage;
 
 // ---------------------------------------------------------------------------
 // Worker -> parent
@@ -106,9 +127,14 @@ export interface LogMessage {
   readonly fields: Record<string, unknown>;
 }
 
-/** A batch of records for the job's client (collect sink), msgpack-encoded; the buffer is transferred. */
+/**
+ * A batch of records for the job's client (collect sink), msgpack-encoded; the buffer is
+ * transferred. Batches are numbered 0, 1, 2, ... per attempt; the parent acknowledges them in
+ * order (CollectAckMessage) once the JobManager stored them.
+ */
 export interface CollectMessage {
   readonly type: 'collect';
+  readonly sequence: number;
   readonly batch: Uint8Array;
 }
 

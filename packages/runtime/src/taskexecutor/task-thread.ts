@@ -33,6 +33,7 @@ import {
   type WorkerToParentMessage,
 } from './task-messages.js';
 import { TaskOptions } from './task-options.js';
+import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 
 /** How a TaskThread talks back to the TaskExecutor. */
@@ -45,8 +46,12 @@ export interface TaskThreadCallbacks {
    * `ctx.nextInputSplit()`.
    */
   requestInputSplit(): Promise<string | undefined>;
-  /** A collect sink sent a batch of records (msgpack) for the job's client. Optional. */
-  collect?(batch: Uint8Array): void;
+  /**
+   * A collect sink sent batch `sequence` (msgpack) for the job's client. Optional. Answer with
+   * acknowledgeCollected once the JobManager stored it: until then it counts against the task's
+   * collect-sink.max-in-flight-size.
+   */
+  collect?(sequence: number, batch: Uint8Array): void;
 }
 
 export interface TaskThreadOptions {
@@ -58,6 +63,8 @@ export interface TaskThreadOptions {
   readonly callbacks: TaskThreadCallbacks;
   /** How long a canceled task may take to end before its thread is terminated (`task.cancellation.timeout`). */
   readonly cancellationTimeoutMs: number;
+  /** collect-sink.max-in-flight-size of the task; default 2 MiB. */
+  readonly collectMaxInFlightBytes?: number;
 }
 
 const WORKER_URL = new URL('./task-worker.js', import.meta.url);
@@ -117,7 +124,12 @@ export class TaskThread {
     });
     this.#resolveTerminated = resolveTerminated;
 
-    const workerData: TaskWorkerData = { deployment, bundlePath: options.bundlePath, ioMetrics: this.ioMetrics.buffer };
+    const workerData: TaskWorkerData = {
+      deployment,
+      bundlePath: options.bundlePath,
+      ioMetrics: this.ioMetrics.buffer,
+      collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
+    };
     try {
       this.#worker = new Worker(WORKER_URL, { workerData });
     } catch (error) {
@@ -161,6 +173,16 @@ export class TaskThread {
     this.#post({ type: 'connectChannel', gate, channel, port }, [port]);
   }
 
+  /** The JobManager stored the task's collected batches up to `sequence`. */
+  acknowledgeCollected(sequence: number): void {
+    if (!this.#isClosed()) this.#post({ type: 'collectAck', sequence });
+  }
+
+  /** A collected batch of the task can never be stored: the task fails with `error`. */
+  failCollected(error: ErrorInfo): void {
+    if (!this.#isClosed()) this.#post({ type: 'collectFailed', error });
+  }
+
   /**
    * Stops the thread at once, for a TaskManager that shuts down or loses its JobManager. Reports
    * nothing further: the caller decides what the task's end means. Resolves once the thread has exited.
@@ -192,7 +214,7 @@ export class TaskThread {
         this.#logTaskLine(message);
         break;
       case 'collect':
-        if (!this.#isClosed()) this.#callbacks.collect?.(message.batch);
+        if (!this.#isClosed()) this.#callbacks.collect?.(message.sequence, message.batch);
         break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');

@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CollectChannel } from '../collect/collect-channel.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { ChannelPorts, runStreamTask, STREAM_INVOKABLE } from './stream-task.js';
 import type { Invokable, TaskContext, TaskOperator } from './task-context.js';
@@ -32,7 +33,7 @@ if (parentPort === null) {
 const port = parentPort;
 // Job bundles carry inline source maps: task stack traces then name the user's file and line.
 process.setSourceMapsEnabled(true);
-const { deployment, bundlePath, ioMetrics: ioMetricsBuffer } = workerData as TaskWorkerData;
+const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, collectMaxInFlightBytes } = workerData as TaskWorkerData;
 /** Counted here, read by the TaskExecutor through the same shared memory. */
 const ioMetrics = new TaskIOMetrics(ioMetricsBuffer);
 const location = taskLocation(deployment);
@@ -49,9 +50,12 @@ let lastRequestId = 0;
 /** Set once the terminal state is posted; from then on nothing more is sent. */
 let ended = false;
 
-function post(message: WorkerToParentMessage): void {
-  port.postMessage(message);
+function post(message: WorkerToParentMessage, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
 }
+
+/** What collect() sinks send, acknowledged by the parent once the JobManager stored it. */
+const collectChannel = new CollectChannel((sequence, batch) => post({ type: 'collect', sequence, batch }, [batch.buffer as ArrayBuffer]), collectMaxInFlightBytes);
 
 function rejectPendingRequests(error: unknown): void {
   const pending = [...pendingSplitRequests.values()];
@@ -114,6 +118,12 @@ port.on('message', (message: ParentToWorkerMessage) => {
       break;
     case 'connectChannel':
       channelPorts.connectChannel(message.gate, message.channel, message.port);
+      break;
+    case 'collectAck':
+      collectChannel.acknowledge(message.sequence);
+      break;
+    case 'collectFailed':
+      collectChannel.fail(errorFromInfo(message.error));
       break;
   }
 });
@@ -193,7 +203,15 @@ async function loadInvokable(): Promise<Invokable> {
   }
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
-    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics });
+    return (context) =>
+      runStreamTask({
+        context,
+        deployment,
+        bundle,
+        ports: channelPorts,
+        collect: collectChannel,
+        ioMetrics,
+      });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;
