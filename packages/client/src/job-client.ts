@@ -253,12 +253,27 @@ export class JobClient {
 
   /** The TaskManagers registered at the JobManager's ResourceManager: slots, last heartbeat, event-loop lag. */
   async requestTaskManagers(): Promise<rm.TaskManagerInfo[]> {
+    const resourceManager = await this.connectResourceManager();
+    return (await this.call(() => resourceManager.requestTaskManagers({}))).taskManagers;
+  }
+
+  /**
+   * What the job's print() sinks wrote, as each registered TaskManager kept it: the end of it, at
+   * most `maxBytes` per TaskManager (less when many TaskManagers must share one answer), and where
+   * each writes printed output (its .out file, or its stdout). A TaskManager that did not answer in
+   * time is listed with its error.
+   */
+  async requestJobStdout(jobId: string, maxBytes: number): Promise<rm.TaskManagerJobStdout[]> {
+    const resourceManager = await this.connectResourceManager();
+    return (await this.call(() => resourceManager.requestJobStdout({ jobId, maxBytes }))).taskManagers;
+  }
+
+  private async connectResourceManager(): Promise<rm.ResourceManagerGateway> {
     this.resourceManager ??= this.call(() => this.rpcService.connect(`${this.jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway));
-    const resourceManager = await this.resourceManager.catch((error: unknown) => {
+    return this.resourceManager.catch((error: unknown) => {
       this.resourceManager = undefined;
       throw error;
     });
-    return (await this.call(() => resourceManager.requestTaskManagers({}))).taskManagers;
   }
 
   /** Stops the client's RpcService; the client cannot be used afterwards. */

@@ -1,5 +1,5 @@
 /** Every option the runtime declares, for validation at start-up and the generated reference. */
-import type { ConfigOption } from '@eddy/common';
+import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from './blob/blob-options.js';
 import { CollectSinkOptions } from './collect/collect-sink-options.js';
@@ -9,6 +9,7 @@ import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-op
 import { JobMasterOptions } from './jobmaster/jobmaster-options.js';
 import { TaskOptions } from './taskexecutor/task-options.js';
 import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
+import { TaskManagerStdoutOptions } from './taskexecutor/taskmanager-stdout.js';
 import { NetworkOptions } from './network/network-options.js';
 
 export function allRuntimeOptions(): ConfigOption<unknown>[] {
@@ -23,6 +24,8 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     BlobOptions,
     NetworkOptions,
     CollectSinkOptions,
+    LogOptions,
+    TaskManagerStdoutOptions,
   ] as unknown as Record<string, ConfigOption<unknown>>[];
   return groups.flatMap((group) => Object.values(group));
 }

@@ -938,6 +938,39 @@ export const protoSchema: Record<string, unknown> = {
           "RequestTaskManagers": {
            "requestType": "RequestTaskManagersRequest",
            "responseType": "TaskManagersResponse"
+          },
+          "RequestJobStdout": {
+           "requestType": "eddy.taskexecutor.v1.JobStdoutRequest",
+           "responseType": "JobStdoutResponse"
+          }
+         }
+        },
+        "JobStdoutResponse": {
+         "fields": {
+          "taskManagers": {
+           "rule": "repeated",
+           "type": "TaskManagerJobStdout",
+           "id": 1
+          }
+         }
+        },
+        "TaskManagerJobStdout": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "address": {
+           "type": "string",
+           "id": 2
+          },
+          "stdout": {
+           "type": "eddy.taskexecutor.v1.JobStdout",
+           "id": 3
+          },
+          "error": {
+           "type": "string",
+           "id": 4
           }
          }
         },
@@ -1117,57 +1150,6 @@ export const protoSchema: Record<string, unknown> = {
       }
      }
     },
-    "rpc": {
-     "nested": {
-      "v1": {
-       "nested": {
-        "RpcHandshake": {
-         "methods": {
-          "Handshake": {
-           "requestType": "HandshakeRequest",
-           "responseType": "HandshakeResponse"
-          }
-         }
-        },
-        "HandshakeRequest": {
-         "fields": {
-          "endpointId": {
-           "type": "string",
-           "id": 1
-          },
-          "gateway": {
-           "type": "string",
-           "id": 2
-          },
-          "gatewayFingerprint": {
-           "type": "string",
-           "id": 3
-          },
-          "protocolVersion": {
-           "type": "uint32",
-           "id": 4
-          }
-         }
-        },
-        "HandshakeResponse": {
-         "fields": {
-          "protocolVersion": {
-           "type": "uint32",
-           "id": 1
-          },
-          "fenced": {
-           "type": "bool",
-           "id": 2
-          }
-         }
-        },
-        "OneWay": {
-         "fields": {}
-        }
-       }
-      }
-     }
-    },
     "taskexecutor": {
      "nested": {
       "v1": {
@@ -1201,6 +1183,10 @@ export const protoSchema: Record<string, unknown> = {
           "DisconnectJobManager": {
            "requestType": "DisconnectJobManagerRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "RequestJobStdout": {
+           "requestType": "JobStdoutRequest",
+           "responseType": "JobStdout"
           }
          }
         },
@@ -1453,6 +1439,89 @@ export const protoSchema: Record<string, unknown> = {
            "id": 2
           }
          }
+        },
+        "JobStdoutRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "maxBytes": {
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "JobStdout": {
+         "fields": {
+          "known": {
+           "type": "bool",
+           "id": 1
+          },
+          "text": {
+           "type": "string",
+           "id": 2
+          },
+          "truncated": {
+           "type": "bool",
+           "id": 3
+          },
+          "location": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "rpc": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "RpcHandshake": {
+         "methods": {
+          "Handshake": {
+           "requestType": "HandshakeRequest",
+           "responseType": "HandshakeResponse"
+          }
+         }
+        },
+        "HandshakeRequest": {
+         "fields": {
+          "endpointId": {
+           "type": "string",
+           "id": 1
+          },
+          "gateway": {
+           "type": "string",
+           "id": 2
+          },
+          "gatewayFingerprint": {
+           "type": "string",
+           "id": 3
+          },
+          "protocolVersion": {
+           "type": "uint32",
+           "id": 4
+          }
+         }
+        },
+        "HandshakeResponse": {
+         "fields": {
+          "protocolVersion": {
+           "type": "uint32",
+           "id": 1
+          },
+          "fenced": {
+           "type": "bool",
+           "id": 2
+          }
+         }
+        },
+        "OneWay": {
+         "fields": {}
         }
        }
       }

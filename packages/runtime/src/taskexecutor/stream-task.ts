@@ -75,6 +75,8 @@ export interface StreamTaskEnvironment {
   readonly ports: ChannelPorts;
   /** Where collect sinks send their batches; backpressures the task like an output (see CollectChannel). */
   readonly collect: CollectChannel;
+  /** Where print sinks write (the TaskManager's .out file, or its stdout). */
+  readonly writeStdout: (text: string) => void;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
 }
@@ -151,7 +153,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     nextInputSplit: () => context.nextInputSplit(),
     isBackPressured,
     waitForOutputs,
-    writeStdout: (text) => void process.stdout.write(text),
+    writeStdout: environment.writeStdout,
     collect: (records) => collect.send(records),
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),

@@ -39,6 +39,7 @@ import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';
 import { TaskThread } from './task-thread.js';
 import { TaskManagerOptions } from './taskmanager-options.js';
+import type { TaskManagerStdout } from './taskmanager-stdout.js';
 
 export const TASK_EXECUTOR_ENDPOINT_ID = 'taskexecutor';
 const RESOURCE_MANAGER_TARGET = 'resourcemanager';
@@ -75,6 +76,8 @@ export interface TaskExecutorServices {
   readonly jobManagerAddress: string;
   readonly blobCache: BlobCache;
   readonly network: TaskManagerNetwork;
+  /** Where print() sinks write: the .out file or stdout, and each job's recent lines. */
+  readonly stdout: TaskManagerStdout;
 }
 
 export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
@@ -90,6 +93,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private readonly jobMasterHeartbeats: HeartbeatManager<jm.JobMasterHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
   private readonly collectForwarder: CollectedResultsForwarder;
+  /** Printed text in one requestJobStdout answer: rpc.max-message-size with room for the envelope, a character taking up to 3 bytes. */
+  private readonly maxStdoutAnswerChars: number;
   private readonly resourceManagerAddress: string;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -117,6 +122,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       runInMainThread: (fn: () => void) => this.runAsync(fn),
       scheduleInMainThread: (fn: () => void, delayMs: number) => this.scheduleRunAsync(fn, delayMs),
     };
+    this.maxStdoutAnswerChars = Math.floor((rpcService.maxMessageSize - 4096) / 3);
     this.collectForwarder = new CollectedResultsForwarder({
       ...mainThread,
       report: (jobId, request) => {
@@ -343,6 +349,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
         collect: (sequence, batch) => this.runAsync(() => this.collectForwarder.enqueue(collectTarget, sequence, batch)),
+        stdout: (text) => this.services.stdout.print(deployment.jobId, text),
       },
     });
     task.releaseNetwork = this.connectNetwork(task, task.thread);
@@ -432,6 +439,12 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   disconnectJobManager(request: te.DisconnectJobManagerRequest): Promise<cluster.Ack> {
     this.loseJob(request.jobId, `the JobMaster disconnected: ${request.reason}`);
     return Promise.resolve({});
+  }
+
+  requestJobStdout(request: te.JobStdoutRequest): Promise<te.JobStdout> {
+    // The answer must fit in one RPC response, with room for the envelope.
+    const maxChars = Math.max(0, Math.min(request.maxBytes, this.maxStdoutAnswerChars));
+    return Promise.resolve({ ...this.services.stdout.tail(request.jobId, maxChars), location: this.services.stdout.location });
   }
 
   // ---- Jobs ----

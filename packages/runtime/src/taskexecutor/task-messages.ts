@@ -138,7 +138,13 @@ export interface CollectMessage {
   readonly batch: Uint8Array;
 }
 
-export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage | CollectMessage;
+/** Text a print() sink wrote: whole lines, for the TaskManager's .out file (or its stdout). */
+export interface StdoutMessage {
+  readonly type: 'stdout';
+  readonly text: string;
+}
+
+export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage | CollectMessage | StdoutMessage;
 
 // ---------------------------------------------------------------------------
 // Helpers shared by both sides

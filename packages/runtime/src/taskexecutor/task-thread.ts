@@ -52,6 +52,8 @@ export interface TaskThreadCallbacks {
    * collect-sink.max-in-flight-size.
    */
   collect?(sequence: number, batch: Uint8Array): void;
+  /** A print sink wrote text (whole lines). Optional; without it the text is dropped. */
+  stdout?(text: string): void;
 }
 
 export interface TaskThreadOptions {
@@ -215,6 +217,10 @@ export class TaskThread {
         break;
       case 'collect':
         if (!this.#isClosed()) this.#callbacks.collect?.(message.sequence, message.batch);
+        break;
+      case 'stdout':
+        // What the task printed before it ended is written too.
+        if (!this.#exited && !this.#silenced) this.#callbacks.stdout?.(message.text);
         break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');

@@ -210,6 +210,9 @@ async function loadInvokable(): Promise<Invokable> {
         bundle,
         ports: channelPorts,
         collect: collectChannel,
+        writeStdout: (text) => {
+          if (!ended) post({ type: 'stdout', text });
+        },
         ioMetrics,
       });
   }
