@@ -25,7 +25,8 @@ export function serveJobEvents(rpcService: RpcService, eventLog: JobEventLog): v
  * Serves one CollectResults stream: its first request names the job and where to start; the
  * batches go out from there until the job has ended and the reader has them all. The requests
  * after the first acknowledge what the reader has read, which releases it when the reader said it
- * acknowledges (the submitting client).
+ * acknowledges (the submitting client); such a stream ends only once the reader acknowledged the
+ * last batch (or stopped sending), so nothing it read stays held until collect-sink.retention.
  */
 export async function followResults(
   requests: AsyncIterable<dispatcher.CollectResultsRequest>,
@@ -37,17 +38,31 @@ export async function followResults(
   if (first.done === true) return;
   const { jobId, fromSequence, acknowledge } = first.value;
   const results = resultsOf(jobId);
-  // Acknowledgements arrive while batches go out; the reader ending its requests ends only this loop.
+  let requestsEnded = false;
+  let wakeEnd: (() => void) | undefined;
+  // Acknowledgements arrive while batches go out.
   void (async () => {
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
       if (acknowledge) results.acknowledge(next.value.acknowledgedUpTo);
     }
-  })().catch(() => undefined);
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      requestsEnded = true;
+      wakeEnd?.();
+    });
   try {
     await follow(results, out, false, fromSequence);
   } catch (error) {
     if (error instanceof CollectedResultsReleasedError) throw new StreamCallError(grpc.status.OUT_OF_RANGE, error.message);
     throw error;
+  }
+  out.onCancel(() => wakeEnd?.());
+  while (acknowledge && results.releasedUpTo < results.end && !requestsEnded && !out.cancelled) {
+    await new Promise<void>((resolve) => {
+      wakeEnd = resolve;
+      results.whenRoom().then(resolve, resolve);
+    });
   }
 }
 

@@ -91,7 +91,7 @@ describe('following collected results', () => {
     write: async (batch) => void written.push(batch.sequence),
   });
 
-  it('releases what the acknowledging reader read, and ends once the job ended and it has everything', async () => {
+  it('releases what the acknowledging reader read, and ends once the job ended and it acknowledged everything', async () => {
     const results = new CollectedResults('job', 1 << 20, 1_000);
     for (let sequence = 0; sequence < 3; sequence++) results.offer(source, sequence, new Uint8Array(10));
     const client = requestStream();
@@ -104,8 +104,16 @@ describe('following collected results', () => {
     assert.equal(results.releasedUpTo, 2);
     results.offer(source, 3, new Uint8Array(10));
     results.close();
-    await following;
+    while (written.length < 4 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(written, [0, 1, 2, 3]);
+    let ended = false;
+    void following.then(() => (ended = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ended, false, 'it waits until the reader acknowledged the last batch');
+    client.send({ acknowledgedUpTo: 4 });
+    await following;
+    assert.equal(results.releasedUpTo, 4);
+    assert.equal(results.bufferedBytes, 0);
   });
 
   it('starts where the reader asks, releases nothing for a reader that does not acknowledge, and refuses released batches', async () => {
