@@ -9,8 +9,11 @@
 # JobManager needs a fixed port (jobmanager.rpc.port, default 6123) for the TaskManagers to find it.
 #   scripts/start-cluster.sh 2 -D taskmanager.numberOfTaskSlots=4 -D jobmanager.rpc.port=7123
 #
-# Logs (JSON lines) and pid files go to $EDDY_LOG_DIR, default log/ at the repository root:
-# jobmanager.log, jobmanager.pid, taskmanager-1.log, taskmanager-1.pid, ...
+# Logs and pid files go to $EDDY_LOG_DIR, default log/ at the repository root, laid out as Flink's
+# are: each daemon writes its log (JSON lines) to <name>.log (-D log.file=...), rolled over by size
+# (log.max-file-size, log.max-backup-index); <name>.out gets what a TaskManager's print() sinks
+# print (rolled over the same way) and anything the process writes to stdout or stderr.
+#   jobmanager.log, jobmanager.out, jobmanager.pid, taskmanager-1.log, taskmanager-1.out, ...
 #
 # Returns once all N TaskManagers have registered their slots at the JobManager, waiting up to
 # $EDDY_START_TIMEOUT seconds (default 60). When something does not come up it says which process,
@@ -59,20 +62,26 @@ stop_started() {
 trap stop_started EXIT
 trap 'exit 130' INT TERM
 
+# Appends to the .out file (>>): the daemon rolls it over by copying and truncating it, and an
+# appending descriptor goes on at the new end.
 start_process() {
-  local name="$1"
-  shift
-  nohup node "$EDDY_JS" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  local name="$1" role="$2"
+  shift 2
+  nohup node "$EDDY_JS" "$role" -D "log.file=$LOG_DIR/$name.log" "$@" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
   echo "$!" >"$LOG_DIR/$name.pid"
   started+=("$LOG_DIR/$name.pid")
 }
 
-# Says which process did not come up and shows the end of its log, then exits 1 (the EXIT trap
-# stops the rest).
+# Says which process did not come up and shows the end of its log, and of its .out file when that
+# has something (an error from before the log was open), then exits 1 (the EXIT trap stops the rest).
 fail() {
   local name="$1" why="$2"
   echo "start-cluster.sh: $name $why; the end of $LOG_DIR/$name.log:" >&2
-  tail -n 20 "$LOG_DIR/$name.log" | sed 's/^/  /' >&2 || true
+  tail -n 20 "$LOG_DIR/$name.log" 2>/dev/null | sed 's/^/  /' >&2 || true
+  if [[ -s "$LOG_DIR/$name.out" ]]; then
+    echo "start-cluster.sh: the end of $LOG_DIR/$name.out:" >&2
+    tail -n 20 "$LOG_DIR/$name.out" | sed 's/^/  /' >&2 || true
+  fi
   exit 1
 }
 
@@ -115,7 +124,7 @@ while :; do
     fi
     for ((i = 1; i <= count; i++)); do
       echo "start-cluster.sh: the end of $LOG_DIR/taskmanager-$i.log:" >&2
-      tail -n 10 "$LOG_DIR/taskmanager-$i.log" | sed 's/^/  /' >&2 || true
+      tail -n 10 "$LOG_DIR/taskmanager-$i.log" 2>/dev/null | sed 's/^/  /' >&2 || true
     done
     fail jobmanager "has only $registered of $count TaskManager(s) registered after ${start_timeout} s"
   fi

@@ -1,38 +1,17 @@
 /**
- * scripts/start-cluster.sh and scripts/stop-cluster.sh as a user runs them, from another working
- * directory, with a temporary log directory and a free JobManager port so they never meet a
- * cluster on 6123. Every process they start carries a marker flag, so the tests can tell that
- * none is left.
+ * scripts/start-cluster.sh and scripts/stop-cluster.sh as a user runs them (see script-cluster.ts:
+ * another working directory, a temporary log directory, a free JobManager port, a marker flag on
+ * every process so the tests can tell that none is left).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../cluster/cluster-harness.js';
-import { parseJson, runCommand, runEddy, type CliResult } from './eddy-cli.js';
+import { parseJson, runEddy } from './eddy-cli.js';
+import { cleanUpScriptClusters, marker, markedProcesses, scriptCluster } from './script-cluster.js';
 
-const SCRIPTS = fileURLToPath(new URL('../../../scripts/', import.meta.url));
-const marker = `test.cluster-marker=${randomUUID()}`;
-const scratch = mkdtempSync(join(tmpdir(), 'eddy-scripts-'));
-
-/** Pids of the processes still running with this file's marker among their arguments. */
-function markedProcesses(): number[] {
-  const table = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return table
-    .split('\n')
-    .filter((line) => line.includes(marker))
-    .map((line) => Number.parseInt(line.trim(), 10));
-}
-
-after(() => {
-  for (const pid of markedProcesses()) process.kill(pid, 'SIGKILL');
-  rmSync(scratch, { recursive: true, force: true });
-});
+after(cleanUpScriptClusters);
 
 function isRunning(pid: number): boolean {
   try {
@@ -41,24 +20,6 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-interface ScriptCluster {
-  readonly logDir: string;
-  readonly port: number;
-  run(script: 'start-cluster.sh' | 'stop-cluster.sh', ...args: string[]): Promise<CliResult>;
-}
-
-/** A log directory and JobManager port of its own; the scripts run from `scratch`, not the repository. */
-async function scriptCluster(name: string): Promise<ScriptCluster> {
-  const logDir = join(scratch, name);
-  const port = await freePort();
-  const env = { EDDY_LOG_DIR: logDir, EDDY_PROPERTIES: `jobmanager.rpc.port: ${port}\n`, EDDY_START_TIMEOUT: '60', EDDY_STOP_TIMEOUT: '20' };
-  return {
-    logDir,
-    port,
-    run: (script, ...args) => runCommand('bash', [join(SCRIPTS, script), ...args], { env, cwd: scratch, timeoutMs: 120_000 }),
-  };
 }
 
 const pidOf = (logDir: string, name: string): number => Number.parseInt(readFileSync(join(logDir, `${name}.pid`), 'utf8'), 10);

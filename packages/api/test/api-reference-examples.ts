@@ -355,7 +355,18 @@ export function examples(scope: ExampleScope): unknown[] {
     }
   }
   // #endregion
-  shown.push(Shout, Words, Ticks);
+  // #region ProcessFunction.finish
+  class CountLines extends ProcessFunction<string, number> {
+    private lines = 0;
+    processElement(): void {
+      this.lines++;
+    }
+    override finish(out: Collector<number>): void {
+      out.collect(this.lines);
+    }
+  }
+  // #endregion
+  shown.push(Shout, Words, Ticks, CountLines);
   // #region KeyedProcessFunction
   class Latest extends KeyedProcessFunction<string, [string, number], number> {
     processElement([, n]: [string, number], _ctx: KeyedProcessContext<string>, out: Collector<number>): void {
@@ -380,7 +391,18 @@ export function examples(scope: ExampleScope): unknown[] {
     }
   }
   // #endregion
-  shown.push(Latest, Echo, Expire);
+  // #region KeyedProcessFunction.finish
+  class TopWord extends KeyedProcessFunction<string, [string, number], string> {
+    private best: [string, number] = ['', 0];
+    processElement([word, n]: [string, number]): void {
+      if (n > this.best[1]) this.best = [word, n];
+    }
+    override finish(out: Collector<string>): void {
+      out.collect(this.best[0]);
+    }
+  }
+  // #endregion
+  shown.push(Latest, Echo, Expire, TopWord);
   // #region ProcessContext.timestamp
   const timestamp = ctx.timestamp();
   // #endregion

@@ -117,6 +117,8 @@ export interface CollectedBatch {
   readonly vertexId: string;
   readonly subtask: number;
   readonly attempt: number;
+  /** Position of the batch in the job's results (0, 1, 2, ...): resume after it with `fromSequence`. */
+  readonly sequence: number;
   readonly records: unknown[];
 }
 
@@ -200,20 +202,33 @@ export class JobClient {
   }
 
   /**
-   * The records the job's collect() sinks send, as they arrive, until the job has ended. Each
-   * batch names the subtask and attempt that sent it: after a restart, records of the new attempt
-   * repeat what the failed one sent (at least once, until checkpoints exist).
+   * The records the job's collect() sinks send, as they arrive, until the job has ended and every
+   * batch was read. Each batch names the subtask and attempt that sent it: after a restart, records
+   * of the new attempt repeat what the failed one sent (at least once, until checkpoints exist).
+   *
+   * With `acknowledge` (the default: the client that submitted the job reads this way) each batch
+   * is acknowledged once the caller asks for the next one, which releases it on the JobManager;
+   * until then it counts against the job's collect-sink.max-buffered-size, and a caller that
+   * stops reading holds the job back instead of losing records. `fromSequence` starts later (after
+   * what a reader already has). A reader that asks for released batches fails with the
+   * JobManager's OUT_OF_RANGE error saying why.
    */
-  async *collectResults(jobId: string): AsyncGenerator<CollectedBatch> {
+  async *collectResults(jobId: string, { acknowledge = true, fromSequence = 0 }: { acknowledge?: boolean; fromSequence?: number } = {}): AsyncGenerator<CollectedBatch> {
+    const stream = this.rpcService
+      .streamClient(this.jobManagerAddress)
+      .bidiStream<dispatcher.CollectResultsRequest, dispatcher.CollectedBatch>(dispatcher.JobEvents.methods['collectResults']!);
+    const request = (fields: Partial<dispatcher.CollectResultsRequest>): dispatcher.CollectResultsRequest => ({ jobId: '', fromSequence: 0, acknowledge: false, acknowledgedUpTo: 0, ...fields });
     try {
-      const stream = this.rpcService
-        .streamClient(this.jobManagerAddress)
-        .serverStream<dispatcher.FollowJobRequest, dispatcher.CollectedBatch>(dispatcher.JobEvents.methods['collectResults']!, { jobId, replayOnly: false });
+      await stream.write(request({ jobId, fromSequence, acknowledge }));
       for await (const batch of stream) {
-        yield { vertexId: batch.vertexId, subtask: batch.subtask, attempt: batch.attempt, records: unpack(batch.batch) as unknown[] };
+        yield { vertexId: batch.vertexId, subtask: batch.subtask, attempt: batch.attempt, sequence: batch.sequence, records: unpack(batch.batch) as unknown[] };
+        // The caller took the batch and asks for the next: it is read.
+        if (acknowledge) await stream.write(request({ acknowledgedUpTo: batch.sequence + 1 }));
       }
     } catch (error) {
       throw unreachableOr(error, this.jobManagerAddress);
+    } finally {
+      stream.cancel();
     }
   }
 
@@ -240,12 +255,27 @@ export class JobClient {
 
   /** The TaskManagers registered at the JobManager's ResourceManager: slots, last heartbeat, event-loop lag. */
   async requestTaskManagers(): Promise<rm.TaskManagerInfo[]> {
+    const resourceManager = await this.connectResourceManager();
+    return (await this.call(() => resourceManager.requestTaskManagers({}))).taskManagers;
+  }
+
+  /**
+   * What the job's print() sinks wrote, as each registered TaskManager kept it: the end of it, at
+   * most `maxBytes` per TaskManager (less when many TaskManagers must share one answer), and where
+   * each writes printed output (its .out file, or its stdout). A TaskManager that did not answer in
+   * time is listed with its error.
+   */
+  async requestJobStdout(jobId: string, maxBytes: number): Promise<rm.TaskManagerJobStdout[]> {
+    const resourceManager = await this.connectResourceManager();
+    return (await this.call(() => resourceManager.requestJobStdout({ jobId, maxBytes }))).taskManagers;
+  }
+
+  private async connectResourceManager(): Promise<rm.ResourceManagerGateway> {
     this.resourceManager ??= this.call(() => this.rpcService.connect(`${this.jobManagerAddress}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway));
-    const resourceManager = await this.resourceManager.catch((error: unknown) => {
+    return this.resourceManager.catch((error: unknown) => {
       this.resourceManager = undefined;
       throw error;
     });
-    return (await this.call(() => resourceManager.requestTaskManagers({}))).taskManagers;
   }
 
   /** Stops the client's RpcService; the client cannot be used afterwards. */

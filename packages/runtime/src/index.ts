@@ -50,3 +50,5 @@ export { InputGate, type InputGateOptions } from './network/input-gate.js';
 export { MsgpackRecordBatchSerializer, msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './network/record-batch-serializer.js';
 export { BufferKind } from './network/network-buffer.js';
 export * from './network/network-errors.js';
+export { CollectSinkOptions } from './collect/collect-sink-options.js';
+export { CollectedResults, CollectedResultsReleasedError, type CollectSource } from './collect/collected-results.js';

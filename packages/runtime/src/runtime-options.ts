@@ -1,13 +1,15 @@
 /** Every option the runtime declares, for validation at start-up and the generated reference. */
-import type { ConfigOption } from '@eddy/common';
+import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from '@eddy/cluster-common';
+import { CollectSinkOptions } from './collect/collect-sink-options.js';
 import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
 import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-options.js';
 import { JobMasterOptions } from './jobmaster/jobmaster-options.js';
 import { TaskOptions } from './taskexecutor/task-options.js';
 import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
+import { TaskManagerStdoutOptions } from './taskexecutor/taskmanager-stdout.js';
 import { NetworkOptions } from './network/network-options.js';
 
 export function allRuntimeOptions(): ConfigOption<unknown>[] {
@@ -21,6 +23,9 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     TaskOptions,
     BlobOptions,
     NetworkOptions,
+    CollectSinkOptions,
+    LogOptions,
+    TaskManagerStdoutOptions,
   ] as unknown as Record<string, ConfigOption<unknown>>[];
   return groups.flatMap((group) => Object.values(group));
 }

@@ -10,6 +10,7 @@
 import type { JobClient, JobEvent } from '@eddy/client';
 import { formatJobEvent, RestartHistory } from './job-event-format.js';
 import { jobProgressOf, LiveView, renderJobProgress } from './job-progress-view.js';
+import { describePrintedOutput } from './printed-output.js';
 
 /** How `eddy run` exits; documented in its help. */
 export const RunExitCode = {
@@ -119,6 +120,8 @@ export interface FollowOptions {
   readonly onInterrupt: 'cancel' | 'detach';
   /** How to follow or cancel the job later, printed when detaching. */
   readonly hints: readonly string[];
+  /** The job runs on a cluster in this process (--local): its print() output comes to this terminal. */
+  readonly local?: boolean;
 }
 
 /** Follows the job to its end (or to a Ctrl-C) and resolves to the exit code. */
@@ -139,6 +142,7 @@ export async function followAttached(client: JobClient, job: AttachedJob, option
     if (ended === undefined) return await onInterrupt(client, job, terminal, options);
     const failure = await results;
     if (failure !== undefined) output.errors([`Could not receive all records of the job's collect sinks: ${failure instanceof Error ? failure.message : String(failure)}`]);
+    output.lines(await describePrintedOutput(client, job.jobId, options.local === true));
     progress?.stop();
     await printSummary(client, job, output);
     return exitCodeOf(ended.to);

@@ -1,6 +1,6 @@
 /** Flags shared by the daemon commands, and turning them into a Configuration. */
 import { Option, type Command } from 'commander';
-import { loadConfiguration, type Configuration } from '@eddy/common';
+import { createFileLogger, createRootLogger, loadConfiguration, LogOptions, type Configuration, type Logger } from '@eddy/common';
 import { allRuntimeOptions } from '@eddy/runtime';
 
 export interface DaemonFlags {
@@ -43,4 +43,14 @@ export function configurationFrom(flags: DaemonFlags, extra: Record<string, stri
     ...(flags.config === undefined ? {} : { configFile: flags.config }),
     options: allRuntimeOptions(),
   });
+}
+
+/**
+ * The daemon's root logger: JSON lines to log.file when it is set (rolled over by size), else to
+ * stdout, human-readable on a terminal unless --no-pretty.
+ */
+export function daemonLogger(name: string, configuration: Configuration, flags: LogFormatFlags): Logger {
+  const file = configuration.get(LogOptions.file);
+  if (file === '') return createRootLogger({ name, pretty: prettyLogs(flags) });
+  return createFileLogger({ name, path: file, maxFileSizeBytes: configuration.get(LogOptions.maxFileSize), maxBackupIndex: configuration.get(LogOptions.maxBackupIndex) });
 }

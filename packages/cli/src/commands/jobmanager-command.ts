@@ -1,8 +1,7 @@
 /** `eddy jobmanager`: runs a JobManager in the foreground. */
 import { Command } from 'commander';
-import { createRootLogger } from '@eddy/common';
 import { JobManagerRunner } from '@eddy/runtime';
-import { addConfigurationFlags, addLogFormatFlags, configurationFrom, prettyLogs, type DaemonFlags, type LogFormatFlags } from './daemon-options.js';
+import { addConfigurationFlags, addLogFormatFlags, configurationFrom, daemonLogger, type DaemonFlags, type LogFormatFlags } from './daemon-options.js';
 import { stopOnSignals } from './daemon-lifecycle.js';
 
 interface JobManagerFlags extends DaemonFlags, LogFormatFlags {
@@ -25,7 +24,7 @@ export function jobManagerCommand(): Command {
       'jobmanager.rpc.address': flags.address,
       'jobmanager.rpc.port': flags.port,
     });
-    const logger = createRootLogger({ name: 'jobmanager', pretty: prettyLogs(flags) });
+    const logger = daemonLogger('jobmanager', configuration, flags);
     const runner = await JobManagerRunner.start(configuration, logger);
     stopOnSignals('JobManager', () => runner.stop(), logger);
   });

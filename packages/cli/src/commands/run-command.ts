@@ -143,7 +143,7 @@ async function runLocally(prepared: PreparedJob, configuration: Configuration, o
     client = await JobClient.connect(cluster.address, { configuration, logger: silentLogger() });
     const { jobId } = await client.submitPreparedJob(prepared);
     output.lines([`Job has been submitted with JobID ${jobId}`]);
-    return await followAttached(client, { jobId, name: prepared.graph.name }, { output, interrupts, onInterrupt: 'cancel', hints: [] });
+    return await followAttached(client, { jobId, name: prepared.graph.name }, { output, interrupts, onInterrupt: 'cancel', hints: [], local: true });
   } finally {
     await client?.close();
     await cluster?.stop();

@@ -1,8 +1,7 @@
 /** `eddy taskmanager`: runs a TaskManager in the foreground. */
 import { Command } from 'commander';
-import { createRootLogger } from '@eddy/common';
 import { JobManagerOptions, TaskManagerRunner } from '@eddy/runtime';
-import { addConfigurationFlags, addLogFormatFlags, configurationFrom, prettyLogs, type DaemonFlags, type LogFormatFlags } from './daemon-options.js';
+import { addConfigurationFlags, addLogFormatFlags, configurationFrom, daemonLogger, type DaemonFlags, type LogFormatFlags } from './daemon-options.js';
 import { stopOnSignals } from './daemon-lifecycle.js';
 
 interface TaskManagerFlags extends DaemonFlags, LogFormatFlags {
@@ -42,7 +41,7 @@ export function taskManagerCommand(): Command {
     });
     const host = configuration.get(JobManagerOptions.address) || 'localhost';
     const jobManagerAddress = `${host}:${configuration.get(JobManagerOptions.port)}`;
-    const logger = createRootLogger({ name: 'taskmanager', pretty: prettyLogs(flags) });
+    const logger = daemonLogger('taskmanager', configuration, flags);
     const runner = await TaskManagerRunner.start(configuration, jobManagerAddress, logger);
     stopOnSignals('TaskManager', () => runner.stop(), logger);
   });

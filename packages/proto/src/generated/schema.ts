@@ -199,9 +199,30 @@ export const protoSchema: Record<string, unknown> = {
            "responseStream": true
           },
           "CollectResults": {
-           "requestType": "FollowJobRequest",
+           "requestType": "CollectResultsRequest",
+           "requestStream": true,
            "responseType": "CollectedBatch",
            "responseStream": true
+          }
+         }
+        },
+        "CollectResultsRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "fromSequence": {
+           "type": "int64",
+           "id": 2
+          },
+          "acknowledge": {
+           "type": "bool",
+           "id": 3
+          },
+          "acknowledgedUpTo": {
+           "type": "int64",
+           "id": 4
           }
          }
         },
@@ -222,6 +243,10 @@ export const protoSchema: Record<string, unknown> = {
           "batch": {
            "type": "bytes",
            "id": 4
+          },
+          "sequence": {
+           "type": "int64",
+           "id": 5
           }
          }
         },
@@ -649,7 +674,7 @@ export const protoSchema: Record<string, unknown> = {
           },
           "ReportCollectedRecords": {
            "requestType": "CollectedRecords",
-           "responseType": "eddy.cluster.v1.Ack"
+           "responseType": "ReportCollectedRecordsResponse"
           }
          }
         },
@@ -661,6 +686,22 @@ export const protoSchema: Record<string, unknown> = {
           },
           "batch": {
            "type": "bytes",
+           "id": 2
+          },
+          "sequence": {
+           "type": "int64",
+           "id": 3
+          }
+         }
+        },
+        "ReportCollectedRecordsResponse": {
+         "fields": {
+          "outcome": {
+           "type": "string",
+           "id": 1
+          },
+          "message": {
+           "type": "string",
            "id": 2
           }
          }
@@ -897,6 +938,39 @@ export const protoSchema: Record<string, unknown> = {
           "RequestTaskManagers": {
            "requestType": "RequestTaskManagersRequest",
            "responseType": "TaskManagersResponse"
+          },
+          "RequestJobStdout": {
+           "requestType": "eddy.taskexecutor.v1.JobStdoutRequest",
+           "responseType": "JobStdoutResponse"
+          }
+         }
+        },
+        "JobStdoutResponse": {
+         "fields": {
+          "taskManagers": {
+           "rule": "repeated",
+           "type": "TaskManagerJobStdout",
+           "id": 1
+          }
+         }
+        },
+        "TaskManagerJobStdout": {
+         "fields": {
+          "taskManagerId": {
+           "type": "string",
+           "id": 1
+          },
+          "address": {
+           "type": "string",
+           "id": 2
+          },
+          "stdout": {
+           "type": "eddy.taskexecutor.v1.JobStdout",
+           "id": 3
+          },
+          "error": {
+           "type": "string",
+           "id": 4
           }
          }
         },
@@ -1080,57 +1154,6 @@ export const protoSchema: Record<string, unknown> = {
       }
      }
     },
-    "rpc": {
-     "nested": {
-      "v1": {
-       "nested": {
-        "RpcHandshake": {
-         "methods": {
-          "Handshake": {
-           "requestType": "HandshakeRequest",
-           "responseType": "HandshakeResponse"
-          }
-         }
-        },
-        "HandshakeRequest": {
-         "fields": {
-          "endpointId": {
-           "type": "string",
-           "id": 1
-          },
-          "gateway": {
-           "type": "string",
-           "id": 2
-          },
-          "gatewayFingerprint": {
-           "type": "string",
-           "id": 3
-          },
-          "protocolVersion": {
-           "type": "uint32",
-           "id": 4
-          }
-         }
-        },
-        "HandshakeResponse": {
-         "fields": {
-          "protocolVersion": {
-           "type": "uint32",
-           "id": 1
-          },
-          "fenced": {
-           "type": "bool",
-           "id": 2
-          }
-         }
-        },
-        "OneWay": {
-         "fields": {}
-        }
-       }
-      }
-     }
-    },
     "taskexecutor": {
      "nested": {
       "v1": {
@@ -1164,6 +1187,10 @@ export const protoSchema: Record<string, unknown> = {
           "DisconnectJobManager": {
            "requestType": "DisconnectJobManagerRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "RequestJobStdout": {
+           "requestType": "JobStdoutRequest",
+           "responseType": "JobStdout"
           }
          }
         },
@@ -1416,6 +1443,89 @@ export const protoSchema: Record<string, unknown> = {
            "id": 2
           }
          }
+        },
+        "JobStdoutRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "maxBytes": {
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "JobStdout": {
+         "fields": {
+          "known": {
+           "type": "bool",
+           "id": 1
+          },
+          "text": {
+           "type": "string",
+           "id": 2
+          },
+          "truncated": {
+           "type": "bool",
+           "id": 3
+          },
+          "location": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "rpc": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "RpcHandshake": {
+         "methods": {
+          "Handshake": {
+           "requestType": "HandshakeRequest",
+           "responseType": "HandshakeResponse"
+          }
+         }
+        },
+        "HandshakeRequest": {
+         "fields": {
+          "endpointId": {
+           "type": "string",
+           "id": 1
+          },
+          "gateway": {
+           "type": "string",
+           "id": 2
+          },
+          "gatewayFingerprint": {
+           "type": "string",
+           "id": 3
+          },
+          "protocolVersion": {
+           "type": "uint32",
+           "id": 4
+          }
+         }
+        },
+        "HandshakeResponse": {
+         "fields": {
+          "protocolVersion": {
+           "type": "uint32",
+           "id": 1
+          },
+          "fenced": {
+           "type": "bool",
+           "id": 2
+          }
+         }
+        },
+        "OneWay": {
+         "fields": {}
         }
        }
       }

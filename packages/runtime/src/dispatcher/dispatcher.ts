@@ -17,8 +17,9 @@
  */
 import type { Configuration } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
-import { RpcEndpoint, type RpcService } from '@eddy/rpc';
+import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import type { BlobServer } from '../blob/blob-server.js';
+import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { JobManagerOptions } from '../entrypoint/jobmanager-options.js';
 import { DISPATCHER_ENDPOINT_ID, DispatcherError, DuplicateJobSubmissionError, isGloballyTerminal, JobNotFoundError, type JobStatus, RESOURCE_MANAGER_ENDPOINT_ID, validateJobGraph } from '@eddy/cluster-common';
 import { summarize } from '../jobmaster/job-details.js';
@@ -44,6 +45,8 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
   private readonly running = new Map<string, JobMaster>();
   private readonly archive = new Map<string, ArchivedJob>();
   private readonly submitting = new Set<string>();
+  /** Per ended job: when its unread collected results are released (collect-sink.retention). */
+  private readonly resultRetention = new Map<string, ScheduledTask>();
   private resourceManager: rm.ResourceManagerGateway | undefined;
   private readonly archiveCapacity: number;
   private readonly callTimeoutMs: number;
@@ -94,15 +97,17 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     const resourceManager = this.resourceManager;
     if (resourceManager === undefined) throw new DispatcherError('The Dispatcher is not connected to the ResourceManager yet');
     const configuration = this.services.configuration.withOverrides(graph.configuration, `job ${graph.jobId}`);
-    const logs = this.events.open(graph.jobId);
+    const logs = this.events.open(graph.jobId, {
+      maxBufferedBytes: configuration.get(CollectSinkOptions.maxBufferedSize),
+      retentionMs: configuration.get(CollectSinkOptions.retention),
+    });
     const listener: JobMasterListener = {
       notifyJobEvent: (event) => logs.events.append(event),
-      notifyCollectedRecords: (batch) => logs.results.append(batch),
       notifyJobTerminated: (jobId, status, details) => this.runAsync(() => this.onJobTerminated(jobId, status, details)),
     };
     let jobMaster: JobMaster;
     try {
-      jobMaster = new JobMaster(this.rpc, graph, { configuration, resourceManager, listener, logger: this.rpcService.logger });
+      jobMaster = new JobMaster(this.rpc, graph, { configuration, resourceManager, listener, collectedResults: logs.results, logger: this.rpcService.logger });
     } catch (error) {
       this.events.forget(graph.jobId);
       throw error;
@@ -185,8 +190,21 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
       const oldest = this.archive.keys().next().value as string;
       this.archive.delete(oldest);
       this.events.forget(oldest);
+      this.resultRetention.get(oldest)?.cancel();
+      this.resultRetention.delete(oldest);
     }
     this.events.close(jobId);
+    const results = this.events.get(jobId)?.results;
+    if (results !== undefined) {
+      this.resultRetention.set(
+        jobId,
+        this.scheduleRunAsync(() => {
+          this.resultRetention.delete(jobId);
+          if (results.end > results.releasedUpTo) this.log.info({ jobId, batches: results.end - results.releasedUpTo }, 'Releasing collected results nobody read');
+          results.expire();
+        }, results.retentionMs),
+      );
+    }
     this.log.info({ jobId, jobName: details.name, status, restarts: details.restarts }, 'Job reached a terminal state');
     for (const wake of this.endWaiters.get(jobId) ?? []) wake();
     this.endWaiters.delete(jobId);

@@ -6,11 +6,12 @@
  * the one event loop: appends are synchronous, readers wait for the next append with changed().
  */
 import type { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
+import { CollectedResults } from '../collect/collected-results.js';
 
 /** Most entries kept per job and log; older ones are dropped (a follower then starts at the oldest kept). */
 const MAX_ENTRIES_PER_JOB = 20_000;
 
-/** An append-only, bounded log that readers follow: a job's events, or its collected results. */
+/** An append-only, bounded log that readers follow: a job's events. */
 export class BoundedLog<T> {
   private readonly events: T[] = [];
   /** Sequence number of events[0]. */
@@ -43,9 +44,9 @@ export class BoundedLog<T> {
   }
 
   /** Events from sequence number `from` on (or from the oldest kept). */
-  since(from: number): { events: T[]; next: number } {
+  since(from: number): { entries: T[]; next: number } {
     const start = Math.max(from, this.first);
-    return { events: this.events.slice(start - this.first), next: this.end };
+    return { entries: this.events.slice(start - this.first), next: this.end };
   }
 
   /** Resolves at the next append or close. */
@@ -62,19 +63,25 @@ export class BoundedLog<T> {
 
 export type JobEvents = BoundedLog<dispatcher.JobEvent>;
 
-/** Per job: its transitions and what its collect sinks sent. */
+/** Per job: its transitions and what its collect sinks sent (bounded in bytes, see CollectedResults). */
 export interface JobLogs {
   readonly events: BoundedLog<dispatcher.JobEvent>;
-  readonly results: BoundedLog<dispatcher.CollectedBatch>;
+  readonly results: CollectedResults;
+}
+
+/** Bounds of a job's CollectedResults (collect-sink.max-buffered-size and collect-sink.retention). */
+export interface CollectedResultsLimits {
+  readonly maxBufferedBytes: number;
+  readonly retentionMs: number;
 }
 
 export class JobEventLog {
   private readonly logs = new Map<string, JobLogs>();
 
-  open(jobId: string): JobLogs {
+  open(jobId: string, limits: CollectedResultsLimits): JobLogs {
     let log = this.logs.get(jobId);
     if (log === undefined) {
-      log = { events: new BoundedLog(), results: new BoundedLog() };
+      log = { events: new BoundedLog(), results: new CollectedResults(jobId, limits.maxBufferedBytes, limits.retentionMs) };
       this.logs.set(jobId, log);
     }
     return log;

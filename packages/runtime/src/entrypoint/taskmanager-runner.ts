@@ -1,6 +1,6 @@
 /** The TaskManager process: one RpcService hosting the TaskExecutor, and the blob cache. */
 import { randomBytes } from 'node:crypto';
-import type { Configuration, Logger } from '@eddy/common';
+import { LogOptions, outFileOf, type Configuration, type Logger } from '@eddy/common';
 import { RpcService } from '@eddy/rpc';
 import { detectAdvertisedHost, isWildcardHost } from './advertised-host.js';
 import { BlobCache } from '../blob/blob-cache.js';
@@ -8,6 +8,7 @@ import { BlobOptions } from '@eddy/cluster-common';
 import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
+import { TaskManagerStdout, TaskManagerStdoutOptions } from '../taskexecutor/taskmanager-stdout.js';
 
 /** How long a TaskManager bound to a wildcard waits for its JobManager to find its own address. */
 const ADVERTISED_HOST_DETECTION_MS = 60_000;
@@ -20,8 +21,14 @@ export class TaskManagerRunner {
     readonly taskExecutor: TaskExecutor,
     private readonly blobCache: BlobCache,
     private readonly network: TaskManagerNetwork,
+    private readonly stdout: TaskManagerStdout,
     private readonly logger: Logger,
   ) {}
+
+  /** Where print() sinks of this TaskManager's tasks write: its .out file's path, or 'stdout'. */
+  get stdoutLocation(): string {
+    return this.stdout.location;
+  }
 
   get taskManagerId(): string {
     return this.taskExecutor.taskManagerId;
@@ -52,7 +59,15 @@ export class TaskManagerRunner {
       maxSizeBytes: configuration.get(BlobOptions.cacheMaxSize),
     });
     const network = new TaskManagerNetwork({ rpcService, configuration, logger });
-    const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache, network });
+    const logFile = configuration.get(LogOptions.file);
+    const stdout = new TaskManagerStdout({
+      ...(logFile === ''
+        ? {}
+        : { outFile: { path: outFileOf(logFile), maxFileSizeBytes: configuration.get(LogOptions.maxFileSize), maxBackupIndex: configuration.get(LogOptions.maxBackupIndex) } }),
+      retainedChars: configuration.get(TaskManagerStdoutOptions.retainedSize),
+      logger,
+    });
+    const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache, network, stdout });
     try {
       await network.start();
       await taskExecutor.start();
@@ -60,13 +75,14 @@ export class TaskManagerRunner {
       await rpcService.stop();
       network.close();
       await blobCache.close();
+      stdout.close();
       throw error;
     }
     logger.info(
-      { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory },
+      { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory, stdout: stdout.location },
       'TaskManager started',
     );
-    return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, logger);
+    return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, stdout, logger);
   }
 
   /** Cancels the tasks, tells the JobManager it is leaving, stops. */
@@ -77,6 +93,7 @@ export class TaskManagerRunner {
       this.network.close();
       await this.rpcService.stop();
       await this.blobCache.close();
+      this.stdout.close();
       this.logger.info({ taskManagerId: this.taskManagerId }, 'TaskManager stopped');
     })();
     return this.stopping;

@@ -41,6 +41,8 @@ import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobg
 import { Backoff } from '@eddy/common';
 import { FencedRpcEndpoint, RemoteHandlerError, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import { describeError, errorInfoOf } from '../cluster/error-info.js';
+import type { CollectedResults } from '../collect/collected-results.js';
+import { reportCollectedRecords } from '../collect/collected-records-report.js';
 import { ExecutionGraph, type ExecutionGraphListener } from '../executiongraph/execution-graph.js';
 import type { Execution } from '../executiongraph/execution-graph.js';
 import { isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
@@ -61,7 +63,6 @@ export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId
 /** What the Dispatcher hears from a JobMaster. Called from the JobMaster's mailbox. */
 export interface JobMasterListener {
   notifyJobEvent(event: dispatcher.JobEvent): void;
-  notifyCollectedRecords(batch: dispatcher.CollectedBatch): void;
   notifyJobTerminated(jobId: string, status: JobStatus, details: dispatcher.JobDetails): void;
 }
 
@@ -70,6 +71,8 @@ export interface JobMasterServices {
   readonly configuration: Configuration;
   readonly resourceManager: rm.ResourceManagerGateway;
   readonly listener: JobMasterListener;
+  /** Where the job's collect sinks' batches go for its client (the Dispatcher keeps it past the job's end). */
+  readonly collectedResults: CollectedResults;
   readonly logger: Logger;
 }
 
@@ -291,16 +294,13 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
   }
 
-  reportCollectedRecords(request: jm.CollectedRecords): Promise<cluster.Ack> {
-    const execution = this.graph.findExecution(request.executionAttemptId);
-    if (execution === undefined) return Promise.reject(new Error(`Attempt ${request.executionAttemptId} is not a current attempt of job ${this.jobId}`));
-    this.services.listener.notifyCollectedRecords({
-      vertexId: execution.vertex.jobVertex.id,
-      subtask: execution.vertex.subtaskIndex,
-      attempt: execution.attemptNumber,
-      batch: request.batch,
-    });
-    return Promise.resolve({});
+  reportCollectedRecords(request: jm.CollectedRecords): Promise<jm.ReportCollectedRecordsResponse> {
+    const currentSource = (): { executionAttemptId: string; vertexId: string; subtask: number; attempt: number } | undefined => {
+      const execution = this.graph.findExecution(request.executionAttemptId);
+      if (execution === undefined) return undefined;
+      return { executionAttemptId: request.executionAttemptId, vertexId: execution.vertex.jobVertex.id, subtask: execution.vertex.subtaskIndex, attempt: execution.attemptNumber };
+    };
+    return reportCollectedRecords(this.services.collectedResults, request, currentSource, this.rpcService.askTimeoutMs / 2);
   }
 
   disconnectTaskManager(request: jm.JobMasterDisconnectTaskManagerRequest): Promise<cluster.Ack> {

@@ -49,6 +49,8 @@ type GateState = 'RUNNING' | 'FINISHED' | 'FAILED' | 'CLOSED';
 class InputChannel {
   port: MessagePort | undefined;
   ended = false;
+  /** Its END_OF_PARTITION arrived while the gate was paused: the producer may close its port before resume(). */
+  endParked = false;
   /** Credit for buffers processed while the gate was paused, returned on resume(). */
   owedCredit = 0;
   constructor(
@@ -103,13 +105,14 @@ export class InputGate {
       if (!(buffer instanceof ArrayBuffer)) {
         this.#fail(new CorruptBufferError(index, `expected an ArrayBuffer, got ${typeof buffer}`));
       } else if (this.#paused) {
+        if (bufferKindOf(buffer) === BufferKind.END_OF_PARTITION) channel.endParked = true;
         this.#parked.push({ channel, buffer });
       } else {
         this.#deliver(channel, buffer);
       }
     });
     port.on('close', () => {
-      if (!channel.ended && this.#state === 'RUNNING') this.#fail(new ChannelClosedError('input channel', index));
+      if (!channel.ended && !channel.endParked && this.#state === 'RUNNING') this.#fail(new ChannelClosedError('input channel', index));
     });
     port.postMessage(this.initialCredit);
   }

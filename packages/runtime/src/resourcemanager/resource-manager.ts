@@ -34,6 +34,7 @@ import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import { DefaultHeartbeatManager, isUnreachable, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
+import { requestJobStdout } from './job-stdout-request.js';
 
 interface SlotRecord {
   allocationId: string;
@@ -67,9 +68,12 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
   /** Delays of the retry after TaskManagers refused slot requests; reset when one is accepted. */
   private readonly refusedSlotBackoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
   private refusedSlotRetry: ScheduledTask | undefined;
+  /** Printed text in one requestJobStdout answer: rpc.max-message-size with room for the envelope, a character taking up to 3 bytes. */
+  private readonly maxStdoutAnswerChars: number;
 
   constructor(rpcService: RpcService, configuration: Configuration) {
     super(rpcService, rm.ResourceManagerGateway, RESOURCE_MANAGER_ENDPOINT_ID);
+    this.maxStdoutAnswerChars = Math.floor((rpcService.maxMessageSize - 64 * 1024) / 3);
     const settings = heartbeatSettings(configuration);
     this.heartbeats = new DefaultHeartbeatManager<te.TaskExecutorHeartbeatResponse>({
       name: 'TaskManager',
@@ -177,6 +181,11 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
       registeredAt: tm.registeredAt,
     }));
     return Promise.resolve({ taskManagers });
+  }
+
+  requestJobStdout(request: te.JobStdoutRequest): Promise<rm.JobStdoutResponse> {
+    // Half the ask timeout per TaskManager, so the answer reaches a caller that waits the whole ask timeout.
+    return requestJobStdout([...this.taskManagers.values()], request, { maxAnswerChars: this.maxStdoutAnswerChars, timeoutMs: Math.floor(this.rpcService.askTimeoutMs / 2) });
   }
 
   /** What the cluster has now, for JobMasters that wait for slots. Suspect TaskManagers have no free slots. */

@@ -16,12 +16,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ChainContext, ChainOutput, JobMain, JobPlan, TaskChain } from '@eddy/api/internal';
 import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
-import { pack } from 'msgpackr';
 import { InputGate } from '../network/input-gate.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
 import { BUFFER_TIMEOUT_KEY } from '../network/network-buffer.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
+import type { CollectChannel } from '../collect/collect-channel.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import type { TaskContext } from './task-context.js';
 
@@ -70,8 +70,10 @@ export interface StreamTaskEnvironment {
   readonly deployment: te.TaskDeploymentDescriptor;
   readonly bundle: Record<string, unknown>;
   readonly ports: ChannelPorts;
-  /** Sends a msgpack batch of collected records towards the job's client. */
-  readonly postCollected: (batch: Uint8Array) => void;
+  /** Where collect sinks send their batches; backpressures the task like an output (see CollectChannel). */
+  readonly collect: CollectChannel;
+  /** Where print sinks write (the TaskManager's .out file, or its stdout). */
+  readonly writeStdout: (text: string) => void;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
   /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
@@ -83,7 +85,7 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
-  const { context, deployment, bundle, ports, ioMetrics, network: settings } = environment;
+  const { context, deployment, bundle, ports, ioMetrics, collect, network: settings } = environment;
   const api = bundle['__eddy'] as ApiInternal | undefined;
   const main = bundle['default'] as JobMain | undefined;
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
@@ -127,12 +129,13 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       broadcastEmit: (record) => writer.broadcastEmit(record),
     };
   });
+  collect.bind((error) => fail(error));
   const isBackPressured = (): boolean => {
     for (const writer of writers) if (writer.isBackPressured()) return true;
-    return false;
+    return collect.isBackPressured();
   };
   const waitForOutputs = async (): Promise<void> => {
-    await Promise.all(writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()));
+    await Promise.all([...writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()), collect.whenAvailable()]);
   };
 
   const chainContext: ChainContext = {
@@ -149,8 +152,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     nextInputSplit: () => context.nextInputSplit(),
     isBackPressured,
     waitForOutputs,
-    writeStdout: (text) => void process.stdout.write(text),
-    collect: (records) => environment.postCollected(pack(records)),
+    writeStdout: environment.writeStdout,
+    collect: (records) => collect.send(records),
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
   };
@@ -237,7 +240,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     if (context.signal.aborted) throw abortError(context.signal);
     await chain.close();
     committed = true;
-    await Promise.all(writers.map((writer) => writer.finish()));
+    // FINISHED only once the JobManager holds every collected batch, so the client gets them all.
+    await Promise.all([...writers.map((writer) => writer.finish()), collect.finish()]);
   } finally {
     context.signal.removeEventListener('abort', onAbort);
     if (!committed) await chain.dispose().catch(() => undefined);

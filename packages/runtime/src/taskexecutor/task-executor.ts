@@ -30,6 +30,8 @@ import { eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_resourcemanag
 import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import type { BlobCache } from '../blob/blob-cache.js';
 import { errorInfoOf } from '../cluster/error-info.js';
+import { CollectSinkOptions } from '../collect/collect-sink-options.js';
+import { CollectedResultsForwarder, type CollectTarget } from '../collect/collected-results-forwarder.js';
 import { isLegalExecutionTransition, isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
 import { logAttemptTransition, taskNameWithSubtask, type AttemptIdentity } from '../executiongraph/transition-log.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
@@ -42,6 +44,7 @@ import { TaskSlotTable } from './task-slot-table.js';
 import { TaskStateReporter } from './task-state-reporter.js';
 import { TaskThread } from './task-thread.js';
 import { TaskManagerOptions } from './taskmanager-options.js';
+import type { TaskManagerStdout } from './taskmanager-stdout.js';
 
 export const TASK_EXECUTOR_ENDPOINT_ID = 'taskexecutor';
 const RESOURCE_MANAGER_TARGET = 'resourcemanager';
@@ -77,6 +80,8 @@ export interface TaskExecutorServices {
   readonly jobManagerAddress: string;
   readonly blobCache: BlobCache;
   readonly network: TaskManagerNetwork;
+  /** Where print() sinks write: the .out file or stdout, and each job's recent lines. */
+  readonly stdout: TaskManagerStdout;
 }
 
 export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
@@ -91,6 +96,9 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private readonly resourceManagerHeartbeats: HeartbeatManager<rm.ResourceManagerHeartbeatResponse>;
   private readonly jobMasterHeartbeats: HeartbeatManager<jm.JobMasterHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
+  private readonly collectForwarder: CollectedResultsForwarder;
+  /** Printed text in one requestJobStdout answer: rpc.max-message-size with room for the envelope, a character taking up to 3 bytes. */
+  private readonly maxStdoutAnswerChars: number;
   private readonly resourceManagerAddress: string;
   private readonly registrationBackoff: Backoff;
   private readonly stateReporter: TaskStateReporter;
@@ -118,6 +126,14 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       runInMainThread: (fn: () => void) => this.runAsync(fn),
       scheduleInMainThread: (fn: () => void, delayMs: number) => this.scheduleRunAsync(fn, delayMs),
     };
+    this.maxStdoutAnswerChars = Math.floor((rpcService.maxMessageSize - 4096) / 3);
+    this.collectForwarder = new CollectedResultsForwarder({
+      ...mainThread,
+      report: (jobId, request) => {
+        const gateway = this.jobs.get(jobId)?.gateway;
+        return gateway === undefined ? Promise.reject(new Error(`no connection to the JobMaster of job ${jobId}`)) : gateway.reportCollectedRecords(request);
+      },
+    });
     this.resourceManagerHeartbeats = new DefaultHeartbeatManager<rm.ResourceManagerHeartbeatResponse>({
       name: 'ResourceManager',
       ...settings,
@@ -179,6 +195,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.resourceManagerHeartbeats.stop();
     this.jobMasterHeartbeats.stop();
     this.stateReporter.stop();
+    this.collectForwarder.close();
     this.lag.close();
   }
 
@@ -295,6 +312,13 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       return Promise.reject(new Error(`TaskManager ${this.taskManagerId} has no slot allocated to job ${deployment.jobId} under allocation ${deployment.allocationId}`));
     }
     if (this.tasks.has(deployment.executionAttemptId)) return Promise.reject(new Error(`Attempt ${deployment.executionAttemptId} is already running here`));
+    // The job's setting over the TaskManager's (rejects with a ConfigurationError naming a bad value).
+    let collectMaxInFlightBytes: number;
+    try {
+      collectMaxInFlightBytes = this.services.configuration.withOverrides(deployment.jobConfiguration, `job ${deployment.jobId}`).get(CollectSinkOptions.maxInFlightSize);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const task: RunningTask = {
       deployment,
       identity: {
@@ -317,10 +341,10 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     // The deployment is accepted now; the code arrives in the background (it may take longer than
     // the JobMaster's ask timeout), then the thread starts or the attempt fails with the cause.
     if (deployment.blobKey === '') {
-      this.startTaskThread(task, undefined);
+      this.startTaskThread(task, undefined, collectMaxInFlightBytes);
     } else {
       this.services.blobCache.getFile(deployment.blobKey, deployment.jobId).then(
-        (bundlePath) => this.runAsync(() => this.startTaskThread(task, bundlePath)),
+        (bundlePath) => this.runAsync(() => this.startTaskThread(task, bundlePath, collectMaxInFlightBytes)),
         (error: unknown) => this.runAsync(() => this.failDownload(task, error)),
       );
     }
@@ -328,20 +352,30 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   }
 
   /** The job's code is here: the task's thread starts, unless the attempt ended meanwhile (canceled, its job lost). */
-  private startTaskThread(task: RunningTask, bundlePath: string | undefined): void {
+  private startTaskThread(task: RunningTask, bundlePath: string | undefined, collectMaxInFlightBytes: number): void {
     const { deployment } = task;
     const attemptId = deployment.executionAttemptId;
     if (this.tasks.get(attemptId) !== task || this.stopping) return;
+    const collectTarget: CollectTarget = {
+      executionAttemptId: attemptId,
+      jobId: deployment.jobId,
+      name: `${taskNameWithSubtask(task.identity)} (attempt ${deployment.attemptNumber})`,
+      isRunning: () => this.tasks.get(attemptId) === task && !isTerminalExecutionState(task.state),
+      acknowledge: (sequence) => task.thread?.acknowledgeCollected(sequence),
+      fail: (error) => task.thread?.failCollected(errorInfoOf(error)),
+    };
     task.thread = TaskThread.start({
       deployment,
       bundlePath,
       logger: this.log,
       cancellationTimeoutMs: this.cancellationTimeoutMs,
       taskManagerConfiguration: this.services.configuration,
+      collectMaxInFlightBytes,
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
-        collect: (batch) => this.runAsync(() => this.forwardCollected(task, batch)),
+        collect: (sequence, batch) => this.runAsync(() => this.collectForwarder.enqueue(collectTarget, sequence, batch)),
+        stdout: (text) => this.services.stdout.print(deployment.jobId, text),
       },
     });
     task.releaseNetwork = this.connectNetwork(task, task.thread);
@@ -439,6 +473,12 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   disconnectJobManager(request: te.DisconnectJobManagerRequest): Promise<cluster.Ack> {
     this.loseJob(request.jobId, `the JobMaster disconnected: ${request.reason}`);
     return Promise.resolve({});
+  }
+
+  requestJobStdout(request: te.JobStdoutRequest): Promise<te.JobStdout> {
+    // The answer must fit in one RPC response, with room for the envelope.
+    const maxChars = Math.max(0, Math.min(request.maxBytes, this.maxStdoutAnswerChars));
+    return Promise.resolve({ ...this.services.stdout.tail(request.jobId, maxChars), location: this.services.stdout.location });
   }
 
   // ---- Jobs ----
@@ -601,14 +641,6 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     }
     task.releaseNetwork();
     this.tasks.delete(attemptId);
-  }
-
-  private forwardCollected(task: RunningTask, batch: Uint8Array): void {
-    const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
-    if (gateway === undefined) return;
-    gateway.reportCollectedRecords({ executionAttemptId: task.deployment.executionAttemptId, batch }).catch((error: unknown) => {
-      this.log.warn({ err: error, jobId: task.deployment.jobId }, 'Could not send collected records to the JobMaster');
-    });
   }
 
   private async requestInputSplit(task: RunningTask): Promise<string | undefined> {

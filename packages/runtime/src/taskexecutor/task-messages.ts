@@ -37,6 +37,8 @@ export interface TaskWorkerData {
   readonly ioMetrics: SharedArrayBuffer;
   /** The task's network settings, resolved by the parent from the job's and the TaskManager's configuration. */
   readonly network: NetworkTaskSettings;
+  /** collect-sink.max-in-flight-size: bytes of collected batches posted and not yet acknowledged before the task is backpressured. */
+  readonly collectMaxInFlightBytes: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -79,7 +81,26 @@ export interface ConnectChannelMessage {
   readonly port: MessagePort;
 }
 
-export type ParentToWorkerMessage = CancelMessage | InputSplitMessage | InputSplitErrorMessage | ConnectSubpartitionMessage | ConnectChannelMessage;
+/** The JobManager stored every collected batch up to `sequence` (see CollectMessage). */
+export interface CollectAckMessage {
+  readonly type: 'collectAck';
+  readonly sequence: number;
+}
+
+/** A collected batch was refused for good (it can never be stored): the task fails with `error`. */
+export interface CollectFailedMessage {
+  readonly type: 'collectFailed';
+  readonly error: ErrorInfo;
+}
+
+export type ParentToWorkerMessage =
+  | CancelMessage
+  | InputSplitMessage
+  | InputSplitErrorMessage
+  | ConnectSubpartitionMessage
+  | ConnectChannelMessage
+  | CollectAckMessage
+  | CollectFailedMessage;
 
 // ---------------------------------------------------------------------------
 // Worker -> parent
@@ -109,13 +130,24 @@ export interface LogMessage {
   readonly fields: Record<string, unknown>;
 }
 
-/** A batch of records for the job's client (collect sink), msgpack-encoded; the buffer is transferred. */
+/**
+ * A batch of records for the job's client (collect sink), msgpack-encoded; the buffer is
+ * transferred. Batches are numbered 0, 1, 2, ... per attempt; the parent acknowledges them in
+ * order (CollectAckMessage) once the JobManager stored them.
+ */
 export interface CollectMessage {
   readonly type: 'collect';
+  readonly sequence: number;
   readonly batch: Uint8Array;
 }
 
-export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage | CollectMessage;
+/** Text a print() sink wrote: whole lines, for the TaskManager's .out file (or its stdout). */
+export interface StdoutMessage {
+  readonly type: 'stdout';
+  readonly text: string;
+}
+
+export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage | CollectMessage | StdoutMessage;
 
 // ---------------------------------------------------------------------------
 // Helpers shared by both sides

@@ -40,6 +40,7 @@ import {
 import { MAX_LINGER_MS, TaskOptions } from './task-options.js';
 import { TaskManagerOptions } from './taskmanager-options.js';
 import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWorkerLimits } from './task-worker-limits.js';
+import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { resolveNetworkTaskSettings } from '../network/network-options.js';
 
@@ -53,8 +54,14 @@ export interface TaskThreadCallbacks {
    * `ctx.nextInputSplit()`.
    */
   requestInputSplit(): Promise<string | undefined>;
-  /** A collect sink sent a batch of records (msgpack) for the job's client. Optional. */
-  collect?(batch: Uint8Array): void;
+  /**
+   * A collect sink sent batch `sequence` (msgpack) for the job's client. Optional. Answer with
+   * acknowledgeCollected once the JobManager stored it: until then it counts against the task's
+   * collect-sink.max-in-flight-size.
+   */
+  collect?(sequence: number, batch: Uint8Array): void;
+  /** A print sink wrote text (whole lines). Optional; without it the text is dropped. */
+  stdout?(text: string): void;
 }
 
 export interface TaskThreadOptions {
@@ -71,6 +78,8 @@ export interface TaskThreadOptions {
    * options apply where the job's configuration sets none.
    */
   readonly taskManagerConfiguration: Configuration;
+  /** collect-sink.max-in-flight-size of the task; default 2 MiB. */
+  readonly collectMaxInFlightBytes?: number;
 }
 
 const WORKER_URL = new URL('./task-worker.js', import.meta.url);
@@ -136,7 +145,13 @@ export class TaskThread {
     try {
       limits = this.#limits = taskWorkerLimits(options.taskManagerConfiguration);
       const network = resolveNetworkTaskSettings(options.taskManagerConfiguration, deployment.jobConfiguration);
-      workerData = { deployment, bundlePath: options.bundlePath, ioMetrics: this.ioMetrics.buffer, network };
+      workerData = {
+        deployment,
+        bundlePath: options.bundlePath,
+        ioMetrics: this.ioMetrics.buffer,
+        network,
+        collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
+      };
       this.#worker = new Worker(WORKER_URL, { workerData, resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb } });
     } catch (error) {
       this.#worker = undefined;
@@ -179,6 +194,16 @@ export class TaskThread {
     this.#post({ type: 'connectChannel', gate, channel, port }, [port]);
   }
 
+  /** The JobManager stored the task's collected batches up to `sequence`. */
+  acknowledgeCollected(sequence: number): void {
+    if (!this.#isClosed()) this.#post({ type: 'collectAck', sequence });
+  }
+
+  /** A collected batch of the task can never be stored: the task fails with `error`. */
+  failCollected(error: ErrorInfo): void {
+    if (!this.#isClosed()) this.#post({ type: 'collectFailed', error });
+  }
+
   /**
    * Stops the thread at once, for a TaskManager that shuts down or loses its JobManager. Reports
    * nothing further: the caller decides what the task's end means. Resolves once the thread has exited.
@@ -210,7 +235,11 @@ export class TaskThread {
         this.#logTaskLine(message);
         break;
       case 'collect':
-        if (!this.#isClosed()) this.#callbacks.collect?.(message.batch);
+        if (!this.#isClosed()) this.#callbacks.collect?.(message.sequence, message.batch);
+        break;
+      case 'stdout':
+        // What the task printed before it ended is written too.
+        if (!this.#exited && !this.#silenced) this.#callbacks.stdout?.(message.text);
         break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');

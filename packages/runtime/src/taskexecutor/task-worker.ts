@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CollectChannel } from '../collect/collect-channel.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { STREAM_INVOKABLE } from '@eddy/cluster-common/jobgraph';
 import { ChannelPorts, runStreamTask } from './stream-task.js';
@@ -33,7 +34,7 @@ if (parentPort === null) {
 const port = parentPort;
 // Job bundles carry inline source maps: task stack traces then name the user's file and line.
 process.setSourceMapsEnabled(true);
-const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, network } = workerData as TaskWorkerData;
+const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, network, collectMaxInFlightBytes } = workerData as TaskWorkerData;
 /** Counted here, read by the TaskExecutor through the same shared memory. */
 const ioMetrics = new TaskIOMetrics(ioMetricsBuffer);
 const location = taskLocation(deployment);
@@ -50,9 +51,12 @@ let lastRequestId = 0;
 /** Set once the terminal state is posted; from then on nothing more is sent. */
 let ended = false;
 
-function post(message: WorkerToParentMessage): void {
-  port.postMessage(message);
+function post(message: WorkerToParentMessage, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
 }
+
+/** What collect() sinks send, acknowledged by the parent once the JobManager stored it. */
+const collectChannel = new CollectChannel((sequence, batch) => post({ type: 'collect', sequence, batch }, [batch.buffer as ArrayBuffer]), collectMaxInFlightBytes);
 
 function rejectPendingRequests(error: unknown): void {
   const pending = [...pendingSplitRequests.values()];
@@ -115,6 +119,12 @@ port.on('message', (message: ParentToWorkerMessage) => {
       break;
     case 'connectChannel':
       channelPorts.connectChannel(message.gate, message.channel, message.port);
+      break;
+    case 'collectAck':
+      collectChannel.acknowledge(message.sequence);
+      break;
+    case 'collectFailed':
+      collectChannel.fail(errorFromInfo(message.error));
       break;
   }
 });
@@ -194,7 +204,19 @@ async function loadInvokable(): Promise<Invokable> {
   }
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
-    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics, network });
+    return (context) =>
+      runStreamTask({
+        context,
+        deployment,
+        bundle,
+        ports: channelPorts,
+        collect: collectChannel,
+        writeStdout: (text) => {
+          if (!ended) post({ type: 'stdout', text });
+        },
+        ioMetrics,
+        network,
+      });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;

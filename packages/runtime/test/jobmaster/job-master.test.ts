@@ -9,6 +9,7 @@ import { Configuration, createRootLogger, silentLogger } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { RpcEndpoint, RpcService } from '@eddy/rpc';
 import { JobGraphBuilder } from '@eddy/cluster-common';
+import { CollectedResults } from '../../src/collect/collected-results.js';
 import { JobMaster, type JobMasterListener } from '../../src/jobmaster/job-master.js';
 
 /** Named like the real one, so the JobMaster takes a refused cancel for "not running here". */
@@ -38,6 +39,9 @@ class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
     this.cancels.push(request.executionAttemptId);
     return Promise.reject(new TaskNotFoundError(`not running ${request.executionAttemptId}`));
+  }
+  requestJobStdout(): Promise<te.JobStdout> {
+    return Promise.reject(new Error('not used'));
   }
   freeSlot(): Promise<cluster.Ack> {
     return Promise.resolve({});
@@ -77,6 +81,7 @@ const resourceManager: rm.ResourceManagerGateway = {
   heartbeat: () => Promise.reject(new Error('not used')),
   disconnectTaskManager: () => Promise.resolve({}),
   requestTaskManagers: () => Promise.resolve({ taskManagers: [] }),
+  requestJobStdout: () => Promise.reject(new Error('not used')),
 };
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -102,6 +107,7 @@ async function setUp(parallelism: number, count: number, configuration: Record<s
     configuration: Configuration.fromRecord({ 'restart-strategy.type': 'fixed-delay', 'restart-strategy.fixed-delay.attempts': '1', 'restart-strategy.fixed-delay.delay': '10 ms', ...configuration }),
     resourceManager,
     listener,
+    collectedResults: new CollectedResults(graph.jobId, 1 << 20, 60_000),
     logger: process.env['DEBUG_JM'] ? createRootLogger({ name: 'jm', level: 'debug' }) : silentLogger(),
   });
   await jobMaster.start();

@@ -187,6 +187,25 @@ describe('ResultPartitionWriter and InputGate in one thread', () => {
     );
   });
 
+  it('ends normally when its producer finishes and goes away while the gate is paused', async () => {
+    // A sink held back by its own output (a full collect buffer) pauses its gate; the producer's
+    // END_OF_PARTITION arrives then, and its thread ends and closes the port before the resume.
+    const writer = new ResultPartitionWriter({ numberOfSubpartitions: 1, bufferSizeBytes: 1024 });
+    const consumer = recordingGate(1, 4);
+    wire(writer, 0, consumer.gate, 0);
+    await settle(); // the initial credit arrives
+    consumer.gate.pause();
+    for (let count = 0; count < 10; count++) writer.emit({ word: 'last', count }, 0);
+    await writer.finish();
+    writer.close();
+    await settle();
+    assert.deepEqual(consumer.errors, [], 'a closed port after END_OF_PARTITION is no failure');
+    consumer.gate.resume();
+    await until(() => consumer.events.length === 1, 'the end of input');
+    assert.equal(consumer.received[0]?.length, 10);
+    assert.deepEqual(consumer.errors, []);
+  });
+
   it('counts records emitted before the consumer connected towards backpressure, and delivers them once it does', async () => {
     const writer = new ResultPartitionWriter({ numberOfSubpartitions: 2, bufferSizeBytes: 512, maxQueuedBuffersPerChannel: 2 });
     let emitted = 0;

@@ -41,6 +41,13 @@ class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   disconnectJobManager(): Promise<cluster.Ack> {
     return Promise.resolve({});
   }
+  /** What requestJobStdout answers; undefined never answers (a TaskManager that hangs). */
+  stdout: te.JobStdout | undefined = { known: false, text: '', truncated: false, location: 'stdout' };
+  readonly stdoutRequests: te.JobStdoutRequest[] = [];
+  requestJobStdout(request: te.JobStdoutRequest): Promise<te.JobStdout> {
+    this.stdoutRequests.push(request);
+    return this.stdout === undefined ? new Promise(() => undefined) : Promise.resolve(this.stdout);
+  }
 }
 
 const freeSlots = (n: number): cluster.SlotReport => ({ slots: Array.from({ length: n }, (_, slotIndex) => ({ slotIndex, allocationId: '', jobId: '' })) });
@@ -108,6 +115,31 @@ describe('ResourceManager', () => {
     );
     const heartbeat = await gateway.heartbeat({ taskManagerId: 'tm-b', resourceManagerId: resourceManager.resourceManagerId, slotReport: null, payload: null });
     assert.equal(heartbeat.known, false, 'its heartbeats are answered "unknown", so it registers again');
+  });
+
+  it("asks every TaskManager for a job's printed output within half the ask timeout, and lists one that does not answer with its error", async () => {
+    const quick = await RpcService.start({ configuration: Configuration.fromRecord({ 'rpc.ask-timeout': '400 ms' }) });
+    const manager = new ResourceManager(quick, Configuration.fromRecord({ 'heartbeat.interval': '1 s', 'heartbeat.timeout': '30 s' }));
+    await manager.start();
+    try {
+      const answering = new TestingTaskExecutor(quick, 'te-answering');
+      const hanging = new TestingTaskExecutor(quick, 'te-hanging');
+      await Promise.all([answering.start(), hanging.start()]);
+      answering.stdout = { known: true, text: '1> hello\n', truncated: false, location: '/log/taskmanager-1.out' };
+      hanging.stdout = undefined;
+      const rmGateway = await quick.connect(manager.address, rm.ResourceManagerGateway);
+      for (const [id, executor] of [['tm-answering', answering], ['tm-hanging', hanging]] as const) {
+        await rmGateway.registerTaskExecutor({ taskManager: { taskManagerId: id, address: executor.address }, numberOfSlots: 1, slotReport: freeSlots(1) });
+      }
+      const { taskManagers } = await rmGateway.requestJobStdout({ jobId: 'job-1', maxBytes: 1000 });
+      const byId = new Map(taskManagers.map((tm) => [tm.taskManagerId, tm]));
+      assert.deepEqual(byId.get('tm-answering')?.stdout, answering.stdout);
+      assert.equal(byId.get('tm-answering')?.error, '');
+      assert.match(byId.get('tm-hanging')?.error ?? '', /timed out after 200 ms/);
+      assert.deepEqual(answering.stdoutRequests, [{ jobId: 'job-1', maxBytes: 1000 }]);
+    } finally {
+      await quick.stop();
+    }
   });
 });
 

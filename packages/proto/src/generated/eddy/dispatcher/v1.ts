@@ -4,6 +4,19 @@ import type { CallOptions, GatewayDescriptor, StreamServiceDescriptor } from '..
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
 import type * as eddy_jobgraph_v1 from '../../eddy/jobgraph/v1.js';
 
+export interface CollectResultsRequest {
+  /**
+   * First request only:
+   */
+  jobId: string;
+  fromSequence: number;
+  acknowledge: boolean;
+  /**
+   * Later requests: every batch below this sequence number was read.
+   */
+  acknowledgedUpTo: number;
+}
+
 export interface CollectedBatch {
   vertexId: string;
   subtask: number;
@@ -12,6 +25,10 @@ export interface CollectedBatch {
    * A msgpack array of records.
    */
   batch: Uint8Array;
+  /**
+   * Position of the batch in the job's results: 0, 1, 2, ...
+   */
+  sequence: number;
 }
 
 export interface SubmitJobRequest {
@@ -161,7 +178,7 @@ export const JobEvents: StreamServiceDescriptor = {
   name: 'eddy.dispatcher.v1.JobEvents',
   methods: {
     followJob: { name: 'followJob', path: '/eddy.dispatcher.v1.JobEvents/FollowJob', requestType: 'eddy.dispatcher.v1.FollowJobRequest', responseType: 'eddy.dispatcher.v1.JobEvent', requestStream: false, responseStream: true },
-    collectResults: { name: 'collectResults', path: '/eddy.dispatcher.v1.JobEvents/CollectResults', requestType: 'eddy.dispatcher.v1.FollowJobRequest', responseType: 'eddy.dispatcher.v1.CollectedBatch', requestStream: false, responseStream: true },
+    collectResults: { name: 'collectResults', path: '/eddy.dispatcher.v1.JobEvents/CollectResults', requestType: 'eddy.dispatcher.v1.CollectResultsRequest', responseType: 'eddy.dispatcher.v1.CollectedBatch', requestStream: true, responseStream: true },
   },
 };
 

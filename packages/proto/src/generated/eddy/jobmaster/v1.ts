@@ -9,6 +9,26 @@ export interface CollectedRecords {
    * A msgpack array of records.
    */
   batch: Uint8Array;
+  /**
+   * 0, 1, 2, ... per attempt: a retried batch keeps its number, so it is stored once.
+   */
+  sequence: number;
+}
+
+export interface ReportCollectedRecordsResponse {
+  /**
+   * A string, not an enum: the RPC codec encodes enums only from their numbers.
+   * ACCEPTED: stored for the client.
+   * DUPLICATE: a retry of a batch that was stored already.
+   * BUFFER_FULL: the job's buffer (collect-sink.max-buffered-size) stays full until its client
+   * reads: send it again.
+   * UNKNOWN_ATTEMPT: not a current attempt of the job (it was restarted): the batch is dropped,
+   * the new attempt sends its records again.
+   * REFUSED: the batch can never be stored (it alone is larger than the job's buffer, or
+   * batches before it are missing): `message` says why, and the sink's task fails with it.
+   */
+  outcome: string;
+  message: string;
 }
 
 export interface RegisterTaskManagerRequest {
@@ -119,15 +139,18 @@ export interface JobMasterGateway {
   heartbeat(request: JobMasterHeartbeatFromTaskManager, options?: CallOptions): Promise<JobMasterHeartbeatResponse>;
   disconnectTaskManager(request: JobMasterDisconnectTaskManagerRequest, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
   /**
-   * Records a collect sink sends back to the job's client, one batch at a time.
+   * Records a collect sink sends back to the job's client, one batch at a time and in order per
+   * attempt. The TaskManager retries a batch until it is ACCEPTED (or DUPLICATE: a retry of one
+   * that was); while the job's buffer is full the JobMaster holds the call up to half the ask
+   * timeout before it answers BUFFER_FULL, so the retry waits for the client, not a timer.
    */
-  reportCollectedRecords(request: CollectedRecords, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
+  reportCollectedRecords(request: CollectedRecords, options?: CallOptions): Promise<ReportCollectedRecordsResponse>;
 }
 
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: '150b968e96c87f5d',
+  fingerprint: '138d9ff5a3ab33a2',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },
@@ -135,6 +158,6 @@ export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
     requestNextInputSplit: { name: 'requestNextInputSplit', path: '/eddy.jobmaster.v1.JobMasterGateway/RequestNextInputSplit', requestType: 'eddy.jobmaster.v1.NextInputSplitRequest', responseType: 'eddy.jobmaster.v1.NextInputSplitResponse', oneWay: false },
     heartbeat: { name: 'heartbeat', path: '/eddy.jobmaster.v1.JobMasterGateway/Heartbeat', requestType: 'eddy.jobmaster.v1.JobMasterHeartbeatFromTaskManager', responseType: 'eddy.jobmaster.v1.JobMasterHeartbeatResponse', oneWay: false },
     disconnectTaskManager: { name: 'disconnectTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/DisconnectTaskManager', requestType: 'eddy.jobmaster.v1.JobMasterDisconnectTaskManagerRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
-    reportCollectedRecords: { name: 'reportCollectedRecords', path: '/eddy.jobmaster.v1.JobMasterGateway/ReportCollectedRecords', requestType: 'eddy.jobmaster.v1.CollectedRecords', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
+    reportCollectedRecords: { name: 'reportCollectedRecords', path: '/eddy.jobmaster.v1.JobMasterGateway/ReportCollectedRecords', requestType: 'eddy.jobmaster.v1.CollectedRecords', responseType: 'eddy.jobmaster.v1.ReportCollectedRecordsResponse', oneWay: false },
   },
 };

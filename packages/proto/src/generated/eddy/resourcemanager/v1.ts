@@ -2,6 +2,24 @@
 
 import type { CallOptions, GatewayDescriptor } from '../../../gateway-descriptor.js';
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
+import type * as eddy_taskexecutor_v1 from '../../eddy/taskexecutor/v1.js';
+
+export interface JobStdoutResponse {
+  /**
+   * One entry per registered TaskManager.
+   */
+  taskManagers: TaskManagerJobStdout[];
+}
+
+export interface TaskManagerJobStdout {
+  taskManagerId: string;
+  address: string;
+  stdout?: eddy_taskexecutor_v1.JobStdout | null;
+  /**
+   * Why the TaskManager could not be asked; empty when it answered.
+   */
+  error: string;
+}
 
 export interface RegisterTaskExecutorRequest {
   taskManager?: eddy_cluster_v1.TaskManagerIdentity | null;
@@ -119,12 +137,17 @@ export interface ResourceManagerGateway {
    * Registered TaskManagers, for the CLI.
    */
   requestTaskManagers(request: RequestTaskManagersRequest, options?: CallOptions): Promise<TaskManagersResponse>;
+  /**
+   * What a job's print() sinks wrote, asked of every registered TaskManager (each within half the
+   * ask timeout; one that does not answer is listed with its error), for `eddy logs --stdout`.
+   */
+  requestJobStdout(request: eddy_taskexecutor_v1.JobStdoutRequest, options?: CallOptions): Promise<JobStdoutResponse>;
 }
 
 /** Descriptor of {@link ResourceManagerGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const ResourceManagerGateway: GatewayDescriptor<ResourceManagerGateway> = {
   name: 'eddy.resourcemanager.v1.ResourceManagerGateway',
-  fingerprint: '60976efe1c190600',
+  fingerprint: '7d3d30b6019a0ad4',
   methods: {
     registerTaskExecutor: { name: 'registerTaskExecutor', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/RegisterTaskExecutor', requestType: 'eddy.resourcemanager.v1.RegisterTaskExecutorRequest', responseType: 'eddy.resourcemanager.v1.RegistrationResponse', oneWay: false },
     sendSlotReport: { name: 'sendSlotReport', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/SendSlotReport', requestType: 'eddy.resourcemanager.v1.SlotReportRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
@@ -132,5 +155,6 @@ export const ResourceManagerGateway: GatewayDescriptor<ResourceManagerGateway> =
     heartbeat: { name: 'heartbeat', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/Heartbeat', requestType: 'eddy.resourcemanager.v1.TaskManagerHeartbeat', responseType: 'eddy.resourcemanager.v1.ResourceManagerHeartbeatResponse', oneWay: false },
     disconnectTaskManager: { name: 'disconnectTaskManager', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/DisconnectTaskManager', requestType: 'eddy.resourcemanager.v1.DisconnectTaskManagerRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     requestTaskManagers: { name: 'requestTaskManagers', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/RequestTaskManagers', requestType: 'eddy.resourcemanager.v1.RequestTaskManagersRequest', responseType: 'eddy.resourcemanager.v1.TaskManagersResponse', oneWay: false },
+    requestJobStdout: { name: 'requestJobStdout', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/RequestJobStdout', requestType: 'eddy.taskexecutor.v1.JobStdoutRequest', responseType: 'eddy.resourcemanager.v1.JobStdoutResponse', oneWay: false },
   },
 };

@@ -120,6 +120,36 @@ export interface DisconnectJobManagerRequest {
   reason: string;
 }
 
+export interface JobStdoutRequest {
+  jobId: string;
+  /**
+   * Most bytes of text to answer with (the end of the job's output); the answer may hold fewer.
+   */
+  maxBytes: number;
+}
+
+/**
+ * The end of what one job's print() sinks wrote on one TaskManager.
+ */
+export interface JobStdout {
+  /**
+   * False when no task of the job printed here (or so long ago that it was forgotten).
+   */
+  known: boolean;
+  /**
+   * Whole lines, oldest first.
+   */
+  text: string;
+  /**
+   * True when earlier output exists than `text` holds (cut by max_bytes or by what the TaskManager keeps).
+   */
+  truncated: boolean;
+  /**
+   * Where the TaskManager writes printed output: its .out file's path, or "stdout".
+   */
+  location: string;
+}
+
 export interface TaskExecutorGateway {
   /**
    * From the ResourceManager: allocate a free slot to a job, then offer it to the job's JobMaster.
@@ -140,12 +170,16 @@ export interface TaskExecutorGateway {
    * From a JobMaster that is going away: fail its tasks and free its slots.
    */
   disconnectJobManager(request: DisconnectJobManagerRequest, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
+  /**
+   * What the job's print() sinks wrote on this TaskManager: the end of it, at most max_bytes.
+   */
+  requestJobStdout(request: JobStdoutRequest, options?: CallOptions): Promise<JobStdout>;
 }
 
 /** Descriptor of {@link TaskExecutorGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const TaskExecutorGateway: GatewayDescriptor<TaskExecutorGateway> = {
   name: 'eddy.taskexecutor.v1.TaskExecutorGateway',
-  fingerprint: 'b46fcc3d2f6711c5',
+  fingerprint: '58c3feda3d1b0182',
   methods: {
     requestSlot: { name: 'requestSlot', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/RequestSlot', requestType: 'eddy.taskexecutor.v1.RequestSlotRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     submitTask: { name: 'submitTask', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/SubmitTask', requestType: 'eddy.taskexecutor.v1.SubmitTaskRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
@@ -154,5 +188,6 @@ export const TaskExecutorGateway: GatewayDescriptor<TaskExecutorGateway> = {
     heartbeatFromJobManager: { name: 'heartbeatFromJobManager', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/HeartbeatFromJobManager', requestType: 'eddy.taskexecutor.v1.HeartbeatFromJobManagerRequest', responseType: 'eddy.taskexecutor.v1.TaskExecutorHeartbeatResponse', oneWay: false },
     heartbeatFromResourceManager: { name: 'heartbeatFromResourceManager', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/HeartbeatFromResourceManager', requestType: 'eddy.taskexecutor.v1.HeartbeatFromResourceManagerRequest', responseType: 'eddy.taskexecutor.v1.TaskExecutorHeartbeatResponse', oneWay: false },
     disconnectJobManager: { name: 'disconnectJobManager', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/DisconnectJobManager', requestType: 'eddy.taskexecutor.v1.DisconnectJobManagerRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
+    requestJobStdout: { name: 'requestJobStdout', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/RequestJobStdout', requestType: 'eddy.taskexecutor.v1.JobStdoutRequest', responseType: 'eddy.taskexecutor.v1.JobStdout', oneWay: false },
   },
 };

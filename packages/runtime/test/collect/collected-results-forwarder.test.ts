@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { eddy_jobmaster_v1 as jm } from '@eddy/proto';
+import { unpack } from 'msgpackr';
+import { CollectChannel } from '../../src/collect/collect-channel.js';
+import { CollectedResults } from '../../src/collect/collected-results.js';
+import { CollectedResultsForwarder, type CollectTarget } from '../../src/collect/collected-results-forwarder.js';
+import { capturingLogger, type LogLine } from '../fixtures/capturing-logger.js';
+
+type Captured = ReturnType<typeof capturingLogger>;
+const linesWith = (captured: Captured, msg: string | RegExp): LogLine[] => captured.lines.filter((line) => (typeof msg === 'string' ? line['msg'] === msg : msg.test(String(line['msg']))));
+
+/** Runs the forwarder's "mailbox" on the event loop; timers are real and short. */
+function forwarder(report: (request: jm.CollectedRecords) => Promise<jm.ReportCollectedRecordsResponse>, logger: Captured = capturingLogger()): CollectedResultsForwarder {
+  return new CollectedResultsForwarder({
+    report: (_jobId, request) => report(request),
+    runInMainThread: (fn) => queueMicrotask(fn),
+    scheduleInMainThread: (fn, delayMs) => {
+      const timer = setTimeout(fn, delayMs);
+      return { cancel: () => clearTimeout(timer) };
+    },
+    logger: logger.logger,
+    newBackoff: () => ({ nextDelayMs: () => 5, reset: () => undefined }),
+  });
+}
+
+interface TestTarget extends CollectTarget {
+  readonly acknowledged: number[];
+  readonly failures: Error[];
+  running: boolean;
+}
+
+function target(): TestTarget {
+  const t: TestTarget = {
+    executionAttemptId: 'attempt-0',
+    jobId: 'job',
+    name: 'Sink: Collect (1/1) (attempt 0)',
+    running: true,
+    acknowledged: [],
+    failures: [],
+    isRunning: () => t.running,
+    acknowledge: (sequence) => t.acknowledged.push(sequence),
+    fail: (error) => t.failures.push(error),
+  };
+  return t;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+describe('CollectedResultsForwarder', () => {
+  it('sends a batch again when a report fails, even one whose answer was lost, and the JobManager stores it once', async () => {
+    const results = new CollectedResults('job', 1024 * 1024, 1_000);
+    const source = { executionAttemptId: 'attempt-0', vertexId: 'sink', subtask: 0, attempt: 0 };
+    let calls = 0;
+    const failures = new Set([1, 3]);
+    const logger: Captured = capturingLogger();
+    const forward = forwarder(async (request) => {
+      calls++;
+      const answer = results.offer(source, request.sequence, request.batch);
+      // Call 1 fails before it arrives, call 3 after it was stored (the answer is lost).
+      if (calls === 1) throw new Error('connection refused');
+      if (failures.has(calls)) throw new Error('deadline exceeded');
+      return { outcome: answer.outcome, message: answer.message ?? '' };
+    }, logger);
+    const t = target();
+    for (let sequence = 0; sequence < 3; sequence++) forward.enqueue(t, sequence, new Uint8Array([sequence]));
+    await until(() => t.acknowledged.length === 3, 'three acknowledgements');
+    assert.deepEqual(t.acknowledged, [0, 1, 2]);
+    assert.deepEqual(
+      results.since(0).entries.map((batch) => batch.batch[0]),
+      [0, 1, 2],
+      'each batch stored once, in order',
+    );
+    assert.equal(calls, 5, 'two failed reports were sent again');
+    assert.equal(linesWith(logger, 'Could not send collected records to the JobMaster; sending them again').length, 2);
+    assert.equal(forward.queuedBatches, 0);
+  });
+
+  it('waits while the JobManager buffer is full, logging it once, and goes on when the client read', async () => {
+    let full = true;
+    const logger: Captured = capturingLogger();
+    const forward = forwarder(async () => ({ outcome: full ? 'BUFFER_FULL' : 'ACCEPTED', message: '' }), logger);
+    const t = target();
+    forward.enqueue(t, 0, new Uint8Array(1));
+    await until(() => linesWith(logger, /holds as many collected records as it may/).length > 0, 'the wait logged');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(linesWith(logger, /holds as many collected records as it may/).length, 1, 'logged once per wait');
+    assert.deepEqual(t.acknowledged, []);
+    full = false;
+    await until(() => t.acknowledged.length === 1, 'the acknowledgement');
+    assert.equal(linesWith(logger, "The job's client read collected records; sending again").length, 1);
+  });
+
+  it("fails the task with the JobMaster's reason when a batch is refused, and drops an attempt the JobMaster does not know", async () => {
+    const refused = target();
+    forwarder(async () => ({ outcome: 'REFUSED', message: 'raise collect-sink.max-buffered-size' })).enqueue(refused, 0, new Uint8Array(1));
+    await until(() => refused.failures.length === 1, 'the failure');
+    assert.equal(refused.failures[0]?.name, 'CollectedRecordsRefusedError');
+    assert.match(refused.failures[0]?.message ?? '', /raise collect-sink\.max-buffered-size/);
+
+    let calls = 0;
+    const unknown = target();
+    const forward = forwarder(async () => {
+      calls++;
+      return { outcome: 'UNKNOWN_ATTEMPT', message: '' };
+    });
+    forward.enqueue(unknown, 0, new Uint8Array(1));
+    forward.enqueue(unknown, 1, new Uint8Array(1));
+    await until(() => calls === 1 && forward.queuedBatches === 0, 'the queue dropped');
+    assert.deepEqual(unknown.acknowledged, []);
+    assert.deepEqual(unknown.failures, []);
+  });
+
+  it('stops sending the batches of an attempt that ended', async () => {
+    let calls = 0;
+    const forward = forwarder(async () => {
+      calls++;
+      throw new Error('unreachable');
+    });
+    const t = target();
+    forward.enqueue(t, 0, new Uint8Array(1));
+    await until(() => calls >= 2, 'a retry');
+    t.running = false;
+    await until(() => forward.queuedBatches === 0, 'the queue dropped');
+    const after = calls;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.ok(calls <= after + 1, 'no more retries');
+  });
+});
+
+describe('CollectChannel', () => {
+  it('is backpressured while the unacknowledged batches reach its window, and finishes once all are acknowledged', async () => {
+    const posted: { sequence: number; bytes: number }[] = [];
+    const channel = new CollectChannel((sequence, batch) => posted.push({ sequence, bytes: batch.byteLength }), 100);
+    channel.send(['a'.repeat(40)]);
+    assert.equal(channel.isBackPressured(), false);
+    channel.send(['b'.repeat(80)]);
+    assert.equal(channel.isBackPressured(), true);
+    let available = false;
+    void channel.whenAvailable().then(() => (available = true));
+    let finished = false;
+    void channel.finish().then(() => (finished = true));
+    channel.acknowledge(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(channel.isBackPressured(), false, `${channel.inFlightBytes} bytes in flight`);
+    assert.equal(available, true);
+    assert.equal(finished, false);
+    channel.acknowledge(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(finished, true);
+    assert.deepEqual(
+      posted.map((p) => p.sequence),
+      [0, 1],
+    );
+  });
+
+  it('cuts a batch into parts of at most half its window, in order', () => {
+    const posted: { sequence: number; records: number[]; bytes: number }[] = [];
+    const channel = new CollectChannel((sequence, batch) => posted.push({ sequence, records: unpack(batch) as number[], bytes: batch.byteLength }), 2000);
+    const records = Array.from({ length: 1000 }, (_, i) => 100_000 + i);
+    channel.send(records);
+    assert.ok(posted.length > 1, `${posted.length} parts`);
+    assert.ok(
+      posted.every((part) => part.bytes <= 1000),
+      `parts of ${posted.map((part) => part.bytes).join(', ')} bytes`,
+    );
+    assert.deepEqual(
+      posted.flatMap((part) => part.records),
+      records,
+    );
+    assert.deepEqual(
+      posted.map((part) => part.sequence),
+      posted.map((_, i) => i),
+    );
+    channel.send(['x'.repeat(5000)]);
+    assert.equal(posted.at(-1)?.records.length, 1, 'a record larger than a part travels alone');
+  });
+
+  it('fails what waits and what comes once a batch is refused, and tells the task', async () => {
+    const errors: Error[] = [];
+    const channel = new CollectChannel(() => undefined, 1);
+    channel.bind((error) => errors.push(error));
+    channel.send([1]);
+    const waiting = channel.whenAvailable();
+    channel.fail(new Error('refused'));
+    await assert.rejects(waiting, /refused/);
+    await assert.rejects(channel.finish(), /refused/);
+    assert.throws(() => channel.send([2]), /refused/);
+    assert.equal(errors.length, 1);
+  });
+});
