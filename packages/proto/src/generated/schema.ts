@@ -83,6 +83,194 @@ export const protoSchema: Record<string, unknown> = {
       }
      }
     },
+    "checkpoint": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "StreamStateHandle": {
+         "fields": {
+          "path": {
+           "type": "string",
+           "id": 1
+          },
+          "inlineBytes": {
+           "type": "bytes",
+           "id": 2
+          },
+          "size": {
+           "type": "int64",
+           "id": 3
+          }
+         }
+        },
+        "KeyedStateHandle": {
+         "fields": {
+          "keyGroupStart": {
+           "type": "int32",
+           "id": 1
+          },
+          "keyGroupEnd": {
+           "type": "int32",
+           "id": 2
+          },
+          "keyGroupOffsets": {
+           "rule": "repeated",
+           "type": "int64",
+           "id": 3
+          },
+          "handle": {
+           "type": "StreamStateHandle",
+           "id": 4
+          }
+         }
+        },
+        "OperatorStateEntry": {
+         "fields": {
+          "name": {
+           "type": "string",
+           "id": 1
+          },
+          "mode": {
+           "type": "string",
+           "id": 2
+          },
+          "offsets": {
+           "rule": "repeated",
+           "type": "int64",
+           "id": 3
+          }
+         }
+        },
+        "OperatorStateHandle": {
+         "fields": {
+          "handle": {
+           "type": "StreamStateHandle",
+           "id": 1
+          },
+          "states": {
+           "rule": "repeated",
+           "type": "OperatorStateEntry",
+           "id": 2
+          }
+         }
+        },
+        "OperatorSubtaskState": {
+         "fields": {
+          "operatorId": {
+           "type": "string",
+           "id": 1
+          },
+          "keyedState": {
+           "rule": "repeated",
+           "type": "KeyedStateHandle",
+           "id": 2
+          },
+          "operatorState": {
+           "rule": "repeated",
+           "type": "OperatorStateHandle",
+           "id": 3
+          }
+         }
+        },
+        "TaskStateSnapshot": {
+         "fields": {
+          "operators": {
+           "rule": "repeated",
+           "type": "OperatorSubtaskState",
+           "id": 1
+          },
+          "heldSplitIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 2
+          },
+          "finishedSplitIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 3
+          },
+          "endOfInput": {
+           "type": "bool",
+           "id": 4
+          }
+         }
+        },
+        "SubtaskCheckpointMetrics": {
+         "fields": {
+          "alignmentDurationMs": {
+           "type": "int64",
+           "id": 1
+          },
+          "syncDurationMs": {
+           "type": "int64",
+           "id": 2
+          },
+          "asyncDurationMs": {
+           "type": "int64",
+           "id": 3
+          },
+          "stateSize": {
+           "type": "int64",
+           "id": 4
+          },
+          "bytesProcessedDuringAlignment": {
+           "type": "int64",
+           "id": 5
+          }
+         }
+        },
+        "TaskRestore": {
+         "fields": {
+          "checkpointId": {
+           "type": "int64",
+           "id": 1
+          },
+          "state": {
+           "type": "TaskStateSnapshot",
+           "id": 2
+          }
+         }
+        },
+        "CheckpointOptions": {
+         "fields": {
+          "mode": {
+           "type": "string",
+           "id": 1
+          },
+          "isSavepoint": {
+           "type": "bool",
+           "id": 2
+          }
+         }
+        },
+        "TaskCheckpointingSettings": {
+         "fields": {
+          "enabled": {
+           "type": "bool",
+           "id": 1
+          },
+          "mode": {
+           "type": "string",
+           "id": 2
+          },
+          "storageDir": {
+           "type": "string",
+           "id": 3
+          },
+          "inlineThresholdBytes": {
+           "type": "int64",
+           "id": 4
+          },
+          "maxInlineStateBytes": {
+           "type": "int64",
+           "id": 5
+          }
+         }
+        }
+       }
+      }
+     }
+    },
     "cluster": {
      "nested": {
       "v1": {
@@ -650,6 +838,66 @@ export const protoSchema: Record<string, unknown> = {
           "ReportCollectedRecords": {
            "requestType": "CollectedRecords",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "AcknowledgeCheckpoint": {
+           "requestType": "AcknowledgeCheckpointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "DeclineCheckpoint": {
+           "requestType": "DeclineCheckpointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "NotifyEndOfData": {
+           "requestType": "EndOfDataNotification",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "AcknowledgeCheckpointRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "state": {
+           "type": "eddy.checkpoint.v1.TaskStateSnapshot",
+           "id": 3
+          },
+          "metrics": {
+           "type": "eddy.checkpoint.v1.SubtaskCheckpointMetrics",
+           "id": 4
+          }
+         }
+        },
+        "DeclineCheckpointRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "reason": {
+           "type": "eddy.cluster.v1.ErrorInfo",
+           "id": 3
+          },
+          "kind": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "EndOfDataNotification": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
           }
          }
         },
@@ -772,6 +1020,10 @@ export const protoSchema: Record<string, unknown> = {
           "split": {
            "type": "string",
            "id": 2
+          },
+          "splitId": {
+           "type": "string",
+           "id": 3
           }
          }
         },
@@ -1160,6 +1412,50 @@ export const protoSchema: Record<string, unknown> = {
           "DisconnectJobManager": {
            "requestType": "DisconnectJobManagerRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "TriggerCheckpoint": {
+           "requestType": "TriggerCheckpointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "NotifyCheckpointComplete": {
+           "requestType": "CheckpointNotification",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "NotifyCheckpointAborted": {
+           "requestType": "CheckpointNotification",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "TriggerCheckpointRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "timestamp": {
+           "type": "int64",
+           "id": 3
+          },
+          "options": {
+           "type": "eddy.checkpoint.v1.CheckpointOptions",
+           "id": 4
+          }
+         }
+        },
+        "CheckpointNotification": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
           }
          }
         },
@@ -1260,6 +1556,14 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "InputGateDescriptor",
            "id": 16
+          },
+          "checkpointing": {
+           "type": "eddy.checkpoint.v1.TaskCheckpointingSettings",
+           "id": 17
+          },
+          "taskRestore": {
+           "type": "eddy.checkpoint.v1.TaskRestore",
+           "id": 18
           }
          }
         },

@@ -12,8 +12,8 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
-import { ChannelPorts, runStreamTask, STREAM_INVOKABLE } from './stream-task.js';
-import type { Invokable, TaskContext, TaskOperator } from './task-context.js';
+import { ChannelPorts, CheckpointRelay, runStreamTask, STREAM_INVOKABLE } from './stream-task.js';
+import type { InputSplitAssignment, Invokable, TaskContext, TaskOperator } from './task-context.js';
 import {
   errorFromInfo,
   taskLocation,
@@ -39,12 +39,18 @@ const location = taskLocation(deployment);
 const abortController = new AbortController();
 
 interface PendingRequest {
-  resolve(split: string | undefined): void;
+  resolve(split: InputSplitAssignment | undefined): void;
   reject(error: unknown): void;
 }
 const pendingSplitRequests = new Map<number, PendingRequest>();
 /** Data-plane ports as the parent connects them; a stream task takes them over when it starts. */
 const channelPorts = new ChannelPorts();
+/** Checkpoint triggers and notifications; the stream task takes them over when it is ready. */
+const checkpointRelay = new CheckpointRelay({
+  acknowledge: (checkpointId, state, metrics) => !ended && post({ type: 'acknowledgeCheckpoint', checkpointId, state, metrics }),
+  decline: (checkpointId, error, kind) => !ended && post({ type: 'declineCheckpoint', checkpointId, error: toErrorInfo(error, location), kind }),
+  notifyEndOfData: () => !ended && post({ type: 'endOfData' }),
+});
 let lastRequestId = 0;
 /** Set once the terminal state is posted; from then on nothing more is sent. */
 let ended = false;
@@ -100,7 +106,7 @@ port.on('message', (message: ParentToWorkerMessage) => {
     case 'inputSplit': {
       const request = pendingSplitRequests.get(message.requestId);
       pendingSplitRequests.delete(message.requestId);
-      request?.resolve(message.split ?? undefined);
+      request?.resolve(message.split === null ? undefined : { id: message.splitId, split: message.split });
       break;
     }
     case 'inputSplitError': {
@@ -114,6 +120,15 @@ port.on('message', (message: ParentToWorkerMessage) => {
       break;
     case 'connectChannel':
       channelPorts.connectChannel(message.gate, message.channel, message.port);
+      break;
+    case 'triggerCheckpoint':
+      checkpointRelay.trigger(message.checkpointId, message.timestamp, message.exactlyOnce);
+      break;
+    case 'notifyCheckpointComplete':
+      checkpointRelay.complete(message.checkpointId);
+      break;
+    case 'notifyCheckpointAborted':
+      checkpointRelay.abort(message.checkpointId);
       break;
   }
 });
@@ -130,7 +145,7 @@ function onEscapedError(error: unknown): void {
 process.on('uncaughtException', onEscapedError);
 process.on('unhandledRejection', onEscapedError);
 
-function nextInputSplit(): Promise<string | undefined> {
+function nextInputSplit(): Promise<InputSplitAssignment | undefined> {
   if (ended) {
     return Promise.reject(new Error(`Task ${location} has ended; it can no longer request input splits`));
   }
@@ -193,7 +208,8 @@ async function loadInvokable(): Promise<Invokable> {
   }
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
-    return (context) => runStreamTask({ context, deployment, bundle, ports: channelPorts, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics });
+    return (context) =>
+      runStreamTask({ context, deployment, bundle, ports: channelPorts, checkpoints: checkpointRelay, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;
