@@ -162,7 +162,8 @@ export class StreamExecutionEnvironment {
   socketTextStream(host: string, port: number, delimiter = '\n'): DataStreamSource<string> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`socketTextStream needs a port from 1 to 65535, got ${port}`);
     if (delimiter.length === 0) throw new TypeError('socketTextStream needs a non-empty delimiter');
-    return this.source<string>('Socket Stream', true, () => new SocketTextSource(host, port, delimiter));
+    // Its own kind: it cannot be read again after a failure, which the JobMaster warns about.
+    return this.source<string>('Socket Stream', true, () => new SocketTextSource(host, port, delimiter), undefined, 'socketSource');
   }
 
   /**
@@ -195,9 +196,10 @@ export class StreamExecutionEnvironment {
     nonParallel: boolean,
     createSource: (context: OperatorContext) => Source<unknown>,
     createInputSplits?: (parallelism: number) => string[],
+    kind = 'source',
   ): DataStreamSource<T> {
     const graph = this[TRANSFORMATION_GRAPH];
-    const transformation = graph.add('source', `Source: ${name}`, [], {
+    const transformation = graph.add(kind, `Source: ${name}`, [], {
       type: 'source',
       nonParallel,
       createSource,

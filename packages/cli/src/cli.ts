@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
+import { checkpointsCommand } from './commands/checkpoints-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
 import { listCommand } from './commands/list-command.js';
@@ -22,6 +23,7 @@ export function createProgram(): Command {
     .addCommand(runCommand())
     .addCommand(listCommand())
     .addCommand(statusCommand())
+    .addCommand(checkpointsCommand())
     .addCommand(cancelCommand())
     .addCommand(infoCommand())
     .addCommand(logsCommand())

@@ -538,6 +538,144 @@ export const protoSchema: Record<string, unknown> = {
           "endTime": {
            "type": "int64",
            "id": 10
+          },
+          "checkpoints": {
+           "type": "CheckpointStatistics",
+           "id": 11
+          }
+         }
+        },
+        "CheckpointStatistics": {
+         "fields": {
+          "enabled": {
+           "type": "bool",
+           "id": 1
+          },
+          "intervalMs": {
+           "type": "int64",
+           "id": 2
+          },
+          "mode": {
+           "type": "string",
+           "id": 3
+          },
+          "completed": {
+           "type": "int32",
+           "id": 4
+          },
+          "failed": {
+           "type": "int32",
+           "id": 5
+          },
+          "inProgress": {
+           "type": "int32",
+           "id": 6
+          },
+          "latestCompleted": {
+           "type": "CheckpointSummary",
+           "id": 7
+          },
+          "latestFailed": {
+           "type": "CheckpointSummary",
+           "id": 8
+          },
+          "history": {
+           "rule": "repeated",
+           "type": "CheckpointSummary",
+           "id": 9
+          },
+          "restoredCheckpointId": {
+           "type": "int64",
+           "id": 10
+          },
+          "restoredPath": {
+           "type": "string",
+           "id": 11
+          },
+          "storage": {
+           "type": "string",
+           "id": 12
+          }
+         }
+        },
+        "CheckpointSummary": {
+         "fields": {
+          "checkpointId": {
+           "type": "int64",
+           "id": 1
+          },
+          "status": {
+           "type": "string",
+           "id": 2
+          },
+          "triggerTimestamp": {
+           "type": "int64",
+           "id": 3
+          },
+          "endTimestamp": {
+           "type": "int64",
+           "id": 4
+          },
+          "stateSize": {
+           "type": "int64",
+           "id": 5
+          },
+          "externalPath": {
+           "type": "string",
+           "id": 6
+          },
+          "failureMessage": {
+           "type": "string",
+           "id": 7
+          },
+          "acknowledgedSubtasks": {
+           "type": "int32",
+           "id": 8
+          },
+          "totalSubtasks": {
+           "type": "int32",
+           "id": 9
+          },
+          "subtasks": {
+           "rule": "repeated",
+           "type": "SubtaskCheckpointSummary",
+           "id": 10
+          }
+         }
+        },
+        "SubtaskCheckpointSummary": {
+         "fields": {
+          "vertexId": {
+           "type": "string",
+           "id": 1
+          },
+          "vertexName": {
+           "type": "string",
+           "id": 2
+          },
+          "subtask": {
+           "type": "int32",
+           "id": 3
+          },
+          "acknowledgeTimestamp": {
+           "type": "int64",
+           "id": 4
+          },
+          "stateSize": {
+           "type": "int64",
+           "id": 5
+          },
+          "alignmentDurationMs": {
+           "type": "int64",
+           "id": 6
+          },
+          "syncDurationMs": {
+           "type": "int64",
+           "id": 7
+          },
+          "asyncDurationMs": {
+           "type": "int64",
+           "id": 8
           }
          }
         },

@@ -18,9 +18,10 @@ import type { ScheduledTask } from '@eddy/rpc';
 import { CheckpointCoordinator, type CheckpointTask } from '../checkpoint/checkpoint-coordinator.js';
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
-import { checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { CheckpointingOptions, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
 import type { Execution, ExecutionGraph } from '../executiongraph/execution-graph.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
+import type { CheckpointingView } from './job-details.js';
 
 export interface JobCheckpointingServices {
   readonly configuration: Configuration;
@@ -73,6 +74,21 @@ export class JobCheckpointing {
       notifyCheckpointAborted: (task, checkpointId) => this.notify(task, checkpointId, false),
       failJob: services.failJob,
     });
+    if (this.settings.enabled && services.configuration.get(CheckpointingOptions.unalignedEnabled)) {
+      services.logger.warn(
+        { option: CheckpointingOptions.unalignedEnabled.key },
+        'Unaligned checkpoints are not supported yet; this job takes aligned checkpoints (set execution.checkpointing.unaligned.enabled to false to silence this)',
+      );
+    }
+    if (this.settings.enabled && this.settings.mode === 'EXACTLY_ONCE') {
+      const sockets = graph.verticesTopologically.filter((vertex) => vertex.jobVertex.operators.some((operator) => operator.configJson.includes('"kind":"socketSource"')));
+      for (const vertex of sockets) {
+        services.logger.warn(
+          { vertex: vertex.name },
+          `'${vertex.name}' reads a socket, which cannot be read again after a failure: what it had read since the last checkpoint is lost (at most once), whatever the checkpointing mode`,
+        );
+      }
+    }
     if (this.settings.enabled) {
       services.logger.info(
         { intervalMs: this.settings.intervalMs, mode: this.settings.mode, storage: this.storage.describe(), restoreFrom: this.settings.restorePath || undefined },
@@ -83,6 +99,11 @@ export class JobCheckpointing {
 
   get enabled(): boolean {
     return this.settings.enabled;
+  }
+
+  /** For JobDetails. */
+  get view(): CheckpointingView {
+    return { enabled: this.settings.enabled, intervalMs: this.settings.intervalMs, mode: this.settings.mode, storage: this.storage.describe(), stats: this.coordinator.stats };
   }
 
   /**

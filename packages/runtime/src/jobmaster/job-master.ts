@@ -187,7 +187,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   }
 
   requestJobDetails(): dispatcher.JobDetails {
-    return buildJobDetails(this.graph, this.waitingFor);
+    return buildJobDetails(this.graph, this.waitingFor, this.checkpointing.view);
   }
 
   // ---- Gateway ----

@@ -145,6 +145,8 @@ export interface StreamTaskEnvironment {
   readonly postCollected: (batch: Uint8Array) => void;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
+  /** The task restored its state and opened its operators: it reports RUNNING. */
+  readonly reportRunning: () => void;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -366,6 +368,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     await chain.initializeState(restored);
     await chain.open();
     throwIfStopped();
+    environment.reportRunning();
     environment.checkpoints.attach({
       trigger: (checkpointId, timestamp, exactlyOnce) => {
         if (isSourceVertex) checkpoints.checkpoint({ checkpointId, timestamp, exactlyOnce }, 0);

@@ -209,7 +209,7 @@ async function loadInvokable(): Promise<Invokable> {
   if (name === STREAM_INVOKABLE) {
     // The built-in streaming task: it rebuilds the job's pipeline from the bundle.
     return (context) =>
-      runStreamTask({ context, deployment, bundle, ports: channelPorts, checkpoints: checkpointRelay, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics });
+      runStreamTask({ context, deployment, bundle, ports: channelPorts, checkpoints: checkpointRelay, postCollected: (batch) => post({ type: 'collect', batch }), ioMetrics, reportRunning });
   }
   const exports = Object.keys(bundle);
   const listed = exports.length === 0 ? 'it has no named exports' : `its exports are ${exports.join(', ')}`;
@@ -250,6 +250,14 @@ function createContext(operators: readonly TaskOperator[]): TaskContext {
   });
 }
 
+let runningReported = false;
+
+function reportRunning(): void {
+  if (runningReported || ended) return;
+  runningReported = true;
+  post({ type: 'state', state: 'RUNNING' });
+}
+
 async function run(): Promise<void> {
   post({ type: 'state', state: 'INITIALIZING' });
   let invokable: Invokable;
@@ -265,7 +273,9 @@ async function run(): Promise<void> {
     end('CANCELED');
     return;
   }
-  post({ type: 'state', state: 'RUNNING' });
+  // The streaming task reports RUNNING itself once it restored its state and opened its operators
+  // (Flink's INITIALIZING covers the restore); any other invokable runs from here on.
+  if (deployment.invokable !== STREAM_INVOKABLE) reportRunning();
   try {
     await invokable(context);
   } catch (error) {
