@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
+import { committedRecords } from './checkpoint-test-utils.js';
 import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
 
 after(stopClusterProcesses);
@@ -18,13 +19,15 @@ const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/c
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-exactly-once-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The committed part files of a writeAsText directory, one record per line; hidden files are not output. */
-export function committedRecords(directory: string): unknown[] {
+/** The (index, count, attempt) lines the unbounded counter's sinks appended. */
+function readCounts(directory: string): { index: number; count: number; attempt: number }[] {
   if (!existsSync(directory)) return [];
-  const records: unknown[] = [];
-  for (const name of readdirSync(directory).sort()) {
-    if (name.startsWith('.')) continue;
-    for (const line of readFileSync(join(directory, name), 'utf8').split('\n')) if (line !== '') records.push(JSON.parse(line));
+  const records: { index: number; count: number; attempt: number }[] = [];
+  for (const name of readdirSync(directory)) {
+    for (const line of readFileSync(join(directory, name), 'utf8').split('\n')) {
+      const [index, count, attempt] = line.split(' ').map(Number);
+      if (line !== '' && attempt !== undefined) records.push({ index: index as number, count: count as number, attempt });
+    }
   }
   return records;
 }
@@ -82,6 +85,33 @@ describe('exactly once with checkpoints', () => {
     const details = await client.requestJob(jobId);
     assert.ok(details.restarts >= 3, `restarted at least three times (was ${details.restarts})`);
     assertExactCounts(committedRecords(output), records, keys);
+  });
+
+  it('continues keyed ValueState from the checkpoint after a kill: it jumps back to the checkpointed count, never to zero', async () => {
+    const keys = 5;
+    const output = join(scratch, 'unbounded-out');
+    const checkpoints = join(scratch, 'unbounded-chk');
+    const { jobId } = await client.submitJobFile(jobFile('unbounded-counter'), { args: [String(keys), '400', output, checkpoints, '150'] });
+    const completed = (): number => jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
+    await waitFor(() => completed() >= 3, 'three completed checkpoints', 30_000);
+    const status = await client.requestJob(jobId);
+    const busy = new Set(status.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)?.taskManagerId)));
+    const victim = taskManagers.findIndex((tm) => !tm.hasExited && busy.has(tm.taskManagerId));
+    const before = readCounts(output);
+    const lastBefore = Math.max(...before.map((r) => r.index));
+    await taskManagers[victim]!.kill('SIGKILL');
+    taskManagers[victim] = await startTaskManager(jobManager.address, { slots: 2 });
+    await waitFor(() => readCounts(output).some((r) => r.attempt > 0 && r.index > lastBefore + 50), 'the restarted job to get past where it was killed', 30_000);
+    await client.cancelJob(jobId);
+    await client.followJob(jobId, () => undefined);
+    const records = readCounts(output);
+    for (const record of records) {
+      assert.equal(record.count, Math.floor(record.index / keys) + 1, `count of index ${record.index} in attempt ${record.attempt}: state neither lost nor counted twice`);
+    }
+    const restarted = records.filter((r) => r.attempt > 0);
+    const firstAfter = Math.min(...restarted.map((r) => r.index));
+    assert.ok(firstAfter <= lastBefore, `the restored job went back to its checkpoint (first index ${firstAfter}, last before the kill ${lastBefore})`);
+    assert.ok(firstAfter > 2 * keys, `and not to the start: the first count after the restore is ${Math.floor(firstAfter / keys) + 1}`);
   });
 
   it('commits every running count exactly once when an operator throws once on a chosen record', async () => {
