@@ -79,6 +79,17 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     ],
   },
   {
+    name: 'checkpoint',
+    script: 'test/dist/bench/checkpoint-bench.js',
+    format: 'json',
+    description: 'checkpoints: WordCount throughput with vs without, checkpoint of 1 M keys, recovery after a SIGKILL',
+    targets: [
+      { metric: 'throughput_ratio_with_checkpoints', op: '>=', threshold: () => 0.9, source: 'issue 13' },
+      { metric: 'checkpoint_duration_ms', op: '<=', threshold: () => 2000, source: 'issue 13' },
+      { metric: 'recovery_ms', op: '<=', threshold: () => 3000, source: 'issue 13' },
+    ],
+  },
+  {
     name: 'credit-transport',
     script: 'packages/runtime/dist/bench/credit-transport-bench.js',
     format: 'json-lines',

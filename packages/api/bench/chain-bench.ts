@@ -106,6 +106,7 @@ function context(subtaskIndex: number, parallelism: number, outputs: ChainOutput
     targets: outputs.map((o) => ({ parallelism: o.numberOfChannels, maxParallelism: 128 })),
     signal: new AbortController().signal,
     nextInputSplit: async () => undefined,
+    checkpointingEnabled: false,
     isBackPressured: () => false,
     waitForOutputs: async () => {},
     writeStdout: () => {},

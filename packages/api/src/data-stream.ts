@@ -1,7 +1,8 @@
 import type { Collector, FilterFunction, FlatMapFunction, IterableFlatMapFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
 import { StreamFilter, StreamFlatMap, StreamMap, type FlatMapOrIterable } from './internal/operators/basic-operators.js';
 import { KeyedProcessOperator, ProcessOperator, StreamGroupedFieldAggregation, StreamGroupedReduce } from './internal/operators/keyed-operators.js';
-import { CollectSinkOperator, PrintSinkOperator, TextFileSinkOperator, UserSinkOperator } from './internal/operators/sink-operators.js';
+import { FileSinkOperator } from './internal/operators/file-sink-operator.js';
+import { CollectSinkOperator, PrintSinkOperator, UserSinkOperator } from './internal/operators/sink-operators.js';
 import type { Output, StreamOperator } from './internal/operators/stream-operator.js';
 import {
   checkMaxParallelism,
@@ -112,13 +113,18 @@ export class DataStream<T> {
   }
 
   /**
-   * Writes one line per record (strings as they are, others as JSON). With parallelism 1, `path` is
-   * the file; otherwise a directory of part-<subtask> files. Files appear, complete, when the job
-   * finishes; an existing file is replaced.
+   * Writes one line per record (strings as they are, others as JSON).
+   *
+   * With checkpointing on, exactly once (Flink's FileSink): `path` is a directory of
+   * `part-<subtask>-<n>` files, one per subtask and checkpoint, each appearing complete once the
+   * checkpoint that covers it completed; a failure never leaves a record twice or loses one.
+   * Without checkpointing: with parallelism 1 `path` is the file, otherwise a directory of
+   * `part-<subtask>` files; they appear, complete, when the job finishes, and an existing file is
+   * replaced.
    */
   writeAsText(path: string): DataStreamSink<T> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('writeAsText needs a path');
-    return this.sink('Text File Sink', () => new TextFileSinkOperator(path));
+    return this.sink('Text File Sink', () => new FileSinkOperator(path));
   }
 
   /** Sends the records to the client that submitted the job (Flink's executeAndCollect). Parallelism 1 unless set. */

@@ -44,6 +44,17 @@ export {
   type ValueState,
 } from './state.js';
 export type { Source, SourceContext } from './source.js';
+export {
+  CheckpointConfig,
+  type CheckpointedFunction,
+  type CheckpointingMode,
+  type CheckpointListener,
+  type ExternalizedCheckpointRetention,
+  type FunctionInitializationContext,
+  type FunctionSnapshotContext,
+  type KeyedStateStore,
+  type OperatorStateStore,
+} from './checkpoint.js';
 export type { Sink } from './sink.js';
 export { RestartStrategies, type RestartStrategyConfiguration } from './restart-strategies.js';
 export {

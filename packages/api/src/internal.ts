@@ -1,5 +1,6 @@
 /** What the client and the TaskManagers' worker threads use of a job bundle's API copy. */
 export type * from './internal/contract.js';
+export { CONTRACT_VERSION } from './internal/contract.js';
 export {
   buildPlan,
   checkPlan,

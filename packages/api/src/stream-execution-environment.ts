@@ -1,8 +1,9 @@
+import { CheckpointConfig, type CheckpointingMode } from './checkpoint.js';
 import { DataStreamSource } from './data-stream.js';
 import { BUFFER_TIMEOUT_KEY, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_PARALLELISM_KEY, formatDurationMs, parseDurationMs } from './internal/config.js';
 import type { OperatorContext } from './internal/operators/stream-operator.js';
-import { CollectionSource, SequenceSource } from './internal/sources/collection-sources.js';
-import { GeneratorSource, type GeneratorOptions } from './internal/sources/generator-source.js';
+import { CollectionSource, rangeSplits, SequenceSource } from './internal/sources/collection-sources.js';
+import { GeneratorSource, generatorSplits, type GeneratorOptions } from './internal/sources/generator-source.js';
 import { SocketTextSource } from './internal/sources/socket-text-source.js';
 import { createFileInputSplits, TextFileSource } from './internal/sources/text-file-source.js';
 import { checkMaxParallelism, checkParallelism, TransformationGraph } from './internal/transformation.js';
@@ -60,6 +61,21 @@ export class StreamExecutionEnvironment {
     return value === undefined ? DEFAULT_BUFFER_TIMEOUT_MS : parseDurationMs(value, BUFFER_TIMEOUT_KEY);
   }
 
+  /**
+   * Takes a checkpoint every `intervalMs` (execution.checkpointing.interval), EXACTLY_ONCE unless
+   * told otherwise: after a failure every operator's state, every source's position and every
+   * exactly-once sink's output resume from the latest completed checkpoint.
+   */
+  enableCheckpointing(intervalMs: number, mode: CheckpointingMode = 'EXACTLY_ONCE'): this {
+    this.getCheckpointConfig().setCheckpointInterval(intervalMs).setCheckpointingMode(mode);
+    return this;
+  }
+
+  /** The job's checkpointing settings, to change (Flink's CheckpointConfig). */
+  getCheckpointConfig(): CheckpointConfig {
+    return new CheckpointConfig(this[TRANSFORMATION_GRAPH].configuration);
+  }
+
   /** Replaces the job's restart-strategy.* settings: `env.setRestartStrategy(RestartStrategies.fixedDelayRestart(3, 1000))`. */
   setRestartStrategy(strategy: RestartStrategyConfiguration): this {
     const configuration = this[TRANSFORMATION_GRAPH].configuration;
@@ -110,7 +126,12 @@ export class StreamExecutionEnvironment {
       throw new TypeError('fromCollection needs an array or another iterable');
     }
     const values = Array.from(collection);
-    return this.source<T>('Collection Source', true, () => new CollectionSource(values));
+    return this.source<T>(
+      'Collection Source',
+      true,
+      (context) => new CollectionSource(values, () => context.chain.nextInputSplit()),
+      () => rangeSplits(values.length, 1),
+    );
   }
 
   /** The numbers from..to (both included); each subtask emits its contiguous share. */
@@ -118,7 +139,12 @@ export class StreamExecutionEnvironment {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from) {
       throw new RangeError(`fromSequence needs whole numbers with from <= to, got ${from} and ${to}`);
     }
-    return this.source<number>('Sequence Source', false, (context) => new SequenceSource(from, to, context.chain.subtaskIndex, context.chain.parallelism));
+    return this.source<number>(
+      'Sequence Source',
+      false,
+      (context) => new SequenceSource(from, () => context.chain.nextInputSplit()),
+      (parallelism) => rangeSplits(to - from + 1, parallelism),
+    );
   }
 
   /**
@@ -136,7 +162,8 @@ export class StreamExecutionEnvironment {
   socketTextStream(host: string, port: number, delimiter = '\n'): DataStreamSource<string> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`socketTextStream needs a port from 1 to 65535, got ${port}`);
     if (delimiter.length === 0) throw new TypeError('socketTextStream needs a non-empty delimiter');
-    return this.source<string>('Socket Stream', true, () => new SocketTextSource(host, port, delimiter));
+    // Its own kind: it cannot be read again after a failure, which the JobMaster warns about.
+    return this.source<string>('Socket Stream', true, () => new SocketTextSource(host, port, delimiter), undefined, 'socketSource');
   }
 
   /**
@@ -150,8 +177,11 @@ export class StreamExecutionEnvironment {
     if (typeof generator !== 'function') throw new TypeError('fromGenerator needs a function from index to record');
     const rate = options.recordsPerSecond;
     if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) throw new RangeError(`recordsPerSecond must be above 0, got ${rate}`);
-    return this.source<T>('Generator', false, (context) =>
-      new GeneratorSource(count, generator, options, context.chain.subtaskIndex, context.chain.parallelism),
+    return this.source<T>(
+      'Generator',
+      false,
+      (context) => new GeneratorSource(generator, options, context.chain.parallelism, () => context.chain.nextInputSplit()),
+      (parallelism) => generatorSplits(count, parallelism),
     );
   }
 
@@ -166,9 +196,10 @@ export class StreamExecutionEnvironment {
     nonParallel: boolean,
     createSource: (context: OperatorContext) => Source<unknown>,
     createInputSplits?: (parallelism: number) => string[],
+    kind = 'source',
   ): DataStreamSource<T> {
     const graph = this[TRANSFORMATION_GRAPH];
-    const transformation = graph.add('source', `Source: ${name}`, [], {
+    const transformation = graph.add(kind, `Source: ${name}`, [], {
       type: 'source',
       nonParallel,
       createSource,

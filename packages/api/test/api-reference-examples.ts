@@ -6,6 +6,13 @@
  */
 import {
   AbstractRichFunction,
+  CheckpointConfig,
+  type CheckpointedFunction,
+  type CheckpointListener,
+  type FunctionInitializationContext,
+  type FunctionSnapshotContext,
+  type KeyedStateStore,
+  type OperatorStateStore,
   EddyApiError,
   JobDefinitionError,
   JobGraphMismatchError,
@@ -66,10 +73,15 @@ export interface ExampleScope {
   readonly sourceCtx: SourceContext<number>;
   readonly descriptor: StateDescriptor;
   readonly error: unknown;
+  readonly initContext: FunctionInitializationContext;
+  readonly snapshotContext: FunctionSnapshotContext;
+  readonly operatorState: OperatorStateStore;
+  readonly keyedState: KeyedStateStore;
 }
 
 export function examples(scope: ExampleScope): unknown[] {
   const { env, lines, numbers, pairs, byWord, source, lengths, sink, out, ctx, keyedCtx, timerCtx, keyedTimerCtx, timers, runtime, count, seen, totals, sourceCtx, descriptor, error } = scope;
+  const { initContext, snapshotContext, operatorState, keyedState } = scope;
   const shown: unknown[] = [];
 
   // ---- A job ----
@@ -103,6 +115,49 @@ export function examples(scope: ExampleScope): unknown[] {
   // #region StreamExecutionEnvironment.getBufferTimeout
   const bufferTimeoutMs = env.getBufferTimeout();
   // #endregion
+  // #region StreamExecutionEnvironment.enableCheckpointing
+  env.enableCheckpointing(1_000); // every second, EXACTLY_ONCE
+  // #endregion
+  // #region StreamExecutionEnvironment.getCheckpointConfig
+  env.getCheckpointConfig().setCheckpointStorage('/shared/checkpoints');
+  // #endregion
+  // #region CheckpointConfig
+  const checkpointConfig: CheckpointConfig = env.getCheckpointConfig();
+  // #endregion
+  // #region CheckpointConfig.isCheckpointingEnabled
+  const checkpointing = checkpointConfig.isCheckpointingEnabled();
+  // #endregion
+  // #region CheckpointConfig.getCheckpointInterval
+  const intervalMs = checkpointConfig.getCheckpointInterval();
+  // #endregion
+  // #region CheckpointConfig.setCheckpointInterval
+  checkpointConfig.setCheckpointInterval(5_000);
+  // #endregion
+  // #region CheckpointConfig.getCheckpointingMode
+  const mode = checkpointConfig.getCheckpointingMode();
+  // #endregion
+  // #region CheckpointConfig.setCheckpointingMode
+  checkpointConfig.setCheckpointingMode('AT_LEAST_ONCE');
+  // #endregion
+  // #region CheckpointConfig.setCheckpointTimeout
+  checkpointConfig.setCheckpointTimeout(60_000);
+  // #endregion
+  // #region CheckpointConfig.setMinPauseBetweenCheckpoints
+  checkpointConfig.setMinPauseBetweenCheckpoints(500);
+  // #endregion
+  // #region CheckpointConfig.setMaxConcurrentCheckpoints
+  checkpointConfig.setMaxConcurrentCheckpoints(1);
+  // #endregion
+  // #region CheckpointConfig.setTolerableCheckpointFailureNumber
+  checkpointConfig.setTolerableCheckpointFailureNumber(3);
+  // #endregion
+  // #region CheckpointConfig.setCheckpointStorage
+  checkpointConfig.setCheckpointStorage('file:///mnt/shared/checkpoints');
+  // #endregion
+  // #region CheckpointConfig.setExternalizedCheckpointRetention
+  checkpointConfig.setExternalizedCheckpointRetention('RETAIN_ON_CANCELLATION');
+  // #endregion
+  shown.push(checkpointing, intervalMs, mode);
   // #region StreamExecutionEnvironment.setRestartStrategy
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(3, 1_000));
   // #endregion
@@ -591,6 +646,58 @@ export function examples(scope: ExampleScope): unknown[] {
   // #endregion
   shown.push(owner, subtask, startKeyGroup, endKeyGroup, keyGroups);
 
+  // ---- Checkpointed functions ----
+
+  // #region CheckpointedFunction.initializeState
+  const buffered = initContext.getOperatorStateStore().getListState(new ListStateDescriptor<string>('buffered'));
+  // #endregion
+  // #region CheckpointedFunction.snapshotState
+  buffered.update(['what', 'the', 'function', 'holds']);
+  // #endregion
+  // #region CheckpointListener.notifyCheckpointComplete
+  const commitUpTo = (checkpointId: number): string => `commit the transactions of checkpoints up to ${checkpointId}`;
+  // #endregion
+  // #region CheckpointListener.notifyCheckpointAborted
+  const discard = (checkpointId: number): string => `forget what checkpoint ${checkpointId} prepared`;
+  // #endregion
+  // #region FunctionInitializationContext.isRestored
+  const restored = initContext.isRestored();
+  // #endregion
+  // #region FunctionInitializationContext.getRestoredCheckpointId
+  const restoredFrom = initContext.getRestoredCheckpointId();
+  // #endregion
+  // #region FunctionInitializationContext.getOperatorStateStore
+  const store = initContext.getOperatorStateStore();
+  // #endregion
+  // #region FunctionInitializationContext.getKeyedStateStore
+  const keyedStore = initContext.getKeyedStateStore();
+  // #endregion
+  // #region FunctionSnapshotContext.getCheckpointId
+  const checkpointId = snapshotContext.getCheckpointId();
+  // #endregion
+  // #region FunctionSnapshotContext.getCheckpointTimestamp
+  const checkpointTime = snapshotContext.getCheckpointTimestamp();
+  // #endregion
+  // #region OperatorStateStore.getListState
+  const offsets = operatorState.getListState(new ListStateDescriptor<number>('offsets'));
+  // #endregion
+  // #region OperatorStateStore.getUnionListState
+  const everyOffset = operatorState.getUnionListState(new ListStateDescriptor<number>('all-offsets'));
+  // #endregion
+  // #region OperatorStateStore.getRegisteredStateNames
+  const names = operatorState.getRegisteredStateNames();
+  // #endregion
+  // #region KeyedStateStore.getState
+  const lastVisit = keyedState.getState(new ValueStateDescriptor<number>('last-seen'));
+  // #endregion
+  // #region KeyedStateStore.getListState
+  const visits = keyedState.getListState(new ListStateDescriptor<string>('history'));
+  // #endregion
+  // #region KeyedStateStore.getMapState
+  const perPage = keyedState.getMapState(new MapStateDescriptor<string, number>('per-page'));
+  // #endregion
+  shown.push(BufferingSink, commitUpTo, discard, restored, restoredFrom, store, keyedStore, checkpointId, checkpointTime, offsets, everyOffset, names, lastVisit, visits, perPage);
+
   // ---- Errors ----
 
   // #region EddyApiError
@@ -626,5 +733,28 @@ class CountPerWord extends KeyedProcessFunction<string, [string, number], [strin
     const count = (this.#count?.value() ?? 0) + 1;
     this.#count?.update(count);
     out.collect([word, count]);
+  }
+}
+
+/** A sink whose buffer survives failures (the CheckpointedFunction and CheckpointListener examples). */
+class BufferingSink implements Sink<string>, CheckpointedFunction, CheckpointListener {
+  private buffered: string[] = [];
+  private state: ListState<string> | undefined;
+
+  initializeState(context: FunctionInitializationContext): void {
+    this.state = context.getOperatorStateStore().getListState(new ListStateDescriptor<string>('buffered'));
+    this.buffered = [...this.state.get()];
+  }
+
+  snapshotState(_context: FunctionSnapshotContext): void {
+    this.state?.update(this.buffered);
+  }
+
+  notifyCheckpointComplete(_checkpointId: number): void {
+    this.buffered = [];
+  }
+
+  invoke(value: string): void {
+    this.buffered.push(value);
   }
 }

@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
+import { checkpointsCommand } from './commands/checkpoints-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { initCommand } from './commands/init-command.js';
 import { jobManagerCommand } from './commands/jobmanager-command.js';
@@ -23,6 +24,7 @@ export function createProgram(): Command {
     .addCommand(runCommand())
     .addCommand(listCommand())
     .addCommand(statusCommand())
+    .addCommand(checkpointsCommand())
     .addCommand(cancelCommand())
     .addCommand(infoCommand())
     .addCommand(initCommand())

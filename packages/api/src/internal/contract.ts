@@ -11,6 +11,16 @@
  * that the plan it rebuilds matches the submitted one (`planFingerprint`).
  */
 
+/**
+ * The version of this contract. The runtime checks that a job bundle's copy of the API speaks the
+ * version it does, and refuses the bundle with both versions named when it does not: a bundle built
+ * by an older or newer client must be rebuilt with the CLI that matches the cluster.
+ *
+ *   1  wave 1: open/close/dispose chains, no checkpoints
+ *   2  checkpoints: initializeState/snapshotState/notifyCheckpoint*, finish/close, splits with ids
+ */
+export const CONTRACT_VERSION = 2;
+
 /** A job module's default export. */
 export type JobMain = (env: unknown, args: string[]) => void | Promise<void>;
 
@@ -70,6 +80,14 @@ export interface ChainOutput {
   broadcastEmit(record: unknown): void;
 }
 
+/** A split the JobMaster handed to a source subtask. */
+export interface InputSplitAssignment {
+  /** Stable within the source (checkpoints name splits by it). */
+  readonly id: string;
+  /** JSON, as the source cut it when the job was planned. */
+  readonly split: string;
+}
+
 /** What the runtime gives a task's chain. */
 export interface ChainContext {
   readonly jobId: string;
@@ -87,7 +105,12 @@ export interface ChainContext {
   /** Aborted when the task is canceled. */
   readonly signal: AbortSignal;
   /** The next input split of this vertex, or undefined when none are left. */
-  nextInputSplit(): Promise<string | undefined>;
+  nextInputSplit(): Promise<InputSplitAssignment | undefined>;
+  /**
+   * Checkpoints are taken for this job: exactly-once sinks commit on completed checkpoints, and a
+   * task that reached the end of its input finishes after one more.
+   */
+  readonly checkpointingEnabled: boolean;
   /**
    * Backpressure for sources: true when an output cannot take more now. A source checks it every
    * few hundred records and then awaits waitForOutputs() before producing more.
@@ -107,10 +130,64 @@ export interface ChainContext {
   failTask?(error: unknown): void;
 }
 
-/** A task's chain of operators, built in the worker from the rebuilt plan. */
+/** Keyed state of one operator as the runtime hands it back on a restore (bytes loaded from wherever they were). */
+export interface RestoredKeyedStateHandle {
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  readonly offsets: readonly number[];
+  readonly bytes: Uint8Array;
+  /** Where the bytes came from, for messages. */
+  readonly where: string;
+}
+
+export interface RestoredOperatorStateHandle {
+  readonly bytes: Uint8Array;
+  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[] }[];
+  readonly where: string;
+}
+
+/** The state a task starts from. */
+export interface RestoredTaskState {
+  readonly checkpointId: number;
+  /** By operator id; an operator without an entry starts empty. */
+  readonly operators: ReadonlyMap<string, { readonly keyed: readonly RestoredKeyedStateHandle[]; readonly operatorState: readonly RestoredOperatorStateHandle[] }>;
+}
+
+/** Writes one operator's keyed state in chunks, off the record path; resolves to where each key group starts. */
+export interface KeyedStateWriter {
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  write(sink: (chunk: Uint8Array) => void | Promise<void>): Promise<{ readonly offsets: number[]; readonly size: number }>;
+}
+
+/** One operator's part of a task's snapshot. */
+export interface OperatorSnapshotView {
+  readonly operatorId: string;
+  readonly keyed: KeyedStateWriter | undefined;
+  readonly operatorState: { readonly bytes: Uint8Array; readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: number[] }[] } | undefined;
+}
+
+/** The synchronous part of a task's snapshot: frozen views to write, and the source's splits. */
+export interface ChainSnapshot {
+  readonly operators: readonly OperatorSnapshotView[];
+  readonly heldSplitIds: readonly string[];
+  readonly finishedSplitIds: readonly string[];
+  /** The views are written (or abandoned): state folds the changes made meanwhile back in. Idempotent. */
+  release(): void;
+}
+
+/**
+ * A task's chain of operators, built in the worker from the rebuilt plan. Lifecycle:
+ *
+ *   initializeState ─► open ─► runSource, or processBatch (many) and endInput ─► finish ─► close
+ *                     snapshotState, notifyCheckpointComplete/Aborted between records
+ *                     close without finish after a failure or cancel
+ */
 export interface TaskChain {
   /** True when the chain starts with a source. */
   readonly isSource: boolean;
+  /** Restores (or starts fresh) every operator's state; before open. */
+  initializeState(restored: RestoredTaskState | undefined): Promise<void>;
   /** Opens every operator (state, files, sockets). */
   open(): Promise<void>;
   /** Source chains: runs the source until it ends (bounded) or the signal aborts. */
@@ -119,8 +196,14 @@ export interface TaskChain {
   processBatch(input: number, records: readonly unknown[]): void;
   /** All channels of input `input` ended. */
   endInput(input: number): void;
-  /** Flushes and closes every operator (sinks commit their files); called once the chain's inputs or source ended. */
+  /** Flushes every operator once the chain's inputs or source ended (without checkpoints, sinks commit here). */
+  finish(): Promise<void>;
+  /** Releases every operator's resources; after finish, or after a failure or cancel without it. */
   close(): Promise<void>;
-  /** Releases resources after a failure or cancel, without committing anything. */
-  dispose(): Promise<void>;
+  /** Before barrier N goes downstream: operators send on what they buffer. */
+  prepareSnapshotPreBarrier(checkpointId: number): void;
+  /** Takes the synchronous part of snapshot N of every operator (O(1) per keyed state). */
+  snapshotState(checkpointId: number, timestamp: number): ChainSnapshot;
+  notifyCheckpointComplete(checkpointId: number): Promise<void>;
+  notifyCheckpointAborted(checkpointId: number): void;
 }

@@ -2,10 +2,11 @@ import { JobGraphMismatchError } from '../errors.js';
 import type { RuntimeContext } from '../process-function.js';
 import type { Source } from '../source.js';
 import type { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../state.js';
-import type { ChainContext, TaskChain } from './contract.js';
+import type { ChainContext, ChainSnapshot, OperatorSnapshotView, RestoredTaskState, TaskChain } from './contract.js';
 import type { OperatorChain } from './job-plan.js';
 import { createRecordWriterOutput } from './operators/record-writer-output.js';
-import { BroadcastingOutput, NoOpOutput, type OperatorContext, type Output, type StreamOperator } from './operators/stream-operator.js';
+import { SourceOperator } from './operators/source-operator.js';
+import { BroadcastingOutput, FRESH_START, NoOpOutput, type OperatorContext, type OperatorSnapshot, type Output, type StreamOperator } from './operators/stream-operator.js';
 import { DefaultSourceContext } from './sources/source-context.js';
 import type { KeyedStateBackend } from './state/keyed-state-backend.js';
 import type { StreamNode } from './stream-graph.js';
@@ -23,7 +24,8 @@ export class OperatorTaskChain implements TaskChain {
   readonly isSource: boolean;
   private readonly operators: { readonly node: StreamNode; readonly operator: StreamOperator }[] = [];
   private readonly head: Output | undefined;
-  private readonly source: Source<unknown> | undefined;
+  private readonly source: SourceOperator | undefined;
+  private readonly sourceNode: StreamNode | undefined;
   private readonly sourceOutput: Output | undefined;
   private readonly stop = new AbortController();
   private readonly forwardAbort = (): void => this.stop.abort();
@@ -32,6 +34,7 @@ export class OperatorTaskChain implements TaskChain {
   private readonly asyncFailure: Promise<never>;
   private inputsEnded = false;
   private opened = false;
+  private initialized = false;
 
   constructor(
     private readonly chain: OperatorChain,
@@ -51,7 +54,8 @@ export class OperatorTaskChain implements TaskChain {
 
     const outputIndex = new Map(chain.outEdges.map((edge, i) => [edge, i]));
     const operatorOf = new Map<StreamNode, StreamOperator>();
-    let source: Source<unknown> | undefined;
+    let source: SourceOperator | undefined;
+    let sourceNode: StreamNode | undefined;
     let sourceOutput: Output | undefined;
     // Tail first, so every operator is built with its successors.
     for (let n = chain.nodes.length - 1; n >= 0; n--) {
@@ -64,7 +68,8 @@ export class OperatorTaskChain implements TaskChain {
       const output = outputs.length === 0 ? new NoOpOutput() : outputs.length === 1 ? (outputs[0] as Output) : new BroadcastingOutput(outputs);
       const spec = node.transformation.spec;
       if (spec.type === 'source') {
-        source = spec.createSource(this.operatorContext(node));
+        source = new SourceOperator(spec.createSource(this.operatorContext(node)));
+        sourceNode = node;
         sourceOutput = output;
       } else if (spec.type === 'operator' || spec.type === 'sink') {
         const operator = spec.createOperator(output);
@@ -74,25 +79,45 @@ export class OperatorTaskChain implements TaskChain {
     }
     this.isSource = source !== undefined;
     this.source = source;
+    this.sourceNode = sourceNode;
     this.sourceOutput = sourceOutput;
     this.head = this.isSource ? undefined : this.operators[0]?.operator;
   }
 
-  async open(): Promise<void> {
+  async initializeState(restored: RestoredTaskState | undefined): Promise<void> {
     this.opened = true;
+    this.initialized = true;
+    for (let i = this.operators.length - 1; i >= 0; i--) {
+      const { node, operator } = this.operators[i]!;
+      await operator.initializeState(this.operatorContext(node), this.stateOf(node, restored));
+    }
+    if (this.source !== undefined) await this.source.initializeState(this.operatorContext(this.sourceNode as StreamNode), this.stateOf(this.sourceNode as StreamNode, restored));
+  }
+
+  private stateOf(node: StreamNode, restored: RestoredTaskState | undefined): Parameters<StreamOperator['initializeState']>[1] {
+    if (restored === undefined) return FRESH_START;
+    const state = restored.operators.get(node.id);
+    return {
+      restoredCheckpointId: restored.checkpointId,
+      keyed: (state?.keyed ?? []).map((handle) => ({ ...handle })),
+      operatorState: state?.operatorState ?? [],
+    };
+  }
+
+  async open(): Promise<void> {
+    if (!this.initialized) await this.initializeState(undefined);
     for (let i = this.operators.length - 1; i >= 0; i--) {
       const { node, operator } = this.operators[i]!;
       await operator.open(this.operatorContext(node));
     }
-    const head = this.chain.nodes[0] as StreamNode;
-    if (this.source !== undefined) await this.source.open?.(this.operatorContext(head).createRuntimeContext());
+    if (this.source !== undefined) await this.source.open(this.operatorContext(this.sourceNode as StreamNode));
   }
 
   async runSource(): Promise<void> {
     const source = this.source;
     if (source === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) does not start with a source`);
     const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, this.stop.signal);
-    const cancel = (): void => source.cancel?.();
+    const cancel = (): void => source.cancel();
     this.stop.signal.addEventListener('abort', cancel, { once: true });
     try {
       await Promise.race([source.run(ctx), this.asyncFailure]);
@@ -116,26 +141,73 @@ export class OperatorTaskChain implements TaskChain {
     this.endInputs();
   }
 
-  async close(): Promise<void> {
+  async finish(): Promise<void> {
     this.throwAsyncError();
     this.endInputs();
-    for (const { operator } of this.operators) await operator.close();
-    await this.source?.close?.();
+    for (const { operator } of this.operators) await operator.finish();
+    await this.source?.finish();
     this.throwAsyncError();
-    this.context.signal.removeEventListener('abort', this.forwardAbort);
   }
 
-  async dispose(): Promise<void> {
+  async close(): Promise<void> {
     this.stop.abort();
     this.context.signal.removeEventListener('abort', this.forwardAbort);
     if (!this.opened) return;
-    for (const { node, operator } of this.operators) {
+    const all: { node: StreamNode; operator: { close(): void | Promise<void> } }[] = [...this.operators];
+    if (this.source !== undefined) all.push({ node: this.sourceNode as StreamNode, operator: this.source });
+    for (const { node, operator } of all) {
       try {
-        await operator.dispose();
+        await operator.close();
       } catch (error) {
         this.context.log('Operator could not release its resources', { operatorId: node.id, operator: node.name, err: error });
       }
     }
+  }
+
+  prepareSnapshotPreBarrier(checkpointId: number): void {
+    this.throwAsyncError();
+    for (const { operator } of this.operators) operator.prepareSnapshotPreBarrier(checkpointId);
+  }
+
+  snapshotState(checkpointId: number, timestamp: number): ChainSnapshot {
+    this.throwAsyncError();
+    const snapshots: { id: string; snapshot: OperatorSnapshot }[] = [];
+    const take = (id: string, operator: StreamOperator | SourceOperator): void => {
+      const snapshot = operator.snapshotState(checkpointId, timestamp);
+      if (snapshot !== undefined) snapshots.push({ id, snapshot });
+    };
+    try {
+      if (this.source !== undefined) take((this.sourceNode as StreamNode).id, this.source);
+      for (const { node, operator } of this.operators) take(node.id, operator);
+    } catch (error) {
+      for (const { snapshot } of snapshots) snapshot.keyed?.release();
+      throw error;
+    }
+    const splits = this.source?.splitIds() ?? { held: [], finished: [] };
+    const operators: OperatorSnapshotView[] = snapshots.map(({ id, snapshot }) => ({
+      operatorId: id,
+      keyed: snapshot.keyed,
+      operatorState: snapshot.operatorState,
+    }));
+    return {
+      operators,
+      heldSplitIds: splits.held,
+      finishedSplitIds: splits.finished,
+      release: () => {
+        for (const { snapshot } of snapshots) snapshot.keyed?.release();
+      },
+    };
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    this.throwAsyncError();
+    if (this.source !== undefined) await this.source.notifyCheckpointComplete(checkpointId);
+    for (const { operator } of this.operators) await operator.notifyCheckpointComplete(checkpointId);
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void {
+    this.source?.notifyCheckpointAborted(checkpointId);
+    for (const { operator } of this.operators) operator.notifyCheckpointAborted(checkpointId);
   }
 
   private endInputs(): void {
@@ -169,7 +241,7 @@ export class OperatorTaskChain implements TaskChain {
       operatorName: node.name,
       taskName,
       failAsync: (error) => this.failAsync(error),
-      createRuntimeContext: (backend) => createRuntimeContext(context, taskName, backend),
+      createRuntimeContext: (backend?: KeyedStateBackend) => createRuntimeContext(context, taskName, backend),
     };
   }
 }

@@ -60,7 +60,7 @@ describe('finish(out) at the end of input', () => {
     ]);
     assert.deepEqual(calls, [], 'nothing before the end of input');
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(calls, ['finish', 'sink b:3', 'sink a:2', 'close', 'sink close']);
   });
 
@@ -110,7 +110,7 @@ describe('finish(out) at the end of input', () => {
     await chain.open();
     chain.processBatch(0, ['a1', 'b1', 'a2']);
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(results, ['a=a2', 'b=b1']);
     assert.equal(keyInFinish, undefined);
   });
@@ -137,7 +137,7 @@ describe('finish(out) at the end of input', () => {
     await chain.open();
     chain.processBatch(0, ['a', 'bb', 'ccc']);
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
     t.mock.timers.tick(1000);
     assert.deepEqual(fired, []);
     const dropped = ctx.logs.filter((line) => line.message === 'Dropped processing-time timers still pending at the end of input');
@@ -158,7 +158,7 @@ describe('finish(out) at the end of input', () => {
     }, 1);
     await chain.open();
     chain.processBatch(0, [['a', 1]]);
-    await chain.dispose();
+    await chain.close();
     assert.deepEqual(calls, []);
   });
 });

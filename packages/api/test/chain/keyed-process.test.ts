@@ -77,7 +77,7 @@ describe('keyed process functions', () => {
     chain.processBatch(0, clicks.slice(0, 3));
     chain.processBatch(0, clicks.slice(3));
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(results, [
       { user: 'bob', count: 2, pages: ['home', 'logout'], perPage: { home: 1, logout: 1 } },
       { user: 'ann', count: 4, pages: ['home', 'cart', 'home', 'logout'], perPage: { home: 2, cart: 1, logout: 1 } },
@@ -123,7 +123,7 @@ describe('keyed process functions', () => {
     t.mock.timers.tick(5000);
     assert.equal(fired.length, 3, 'the deleted timer of cid never fires');
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
   });
 
   it('drops pending timers at the end of input, as Flink does', async (t) => {
@@ -141,7 +141,7 @@ describe('keyed process functions', () => {
     await chain.open();
     chain.processBatch(0, ['a']);
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
     t.mock.timers.tick(1000);
     assert.deepEqual(fired, []);
   });
@@ -163,7 +163,7 @@ describe('keyed process functions', () => {
     assert.equal(ctx.failures.length, 1);
     assert.match(String(ctx.failures[0]), /timer exploded/);
     assert.throws(() => chain.processBatch(0, ['b']), /timer exploded/);
-    await chain.dispose();
+    await chain.close();
   });
 
   it('refuses keyed state outside a keyed stream', async () => {
@@ -177,7 +177,7 @@ describe('keyed process functions', () => {
       env.fromElements(1).process(new Stateful()).print();
     }, 0);
     await assert.rejects(chain.open(), /Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy\(\)' operation/);
-    await chain.dispose();
+    await chain.close();
   });
 });
 
@@ -212,7 +212,7 @@ describe('process functions', () => {
       'tick 10300 after 3',
     ]);
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
   });
 });
 

@@ -20,7 +20,7 @@ describe('partitioners', () => {
     assert.equal(plan.edges[0]?.partitioner, 'forward');
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.equal(outputs[0]?.numberOfChannels, 1);
     assert.deepEqual(outputs[0]?.channels, [[5, 6, 7, 8, 9]]);
   });
@@ -29,7 +29,7 @@ describe('partitioners', () => {
     const { chain, outputs } = await buildChain(partitioned('rebalance'), 0, { subtaskIndex: 1 });
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     const channels = outputs[0]?.channels ?? [];
     assert.deepEqual(channels.map((c) => c.slice(0, 2)), [[102, 105], [100, 103], [101, 104]], 'subtask 1 starts at channel 1');
     assert.deepEqual(channels.map((c) => c.length), [33, 34, 33]);
@@ -40,7 +40,7 @@ describe('partitioners', () => {
     assert.equal(plan.edges[0]?.distributionPattern, 'POINTWISE');
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(outputs[0]?.channels.map((c) => c.slice(0, 3)), [[200, 202, 204], [201, 203, 205]]);
   });
 
@@ -48,7 +48,7 @@ describe('partitioners', () => {
     const { chain, outputs } = await buildChain(partitioned('broadcast'), 0, { subtaskIndex: 0 });
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.equal(outputs[0]?.broadcasts, 100);
     for (const channel of outputs[0]?.channels ?? []) assert.equal(channel.length, 100);
   });
@@ -58,7 +58,7 @@ describe('partitioners', () => {
     assert.equal(plan.edges[0]?.partitioner, 'rebalance');
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     const sizes = (outputs[0]?.channels ?? []).map((c) => c.length);
     assert.equal(sizes.reduce((a, b) => a + b, 0), 100);
     assert.ok(sizes.every((n) => n > 10), `sizes ${sizes.join(', ')}`);
@@ -71,7 +71,7 @@ describe('partitioners', () => {
     assert.equal(plan.edges[0]?.partitioner, 'hash');
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     const channels = outputs[0]?.channels ?? [];
     assert.equal(channels.flat().length, 100);
     channels.forEach((records, channel) => {
@@ -83,7 +83,7 @@ describe('partitioners', () => {
     const { chain, outputs } = await buildChain(partitioned('keyBy'), 0, { subtaskIndex: 0, targetMaxParallelism: [4096] });
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     let differs = 0;
     (outputs[0]?.channels ?? []).forEach((records, channel) => {
       for (const x of records as number[]) {
@@ -101,7 +101,7 @@ describe('partitioners', () => {
     }, 0, { subtaskIndex: 0 });
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(outputs[0]?.channels, [Array.from({ length: 50 }, (_, i) => i)]);
   });
 });

@@ -15,7 +15,7 @@ describe('print', () => {
     }, 0, { subtaskIndex: 1 });
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.equal(ctx.stdout.join(''), '2> odd 3\n2> {"n":4,"even":true}\n');
   });
 
@@ -40,7 +40,7 @@ describe('print', () => {
     t.mock.timers.tick(50);
     assert.deepEqual(ctx.stdout, ['one\ntwo\nthree\n'], 'one write for the three records');
     chain.endInput(0);
-    await chain.close();
+    await chain.finish();
   });
 });
 
@@ -61,10 +61,10 @@ describe('writeAsText', () => {
     chain.endInput(0);
     assert.equal(existsSync(path), false);
     assert.equal(readdirSync(join(dir, 'single')).length, 1, 'one hidden in-progress file');
-    await chain.close();
+    await chain.finish();
     assert.equal(readFileSync(path, 'utf8'), 'plain\n{"a":1}\n42\n["x",2]\n');
     assert.deepEqual(readdirSync(join(dir, 'single')), ['out.txt']);
-    await chain.dispose();
+    await chain.close();
     assert.equal(readFileSync(path, 'utf8'), 'plain\n{"a":1}\n42\n["x",2]\n', 'dispose after close keeps the committed file');
   });
 
@@ -75,7 +75,7 @@ describe('writeAsText', () => {
     }, 1);
     await chain.open();
     chain.processBatch(0, ['x'.repeat(100_000)]);
-    await chain.dispose();
+    await chain.close();
     assert.deepEqual(readdirSync(join(dir, 'failed')), []);
   });
 
@@ -102,7 +102,7 @@ describe('collect and user sinks', () => {
     await chain.open();
     await chain.runSource();
     assert.deepEqual(ctx.collected.map((b) => b.length), [1000, 1000]);
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(ctx.collected.map((b) => b.length), [1000, 1000, 500]);
     assert.deepEqual(ctx.collected.flat(), Array.from({ length: 2500 }, (_, i) => i + 1));
   });
@@ -120,7 +120,7 @@ describe('collect and user sinks', () => {
     }, 0);
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(calls, ['open 0/1', 'invoke 1', 'invoke 2', 'close']);
     const failing = await buildChain((env) => {
       env.fromElements(1, 2).map(() => {
@@ -130,7 +130,7 @@ describe('collect and user sinks', () => {
     calls.length = 0;
     await failing.chain.open();
     await assert.rejects(failing.chain.runSource(), /map failed/);
-    await failing.chain.dispose();
+    await failing.chain.close();
     assert.deepEqual(calls, ['open 0/1', 'dispose']);
   });
 });

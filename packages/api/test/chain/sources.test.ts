@@ -47,7 +47,7 @@ describe('readTextFile', () => {
       const { chain } = await buildChain(sourceJob(read, (env) => env.readTextFile(path)), 0, { splits: byteSplits(path, size, splitBytes) });
       await chain.open();
       await chain.runSource();
-      await chain.close();
+      await chain.finish();
       assert.deepEqual(read, lines, `splits of ${splitBytes} bytes`);
     }
   });
@@ -73,7 +73,7 @@ describe('readTextFile', () => {
       assert.equal((error.cause as NodeJS.ErrnoException).code, 'ENOENT');
       return true;
     });
-    await chain.dispose();
+    await chain.close();
   });
 });
 
@@ -93,7 +93,7 @@ describe('source backpressure and cancellation', () => {
     await running;
     assert.equal(emitted.length, 10_000);
     assert.equal(ctx.backPressureChecks >= 10_000 / 256 - 1, true);
-    await chain.close();
+    await chain.finish();
   });
 
   it('stops an unbounded source when the task is canceled', async () => {
@@ -108,7 +108,7 @@ describe('source backpressure and cancellation', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(emitted.length, count);
     assert.deepEqual(emitted.slice(0, 3), [0, 1, 2]);
-    await chain.dispose();
+    await chain.close();
   });
 
   it('keeps a generator at its rate by sleeping between records', async (t) => {
@@ -126,7 +126,7 @@ describe('source backpressure and cancellation', () => {
     assert.deepEqual(emitted, ['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
     ctx.abortController.abort();
     await running;
-    await chain.dispose();
+    await chain.close();
   });
 
   it('runs a user source with its runtime context, collect() backpressure and collectBatch', async () => {
@@ -155,7 +155,7 @@ describe('source backpressure and cancellation', () => {
     await running;
     assert.equal(emitted.length, 602);
     assert.deepEqual(emitted.slice(-2), [1000, 1001]);
-    await chain.close();
+    await chain.finish();
   });
 });
 
@@ -175,7 +175,7 @@ describe('socketTextStream', () => {
     assert.equal(vertex.parallelism, 1);
     await chain.open();
     await chain.runSource();
-    await chain.close();
+    await chain.finish();
     assert.deepEqual(emitted, ['alpha', 'beta', 'gamma', '', 'delta']);
   });
 
@@ -191,6 +191,6 @@ describe('socketTextStream', () => {
       assert.equal((error.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
       return true;
     });
-    await chain.dispose();
+    await chain.close();
   });
 });

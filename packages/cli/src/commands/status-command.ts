@@ -9,6 +9,7 @@ import { hostPortOf } from '../output/addresses.js';
 import { printJson, printText } from '../output/print.js';
 import { formatFields, formatTable } from '../output/table.js';
 import { formatElapsed, formatTimestamp } from '../output/time-format.js';
+import { checkpointStatusLine } from './checkpoints-command.js';
 import { addClientFlags, withJobClient, type ClientFlags } from './client-flags.js';
 import { jobIdArgument } from './job-id-argument.js';
 
@@ -61,6 +62,7 @@ export function renderJobDetails(details: dispatcher.JobDetails, options: Render
     ['Restarts', String(details.restarts)],
   ];
   if (details.waitingFor !== '') fields.push(['Waiting for', details.waitingFor]);
+  if (details.checkpoints?.enabled === true) fields.push(['Checkpoints', checkpointStatusLine(details.checkpoints)]);
   // The cause is the job's failure once it FAILED, else the one that made it restart last.
   if (details.failureCause) fields.push([details.status === 'FAILED' ? 'Failure' : 'Last failure', renderCause(details.failureCause, options.verbose)]);
   const sections = [`Job '${details.name}' (${details.jobId})`, formatFields(fields, '  ')];

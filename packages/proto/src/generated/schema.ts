@@ -83,6 +83,194 @@ export const protoSchema: Record<string, unknown> = {
       }
      }
     },
+    "checkpoint": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "StreamStateHandle": {
+         "fields": {
+          "path": {
+           "type": "string",
+           "id": 1
+          },
+          "inlineBytes": {
+           "type": "bytes",
+           "id": 2
+          },
+          "size": {
+           "type": "int64",
+           "id": 3
+          }
+         }
+        },
+        "KeyedStateHandle": {
+         "fields": {
+          "keyGroupStart": {
+           "type": "int32",
+           "id": 1
+          },
+          "keyGroupEnd": {
+           "type": "int32",
+           "id": 2
+          },
+          "keyGroupOffsets": {
+           "rule": "repeated",
+           "type": "int64",
+           "id": 3
+          },
+          "handle": {
+           "type": "StreamStateHandle",
+           "id": 4
+          }
+         }
+        },
+        "OperatorStateEntry": {
+         "fields": {
+          "name": {
+           "type": "string",
+           "id": 1
+          },
+          "mode": {
+           "type": "string",
+           "id": 2
+          },
+          "offsets": {
+           "rule": "repeated",
+           "type": "int64",
+           "id": 3
+          }
+         }
+        },
+        "OperatorStateHandle": {
+         "fields": {
+          "handle": {
+           "type": "StreamStateHandle",
+           "id": 1
+          },
+          "states": {
+           "rule": "repeated",
+           "type": "OperatorStateEntry",
+           "id": 2
+          }
+         }
+        },
+        "OperatorSubtaskState": {
+         "fields": {
+          "operatorId": {
+           "type": "string",
+           "id": 1
+          },
+          "keyedState": {
+           "rule": "repeated",
+           "type": "KeyedStateHandle",
+           "id": 2
+          },
+          "operatorState": {
+           "rule": "repeated",
+           "type": "OperatorStateHandle",
+           "id": 3
+          }
+         }
+        },
+        "TaskStateSnapshot": {
+         "fields": {
+          "operators": {
+           "rule": "repeated",
+           "type": "OperatorSubtaskState",
+           "id": 1
+          },
+          "heldSplitIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 2
+          },
+          "finishedSplitIds": {
+           "rule": "repeated",
+           "type": "string",
+           "id": 3
+          },
+          "endOfInput": {
+           "type": "bool",
+           "id": 4
+          }
+         }
+        },
+        "SubtaskCheckpointMetrics": {
+         "fields": {
+          "alignmentDurationMs": {
+           "type": "int64",
+           "id": 1
+          },
+          "syncDurationMs": {
+           "type": "int64",
+           "id": 2
+          },
+          "asyncDurationMs": {
+           "type": "int64",
+           "id": 3
+          },
+          "stateSize": {
+           "type": "int64",
+           "id": 4
+          },
+          "bytesProcessedDuringAlignment": {
+           "type": "int64",
+           "id": 5
+          }
+         }
+        },
+        "TaskRestore": {
+         "fields": {
+          "checkpointId": {
+           "type": "int64",
+           "id": 1
+          },
+          "state": {
+           "type": "TaskStateSnapshot",
+           "id": 2
+          }
+         }
+        },
+        "CheckpointOptions": {
+         "fields": {
+          "mode": {
+           "type": "string",
+           "id": 1
+          },
+          "isSavepoint": {
+           "type": "bool",
+           "id": 2
+          }
+         }
+        },
+        "TaskCheckpointingSettings": {
+         "fields": {
+          "enabled": {
+           "type": "bool",
+           "id": 1
+          },
+          "mode": {
+           "type": "string",
+           "id": 2
+          },
+          "storageDir": {
+           "type": "string",
+           "id": 3
+          },
+          "inlineThresholdBytes": {
+           "type": "int64",
+           "id": 4
+          },
+          "maxInlineStateBytes": {
+           "type": "int64",
+           "id": 5
+          }
+         }
+        }
+       }
+      }
+     }
+    },
     "cluster": {
      "nested": {
       "v1": {
@@ -375,6 +563,144 @@ export const protoSchema: Record<string, unknown> = {
           "endTime": {
            "type": "int64",
            "id": 10
+          },
+          "checkpoints": {
+           "type": "CheckpointStatistics",
+           "id": 11
+          }
+         }
+        },
+        "CheckpointStatistics": {
+         "fields": {
+          "enabled": {
+           "type": "bool",
+           "id": 1
+          },
+          "intervalMs": {
+           "type": "int64",
+           "id": 2
+          },
+          "mode": {
+           "type": "string",
+           "id": 3
+          },
+          "completed": {
+           "type": "int32",
+           "id": 4
+          },
+          "failed": {
+           "type": "int32",
+           "id": 5
+          },
+          "inProgress": {
+           "type": "int32",
+           "id": 6
+          },
+          "latestCompleted": {
+           "type": "CheckpointSummary",
+           "id": 7
+          },
+          "latestFailed": {
+           "type": "CheckpointSummary",
+           "id": 8
+          },
+          "history": {
+           "rule": "repeated",
+           "type": "CheckpointSummary",
+           "id": 9
+          },
+          "restoredCheckpointId": {
+           "type": "int64",
+           "id": 10
+          },
+          "restoredPath": {
+           "type": "string",
+           "id": 11
+          },
+          "storage": {
+           "type": "string",
+           "id": 12
+          }
+         }
+        },
+        "CheckpointSummary": {
+         "fields": {
+          "checkpointId": {
+           "type": "int64",
+           "id": 1
+          },
+          "status": {
+           "type": "string",
+           "id": 2
+          },
+          "triggerTimestamp": {
+           "type": "int64",
+           "id": 3
+          },
+          "endTimestamp": {
+           "type": "int64",
+           "id": 4
+          },
+          "stateSize": {
+           "type": "int64",
+           "id": 5
+          },
+          "externalPath": {
+           "type": "string",
+           "id": 6
+          },
+          "failureMessage": {
+           "type": "string",
+           "id": 7
+          },
+          "acknowledgedSubtasks": {
+           "type": "int32",
+           "id": 8
+          },
+          "totalSubtasks": {
+           "type": "int32",
+           "id": 9
+          },
+          "subtasks": {
+           "rule": "repeated",
+           "type": "SubtaskCheckpointSummary",
+           "id": 10
+          }
+         }
+        },
+        "SubtaskCheckpointSummary": {
+         "fields": {
+          "vertexId": {
+           "type": "string",
+           "id": 1
+          },
+          "vertexName": {
+           "type": "string",
+           "id": 2
+          },
+          "subtask": {
+           "type": "int32",
+           "id": 3
+          },
+          "acknowledgeTimestamp": {
+           "type": "int64",
+           "id": 4
+          },
+          "stateSize": {
+           "type": "int64",
+           "id": 5
+          },
+          "alignmentDurationMs": {
+           "type": "int64",
+           "id": 6
+          },
+          "syncDurationMs": {
+           "type": "int64",
+           "id": 7
+          },
+          "asyncDurationMs": {
+           "type": "int64",
+           "id": 8
           }
          }
         },
@@ -675,6 +1001,66 @@ export const protoSchema: Record<string, unknown> = {
           "ReportCollectedRecords": {
            "requestType": "CollectedRecords",
            "responseType": "ReportCollectedRecordsResponse"
+          },
+          "AcknowledgeCheckpoint": {
+           "requestType": "AcknowledgeCheckpointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "DeclineCheckpoint": {
+           "requestType": "DeclineCheckpointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "NotifyEndOfData": {
+           "requestType": "EndOfDataNotification",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "AcknowledgeCheckpointRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "state": {
+           "type": "eddy.checkpoint.v1.TaskStateSnapshot",
+           "id": 3
+          },
+          "metrics": {
+           "type": "eddy.checkpoint.v1.SubtaskCheckpointMetrics",
+           "id": 4
+          }
+         }
+        },
+        "DeclineCheckpointRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "reason": {
+           "type": "eddy.cluster.v1.ErrorInfo",
+           "id": 3
+          },
+          "kind": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "EndOfDataNotification": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
           }
          }
         },
@@ -813,6 +1199,10 @@ export const protoSchema: Record<string, unknown> = {
           "split": {
            "type": "string",
            "id": 2
+          },
+          "splitId": {
+           "type": "string",
+           "id": 3
           }
          }
         },
@@ -1191,6 +1581,50 @@ export const protoSchema: Record<string, unknown> = {
           "RequestJobStdout": {
            "requestType": "JobStdoutRequest",
            "responseType": "JobStdout"
+          },
+          "TriggerCheckpoint": {
+           "requestType": "TriggerCheckpointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "NotifyCheckpointComplete": {
+           "requestType": "CheckpointNotification",
+           "responseType": "eddy.cluster.v1.Ack"
+          },
+          "NotifyCheckpointAborted": {
+           "requestType": "CheckpointNotification",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "TriggerCheckpointRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "timestamp": {
+           "type": "int64",
+           "id": 3
+          },
+          "options": {
+           "type": "eddy.checkpoint.v1.CheckpointOptions",
+           "id": 4
+          }
+         }
+        },
+        "CheckpointNotification": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
           }
          }
         },
@@ -1291,6 +1725,14 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "InputGateDescriptor",
            "id": 16
+          },
+          "checkpointing": {
+           "type": "eddy.checkpoint.v1.TaskCheckpointingSettings",
+           "id": 17
+          },
+          "taskRestore": {
+           "type": "eddy.checkpoint.v1.TaskRestore",
+           "id": 18
           }
          }
         },

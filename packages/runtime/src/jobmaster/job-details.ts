@@ -2,6 +2,58 @@
 import type { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
 import type { ExecutionGraph } from '../executiongraph/execution-graph.js';
 import type { Execution } from '../executiongraph/execution-graph.js';
+import type { CheckpointStats, CheckpointStatsTracker } from '../checkpoint/checkpoint-stats.js';
+
+/** What JobDetails shows of checkpointing. */
+export interface CheckpointingView {
+  readonly enabled: boolean;
+  readonly intervalMs: number;
+  readonly mode: string;
+  readonly storage: string;
+  readonly stats: CheckpointStatsTracker;
+}
+
+function checkpointSummary(stats: CheckpointStats): dispatcher.CheckpointSummary {
+  return {
+    checkpointId: stats.checkpointId,
+    status: stats.status,
+    triggerTimestamp: stats.triggeredAt,
+    endTimestamp: stats.endedAt,
+    stateSize: stats.stateSize,
+    externalPath: stats.externalPath,
+    failureMessage: stats.failureMessage,
+    acknowledgedSubtasks: stats.subtasks.length,
+    totalSubtasks: stats.numberOfSubtasks,
+    subtasks: stats.subtasks.map((subtask) => ({
+      vertexId: subtask.vertexId,
+      vertexName: subtask.vertexName,
+      subtask: subtask.subtask,
+      acknowledgeTimestamp: subtask.acknowledgedAt,
+      stateSize: subtask.stateSize,
+      alignmentDurationMs: subtask.alignmentDurationMs,
+      syncDurationMs: subtask.syncDurationMs,
+      asyncDurationMs: subtask.asyncDurationMs,
+    })),
+  };
+}
+
+export function buildCheckpointStatistics(view: CheckpointingView): dispatcher.CheckpointStatistics {
+  const { stats } = view;
+  return {
+    enabled: view.enabled,
+    intervalMs: view.intervalMs,
+    mode: view.mode,
+    completed: stats.numberOfCompleted,
+    failed: stats.numberOfFailed,
+    inProgress: stats.inProgress,
+    latestCompleted: stats.latestCompleted === undefined ? null : checkpointSummary(stats.latestCompleted),
+    latestFailed: stats.latestFailed === undefined ? null : checkpointSummary(stats.latestFailed),
+    history: stats.recent().map(checkpointSummary),
+    restoredCheckpointId: stats.restored.checkpointId,
+    restoredPath: stats.restored.path,
+    storage: view.storage,
+  };
+}
 
 function record<K extends string>(map: ReadonlyMap<K, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -22,7 +74,7 @@ function attemptDetails(execution: Execution): dispatcher.AttemptDetails {
   };
 }
 
-export function buildJobDetails(graph: ExecutionGraph, waitingFor: string): dispatcher.JobDetails {
+export function buildJobDetails(graph: ExecutionGraph, waitingFor: string, checkpointing?: CheckpointingView): dispatcher.JobDetails {
   const statusTimestamps = record(graph.statusTimestamps);
   return {
     jobId: graph.jobId,
@@ -45,6 +97,7 @@ export function buildJobDetails(graph: ExecutionGraph, waitingFor: string): disp
     restarts: graph.restarts,
     startTime: statusTimestamps['CREATED'] ?? 0,
     endTime: statusTimestamps[graph.state] !== undefined && ['FINISHED', 'FAILED', 'CANCELED'].includes(graph.state) ? (statusTimestamps[graph.state] as number) : 0,
+    checkpoints: checkpointing === undefined ? null : buildCheckpointStatistics(checkpointing),
   };
 }
 

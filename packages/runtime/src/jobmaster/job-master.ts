@@ -57,6 +57,7 @@ import { inputGatesOf, producedPartitionsOf } from './deployment-descriptors.js'
 import { ExecutionDeploymentReconciler, ExecutionLostError, type ExpectedDeployment } from './execution-deployment-reconciler.js';
 import { buildJobDetails } from './job-details.js';
 import { countOf, describeSlotWait } from './slot-wait-message.js';
+import { JobCheckpointing } from './job-checkpointing.js';
 
 export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId}`;
 
@@ -107,7 +108,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private readonly slotGroups: Map<string, number>;
   private readonly taskManagers = new Map<string, RegisteredTaskManager>();
   private readonly slotPool = new Map<string, PooledSlot>();
-  private readonly splitCursor = new Map<string, number>();
+  private readonly checkpointing: JobCheckpointing;
   private readonly heartbeats: HeartbeatManager<te.TaskExecutorHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
   private readonly slotRequestTimeoutMs: number;
@@ -141,6 +142,15 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     };
     this.graph = ExecutionGraph.build(jobGraph, { logger: this.jobLog, listener });
     this.restartStrategy = createRestartBackoffTimeStrategy(services.configuration);
+    this.checkpointing = new JobCheckpointing({
+      configuration: services.configuration,
+      graph: this.graph,
+      logger: this.jobLog,
+      runInMainThread: (fn) => this.runAsync(fn),
+      scheduleInMainThread: (fn, delayMs) => this.scheduleRunAsync(fn, delayMs),
+      gatewayOf: (execution) => this.taskManagers.get(execution.taskManagerId)?.gateway,
+      failJob: (cause) => this.failGlobally(cause),
+    });
     this.slotGroups = requiredSlotsPerGroup(jobGraph);
     this.requiredSlots = [...this.slotGroups.values()].reduce((sum, n) => sum + n, 0);
     this.slotRequestTimeoutMs = services.configuration.get(JobMasterOptions.slotRequestTimeout);
@@ -178,7 +188,10 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   protected override onStart(): void {
     this.jobLog.info({ jobName: this.graph.jobName, requiredSlots: this.requiredSlots, restartStrategy: this.restartStrategy.describe() }, 'JobMaster started');
     this.graph.transitionState('CREATED', 'RUNNING');
-    this.startScheduling();
+    this.checkpointing.prepare().then(
+      () => this.runAsync(() => this.graph.state === 'RUNNING' && this.startScheduling()),
+      (error: unknown) => this.runAsync(() => this.failWithoutRestart(error, 'no restart: the checkpoint to start from cannot be used')),
+    );
   }
 
   protected override onStop(): void {
@@ -194,6 +207,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   cancel(): void {
     const status = this.graph.state;
     if (isGloballyTerminal(status) || status === 'CANCELLING') return;
+    this.checkpointing.onFailover('the job is being canceled');
     this.restartTimer?.cancel();
     this.restartTimer = undefined;
     this.redeploying = false;
@@ -204,7 +218,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   }
 
   requestJobDetails(): dispatcher.JobDetails {
-    return buildJobDetails(this.graph, this.waitingFor);
+    return buildJobDetails(this.graph, this.waitingFor, this.checkpointing.view);
   }
 
   // ---- Gateway ----
@@ -250,6 +264,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       case 'INITIALIZING':
       case 'RUNNING':
         execution.transitionState(state);
+        if (state === 'RUNNING') this.checkpointing.onTaskRunning();
         break;
       case 'FINISHED':
         execution.transitionState(execution.state === 'CANCELING' ? 'CANCELED' : 'FINISHED');
@@ -280,11 +295,22 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (execution === undefined || execution.vertex.jobVertex.id !== request.vertexId) {
       return Promise.reject(new Error(`Attempt ${request.executionAttemptId} of vertex ${request.vertexId} is not a current attempt of job ${this.jobId}`));
     }
-    const splits = execution.vertex.jobVertex.jobVertex.inputSplits;
-    const next = this.splitCursor.get(request.vertexId) ?? 0;
-    if (next >= splits.length) return Promise.resolve({ hasSplit: false, split: '' });
-    this.splitCursor.set(request.vertexId, next + 1);
-    return Promise.resolve({ hasSplit: true, split: splits[next] as string });
+    return Promise.resolve(this.checkpointing.nextSplit(request.vertexId, execution.vertex.subtaskIndex));
+  }
+
+  acknowledgeCheckpoint(request: jm.AcknowledgeCheckpointRequest): Promise<cluster.Ack> {
+    this.checkpointing.acknowledge(request);
+    return Promise.resolve({});
+  }
+
+  declineCheckpoint(request: jm.DeclineCheckpointRequest): Promise<cluster.Ack> {
+    this.checkpointing.decline(request);
+    return Promise.resolve({});
+  }
+
+  notifyEndOfData(request: jm.EndOfDataNotification): Promise<cluster.Ack> {
+    this.checkpointing.endOfData(request);
+    return Promise.resolve({});
   }
 
   heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {
@@ -318,7 +344,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
 
   private startScheduling(): void {
     for (const execution of this.currentExecutions()) execution.transitionState('SCHEDULED');
-    this.splitCursor.clear();
+    this.checkpointing.onScheduling();
     if (!this.tryDeploy()) {
       this.declareRequirement();
       this.slotTimer = this.scheduleRunAsync(() => this.failForMissingSlots(), this.slotRequestTimeoutMs);
@@ -386,6 +412,24 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.waitingFor = '';
   }
 
+  /** A failure of the whole job (too many failed checkpoints): the restart strategy decides, as for a task failure. */
+  private failGlobally(error: Error): void {
+    if (this.graph.state !== 'RUNNING') return;
+    this.startFailover(errorInfoOf(error, `job ${this.jobId}`));
+  }
+
+  /** The job cannot run at all (its starting checkpoint does not fit): FAILED without a restart. */
+  private failWithoutRestart(error: unknown, decision: string): void {
+    if (this.graph.state !== 'RUNNING') return;
+    const cause = errorInfoOf(error, `job ${this.jobId}`);
+    this.clearWaiting();
+    this.graph.failureCause = cause;
+    this.jobLog.error({ rootCause: describeError(cause), decision }, 'Job failed');
+    this.graph.transitionState('RUNNING', 'FAILING', cause);
+    this.cancelAllExecutions();
+    this.checkTerminationProgress();
+  }
+
   private failForMissingSlots(): void {
     this.slotTimer = undefined;
     if (this.graph.state !== 'RUNNING' || this.usableSlots().length >= this.requiredSlots) return;
@@ -433,6 +477,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       }
     }
     for (const [execution, taskManager, slot] of placed) this.deploy(execution, taskManager, slot);
+    this.checkpointing.onDeployed();
     return true;
   }
 
@@ -457,6 +502,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       jobConfiguration: graph.configuration,
       producedPartitions: producedPartitionsOf(execution),
       inputGates: inputGatesOf(execution),
+      ...this.checkpointing.deploymentExtras(execution),
     };
     taskManager.gateway.submitTask({ deployment, jobMasterId: this.jobMasterId }).then(
       () => this.runAsync(() => this.reconciler.deploymentAcknowledged(execution.attemptId)),
@@ -523,6 +569,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private startFailover(cause: cluster.ErrorInfo): void {
     this.clearWaiting();
     this.redeploying = false;
+    this.checkpointing.onFailover(`the job fails over: ${describeError(cause)}`);
     this.restartStrategy.notifyFailure(cause);
     this.graph.failureCause = cause;
     this.failedAt = Date.now();
@@ -631,6 +678,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.clearWaiting();
     this.restartTimer?.cancel();
     const status = this.graph.state;
+    this.checkpointing.onJobTerminated(status);
     for (const slot of this.slotPool.values()) {
       const taskManager = this.taskManagers.get(slot.taskManagerId);
       taskManager?.gateway.freeSlot({ allocationId: slot.allocationId, reason: `job ${this.jobId} ${status}` }).catch((error: unknown) => {

@@ -6,29 +6,39 @@
  * A channel grants its producer `initialCredit` buffers when it connects, and one more each time it
  * has handed a buffer's records to `onBatch`. Buffers are decoded as they arrive (port 'message'
  * events), one batch per buffer, in order per channel; channels interleave as their buffers come.
- * When every channel has delivered its END_OF_PARTITION, `onEndOfInput` runs, once.
+ * Events travel in order with the records: a checkpoint barrier or END_OF_DATA goes to `onEvent`;
+ * when every channel has delivered its END_OF_PARTITION, `onEndOfInput` runs, once.
  *
- * Backpressure: while the gate is paused it returns no credit and delivers nothing: buffers that
- * arrive (at most the credit already granted) wait, undecoded, until resume(). A task pauses its
- * gate when its own output is backpressured, which is how a slow operator holds back the whole
- * pipeline upstream of it:
+ * Holding back, two ways, both without losing order:
+ *   - pause()/resume(): the whole gate, while the task's own output is backpressured; it returns no
+ *     credit meanwhile, which is how a slow operator holds back the pipeline upstream of it:
  *
- *     onBatch(records) { for (const r of records) process(r); if (writer.isBackPressured()) {
- *       gate.pause(); writer.whenAvailable().then(() => gate.resume(), fail) } }
+ *       onBatch(records) { for (const r of records) process(r); if (writer.isBackPressured()) {
+ *         gate.pause(); writer.whenAvailable().then(() => gate.resume(), fail) } }
+ *
+ *   - blockChannel(i)/unblockChannel(i): one channel, while a checkpoint's barriers align (the
+ *     channel that delivered barrier N waits for the others). Only that channel's buffers wait and
+ *     only its credit stops; the other channels go on, so their barriers can arrive.
+ *
+ * What waits is kept undecoded, per channel, at most the credit granted.
  *
  * Failures: a channel whose port closes before its END_OF_PARTITION (the producer failed, or the
  * connection to its TaskManager was lost), a buffer that cannot be decoded, or an `onBatch` that
  * throws, fail the gate: `onError` runs once (without it the error is thrown to the event loop) and
  * nothing is delivered any more.
  *
- * Threading: runs on the task's event loop; `onBatch` is called from port message events.
+ * Threading: runs on the task's event loop; the callbacks are called from port message events or
+ * from resume()/unblockChannel().
  *
  * Loaded by task worker threads: imports only the network's worker-side modules.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { BufferKind, BUFFER_HEADER_BYTES, bufferKindOf, DEFAULT_CREDITS_PER_CHANNEL } from './network-buffer.js';
+import { BufferKind, BUFFER_HEADER_BYTES, bufferKindOf, DEFAULT_CREDITS_PER_CHANNEL, readBarrier, type CheckpointBarrier } from './network-buffer.js';
 import { ChannelClosedError, CorruptBufferError, NetworkError } from './network-errors.js';
 import { msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
+
+/** An event of a channel, in order with its records. */
+export type ChannelEvent = { readonly kind: 'barrier'; readonly barrier: CheckpointBarrier } | { readonly kind: 'endOfData' };
 
 export interface InputGateOptions {
   readonly numberOfChannels: number;
@@ -38,6 +48,10 @@ export interface InputGateOptions {
   readonly serializerFactory?: RecordBatchSerializerFactory;
   /** The records of one buffer, in order; the array is the callee's to keep. */
   readonly onBatch: (records: unknown[], channel: number) => void;
+  /** A barrier or END_OF_DATA of a channel, after the channel's records before it. */
+  readonly onEvent?: (event: ChannelEvent, channel: number) => void;
+  /** A channel delivered its END_OF_PARTITION (before onEndOfInput for the last one). */
+  readonly onChannelEnded?: (channel: number) => void;
   /** Every channel has ended; runs once, after the last onBatch. */
   readonly onEndOfInput: () => void;
   /** The gate failed (see the class comment); runs once. */
@@ -49,7 +63,10 @@ type GateState = 'RUNNING' | 'FINISHED' | 'FAILED' | 'CLOSED';
 class InputChannel {
   port: MessagePort | undefined;
   ended = false;
-  /** Its END_OF_PARTITION arrived while the gate was paused: the producer may close its port before resume(). */
+  blocked = false;
+  /** Buffers that arrived while the channel or the gate was held back, oldest first. */
+  readonly parked: ArrayBuffer[] = [];
+  /** Its END_OF_PARTITION is among the parked buffers: the producer may close its port before they are delivered. */
   endParked = false;
   /** Credit for buffers processed while the gate was paused, returned on resume(). */
   owedCredit = 0;
@@ -65,13 +82,15 @@ export class InputGate {
 
   readonly #channels: InputChannel[];
   readonly #onBatch: (records: unknown[], channel: number) => void;
+  readonly #onEvent: ((event: ChannelEvent, channel: number) => void) | undefined;
+  readonly #onChannelEnded: ((channel: number) => void) | undefined;
   readonly #onEndOfInput: () => void;
   readonly #onError: ((error: Error) => void) | undefined;
   #state: GateState = 'RUNNING';
   #endedChannels = 0;
   #paused = false;
-  /** Buffers that arrived while paused, with their channel, in arrival order. */
-  readonly #parked: { readonly channel: InputChannel; readonly buffer: ArrayBuffer }[] = [];
+  #draining = false;
+  #drainAgain = false;
 
   constructor(options: InputGateOptions) {
     const { numberOfChannels } = options;
@@ -86,6 +105,8 @@ export class InputGate {
     const serializerFactory = options.serializerFactory ?? msgpackRecordBatchSerializer;
     this.#channels = Array.from({ length: numberOfChannels }, (_, index) => new InputChannel(index, serializerFactory()));
     this.#onBatch = options.onBatch;
+    this.#onEvent = options.onEvent;
+    this.#onChannelEnded = options.onChannelEnded;
     this.#onEndOfInput = options.onEndOfInput;
     this.#onError = options.onError;
   }
@@ -104,9 +125,9 @@ export class InputGate {
       if (this.#state !== 'RUNNING') return;
       if (!(buffer instanceof ArrayBuffer)) {
         this.#fail(new CorruptBufferError(index, `expected an ArrayBuffer, got ${typeof buffer}`));
-      } else if (this.#paused) {
+      } else if (this.#paused || channel.blocked || channel.parked.length > 0) {
         if (bufferKindOf(buffer) === BufferKind.END_OF_PARTITION) channel.endParked = true;
-        this.#parked.push({ channel, buffer });
+        channel.parked.push(buffer);
       } else {
         this.#deliver(channel, buffer);
       }
@@ -126,11 +147,7 @@ export class InputGate {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    while (!this.#paused && this.#state === 'RUNNING') {
-      const next = this.#parked.shift();
-      if (next === undefined) break;
-      this.#deliver(next.channel, next.buffer);
-    }
+    this.#drain();
     if (this.#paused || this.#state !== 'RUNNING') return;
     for (const channel of this.#channels) {
       if (channel.owedCredit === 0) continue;
@@ -143,6 +160,30 @@ export class InputGate {
     return this.#paused;
   }
 
+  /** Holds back channel `index`: its buffers wait, undecoded, and it returns no credit. */
+  blockChannel(index: number): void {
+    const channel = this.#channels[index];
+    if (channel === undefined) throw new RangeError(`No input channel ${index}: this gate has ${this.numberOfChannels}`);
+    channel.blocked = true;
+  }
+
+  /** Lets channel `index` go on: what waited is delivered, in order. */
+  unblockChannel(index: number): void {
+    const channel = this.#channels[index];
+    if (channel === undefined || !channel.blocked) return;
+    channel.blocked = false;
+    this.#drain();
+  }
+
+  isChannelBlocked(index: number): boolean {
+    return this.#channels[index]?.blocked === true;
+  }
+
+  /** Whether channel `index` delivered its END_OF_PARTITION. */
+  isChannelEnded(index: number): boolean {
+    return this.#channels[index]?.ended === true;
+  }
+
   /** True once every channel has ended. */
   get isFinished(): boolean {
     return this.#state === 'FINISHED';
@@ -152,8 +193,33 @@ export class InputGate {
   close(): void {
     if (this.#state === 'CLOSED') return;
     this.#state = 'CLOSED';
-    this.#parked.length = 0;
-    for (const channel of this.#channels) channel.port?.close();
+    for (const channel of this.#channels) {
+      channel.parked.length = 0;
+      channel.port?.close();
+    }
+  }
+
+  /** Delivers parked buffers of every channel that may go, until none can; safe to re-enter from a callback. */
+  #drain(): void {
+    if (this.#draining) {
+      this.#drainAgain = true;
+      return;
+    }
+    this.#draining = true;
+    try {
+      do {
+        this.#drainAgain = false;
+        for (const channel of this.#channels) {
+          while (!this.#paused && !channel.blocked && this.#state === 'RUNNING') {
+            const next = channel.parked.shift();
+            if (next === undefined) break;
+            this.#deliver(channel, next);
+          }
+        }
+      } while (this.#drainAgain && !this.#paused && this.#state === 'RUNNING');
+    } finally {
+      this.#draining = false;
+    }
   }
 
   #deliver(channel: InputChannel, buffer: ArrayBuffer): void {
@@ -175,10 +241,30 @@ export class InputGate {
       if (this.#state !== 'RUNNING') return;
       if (this.#paused) channel.owedCredit++;
       else channel.port?.postMessage(1);
+    } else if (kind === BufferKind.CHECKPOINT_BARRIER || kind === BufferKind.END_OF_DATA) {
+      let event: ChannelEvent;
+      try {
+        event = kind === BufferKind.END_OF_DATA ? { kind: 'endOfData' } : { kind: 'barrier', barrier: readBarrier(buffer) };
+      } catch (error) {
+        this.#fail(new CorruptBufferError(channel.index, (error as Error).message, { cause: error }));
+        return;
+      }
+      try {
+        this.#onEvent?.(event, channel.index);
+      } catch (error) {
+        this.#fail(error instanceof Error ? error : new Error(String(error)));
+      }
     } else if (kind === BufferKind.END_OF_PARTITION) {
       channel.ended = true;
+      channel.blocked = false;
       channel.port?.close();
-      if (++this.#endedChannels === this.numberOfChannels) {
+      try {
+        this.#onChannelEnded?.(channel.index);
+      } catch (error) {
+        this.#fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (++this.#endedChannels === this.numberOfChannels && this.#state === 'RUNNING') {
         this.#state = 'FINISHED';
         this.#onEndOfInput();
       }
@@ -190,8 +276,10 @@ export class InputGate {
   #fail(error: Error): void {
     if (this.#state !== 'RUNNING') return;
     this.#state = 'FAILED';
-    this.#parked.length = 0;
-    for (const channel of this.#channels) channel.port?.close();
+    for (const channel of this.#channels) {
+      channel.parked.length = 0;
+      channel.port?.close();
+    }
     if (this.#onError === undefined) throw error;
     this.#onError(error);
   }

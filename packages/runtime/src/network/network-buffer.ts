@@ -5,7 +5,9 @@
  *
  *     byte 0      kind (BufferKind)
  *     bytes 1..   payload: for DATA, a batch of records as the channel's RecordBatchSerializer
- *                 encodes it; for END_OF_PARTITION, nothing
+ *                 encodes it; for CHECKPOINT_BARRIER, f64 LE checkpoint id, f64 LE timestamp, u8
+ *                 mode (0 exactly once, 1 at least once); for END_OF_DATA and END_OF_PARTITION,
+ *                 nothing
  *
  * Data buffers travel only against credit; events travel in order with them (an event queued
  * behind data waits for that data) but need no credit: they are small and few, and a consumer must
@@ -19,10 +21,15 @@ export const BufferKind = {
   DATA: 0,
   /** The producer's last buffer on this channel. */
   END_OF_PARTITION: 1,
-  /** Reserved: aligned checkpoint barrier (not sent yet). */
+  /** Checkpoint barrier N: what came before it on the channel is in checkpoint N, what follows is not. */
   CHECKPOINT_BARRIER: 2,
   /** Reserved: watermark (not sent yet). */
   WATERMARK: 3,
+  /**
+   * The producer sends no more records (Flink's EndOfData); the channel stays open for barriers
+   * until END_OF_PARTITION, so the final checkpoint can pass.
+   */
+  END_OF_DATA: 4,
 } as const;
 
 export type BufferKind = (typeof BufferKind)[keyof typeof BufferKind];
@@ -60,4 +67,31 @@ export function eventBuffer(kind: BufferKind): ArrayBuffer {
   const buffer = new ArrayBuffer(BUFFER_HEADER_BYTES);
   new Uint8Array(buffer)[0] = kind;
   return buffer;
+}
+
+/** What a barrier carries. */
+export interface CheckpointBarrier {
+  readonly checkpointId: number;
+  readonly timestamp: number;
+  /** Align (exactly once) or not (at least once). */
+  readonly exactlyOnce: boolean;
+}
+
+const BARRIER_BYTES = BUFFER_HEADER_BYTES + 17;
+
+export function barrierBuffer(barrier: CheckpointBarrier): ArrayBuffer {
+  const buffer = new ArrayBuffer(BARRIER_BYTES);
+  const view = new DataView(buffer);
+  view.setUint8(0, BufferKind.CHECKPOINT_BARRIER);
+  view.setFloat64(1, barrier.checkpointId, true);
+  view.setFloat64(9, barrier.timestamp, true);
+  view.setUint8(17, barrier.exactlyOnce ? 0 : 1);
+  return buffer;
+}
+
+/** Reads a CHECKPOINT_BARRIER buffer; throws when it is too short to be one. */
+export function readBarrier(buffer: ArrayBuffer): CheckpointBarrier {
+  if (buffer.byteLength !== BARRIER_BYTES) throw new RangeError(`a checkpoint barrier is ${BARRIER_BYTES} bytes, got ${buffer.byteLength}`);
+  const view = new DataView(buffer);
+  return { checkpointId: view.getFloat64(1, true), timestamp: view.getFloat64(9, true), exactlyOnce: view.getUint8(17) === 0 };
 }

@@ -227,6 +227,21 @@ export class ResultPartitionWriter {
     for (let index = 0; index < this.numberOfSubpartitions; index++) this.emit(record, index);
   }
 
+  /**
+   * Sends an event (a checkpoint barrier, END_OF_DATA) on every subpartition, after every record
+   * emitted before it: the open buffers are cut first. Events need no credit. Each subpartition
+   * gets its own copy (buffers are transferred). Throws once the writer has finished, failed or
+   * closed.
+   */
+  broadcastEvent(event: ArrayBuffer): void {
+    if (this.#state !== 'RUNNING') throw this.#notRunning();
+    for (const subpartition of this.#subpartitions) {
+      if (subpartition.pending.length > 0) this.#cut(subpartition);
+      subpartition.queue.push(event.slice(0));
+    }
+    for (const subpartition of this.#subpartitions) this.#send(subpartition);
+  }
+
   /** True while some subpartition's queue is full; also once the writer failed (whenAvailable() then rejects). */
   isBackPressured(): boolean {
     return this.#backPressuredCount > 0 || this.#state === 'FAILED' || this.#state === 'CLOSED';

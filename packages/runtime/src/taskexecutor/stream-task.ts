@@ -2,31 +2,51 @@
  * The built-in streaming task (invokable '@eddy/stream'), run inside a task's worker thread.
  *
  * It rebuilds the job's pipeline from the bundle's own copy of the API (`bundle.__eddy`), checks
- * that it matches the plan that was submitted, and runs this vertex's chain of operators between
- * the data plane's inputs and outputs:
+ * that the bundle speaks this runtime's contract version and that it builds the plan that was
+ * submitted, restores the operators' state when the deployment carries some, and runs this
+ * vertex's chain of operators between the data plane's inputs and outputs:
  *
- *   InputGate per incoming edge ──batches──► TaskChain (plain calls) ──emit──► ResultPartitionWriter per outgoing edge
+ *   InputGate per incoming edge ──batches, barriers──► TaskChain (plain calls) ──emit──► ResultPartitionWriter per outgoing edge
  *
- * A source chain runs until its source ends; any other chain until every input has ended. Then the
- * chain closes (sinks commit) and every output sends END_OF_PARTITION after its last record, so
- * bounded jobs finish by themselves. Backpressure: a source waits when an output has no room; any
- * other chain stops returning credit on its inputs while an output has no room, so a slow sink
- * slows the whole pipeline down with bounded memory.
+ * The end of a run, once the source ended or every input channel sent END_OF_DATA:
+ *
+ *   chain.finish() ─► END_OF_DATA on every output ─► [checkpointing: the final checkpoint, one
+ *   taken after this point, completes] ─► [every input channel sent END_OF_PARTITION] ─►
+ *   END_OF_PARTITION on every output ─► close
+ *
+ * so bounded jobs finish by themselves, and with checkpointing an exactly-once sink's last
+ * records are committed by a checkpoint before the task ends.
+ *
+ * Checkpoints: a source task takes its part when the JobMaster triggers it (the trigger is handled
+ * between two awaits of the source, so the source's position matches what it emitted); any other
+ * task when barrier N has arrived on its input channels (see CheckpointBarrierHandler). The
+ * SubtaskCheckpointCoordinator takes and writes the snapshot.
+ *
+ * Backpressure: a source waits when an output has no room; any other chain stops returning credit
+ * on its inputs while an output has no room, so a slow sink slows the whole pipeline down with
+ * bounded memory.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ChainContext, ChainOutput, JobMain, JobPlan, TaskChain } from '@eddy/api/internal';
-import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
-import { InputGate } from '../network/input-gate.js';
-import { ResultPartitionWriter } from '../network/result-partition-writer.js';
+import type { ChainContext, ChainOutput, JobMain, JobPlan, RestoredTaskState, TaskChain } from '@eddy/api/internal';
+import type { eddy_checkpoint_v1 as cp, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
-import { BUFFER_TIMEOUT_KEY } from '../network/network-buffer.js';
+import { InputGate, type ChannelEvent } from '../network/input-gate.js';
+import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer } from '../network/network-buffer.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
+import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import { CheckpointBarrierHandler } from './checkpoint/checkpoint-barrier-handler.js';
+import { loadRestoredState } from './checkpoint/state-loader.js';
+import { SubtaskCheckpointCoordinator } from './checkpoint/subtask-checkpoint-coordinator.js';
 import type { TaskContext } from './task-context.js';
+
+/** The contract version this runtime speaks with a job bundle's API (see @eddy/api's contract.ts). */
+export const RUNTIME_CONTRACT_VERSION = 2;
 
 /** What a job bundle exports for the runtime (see @eddy/api/internal). */
 interface ApiInternal {
+  readonly CONTRACT_VERSION?: number;
   /** Rebuilds the plan without reading input files; throws JobGraphMismatchError naming what differs. */
   checkPlan(main: JobMain, args: string[], expected: string, options: PlanOptions): Promise<JobPlan>;
   createTaskChain(main: JobMain, args: string[], vertexId: string, context: ChainContext, options: PlanOptions): Promise<TaskChain>;
@@ -35,6 +55,11 @@ interface ApiInternal {
 /** The job's configuration: the environment starts with its defaults (parallelism.default), as where the plan was built. */
 interface PlanOptions {
   readonly jobConfiguration: Readonly<Record<string, string>>;
+}
+
+/** A job bundle built against another version of the contract between bundles and the runtime. */
+export class ContractVersionMismatchError extends Error {
+  override readonly name = 'ContractVersionMismatchError';
 }
 
 type PortTarget = (index: number, port: MessagePort) => void;
@@ -65,11 +90,54 @@ export class ChannelPorts {
   }
 }
 
+/** What the stream task does with checkpoint messages from the TaskExecutor. */
+export interface CheckpointTarget {
+  trigger(checkpointId: number, timestamp: number, exactlyOnce: boolean): void;
+  complete(checkpointId: number): void;
+  abort(checkpointId: number): void;
+}
+
+/** What goes back to the TaskExecutor. */
+export interface CheckpointReplies {
+  acknowledge(checkpointId: number, state: cp.TaskStateSnapshot, metrics: cp.SubtaskCheckpointMetrics): void;
+  decline(checkpointId: number, error: unknown, kind: 'TASK_NOT_READY' | 'TASK_FAILURE'): void;
+  notifyEndOfData(): void;
+}
+
+/**
+ * Checkpoint messages between the worker's port and the stream task: a trigger that comes before
+ * the task is ready (restoring, opening) is declined as TASK_NOT_READY, which the JobMaster does
+ * not count as a failed checkpoint; notifications that come before are dropped.
+ */
+export class CheckpointRelay implements CheckpointTarget {
+  private target: CheckpointTarget | undefined;
+
+  constructor(readonly replies: CheckpointReplies) {}
+
+  attach(target: CheckpointTarget | undefined): void {
+    this.target = target;
+  }
+
+  trigger(checkpointId: number, timestamp: number, exactlyOnce: boolean): void {
+    if (this.target === undefined) this.replies.decline(checkpointId, new Error('the task is not ready for checkpoints yet (restoring or opening)'), 'TASK_NOT_READY');
+    else this.target.trigger(checkpointId, timestamp, exactlyOnce);
+  }
+
+  complete(checkpointId: number): void {
+    this.target?.complete(checkpointId);
+  }
+
+  abort(checkpointId: number): void {
+    this.target?.abort(checkpointId);
+  }
+}
+
 export interface StreamTaskEnvironment {
   readonly context: TaskContext;
   readonly deployment: te.TaskDeploymentDescriptor;
   readonly bundle: Record<string, unknown>;
   readonly ports: ChannelPorts;
+  readonly checkpoints: CheckpointRelay;
   /** Where collect sinks send their batches; backpressures the task like an output (see CollectChannel). */
   readonly collect: CollectChannel;
   /** Where print sinks write (the TaskManager's .out file, or its stdout). */
@@ -78,19 +146,37 @@ export interface StreamTaskEnvironment {
   readonly ioMetrics: TaskIOMetrics;
   /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
   readonly network: NetworkTaskSettings;
+  /** The task restored its state and opened its operators: it reports RUNNING. */
+  readonly reportRunning: () => void;
 }
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The task was canceled', 'AbortError');
 }
 
-export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
-  const { context, deployment, bundle, ports, ioMetrics, collect, network: settings } = environment;
+const NO_CHECKPOINTING: cp.TaskCheckpointingSettings = { enabled: false, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 0, maxInlineStateBytes: 0 };
+
+/** Checks that the bundle is an Eddy job built for this runtime's contract; returns its API. */
+export function checkBundle(bundle: Record<string, unknown>): { api: ApiInternal; main: JobMain } {
   const api = bundle['__eddy'] as ApiInternal | undefined;
   const main = bundle['default'] as JobMain | undefined;
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
     throw new Error("The job's code is not an Eddy job bundle (it exports no default job function or no __eddy API); submit it with the eddy client");
   }
+  const version = api.CONTRACT_VERSION ?? 1;
+  if (version !== RUNTIME_CONTRACT_VERSION) {
+    const which = version < RUNTIME_CONTRACT_VERSION ? 'an older' : 'a newer';
+    throw new ContractVersionMismatchError(
+      `The job bundle was built by ${which} Eddy client: it speaks version ${version} of the contract between job bundles and the runtime, ` +
+        `this cluster speaks version ${RUNTIME_CONTRACT_VERSION}. Submit the job again with the eddy CLI of the cluster's version.`,
+    );
+  }
+  return { api, main };
+}
+
+export async function runStreamTask(environment: StreamTaskEnvironment): Promise<void> {
+  const { context, deployment, bundle, ports, ioMetrics, collect, network: settings } = environment;
+  const { api, main } = checkBundle(bundle);
   const configuration = deployment.jobConfiguration;
   const args = JSON.parse(configuration[JOB_ARGS_KEY] ?? '[]') as string[];
   const expected = configuration[PLAN_FINGERPRINT_KEY];
@@ -98,10 +184,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   // The job code must build the same pipeline here as where it was submitted.
   const planOptions: PlanOptions = { jobConfiguration: configuration };
   const plan = await api.checkPlan(main, args, expected, planOptions);
+  const checkpointing = deployment.checkpointing ?? NO_CHECKPOINTING;
+  const isSourceVertex = deployment.inputGates.length === 0;
 
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
-  let openGates = deployment.inputGates.length;
   // Aborted on cancel and on a failure inside the chain (a timer that throws), so a source stops too.
   const chainAbort = new AbortController();
   const fail = (error: unknown): void => {
@@ -150,6 +237,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,
     nextInputSplit: () => context.nextInputSplit(),
+    checkpointingEnabled: checkpointing.enabled,
     isBackPressured,
     waitForOutputs,
     writeStdout: environment.writeStdout,
@@ -158,17 +246,60 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     failTask: (error) => fail(error),
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
+  const checkpoints = new SubtaskCheckpointCoordinator({
+    chain,
+    writers,
+    settings: checkpointing,
+    fileNamePrefix: `${deployment.vertexId}-${deployment.subtaskIndex}-${deployment.attemptNumber}`,
+    acknowledge: (id, state, metrics) => environment.checkpoints.replies.acknowledge(id, state, metrics),
+    decline: (id, error, kind) => environment.checkpoints.replies.decline(id, error, kind),
+    fail,
+  });
 
   // Which chain input each gate feeds: the plan's edges into this vertex, in order.
   const incoming = plan.edges.filter((edge) => edge.target === deployment.vertexId);
   const inputOfGate = deployment.inputGates.map((_, gate) => incoming[gate]?.targetInput ?? 0);
   const gatesPerInput = new Map<number, number>();
   for (const input of inputOfGate) gatesPerInput.set(input, (gatesPerInput.get(input) ?? 0) + 1);
+  // Channels numbered across gates, for the barrier handler.
+  const channelOffset: number[] = [];
+  let totalChannels = 0;
+  for (const gate of deployment.inputGates) {
+    channelOffset.push(totalChannels);
+    totalChannels += gate.channels.length;
+  }
+  let gatesWithoutData = 0;
+  let openGates = deployment.inputGates.length;
 
   let paused = false;
   const numRecordsIn = ioMetrics.numRecordsIn;
+  const barriers = new CheckpointBarrierHandler(totalChannels, {
+    blockChannel: (channel) => gateOfChannel(channel).gate.blockChannel(gateOfChannel(channel).local),
+    unblockAllChannels: () => {
+      for (const gate of gates) for (let c = 0; c < gate.numberOfChannels; c++) gate.unblockChannel(c);
+    },
+    triggerCheckpointOnBarrier: (barrier, alignmentMs) => checkpoints.checkpoint(barrier, alignmentMs),
+    abandonCheckpoint: (id, reason) => environment.checkpoints.replies.decline(id, new Error(reason), 'TASK_FAILURE'),
+  });
   const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
     const input = inputOfGate[index] as number;
+    const offset = channelOffset[index] as number;
+    let channelsWithoutData = 0;
+    const dataEnded = new Set<number>();
+    const channelDataEnded = (channel: number): void => {
+      if (dataEnded.has(channel)) return;
+      dataEnded.add(channel);
+      if (++channelsWithoutData < gate.channels.length) return;
+      const remaining = (gatesPerInput.get(input) ?? 1) - 1;
+      gatesPerInput.set(input, remaining);
+      try {
+        if (remaining === 0) chain.endInput(input);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (++gatesWithoutData === deployment.inputGates.length) wake?.();
+    };
     return new InputGate({
       numberOfChannels: gate.channels.length,
       initialCredit: settings.initialCredit,
@@ -184,20 +315,26 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         }
         if (!paused && isBackPressured()) pauseInputs();
       },
+      onEvent: (event: ChannelEvent, channel) => {
+        if (failure !== undefined) return;
+        if (event.kind === 'endOfData') channelDataEnded(channel);
+        else barriers.onBarrier(offset + channel, event.barrier);
+      },
+      onChannelEnded: (channel) => {
+        channelDataEnded(channel);
+        barriers.onChannelEnded(offset + channel);
+      },
       onEndOfInput: () => {
-        const remaining = (gatesPerInput.get(input) ?? 1) - 1;
-        gatesPerInput.set(input, remaining);
-        try {
-          if (remaining === 0) chain.endInput(input);
-        } catch (error) {
-          fail(error);
-          return;
-        }
         openGates--;
         if (openGates === 0) wake?.();
       },
     });
   });
+  const gateOfChannel = (channel: number): { gate: InputGate; local: number } => {
+    let g = 0;
+    while (g + 1 < channelOffset.length && (channelOffset[g + 1] as number) <= channel) g++;
+    return { gate: gates[g] as InputGate, local: channel - (channelOffset[g] as number) };
+  };
   const pauseInputs = (): void => {
     paused = true;
     for (const gate of gates) gate.pause();
@@ -209,42 +346,88 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       (error: unknown) => fail(error),
     );
   };
-  ports.attach(
-    (partition) => {
-      const writer = writers[partition];
-      return writer === undefined ? undefined : (subpartition, port) => writer.connectSubpartition(subpartition, port);
-    },
-    (gateIndex) => {
-      const gate = gates[gateIndex];
-      return gate === undefined ? undefined : (channel, port) => gate.connectChannel(channel, port);
-    },
-  );
 
   const onAbort = (): void => {
     if (!chainAbort.signal.aborted) chainAbort.abort(context.signal.reason);
     wake?.();
   };
   context.signal.addEventListener('abort', onAbort);
-  let committed = false;
+  /** Resolves when `done()` holds, the task failed, or it was canceled. */
+  const until = (done: () => boolean): Promise<void> =>
+    new Promise<void>((resolve) => {
+      wake = () => {
+        if (done() || failure !== undefined || context.signal.aborted) resolve();
+      };
+      wake();
+    });
+  const throwIfStopped = (): void => {
+    if (failure !== undefined) throw failure.error;
+    if (context.signal.aborted) throw abortError(context.signal);
+  };
+  let finished = false;
   try {
+    const restored: RestoredTaskState | undefined = deployment.taskRestore ? await loadRestoredState(deployment.taskRestore) : undefined;
+    await chain.initializeState(restored);
     await chain.open();
+    throwIfStopped();
+    environment.reportRunning();
+    environment.checkpoints.attach({
+      trigger: (checkpointId, timestamp, exactlyOnce) => {
+        if (isSourceVertex) checkpoints.checkpoint({ checkpointId, timestamp, exactlyOnce }, 0);
+        else environment.checkpoints.replies.decline(checkpointId, new Error('only source tasks are triggered'), 'TASK_NOT_READY');
+      },
+      complete: (checkpointId) => {
+        checkpoints.notifyCheckpointComplete(checkpointId).then(
+          () => wake?.(),
+          (error: unknown) => fail(error),
+        );
+      },
+      abort: (checkpointId) => {
+        barriers.onCheckpointAborted(checkpointId);
+        checkpoints.notifyCheckpointAborted(checkpointId);
+      },
+    });
+    ports.attach(
+      (partition) => {
+        const writer = writers[partition];
+        return writer === undefined ? undefined : (subpartition, port) => writer.connectSubpartition(subpartition, port);
+      },
+      (gateIndex) => {
+        const gate = gates[gateIndex];
+        return gate === undefined ? undefined : (channel, port) => gate.connectChannel(channel, port);
+      },
+    );
     if (chain.isSource) {
       await chain.runSource();
     } else {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (openGates === 0 || failure !== undefined || context.signal.aborted) resolve();
-      });
+      await until(() => gatesWithoutData === gates.length);
     }
-    if (failure !== undefined) throw failure.error;
-    if (context.signal.aborted) throw abortError(context.signal);
-    await chain.close();
-    committed = true;
+    throwIfStopped();
+    await chain.finish();
+    const endOfData = eventBuffer(BufferKind.END_OF_DATA);
+    for (const writer of writers) writer.broadcastEvent(endOfData);
+    if (checkpointing.enabled) {
+      checkpoints.markEndOfInput();
+      if (isSourceVertex) environment.checkpoints.replies.notifyEndOfData();
+      let finalDone = false;
+      void checkpoints.finalCheckpointDone.then(() => {
+        finalDone = true;
+        wake?.();
+      });
+      await until(() => finalDone);
+      throwIfStopped();
+    }
+    await until(() => openGates === 0);
+    throwIfStopped();
+    finished = true;
     // FINISHED only once the JobManager holds every collected batch, so the client gets them all.
     await Promise.all([...writers.map((writer) => writer.finish()), collect.finish()]);
   } finally {
     context.signal.removeEventListener('abort', onAbort);
-    if (!committed) await chain.dispose().catch(() => undefined);
+    environment.checkpoints.attach(undefined);
+    checkpoints.close();
+    if (!finished) chainAbort.abort();
+    await chain.close().catch(() => undefined);
     for (const writer of writers) writer.close();
     for (const gate of gates) gate.close();
   }

@@ -15,6 +15,12 @@ export interface TaskOperator {
   readonly config: unknown;
 }
 
+/** A split and its id (stable within its source). */
+export interface InputSplitAssignment {
+  readonly id: string;
+  readonly split: string;
+}
+
 export interface TaskContext {
   readonly jobId: string;
   readonly jobName: string;
@@ -39,7 +45,7 @@ export interface TaskContext {
    * The next input split for this subtask, assigned by the JobMaster; undefined when none are left.
    * Rejects with the error of a failed request, and with an AbortError once the task is canceled.
    */
-  nextInputSplit(): Promise<string | undefined>;
+  nextInputSplit(): Promise<InputSplitAssignment | undefined>;
   /** Logs one info line on the TaskManager, tagged with the task. Keep `message` constant; put data in `fields`. */
   log(message: string, fields?: object): void;
 }

@@ -39,6 +39,7 @@ import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/hea
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import type { TaskManagerNetwork } from '../network/task-manager-network.js';
+import { CheckpointResponder } from './checkpoint/checkpoint-responder.js';
 import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';
 import { TaskStateReporter } from './task-state-reporter.js';
@@ -105,6 +106,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private readonly refusedDelayMs: number;
   private readonly cancellationTimeoutMs: number;
   private readonly shutdownTimeoutMs: number;
+  private readonly checkpointResponder: CheckpointResponder;
 
   constructor(
     rpcService: RpcService,
@@ -120,6 +122,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.refusedDelayMs = configuration.get(TaskManagerOptions.refusedRegistrationDelay);
     this.cancellationTimeoutMs = configuration.get(TaskOptions.cancellationTimeout);
     this.shutdownTimeoutMs = configuration.get(TaskManagerOptions.shutdownTimeout);
+    this.checkpointResponder = new CheckpointResponder((jobId) => this.jobs.get(jobId)?.gateway, this.log);
     const settings = heartbeatSettings(configuration);
     const mainThread = {
       logger: this.log,
@@ -376,6 +379,9 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
         requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
         collect: (sequence, batch) => this.runAsync(() => this.collectForwarder.enqueue(collectTarget, sequence, batch)),
         stdout: (text) => this.services.stdout.print(deployment.jobId, text),
+        acknowledgeCheckpoint: (checkpointId, state, metrics) => this.checkpointResponder.acknowledge(deployment.jobId, attemptId, checkpointId, state, metrics),
+        declineCheckpoint: (checkpointId, error, kind) => this.checkpointResponder.decline(deployment.jobId, attemptId, checkpointId, error, kind),
+        notifyEndOfData: () => this.checkpointResponder.notifyEndOfData(deployment.jobId, attemptId),
       },
     });
     task.releaseNetwork = this.connectNetwork(task, task.thread);
@@ -433,6 +439,25 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       return Promise.reject(new TaskNotFoundError(`Attempt ${request.executionAttemptId} is not running on TaskManager ${this.taskManagerId}`));
     }
     this.cancelRunningTask(task);
+    return Promise.resolve({});
+  }
+
+  triggerCheckpoint(request: te.TriggerCheckpointRequest): Promise<cluster.Ack> {
+    const thread = this.tasks.get(request.executionAttemptId)?.thread;
+    if (thread === undefined) {
+      return Promise.reject(new TaskNotFoundError(`Attempt ${request.executionAttemptId} is not running on TaskManager ${this.taskManagerId}; it cannot take checkpoint ${request.checkpointId}`));
+    }
+    thread.triggerCheckpoint(request.checkpointId, request.timestamp, request.options?.mode !== 'AT_LEAST_ONCE');
+    return Promise.resolve({});
+  }
+
+  notifyCheckpointComplete(request: te.CheckpointNotification): Promise<cluster.Ack> {
+    this.tasks.get(request.executionAttemptId)?.thread?.notifyCheckpointComplete(request.checkpointId);
+    return Promise.resolve({});
+  }
+
+  notifyCheckpointAborted(request: te.CheckpointNotification): Promise<cluster.Ack> {
+    this.tasks.get(request.executionAttemptId)?.thread?.notifyCheckpointAborted(request.checkpointId);
     return Promise.resolve({});
   }
 
@@ -643,11 +668,11 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.tasks.delete(attemptId);
   }
 
-  private async requestInputSplit(task: RunningTask): Promise<string | undefined> {
+  private async requestInputSplit(task: RunningTask): Promise<{ id: string; split: string } | undefined> {
     const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
     if (gateway === undefined) throw new Error(`no connection to the JobMaster of job ${task.deployment.jobId}`);
     const response = await gateway.requestNextInputSplit({ vertexId: task.deployment.vertexId, executionAttemptId: task.deployment.executionAttemptId });
-    return response.hasSplit ? response.split : undefined;
+    return response.hasSplit ? { id: response.splitId, split: response.split } : undefined;
   }
 }
 

@@ -16,7 +16,7 @@
  * Only types are imported here, so the worker loads nothing but this file's small helpers.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
+import type { eddy_checkpoint_v1, eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
@@ -54,6 +54,21 @@ export interface InputSplitMessage {
   readonly type: 'inputSplit';
   readonly requestId: number;
   readonly split: string | null;
+  readonly splitId: string;
+}
+
+/** A source task takes its part of checkpoint N now (the JobMaster triggered it). */
+export interface TriggerCheckpointMessage {
+  readonly type: 'triggerCheckpoint';
+  readonly checkpointId: number;
+  readonly timestamp: number;
+  readonly exactlyOnce: boolean;
+}
+
+/** Checkpoint N completed or was aborted. */
+export interface CheckpointNotificationMessage {
+  readonly type: 'notifyCheckpointComplete' | 'notifyCheckpointAborted';
+  readonly checkpointId: number;
 }
 
 /** Failed answer to a RequestInputSplitMessage. */
@@ -100,7 +115,9 @@ export type ParentToWorkerMessage =
   | ConnectSubpartitionMessage
   | ConnectChannelMessage
   | CollectAckMessage
-  | CollectFailedMessage;
+  | CollectFailedMessage
+  | TriggerCheckpointMessage
+  | CheckpointNotificationMessage;
 
 // ---------------------------------------------------------------------------
 // Worker -> parent
@@ -147,7 +164,37 @@ export interface StdoutMessage {
   readonly text: string;
 }
 
-export type WorkerToParentMessage = StateMessage | RequestInputSplitMessage | LogMessage | CollectMessage | StdoutMessage;
+/** The task took its part of checkpoint N: where its state went. */
+export interface AcknowledgeCheckpointMessage {
+  readonly type: 'acknowledgeCheckpoint';
+  readonly checkpointId: number;
+  readonly state: eddy_checkpoint_v1.TaskStateSnapshot;
+  readonly metrics: eddy_checkpoint_v1.SubtaskCheckpointMetrics;
+}
+
+/** The task could not take its part of checkpoint N. */
+export interface DeclineCheckpointMessage {
+  readonly type: 'declineCheckpoint';
+  readonly checkpointId: number;
+  readonly error: ErrorInfo;
+  /** TASK_NOT_READY does not count as a failed checkpoint; TASK_FAILURE does. */
+  readonly kind: 'TASK_NOT_READY' | 'TASK_FAILURE';
+}
+
+/** A source task reached the end of its input (it waits for its final checkpoint). */
+export interface EndOfDataMessage {
+  readonly type: 'endOfData';
+}
+
+export type WorkerToParentMessage =
+  | StateMessage
+  | RequestInputSplitMessage
+  | LogMessage
+  | CollectMessage
+  | StdoutMessage
+  | AcknowledgeCheckpointMessage
+  | DeclineCheckpointMessage
+  | EndOfDataMessage;
 
 // ---------------------------------------------------------------------------
 // Helpers shared by both sides

@@ -24,7 +24,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import type { Configuration, Logger } from '@eddy/common';
-import type { eddy_taskexecutor_v1 } from '@eddy/proto';
+import type { eddy_checkpoint_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
 import {
   TASK_LOG_LEVELS,
   isTerminalTaskThreadState,
@@ -53,7 +53,7 @@ export interface TaskThreadCallbacks {
    * undefined when none are left; a rejection is handed to the task code as the error of
    * `ctx.nextInputSplit()`.
    */
-  requestInputSplit(): Promise<string | undefined>;
+  requestInputSplit(): Promise<{ readonly id: string; readonly split: string } | undefined>;
   /**
    * A collect sink sent batch `sequence` (msgpack) for the job's client. Optional. Answer with
    * acknowledgeCollected once the JobManager stored it: until then it counts against the task's
@@ -62,6 +62,12 @@ export interface TaskThreadCallbacks {
   collect?(sequence: number, batch: Uint8Array): void;
   /** A print sink wrote text (whole lines). Optional; without it the text is dropped. */
   stdout?(text: string): void;
+  /** The task took its part of checkpoint N. */
+  acknowledgeCheckpoint?(checkpointId: number, state: eddy_checkpoint_v1.TaskStateSnapshot, metrics: eddy_checkpoint_v1.SubtaskCheckpointMetrics): void;
+  /** The task could not take its part of checkpoint N. */
+  declineCheckpoint?(checkpointId: number, error: ErrorInfo, kind: 'TASK_NOT_READY' | 'TASK_FAILURE'): void;
+  /** A source task reached the end of its input. */
+  notifyEndOfData?(): void;
 }
 
 export interface TaskThreadOptions {
@@ -184,6 +190,19 @@ export class TaskThread {
     this.#setTimer(() => this.#onCancellationTimeout(), this.#cancellationTimeoutMs);
   }
 
+  /** A source task takes its part of checkpoint N. */
+  triggerCheckpoint(checkpointId: number, timestamp: number, exactlyOnce: boolean): void {
+    if (!this.#isClosed()) this.#post({ type: 'triggerCheckpoint', checkpointId, timestamp, exactlyOnce });
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    if (!this.#isClosed()) this.#post({ type: 'notifyCheckpointComplete', checkpointId });
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void {
+    if (!this.#isClosed()) this.#post({ type: 'notifyCheckpointAborted', checkpointId });
+  }
+
   /** Hands the worker the port of subpartition `subpartition` of its produced partition `partition`. */
   connectSubpartition(partition: number, subpartition: number, port: MessagePort): void {
     this.#post({ type: 'connectSubpartition', partition, subpartition, port }, [port]);
@@ -241,6 +260,15 @@ export class TaskThread {
         // What the task printed before it ended is written too.
         if (!this.#exited && !this.#silenced) this.#callbacks.stdout?.(message.text);
         break;
+      case 'acknowledgeCheckpoint':
+        if (!this.#isClosed()) this.#callbacks.acknowledgeCheckpoint?.(message.checkpointId, message.state, message.metrics);
+        break;
+      case 'declineCheckpoint':
+        if (!this.#isClosed()) this.#callbacks.declineCheckpoint?.(message.checkpointId, message.error, message.kind);
+        break;
+      case 'endOfData':
+        if (!this.#isClosed()) this.#callbacks.notifyEndOfData?.();
+        break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');
     }
@@ -294,14 +322,14 @@ export class TaskThread {
       return;
     }
     this.#pendingRequests.add(requestId);
-    let answer: Promise<string | undefined>;
+    let answer: Promise<{ readonly id: string; readonly split: string } | undefined>;
     try {
       answer = Promise.resolve(this.#callbacks.requestInputSplit());
     } catch (error) {
       answer = Promise.reject(error);
     }
     answer.then(
-      (split) => this.#answer({ type: 'inputSplit', requestId, split: split ?? null }),
+      (split) => this.#answer({ type: 'inputSplit', requestId, split: split?.split ?? null, splitId: split?.id ?? '' }),
       (error: unknown) => this.#answer({ type: 'inputSplitError', requestId, error: toErrorInfo(error, this.#location) }),
     );
   }

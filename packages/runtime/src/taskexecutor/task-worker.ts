@@ -14,8 +14,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CollectChannel } from '../collect/collect-channel.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { STREAM_INVOKABLE } from '@eddy/cluster-common/jobgraph';
-import { ChannelPorts, runStreamTask } from './stream-task.js';
-import type { Invokable, TaskContext, TaskOperator } from './task-context.js';
+import { ChannelPorts, CheckpointRelay, runStreamTask } from './stream-task.js';
+import type { InputSplitAssignment, Invokable, TaskContext, TaskOperator } from './task-context.js';
 import {
   errorFromInfo,
   taskLocation,
@@ -41,12 +41,18 @@ const location = taskLocation(deployment);
 const abortController = new AbortController();
 
 interface PendingRequest {
-  resolve(split: string | undefined): void;
+  resolve(split: InputSplitAssignment | undefined): void;
   reject(error: unknown): void;
 }
 const pendingSplitRequests = new Map<number, PendingRequest>();
 /** Data-plane ports as the parent connects them; a stream task takes them over when it starts. */
 const channelPorts = new ChannelPorts();
+/** Checkpoint triggers and notifications; the stream task takes them over when it is ready. */
+const checkpointRelay = new CheckpointRelay({
+  acknowledge: (checkpointId, state, metrics) => !ended && post({ type: 'acknowledgeCheckpoint', checkpointId, state, metrics }),
+  decline: (checkpointId, error, kind) => !ended && post({ type: 'declineCheckpoint', checkpointId, error: toErrorInfo(error, location), kind }),
+  notifyEndOfData: () => !ended && post({ type: 'endOfData' }),
+});
 let lastRequestId = 0;
 /** Set once the terminal state is posted; from then on nothing more is sent. */
 let ended = false;
@@ -105,7 +111,7 @@ port.on('message', (message: ParentToWorkerMessage) => {
     case 'inputSplit': {
       const request = pendingSplitRequests.get(message.requestId);
       pendingSplitRequests.delete(message.requestId);
-      request?.resolve(message.split ?? undefined);
+      request?.resolve(message.split === null ? undefined : { id: message.splitId, split: message.split });
       break;
     }
     case 'inputSplitError': {
@@ -126,6 +132,15 @@ port.on('message', (message: ParentToWorkerMessage) => {
     case 'collectFailed':
       collectChannel.fail(errorFromInfo(message.error));
       break;
+    case 'triggerCheckpoint':
+      checkpointRelay.trigger(message.checkpointId, message.timestamp, message.exactlyOnce);
+      break;
+    case 'notifyCheckpointComplete':
+      checkpointRelay.complete(message.checkpointId);
+      break;
+    case 'notifyCheckpointAborted':
+      checkpointRelay.abort(message.checkpointId);
+      break;
   }
 });
 
@@ -141,7 +156,7 @@ function onEscapedError(error: unknown): void {
 process.on('uncaughtException', onEscapedError);
 process.on('unhandledRejection', onEscapedError);
 
-function nextInputSplit(): Promise<string | undefined> {
+function nextInputSplit(): Promise<InputSplitAssignment | undefined> {
   if (ended) {
     return Promise.reject(new Error(`Task ${location} has ended; it can no longer request input splits`));
   }
@@ -210,12 +225,14 @@ async function loadInvokable(): Promise<Invokable> {
         deployment,
         bundle,
         ports: channelPorts,
+        checkpoints: checkpointRelay,
         collect: collectChannel,
         writeStdout: (text) => {
           if (!ended) post({ type: 'stdout', text });
         },
         ioMetrics,
         network,
+        reportRunning,
       });
   }
   const exports = Object.keys(bundle);
@@ -257,6 +274,14 @@ function createContext(operators: readonly TaskOperator[]): TaskContext {
   });
 }
 
+let runningReported = false;
+
+function reportRunning(): void {
+  if (runningReported || ended) return;
+  runningReported = true;
+  post({ type: 'state', state: 'RUNNING' });
+}
+
 async function run(): Promise<void> {
   post({ type: 'state', state: 'INITIALIZING' });
   let invokable: Invokable;
@@ -272,7 +297,9 @@ async function run(): Promise<void> {
     end('CANCELED');
     return;
   }
-  post({ type: 'state', state: 'RUNNING' });
+  // The streaming task reports RUNNING itself once it restored its state and opened its operators
+  // (Flink's INITIALIZING covers the restore); any other invokable runs from here on.
+  if (deployment.invokable !== STREAM_INVOKABLE) reportRunning();
   try {
     await invokable(context);
   } catch (error) {

@@ -40,6 +40,15 @@ class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.cancels.push(request.executionAttemptId);
     return Promise.reject(new TaskNotFoundError(`not running ${request.executionAttemptId}`));
   }
+  triggerCheckpoint(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+  notifyCheckpointComplete(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+  notifyCheckpointAborted(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
   requestJobStdout(): Promise<te.JobStdout> {
     return Promise.reject(new Error('not used'));
   }

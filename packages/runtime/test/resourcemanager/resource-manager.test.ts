@@ -32,6 +32,15 @@ class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   freeSlot(): Promise<cluster.Ack> {
     return Promise.resolve({});
   }
+  triggerCheckpoint(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+  notifyCheckpointComplete(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
+  notifyCheckpointAborted(): Promise<cluster.Ack> {
+    return Promise.resolve({});
+  }
   heartbeatFromJobManager(): Promise<te.TaskExecutorHeartbeatResponse> {
     return Promise.resolve({ known: true, payload: null, slotReport: null, executionAttemptIds: [] });
   }

@@ -75,7 +75,7 @@ function startTask(options: {
   bundlePath?: string | undefined;
   cancellationTimeoutMs?: number;
   taskManagerConfiguration?: Record<string, string>;
-  requestInputSplit?: () => Promise<string | undefined>;
+  requestInputSplit?: () => Promise<{ id: string; split: string } | undefined>;
 }): RunningTask {
   const reports: Report[] = [];
   const logLines: Record<string, unknown>[] = [];
@@ -338,7 +338,8 @@ describe('TaskThread', () => {
       deployment: { invokable: 'readSplits' },
       requestInputSplit: async () => {
         requests++;
-        return remaining.shift();
+        const split = remaining.shift();
+        return split === undefined ? undefined : { id: String(requests), split };
       },
     });
     await task.reached('FINISHED');
@@ -365,7 +366,7 @@ describe('TaskThread', () => {
   });
 
   it('drops the answer to a split request that comes after the task was canceled and its thread exited', async () => {
-    let answer: ((split: string | undefined) => void) | undefined;
+    let answer: ((split: { id: string; split: string } | undefined) => void) | undefined;
     let task!: RunningTask;
     const requested = new Promise<void>((resolveRequested) => {
       task = startTask({
@@ -381,7 +382,7 @@ describe('TaskThread', () => {
     task.thread.cancel();
     await task.reached('CANCELED');
     await exited(task);
-    answer?.('split-0');
+    answer?.({ id: '0', split: 'split-0' });
     await within(
       new Promise<void>(function poll(resolve) {
         if (task.logLines.some((l) => l['msg'] === 'Dropped the answer to a request of a task that has ended')) {

@@ -1,6 +1,5 @@
 import { copyRecord, type FieldAggregator, type Fields } from '../../aggregations.js';
 import type { ReduceFunction } from '../../functions.js';
-import { keyGroupRangeForOperatorIndex } from '../../key-groups.js';
 import {
   RUNTIME_CONTEXT,
   type KeyedOnTimerContext,
@@ -10,23 +9,20 @@ import {
   type TimeDomain,
   type TimerService,
 } from '../../process-function.js';
-import { ValueStateDescriptor, type ValueState } from '../../state.js';
-import { HeapKeyedStateBackend, toStateKey } from '../state/keyed-state-backend.js';
+import { ValueStateDescriptor, type ListState, type ValueState } from '../../state.js';
+import { ListStateDescriptor } from '../../state.js';
+import { toStateKey, type HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
+import type { KeyedTimer } from '../state/keyed-state-snapshot.js';
 import { ProcessingTimeTimers } from '../state/processing-time-timers.js';
+import type { StateTable } from '../state/state-table.js';
 import type { KeyFunction } from '../transformation.js';
 import { AbstractStreamOperator, type OperatorContext, type Output } from './stream-operator.js';
-
-function createBackend(context: OperatorContext): HeapKeyedStateBackend {
-  const { maxParallelism, parallelism, subtaskIndex } = context.chain;
-  return new HeapKeyedStateBackend(maxParallelism, keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex));
-}
 
 /**
  * reduce, sum, min, max on a keyed stream (Flink's StreamGroupedReduceOperator): keeps the running
  * aggregate per key and emits it after every record.
  */
 export class StreamGroupedReduce extends AbstractStreamOperator {
-  private backend: HeapKeyedStateBackend | undefined;
   private state!: ValueState<unknown>;
 
   constructor(
@@ -37,14 +33,17 @@ export class StreamGroupedReduce extends AbstractStreamOperator {
     super(output);
   }
 
-  override open(context: OperatorContext): void {
-    this.backend = createBackend(context);
-    this.state = this.backend.getValueState(new ValueStateDescriptor<unknown>('_op_state'));
+  protected override get isKeyed(): boolean {
+    return true;
+  }
+
+  override open(_context: OperatorContext): void {
+    this.state = (this.keyedBackend as HeapKeyedStateBackend).getValueState(new ValueStateDescriptor<unknown>('_op_state'));
   }
 
   collect(record: unknown): void {
     const keySelector = this.keySelector;
-    (this.backend as HeapKeyedStateBackend).setCurrentKey(keySelector(record));
+    (this.keyedBackend as HeapKeyedStateBackend).setCurrentKey(keySelector(record));
     const current = this.state.value();
     let next = record;
     if (current !== undefined) {
@@ -56,11 +55,7 @@ export class StreamGroupedReduce extends AbstractStreamOperator {
   }
 
   get keyedStateBackend(): HeapKeyedStateBackend | undefined {
-    return this.backend;
-  }
-
-  override dispose(): void {
-    this.backend?.dispose();
+    return this.keyedBackend;
   }
 }
 
@@ -71,8 +66,7 @@ export class StreamGroupedReduce extends AbstractStreamOperator {
  * a copy of it, so an emitted record never changes afterwards.
  */
 export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
-  private backend: HeapKeyedStateBackend | undefined;
-  private accumulators!: Map<unknown, Fields>;
+  private accumulators!: StateTable;
 
   constructor(
     private readonly keySelector: KeyFunction,
@@ -82,16 +76,19 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
     super(output);
   }
 
-  override open(context: OperatorContext): void {
-    this.backend = createBackend(context);
-    this.accumulators = this.backend.valueStateEntries(new ValueStateDescriptor<Fields>('_op_state'));
+  protected override get isKeyed(): boolean {
+    return true;
+  }
+
+  override open(_context: OperatorContext): void {
+    this.accumulators = (this.keyedBackend as HeapKeyedStateBackend).valueStateTable(new ValueStateDescriptor<Fields>('_op_state'));
   }
 
   collect(record: unknown): void {
     const keySelector = this.keySelector;
     const key = keySelector(record);
     const stateKey = typeof key === 'object' && key !== null ? toStateKey(key) : key;
-    const accumulator = this.accumulators.get(stateKey);
+    const accumulator = this.accumulators.get(stateKey) as Fields | undefined;
     if (accumulator === undefined) {
       const first = copyRecord(record) as Fields;
       this.accumulators.set(stateKey, first);
@@ -104,11 +101,7 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
   }
 
   get keyedStateBackend(): HeapKeyedStateBackend | undefined {
-    return this.backend;
-  }
-
-  override dispose(): void {
-    this.backend?.dispose();
+    return this.keyedBackend;
   }
 }
 
@@ -119,6 +112,8 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
 export class ProcessOperator extends AbstractStreamOperator implements OnTimerContext, TimerService {
   private timers: ProcessingTimeTimers | undefined;
   private context: OperatorContext | undefined;
+  /** The subtask's timers, in its operator state. */
+  private timerState: ListState<number> | undefined;
 
   constructor(
     private readonly fn: ProcessFunction<unknown, unknown>,
@@ -127,9 +122,15 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
     super(output);
   }
 
+  protected override get userFunction(): unknown {
+    return this.fn;
+  }
+
   override async open(context: OperatorContext): Promise<void> {
     this.context = context;
     this.timers = new ProcessingTimeTimers((time) => this.fn.onTimer(time, this, this.output), (error) => context.failAsync(error));
+    this.timerState = this.operatorStateStore.getListState(new ListStateDescriptor<number>('_timers'));
+    for (const time of this.timerState.get()) this.timers.register(time, undefined, undefined);
     this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext();
     await this.fn.open();
   }
@@ -157,19 +158,25 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
     this.timers?.delete(time, undefined);
   }
 
+  override snapshotState(checkpointId: number, timestamp: number): ReturnType<AbstractStreamOperator['snapshotState']> {
+    this.timerState?.update((this.timers?.snapshot() ?? []).map((timer) => timer.time));
+    return super.snapshotState(checkpointId, timestamp);
+  }
+
   /** Pending timers are dropped at the end of input, as in Flink; then the function finishes. */
   override endInput(): void {
     dropPendingTimers(this.timers, this.context);
     this.fn.finish(this.output);
   }
 
-  override async close(): Promise<void> {
+  override async finish(): Promise<void> {
     this.timers?.quiesce();
     await this.fn.close();
   }
 
-  override dispose(): void {
+  override close(): void | Promise<void> {
     this.timers?.quiesce();
+    return super.close();
   }
 }
 
@@ -178,9 +185,9 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
  * The current key is set once per record, and once per firing timer.
  */
 export class KeyedProcessOperator extends AbstractStreamOperator implements KeyedOnTimerContext<unknown>, TimerService {
-  private backend: HeapKeyedStateBackend | undefined;
   private timers: ProcessingTimeTimers | undefined;
   private context: OperatorContext | undefined;
+  private restoredTimers: KeyedTimer[] = [];
 
   constructor(
     private readonly keySelector: KeyFunction,
@@ -190,9 +197,28 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
     super(output);
   }
 
+  protected override get isKeyed(): boolean {
+    return true;
+  }
+
+  protected override get userFunction(): unknown {
+    return this.fn;
+  }
+
+  protected override timersToSnapshot(): readonly KeyedTimer[] {
+    return this.timers?.snapshot() ?? [];
+  }
+
+  protected override restoreTimer(key: unknown, time: number): void {
+    this.restoredTimers.push({ time, key });
+  }
+
+  private get backend(): HeapKeyedStateBackend | undefined {
+    return this.keyedBackend;
+  }
+
   override async open(context: OperatorContext): Promise<void> {
-    const backend = createBackend(context);
-    this.backend = backend;
+    const backend = this.keyedBackend as HeapKeyedStateBackend;
     this.context = context;
     this.timers = new ProcessingTimeTimers(
       (time, stateKey, key) => {
@@ -201,6 +227,7 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
       },
       (error) => context.failAsync(error),
     );
+    for (const { time, key } of this.restoredTimers.splice(0)) this.timers.register(time, toStateKey(key), key);
     this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext(backend);
     await this.fn.open();
   }
@@ -245,14 +272,14 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
     this.fn.finish(this.output);
   }
 
-  override async close(): Promise<void> {
+  override async finish(): Promise<void> {
     this.timers?.quiesce();
     await this.fn.close();
   }
 
-  override dispose(): void {
+  override close(): void | Promise<void> {
     this.timers?.quiesce();
-    this.backend?.dispose();
+    return super.close();
   }
 }
 

@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { Sink } from '../../sink.js';
 import { bufferTimeoutMs } from '../config.js';
 import type { ChainContext } from '../contract.js';
@@ -53,13 +50,19 @@ abstract class BufferingSinkOperator extends AbstractStreamOperator {
     this.flushBuffer();
   }
 
-  override close(): void | Promise<void> {
+  /** What is buffered goes out before the barrier, so it belongs to the checkpoint. */
+  override prepareSnapshotPreBarrier(_checkpointId: number): void {
     this.flush();
   }
 
-  override dispose(): void | Promise<void> {
+  override finish(): void | Promise<void> {
+    this.flush();
+  }
+
+  override close(): void | Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    return super.close();
   }
 }
 
@@ -98,13 +101,13 @@ export class PrintSinkOperator extends BufferingSinkOperator {
   }
 
   /** What was printed before a failure is shown, as a plain print would have. */
-  override dispose(): void {
-    super.dispose();
+  override close(): void | Promise<void> {
     try {
       this.flushBuffer();
     } catch {
       // the runtime may already be gone; nothing to report to
     }
+    return super.close();
   }
 }
 
@@ -127,82 +130,26 @@ export class CollectSinkOperator extends BufferingSinkOperator {
   }
 
   /** Records of a failed attempt are dropped. */
-  override dispose(): void {
-    super.dispose();
+  override close(): void | Promise<void> {
     this.buffer = [];
+    return super.close();
   }
 }
-
-const FILE_BUFFER_CHARS = 64 * 1024;
 
 /**
- * writeAsText(): one line per record. With parallelism 1 the file is `path`; otherwise `path` is a
- * directory of `part-<subtask>` files. Each file is written under a hidden in-progress name and
- * renamed at close, so it appears only complete; a failed attempt's file is removed by dispose,
- * and a crashed attempt's by the next attempt's open, so restarts never leave duplicates.
- * Writes are synchronous: the task owns its thread, and a sink that blocks is backpressure.
+ * addSink(): a user's Sink. A sink that implements CheckpointedFunction keeps operator state; one
+ * that implements CheckpointListener is told when checkpoints complete (where a transactional sink
+ * commits).
  */
-export class TextFileSinkOperator extends AbstractStreamOperator {
-  private fd: number | undefined;
-  private inProgressPath: string | undefined;
-  private finalPath = '';
-  private buffer = '';
-
-  constructor(private readonly path: string) {
-    super(NO_OUTPUT);
-  }
-
-  override open(context: OperatorContext): void {
-    const { parallelism, subtaskIndex, attemptNumber } = context.chain;
-    this.finalPath = parallelism === 1 ? this.path : join(this.path, `part-${subtaskIndex}`);
-    const directory = dirname(this.finalPath);
-    mkdirSync(directory, { recursive: true });
-    const stalePrefix = `.${basename(this.finalPath)}.inprogress.`;
-    for (const name of readdirSync(directory)) {
-      if (name.startsWith(stalePrefix)) rmSync(join(directory, name), { force: true });
-    }
-    this.inProgressPath = join(directory, `${stalePrefix}${attemptNumber}.${randomBytes(4).toString('hex')}`);
-    this.fd = openSync(this.inProgressPath, 'w');
-  }
-
-  collect(record: unknown): void {
-    this.buffer += formatRecord(record) + '\n';
-    if (this.buffer.length >= FILE_BUFFER_CHARS) this.writeBuffer();
-  }
-
-  override close(): void {
-    this.writeBuffer();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    if (this.inProgressPath !== undefined) renameSync(this.inProgressPath, this.finalPath);
-    this.inProgressPath = undefined;
-  }
-
-  override dispose(): void {
-    this.buffer = '';
-    if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed by a failing close(); the file is removed below either way
-      }
-    }
-    this.fd = undefined;
-    if (this.inProgressPath !== undefined) rmSync(this.inProgressPath, { force: true });
-    this.inProgressPath = undefined;
-  }
-
-  private writeBuffer(): void {
-    if (this.buffer.length === 0 || this.fd === undefined) return;
-    writeSync(this.fd, this.buffer);
-    this.buffer = '';
-  }
-}
-
-/** addSink(): a user's Sink. */
 export class UserSinkOperator extends AbstractStreamOperator {
+  private finished = false;
+
   constructor(private readonly sink: Sink<unknown>) {
     super(NO_OUTPUT);
+  }
+
+  protected override get userFunction(): unknown {
+    return this.sink;
   }
 
   override async open(context: OperatorContext): Promise<void> {
@@ -213,11 +160,13 @@ export class UserSinkOperator extends AbstractStreamOperator {
     this.sink.invoke(record);
   }
 
-  override async close(): Promise<void> {
+  override async finish(): Promise<void> {
+    this.finished = true;
     await this.sink.close?.();
   }
 
-  override async dispose(): Promise<void> {
-    await this.sink.dispose?.();
+  override async close(): Promise<void> {
+    if (!this.finished) await this.sink.dispose?.();
+    await super.close();
   }
 }

@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Source, SourceContext } from '../../source.js';
+import type { SourceContext } from '../../source.js';
+import type { InputSplitAssignment } from '../contract.js';
+import { parseSplit, SplitReaderSource, type ReaderSplit } from './split-reader.js';
 
 /** A byte range of a file; length -1 reads to the end of the file. */
 export interface FileInputSplit {
@@ -45,41 +47,52 @@ const READ_BYTES = 64 * 1024;
  * (UTF-8, without the line terminator; "\r\n" is taken as one). A line belongs to the split in
  * which it starts: a split other than the first skips up to and including the first newline at or
  * after its start - 1, and reads past its end to finish its last line.
+ *
+ * A split's position is the byte offset of the next line to emit; at the split's start (nothing
+ * emitted yet) the skip above still applies, further on the position is always a line start.
  */
-export class TextFileSource implements Source<unknown> {
-  constructor(private readonly nextInputSplit: () => Promise<string | undefined>) {}
+export class TextFileSource extends SplitReaderSource {
+  private readonly buffer = Buffer.allocUnsafe(READ_BYTES);
 
-  async run(ctx: SourceContext<unknown>): Promise<void> {
-    const buffer = Buffer.allocUnsafe(READ_BYTES);
-    while (!ctx.isCanceled) {
-      const json = await this.nextInputSplit();
-      if (json === undefined) return;
-      const split = JSON.parse(json) as FileInputSplit;
-      let file: FileHandle;
-      try {
-        file = await open(split.path, 'r');
-      } catch (error) {
-        throw new Error(`readTextFile could not open ${split.path}: ${(error as Error).message}`, { cause: error });
-      }
-      try {
-        await readSplit(file, split, buffer, ctx);
-      } finally {
-        await file.close();
-      }
+  constructor(nextInputSplit: () => Promise<InputSplitAssignment | undefined>) {
+    super(nextInputSplit);
+  }
+
+  protected initialPosition(split: string): number {
+    return parseSplit<FileInputSplit>(split, 'readTextFile').start;
+  }
+
+  protected async readSplit(split: ReaderSplit, ctx: SourceContext<unknown>): Promise<void> {
+    const range = parseSplit<FileInputSplit>(split.split, 'readTextFile');
+    let file: FileHandle;
+    try {
+      file = await open(range.path, 'r');
+    } catch (error) {
+      throw new Error(`readTextFile could not open ${range.path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      await readLines(file, range, split, this.buffer, ctx);
+    } finally {
+      await file.close();
     }
   }
 }
 
-async function readSplit(file: FileHandle, split: FileInputSplit, buffer: Buffer, ctx: SourceContext<unknown>): Promise<void> {
-  const end = split.length < 0 ? Number.POSITIVE_INFINITY : split.start + split.length;
-  let position = split.start > 0 ? split.start - 1 : 0;
-  let skipping = split.start > 0;
-  let lineStart = split.start;
+async function readLines(file: FileHandle, range: FileInputSplit, split: ReaderSplit, buffer: Buffer, ctx: SourceContext<unknown>): Promise<void> {
+  const end = range.length < 0 ? Number.POSITIVE_INFINITY : range.start + range.length;
+  const atSplitStart = split.position === range.start && range.start > 0;
+  let position = atSplitStart ? range.start - 1 : split.position;
+  let skipping = atSplitStart;
   let carry: Buffer | undefined;
   for (;;) {
+    if (split.position >= end) return;
     const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (ctx.isCanceled) return;
     if (bytesRead === 0) {
-      if (!skipping && carry !== undefined && carry.length > 0 && lineStart < end) ctx.collect(decodeLine(carry, 0, carry.length));
+      if (!skipping && carry !== undefined && carry.length > 0 && split.position < end) {
+        ctx.collect(decodeLine(carry, 0, carry.length));
+        split.position = position;
+      }
       return;
     }
     const chunk = buffer.subarray(0, bytesRead);
@@ -92,10 +105,10 @@ async function readSplit(file: FileHandle, split: FileInputSplit, buffer: Buffer
       }
       skipping = false;
       i = newline + 1;
-      lineStart = position + i;
+      split.position = position + i;
     }
     for (;;) {
-      if (lineStart >= end) return;
+      if (split.position >= end) return;
       const newline = chunk.indexOf(NEWLINE, i);
       if (newline === -1) {
         const rest = chunk.subarray(i);
@@ -111,8 +124,9 @@ async function readSplit(file: FileHandle, split: FileInputSplit, buffer: Buffer
         line = decodeLine(whole, 0, whole.length);
       }
       i = newline + 1;
-      lineStart = position + i;
-      if (!ctx.collect(line)) {
+      const more = ctx.collect(line);
+      split.position = position + i;
+      if (!more) {
         await ctx.waitForOutputs();
         if (ctx.isCanceled) return;
       }

@@ -1,4 +1,5 @@
 import { canonicalJson, keyGroupFor, type KeyGroupRange } from '../../key-groups.js';
+import { StateTable } from './state-table.js';
 import type { ListState, ListStateDescriptor, MapState, MapStateDescriptor, StateDescriptor, StateKind, ValueState, ValueStateDescriptor } from '../../state.js';
 
 /**
@@ -38,20 +39,18 @@ export function fromStateKey(stateKey: unknown): unknown {
   return typeof stateKey === 'string' && stateKey.startsWith(OBJECT_KEY_TAG) ? JSON.parse(stateKey.slice(OBJECT_KEY_TAG.length)) : stateKey;
 }
 
-interface StateTable {
-  readonly kind: StateKind;
-  readonly entries: Map<unknown, unknown>;
-  readonly handle: unknown;
-}
-
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
-/** Keyed state in JavaScript Maps, one per state, keyed by the (canonical) key. */
+/**
+ * Keyed state in JavaScript Maps, one StateTable per state, keyed by the (canonical) key. Tables
+ * take copy-on-write snapshots (see state-table.ts), so a checkpoint freezes them in O(1) on the
+ * task's thread and writes them out while records go on.
+ */
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   /** The current key as the maps see it; read by the state handles on every access. */
   currentStateKey: unknown = undefined;
   private currentKey: unknown = undefined;
-  private readonly tables = new Map<string, StateTable>();
+  private readonly tables = new Map<string, { readonly table: StateTable; readonly handle: unknown }>();
 
   constructor(
     readonly maxParallelism: number,
@@ -74,34 +73,48 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getValueState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    return this.table(descriptor, (entries) => new HeapValueState<T>(this, entries as Map<unknown, T>, descriptor.defaultValue)) as ValueState<T>;
+    return this.handle(descriptor, (table) => new HeapValueState<T>(this, table, descriptor.defaultValue)) as ValueState<T>;
   }
 
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
-    return this.table(descriptor, (entries) => new HeapListState<T>(this, entries as Map<unknown, T[]>)) as ListState<T>;
+    return this.handle(descriptor, (table) => new HeapListState<T>(this, table)) as ListState<T>;
   }
 
   getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
-    return this.table(descriptor, (entries) => new HeapMapState<UK, UV>(this, entries as Map<unknown, Map<unknown, UV>>)) as MapState<UK, UV>;
+    return this.handle(descriptor, (table) => new HeapMapState<UK, UV>(this, table)) as MapState<UK, UV>;
   }
 
   /**
-   * The map behind a value state, keyed by state key (see toStateKey), for operators of this
-   * package that want one lookup with nothing in between. The same entries getValueState reads.
+   * The table behind a value state, for operators of this package that want one lookup with
+   * nothing in between (keyed by state key, see toStateKey). The same entries getValueState reads.
    */
-  valueStateEntries<T>(descriptor: ValueStateDescriptor<T>): Map<unknown, T> {
+  valueStateTable<T>(descriptor: ValueStateDescriptor<T>): StateTable {
     this.getValueState(descriptor);
-    return (this.tables.get(descriptor.name) as StateTable).entries as Map<unknown, T>;
+    return (this.tables.get(descriptor.name) as { table: StateTable }).table;
   }
 
   stateNames(): string[] {
     return [...this.tables.keys()];
   }
 
+  /** Every registered table, in registration order. */
+  stateTables(): StateTable[] {
+    return [...this.tables.values()].map(({ table }) => table);
+  }
+
+  /** A table by name, registering it with the given kind if the operator has not asked for it yet (restore comes before open). */
+  restoreTable(name: string, kind: StateKind): StateTable {
+    const existing = this.tables.get(name);
+    if (existing !== undefined) return existing.table;
+    const table = new StateTable(name, kind);
+    this.tables.set(name, { table, handle: undefined });
+    return table;
+  }
+
   forEachEntryByKeyGroup(visitor: (keyGroup: number, stateName: string, key: unknown, value: unknown) => void): void {
     const byGroup = new Map<number, [string, unknown, unknown][]>();
-    for (const [name, table] of this.tables) {
-      for (const [stateKey, value] of table.entries) {
+    for (const [name, { table }] of this.tables) {
+      for (const [stateKey, value] of table.entries()) {
         const key = fromStateKey(stateKey);
         const group = keyGroupFor(key, this.maxParallelism);
         let list = byGroup.get(group);
@@ -118,17 +131,15 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.tables.clear();
   }
 
-  private table(descriptor: StateDescriptor, create: (entries: Map<unknown, unknown>) => unknown): unknown {
+  private handle(descriptor: StateDescriptor, create: (table: StateTable) => unknown): unknown {
     const existing = this.tables.get(descriptor.name);
-    if (existing !== undefined) {
-      if (existing.kind !== descriptor.kind) {
-        throw new Error(`state '${descriptor.name}' is already registered as ${existing.kind} state; it cannot also be ${descriptor.kind} state`);
-      }
-      return existing.handle;
+    if (existing !== undefined && existing.table.kind !== descriptor.kind) {
+      throw new Error(`state '${descriptor.name}' is already registered as ${existing.table.kind} state; it cannot also be ${descriptor.kind} state`);
     }
-    const entries = new Map<unknown, unknown>();
-    const handle = create(entries);
-    this.tables.set(descriptor.name, { kind: descriptor.kind, entries, handle });
+    if (existing?.handle !== undefined) return existing.handle;
+    const table = existing?.table ?? new StateTable(descriptor.name, descriptor.kind);
+    const handle = create(table);
+    this.tables.set(descriptor.name, { table, handle });
     return handle;
   }
 }
@@ -139,41 +150,41 @@ class HeapValueState<T> implements ValueState<T> {
 
   constructor(
     private readonly backend: HeapKeyedStateBackend,
-    private readonly entries: Map<unknown, T>,
+    private readonly table: StateTable,
     private readonly defaultValue: T | undefined,
   ) {
     this.copyDefault = typeof defaultValue === 'object' && defaultValue !== null;
   }
 
   value(): T | undefined {
-    const value = this.entries.get(this.backend.currentStateKey);
+    const value = this.table.get(this.backend.currentStateKey) as T | undefined;
     if (value !== undefined) return value;
     return this.copyDefault ? structuredClone(this.defaultValue) : this.defaultValue;
   }
 
   update(value: T | undefined): void {
-    if (value === undefined) this.entries.delete(this.backend.currentStateKey);
-    else this.entries.set(this.backend.currentStateKey, value);
+    if (value === undefined) this.table.delete(this.backend.currentStateKey);
+    else this.table.set(this.backend.currentStateKey, value);
   }
 
   clear(): void {
-    this.entries.delete(this.backend.currentStateKey);
+    this.table.delete(this.backend.currentStateKey);
   }
 }
 
 class HeapListState<T> implements ListState<T> {
   constructor(
     private readonly backend: HeapKeyedStateBackend,
-    private readonly entries: Map<unknown, T[]>,
+    private readonly table: StateTable,
   ) {}
 
   get(): readonly T[] {
-    return this.entries.get(this.backend.currentStateKey) ?? EMPTY_LIST;
+    return (this.table.get(this.backend.currentStateKey) as T[] | undefined) ?? EMPTY_LIST;
   }
 
   add(value: T): void {
-    const list = this.entries.get(this.backend.currentStateKey);
-    if (list === undefined) this.entries.set(this.backend.currentStateKey, [value]);
+    const list = this.table.get(this.backend.currentStateKey) as T[] | undefined;
+    if (list === undefined) this.table.set(this.backend.currentStateKey, [value]);
     else list.push(value);
   }
 
@@ -183,20 +194,24 @@ class HeapListState<T> implements ListState<T> {
 
   update(values: Iterable<T>): void {
     const list = [...values];
-    if (list.length === 0) this.entries.delete(this.backend.currentStateKey);
-    else this.entries.set(this.backend.currentStateKey, list);
+    if (list.length === 0) this.table.delete(this.backend.currentStateKey);
+    else this.table.set(this.backend.currentStateKey, list);
   }
 
   clear(): void {
-    this.entries.delete(this.backend.currentStateKey);
+    this.table.delete(this.backend.currentStateKey);
   }
 }
 
 class HeapMapState<UK, UV> implements MapState<UK, UV> {
+  private readonly maps: { get(key: unknown): Map<unknown, UV> | undefined; set(key: unknown, value: Map<unknown, UV>): void; delete(key: unknown): void };
+
   constructor(
     private readonly backend: HeapKeyedStateBackend,
-    private readonly maps: Map<unknown, Map<unknown, UV>>,
-  ) {}
+    table: StateTable,
+  ) {
+    this.maps = table as unknown as HeapMapState<UK, UV>['maps'];
+  }
 
   get(key: UK): UV | undefined {
     return this.maps.get(this.backend.currentStateKey)?.get(toStateKey(key));

@@ -47,6 +47,13 @@ export class ProcessingTimeTimers {
     return n;
   }
 
+  /** Every pending timer as (time, key), for a snapshot. */
+  snapshot(): { time: number; key: unknown }[] {
+    const timers: { time: number; key: unknown }[] = [];
+    for (const [time, keys] of this.byTime) for (const key of keys.values()) timers.push({ time, key });
+    return timers;
+  }
+
   /** Stops firing for good (end of input, close, dispose), as Flink does with processing-time timers. */
   quiesce(): void {
     this.quiesced = true;

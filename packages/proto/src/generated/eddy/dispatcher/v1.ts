@@ -95,6 +95,73 @@ export interface JobDetails {
   restarts: number;
   startTime: number;
   endTime: number;
+  /**
+   * How the job's checkpoints go; enabled is false when checkpointing is off.
+   */
+  checkpoints?: CheckpointStatistics | null;
+}
+
+/**
+ * Flink's checkpoint statistics: counts, the latest completed and failed checkpoint, a history.
+ */
+export interface CheckpointStatistics {
+  enabled: boolean;
+  intervalMs: number;
+  /**
+   * EXACTLY_ONCE or AT_LEAST_ONCE.
+   */
+  mode: string;
+  completed: number;
+  failed: number;
+  inProgress: number;
+  latestCompleted?: CheckpointSummary | null;
+  latestFailed?: CheckpointSummary | null;
+  /**
+   * The most recent ones, newest first (at most 10).
+   */
+  history: CheckpointSummary[];
+  /**
+   * The checkpoint the job last started from (0: none), and where it was.
+   */
+  restoredCheckpointId: number;
+  restoredPath: string;
+  /**
+   * Where the checkpoints go: a directory, or the JobManager's memory.
+   */
+  storage: string;
+}
+
+export interface CheckpointSummary {
+  checkpointId: number;
+  /**
+   * IN_PROGRESS, COMPLETED or FAILED.
+   */
+  status: string;
+  triggerTimestamp: number;
+  /**
+   * 0 while in progress.
+   */
+  endTimestamp: number;
+  stateSize: number;
+  /**
+   * Its _metadata file; empty in memory or before it completed.
+   */
+  externalPath: string;
+  failureMessage: string;
+  acknowledgedSubtasks: number;
+  totalSubtasks: number;
+  subtasks: SubtaskCheckpointSummary[];
+}
+
+export interface SubtaskCheckpointSummary {
+  vertexId: string;
+  vertexName: string;
+  subtask: number;
+  acknowledgeTimestamp: number;
+  stateSize: number;
+  alignmentDurationMs: number;
+  syncDurationMs: number;
+  asyncDurationMs: number;
 }
 
 export interface VertexDetails {
@@ -206,7 +273,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: 'f1a2f84e7b994d40',
+  fingerprint: '47a4d7659ca77038',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

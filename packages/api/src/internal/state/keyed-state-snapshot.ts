@@ -1,0 +1,175 @@
+/**
+ * Keyed state snapshots, cut by key group (Flink's KeyGroupsStateHandle with its offsets), so a
+ * restore at another parallelism takes the key groups it owns and nothing else.
+ *
+ *   bytes 0..3     magic "EKS1"
+ *   bytes 4..7     u32 LE length of the header
+ *   header         JSON { serializer, maxParallelism, keyGroupStart, keyGroupEnd, states: [{ name, kind }] }
+ *   per key group  (start..end, in order) a serialized batch of entries, flattened:
+ *                  [state index, key, value, state index, key, value, ...]; state index -1 is a
+ *                  processing-time timer (key, time); nothing at all for an empty key group
+ *
+ * offsets[i] is where key group start+i begins; the last one runs to the end of the bytes.
+ *
+ * Writing happens after the copy-on-write freeze (state-table.ts): the frozen entries are bucketed
+ * by key group and serialized in slices that give the task's event loop a turn between them, so
+ * records keep flowing while a large state is written.
+ */
+import { fromStateKey, type HeapKeyedStateBackend } from './keyed-state-backend.js';
+import { keyGroupFor } from '../../key-groups.js';
+import type { StateKind } from '../../state.js';
+import { decodeStateBatch, encodeStateBatch, STATE_SERIALIZER } from './state-serializer.js';
+
+const MAGIC = 0x31534b45; // "EKS1" little-endian
+/** Entries handled between two turns of the event loop. */
+const SLICE_ENTRIES = 20_000;
+
+/** A timer of a keyed operator: (time, state key, key), as ProcessingTimeTimers keeps it. */
+export interface KeyedTimer {
+  readonly time: number;
+  readonly key: unknown;
+}
+
+export interface KeyedStateSnapshotResult {
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  readonly offsets: number[];
+  readonly size: number;
+}
+
+/** Where the bytes go; may return a promise (a file write) that the writer awaits. */
+export type ChunkSink = (chunk: Uint8Array) => void | Promise<void>;
+
+/** A frozen view of a backend's state and timers, written later. */
+export class KeyedStateSnapshot {
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  private readonly views: { name: string; kind: string; entries: ReadonlyMap<unknown, unknown> }[];
+  private released = false;
+
+  /** Freezes `backend` (O(1) per state) and takes a copy of `timers`. */
+  constructor(
+    private readonly backend: HeapKeyedStateBackend,
+    private readonly timers: readonly KeyedTimer[],
+  ) {
+    this.keyGroupStart = backend.keyGroupRange.startKeyGroup;
+    this.keyGroupEnd = backend.keyGroupRange.endKeyGroup;
+    this.views = backend.stateTables().map((table) => ({ name: table.name, kind: table.kind, entries: table.snapshot() }));
+  }
+
+  /** Writes the snapshot into `sink`, yielding between slices; resolves to the key group offsets. */
+  async write(sink: ChunkSink, yieldTurn: () => Promise<void> = nextTurn): Promise<KeyedStateSnapshotResult> {
+    const start = this.keyGroupStart;
+    const groups = this.keyGroupEnd - start + 1;
+    const maxParallelism = this.backend.maxParallelism;
+    const buckets: unknown[][] = Array.from({ length: groups }, () => []);
+    let work = 0;
+    for (let index = 0; index < this.views.length; index++) {
+      for (const [stateKey, value] of (this.views[index] as (typeof this.views)[number]).entries) {
+        const key = fromStateKey(stateKey);
+        const bucket = buckets[keyGroupFor(key, maxParallelism) - start];
+        if (bucket === undefined) throw new Error(`internal error: key ${String(key)} is outside the key groups ${start}-${this.keyGroupEnd} of this subtask`);
+        bucket.push(index, key, value);
+        if (++work % SLICE_ENTRIES === 0) await yieldTurn();
+      }
+    }
+    for (const timer of this.timers) {
+      const bucket = buckets[keyGroupFor(timer.key, maxParallelism) - start];
+      bucket?.push(-1, timer.key, timer.time);
+    }
+    const header = Buffer.from(
+      JSON.stringify({ serializer: STATE_SERIALIZER, maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.views.map(({ name, kind }) => ({ name, kind })) }),
+    );
+    const prefix = Buffer.alloc(8);
+    prefix.writeUInt32LE(MAGIC, 0);
+    prefix.writeUInt32LE(header.byteLength, 4);
+    await sink(prefix);
+    await sink(header);
+    let position = 8 + header.byteLength;
+    const offsets: number[] = [];
+    for (const bucket of buckets) {
+      offsets.push(position);
+      if (bucket.length === 0) continue;
+      const bytes = encodeStateBatch(bucket);
+      await sink(bytes);
+      position += bytes.byteLength;
+      work += bucket.length / 3;
+      if (work >= SLICE_ENTRIES) {
+        work = 0;
+        await yieldTurn();
+      }
+    }
+    return { keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, offsets, size: position };
+  }
+
+  /** The snapshot is written (or abandoned): the tables fold the changes made meanwhile back in. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const table of this.backend.stateTables()) table.release();
+  }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** One keyed state handle as a restore sees it. */
+export interface RestoredKeyedState {
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  readonly offsets: readonly number[];
+  readonly bytes: Uint8Array;
+  /** For messages: the file or "inline state of operator X". */
+  readonly where: string;
+}
+
+/**
+ * Puts the entries of the key groups `backend` owns back into it, and hands every timer to
+ * `restoreTimer`. Key groups outside the backend's range are skipped (another subtask owns them).
+ */
+export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: readonly RestoredKeyedState[], restoreTimer: (key: unknown, time: number) => void): void {
+  const own = backend.keyGroupRange;
+  for (const handle of handles) {
+    const { bytes, where } = handle;
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.byteLength < 8 || view.readUInt32LE(0) !== MAGIC) throw new Error(`${where} is not a keyed state snapshot (wrong magic bytes, or the file is truncated)`);
+    const headerLength = view.readUInt32LE(4);
+    if (8 + headerLength > view.byteLength) throw new Error(`${where} is truncated: its header needs ${headerLength} bytes, ${view.byteLength - 8} are there`);
+    let header: { serializer: string; maxParallelism: number; keyGroupStart: number; keyGroupEnd: number; states: { name: string; kind: StateKind }[] };
+    try {
+      header = JSON.parse(view.toString('utf8', 8, 8 + headerLength)) as typeof header;
+    } catch (error) {
+      throw new Error(`${where} has a corrupt header: ${(error as Error).message}`);
+    }
+    if (header.serializer !== STATE_SERIALIZER) throw new Error(`${where} was written with the '${header.serializer}' serializer, which this version of Eddy cannot read`);
+    if (header.maxParallelism !== backend.maxParallelism) {
+      throw new Error(`${where} was written with max parallelism ${header.maxParallelism}, the job now has ${backend.maxParallelism}; the max parallelism of a stateful operator cannot change`);
+    }
+    const tables = header.states.map(({ name, kind }) => backend.restoreTable(name, kind));
+    const count = header.keyGroupEnd - header.keyGroupStart + 1;
+    if (handle.offsets.length !== count) throw new Error(`${where} has ${handle.offsets.length} key group offsets for ${count} key groups`);
+    for (let i = 0; i < count; i++) {
+      const group = header.keyGroupStart + i;
+      if (group < own.startKeyGroup || group > own.endKeyGroup) continue;
+      const from = handle.offsets[i] as number;
+      const to = i + 1 < count ? (handle.offsets[i + 1] as number) : view.byteLength;
+      if (to === from) continue;
+      if (from < 8 + headerLength || to > view.byteLength || to < from) throw new Error(`${where} is truncated or corrupt: key group ${group} runs from byte ${from} to ${to} of ${view.byteLength}`);
+      const entries = decodeStateBatch(bytes.subarray(from, to), `key group ${group} of ${where}`);
+      for (let e = 0; e + 2 < entries.length; e += 3) {
+        const index = entries[e] as number;
+        const key = entries[e + 1];
+        const value = entries[e + 2];
+        if (index === -1) {
+          restoreTimer(key, value as number);
+          continue;
+        }
+        const table = tables[index];
+        if (table === undefined) throw new Error(`${where} is corrupt: an entry of key group ${group} names state #${index}, the header lists ${tables.length}`);
+        backend.setCurrentKey(key);
+        table.set(backend.currentStateKey, value);
+      }
+    }
+  }
+}

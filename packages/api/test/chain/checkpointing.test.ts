@@ -1,0 +1,208 @@
+/**
+ * Chains taking snapshots and starting again from them, in process: a source resumes at the record
+ * after its snapshot, keyed state and timers come back, and the file sink commits exactly what
+ * completed checkpoints cover.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KeyedProcessFunction, ValueStateDescriptor, type Collector, type JobMain, type KeyedOnTimerContext, type KeyedProcessContext, type ValueState } from '../../src/index.js';
+import type { ChainSnapshot, RestoredTaskState, TaskChain } from '../../src/internal/contract.js';
+import { buildChain } from '../fixtures/build-chain.js';
+
+/** Writes a chain snapshot into memory and turns it into what a restore is given, as the runtime does with inline state. */
+async function toRestoredState(checkpointId: number, snapshot: ChainSnapshot): Promise<RestoredTaskState> {
+  const entries = new Map<string, { keyed: { keyGroupStart: number; keyGroupEnd: number; offsets: number[]; bytes: Uint8Array; where: string }[]; operatorState: { bytes: Uint8Array; states: { name: string; mode: string; offsets: number[] }[]; where: string }[] }>();
+  for (const view of snapshot.operators) {
+    const entry = { keyed: [] as { keyGroupStart: number; keyGroupEnd: number; offsets: number[]; bytes: Uint8Array; where: string }[], operatorState: [] as { bytes: Uint8Array; states: { name: string; mode: string; offsets: number[] }[]; where: string }[] };
+    if (view.keyed !== undefined) {
+      const chunks: Uint8Array[] = [];
+      const { offsets } = await view.keyed.write((chunk) => void chunks.push(chunk));
+      entry.keyed.push({ keyGroupStart: view.keyed.keyGroupStart, keyGroupEnd: view.keyed.keyGroupEnd, offsets, bytes: Buffer.concat(chunks), where: `keyed state of ${view.operatorId}` });
+    }
+    if (view.operatorState !== undefined) {
+      entry.operatorState.push({ bytes: view.operatorState.bytes, states: view.operatorState.states.map((s) => ({ ...s })), where: `operator state of ${view.operatorId}` });
+    }
+    entries.set(view.operatorId, entry);
+  }
+  snapshot.release();
+  return { checkpointId, operators: entries };
+}
+
+async function start(chain: TaskChain, restored?: RestoredTaskState): Promise<TaskChain> {
+  await chain.initializeState(restored);
+  await chain.open();
+  return chain;
+}
+
+/** Polls (one event-loop turn at a time) until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turns = 0; !condition(); turns++) {
+    if (turns > 100_000) throw new Error('condition never held');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('source snapshots', () => {
+  for (const [name, job] of [
+    ['fromSequence', ((env) => env.fromSequence(1, 5000).map((n) => n).forward().map((n) => n)) as (env: Parameters<JobMain>[0]) => { addSink(s: { invoke(v: unknown): void }): unknown }],
+    ['fromGenerator', (env: Parameters<JobMain>[0]) => env.fromGenerator(5000, (i) => ({ i }))],
+    ['fromCollection', (env: Parameters<JobMain>[0]) => env.fromCollection(Array.from({ length: 5000 }, (_, i) => `v${i}`))],
+  ] as const) {
+    it(`${name} resumes at the record after its snapshot, whatever records it had emitted`, async () => {
+      const expected: unknown[] = [];
+      const full = await buildChain((env) => void job(env).addSink({ invoke: (v) => expected.push(v) }), 0);
+      await start(full.chain);
+      await full.chain.runSource();
+
+      const before: unknown[] = [];
+      const first = await buildChain((env) => void job(env).addSink({ invoke: (v) => before.push(v) }), 0);
+      await start(first.chain);
+      first.ctx.backPressured = true;
+      const running = first.chain.runSource();
+      await until(() => first.ctx.waiting > 0);
+      const snapshot = first.chain.snapshotState(1, Date.now());
+      const emittedAtSnapshot = before.length;
+      assert.ok(emittedAtSnapshot > 0 && emittedAtSnapshot < expected.length, `the source stopped part way (${emittedAtSnapshot})`);
+      const restored = await toRestoredState(1, snapshot);
+      first.ctx.abortController.abort();
+      first.ctx.release();
+      await running.catch(() => undefined);
+      await first.chain.close();
+
+      const after: unknown[] = [];
+      const second = await buildChain((env) => void job(env).addSink({ invoke: (v) => after.push(v) }), 0, { splits: [] });
+      await start(second.chain, restored);
+      await second.chain.runSource();
+      assert.deepEqual([...before.slice(0, emittedAtSnapshot), ...after], expected);
+    });
+  }
+
+  it('readTextFile resumes at the line after its snapshot, within a split', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eddy-source-snap-'));
+    try {
+      const lines = Array.from({ length: 4000 }, (_, i) => `line ${i} ${'z'.repeat(i % 17)}`);
+      const path = join(dir, 'in.txt');
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      const size = readFileSync(path).byteLength;
+      const splits = [JSON.stringify({ path, start: 0, length: Math.floor(size / 2) }), JSON.stringify({ path, start: Math.floor(size / 2), length: size - Math.floor(size / 2) })];
+      const before: unknown[] = [];
+      const first = await buildChain((env) => void env.readTextFile(path).addSink({ invoke: (v) => before.push(v) }), 0, { splits: [...splits] });
+      await start(first.chain);
+      first.ctx.backPressured = true;
+      const running = first.chain.runSource();
+      await until(() => first.ctx.waiting > 0);
+      const at = before.length;
+      const restored = await toRestoredState(1, first.chain.snapshotState(1, Date.now()));
+      first.ctx.abortController.abort();
+      first.ctx.release();
+      await running.catch(() => undefined);
+      // The split that was being read comes back with the restored state; the next one from the enumerator.
+      const after: unknown[] = [];
+      const second = await buildChain((env) => void env.readTextFile(path).addSink({ invoke: (v) => after.push(v) }), 0, { splits: [splits[1] as string] });
+      await start(second.chain, restored);
+      await second.chain.runSource();
+      assert.deepEqual([...before.slice(0, at), ...after], lines);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+class CountWithTimer extends KeyedProcessFunction<string, string, string> {
+  private count!: ValueState<number>;
+  override open(): void {
+    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('count', 0));
+  }
+  processElement(value: string, ctx: KeyedProcessContext<string>, out: Collector<string>): void {
+    const next = (this.count.value() ?? 0) + 1;
+    this.count.update(next);
+    out.collect(`${value}=${next}`);
+    if (next === 2) ctx.timerService().registerProcessingTimeTimer(Date.now() + 50);
+  }
+  override onTimer(_time: number, ctx: KeyedOnTimerContext<string>, out: Collector<string>): void {
+    out.collect(`timer ${ctx.getCurrentKey()} at ${this.count.value()}`);
+  }
+}
+
+describe('keyed state and timers across a restore', () => {
+  it('keeps counting where the snapshot was, and fires the timers it held', async () => {
+    const job: JobMain = (env) => {
+      env.fromElements<string>().keyBy((w) => w).process(new CountWithTimer()).print();
+    };
+    const first = await buildChain(job, 1);
+    await start(first.chain);
+    first.chain.processBatch(0, ['a', 'b', 'a', 'c']);
+    const restored = await toRestoredState(3, first.chain.snapshotState(3, Date.now()));
+    first.chain.processBatch(0, ['a', 'a']); // after the snapshot: gone after the restore
+    await first.chain.close();
+
+    const second = await buildChain(job, 1);
+    await start(second.chain, restored);
+    second.chain.processBatch(0, ['a', 'c', 'b']);
+    await until(() => second.ctx.stdout.join('').includes('timer a'));
+    await second.chain.finish();
+    await second.chain.close();
+    const lines = second.ctx.stdout.join('').trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['a=3', 'c=2', 'b=2']);
+    assert.ok(lines.includes('timer a at 3'), `the restored timer fired: ${lines.join(' | ')}`);
+  });
+});
+
+describe('exactly-once file sink', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eddy-file-sink-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const visible = (path: string): string => {
+    return readdirSync(path)
+      .filter((name) => !name.startsWith('.'))
+      .sort()
+      .map((name) => readFileSync(join(path, name), 'utf8'))
+      .join('');
+  };
+
+  it('makes records visible only when the checkpoint covering them completes, and commits a restored checkpoint’s pending part', async () => {
+    const path = join(dir, 'out');
+    const job: JobMain = (env) => {
+      env.fromElements<string>().rebalance().writeAsText(path);
+    };
+    const first = await buildChain(job, 1, { checkpointingEnabled: true });
+    await start(first.chain);
+    first.chain.processBatch(0, ['r1', 'r2']);
+    const snapshot1 = first.chain.snapshotState(1, Date.now());
+    first.chain.processBatch(0, ['r3']);
+    assert.equal(visible(path), '', 'nothing visible before checkpoint 1 completes');
+    await first.chain.notifyCheckpointComplete(1);
+    assert.equal(visible(path), 'r1\nr2\n');
+    const snapshot2 = first.chain.snapshotState(2, Date.now());
+    const restored = await toRestoredState(2, snapshot2);
+    snapshot1.release();
+    first.chain.processBatch(0, ['r4-lost']);
+    const snapshot3 = first.chain.snapshotState(3, Date.now()); // never completes: the task dies
+    snapshot3.release();
+    first.chain.processBatch(0, ['r5-lost']);
+    // The task dies here: no close, no commit of checkpoint 2 either.
+
+    const second = await buildChain(job, 1, { checkpointingEnabled: true });
+    await start(second.chain, restored);
+    assert.equal(visible(path), 'r1\nr2\nr3\n', 'checkpoint 2’s part is committed on restore; what came after it is not');
+    assert.deepEqual(
+      readdirSync(path).filter((name) => name.startsWith('.')),
+      [],
+      'the hidden files written after checkpoint 2 are gone',
+    );
+    second.chain.processBatch(0, ['r4']);
+    second.chain.endInput(0);
+    await second.chain.finish();
+    const final = second.chain.snapshotState(4, Date.now());
+    final.release();
+    await second.chain.notifyCheckpointComplete(4);
+    await second.chain.close();
+    assert.equal(visible(path), 'r1\nr2\nr3\nr4\n');
+  });
+});

@@ -1,0 +1,503 @@
+/**
+ * CheckpointCoordinator: the JobMaster's collaborator that takes a job's checkpoints (Flink's
+ * CheckpointCoordinator, asynchronous barrier snapshots).
+ *
+ *   trigger N ──► source subtasks snapshot, send barrier N ──► every subtask snapshots when barrier N
+ *   reached it on all its inputs ──► acknowledgeCheckpoint(N, state handles) ──► all acknowledged:
+ *   `_metadata` written ──► N complete: notifyCheckpointComplete(N) to every subtask
+ *
+ * Responsibility
+ *   - Triggers a checkpoint every execution.checkpointing.interval, at most max-concurrent at
+ *     once and min-pause after the last one ended, once every unfinished subtask is RUNNING; and
+ *     at once when every source reached the end of its input (their final checkpoint).
+ *   - Completes N only when every subtask that was running at the trigger acknowledged it; a
+ *     FINISHED subtask's state is its state in the last checkpoint, carried over by reference.
+ *   - Aborts N on timeout, on a decline, on a failure of the job (abortAll), or when the metadata
+ *     cannot be written; notifies the subtasks and removes what N wrote. Timeouts, storage errors
+ *     and tasks that fail to write their state count against tolerable-failed-checkpoints; past
+ *     it the job fails with the last cause.
+ *   - Keeps state.checkpoints.num-retained completed checkpoints and deletes files no retained
+ *     checkpoint refers to.
+ *   - Hands each redeployed subtask its state from the latest completed checkpoint (restoreFor).
+ *
+ * Threading: every method runs in the JobMaster's mailbox; timers and the storage's promises come
+ * back through the context's runInMainThread/scheduleInMainThread. `generation` changes whenever
+ * every pending checkpoint is aborted, so a continuation from before knows it is stale.
+ *
+ * Lifecycle: created with the JobMaster; shutdown() when the job ended.
+ */
+import type { Logger } from '@eddy/common';
+import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster } from '@eddy/proto';
+import type { ScheduledTask } from '@eddy/rpc';
+import type { CheckpointingSettings } from './checkpointing-options.js';
+import { stateHandlesOf, stateHandlesOfTask, stateSizeOf, type CompletedCheckpoint, type VertexCheckpointState } from './checkpoint-metadata.js';
+import type { CheckpointStorage } from './checkpoint-storage.js';
+import { CheckpointStatsTracker, type CheckpointFailureKind } from './checkpoint-stats.js';
+
+/** One current attempt of a subtask, as the coordinator needs to know it. */
+export interface CheckpointTask {
+  readonly attemptId: string;
+  readonly vertexId: string;
+  readonly vertexName: string;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly operatorIds: readonly string[];
+  readonly isSource: boolean;
+  /** Its ExecutionState. */
+  readonly state: string;
+}
+
+export interface CheckpointCoordinatorContext {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly logger: Logger;
+  runInMainThread(fn: () => void): void;
+  scheduleInMainThread(fn: () => void, delayMs: number): ScheduledTask;
+  /** The current attempt of every subtask, vertices in topological order. */
+  tasks(): readonly CheckpointTask[];
+  /** Whether the job is RUNNING (not restarting, failing, canceling or ended). */
+  isJobRunning(): boolean;
+  triggerTask(task: CheckpointTask, checkpointId: number, timestamp: number, options: cp.CheckpointOptions): Promise<unknown>;
+  notifyCheckpointComplete(task: CheckpointTask, checkpointId: number): void;
+  notifyCheckpointAborted(task: CheckpointTask, checkpointId: number): void;
+  /** Too many checkpoints failed in a row: the job fails with this cause. */
+  failJob(cause: Error): void;
+}
+
+/** Past execution.checkpointing.tolerable-failed-checkpoints. */
+export class CheckpointFailureThresholdError extends Error {
+  override readonly name = 'CheckpointFailureThresholdError';
+}
+
+interface PendingCheckpoint {
+  readonly checkpointId: number;
+  readonly triggeredAt: number;
+  readonly generation: number;
+  /** Attempts that must still acknowledge, by attempt id. */
+  readonly notYetAcknowledged: Map<string, CheckpointTask>;
+  /** Acknowledged states by `vertexId/subtask`. */
+  readonly acknowledged: Map<string, { task: CheckpointTask; state: cp.TaskStateSnapshot; metrics: cp.SubtaskCheckpointMetrics | null }>;
+  readonly timeout: ScheduledTask;
+  /** Once every subtask acknowledged: the metadata is being written. */
+  completing: boolean;
+}
+
+const taskKey = (vertexId: string, subtask: number): string => `${vertexId}/${subtask}`;
+
+export class CheckpointCoordinator {
+  readonly stats = new CheckpointStatsTracker();
+  private readonly pending = new Map<number, PendingCheckpoint>();
+  /** Oldest first; at most numRetained. */
+  private readonly completed: CompletedCheckpoint[] = [];
+  private lastCheckpointId = 0;
+  private generation = 0;
+  private consecutiveFailures = 0;
+  private lastTriggerAt = 0;
+  private lastEndAt = 0;
+  private timer: ScheduledTask | undefined;
+  private running = false;
+  private shutDown = false;
+  /** A trigger that found tasks not yet RUNNING waits for notifyTasksRunning. */
+  private waitingForTasks = false;
+  /** Source attempts that reported the end of their input, this deployment. */
+  private readonly endOfData = new Set<string>();
+  private finalCheckpointRequested = false;
+  /** Files of the checkpoint the job started from (execution.savepoint.path): not this job's to delete. */
+  private readonly foreignPaths = new Set<string>();
+  private foreignCheckpointId = -1;
+  /** Finished splits as of the checkpoint the job was restored from, per source vertex. */
+  private finishedSplitBaseline = new Map<string, readonly string[]>();
+
+  constructor(
+    private readonly settings: CheckpointingSettings,
+    private readonly storage: CheckpointStorage,
+    private readonly context: CheckpointCoordinatorContext,
+  ) {}
+
+  /**
+   * Before the first deployment: the job starts from `checkpoint` (read from
+   * execution.savepoint.path). Its files are never deleted by this job; new checkpoints count on
+   * from its id.
+   */
+  restoreFrom(checkpoint: CompletedCheckpoint): void {
+    this.foreignCheckpointId = checkpoint.checkpointId;
+    for (const handle of stateHandlesOf(checkpoint)) if (handle.path !== '') this.foreignPaths.add(handle.path);
+    this.completed.push(checkpoint);
+    this.lastCheckpointId = Math.max(this.lastCheckpointId, checkpoint.checkpointId);
+    this.stats.reportRestored(checkpoint.checkpointId, checkpoint.metadataPath);
+  }
+
+  get isEnabled(): boolean {
+    return this.settings.enabled;
+  }
+
+  /** The latest completed checkpoint, restored or taken; undefined before the first one. */
+  get latestCompleted(): CompletedCheckpoint | undefined {
+    return this.completed[this.completed.length - 1];
+  }
+
+  get retainedCheckpoints(): readonly CompletedCheckpoint[] {
+    return this.completed;
+  }
+
+  // ---- Scheduling ----
+
+  /**
+   * The job's tasks were (re)deployed: periodic checkpoints start (the first after one interval).
+   * The split baseline is the restored checkpoint's, for the checkpoints of this deployment.
+   */
+  startCheckpointScheduler(): void {
+    if (!this.settings.enabled || this.shutDown) return;
+    this.running = true;
+    this.endOfData.clear();
+    this.finalCheckpointRequested = false;
+    const restored = this.latestCompleted;
+    this.finishedSplitBaseline = new Map((restored?.vertices ?? []).map((vertex) => [vertex.vertexId, vertex.finishedSplitIds]));
+    this.lastTriggerAt = Date.now();
+    this.schedule(this.settings.intervalMs);
+  }
+
+  /** The job is failing, restarting or ending: no more triggers until startCheckpointScheduler. */
+  stopCheckpointScheduler(reason: string): void {
+    this.running = false;
+    this.waitingForTasks = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.abortAll(reason);
+  }
+
+  /** Every unfinished subtask may be RUNNING now: a trigger that waited for them goes ahead. */
+  notifyTasksRunning(): void {
+    if (this.waitingForTasks && this.running) {
+      this.waitingForTasks = false;
+      this.triggerCheckpoint();
+    }
+  }
+
+  /** A source subtask reached the end of its input; once all have, the final checkpoint is triggered at once. */
+  notifyEndOfData(attemptId: string): void {
+    if (!this.running) return;
+    const task = this.context.tasks().find((t) => t.attemptId === attemptId);
+    if (task === undefined || !task.isSource) return;
+    this.endOfData.add(attemptId);
+    const sources = this.context.tasks().filter((t) => t.isSource && t.state !== 'FINISHED');
+    if (sources.every((source) => this.endOfData.has(source.attemptId)) && !this.finalCheckpointRequested) {
+      this.finalCheckpointRequested = true;
+      this.context.logger.info({ checkpointId: this.lastCheckpointId + 1 }, 'Every source reached the end of its input; triggering the final checkpoint');
+      this.schedule(0);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer?.cancel();
+    this.timer = this.context.scheduleInMainThread(() => {
+      this.timer = undefined;
+      this.triggerCheckpoint();
+    }, Math.max(0, delayMs));
+  }
+
+  /** Triggers a checkpoint now if the rules allow it, else schedules the next try; never throws. */
+  private triggerCheckpoint(): void {
+    if (!this.running || this.shutDown) return;
+    const now = Date.now();
+    if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
+    const earliest = this.lastEndAt + this.settings.minPauseMs;
+    if (now < earliest && this.pendingCount() === 0 && this.lastEndAt > 0) {
+      this.schedule(earliest - now);
+      return;
+    }
+    if (!this.context.isJobRunning()) return;
+    const tasks = this.context.tasks();
+    const unfinished = tasks.filter((task) => task.state !== 'FINISHED');
+    if (unfinished.length === 0) return;
+    const notRunning = unfinished.find((task) => task.state !== 'RUNNING');
+    if (notRunning !== undefined) {
+      this.context.logger.debug({ task: `${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism})`, state: notRunning.state }, 'Checkpoint waits for every task to be RUNNING');
+      this.waitingForTasks = true;
+      return;
+    }
+    const sources = unfinished.filter((task) => task.isSource);
+    if (sources.length === 0) return;
+
+    const checkpointId = ++this.lastCheckpointId;
+    const generation = this.generation;
+    this.lastTriggerAt = now;
+    const timeout = this.context.scheduleInMainThread(() => this.expire(checkpointId), this.settings.timeoutMs);
+    const pending: PendingCheckpoint = {
+      checkpointId,
+      triggeredAt: now,
+      generation,
+      notYetAcknowledged: new Map(unfinished.map((task) => [task.attemptId, task])),
+      acknowledged: new Map(),
+      timeout,
+      completing: false,
+    };
+    this.pending.set(checkpointId, pending);
+    this.stats.reportTriggered(checkpointId, now, unfinished.length);
+    this.context.logger.debug({ checkpointId, tasks: unfinished.length }, 'Triggering checkpoint');
+    // Next periodic trigger, counted from this one.
+    if (!this.finalCheckpointRequested || this.endOfData.size === 0) this.schedule(this.settings.intervalMs);
+
+    this.storage.initializeLocation(checkpointId).then(
+      () =>
+        this.context.runInMainThread(() => {
+          if (this.pending.get(checkpointId) !== pending) return;
+          const options: cp.CheckpointOptions = { mode: this.settings.mode, isSavepoint: false };
+          for (const source of sources) {
+            this.context.triggerTask(source, checkpointId, now, options).catch((error: unknown) =>
+              this.context.runInMainThread(() => {
+                if (this.pending.get(checkpointId) !== pending) return;
+                this.abort(pending, `source ${source.vertexName} (${source.subtask + 1}/${source.parallelism}) could not be triggered: ${messageOf(error)}`, 'NOT_COUNTED');
+              }),
+            );
+          }
+        }),
+      (error: unknown) =>
+        this.context.runInMainThread(() => {
+          if (this.pending.get(checkpointId) !== pending) return;
+          this.abort(pending, messageOf(error), 'STORAGE');
+        }),
+    );
+  }
+
+  private pendingCount(): number {
+    return this.pending.size;
+  }
+
+  // ---- Acknowledgements ----
+
+  receiveAcknowledge(attemptId: string, checkpointId: number, state: cp.TaskStateSnapshot, metrics: cp.SubtaskCheckpointMetrics | null): void {
+    const pending = this.pending.get(checkpointId);
+    const task = pending?.notYetAcknowledged.get(attemptId);
+    if (pending === undefined || task === undefined || pending.completing) {
+      // Late (the checkpoint was aborted or completed without it) or from an attempt that is gone:
+      // its files belong to nobody.
+      this.discardOrphanState(checkpointId, state);
+      return;
+    }
+    pending.notYetAcknowledged.delete(attemptId);
+    pending.acknowledged.set(taskKey(task.vertexId, task.subtask), { task, state, metrics });
+    this.stats.reportAcknowledged(checkpointId, task, metrics);
+    if (pending.notYetAcknowledged.size === 0) this.complete(pending);
+  }
+
+  receiveDecline(attemptId: string, checkpointId: number, reason: cluster.ErrorInfo, kind: string): void {
+    const pending = this.pending.get(checkpointId);
+    const task = pending?.notYetAcknowledged.get(attemptId);
+    if (pending === undefined || task === undefined || pending.completing) return;
+    const where = `${task.vertexName} (${task.subtask + 1}/${task.parallelism})`;
+    this.abort(pending, `${where} declined it: ${reason.name}: ${reason.message}`, kind === 'TASK_NOT_READY' ? 'NOT_COUNTED' : 'TASK');
+  }
+
+  private complete(pending: PendingCheckpoint): void {
+    pending.completing = true;
+    pending.timeout.cancel();
+    const completedAt = Date.now();
+    const checkpoint = this.assemble(pending, completedAt);
+    if (typeof checkpoint === 'string') {
+      this.abort(pending, checkpoint, 'NOT_COUNTED');
+      return;
+    }
+    this.storage.persist(checkpoint).then(
+      (metadataPath) =>
+        this.context.runInMainThread(() => {
+          if (this.pending.get(pending.checkpointId) !== pending || pending.generation !== this.generation) {
+            // The job failed while the metadata was written: this checkpoint is not used.
+            void this.storage.discardAborted(pending.checkpointId).catch(() => undefined);
+            return;
+          }
+          this.pending.delete(pending.checkpointId);
+          this.registerCompleted({ ...checkpoint, metadataPath }, pending);
+        }),
+      (error: unknown) =>
+        this.context.runInMainThread(() => {
+          if (this.pending.get(pending.checkpointId) !== pending) return;
+          this.abort(pending, messageOf(error), 'STORAGE');
+        }),
+    );
+  }
+
+  /** The checkpoint out of the acknowledgements and the carried state of finished subtasks; a string says why it cannot be. */
+  private assemble(pending: PendingCheckpoint, completedAt: number): Omit<CompletedCheckpoint, 'metadataPath'> | string {
+    const previous = this.latestCompleted;
+    const previousStates = new Map<string, cp.TaskStateSnapshot>();
+    for (const vertex of previous?.vertices ?? []) for (const subtask of vertex.subtasks) previousStates.set(taskKey(vertex.vertexId, subtask.subtask), subtask.state);
+    const vertices = new Map<string, { task: CheckpointTask; subtasks: { subtask: number; state: cp.TaskStateSnapshot }[] }>();
+    for (const task of this.context.tasks()) {
+      const key = taskKey(task.vertexId, task.subtask);
+      const state = pending.acknowledged.get(key)?.state ?? previousStates.get(key);
+      if (state === undefined) return `${task.vertexName} (${task.subtask + 1}/${task.parallelism}) neither acknowledged it nor has a state from an earlier checkpoint`;
+      let vertex = vertices.get(task.vertexId);
+      if (vertex === undefined) vertices.set(task.vertexId, (vertex = { task, subtasks: [] }));
+      vertex.subtasks.push({ subtask: task.subtask, state });
+    }
+    const states: VertexCheckpointState[] = [...vertices.values()].map(({ task, subtasks }) => {
+      const finished = new Set(this.finishedSplitBaseline.get(task.vertexId) ?? []);
+      for (const { state } of subtasks) for (const id of state.finishedSplitIds) finished.add(id);
+      return {
+        vertexId: task.vertexId,
+        name: task.vertexName,
+        parallelism: task.parallelism,
+        maxParallelism: task.maxParallelism,
+        operatorIds: task.operatorIds,
+        finishedSplitIds: [...finished],
+        subtasks: subtasks.sort((a, b) => a.subtask - b.subtask),
+      };
+    });
+    return { jobId: this.context.jobId, jobName: this.context.jobName, checkpointId: pending.checkpointId, triggeredAt: pending.triggeredAt, completedAt, vertices: states };
+  }
+
+  private registerCompleted(checkpoint: CompletedCheckpoint, pending: PendingCheckpoint): void {
+    this.completed.push(checkpoint);
+    this.consecutiveFailures = 0;
+    this.lastEndAt = checkpoint.completedAt;
+    const size = stateSizeOf(checkpoint);
+    const duration = checkpoint.completedAt - checkpoint.triggeredAt;
+    this.stats.reportCompleted(checkpoint.checkpointId, checkpoint.completedAt, size, checkpoint.metadataPath);
+    this.context.logger.info(
+      { checkpointId: checkpoint.checkpointId, durationMs: duration, stateSize: size, path: checkpoint.metadataPath === '' ? undefined : checkpoint.metadataPath },
+      `Completed checkpoint ${checkpoint.checkpointId} for job ${this.context.jobName} (${this.context.jobId}) (${size} bytes, ${duration} ms)`,
+    );
+    this.dropRetainedBeyondLimit();
+    for (const { task } of pending.acknowledged.values()) this.context.notifyCheckpointComplete(task, checkpoint.checkpointId);
+    this.afterCheckpointEnded();
+  }
+
+  private dropRetainedBeyondLimit(): void {
+    while (this.completed.length > this.settings.numRetained) {
+      const dropped = this.completed.shift() as CompletedCheckpoint;
+      if (dropped.checkpointId === this.foreignCheckpointId) continue;
+      const stillUsed = new Set<string>();
+      for (const kept of this.completed) for (const handle of stateHandlesOf(kept)) if (handle.path !== '') stillUsed.add(handle.path);
+      const unused = [...stateHandlesOf(dropped)].filter((handle) => handle.path !== '' && !stillUsed.has(handle.path) && !this.foreignPaths.has(handle.path)).map((handle) => handle.path);
+      this.storage.discardFiles(dropped.checkpointId, [...new Set(unused)], dropped.metadataPath).catch((error: unknown) => {
+        this.context.logger.warn({ err: error, checkpointId: dropped.checkpointId }, 'Could not delete the files of a checkpoint that is no longer retained');
+      });
+    }
+  }
+
+  // ---- Aborting ----
+
+  private expire(checkpointId: number): void {
+    const pending = this.pending.get(checkpointId);
+    if (pending === undefined || pending.completing) return;
+    const missing = [...pending.notYetAcknowledged.values()].map((task) => `${task.vertexName} (${task.subtask + 1}/${task.parallelism})`);
+    this.abort(pending, `it expired after ${this.settings.timeoutMs} ms (execution.checkpointing.timeout) before ${missing.length} subtask(s) acknowledged it: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, 'TIMEOUT');
+  }
+
+  /** Aborts every pending checkpoint (the job is failing over, or ending); none of them counts as failed. */
+  abortAll(reason: string): void {
+    this.generation++;
+    for (const pending of [...this.pending.values()]) this.abort(pending, reason, 'NOT_COUNTED', false);
+  }
+
+  private abort(pending: PendingCheckpoint, reason: string, kind: CheckpointFailureKind, reschedule = true): void {
+    if (this.pending.get(pending.checkpointId) !== pending) return;
+    this.pending.delete(pending.checkpointId);
+    pending.timeout.cancel();
+    const now = Date.now();
+    this.lastEndAt = now;
+    this.stats.reportFailed(pending.checkpointId, now, reason, kind);
+    const counted = kind !== 'NOT_COUNTED';
+    if (counted) this.consecutiveFailures++;
+    this.context.logger.warn(
+      { checkpointId: pending.checkpointId, reason, counted, consecutiveFailures: this.consecutiveFailures },
+      `Checkpoint ${pending.checkpointId} of job ${this.context.jobName} (${this.context.jobId}) failed: ${reason}`,
+    );
+    const tasks = [...pending.acknowledged.values()].map((ack) => ack.task).concat([...pending.notYetAcknowledged.values()]);
+    for (const task of tasks) this.context.notifyCheckpointAborted(task, pending.checkpointId);
+    void this.storage.discardAborted(pending.checkpointId).catch((error: unknown) => {
+      this.context.logger.warn({ err: error, checkpointId: pending.checkpointId }, 'Could not delete the files of an aborted checkpoint');
+    });
+    if (counted && this.consecutiveFailures > this.settings.tolerableFailures) {
+      const cause = new CheckpointFailureThresholdError(
+        `${this.consecutiveFailures} checkpoint(s) failed in a row, more than execution.checkpointing.tolerable-failed-checkpoints (${this.settings.tolerableFailures}) allows; ` +
+          `the last one (${pending.checkpointId}) failed: ${reason}`,
+      );
+      this.context.failJob(cause);
+      return;
+    }
+    if (reschedule) this.afterCheckpointEnded();
+  }
+
+  /** A checkpoint ended: one that waited for a free slot among max-concurrent (or the final one) may go now. */
+  private afterCheckpointEnded(): void {
+    if (!this.running) return;
+    const sinceTrigger = Date.now() - this.lastTriggerAt;
+    const finalDue = this.finalCheckpointRequested && this.endOfData.size > 0;
+    if (finalDue) {
+      const allSourcesDone = this.context.tasks().filter((t) => t.isSource && t.state !== 'FINISHED').every((t) => this.endOfData.has(t.attemptId));
+      if (allSourcesDone) {
+        this.schedule(this.settings.minPauseMs);
+        return;
+      }
+    }
+    if (this.timer === undefined) this.schedule(Math.max(this.settings.minPauseMs, this.settings.intervalMs - sinceTrigger));
+  }
+
+  /** State a subtask wrote for a checkpoint that does not use it: deleted unless a retained checkpoint refers to a file. */
+  private discardOrphanState(checkpointId: number, state: cp.TaskStateSnapshot): void {
+    const used = new Set<string>();
+    for (const kept of this.completed) for (const handle of stateHandlesOf(kept)) used.add(handle.path);
+    const paths = [...stateHandlesOfTask(state)].map((handle) => handle.path).filter((path) => path !== '' && !used.has(path) && !this.foreignPaths.has(path));
+    if (paths.length === 0) return;
+    this.storage.discardFiles(checkpointId, paths, '').catch(() => undefined);
+  }
+
+  // ---- Restoring ----
+
+  /**
+   * The state subtask `subtask` of vertex `vertexId` starts from: its own state in the latest
+   * completed checkpoint, or undefined (fresh start) when there is none. Operators are matched by
+   * id; a vertex of another parallelism is refused (rescaling comes with savepoints).
+   */
+  restoreFor(vertexId: string, subtask: number, parallelism: number, operatorIds: readonly string[]): cp.TaskRestore | undefined {
+    const checkpoint = this.latestCompleted;
+    if (checkpoint === undefined) return undefined;
+    const vertex = checkpoint.vertices.find((v) => v.vertexId === vertexId);
+    if (vertex === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
+    if (vertex.parallelism !== parallelism) {
+      throw new Error(
+        `Checkpoint ${checkpoint.checkpointId} has vertex '${vertex.name}' (${vertexId}) at parallelism ${vertex.parallelism}, but the job runs it at ${parallelism}; ` +
+          'restoring at another parallelism is not supported yet',
+      );
+    }
+    const state = vertex.subtasks.find((s) => s.subtask === subtask)?.state;
+    if (state === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
+    const known = new Set(operatorIds);
+    return { checkpointId: checkpoint.checkpointId, state: { ...state, operators: state.operators.filter((op) => known.has(op.operatorId)) } };
+  }
+
+  /** Splits a source vertex finished as of the latest completed checkpoint (its enumerator does not hand them out again). */
+  finishedSplitsFor(vertexId: string): ReadonlySet<string> {
+    return new Set(this.latestCompleted?.vertices.find((v) => v.vertexId === vertexId)?.finishedSplitIds ?? []);
+  }
+
+  /** Splits the subtasks of a source vertex held in the latest completed checkpoint (they get them back with their state). */
+  heldSplitsFor(vertexId: string): ReadonlySet<string> {
+    const held = new Set<string>();
+    for (const subtask of this.latestCompleted?.vertices.find((v) => v.vertexId === vertexId)?.subtasks ?? []) for (const id of subtask.state.heldSplitIds) held.add(id);
+    return held;
+  }
+
+  /**
+   * The job ended: no more checkpoints; pending ones are aborted. With `discard`, every retained
+   * checkpoint's files go too (Flink deletes them when a job ends, unless it retains them).
+   */
+  shutdown(reason: string, discard: boolean): void {
+    if (this.shutDown) return;
+    this.stopCheckpointScheduler(reason);
+    this.shutDown = true;
+    if (!discard) return;
+    for (const checkpoint of this.completed.splice(0)) {
+      if (checkpoint.checkpointId === this.foreignCheckpointId) continue;
+      const paths = [...new Set([...stateHandlesOf(checkpoint)].map((handle) => handle.path).filter((path) => path !== '' && !this.foreignPaths.has(path)))];
+      this.storage.discardFiles(checkpoint.checkpointId, paths, checkpoint.metadataPath).catch(() => undefined);
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

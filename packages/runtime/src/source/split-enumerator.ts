@@ -1,0 +1,73 @@
+/**
+ * SplitEnumerator: hands out the splits of one source vertex to its readers (FLIP-27's
+ * SplitEnumerator, JobMaster side), for the sources whose splits are cut when the job is planned
+ * (text files by byte range, sequences and generators by range, collections as one split).
+ *
+ * Readers pull: a reader that has no split left asks for the next one (requestNextInputSplit); the
+ * answer is a split and its id, or none when every split was handed out. A split's id is its
+ * index in the plan's list. A split cut for one subtask (its JSON has `"subtask": i`, as sequence,
+ * generator and collection splits do) goes to that subtask only; the others go to whoever asks
+ * first (text file ranges), so fast readers take more.
+ *
+ * Checkpointed through the readers: a reader's snapshot lists the splits it holds (with their
+ * positions, in its operator state) and the ones it finished, so the enumerator's state at a
+ * checkpoint is "every split minus the held and finished ones". After a failover the enumerator
+ * starts from the latest completed checkpoint's finished and held splits: held ones go back to
+ * their readers with the readers' state, finished ones are never handed out again, and the others
+ * are handed out again, including any that were handed out after the checkpoint.
+ *
+ * Threading: the JobMaster's main thread.
+ */
+
+export interface AssignedSplit {
+  readonly id: string;
+  readonly split: string;
+}
+
+export class StaticSplitEnumerator {
+  private queue: number[] = [];
+  /** The subtask each split was cut for; undefined for splits anyone may take. */
+  private readonly owners: (number | undefined)[];
+
+  constructor(
+    readonly vertexId: string,
+    private readonly splits: readonly string[],
+  ) {
+    this.owners = splits.map(ownerOf);
+    this.reset(new Set(), new Set());
+  }
+
+  /** Every split is unassigned again, except those finished or held as of the restored checkpoint. */
+  reset(finished: ReadonlySet<string>, held: ReadonlySet<string>): void {
+    this.queue = [];
+    for (let index = 0; index < this.splits.length; index++) {
+      const id = String(index);
+      if (!finished.has(id) && !held.has(id)) this.queue.push(index);
+    }
+  }
+
+  /** The next unassigned split for `subtask`, or undefined when none are left for it. */
+  nextSplit(subtask: number): AssignedSplit | undefined {
+    const at = this.queue.findIndex((index) => {
+      const owner = this.owners[index];
+      return owner === undefined || owner === subtask;
+    });
+    if (at < 0) return undefined;
+    const [index] = this.queue.splice(at, 1) as [number];
+    return { id: String(index), split: this.splits[index] as string };
+  }
+
+  get remaining(): number {
+    return this.queue.length;
+  }
+}
+
+function ownerOf(split: string): number | undefined {
+  if (!split.includes('"subtask"')) return undefined;
+  try {
+    const owner = (JSON.parse(split) as { subtask?: unknown }).subtask;
+    return typeof owner === 'number' ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}

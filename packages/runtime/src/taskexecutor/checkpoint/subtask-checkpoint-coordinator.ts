@@ -1,0 +1,285 @@
+/**
+ * SubtaskCheckpointCoordinator: one task's part of every checkpoint (Flink's
+ * SubtaskCheckpointCoordinatorImpl), inside the task's worker thread.
+ *
+ * checkpoint(barrier), when the JobMaster triggered a source task or barrier N aligned on every
+ * input of another task:
+ *   1. synchronous, on the task's thread, between two records: operators send on what they
+ *      buffer, every operator's state is frozen (copy-on-write, O(1) per keyed state), barrier N
+ *      goes out on every output after the records before it;
+ *   2. asynchronous: the frozen state is serialized in slices that leave the event loop free for
+ *      records, small pieces inline (state.storage.fs.memory-threshold), larger ones to files in
+ *      `<job dir>/chk-<n>/`; then the task acknowledges N with the handles, or declines it with the
+ *      path and the OS error.
+ *
+ * It also remembers when the task reached the end of its input: the first checkpoint taken after
+ * that is the task's final one, and once it completes the task may finish (finalCheckpointDone).
+ *
+ * Threading: the task's event loop. Lifecycle: close() when the task ends; snapshots still being
+ * written are abandoned and their files removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChainSnapshot, TaskChain } from '@eddy/api/internal';
+import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster } from '@eddy/proto';
+import { barrierBuffer, type CheckpointBarrier } from '../../network/network-buffer.js';
+import type { ResultPartitionWriter } from '../../network/result-partition-writer.js';
+
+export interface SubtaskCheckpointServices {
+  readonly chain: TaskChain;
+  readonly writers: readonly ResultPartitionWriter[];
+  readonly settings: cp.TaskCheckpointingSettings;
+  /** `<vertex>-<subtask>-<attempt>`: names this task's state files. */
+  readonly fileNamePrefix: string;
+  acknowledge(checkpointId: number, state: cp.TaskStateSnapshot, metrics: cp.SubtaskCheckpointMetrics): void;
+  decline(checkpointId: number, reason: unknown, kind: 'TASK_NOT_READY' | 'TASK_FAILURE'): void;
+  /** Fails the task (a checkpoint hook of an operator threw). */
+  fail(error: unknown): void;
+}
+
+interface InFlight {
+  readonly snapshot: ChainSnapshot;
+  aborted: boolean;
+  readonly files: string[];
+}
+
+export class SubtaskCheckpointCoordinator {
+  private readonly inFlight = new Map<number, InFlight>();
+  private endOfInput = false;
+  private finalCheckpointId: number | undefined;
+  private closed = false;
+  private resolveFinal: (() => void) | undefined;
+  /** Resolves once a checkpoint taken after the end of the input completed. */
+  readonly finalCheckpointDone: Promise<void>;
+
+  constructor(private readonly services: SubtaskCheckpointServices) {
+    this.finalCheckpointDone = new Promise((resolve) => (this.resolveFinal = resolve));
+  }
+
+  /** The task reached the end of all its input: its next checkpoint is its final one. */
+  markEndOfInput(): void {
+    this.endOfInput = true;
+  }
+
+  /** Takes checkpoint N now (see the class comment); never throws. */
+  checkpoint(barrier: CheckpointBarrier, alignmentDurationMs: number): void {
+    const { chain, writers } = this.services;
+    const id = barrier.checkpointId;
+    if (this.closed) {
+      this.services.decline(id, new Error('the task is ending'), 'TASK_NOT_READY');
+      return;
+    }
+    const started = performance.now();
+    let snapshot: ChainSnapshot;
+    try {
+      chain.prepareSnapshotPreBarrier(id);
+      snapshot = chain.snapshotState(id, barrier.timestamp);
+    } catch (error) {
+      this.services.decline(id, error, 'TASK_FAILURE');
+      this.services.fail(error);
+      return;
+    }
+    try {
+      const event = barrierBuffer(barrier);
+      for (const writer of writers) writer.broadcastEvent(event);
+    } catch (error) {
+      snapshot.release();
+      this.services.decline(id, error, 'TASK_FAILURE');
+      return;
+    }
+    const endOfInput = this.endOfInput;
+    if (endOfInput && this.finalCheckpointId === undefined) this.finalCheckpointId = id;
+    const syncDurationMs = Math.round(performance.now() - started);
+    const flight: InFlight = { snapshot, aborted: false, files: [] };
+    this.inFlight.set(id, flight);
+    const asyncStarted = performance.now();
+    this.write(id, flight).then(
+      (operators) => {
+        this.inFlight.delete(id);
+        snapshot.release();
+        if (flight.aborted || this.closed) {
+          void this.removeFiles(flight.files);
+          return;
+        }
+        const state: cp.TaskStateSnapshot = {
+          operators: operators.state,
+          heldSplitIds: [...snapshot.heldSplitIds],
+          finishedSplitIds: [...snapshot.finishedSplitIds],
+          endOfInput,
+        };
+        this.services.acknowledge(id, state, {
+          alignmentDurationMs: Math.round(alignmentDurationMs),
+          syncDurationMs,
+          asyncDurationMs: Math.round(performance.now() - asyncStarted),
+          stateSize: operators.size,
+          bytesProcessedDuringAlignment: 0,
+        });
+      },
+      (error: unknown) => {
+        this.inFlight.delete(id);
+        snapshot.release();
+        void this.removeFiles(flight.files);
+        if (!flight.aborted && !this.closed) this.services.decline(id, error, 'TASK_FAILURE');
+      },
+    );
+  }
+
+  /** Checkpoint N completed: operators commit; a task past its end finishes after its final one. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    if (this.closed) return;
+    await this.services.chain.notifyCheckpointComplete(checkpointId);
+    if (this.finalCheckpointId !== undefined && checkpointId >= this.finalCheckpointId) this.resolveFinal?.();
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void {
+    const flight = this.inFlight.get(checkpointId);
+    if (flight !== undefined) flight.aborted = true;
+    if (this.finalCheckpointId === checkpointId) this.finalCheckpointId = undefined;
+    if (!this.closed) this.services.chain.notifyCheckpointAborted(checkpointId);
+  }
+
+  /** The task ends: snapshots still being written are abandoned. */
+  close(): void {
+    this.closed = true;
+    for (const flight of this.inFlight.values()) {
+      flight.aborted = true;
+      flight.snapshot.release();
+    }
+  }
+
+  private async write(checkpointId: number, flight: InFlight): Promise<{ state: cp.OperatorSubtaskState[]; size: number }> {
+    const operators: cp.OperatorSubtaskState[] = [];
+    let size = 0;
+    const { snapshot } = flight;
+    for (let index = 0; index < snapshot.operators.length; index++) {
+      const view = snapshot.operators[index]!;
+      const keyedState: cp.KeyedStateHandle[] = [];
+      const operatorState: cp.OperatorStateHandle[] = [];
+      if (view.keyed !== undefined) {
+        const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-keyed`, flight);
+        try {
+          const result = await view.keyed.write((chunk) => (flight.aborted ? Promise.reject(new Error(`checkpoint ${checkpointId} was aborted`)) : out.write(chunk)));
+          const handle = await out.close();
+          keyedState.push({ keyGroupStart: view.keyed.keyGroupStart, keyGroupEnd: view.keyed.keyGroupEnd, keyGroupOffsets: result.offsets, handle });
+          size += handle.size;
+        } catch (error) {
+          await out.abandon();
+          throw error;
+        }
+      }
+      if (view.operatorState !== undefined) {
+        const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-lists`, flight);
+        await out.write(view.operatorState.bytes);
+        const handle = await out.close();
+        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets })) });
+        size += handle.size;
+      }
+      operators.push({ operatorId: view.operatorId, keyedState, operatorState });
+    }
+    return { state: operators, size };
+  }
+
+  private directoryOf(checkpointId: number): string {
+    return join(this.services.settings.storageDir, `chk-${checkpointId}`);
+  }
+
+  private async removeFiles(files: readonly string[]): Promise<void> {
+    await Promise.all(files.map((file) => rm(file, { force: true }).catch(() => undefined)));
+  }
+}
+
+/**
+ * Collects a piece of state: in memory up to the inline threshold, then into a file of the
+ * checkpoint directory (created on demand). Without a directory everything stays inline, up to
+ * state.checkpoints.max-inline-state-size.
+ */
+class StateOutput {
+  private readonly chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private size = 0;
+  private file: FileHandle | undefined;
+  private path = '';
+
+  constructor(
+    private readonly settings: cp.TaskCheckpointingSettings,
+    private readonly directory: string,
+    private readonly baseName: string,
+    private readonly flight: InFlight,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.size += chunk.byteLength;
+    if (this.file !== undefined) {
+      await this.writeToFile(chunk);
+      return;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.byteLength;
+    if (this.settings.storageDir === '') {
+      if (this.buffered > this.settings.maxInlineStateBytes) {
+        throw new Error(
+          `the state of this subtask is more than ${this.settings.maxInlineStateBytes} bytes, the most a subtask may send to the JobManager ` +
+            '(state.checkpoints.max-inline-state-size); set state.checkpoints.dir to a directory every TaskManager shares',
+        );
+      }
+      return;
+    }
+    if (this.buffered >= this.settings.inlineThresholdBytes) {
+      await this.openFile();
+      const pending = this.chunks.splice(0);
+      this.buffered = 0;
+      for (const piece of pending) await this.writeToFile(piece);
+    }
+  }
+
+  async close(): Promise<cp.StreamStateHandle> {
+    if (this.file === undefined) {
+      const bytes = Buffer.concat(this.chunks);
+      return { path: '', inlineBytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength };
+    }
+    const file = this.file;
+    this.file = undefined;
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    return { path: this.path, inlineBytes: new Uint8Array(0), size: this.size };
+  }
+
+  async abandon(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    await file?.close().catch(() => undefined);
+    if (this.path !== '') await rm(this.path, { force: true }).catch(() => undefined);
+  }
+
+  private async openFile(): Promise<void> {
+    this.path = join(this.directory, `${this.baseName}-${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(this.directory, { recursive: true });
+      this.file = await open(this.path, 'w');
+    } catch (error) {
+      throw new Error(`could not create the state file ${this.path}: ${(error as Error).message}`, { cause: error });
+    }
+    this.flight.files.push(this.path);
+  }
+
+  private async writeToFile(chunk: Uint8Array): Promise<void> {
+    try {
+      const file = this.file as FileHandle;
+      for (let offset = 0; offset < chunk.byteLength; ) {
+        const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+        offset += bytesWritten;
+      }
+    } catch (error) {
+      throw new Error(`could not write the state file ${this.path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+/** An ErrorInfo-ish name and message for a decline. */
+export function declineReason(error: unknown): Pick<cluster.ErrorInfo, 'name' | 'message'> {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}

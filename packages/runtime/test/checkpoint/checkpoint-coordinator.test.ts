@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
+import { silentLogger } from '@eddy/common';
+import { CheckpointCoordinator, CheckpointFailureThresholdError, type CheckpointTask } from '../../src/checkpoint/checkpoint-coordinator.js';
+import { CheckpointMetadataError, decodeMetadata, encodeMetadata } from '../../src/checkpoint/checkpoint-metadata.js';
+import { FileSystemCheckpointStorage, readCompletedCheckpoint } from '../../src/checkpoint/checkpoint-storage.js';
+import type { CheckpointingSettings } from '../../src/checkpoint/checkpointing-options.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'eddy-coordinator-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function settings(overrides: Partial<CheckpointingSettings> = {}): CheckpointingSettings {
+  return {
+    enabled: true,
+    intervalMs: 1000,
+    mode: 'EXACTLY_ONCE',
+    timeoutMs: 5000,
+    minPauseMs: 0,
+    maxConcurrent: 1,
+    tolerableFailures: 0,
+    directory: scratch,
+    numRetained: 1,
+    retention: 'NO_EXTERNALIZED_CHECKPOINTS',
+    inlineThresholdBytes: 1024,
+    maxInlineStateBytes: 1 << 20,
+    restorePath: '',
+    ...overrides,
+  };
+}
+
+/** A scheduler whose clock the test moves; the coordinator's timers and continuations run through it. */
+class ManualScheduler {
+  now = 0;
+  private readonly timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  schedule(fn: () => void, delayMs: number): { cancel(): void } {
+    const timer = { at: this.now + delayMs, fn, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => void (timer.cancelled = true) };
+  }
+  /** Runs every timer due within `ms`, in time order. */
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      due.cancelled = true;
+      this.now = Math.max(this.now, due.at);
+      due.fn();
+    }
+    this.now = until;
+  }
+}
+
+function task(vertexId: string, subtask: number, isSource: boolean, state = 'RUNNING'): CheckpointTask {
+  return { attemptId: `${vertexId}-${subtask}-a`, vertexId, vertexName: vertexId, subtask, parallelism: 2, maxParallelism: 128, operatorIds: [vertexId], isSource, state };
+}
+
+function stateWith(path: string, inline = ''): cp.TaskStateSnapshot {
+  const handle: cp.StreamStateHandle = path === '' ? { path: '', inlineBytes: Buffer.from(inline), size: inline.length } : { path, inlineBytes: new Uint8Array(0), size: 3 };
+  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0] }] }] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+}
+
+/** Lets the file system's promises (mkdir, the metadata write) settle. */
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+};
+
+/** Waits (with a deadline) until `condition` holds. */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+describe('CheckpointCoordinator', () => {
+  let scheduler: ManualScheduler;
+  let tasks: CheckpointTask[];
+  let triggered: [string, number][];
+  let completedNotes: [string, number][];
+  let abortedNotes: [string, number][];
+  let failures: Error[] = [];
+  let coordinator: CheckpointCoordinator;
+  let dir: string;
+
+  const create = (overrides: Partial<CheckpointingSettings> = {}): CheckpointCoordinator => {
+    dir = mkdtempSync(join(scratch, 'job-'));
+    const s = settings({ directory: dir, ...overrides });
+    coordinator = new CheckpointCoordinator(s, new FileSystemCheckpointStorage(s.directory, 'job-1'), {
+      jobId: 'job-1',
+      jobName: 'test job',
+      logger: silentLogger(),
+      runInMainThread: (fn) => fn(),
+      scheduleInMainThread: (fn, delay) => scheduler.schedule(fn, delay),
+      tasks: () => tasks,
+      isJobRunning: () => true,
+      triggerTask: (t, id) => {
+        triggered.push([t.attemptId, id]);
+        return Promise.resolve();
+      },
+      notifyCheckpointComplete: (t, id) => void completedNotes.push([t.attemptId, id]),
+      notifyCheckpointAborted: (t, id) => void abortedNotes.push([t.attemptId, id]),
+      failJob: (error) => void failures.push(error),
+    });
+    return coordinator;
+  };
+
+  beforeEach(() => {
+    scheduler = new ManualScheduler();
+    tasks = [task('src', 0, true), task('src', 1, true), task('sink', 0, false), task('sink', 1, false)];
+    triggered = [];
+    completedNotes = [];
+    abortedNotes = [];
+    failures = [];
+  });
+  afterEach(() => coordinator?.shutdown('test over', false));
+
+  const latestId = (): number | undefined => coordinator.latestCompleted?.checkpointId;
+  const ackAll = (id: number, except: string[] = []): void => {
+    for (const t of tasks) if (!except.includes(t.attemptId)) coordinator.receiveAcknowledge(t.attemptId, id, stateWith('', `${t.attemptId}@${id}`), null);
+  };
+
+  it('triggers the sources every interval and completes a checkpoint only once every running task acknowledged it', async () => {
+    create();
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(999);
+    assert.deepEqual(triggered, []);
+    scheduler.advance(1);
+    await flush();
+    assert.deepEqual(triggered, [
+      ['src-0-a', 1],
+      ['src-1-a', 1],
+    ]);
+    ackAll(1, ['sink-1-a']);
+    await flush();
+    assert.equal(coordinator.latestCompleted, undefined, 'not complete while one task has not acknowledged');
+    coordinator.receiveAcknowledge('sink-1-a', 1, stateWith('', 'x'), null);
+    await eventually(() => coordinator.latestCompleted !== undefined, 'checkpoint 1 to complete');
+    assert.equal(latestId(), 1);
+    assert.ok(existsSync(join(dir, 'job-1', 'chk-1', '_metadata')), 'the metadata file is written');
+    assert.deepEqual(completedNotes.map(([, id]) => id), [1, 1, 1, 1]);
+    const read = await readCompletedCheckpoint(join(dir, 'job-1', 'chk-1'));
+    assert.equal(read.vertices.length, 2);
+    assert.equal(Buffer.from(read.vertices[1]!.subtasks[1]!.state.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'x');
+  });
+
+  it('aborts a checkpoint that outlives the timeout, tells the tasks, and fails the job past the tolerable failures', async () => {
+    create({ timeoutMs: 300, tolerableFailures: 1 });
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await flush();
+    scheduler.advance(300);
+    await flush();
+    assert.equal(coordinator.stats.latestFailed?.failureKind, 'TIMEOUT');
+    assert.match(coordinator.stats.latestFailed?.failureMessage ?? '', /expired after 300 ms \(execution.checkpointing.timeout\) before 4 subtask/);
+    assert.equal(abortedNotes.length, 4);
+    assert.deepEqual(failures, [], 'one failure is tolerated');
+    scheduler.advance(1000);
+    await flush();
+    scheduler.advance(300);
+    await flush();
+    assert.equal(failures.length, 1);
+    const failure = failures[0] as unknown;
+    assert.ok(failure instanceof CheckpointFailureThresholdError);
+    assert.match(failure.message, /2 checkpoint\(s\) failed in a row, more than execution.checkpointing.tolerable-failed-checkpoints \(1\)/);
+  });
+
+  it('aborts on a decline; one from a task not ready yet does not count as a failure', async () => {
+    create({ tolerableFailures: 0 });
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await flush();
+    coordinator.receiveDecline('sink-0-a', 1, { name: 'Error', message: 'restoring', stack: '', location: '' }, 'TASK_NOT_READY');
+    assert.deepEqual(failures, []);
+    assert.equal(coordinator.stats.recent()[0]?.checkpointId, 1);
+    scheduler.advance(1000);
+    await flush();
+    coordinator.receiveDecline('sink-0-a', 2, { name: 'Error', message: 'ENOSPC: no space left on device', stack: '', location: '' }, 'TASK_FAILURE');
+    assert.equal(failures.length, 1);
+    assert.match(String((failures[0] as unknown as Error).message), /ENOSPC/);
+  });
+
+  it('fails the checkpoint with the path and the OS error when the checkpoint directory cannot be written', async () => {
+    const blocked = join(scratch, 'not-a-dir');
+    writeFileSync(blocked, 'a file where the directory should be');
+    create({ directory: blocked, tolerableFailures: 5 });
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => coordinator.stats.latestFailed !== undefined, 'the checkpoint to fail');
+    assert.deepEqual(triggered, [], 'nothing triggered without a place to write');
+    assert.equal(coordinator.stats.latestFailed?.failureKind, 'STORAGE');
+    assert.match(coordinator.stats.latestFailed?.failureMessage ?? '', new RegExp(`Could not create the checkpoint directory ${blocked}/job-1/chk-1: .*(ENOTDIR|EEXIST)`));
+  });
+
+  it('keeps num-retained checkpoints and deletes files no retained checkpoint needs', async () => {
+    create({ numRetained: 2 });
+    coordinator.startCheckpointScheduler();
+    const files: string[] = [];
+    for (let id = 1; id <= 3; id++) {
+      scheduler.advance(1000);
+      await flush();
+      const chk = join(dir, 'job-1', `chk-${id}`);
+      mkdirSync(chk, { recursive: true });
+      for (const t of tasks) {
+        const file = join(chk, `${t.attemptId}-state`);
+        writeFileSync(file, 'abc');
+        files.push(file);
+        coordinator.receiveAcknowledge(t.attemptId, id, stateWith(file), null);
+      }
+      await eventually(() => latestId() === id, `checkpoint ${id} to complete`);
+    }
+    await eventually(() => !existsSync(join(dir, 'job-1', 'chk-1')), 'checkpoint 1 to be deleted');
+    assert.deepEqual(coordinator.retainedCheckpoints.map((c) => c.checkpointId), [2, 3]);
+    assert.equal(existsSync(join(dir, 'job-1', 'chk-1')), false, 'checkpoint 1 is gone');
+    assert.ok(files.slice(4).every((file) => existsSync(file)), 'checkpoints 2 and 3 keep their files');
+  });
+
+  it('carries the state of a finished task into later checkpoints, and triggers the final checkpoint once every source reached its end', async () => {
+    create({ intervalMs: 60_000 });
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(60_000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    ackAll(1);
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    // src-1 reached its end: it waits; src-0 too, then the final checkpoint comes at once.
+    coordinator.notifyEndOfData('src-1-a');
+    scheduler.advance(10);
+    assert.equal(triggered.filter(([, id]) => id === 2).length, 0);
+    coordinator.notifyEndOfData('src-0-a');
+    scheduler.advance(0);
+    await eventually(() => triggered.filter(([, id]) => id === 2).length === 2, 'the final checkpoint to be triggered without waiting for the interval');
+    ackAll(2);
+    await eventually(() => latestId() === 2, 'checkpoint 2 to complete');
+    // Both sources finished after checkpoint 2; the sinks keep running and take checkpoint 3 alone.
+    tasks = tasks.map((t) => (t.isSource ? { ...t, state: 'FINISHED' } : t));
+    coordinator.receiveAcknowledge('sink-0-a', 3, stateWith(''), null);
+    assert.equal(latestId(), 2);
+  });
+
+  it('hands a restarted subtask its state of the latest checkpoint, and the enumerator its finished and held splits', async () => {
+    create();
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    for (const t of tasks) {
+      const state = { ...stateWith('', t.attemptId), heldSplitIds: t.isSource ? [`held-${t.subtask}`] : [], finishedSplitIds: t.isSource ? [`done-${t.subtask}`] : [] };
+      coordinator.receiveAcknowledge(t.attemptId, 1, state, null);
+    }
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    const restore = coordinator.restoreFor('sink', 1, 2, ['sink', 'op']);
+    assert.equal(restore?.checkpointId, 1);
+    assert.equal(Buffer.from(restore!.state!.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'sink-1-a');
+    assert.deepEqual([...coordinator.finishedSplitsFor('src')].sort(), ['done-0', 'done-1']);
+    assert.deepEqual([...coordinator.heldSplitsFor('src')].sort(), ['held-0', 'held-1']);
+    assert.throws(() => coordinator.restoreFor('sink', 0, 3, ['op']), /at parallelism 2, but the job runs it at 3/);
+  });
+});
+
+describe('checkpoint metadata', () => {
+  const checkpoint = {
+    jobId: 'job',
+    jobName: 'name',
+    checkpointId: 7,
+    triggeredAt: 1,
+    completedAt: 2,
+    vertices: [{ vertexId: 'v', name: 'V', parallelism: 1, maxParallelism: 128, operatorIds: ['v'], finishedSplitIds: ['0'], subtasks: [{ subtask: 0, state: stateWith('', 'abc') }] }],
+  };
+
+  it('reads back what it wrote, inline bytes included', () => {
+    const read = decodeMetadata(encodeMetadata(checkpoint), 'test', '/x/_metadata');
+    assert.equal(read.checkpointId, 7);
+    assert.equal(Buffer.from(read.vertices[0]!.subtasks[0]!.state.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'abc');
+  });
+
+  it('refuses a truncated, a tampered and a foreign file, saying what is wrong', () => {
+    const bytes = encodeMetadata(checkpoint);
+    assert.throws(() => decodeMetadata(bytes.subarray(0, bytes.length - 40), 'The file f', 'f'), (error: Error) => error instanceof CheckpointMetadataError && /The file f is not a readable checkpoint metadata file \(the file looks truncated\)/.test(error.message));
+    const tampered = Buffer.from(bytes.toString().replace('"checkpointId":7', '"checkpointId":8'));
+    assert.throws(() => decodeMetadata(tampered, 'The file f', 'f'), /The file f is corrupt: the sha256 of its content is [0-9a-f]+, the file says/);
+    assert.throws(() => decodeMetadata(Buffer.from('{"format":"flink"}'), 'The file f', 'f'), /is not an Eddy checkpoint metadata file \(its format is "flink"/);
+    assert.throws(() => decodeMetadata(Buffer.from(''), 'The file f', 'f'), /\(the file is empty\)/);
+  });
+
+  it('says a directory without _metadata is not a completed checkpoint', async () => {
+    const empty = mkdtempSync(join(scratch, 'chk-'));
+    await assert.rejects(readCompletedCheckpoint(empty), /has no _metadata file, so it is not a completed checkpoint/);
+    await assert.rejects(readCompletedCheckpoint(join(empty, 'missing')), /it does not exist/);
+    assert.deepEqual(readdirSync(empty), []);
+  });
+});

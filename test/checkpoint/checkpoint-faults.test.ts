@@ -1,0 +1,137 @@
+/**
+ * Checkpoints when things go wrong: a directory that cannot be written, a `_metadata` file that is
+ * corrupt or belongs to another job, a TaskManager killed while a checkpoint is in progress, a
+ * checkpoint that outlives its timeout under backpressure.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { JobClient } from '@eddy/client';
+import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
+import { committedRecords } from './checkpoint-test-utils.js';
+
+after(stopClusterProcesses);
+
+const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'eddy-checkpoint-faults-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('checkpoints under faults', () => {
+  let jobManager: JobManagerProcess;
+  const taskManagers: TaskManagerProcess[] = [];
+  let client: JobClient;
+
+  before(async () => {
+    jobManager = await startJobManager({ config: { 'restart-strategy.fixed-delay.attempts': '10', 'restart-strategy.fixed-delay.delay': '200 ms' } });
+    for (let i = 0; i < 2; i++) taskManagers.push(await startTaskManager(jobManager.address, { slots: 3 }));
+    client = await JobClient.connect(jobManager.address);
+  });
+  after(async () => client?.close());
+  afterEach(async () => {
+    for (let i = 0; i < taskManagers.length; i++) if (taskManagers[i]!.hasExited) taskManagers[i] = await startTaskManager(jobManager.address, { slots: 3 });
+  });
+
+  it('fails the job with the path and the OS error once more checkpoints than tolerated could not be written', async () => {
+    const notADirectory = join(scratch, 'a-file');
+    writeFileSync(notADirectory, 'not a directory');
+    const { jobId } = await client.submitJobFile(jobFile('keyed-count'), {
+      args: ['100000', '5', join(scratch, 'unwritable-out'), notADirectory, '100', '2000'],
+      configuration: { 'restart-strategy.type': 'none', 'execution.checkpointing.tolerable-failed-checkpoints': '2' },
+    });
+    const terminal = await client.followJob(jobId, () => undefined);
+    assert.equal(terminal.to, 'FAILED');
+    const message = terminal.cause?.message ?? '';
+    assert.match(message, /3 checkpoint\(s\) failed in a row, more than execution.checkpointing.tolerable-failed-checkpoints \(2\)/);
+    assert.match(message, new RegExp(`Could not create the checkpoint directory ${notADirectory}/${jobId}/chk-3: (ENOTDIR|EEXIST)`));
+    const failedLines = jobManager.linesWith(/^Checkpoint \d+ of job .* failed: Could not create/).filter((line) => line['jobId'] === jobId);
+    assert.equal(failedLines.length, 3, 'one log line per failed checkpoint, with the reason');
+  });
+
+  it('refuses to start from a truncated _metadata file, and from a checkpoint of operators the job does not have, saying what is wrong and where', async () => {
+    const checkpoints = join(scratch, 'retained');
+    const { jobId } = await client.submitJobFile(jobFile('unbounded-counter'), {
+      args: ['5', '300', join(scratch, 'retained-out'), checkpoints, '100'],
+      configuration: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' },
+    });
+    await waitFor(async () => ((await client.requestJob(jobId)).checkpoints?.completed ?? 0) >= 2, 'two completed checkpoints', 30_000);
+    await client.cancelJob(jobId);
+    await client.followJob(jobId, () => undefined);
+    const jobDirectory = join(checkpoints, jobId);
+    const retained = readdirSync(jobDirectory).filter((name) => name.startsWith('chk-'));
+    assert.equal(retained.length, 1, `the latest checkpoint is retained after the cancel: ${retained.join(', ')}`);
+    const retainedCheckpoint = join(jobDirectory, retained[0] as string);
+
+    // Another job, with other operator ids, started from it.
+    const { jobId: other } = await client.submitJobFile(jobFile('keyed-count'), {
+      args: ['100', '5', join(scratch, 'other-out'), join(scratch, 'other-chk')],
+      configuration: { 'execution.savepoint.path': retainedCheckpoint },
+    });
+    const mismatch = await client.followJob(other, () => undefined);
+    assert.equal(mismatch.to, 'FAILED');
+    assert.match(mismatch.cause?.message ?? '', new RegExp(`Cannot start from ${retainedCheckpoint}/_metadata: it has state for operator counter \\(in '.*'\\), which this job does not have`));
+
+    // The same job, from a truncated copy of the metadata.
+    const metadata = join(retainedCheckpoint, '_metadata');
+    const bytes = readFileSync(metadata);
+    writeFileSync(metadata, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const { jobId: truncated } = await client.submitJobFile(jobFile('unbounded-counter'), {
+      args: ['5', '300', join(scratch, 'truncated-out'), join(scratch, 'truncated-chk'), '100'],
+      configuration: { 'execution.savepoint.path': retainedCheckpoint },
+    });
+    const corrupt = await client.followJob(truncated, () => undefined);
+    assert.equal(corrupt.to, 'FAILED');
+    assert.match(corrupt.cause?.message ?? '', new RegExp(`The checkpoint metadata file ${metadata} is not a readable checkpoint metadata file \\(the file looks truncated\\)`));
+    assert.doesNotMatch(corrupt.cause?.message ?? '', /at JSON\.parse|node:internal/, 'no decoder stack in the message');
+  });
+
+  it('aborts the checkpoint a TaskManager was killed in, and restores from the one before it', async () => {
+    const records = 1200;
+    const keys = 6;
+    const output = join(scratch, 'killed-during-out');
+    const { jobId } = await client.submitJobFile(jobFile('two-inputs'), { args: [String(records), String(keys), output, join(scratch, 'killed-during-chk'), '100', 'EXACTLY_ONCE', '3'] });
+    let inProgress = 0;
+    await waitFor(
+      async () => {
+        const stats = (await client.requestJob(jobId)).checkpoints;
+        const current = stats?.history.find((checkpoint) => checkpoint.status === 'IN_PROGRESS' && checkpoint.acknowledgedSubtasks > 0);
+        if ((stats?.completed ?? 0) < 1 || current === undefined) return false;
+        inProgress = current.checkpointId;
+        return true;
+      },
+      'a checkpoint in progress after one completed',
+      30_000,
+      5,
+    );
+    await taskManagers[0]!.kill('SIGKILL');
+    taskManagers[0] = await startTaskManager(jobManager.address, { slots: 3 });
+    const terminal = await client.followJob(jobId, () => undefined);
+    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    const details = await client.requestJob(jobId);
+    const aborted = jobManager.linesWith(new RegExp(`^Checkpoint ${inProgress} of job .* failed`)).filter((line) => line['jobId'] === jobId);
+    assert.equal(aborted.length, 1, `checkpoint ${inProgress}, in progress at the kill, was aborted`);
+    assert.ok(details.restarts >= 1);
+    const perKey = (2 * records) / keys;
+    const seen = new Map<string, number[]>();
+    for (const [key, count] of committedRecords(output) as [string, number][]) seen.set(key, [...(seen.get(key) ?? []), count]);
+    for (const [key, counts] of seen) assert.deepEqual(counts.sort((a, b) => a - b), Array.from({ length: perKey }, (_, i) => i + 1), key);
+  });
+
+  it('aborts a checkpoint that outlives execution.checkpointing.timeout under backpressure, says so, and tries the next after min-pause', async () => {
+    const { jobId } = await client.submitJobFile(jobFile('two-inputs'), {
+      args: ['400', '4', join(scratch, 'timeout-out'), join(scratch, 'timeout-chk'), '50', 'EXACTLY_ONCE', '30'],
+      configuration: { 'execution.checkpointing.timeout': '200 ms', 'execution.checkpointing.min-pause': '300 ms', 'execution.checkpointing.tolerable-failed-checkpoints': '1000' },
+    });
+    await waitFor(() => jobManager.linesWith(/failed: it expired after 200 ms \(execution.checkpointing.timeout\)/).some((line) => line['jobId'] === jobId), 'a checkpoint to expire', 30_000);
+    await waitFor(async () => ((await client.requestJob(jobId)).checkpoints?.history.length ?? 0) >= 2, 'the next checkpoint', 30_000);
+    await client.cancelJob(jobId);
+    await client.followJob(jobId, () => undefined);
+    const history = [...((await client.requestJob(jobId)).checkpoints?.history ?? [])].reverse();
+    const expired = history.find((checkpoint) => checkpoint.status === 'FAILED');
+    const next = history.find((checkpoint) => expired !== undefined && checkpoint.checkpointId === expired.checkpointId + 1);
+    assert.ok(expired !== undefined && next !== undefined, 'an expired checkpoint and the one after it');
+    assert.ok(next.triggerTimestamp - expired.endTimestamp >= 300, `the next one waited for min-pause: ${next.triggerTimestamp - expired.endTimestamp} ms`);
+  });
+});
