@@ -52,17 +52,15 @@ describe('createRestartBackoffTimeStrategy', () => {
     assert.deepEqual(fail(strategy), { restart: false, backoffMs: 50 });
   });
 
-  it('uses exponential-delay with Eddy defaults when nothing is configured and the job takes checkpoints (Flink 1.19+)', () => {
+  it('restarts without a limit, 1 s apart, when nothing is configured and the job takes checkpoints (Flink through 1.18)', () => {
     const strategy = createRestartBackoffTimeStrategy(Configuration.empty(), { now: () => 0, random: () => 0.5, checkpointingEnabled: true });
-    assert.ok(strategy instanceof ExponentialDelayRestartBackoffTimeStrategy);
-    assert.deepEqual(fail(strategy), { restart: true, backoffMs: 200 });
-    assert.equal(
-      strategy.describe(),
-      'exponential-delay (200 ms initial, 1 min max, x1.5, jitter 0.1, reset after 1 h): attempt 1, backoff 200 ms',
-    );
-    assert.equal(defaultRestartStrategyType(true), 'exponential-delay');
-    // No checkpoints exist yet: the hook says so for every job, whatever it sets.
-    assert.equal(isCheckpointingEnabled(Configuration.fromRecord({ 'execution.checkpointing.interval': '10 s' })), false);
+    assert.ok(strategy instanceof FixedDelayRestartBackoffTimeStrategy);
+    for (let i = 0; i < 50; i++) assert.deepEqual(fail(strategy), { restart: true, backoffMs: 1000 });
+    assert.equal(defaultRestartStrategyType(true), 'fixed-delay');
+    const limited = createRestartBackoffTimeStrategy(Configuration.fromRecord({ 'restart-strategy.fixed-delay.attempts': '2' }), { checkpointingEnabled: true });
+    assert.deepEqual([fail(limited).restart, fail(limited).restart, fail(limited).restart], [true, true, false], 'attempts set: that limit');
+    assert.equal(isCheckpointingEnabled(Configuration.fromRecord({ 'execution.checkpointing.interval': '10 s' })), true);
+    assert.equal(isCheckpointingEnabled(Configuration.fromRecord({})), false);
   });
 
   it('uses the configured type over the default, with or without checkpointing', () => {

@@ -73,14 +73,16 @@ export function createRestartBackoffTimeStrategy(
   };
 
   // Not set: the default depends on whether the job takes checkpoints (see defaultRestartStrategyType).
-  const type = configuration.has(RestartStrategyOptions.type.key)
-    ? canonicalRestartStrategyType(configuration.get(RestartStrategyOptions.type))
-    : defaultRestartStrategyType(environment.checkpointingEnabled ?? isCheckpointingEnabled(configuration));
+  const typeSet = configuration.has(RestartStrategyOptions.type.key);
+  const checkpointing = environment.checkpointingEnabled ?? isCheckpointingEnabled(configuration);
+  const type = typeSet ? canonicalRestartStrategyType(configuration.get(RestartStrategyOptions.type)) : defaultRestartStrategyType(checkpointing);
   switch (type) {
     case 'none':
       return new NoRestartBackoffTimeStrategy();
     case 'fixed-delay': {
-      const attempts = read(RestartStrategyOptions.fixedDelayAttempts);
+      // With checkpointing and nothing set, Flink's unlimited attempts (see defaultRestartStrategyType).
+      const unlimited = !typeSet && checkpointing && !configuration.has(RestartStrategyOptions.fixedDelayAttempts.key);
+      const attempts = unlimited ? UNLIMITED_ATTEMPTS : read(RestartStrategyOptions.fixedDelayAttempts);
       const delayMs = read(RestartStrategyOptions.fixedDelayDelay);
       return finish(() => new FixedDelayRestartBackoffTimeStrategy({ attempts, delayMs }));
     }

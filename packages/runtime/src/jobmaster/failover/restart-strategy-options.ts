@@ -3,6 +3,7 @@
  * after a task fails or a TaskManager is lost. Keys follow Flink 1.19+ (`RestartStrategyOptions`).
  */
 import { doubleOption, durationOption, enumOption, integerOption, type Configuration } from '@eddy/common';
+import { CheckpointingOptions } from '../../checkpoint/checkpointing-options.js';
 
 /** The values `restart-strategy.type` accepts; the aliases are Flink's. */
 export const RESTART_STRATEGY_TYPES = [
@@ -43,32 +44,29 @@ export function canonicalRestartStrategyType(value: RestartStrategyTypeValue): R
 export const UNLIMITED_ATTEMPTS = 2_147_483_647;
 
 /**
- * Whether the job takes checkpoints, which decides the restart strategy it gets when
- * restart-strategy.type is not set (defaultRestartStrategyType).
- *
- * Hook for the checkpointing work: Eddy takes no checkpoints yet, so this is false for every job.
- * When checkpointing lands, this reads its option (Flink's execution.checkpointing.interval: set
- * and positive means on), and jobs with checkpointing get exponential-delay by default.
+ * Whether the job takes checkpoints (execution.checkpointing.interval set and positive), which
+ * decides the restart strategy it gets when restart-strategy.type is not set.
  */
-export function isCheckpointingEnabled(_configuration: Configuration): boolean {
-  return false;
+export function isCheckpointingEnabled(configuration: Configuration): boolean {
+  return configuration.get(CheckpointingOptions.interval) > 0;
 }
 
 /**
  * The restart strategy of a job that does not set restart-strategy.type (nor does its cluster):
+ * fixed-delay, restart-strategy.fixed-delay.delay (1 s) apart, with
  *
- * - with checkpointing, exponential-delay with its options' defaults, as Flink does since 1.19
- *   (FLIP-364; before, Flink used fixed-delay with Integer.MAX_VALUE attempts, 1 s apart): a job
- *   that restarts from a checkpoint loses little by restarting, so it keeps restarting, ever slower
- *   while it keeps failing.
- * - without checkpointing, fixed-delay: restart-strategy.fixed-delay.attempts (3) restarts,
- *   restart-strategy.fixed-delay.delay (1 s) apart. Flink does not restart such a job at all; Eddy
- *   restarts it a few times so that a lost TaskManager does not end it, while a job that fails on
- *   every attempt (a bad record, a missing input file) still ends FAILED within a few seconds
- *   instead of restarting forever. Without checkpoints a restart replays the job from its start.
+ * - with checkpointing, no limit on the attempts unless restart-strategy.fixed-delay.attempts is
+ *   set: Flink's default through 1.18 (Integer.MAX_VALUE attempts, 1 s apart), which the
+ *   checkpoints issue asked for. A job that restarts from a checkpoint loses little by restarting.
+ *   Flink 1.19+ (FLIP-364) defaults to exponential-delay instead; set it to get that.
+ * - without checkpointing, restart-strategy.fixed-delay.attempts (3) restarts. Flink does not
+ *   restart such a job at all; Eddy restarts it a few times so that a lost TaskManager does not end
+ *   it, while a job that fails on every attempt (a bad record, a missing input file) still ends
+ *   FAILED within a few seconds instead of restarting forever. Without checkpoints a restart
+ *   replays the job from its start.
  */
-export function defaultRestartStrategyType(checkpointingEnabled: boolean): RestartStrategyType {
-  return checkpointingEnabled ? 'exponential-delay' : 'fixed-delay';
+export function defaultRestartStrategyType(_checkpointingEnabled: boolean): RestartStrategyType {
+  return 'fixed-delay';
 }
 
 export const RestartStrategyOptions = {
@@ -83,8 +81,9 @@ export const RestartStrategyOptions = {
       'after each failure and resets once the job has run without failure for a while. ' +
       'When it is not set: fixed-delay for a job without checkpointing (restart-strategy.fixed-delay.attempts restarts, ' +
       '3 by default, restart-strategy.fixed-delay.delay apart), so a lost TaskManager does not end the job but a job that ' +
-      'fails on every attempt ends FAILED within seconds; exponential-delay for a job with checkpointing (once Eddy has ' +
-      "checkpoints), as in Flink since 1.19. Flink does not restart a job without checkpointing at all; set 'none' for that.",
+      'fails on every attempt ends FAILED within seconds; for a job with checkpointing, fixed-delay without a limit on the ' +
+      'attempts (unless restart-strategy.fixed-delay.attempts is set), as Flink did through 1.18 (Flink 1.19+ uses ' +
+      "exponential-delay: set it for that). Flink does not restart a job without checkpointing at all; set 'none' for that.",
   }),
 
   fixedDelayAttempts: integerOption({
