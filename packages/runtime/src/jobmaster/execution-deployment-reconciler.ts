@@ -7,9 +7,11 @@
  *     there, but the TaskManager no longer names. Its end was never heard of (a report lost for
  *     good, a task dropped by a TaskManager that lost and regained its JobMaster): the JobMaster
  *     fails it (cancels it if it was CANCELING), so the job moves on instead of waiting forever.
- *   - unknown: an attempt the TaskManager names that the JobMaster does not expect there (it was
- *     superseded, or given up on while the TaskManager was cut off): it is canceled on the
- *     TaskManager, so it does not run on beside its successor.
+ *   - unknown: an attempt the TaskManager names, in two heartbeat answers in a row, that the
+ *     JobMaster does not expect there (it was superseded, or given up on while the TaskManager was
+ *     cut off): it is canceled on the TaskManager, so it does not run on beside its successor. One
+ *     answer is not enough: an attempt that just ended is still named until its thread is gone and
+ *     its final report acknowledged, which the JobMaster may already have processed.
  *
  * The race: a deployment just sent may reach the TaskManager after it answered a heartbeat. So an
  * attempt counts as missing only when the TaskManager acknowledged its deployment (submitTask
@@ -42,6 +44,8 @@ export class ExecutionDeploymentReconciler {
   readonly #acknowledged = new Map<string, number>();
   /** TaskManager id -> the counter value when its pending heartbeat was requested. */
   readonly #requested = new Map<string, number>();
+  /** TaskManager id -> the unexpected attempts its last answer named. */
+  readonly #unexpected = new Map<string, Set<string>>();
   #counter = 0;
 
   constructor(private readonly handler: ExecutionDeploymentReconciliationHandler) {}
@@ -63,6 +67,7 @@ export class ExecutionDeploymentReconciler {
 
   forgetTaskManager(taskManagerId: string): void {
     this.#requested.delete(taskManagerId);
+    this.#unexpected.delete(taskManagerId);
   }
 
   /**
@@ -81,8 +86,11 @@ export class ExecutionDeploymentReconciler {
       const acknowledgedAt = this.#acknowledged.get(deployment.attemptId);
       if (!named.has(deployment.attemptId) && acknowledgedAt !== undefined && acknowledgedAt < requestedAt) missing.push(deployment.attemptId);
     }
+    const unexpected = new Set([...named].filter((attemptId) => !expectedHere.has(attemptId)));
+    const before = this.#unexpected.get(taskManagerId);
+    this.#unexpected.set(taskManagerId, unexpected);
     for (const attemptId of missing) this.handler.onMissingDeployment(attemptId, taskManagerId);
-    for (const attemptId of named) if (!expectedHere.has(attemptId)) this.handler.onUnknownDeployment(attemptId, taskManagerId);
+    for (const attemptId of unexpected) if (before?.has(attemptId) === true) this.handler.onUnknownDeployment(attemptId, taskManagerId);
   }
 }
 

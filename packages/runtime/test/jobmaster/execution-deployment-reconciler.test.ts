@@ -49,14 +49,24 @@ describe('ExecutionDeploymentReconciler', () => {
     assert.deepEqual(missing, [['late', 'tm-1']]);
   });
 
-  it('reports attempts the TaskManager names that the JobMaster does not expect there as unknown', () => {
+  it('reports attempts the TaskManager names in two answers in a row that the JobMaster does not expect there as unknown', () => {
     const { subject, missing, unknown } = reconciler();
     subject.deploymentAcknowledged('current');
     subject.heartbeatRequested('tm-1');
-    // 'superseded' belongs to an earlier attempt; 'done' ended in the JobMaster's view but still runs there.
-    subject.reconcile('tm-1', ['current', 'superseded', 'done'], on(['current', 'RUNNING'], ['done', 'FAILED']));
+    // 'superseded' belongs to an earlier attempt; 'done' ended in the JobMaster's view but still runs there;
+    // 'ending' just finished, and its thread and final report are on their way out.
+    subject.reconcile('tm-1', ['current', 'superseded', 'done', 'ending'], on(['current', 'RUNNING'], ['done', 'FAILED'], ['ending', 'FINISHED']));
+    assert.deepEqual(unknown, [], 'one answer is not enough');
+    subject.heartbeatRequested('tm-1');
+    subject.reconcile('tm-1', ['current', 'superseded', 'done'], on(['current', 'RUNNING'], ['done', 'FAILED'], ['ending', 'FINISHED']));
     assert.deepEqual(unknown, [['superseded', 'tm-1'], ['done', 'tm-1']]);
     assert.deepEqual(missing, []);
+    // The grace starts again for an attempt that was gone in between.
+    subject.heartbeatRequested('tm-1');
+    subject.reconcile('tm-1', ['current'], on(['current', 'RUNNING']));
+    subject.heartbeatRequested('tm-1');
+    subject.reconcile('tm-1', ['current', 'superseded'], on(['current', 'RUNNING']));
+    assert.equal(unknown.length, 2);
   });
 
   it('reconciles nothing for a TaskManager it never requested a heartbeat from, or forgot', () => {
