@@ -175,6 +175,18 @@ export class CheckpointCoordinator {
     }
   }
 
+  /**
+   * A subtask FINISHED: it finished only after a checkpoint that holds its final state completed,
+   * so pending checkpoints that wait for it take that state (carried from the latest completed
+   * checkpoint) instead of an acknowledgement it will never send.
+   */
+  notifyTaskFinished(attemptId: string): void {
+    for (const pending of [...this.pending.values()]) {
+      if (pending.completing || !pending.notYetAcknowledged.delete(attemptId)) continue;
+      if (pending.notYetAcknowledged.size === 0) this.complete(pending);
+    }
+  }
+
   /** A source subtask reached the end of its input; once all have, the final checkpoint is triggered at once. */
   notifyEndOfData(attemptId: string): void {
     if (!this.running) return;
@@ -361,6 +373,15 @@ export class CheckpointCoordinator {
     );
     this.dropRetainedBeyondLimit();
     for (const { task } of pending.acknowledged.values()) this.context.notifyCheckpointComplete(task, checkpoint.checkpointId);
+    // Every task's state in it is final: they all finish now, and no checkpoint is needed any more.
+    const final = checkpoint.vertices.every((vertex) => vertex.subtasks.every((subtask) => subtask.state.endOfInput));
+    if (final) {
+      this.running = false;
+      this.timer?.cancel();
+      this.timer = undefined;
+      this.context.logger.info({ checkpointId: checkpoint.checkpointId }, 'Every task reached the end of its input and has its final state in this checkpoint; no more checkpoints');
+      return;
+    }
     this.afterCheckpointEnded();
   }
 

@@ -163,6 +163,11 @@ export class JobCheckpointing {
     if (this.tasks().every((task) => task.state === 'RUNNING' || task.state === 'FINISHED')) this.coordinator.notifyTasksRunning();
   }
 
+  /** An attempt FINISHED: pending checkpoints take its final state. */
+  onTaskFinished(attemptId: string): void {
+    this.coordinator.notifyTaskFinished(attemptId);
+  }
+
   /** The job fails over, cancels or ends: pending checkpoints are aborted. */
   onFailover(reason: string): void {
     this.coordinator.stopCheckpointScheduler(reason);

@@ -268,6 +268,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
         break;
       case 'FINISHED':
         execution.transitionState(execution.state === 'CANCELING' ? 'CANCELED' : 'FINISHED');
+        if (execution.state === 'FINISHED') this.checkpointing.onTaskFinished(execution.attemptId);
         this.checkTerminationProgress();
         break;
       case 'CANCELED':
