@@ -2,6 +2,7 @@
 import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from '@eddy/cluster-common';
+import { CheckpointingOptions } from './checkpoint/checkpointing-options.js';
 import { CollectSinkOptions } from './collect/collect-sink-options.js';
 import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
@@ -20,6 +21,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     HeartbeatOptions,
     JobMasterOptions,
     RestartStrategyOptions,
+    CheckpointingOptions,
     TaskOptions,
     BlobOptions,
     NetworkOptions,

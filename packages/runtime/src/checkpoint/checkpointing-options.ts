@@ -61,7 +61,7 @@ export const CheckpointingOptions = {
   unalignedEnabled: booleanOption({
     key: 'execution.checkpointing.unaligned.enabled',
     defaultValue: false,
-    description: 'Unaligned checkpoints (barriers overtaking buffered records). Not supported yet: true is refused when the job is submitted.',
+    description: 'Unaligned checkpoints (barriers overtaking buffered records). Not supported yet: with true the JobManager logs a warning when the job is submitted and takes aligned checkpoints.',
   }),
   checkpointsDirectory: stringOption({
     key: 'state.checkpoints.dir',
