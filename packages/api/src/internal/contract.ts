@@ -144,6 +144,8 @@ export interface RestoredOperatorStateHandle {
   readonly bytes: Uint8Array;
   readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[] }[];
   readonly where: string;
+  /** Another subtask's handle: only its UNION lists are restored (every subtask gets the union). */
+  readonly unionOnly?: boolean;
 }
 
 /** The state a task starts from. */

@@ -170,4 +170,25 @@ describe('operator state', () => {
     const again = restored.snapshot();
     assert.deepEqual(again?.states.map((s) => s.name).sort(), ['maps', 'offsets', 'splits'], 'the maps state survives a snapshot without being asked for');
   });
+
+  it("gives a subtask the union of every subtask's UNION list, and of the other subtasks' split lists nothing", () => {
+    const snapshotOf = (subtask: number): { bytes: Uint8Array; states: { name: string; mode: string; offsets: number[] }[] } => {
+      const store = new DefaultOperatorStateStore();
+      store.getListState(new ListStateDescriptor<string>('splits')).update([`split-${subtask}-a`, `split-${subtask}-b`]);
+      store.getUnionListState(new ListStateDescriptor<string>('offsets')).update([`offset-${subtask}`]);
+      store.getListState(new ListStateDescriptor<string>('tail')).add(`tail-${subtask}`);
+      const snapshot = store.snapshot();
+      assert.ok(snapshot !== undefined);
+      return snapshot;
+    };
+    const [own, other] = [snapshotOf(0), snapshotOf(1)];
+    const restored = new DefaultOperatorStateStore();
+    restored.restore([
+      { bytes: own.bytes, states: own.states, where: 'subtask 0' },
+      { bytes: other.bytes, states: other.states, where: 'subtask 1', unionOnly: true },
+    ]);
+    assert.deepEqual(restored.getUnionListState(new ListStateDescriptor('offsets')).get(), ['offset-0', 'offset-1']);
+    assert.deepEqual(restored.getListState(new ListStateDescriptor('splits')).get(), ['split-0-a', 'split-0-b']);
+    assert.deepEqual(restored.getListState(new ListStateDescriptor('tail')).get(), ['tail-0'], "the other subtask's element after its union list is not read into it");
+  });
 });

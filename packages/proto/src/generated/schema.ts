@@ -169,6 +169,11 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "OperatorStateHandle",
            "id": 3
+          },
+          "unionOperatorState": {
+           "rule": "repeated",
+           "type": "OperatorStateHandle",
+           "id": 4
           }
          }
         },

@@ -487,7 +487,8 @@ export class CheckpointCoordinator {
     const state = vertex.subtasks.find((s) => s.subtask === subtask)?.state;
     if (state === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
     const known = new Set(operatorIds);
-    return { checkpointId: checkpoint.checkpointId, state: { ...state, operators: state.operators.filter((op) => known.has(op.operatorId)) } };
+    const operators = state.operators.filter((op) => known.has(op.operatorId)).map((op) => ({ ...op, unionOperatorState: unionStateOfOthers(vertex.subtasks, subtask, op.operatorId) }));
+    return { checkpointId: checkpoint.checkpointId, state: { ...state, operators } };
   }
 
   /** Splits a source vertex finished as of the latest completed checkpoint (its enumerator does not hand them out again). */
@@ -521,4 +522,21 @@ export class CheckpointCoordinator {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The operator state handles of operator `operatorId` in the subtasks other than `subtask` that
+ * hold a UNION list, in subtask order: the restoring subtask takes their UNION lists, so each
+ * subtask starts with the union of every subtask's list, as in Flink.
+ */
+function unionStateOfOthers(subtasks: readonly { readonly subtask: number; readonly state: cp.TaskStateSnapshot }[], subtask: number, operatorId: string): cp.OperatorStateHandle[] {
+  const handles: cp.OperatorStateHandle[] = [];
+  for (const other of [...subtasks].sort((a, b) => a.subtask - b.subtask)) {
+    if (other.subtask === subtask) continue;
+    for (const op of other.state.operators) {
+      if (op.operatorId !== operatorId) continue;
+      for (const handle of op.operatorState) if (handle.states.some((entry) => entry.mode === 'UNION')) handles.push(handle);
+    }
+  }
+  return handles;
 }

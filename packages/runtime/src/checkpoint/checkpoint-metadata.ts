@@ -254,6 +254,7 @@ export function taskStateFromJson(value: unknown, where: string, path = 'state')
             }),
           };
         }),
+        unionOperatorState: [],
       };
     }),
     heldSplitIds: r.strings(o['heldSplitIds'], `${path}.heldSplitIds`),

@@ -61,7 +61,7 @@ function task(vertexId: string, subtask: number, isSource: boolean, state = 'RUN
 
 function stateWith(path: string, inline = ''): cp.TaskStateSnapshot {
   const handle: cp.StreamStateHandle = path === '' ? { path: '', inlineBytes: Buffer.from(inline), size: inline.length } : { path, inlineBytes: new Uint8Array(0), size: 3 };
-  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0] }] }] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0] }] }], unionOperatorState: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
 }
 
 /** Lets the file system's promises (mkdir, the metadata write) settle. */
@@ -258,6 +258,27 @@ describe('CheckpointCoordinator', () => {
     assert.deepEqual([...coordinator.finishedSplitsFor('src')].sort(), ['done-0', 'done-1']);
     assert.deepEqual([...coordinator.heldSplitsFor('src')].sort(), ['held-0', 'held-1']);
     assert.throws(() => coordinator.restoreFor('sink', 0, 3, ['op']), /at parallelism 2, but the job runs it at 3/);
+  });
+
+  it("hands every subtask the other subtasks' handles that hold a UNION list, and no handle without one", async () => {
+    create();
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    const inline = (text: string): cp.StreamStateHandle => ({ path: '', inlineBytes: Buffer.from(text), size: text.length });
+    for (const t of tasks) {
+      const union = { handle: inline(`union-${t.subtask}`), states: [{ name: 'u', mode: 'UNION', offsets: [0] }, { name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [3] }] };
+      const split = { handle: inline(`split-${t.subtask}`), states: [{ name: 'x', mode: 'SPLIT_DISTRIBUTE', offsets: [0] }] };
+      const state: cp.TaskStateSnapshot = { operators: [{ operatorId: 'op', keyedState: [], operatorState: [union, split], unionOperatorState: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+      coordinator.receiveAcknowledge(t.attemptId, 1, state, null);
+    }
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    for (const subtask of [0, 1]) {
+      const [operator] = coordinator.restoreFor('sink', subtask, 2, ['op'])!.state!.operators;
+      const text = (handles: readonly cp.OperatorStateHandle[]): string[] => handles.map((h) => Buffer.from(h.handle!.inlineBytes).toString());
+      assert.deepEqual(text(operator!.operatorState), [`union-${subtask}`, `split-${subtask}`], 'its own handles, all of them');
+      assert.deepEqual(text(operator!.unionOperatorState), [`union-${1 - subtask}`], "the other subtask's handle with the UNION list only");
+    }
   });
 });
 

@@ -40,6 +40,8 @@ export interface RestoredOperatorState {
   readonly bytes: Uint8Array;
   readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[] }[];
   readonly where: string;
+  /** Another subtask's handle: only its UNION lists are taken (the rest belongs to that subtask). */
+  readonly unionOnly?: boolean;
 }
 
 class OperatorListState<T> implements ListState<T> {
@@ -108,11 +110,16 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
     return { bytes: Buffer.concat(chunks), states };
   }
 
-  /** Puts restored elements back; each state gets them when the operator asks for it. */
+  /**
+   * Puts restored elements back; each state gets them when the operator asks for it. A UNION list
+   * collects the elements of every handle that has it (this subtask's and, marked unionOnly, the
+   * other subtasks'), in the order of the handles.
+   */
   restore(handles: readonly RestoredOperatorState[]): void {
     for (const handle of handles) {
       const { bytes, where } = handle;
       for (const state of handle.states) {
+        if (handle.unionOnly === true && state.mode !== 'UNION') continue;
         const entry = this.restored.get(state.name) ?? { mode: state.mode, values: [] };
         state.offsets.forEach((from, i) => {
           const to = i + 1 < state.offsets.length ? (state.offsets[i + 1] as number) : nextOffsetAfter(handle, state.name, from);

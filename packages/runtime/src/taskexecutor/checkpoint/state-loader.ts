@@ -41,6 +41,10 @@ export async function loadRestoredState(restore: cp.TaskRestore): Promise<Restor
       const { bytes, where } = await bytesOf(handle.handle, `the operator state of operator ${operator.operatorId}`, checkpointId);
       operatorState.push({ bytes, states: handle.states, where });
     }
+    for (const handle of operator.unionOperatorState) {
+      const { bytes, where } = await bytesOf(handle.handle, `the union operator state of operator ${operator.operatorId} of another subtask`, checkpointId);
+      operatorState.push({ bytes, states: handle.states, where, unionOnly: true });
+    }
     operators.set(operator.operatorId, { keyed, operatorState });
   }
   return { checkpointId, operators };

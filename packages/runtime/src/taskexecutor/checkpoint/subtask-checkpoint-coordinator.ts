@@ -175,7 +175,7 @@ export class SubtaskCheckpointCoordinator {
         operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets })) });
         size += handle.size;
       }
-      operators.push({ operatorId: view.operatorId, keyedState, operatorState });
+      operators.push({ operatorId: view.operatorId, keyedState, operatorState, unionOperatorState: [] });
     }
     return { state: operators, size };
   }

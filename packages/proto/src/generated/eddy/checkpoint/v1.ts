@@ -58,6 +58,12 @@ export interface OperatorSubtaskState {
   operatorId: string;
   keyedState: KeyedStateHandle[];
   operatorState: OperatorStateHandle[];
+  /**
+   * Only in a restore (TaskRestore): the operator state handles of the operator's other subtasks
+   * that hold UNION lists. The task takes their UNION lists only, so every subtask gets the union
+   * of every subtask's list (Flink's union redistribution); their other lists stay with their owner.
+   */
+  unionOperatorState: OperatorStateHandle[];
 }
 
 /**
