@@ -204,6 +204,18 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
       await assert.rejects(client.submit(graph), /already submitted/);
     });
 
+    it('a job whose bundle speaks another version of the bundle/runtime contract, naming both versions', async () => {
+      for (const [version, which] of [
+        [1, 'an older'],
+        [3, 'a newer'],
+      ] as const) {
+        const graph = testJob(`contract ${version}`, blobKey, [['A', 1, 'finishImmediately']]);
+        graph.contractVersion = version;
+        await assert.rejects(client.submit(graph), new RegExp(`built by ${which} Eddy client: it speaks version ${version} of the contract between job bundles and the runtime, this cluster speaks version 2`));
+        await assert.rejects(client.status(graph.jobId), /No job/);
+      }
+    });
+
     it('a job whose code is not in the blob store', async () => {
       const graph = testJob('no code', 'a'.repeat(64), [['A', 1, 'finishImmediately']]);
       graph.jobId = newJobId();

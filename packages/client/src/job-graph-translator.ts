@@ -4,7 +4,8 @@
  * carries what the worker needs to rebuild the same plan (the arguments) and to check that it did
  * (the plan's fingerprint), in the job configuration.
  */
-import type { JobPlan, PlanVertex } from '@eddy/api/internal';
+import type { PlanVertex } from '@eddy/api/internal';
+import type { PlannedJob } from './job-planner.js';
 import type { eddy_jobgraph_v1 } from '@eddy/proto';
 import { JOB_ARGS_KEY, newJobId, PLAN_FINGERPRINT_KEY, STREAM_INVOKABLE, validateJobGraph } from '@eddy/cluster-common';
 
@@ -30,7 +31,7 @@ export interface ToJobGraphOptions {
  * The JobGraph of `plan`, validated: throws the runtime's InvalidJobGraphError listing every
  * problem, so a broken graph is reported here rather than by the cluster.
  */
-export function toJobGraph(plan: JobPlan, options: ToJobGraphOptions): JobGraph {
+export function toJobGraph(plan: PlannedJob, options: ToJobGraphOptions): JobGraph {
   const defaultParallelism = options.defaultParallelism ?? 1;
   const graph: JobGraph = {
     jobId: options.jobId ?? newJobId(),
@@ -49,6 +50,7 @@ export function toJobGraph(plan: JobPlan, options: ToJobGraphOptions): JobGraph 
       [JOB_ARGS_KEY]: JSON.stringify(options.args ?? []),
     },
     blobKey: options.blobKey,
+    contractVersion: plan.contractVersion ?? 0,
   };
   validateJobGraph(graph);
   return graph;

@@ -19,8 +19,15 @@ import { JobFileError } from './client-errors.js';
 /** What a job bundle exports (see job-bundler.ts). */
 interface BundleModule {
   readonly default?: unknown;
-  readonly __eddy?: { readonly buildPlan?: unknown };
+  readonly __eddy?: { readonly buildPlan?: unknown; readonly CONTRACT_VERSION?: unknown };
 }
+
+/**
+ * A job's plan and the version of the bundle/runtime contract its bundle's API speaks (1 for an
+ * API from before the version existed); the JobGraph carries it so the cluster can refuse a
+ * bundle it does not speak at submission. Absent in plans built without a bundle.
+ */
+export type PlannedJob = JobPlan & { readonly contractVersion?: number };
 
 type BuildPlan = (main: JobMain, args: string[], options: { jobConfiguration: Readonly<Record<string, string>> }) => Promise<JobPlan>;
 
@@ -39,7 +46,7 @@ export async function planJob(
   jobConfiguration: Readonly<Record<string, string>> = {},
   /** The @eddy/api the bundle was made with (see BundleOptions); its frames are left out of messages. Default: the client's copy. */
   apiPackageDir?: string,
-): Promise<JobPlan> {
+): Promise<PlannedJob> {
   process.setSourceMapsEnabled(true);
   let bundle: BundleModule;
   try {
@@ -66,7 +73,8 @@ export async function planJob(
   } catch (error) {
     throw buildFailed(jobFile, 'failed while it built its pipeline', error, apiPackageDir);
   }
-  return withResolvedInputPaths(plan, process.cwd());
+  const version = bundle.__eddy?.CONTRACT_VERSION;
+  return { ...withResolvedInputPaths(plan, process.cwd()), contractVersion: typeof version === 'number' ? version : 1 };
 }
 
 /**

@@ -46,6 +46,8 @@ describe('toJobGraph', () => {
     assert.match(graph.jobId, /^[0-9a-f]{32}$/);
     assert.equal(graph.name, 'word count');
     assert.equal(graph.blobKey, BLOB_KEY);
+    assert.equal(graph.contractVersion, 0, 'a plan without a bundle states no contract version');
+    assert.equal(toJobGraph({ ...PLAN, contractVersion: 2 }, { blobKey: BLOB_KEY }).contractVersion, 2);
     assert.deepEqual(graph.vertices, [
       {
         id: 'source',

@@ -108,6 +108,7 @@ export class JobGraphBuilder {
       edges: this.edges.map((e) => ({ ...e })),
       configuration: { ...this.config },
       blobKey: this.key,
+      contractVersion: 0,
     };
   }
 }

@@ -892,6 +892,10 @@ export const protoSchema: Record<string, unknown> = {
           "blobKey": {
            "type": "string",
            "id": 6
+          },
+          "contractVersion": {
+           "type": "int32",
+           "id": 7
           }
          }
         },

@@ -23,6 +23,7 @@ import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { JobManagerOptions } from '../entrypoint/jobmanager-options.js';
 import { DISPATCHER_ENDPOINT_ID, DispatcherError, DuplicateJobSubmissionError, isGloballyTerminal, JobNotFoundError, type JobStatus, RESOURCE_MANAGER_ENDPOINT_ID, validateJobGraph } from '@eddy/cluster-common';
 import { summarize } from '../jobmaster/job-details.js';
+import { contractVersionMismatch } from '../job-contract.js';
 import { JobMaster, type JobMasterListener } from '../jobmaster/job-master.js';
 import { JobEventLog } from './job-event-log.js';
 
@@ -83,6 +84,10 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     const graph = request.jobGraph;
     if (!graph) throw new DispatcherError('submitJob carries no JobGraph');
     validateJobGraph(graph);
+    if (graph.contractVersion !== 0) {
+      const mismatch = contractVersionMismatch(graph.contractVersion);
+      if (mismatch !== undefined) throw new DispatcherError(`Job '${graph.name}' is refused: ${mismatch.message}`);
+    }
     this.checkNotKnown(graph.jobId);
     this.submitting.add(graph.jobId);
     try {

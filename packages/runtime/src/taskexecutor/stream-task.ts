@@ -37,12 +37,12 @@ import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { CheckpointBarrierHandler } from './checkpoint/checkpoint-barrier-handler.js';
+import { contractVersionMismatch } from '../job-contract.js';
 import { loadRestoredState } from './checkpoint/state-loader.js';
 import { SubtaskCheckpointCoordinator } from './checkpoint/subtask-checkpoint-coordinator.js';
 import type { TaskContext } from './task-context.js';
 
-/** The contract version this runtime speaks with a job bundle's API (see @eddy/api's contract.ts). */
-export const RUNTIME_CONTRACT_VERSION = 2;
+export { ContractVersionMismatchError, RUNTIME_CONTRACT_VERSION } from '../job-contract.js';
 
 /** What a job bundle exports for the runtime (see @eddy/api/internal). */
 interface ApiInternal {
@@ -55,11 +55,6 @@ interface ApiInternal {
 /** The job's configuration: the environment starts with its defaults (parallelism.default), as where the plan was built. */
 interface PlanOptions {
   readonly jobConfiguration: Readonly<Record<string, string>>;
-}
-
-/** A job bundle built against another version of the contract between bundles and the runtime. */
-export class ContractVersionMismatchError extends Error {
-  override readonly name = 'ContractVersionMismatchError';
 }
 
 type PortTarget = (index: number, port: MessagePort) => void;
@@ -163,14 +158,8 @@ export function checkBundle(bundle: Record<string, unknown>): { api: ApiInternal
   if (api === undefined || typeof api.createTaskChain !== 'function' || typeof main !== 'function') {
     throw new Error("The job's code is not an Eddy job bundle (it exports no default job function or no __eddy API); submit it with the eddy client");
   }
-  const version = api.CONTRACT_VERSION ?? 1;
-  if (version !== RUNTIME_CONTRACT_VERSION) {
-    const which = version < RUNTIME_CONTRACT_VERSION ? 'an older' : 'a newer';
-    throw new ContractVersionMismatchError(
-      `The job bundle was built by ${which} Eddy client: it speaks version ${version} of the contract between job bundles and the runtime, ` +
-        `this cluster speaks version ${RUNTIME_CONTRACT_VERSION}. Submit the job again with the eddy CLI of the cluster's version.`,
-    );
-  }
+  const mismatch = contractVersionMismatch(api.CONTRACT_VERSION ?? 1);
+  if (mismatch !== undefined) throw mismatch;
   return { api, main };
 }
 

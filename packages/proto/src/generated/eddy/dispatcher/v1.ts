@@ -273,7 +273,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: '47a4d7659ca77038',
+  fingerprint: 'cf7c90455c4f9dcf',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

@@ -18,6 +18,12 @@ export interface JobGraph {
    * sha256 (hex) of the job's code in the blob store; empty for a job without code.
    */
   blobKey: string;
+  /**
+   * The version of the contract between job bundles and the runtime that the job's code speaks
+   * (its @eddy/api's CONTRACT_VERSION, read by the client from the bundle); 0 when not stated
+   * (graphs built by hand). The Dispatcher refuses a stated version the cluster does not speak.
+   */
+  contractVersion: number;
 }
 
 /**
