@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
 import { Configuration, silentLogger } from '@eddy/common';
 import { MiniCluster } from '@eddy/runtime';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor } from '../cluster/cluster-harness.js';
+import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
 
 after(stopClusterProcesses);
 
@@ -56,9 +56,10 @@ function collectInBackground(client: JobClient, jobId: string): { records: unkno
 
 describe('the examples on a JobManager and two TaskManagers', () => {
   let client: JobClient;
+  let jobManager: JobManagerProcess;
 
   before(async () => {
-    const jobManager = await startJobManager();
+    jobManager = await startJobManager();
     await Promise.all([startTaskManager(jobManager.address, { slots: 2 }), startTaskManager(jobManager.address, { slots: 2 })]);
     client = await JobClient.connect(jobManager.address);
   });
@@ -74,13 +75,16 @@ describe('the examples on a JobManager and two TaskManagers', () => {
     assertRunningCounts(records, expected);
   });
 
-  it('socket-word-count.ts counts lines as they arrive from a socket, until it is canceled', async () => {
+  it('socket-word-count.ts counts lines as they arrive from a socket, until it is canceled; with checkpointing it is warned once that a socket is read at most once', async () => {
     const connections: Socket[] = [];
     const server: Server = createServer((socket) => connections.push(socket));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const { jobId } = await client.submitJobFile(example('socket-word-count'), { args: ['127.0.0.1', String(port), 'collect'] });
+      const { jobId } = await client.submitJobFile(example('socket-word-count'), {
+        args: ['127.0.0.1', String(port), 'collect'],
+        configuration: { 'execution.checkpointing.interval': '1s' },
+      });
       const { records, ended } = collectInBackground(client, jobId);
       await waitFor(() => connections.length === 1, 'the socket source to connect', 20_000);
       const socket = connections[0] as Socket;
@@ -100,6 +104,9 @@ describe('the examples on a JobManager and two TaskManagers', () => {
       await client.cancelJob(jobId);
       assert.equal((await client.followJob(jobId)).to, 'CANCELED');
       await ended;
+      const warnings = jobManager.linesWith(/reads a socket, which cannot be read again after a failure/).filter((line) => line['jobId'] === jobId);
+      assert.equal(warnings.length, 1, 'one warning for the job');
+      assert.match(warnings[0]?.msg ?? '', /^'Source: Socket Stream[^']*' reads a socket, .* \(at most once\), whatever the checkpointing mode$/);
     } finally {
       for (const socket of connections) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -82,10 +82,11 @@ export class JobCheckpointing {
     }
     if (this.settings.enabled && this.settings.mode === 'EXACTLY_ONCE') {
       const sockets = graph.verticesTopologically.filter((vertex) => vertex.jobVertex.operators.some((operator) => operator.configJson.includes('"kind":"socketSource"')));
-      for (const vertex of sockets) {
+      if (sockets.length > 0) {
+        const names = sockets.map((vertex) => `'${vertex.name}'`).join(', ');
         services.logger.warn(
-          { vertex: vertex.name },
-          `'${vertex.name}' reads a socket, which cannot be read again after a failure: what it had read since the last checkpoint is lost (at most once), whatever the checkpointing mode`,
+          { vertices: sockets.map((vertex) => vertex.name) },
+          `${names} ${sockets.length === 1 ? 'reads a socket, which' : 'read sockets, which'} cannot be read again after a failure: what was read since the last checkpoint is lost (at most once), whatever the checkpointing mode`,
         );
       }
     }
