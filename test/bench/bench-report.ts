@@ -4,7 +4,7 @@
  * each printed.
  *
  * Every benchmark prints its figures on stdout (progress goes to stderr), in one of three forms:
- *   json         one JSON object (rpc, cluster, network, throughput)
+ *   json         one JSON object (rpc, cluster, network, throughput, codec)
  *   json-lines   one JSON object per line and round (credit-transport)
  *   chain-text   chain-bench's lines "  <name>  2.11 M lines/s (12.66 M words/s) ..."
  * The numbers in them become metrics: a JSON object's numeric fields, by their dotted path, minus
@@ -77,6 +77,13 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
       { metric: 'cross_tm_records_per_s', op: '>=', threshold: () => 3_000_000, source: 'docs/streaming.md' },
       { metric: 'latency_p99_ms', op: '<=', threshold: field('buffer_timeout_ms', 2), source: 'docs/streaming.md (2 x buffer timeout)' },
     ],
+  },
+  {
+    name: 'codec',
+    script: 'packages/runtime/dist/bench/record-codec-bench.js',
+    format: 'json',
+    description: 'encode + decode records/s of the record codec against msgpackr (sequential and self-contained), CPU time',
+    settings: ['records_per_batch'],
   },
   {
     name: 'credit-transport',
