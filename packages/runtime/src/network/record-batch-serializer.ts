@@ -51,14 +51,18 @@ export type RecordBatchSerializerFactory = () => RecordBatchSerializer;
  * the record and field named. See docs/network.md.
  */
 export class CodecRecordBatchSerializer implements RecordBatchSerializer {
-  readonly #encoder = new RecordEncoder();
-  readonly #decoder = new RecordDecoder();
+  // Made on first use: a channel direction only encodes or only decodes, and an encoder keeps a
+  // 16 KiB scratch buffer.
+  #encoder: RecordEncoder | undefined;
+  #decoder: RecordDecoder | undefined;
 
   encode(records: readonly unknown[]): Uint8Array {
+    this.#encoder ??= new RecordEncoder();
     return this.#encoder.encodeBatch(records);
   }
 
   decode(bytes: Uint8Array): unknown[] {
+    this.#decoder ??= new RecordDecoder();
     return this.#decoder.decodeBatch(bytes);
   }
 }
