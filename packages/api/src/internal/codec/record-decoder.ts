@@ -197,17 +197,31 @@ function enter(input: Input): void {
 }
 
 function readValue(input: Input): unknown {
-  if (input.pos >= input.end) throw truncated(input, 'a value');
-  const tag = input.bytes[input.pos++]!;
+  const pos = input.pos;
+  if (pos >= input.end) throw truncated(input, 'a value');
+  const bytes = input.bytes;
+  const tag = bytes[pos]!;
+  input.pos = pos + 1;
   if (tag <= Tag.FIXINT_MAX) return tag;
   if (tag < Tag.FIXARRAY) return readLatin1(input, tag & 0x1f);
   if (tag < Tag.FIXSHAPE) return readArray(input, tag & 0x0f);
   if (tag < Tag.UNDEFINED) return readShaped(input, tag & 0x0f);
   if (tag >= Tag.NEGATIVE_FIXINT) return tag - 0x100;
+  // The numbers that are not fixints, here rather than in readTagged: they are the common rest.
+  if (tag === Tag.FLOAT64) {
+    if (pos + 9 > input.end) throw truncated(input, 'a number');
+    input.pos = pos + 9;
+    return input.view.getFloat64(pos + 1, true);
+  }
+  if (tag === Tag.INT32) {
+    if (pos + 5 > input.end) throw truncated(input, 'an integer');
+    input.pos = pos + 5;
+    return bytes[pos + 1]! | (bytes[pos + 2]! << 8) | (bytes[pos + 3]! << 16) | (bytes[pos + 4]! << 24);
+  }
   return readTagged(input, tag);
 }
 
-/** The values whose tag carries no number: 0xc0-0xdf. */
+/** The values whose tag carries no number (0xc0-0xdf) but FLOAT64 and INT32, which readValue reads. */
 function readTagged(input: Input, tag: number): unknown {
   switch (tag) {
     case Tag.UNDEFINED:
@@ -226,19 +240,6 @@ function readTagged(input: Input, tag: number): unknown {
       const pos = input.pos;
       input.pos = pos + 2;
       return input.bytes[pos]! | (input.bytes[pos + 1]! << 8);
-    }
-    case Tag.INT32: {
-      need(input, 4, 'an integer');
-      const bytes = input.bytes;
-      const pos = input.pos;
-      input.pos = pos + 4;
-      return bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24);
-    }
-    case Tag.FLOAT64: {
-      need(input, 8, 'a number');
-      const value = input.view.getFloat64(input.pos, true);
-      input.pos += 8;
-      return value;
     }
     case Tag.STR_LATIN1:
       return readLatin1(input, readVarint(input));
