@@ -4,7 +4,7 @@
  * each printed.
  *
  * Every benchmark prints its figures on stdout (progress goes to stderr), in one of three forms:
- *   json         one JSON object (rpc, cluster, network, throughput)
+ *   json         one JSON object (rpc, cluster, network, throughput, codec)
  *   json-lines   one JSON object per line and round (credit-transport)
  *   chain-text   chain-bench's lines "  <name>  2.11 M lines/s (12.66 M words/s) ..."
  * The numbers in them become metrics: a JSON object's numeric fields, by their dotted path, minus
@@ -88,6 +88,13 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
       { metric: 'checkpoint_duration_ms', op: '<=', threshold: () => 2000, source: 'issue 13' },
       { metric: 'recovery_ms', op: '<=', threshold: () => 3000, source: 'issue 13' },
     ],
+  },
+  {
+    name: 'codec',
+    script: 'packages/runtime/dist/bench/record-codec-bench.js',
+    format: 'json',
+    description: 'encode + decode records/s of the record codec against msgpackr (sequential and self-contained), CPU time',
+    settings: ['records_per_batch'],
   },
   {
     name: 'credit-transport',

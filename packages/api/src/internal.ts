@@ -14,3 +14,14 @@ export { planFingerprint } from './internal/job-plan.js';
 export { defaultMaxParallelism, keyGroupFor, keyGroupRangeForOperatorIndex, operatorIndexForKeyGroup } from './key-groups.js';
 export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';
 export type { KeyedStateBackend } from './internal/state/keyed-state-backend.js';
+export {
+  decodeRecords,
+  decodeValue,
+  encodeRecords,
+  encodeValue,
+  FORMAT_VERSION as RECORD_CODEC_FORMAT_VERSION,
+  RecordDecodeError,
+  RecordDecoder,
+  RecordEncodeError,
+  RecordEncoder,
+} from './internal/codec/record-codec.js';

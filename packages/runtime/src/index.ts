@@ -47,7 +47,15 @@ export { TaskManagerNetwork, type TaskManagerNetworkOptions, type ConsumedSubpar
 export { NetworkOptions, networkTaskSettings, type NetworkTaskSettings } from './network/network-options.js';
 export { ResultPartitionWriter, type ResultPartitionWriterOptions } from './network/result-partition-writer.js';
 export { InputGate, type InputGateOptions } from './network/input-gate.js';
-export { MsgpackRecordBatchSerializer, msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './network/record-batch-serializer.js';
+export {
+  CodecRecordBatchSerializer,
+  codecRecordBatchSerializer,
+  defaultRecordBatchSerializer,
+  MsgpackRecordBatchSerializer,
+  msgpackRecordBatchSerializer,
+  type RecordBatchSerializer,
+  type RecordBatchSerializerFactory,
+} from './network/record-batch-serializer.js';
 export { BufferKind } from './network/network-buffer.js';
 export * from './network/network-errors.js';
 export { CollectSinkOptions } from './collect/collect-sink-options.js';

@@ -35,7 +35,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { BufferKind, BUFFER_HEADER_BYTES, bufferKindOf, DEFAULT_CREDITS_PER_CHANNEL, readBarrier, type CheckpointBarrier } from './network-buffer.js';
 import { ChannelClosedError, CorruptBufferError, NetworkError } from './network-errors.js';
-import { msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
+import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
 
 /** An event of a channel, in order with its records. */
 export type ChannelEvent = { readonly kind: 'barrier'; readonly barrier: CheckpointBarrier } | { readonly kind: 'endOfData' };
@@ -44,7 +44,7 @@ export interface InputGateOptions {
   readonly numberOfChannels: number;
   /** Buffers each channel may have in flight (`taskmanager.network.memory.buffers-per-channel`); default 4. */
   readonly initialCredit?: number;
-  /** One serializer per channel, the peer of the producer's; default msgpackr with record structures. */
+  /** One serializer per channel, the peer of the producer's; default the record codec of @eddy/api. */
   readonly serializerFactory?: RecordBatchSerializerFactory;
   /** The records of one buffer, in order; the array is the callee's to keep. */
   readonly onBatch: (records: unknown[], channel: number) => void;
@@ -102,7 +102,7 @@ export class InputGate {
     if (!Number.isInteger(this.initialCredit) || this.initialCredit < 1) {
       throw new RangeError(`initialCredit must be a whole number of at least 1, got ${this.initialCredit}`);
     }
-    const serializerFactory = options.serializerFactory ?? msgpackRecordBatchSerializer;
+    const serializerFactory = options.serializerFactory ?? defaultRecordBatchSerializer;
     this.#channels = Array.from({ length: numberOfChannels }, (_, index) => new InputChannel(index, serializerFactory()));
     this.#onBatch = options.onBatch;
     this.#onEvent = options.onEvent;

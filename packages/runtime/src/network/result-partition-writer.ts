@@ -48,7 +48,7 @@ import {
   eventBuffer,
 } from './network-buffer.js';
 import { ChannelClosedError, NetworkError } from './network-errors.js';
-import { msgpackRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
+import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
 import type { Counter } from '../metrics/task-io-metrics.js';
 
 export interface ResultPartitionWriterOptions {
@@ -65,7 +65,7 @@ export interface ResultPartitionWriterOptions {
    * backpressure (`taskmanager.network.memory.max-queued-buffers-per-channel`); default 8.
    */
   readonly maxQueuedBuffersPerChannel?: number;
-  /** One serializer per subpartition; default msgpackr with record structures. */
+  /** One serializer per subpartition; default the record codec of @eddy/api (self-contained buffers). */
   readonly serializerFactory?: RecordBatchSerializerFactory;
   /** Runs once when a subpartition's consumer goes away before the partition ended. */
   readonly onError?: (error: Error) => void;
@@ -163,7 +163,7 @@ export class ResultPartitionWriter {
     if (!Number.isInteger(this.maxQueuedBuffersPerChannel) || this.maxQueuedBuffersPerChannel < 1) {
       throw new RangeError(`maxQueuedBuffersPerChannel must be a whole number of at least 1, got ${this.maxQueuedBuffersPerChannel}`);
     }
-    this.#serializerFactory = options.serializerFactory ?? msgpackRecordBatchSerializer;
+    this.#serializerFactory = options.serializerFactory ?? defaultRecordBatchSerializer;
     this.#onError = options.onError;
     this.#numRecordsOut = options.numRecordsOut;
     this.#flushEveryRecord = this.bufferTimeoutMs === 0;

@@ -3,7 +3,12 @@ import { describe, it, mock } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { InputGate } from '../../src/network/input-gate.js';
 import { ChannelClosedError, CorruptBufferError } from '../../src/network/network-errors.js';
-import { MsgpackRecordBatchSerializer, type RecordBatchSerializer } from '../../src/network/record-batch-serializer.js';
+import {
+  CodecRecordBatchSerializer,
+  defaultRecordBatchSerializer,
+  MsgpackRecordBatchSerializer,
+  type RecordBatchSerializer,
+} from '../../src/network/record-batch-serializer.js';
 import { ResultPartitionWriter } from '../../src/network/result-partition-writer.js';
 import { TaskIOMetrics } from '../../src/metrics/task-io-metrics.js';
 import { emitRespectingBackPressure, settle, until, wire, type WordCount } from './fixtures/network-test-utils.js';
@@ -138,7 +143,7 @@ describe('ResultPartitionWriter and InputGate in one thread', () => {
   it('cuts buffers of about the configured size', async () => {
     const sizes: number[] = [];
     const measuring = (): RecordBatchSerializer => {
-      const inner = new MsgpackRecordBatchSerializer();
+      const inner = new CodecRecordBatchSerializer();
       return {
         encode: (records) => {
           const bytes = inner.encode(records);
@@ -266,7 +271,7 @@ describe('ResultPartitionWriter and InputGate in one thread', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     t.after(() => mock.timers.reset());
     const picky = (): RecordBatchSerializer => {
-      const inner = new MsgpackRecordBatchSerializer();
+      const inner = new CodecRecordBatchSerializer();
       return {
         encode: (records) => {
           if (records.includes('poison')) throw new TypeError('poison is not a record');
@@ -295,11 +300,46 @@ describe('ResultPartitionWriter and InputGate in one thread', () => {
     const consumer = recordingGate(1);
     const { port1, port2 } = new MessageChannel();
     consumer.gate.connectChannel(0, port2);
-    const bogus = new Uint8Array([0, 0xc1]).buffer; // DATA holding a byte msgpack never uses
+    const bogus = new Uint8Array([0, 1, 0x42, 1, 0xdf]).buffer; // DATA: a batch of one record with a tag the codec never uses
     port1.postMessage(bogus, [bogus]);
     await until(() => consumer.errors.length === 1, 'the gate to fail');
     assert.ok(consumer.errors[0] instanceof CorruptBufferError);
     port1.close();
+  });
+});
+
+describe('the default serializer', () => {
+  it('puts every buffer on the wire so that it decodes alone, in any order', async () => {
+    const payloads: Uint8Array[] = [];
+    const keeping = (): RecordBatchSerializer => {
+      const inner = defaultRecordBatchSerializer();
+      return {
+        encode: (records) => inner.encode(records),
+        decode: (bytes) => {
+          payloads.push(bytes.slice());
+          return inner.decode(bytes);
+        },
+      };
+    };
+    const writer = new ResultPartitionWriter({ numberOfSubpartitions: 1, bufferSizeBytes: 1024 });
+    const received: unknown[] = [];
+    const gate = new InputGate({ numberOfChannels: 1, serializerFactory: keeping, onBatch: (records) => received.push(...records), onEndOfInput: () => undefined });
+    wire(writer, 0, gate, 0);
+    const record = (i: number): unknown => (i % 3 === 0 ? { word: `word-${i % 7}`, count: i } : i % 3 === 1 ? [`w${i % 5}`, i] : { id: i, at: new Date(i) });
+    await emitRespectingBackPressure(writer, 2000, (i) => writer.emit(record(i), 0));
+    await writer.finish();
+    await until(() => received.length === 2000, 'every record');
+    assert.ok(payloads.length > 10, `${payloads.length} buffers`);
+    // A fresh serializer, buffers from last to first: each holds its own shapes.
+    const alone = defaultRecordBatchSerializer();
+    const again = payloads.toReversed().flatMap((bytes) => alone.decode(bytes).toReversed()).toReversed();
+    assert.deepEqual(again, Array.from({ length: 2000 }, (_, i) => record(i)));
+    // The fifth buffer alone, with nothing decoded before it.
+    const before = payloads.slice(0, 4).reduce((sum, bytes) => sum + defaultRecordBatchSerializer().decode(bytes).length, 0);
+    const fifth = defaultRecordBatchSerializer().decode(payloads[4]!);
+    assert.deepEqual(fifth, received.slice(before, before + fifth.length));
+    writer.close();
+    gate.close();
   });
 });
 
