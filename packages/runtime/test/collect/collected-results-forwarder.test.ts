@@ -10,17 +10,52 @@ import { capturingLogger, type LogLine } from '../fixtures/capturing-logger.js';
 type Captured = ReturnType<typeof capturingLogger>;
 const linesWith = (captured: Captured, msg: string | RegExp): LogLine[] => captured.lines.filter((line) => (typeof msg === 'string' ? line['msg'] === msg : msg.test(String(line['msg']))));
 
-/** Runs the forwarder's "mailbox" on the event loop; timers are real and short. */
-function forwarder(report: (request: jm.CollectedRecords) => Promise<jm.ReportCollectedRecordsResponse>, logger: Captured = capturingLogger()): CollectedResultsForwarder {
+/**
+ * The forwarder's timers, fired by the test: no real time passes, so a test knows exactly which
+ * retries happened and that none is left to happen.
+ */
+class ManualTimers {
+  private pending: { fn: () => void; cancelled: boolean }[] = [];
+  /** Every delay the forwarder asked for, in order. */
+  readonly delays: number[] = [];
+
+  schedule(fn: () => void, delayMs: number): { cancel(): void } {
+    const timer = { fn, cancelled: false };
+    this.pending.push(timer);
+    this.delays.push(delayMs);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+
+  /** Timers scheduled and neither fired nor cancelled. */
+  get live(): number {
+    return this.pending.filter((timer) => !timer.cancelled).length;
+  }
+
+  /** Fires the timers scheduled so far, then lets the reports they send be answered. */
+  async fire(): Promise<void> {
+    const due = this.pending;
+    this.pending = [];
+    for (const timer of due) if (!timer.cancelled) timer.fn();
+    await settled();
+  }
+}
+
+/** Lets every answer already given reach the forwarder (its mailbox runs on microtasks). */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Runs the forwarder's "mailbox" on microtasks; its timers are `timers`, fired by the test. */
+function forwarder(
+  report: (request: jm.CollectedRecords) => Promise<jm.ReportCollectedRecordsResponse>,
+  logger: Captured = capturingLogger(),
+  timers = new ManualTimers(),
+  random: () => number = () => 0.5,
+): CollectedResultsForwarder {
   return new CollectedResultsForwarder({
     report: (_jobId, request) => report(request),
     runInMainThread: (fn) => queueMicrotask(fn),
-    scheduleInMainThread: (fn, delayMs) => {
-      const timer = setTimeout(fn, delayMs);
-      return { cancel: () => clearTimeout(timer) };
-    },
+    scheduleInMainThread: (fn, delayMs) => timers.schedule(fn, delayMs),
     logger: logger.logger,
-    newBackoff: () => ({ nextDelayMs: () => 5, reset: () => undefined }),
+    random,
   });
 }
 
@@ -60,6 +95,7 @@ describe('CollectedResultsForwarder', () => {
     let calls = 0;
     const failures = new Set([1, 3]);
     const logger: Captured = capturingLogger();
+    const timers = new ManualTimers();
     const forward = forwarder(async (request) => {
       calls++;
       const answer = results.offer(source, request.sequence, request.batch);
@@ -67,10 +103,11 @@ describe('CollectedResultsForwarder', () => {
       if (calls === 1) throw new Error('connection refused');
       if (failures.has(calls)) throw new Error('deadline exceeded');
       return { outcome: answer.outcome, message: answer.message ?? '' };
-    }, logger);
+    }, logger, timers);
     const t = target();
     for (let sequence = 0; sequence < 3; sequence++) forward.enqueue(t, sequence, new Uint8Array([sequence]));
-    await until(() => t.acknowledged.length === 3, 'three acknowledgements');
+    await settled();
+    for (let round = 0; round < 10 && t.acknowledged.length < 3; round++) await timers.fire();
     assert.deepEqual(t.acknowledged, [0, 1, 2]);
     assert.deepEqual(
       results.since(0).entries.map((batch) => batch.batch[0]),
@@ -80,20 +117,74 @@ describe('CollectedResultsForwarder', () => {
     assert.equal(calls, 5, 'two failed reports were sent again');
     assert.equal(linesWith(logger, 'Could not send collected records to the JobMaster; sending them again').length, 2);
     assert.equal(forward.queuedBatches, 0);
+    assert.equal(timers.live, 0, 'no retry left');
+  });
+
+  it('waits a growing, jittered delay of the shared Backoff between tries of a batch, saying what it waits for, and the first delay again after a success', async () => {
+    let calls = 0;
+    const logger: Captured = capturingLogger();
+    const timers = new ManualTimers();
+    // Calls 1-5 fail (batch 0), 6 succeeds, 7 fails (batch 1), 8 succeeds.
+    const forward = forwarder(
+      async () => {
+        calls++;
+        if (calls <= 5 || calls === 7) throw new Error('deadline exceeded');
+        return { outcome: 'ACCEPTED', message: '' };
+      },
+      logger,
+      timers,
+      () => 1,
+    );
+    const t = target();
+    forward.enqueue(t, 0, new Uint8Array(1));
+    forward.enqueue(t, 1, new Uint8Array(1));
+    await settled();
+    for (let round = 0; round < 10 && t.acknowledged.length < 2; round++) await timers.fire();
+    assert.deepEqual(t.acknowledged, [0, 1]);
+    assert.equal(calls, 8);
+    // Backoff's decorrelated jitter at its top: from 50 ms, each up to 3x the one before, at most 2 s.
+    assert.deepEqual(timers.delays, [150, 450, 1350, 2000, 2000, 150]);
+    const retries = linesWith(logger, 'Could not send collected records to the JobMaster; sending them again');
+    assert.deepEqual(
+      retries.map((line) => [line['batch'], line['attempt'], line['retryInMs']]),
+      [
+        [0, 1, 150],
+        [0, 2, 450],
+        [0, 3, 1350],
+        [0, 4, 2000],
+        [0, 5, 2000],
+        [1, 1, 150],
+      ],
+    );
+    assert.equal(retries[0]?.['waitingFor'], 'the JobMaster of job job to store batch 0 of Sink: Collect (1/1) (attempt 0)');
+    assert.equal(timers.live, 0);
   });
 
   it('waits while the JobManager buffer is full, logging it once, and goes on when the client read', async () => {
     let full = true;
+    let calls = 0;
     const logger: Captured = capturingLogger();
-    const forward = forwarder(async () => ({ outcome: full ? 'BUFFER_FULL' : 'ACCEPTED', message: '' }), logger);
+    const timers = new ManualTimers();
+    const forward = forwarder(
+      async () => {
+        calls++;
+        return { outcome: full ? 'BUFFER_FULL' : 'ACCEPTED', message: '' };
+      },
+      logger,
+      timers,
+    );
     const t = target();
     forward.enqueue(t, 0, new Uint8Array(1));
-    await until(() => linesWith(logger, /holds as many collected records as it may/).length > 0, 'the wait logged');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await settled();
+    assert.equal(linesWith(logger, /holds as many collected records as it may/).length, 1, 'the wait logged');
+    // Three more tries, each answered BUFFER_FULL: the wait is not logged again.
+    for (let round = 0; round < 3; round++) await timers.fire();
+    assert.equal(calls, 4, 'the batch was offered again each time');
     assert.equal(linesWith(logger, /holds as many collected records as it may/).length, 1, 'logged once per wait');
     assert.deepEqual(t.acknowledged, []);
     full = false;
-    await until(() => t.acknowledged.length === 1, 'the acknowledgement');
+    await timers.fire();
+    assert.deepEqual(t.acknowledged, [0]);
     assert.equal(linesWith(logger, "The job's client read collected records; sending again").length, 1);
   });
 
@@ -119,18 +210,26 @@ describe('CollectedResultsForwarder', () => {
 
   it('stops sending the batches of an attempt that ended', async () => {
     let calls = 0;
-    const forward = forwarder(async () => {
-      calls++;
-      throw new Error('unreachable');
-    });
+    const timers = new ManualTimers();
+    const forward = forwarder(
+      async () => {
+        calls++;
+        throw new Error('unreachable');
+      },
+      capturingLogger(),
+      timers,
+    );
     const t = target();
     forward.enqueue(t, 0, new Uint8Array(1));
-    await until(() => calls >= 2, 'a retry');
+    await settled();
+    await timers.fire();
+    assert.equal(calls, 2, 'sent again after a failure');
+    assert.equal(timers.live, 1, 'a retry waits');
     t.running = false;
-    await until(() => forward.queuedBatches === 0, 'the queue dropped');
-    const after = calls;
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.ok(calls <= after + 1, 'no more retries');
+    await timers.fire();
+    assert.equal(forward.queuedBatches, 0, 'the queue dropped');
+    assert.equal(calls, 2, 'not sent for an attempt that ended');
+    assert.equal(timers.live, 0, 'no retry left to send it later');
   });
 });
 
