@@ -43,20 +43,33 @@ class ManualTimers {
 /** Lets every answer already given reach the forwarder (its mailbox runs on microtasks). */
 const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Runs the forwarder's "mailbox" on microtasks; its timers are `timers`, fired by the test. */
-function forwarder(
-  report: (request: jm.CollectedRecords) => Promise<jm.ReportCollectedRecordsResponse>,
-  logger: Captured = capturingLogger(),
-  timers = new ManualTimers(),
-  random: () => number = () => 0.5,
-): CollectedResultsForwarder {
-  return new CollectedResultsForwarder({
-    report: (_jobId, request) => report(request),
+interface Harness {
+  readonly forward: CollectedResultsForwarder;
+  readonly timers: ManualTimers;
+  readonly logger: Captured;
+  /** Every report sent, in order. */
+  readonly reports: jm.CollectedRecords[];
+}
+
+/**
+ * A forwarder whose reports `answer` answers (it throws for a failed report; `call` counts from 1),
+ * its "mailbox" on microtasks and its timers fired by the test.
+ */
+function forwarder(answer: (call: number, request: jm.CollectedRecords) => jm.ReportCollectedRecordsResponse, random: () => number = () => 0.5): Harness {
+  const timers = new ManualTimers();
+  const logger = capturingLogger();
+  const reports: jm.CollectedRecords[] = [];
+  const forward = new CollectedResultsForwarder({
+    report: async (_jobId, request) => {
+      reports.push(request);
+      return answer(reports.length, request);
+    },
     runInMainThread: (fn) => queueMicrotask(fn),
     scheduleInMainThread: (fn, delayMs) => timers.schedule(fn, delayMs),
     logger: logger.logger,
     random,
   });
+  return { forward, timers, logger, reports };
 }
 
 interface TestTarget extends CollectTarget {
@@ -80,30 +93,17 @@ function target(): TestTarget {
   return t;
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 describe('CollectedResultsForwarder', () => {
   it('sends a batch again when a report fails, even one whose answer was lost, and the JobManager stores it once', async () => {
     const results = new CollectedResults('job', 1024 * 1024, 1_000);
     const source = { executionAttemptId: 'attempt-0', vertexId: 'sink', subtask: 0, attempt: 0 };
-    let calls = 0;
-    const failures = new Set([1, 3]);
-    const logger: Captured = capturingLogger();
-    const timers = new ManualTimers();
-    const forward = forwarder(async (request) => {
-      calls++;
+    const { forward, timers, logger, reports } = forwarder((call, request) => {
       const answer = results.offer(source, request.sequence, request.batch);
       // Call 1 fails before it arrives, call 3 after it was stored (the answer is lost).
-      if (calls === 1) throw new Error('connection refused');
-      if (failures.has(calls)) throw new Error('deadline exceeded');
+      if (call === 1) throw new Error('connection refused');
+      if (call === 3) throw new Error('deadline exceeded');
       return { outcome: answer.outcome, message: answer.message ?? '' };
-    }, logger, timers);
+    });
     const t = target();
     for (let sequence = 0; sequence < 3; sequence++) forward.enqueue(t, sequence, new Uint8Array([sequence]));
     await settled();
@@ -114,25 +114,19 @@ describe('CollectedResultsForwarder', () => {
       [0, 1, 2],
       'each batch stored once, in order',
     );
-    assert.equal(calls, 5, 'two failed reports were sent again');
+    assert.equal(reports.length, 5, 'two failed reports were sent again');
     assert.equal(linesWith(logger, 'Could not send collected records to the JobMaster; sending them again').length, 2);
     assert.equal(forward.queuedBatches, 0);
     assert.equal(timers.live, 0, 'no retry left');
   });
 
   it('waits a growing, jittered delay of the shared Backoff between tries of a batch, saying what it waits for, and the first delay again after a success', async () => {
-    let calls = 0;
-    const logger: Captured = capturingLogger();
-    const timers = new ManualTimers();
     // Calls 1-5 fail (batch 0), 6 succeeds, 7 fails (batch 1), 8 succeeds.
-    const forward = forwarder(
-      async () => {
-        calls++;
-        if (calls <= 5 || calls === 7) throw new Error('deadline exceeded');
+    const { forward, timers, logger, reports } = forwarder(
+      (call) => {
+        if (call <= 5 || call === 7) throw new Error('deadline exceeded');
         return { outcome: 'ACCEPTED', message: '' };
       },
-      logger,
-      timers,
       () => 1,
     );
     const t = target();
@@ -141,7 +135,7 @@ describe('CollectedResultsForwarder', () => {
     await settled();
     for (let round = 0; round < 10 && t.acknowledged.length < 2; round++) await timers.fire();
     assert.deepEqual(t.acknowledged, [0, 1]);
-    assert.equal(calls, 8);
+    assert.equal(reports.length, 8);
     // Backoff's decorrelated jitter at its top: from 50 ms, each up to 3x the one before, at most 2 s.
     assert.deepEqual(timers.delays, [150, 450, 1350, 2000, 2000, 150]);
     const retries = linesWith(logger, 'Could not send collected records to the JobMaster; sending them again');
@@ -162,24 +156,14 @@ describe('CollectedResultsForwarder', () => {
 
   it('waits while the JobManager buffer is full, logging it once, and goes on when the client read', async () => {
     let full = true;
-    let calls = 0;
-    const logger: Captured = capturingLogger();
-    const timers = new ManualTimers();
-    const forward = forwarder(
-      async () => {
-        calls++;
-        return { outcome: full ? 'BUFFER_FULL' : 'ACCEPTED', message: '' };
-      },
-      logger,
-      timers,
-    );
+    const { forward, timers, logger, reports } = forwarder(() => ({ outcome: full ? 'BUFFER_FULL' : 'ACCEPTED', message: '' }));
     const t = target();
     forward.enqueue(t, 0, new Uint8Array(1));
     await settled();
     assert.equal(linesWith(logger, /holds as many collected records as it may/).length, 1, 'the wait logged');
     // Three more tries, each answered BUFFER_FULL: the wait is not logged again.
     for (let round = 0; round < 3; round++) await timers.fire();
-    assert.equal(calls, 4, 'the batch was offered again each time');
+    assert.equal(reports.length, 4, 'the batch was offered again each time');
     assert.equal(linesWith(logger, /holds as many collected records as it may/).length, 1, 'logged once per wait');
     assert.deepEqual(t.acknowledged, []);
     full = false;
@@ -190,45 +174,38 @@ describe('CollectedResultsForwarder', () => {
 
   it("fails the task with the JobMaster's reason when a batch is refused, and drops an attempt the JobMaster does not know", async () => {
     const refused = target();
-    forwarder(async () => ({ outcome: 'REFUSED', message: 'raise collect-sink.max-buffered-size' })).enqueue(refused, 0, new Uint8Array(1));
-    await until(() => refused.failures.length === 1, 'the failure');
+    forwarder(() => ({ outcome: 'REFUSED', message: 'raise collect-sink.max-buffered-size' })).forward.enqueue(refused, 0, new Uint8Array(1));
+    await settled();
+    assert.equal(refused.failures.length, 1);
     assert.equal(refused.failures[0]?.name, 'CollectedRecordsRefusedError');
     assert.match(refused.failures[0]?.message ?? '', /raise collect-sink\.max-buffered-size/);
 
-    let calls = 0;
     const unknown = target();
-    const forward = forwarder(async () => {
-      calls++;
-      return { outcome: 'UNKNOWN_ATTEMPT', message: '' };
-    });
+    const { forward, timers, reports } = forwarder(() => ({ outcome: 'UNKNOWN_ATTEMPT', message: '' }));
     forward.enqueue(unknown, 0, new Uint8Array(1));
     forward.enqueue(unknown, 1, new Uint8Array(1));
-    await until(() => calls === 1 && forward.queuedBatches === 0, 'the queue dropped');
+    await settled();
+    assert.equal(reports.length, 1);
+    assert.equal(forward.queuedBatches, 0, 'the queue dropped');
+    assert.equal(timers.live, 0, 'nothing left to send');
     assert.deepEqual(unknown.acknowledged, []);
     assert.deepEqual(unknown.failures, []);
   });
 
   it('stops sending the batches of an attempt that ended', async () => {
-    let calls = 0;
-    const timers = new ManualTimers();
-    const forward = forwarder(
-      async () => {
-        calls++;
-        throw new Error('unreachable');
-      },
-      capturingLogger(),
-      timers,
-    );
+    const { forward, timers, reports } = forwarder(() => {
+      throw new Error('unreachable');
+    });
     const t = target();
     forward.enqueue(t, 0, new Uint8Array(1));
     await settled();
     await timers.fire();
-    assert.equal(calls, 2, 'sent again after a failure');
+    assert.equal(reports.length, 2, 'sent again after a failure');
     assert.equal(timers.live, 1, 'a retry waits');
     t.running = false;
     await timers.fire();
     assert.equal(forward.queuedBatches, 0, 'the queue dropped');
-    assert.equal(calls, 2, 'not sent for an attempt that ended');
+    assert.equal(reports.length, 2, 'not sent for an attempt that ended');
     assert.equal(timers.live, 0, 'no retry left to send it later');
   });
 });
