@@ -69,9 +69,12 @@ describe('the job progress table', () => {
     ]);
   });
 
-  it('says what the job waits for, and for an ended job how long it took', () => {
+  it('says what the job waits for, slots being requested as no wait, and for an ended job how long it took', () => {
     const waiting = renderJobProgress(jobProgressOf(details({ waitingFor: 'needs 4 slots, 2 free on 1 TaskManager' }), 2_000));
     assert.equal(waiting[1], '  waiting for slots: needs 4 slots, 2 free on 1 TaskManager');
+    const requesting = renderJobProgress(jobProgressOf(details({ waitingFor: 'requesting 2 slots' }), 2_000));
+    assert.equal(requesting[1], '  requesting 2 slots', 'slots on their way are no wait');
+    assert.ok(requesting.every((line) => !/waiting/i.test(line)), requesting.join('\n'));
     const ended = renderJobProgress(jobProgressOf(details({ status: 'FINISHED', endTime: 4_000, restarts: 0 }), 99_000));
     assert.equal(ended[0], `Job 'word-count' (${'f'.repeat(32)}) FINISHED after 3.0 s`);
   });

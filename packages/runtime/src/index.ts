@@ -12,6 +12,7 @@ export { ResourceManager } from './resourcemanager/resource-manager.js';
 export { TaskExecutor, TASK_EXECUTOR_ENDPOINT_ID, TaskNotFoundError } from './taskexecutor/task-executor.js';
 export { Dispatcher } from './dispatcher/dispatcher.js';
 export { JobMaster, jobMasterEndpointId, NoResourceAvailableError, TaskManagerLostError } from './jobmaster/job-master.js';
+export { isRequestingSlots } from './jobmaster/slot-wait-message.js';
 export { errorInfoOf, describeError } from './cluster/error-info.js';
 export { taskNameWithSubtask, transitionMessage } from './executiongraph/transition-log.js';
 export * from './heartbeat/heartbeat-options.js';

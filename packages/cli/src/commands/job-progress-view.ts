@@ -14,7 +14,7 @@
  */
 import { clearScreenDown, cursorTo, moveCursor } from 'node:readline';
 import type { JobDetails } from '@eddy/client';
-import { EXECUTION_STATES, isGloballyTerminal, type JobStatus } from '@eddy/runtime';
+import { EXECUTION_STATES, isGloballyTerminal, isRequestingSlots, type JobStatus } from '@eddy/runtime';
 
 export interface VertexProgress {
   readonly name: string;
@@ -95,7 +95,8 @@ export function renderJobProgress(progress: JobProgress, columns = Number.POSITI
   const ended = isGloballyTerminal(progress.status as JobStatus);
   const restarts = progress.restarts === 0 ? '' : `, ${progress.restarts} restart${progress.restarts === 1 ? '' : 's'}`;
   const lines = [`Job '${progress.name}' (${progress.jobId}) ${progress.status} ${ended ? 'after' : 'for'} ${formatDuration(progress.elapsedMs)}${restarts}`];
-  if (progress.waitingFor !== '') lines.push(`  waiting for slots: ${progress.waitingFor}`);
+  // "requesting 2 slots" is no wait (the slots exist and are on their way): said as it is.
+  if (progress.waitingFor !== '') lines.push(isRequestingSlots(progress.waitingFor) ? `  ${progress.waitingFor}` : `  waiting for slots: ${progress.waitingFor}`);
   const rows = progress.vertices.map((vertex) => ({
     name: vertex.name,
     states: statesText(vertex.tasksPerState),

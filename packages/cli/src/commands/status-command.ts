@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import type { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
-import { isGloballyTerminal, type JobStatus } from '@eddy/runtime';
+import { isGloballyTerminal, isRequestingSlots, type JobStatus } from '@eddy/runtime';
 import { hostPortOf } from '../output/addresses.js';
 import { printJson, printText } from '../output/print.js';
 import { formatFields, formatTable } from '../output/table.js';
@@ -61,7 +61,8 @@ export function renderJobDetails(details: dispatcher.JobDetails, options: Render
     ['Ended', formatTimestamp(details.endTime)],
     ['Restarts', String(details.restarts)],
   ];
-  if (details.waitingFor !== '') fields.push(['Waiting for', details.waitingFor]);
+  // "requesting 2 slots" is no wait (the slots exist and are on their way).
+  if (details.waitingFor !== '') fields.push(isRequestingSlots(details.waitingFor) ? ['Slots', details.waitingFor] : ['Waiting for slots', details.waitingFor]);
   if (details.checkpoints?.enabled === true) fields.push(['Checkpoints', checkpointStatusLine(details.checkpoints)]);
   // The cause is the job's failure once it FAILED, else the one that made it restart last.
   if (details.failureCause) fields.push([details.status === 'FAILED' ? 'Failure' : 'Last failure', renderCause(details.failureCause, options.verbose)]);

@@ -89,8 +89,14 @@ describe('eddy status output', () => {
 
   it('calls the cause of a running job its last failure, and says what the job waits for', () => {
     const text = renderJobDetails(details({ status: 'RESTARTING', failureCause: CAUSE, waitingFor: 'needs 4 slots, 2 free on 1 TaskManager' }), { verbose: false, now: 2_000 });
-    assert.deepEqual(cells(lineStarting(text, 'Waiting for')), ['Waiting for', 'needs 4 slots, 2 free on 1 TaskManager']);
+    assert.deepEqual(cells(lineStarting(text, 'Waiting for slots')), ['Waiting for slots', 'needs 4 slots, 2 free on 1 TaskManager']);
     assert.deepEqual(cells(lineStarting(text, 'Last failure')), ['Last failure', 'Error: bad record 5']);
+  });
+
+  it('says slots being requested as that, not as a wait', () => {
+    const text = renderJobDetails(details({ status: 'RUNNING', waitingFor: 'requesting 2 slots' }), { verbose: false, now: 2_000 });
+    assert.deepEqual(cells(lineStarting(text, 'Slots')), ['Slots', 'requesting 2 slots']);
+    assert.doesNotMatch(text, /[Ww]aiting/);
   });
 
   it('prints the JobDetails whole for --json, fields unknown to the CLI included, ids first', () => {

@@ -6,19 +6,23 @@
  * client is full) or cannot be reached backpressures the task instead of filling this queue.
  *
  * Every report has a deadline (the ask timeout). A failed one is sent again after a jittered,
- * growing delay, logged with what it waits for; the JobMaster stores a batch once whatever the
- * retries (batches are numbered per attempt), so the client sees each record as often as it was
- * produced. It stops when the batch is stored, when the attempt is not current any more (the job
- * restarted: the new attempt sends its records again), when the attempt ended here, or when the
- * batch is refused for good: then the task fails with the JobMaster's reason.
+ * growing delay (the shared Backoff, from 50 ms up to 2 s), logged with what it waits for; the
+ * JobMaster stores a batch once whatever the retries (batches are numbered per attempt), so the
+ * client sees each record as often as it was produced. It stops when the batch is stored, when
+ * the attempt is not current any more (the job restarted: the new attempt sends its records
+ * again), when the attempt ended here, or when the batch is refused for good: then the task fails
+ * with the JobMaster's reason.
  *
  * Threading: everything runs in the TaskExecutor's mailbox; report answers come back through
  * runInMainThread and re-check that the attempt is still forwarded.
  */
-import type { Logger } from '@eddy/common';
+import { Backoff, type Logger } from '@eddy/common';
 import type { eddy_jobmaster_v1 as jm } from '@eddy/proto';
 import type { CollectOutcome } from './collected-results.js';
-import { createRetryBackoff, type RetryBackoff } from './retry-backoff.js';
+
+/** The delays between tries of one attempt's batch: the shared Backoff, from 50 ms up to 2 s. */
+const RETRY_INITIAL_MS = 50;
+const RETRY_MAX_MS = 2_000;
 
 /** The attempt whose batches are forwarded, as the TaskExecutor sees it. */
 export interface CollectTarget {
@@ -40,14 +44,14 @@ export interface CollectedResultsForwarderServices {
   runInMainThread(fn: () => void): void;
   scheduleInMainThread(fn: () => void, delayMs: number): { cancel(): void };
   readonly logger: Logger;
-  /** Default: from 50 ms, doubling up to 2 s, jittered. */
-  newBackoff?(): RetryBackoff;
+  /** The jitter of the retry delays (numbers in [0, 1)); default Math.random. Tests fix it. */
+  readonly random?: () => number;
 }
 
 interface Forwarding {
   readonly target: CollectTarget;
   readonly queue: { readonly sequence: number; readonly batch: Uint8Array }[];
-  readonly backoff: RetryBackoff;
+  readonly backoff: Backoff;
   sending: boolean;
   timer: { cancel(): void } | undefined;
   /** Set while the JobManager's buffer is full, so the wait is logged once. */
@@ -77,11 +81,16 @@ export class CollectedResultsForwarder {
     if (this.closed || !target.isRunning()) return;
     let state = this.forwarding.get(target.executionAttemptId);
     if (state === undefined) {
-      state = { target, queue: [], backoff: this.services.newBackoff?.() ?? createRetryBackoff(50, 2_000), sending: false, timer: undefined, waitingForClient: false };
+      state = { target, queue: [], backoff: this.newBackoff(), sending: false, timer: undefined, waitingForClient: false };
       this.forwarding.set(target.executionAttemptId, state);
     }
     state.queue.push({ sequence, batch });
     this.sendNext(state);
+  }
+
+  private newBackoff(): Backoff {
+    const { random } = this.services;
+    return new Backoff({ initialMs: RETRY_INITIAL_MS, maxMs: RETRY_MAX_MS, ...(random === undefined ? {} : { random }) });
   }
 
   /** Stops forwarding for every attempt (the TaskExecutor stops). */
@@ -161,7 +170,15 @@ export class CollectedResultsForwarder {
     if (this.forwarding.get(state.target.executionAttemptId) !== state) return;
     const delayMs = state.backoff.nextDelayMs();
     this.services.logger.warn(
-      { jobId: state.target.jobId, task: state.target.name, batch: sequence, retryInMs: delayMs, reason: error instanceof Error ? error.message : String(error) },
+      {
+        jobId: state.target.jobId,
+        task: state.target.name,
+        batch: sequence,
+        attempt: state.backoff.failures,
+        retryInMs: delayMs,
+        waitingFor: `the JobMaster of job ${state.target.jobId} to store batch ${sequence} of ${state.target.name}`,
+        reason: error instanceof Error ? error.message : String(error),
+      },
       'Could not send collected records to the JobMaster; sending them again',
     );
     this.retry(state, delayMs);

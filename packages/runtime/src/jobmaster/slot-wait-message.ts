@@ -37,6 +37,16 @@ export function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+const REQUESTING = 'requesting';
+
+/**
+ * Whether a JobDetails.waitingFor text says the slots are merely being requested (they exist), for
+ * a client that has only the text: the CLI must not call that "waiting for slots".
+ */
+export function isRequestingSlots(waitingFor: string): boolean {
+  return waitingFor.startsWith(`${REQUESTING} `);
+}
+
 export function describeSlotWait(situation: SlotSituation): SlotWait {
   const { requiredSlots, slotsTotal } = situation;
   if (slotsTotal < requiredSlots) {
@@ -46,7 +56,7 @@ export function describeSlotWait(situation: SlotSituation): SlotWait {
     };
   }
   const obtainable = Math.max(situation.slotsHeld, situation.slotsAllocated) + situation.slotsFree;
-  if (obtainable >= requiredSlots) return { kind: 'requesting', text: `requesting ${countOf(requiredSlots, 'slot')}` };
+  if (obtainable >= requiredSlots) return { kind: 'requesting', text: `${REQUESTING} ${countOf(requiredSlots, 'slot')}` };
   return {
     kind: 'waiting',
     text: `needs ${countOf(requiredSlots, 'slot')}, ${obtainable} free on ${countOf(situation.taskManagers, 'TaskManager')}`,

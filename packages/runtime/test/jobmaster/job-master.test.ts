@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { Configuration, createRootLogger, silentLogger } from '@eddy/common';
+import { Configuration, createRootLogger, silentLogger, type Logger } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { RpcEndpoint, RpcService } from '@eddy/rpc';
 import { JobGraphBuilder } from '@eddy/cluster-common';
 import { CollectedResults } from '../../src/collect/collected-results.js';
 import { JobMaster, type JobMasterListener } from '../../src/jobmaster/job-master.js';
+import { capturingLogger } from '../fixtures/capturing-logger.js';
 
 /** Named like the real one, so the JobMaster takes a refused cancel for "not running here". */
 class TaskNotFoundError extends Error {
@@ -106,8 +107,11 @@ afterEach(async () => {
   await Promise.allSettled(services.splice(0).map((service) => service.stop()));
 });
 
-/** A JobMaster of a job with one vertex of `parallelism` subtasks, and `count` TaskExecutors, each on its own RpcService. */
-async function setUp(parallelism: number, count: number, configuration: Record<string, string>) {
+/**
+ * A JobMaster of a job with one vertex of `parallelism` subtasks, and `count` TaskExecutors, each on
+ * its own RpcService. `logger`: where the JobMaster logs (a test that watches its lines).
+ */
+async function setUp(parallelism: number, count: number, configuration: Record<string, string>, logger?: Logger) {
   const rpc = await RpcService.start();
   services.push(rpc);
   const graph = new JobGraphBuilder('test job').vertex({ id: 'v0', name: 'Worker', parallelism, invokable: 'runFor' }).build();
@@ -117,7 +121,7 @@ async function setUp(parallelism: number, count: number, configuration: Record<s
     resourceManager,
     listener,
     collectedResults: new CollectedResults(graph.jobId, 1 << 20, 60_000),
-    logger: process.env['DEBUG_JM'] ? createRootLogger({ name: 'jm', level: 'debug' }) : silentLogger(),
+    logger: logger ?? (process.env['DEBUG_JM'] ? createRootLogger({ name: 'jm', level: 'debug' }) : silentLogger()),
   });
   await jobMaster.start();
   const gateway = await rpc.connect(jobMaster.address, jm.JobMasterGateway, jobMaster.jobMasterId);
@@ -139,11 +143,12 @@ async function setUp(parallelism: number, count: number, configuration: Record<s
 describe('JobMaster', () => {
   it('deploys again on other slots, without a restart, when a TaskManager cannot be reached to deploy a task', async () => {
     // Heartbeats so rare that only the failed deployment can tell the JobMaster the TaskManager is gone.
-    const { jobMaster, listener, executors, offer, report } = await setUp(2, 3, { 'heartbeat.interval': '60 s', 'heartbeat.timeout': '120 s' });
+    const log = capturingLogger('trace');
+    const { jobMaster, listener, executors, offer, report } = await setUp(2, 3, { 'heartbeat.interval': '60 s', 'heartbeat.timeout': '120 s' }, log.logger);
     const [dead, alive, spare] = executors as [TestingTaskExecutor, TestingTaskExecutor, TestingTaskExecutor];
-    // It answered its first heartbeat; the next is a minute away. Then its process dies.
-    await waitFor(() => dead.heartbeats === 1, 'the first heartbeat');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // It answered its first heartbeat and the JobMaster has the answer; the next is a minute away. Then its process dies.
+    await waitFor(() => log.lines.some((line) => line['target'] === 'tm-0' && line['msg'] === 'Received heartbeat answer'), 'the JobMaster to have the answer to its first heartbeat');
+    assert.equal(dead.heartbeats, 1);
     await services[1]!.stop(); // the RpcService of tm-0 (services[0] is the JobMaster's)
     await offer(dead, 'slot-dead');
     await offer(alive, 'slot-alive');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countOf, describeSlotWait, type SlotSituation } from '../../src/jobmaster/slot-wait-message.js';
+import { countOf, describeSlotWait, isRequestingSlots, type SlotSituation } from '../../src/jobmaster/slot-wait-message.js';
 
 const situation = (overrides: Partial<SlotSituation>): SlotSituation => ({
   requiredSlots: 2,
@@ -30,6 +30,21 @@ describe('describeSlotWait', () => {
     });
     assert.equal(describeSlotWait(situation({ requiredSlots: 3, slotsFree: 0, slotsTotal: 6, taskManagers: 3 })).text, 'needs 3 slots, 0 free on 3 TaskManagers');
     assert.equal(describeSlotWait(situation({ requiredSlots: 1, slotsTotal: 1, taskManagers: 1 })).text, 'needs 1 slot, 0 free on 1 TaskManager');
+  });
+
+  it('lets a client that has only the text tell "requesting" from a wait', () => {
+    const waits = [
+      situation({ slotsFree: 2, slotsTotal: 2, taskManagers: 2 }),
+      situation({ requiredSlots: 1, slotsFree: 1, slotsTotal: 1, taskManagers: 1 }),
+      situation({ requiredSlots: 4, slotsAllocated: 1, slotsFree: 1, slotsTotal: 4, taskManagers: 1 }),
+      situation({ requiredSlots: 8, slotsFree: 4, slotsTotal: 4, taskManagers: 2 }),
+    ].map(describeSlotWait);
+    assert.deepEqual(
+      waits.map((wait) => wait.kind),
+      ['requesting', 'requesting', 'waiting', 'never-fits'],
+    );
+    for (const wait of waits) assert.equal(isRequestingSlots(wait.text), wait.kind === 'requesting', wait.text);
+    assert.equal(isRequestingSlots(''), false);
   });
 
   it('says at once when the cluster does not have that many slots at all, and what to do', () => {
