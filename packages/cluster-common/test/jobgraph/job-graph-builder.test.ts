@@ -13,6 +13,7 @@ describe('JobGraphBuilder', () => {
       edges: [],
       configuration: {},
       blobKey: '',
+      contractVersion: 0,
     });
   });
 
