@@ -76,11 +76,12 @@ export async function stopClusterProcesses(): Promise<void> {
 const clients = new Set<ClusterClient>();
 
 /** Polls `condition` every `intervalMs` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+/** Polls `condition` until it holds; `what` (or what it returns at the deadline) names it in the timeout error. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 10_000, intervalMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
@@ -261,7 +262,7 @@ export class ClusterClient {
         last = await this.status(jobId);
         return last === status;
       },
-      `job ${jobId} to be ${status} (last seen ${last})`,
+      () => `job ${jobId} to be ${status} (last seen ${last})`,
       timeoutMs,
     );
     return this.dispatcher.requestJob({ jobId });
