@@ -8,7 +8,22 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KeyedProcessFunction, ValueStateDescriptor, type Collector, type JobMain, type KeyedOnTimerContext, type KeyedProcessContext, type ValueState } from '../../src/index.js';
+import {
+  KeyedProcessFunction,
+  ListStateDescriptor,
+  ProcessFunction,
+  ValueStateDescriptor,
+  type CheckpointedFunction,
+  type CheckpointListener,
+  type Collector,
+  type FunctionInitializationContext,
+  type JobMain,
+  type KeyedOnTimerContext,
+  type KeyedProcessContext,
+  type ListState,
+  type ProcessContext,
+  type ValueState,
+} from '../../src/index.js';
 import type { ChainSnapshot, RestoredTaskState, TaskChain } from '../../src/internal/contract.js';
 import { buildChain } from '../fixtures/build-chain.js';
 
@@ -148,6 +163,83 @@ describe('keyed state and timers across a restore', () => {
     const lines = second.ctx.stdout.join('').trim().split('\n');
     assert.deepEqual(lines.slice(0, 3), ['a=3', 'c=2', 'b=2']);
     assert.ok(lines.includes('timer a at 3'), `the restored timer fired: ${lines.join(' | ')}`);
+  });
+});
+
+/**
+ * A user function with operator state: it holds records back until a checkpoint completes, keeps
+ * them in a split list state, and the highest id it saw in a union list state.
+ */
+class BatchUntilCheckpoint extends ProcessFunction<string, string> implements CheckpointedFunction, CheckpointListener {
+  private held: string[] = [];
+  private pending!: ListState<string>;
+  private seen!: ListState<string>;
+  restoredFrom: number | undefined;
+  readonly completed: number[] = [];
+  initializeState(context: FunctionInitializationContext): void {
+    this.restoredFrom = context.isRestored() ? context.getRestoredCheckpointId() : undefined;
+    this.pending = context.getOperatorStateStore().getListState(new ListStateDescriptor<string>('pending'));
+    this.seen = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<string>('seen'));
+    this.held = [...this.pending.get()];
+  }
+  processElement(value: string, _ctx: ProcessContext, _out: Collector<string>): void {
+    this.held.push(value);
+    this.seen.add(value);
+  }
+  snapshotState(): void {
+    this.pending.update(this.held);
+  }
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.completed.push(checkpointId);
+  }
+  heldRecords(): readonly string[] {
+    return this.held;
+  }
+  seenRecords(): readonly string[] {
+    return this.seen.get();
+  }
+}
+
+describe('a CheckpointedFunction across a restore', () => {
+  it("gets its split list back as it was at the snapshot, the union of every subtask's union list, and the checkpoints that complete", async () => {
+    const functions: BatchUntilCheckpoint[] = [];
+    const job: JobMain = (env) => {
+      const fn = new BatchUntilCheckpoint();
+      functions.push(fn);
+      env.fromElements<string>().rebalance().process(fn).print();
+    };
+    const first = await buildChain(job, 1);
+    await start(first.chain);
+    first.chain.processBatch(0, ['a', 'b']);
+    const snapshot = first.chain.snapshotState(4, Date.now());
+    first.chain.processBatch(0, ['c']); // after the snapshot: not in it
+    await first.chain.notifyCheckpointComplete(4);
+    const restored = await toRestoredState(4, snapshot);
+    await first.chain.close();
+    const firstFunction = functions.at(-1) as BatchUntilCheckpoint;
+    assert.deepEqual(firstFunction.completed, [4]);
+    assert.equal(firstFunction.restoredFrom, undefined, 'a fresh start is not restored');
+
+    // Another subtask's snapshot of the same operator: its union list is added, its split list is not.
+    const other = await buildChain(job, 1);
+    await start(other.chain);
+    other.chain.processBatch(0, ['x']);
+    const otherState = await toRestoredState(4, other.chain.snapshotState(4, Date.now()));
+    await other.chain.close();
+    const withUnion: RestoredTaskState = {
+      checkpointId: 4,
+      operators: new Map(
+        [...restored.operators].map(([id, entry]) => [id, { ...entry, operatorState: [...entry.operatorState, ...(otherState.operators.get(id)?.operatorState ?? []).map((handle) => ({ ...handle, unionOnly: true }))] }]),
+      ),
+    };
+
+    const second = await buildChain(job, 1);
+    await start(second.chain, withUnion);
+    const restoredFunction = functions.at(-1) as BatchUntilCheckpoint;
+    assert.equal(restoredFunction.restoredFrom, 4);
+    assert.deepEqual(restoredFunction.heldRecords(), ['a', 'b'], 'the split list as it was at the snapshot, without the other subtask\'s');
+    assert.deepEqual([...restoredFunction.seenRecords()].sort(), ['a', 'b', 'x'], 'the union list of both subtasks');
+    await second.chain.close();
   });
 });
 
