@@ -1,6 +1,95 @@
-/** What the checkpoint tests read back. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+/** What the checkpoint tests share: their cluster, their scratch directory, and reading back what jobs wrote. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, afterEach, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { JobClient } from '@eddy/client';
+import { startJobManager, startTaskManager, stopClusterProcesses, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
+
+/** A job of test/checkpoint/jobs by name. */
+export const checkpointJob = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
+
+/** A scratch directory for the test file, removed after it. */
+export function scratchDirectory(prefix: string): string {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(directory, { recursive: true, force: true }));
+  return directory;
+}
+
+export interface CheckpointCluster {
+  readonly jobManager: JobManagerProcess;
+  /** Replaced by a fresh TaskManager after each test that killed one. */
+  readonly taskManagers: TaskManagerProcess[];
+  readonly client: JobClient;
+}
+
+/**
+ * A JobManager and `taskManagers` TaskManagers as child processes for the test file's describe
+ * block (hooks registered here), restarting a failed job `restartAttempts` times 200 ms apart.
+ */
+export function useCheckpointCluster(options: { readonly taskManagers: number; readonly slots: number; readonly restartAttempts: number }): CheckpointCluster {
+  let jobManager: JobManagerProcess | undefined;
+  let client: JobClient | undefined;
+  const taskManagers: TaskManagerProcess[] = [];
+  after(stopClusterProcesses);
+  before(async () => {
+    jobManager = await startJobManager({ config: { 'restart-strategy.fixed-delay.attempts': String(options.restartAttempts), 'restart-strategy.fixed-delay.delay': '200 ms' } });
+    for (let i = 0; i < options.taskManagers; i++) taskManagers.push(await startTaskManager(jobManager.address, { slots: options.slots }));
+    client = await JobClient.connect(jobManager.address);
+  });
+  after(async () => client?.close());
+  afterEach(async () => {
+    for (let i = 0; i < taskManagers.length; i++) {
+      if (taskManagers[i]!.hasExited) taskManagers[i] = await startTaskManager((jobManager as JobManagerProcess).address, { slots: options.slots });
+    }
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the checkpoint cluster is started in before()');
+    return value;
+  };
+  return {
+    get jobManager() {
+      return started(jobManager);
+    },
+    taskManagers,
+    get client() {
+      return started(client);
+    },
+  };
+}
+
+/**
+ * Follows job `jobId` to its terminal event, within `timeoutMs`; past it, fails with what the job
+ * looks like (status, restarts, checkpoints, each subtask's state), so a hang says where it is.
+ */
+export async function followToEnd(client: JobClient, jobId: string, timeoutMs = 40_000): Promise<Awaited<ReturnType<JobClient['followJob']>>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void client.requestJob(jobId).then(
+        (details) => {
+          const subtasks = details.vertices.map((vertex) => `${vertex.name}: ${vertex.subtasks.map((subtask) => subtask.attempts.at(-1)?.state ?? '?').join(',')}`);
+          const checkpoints = details.checkpoints;
+          reject(
+            new Error(
+              `job ${jobId} did not end within ${timeoutMs} ms: ${details.status}, ${details.restarts} restart(s); ` +
+                `checkpoints ${checkpoints?.completed ?? 0} completed, ${checkpoints?.failed ?? 0} failed, ${checkpoints?.inProgress ?? 0} in progress ` +
+                `(latest failure: ${checkpoints?.latestFailed?.failureMessage ?? 'none'}); subtasks ${subtasks.join('; ')}`,
+            ),
+          );
+        },
+        (error: unknown) => reject(new Error(`job ${jobId} did not end within ${timeoutMs} ms, and its details could not be read: ${String(error)}`)),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([client.followJob(jobId, () => undefined), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The committed part files of a writeAsText directory, one record per line; hidden files are not output. */
 export function committedRecords(directory: string): unknown[] {
@@ -13,3 +102,32 @@ export function committedRecords(directory: string): unknown[] {
   return records;
 }
 
+/** The (index, count, attempt) lines the unbounded counter's sinks appended. */
+export function readCounts(directory: string): { index: number; count: number; attempt: number }[] {
+  if (!existsSync(directory)) return [];
+  const records: { index: number; count: number; attempt: number }[] = [];
+  for (const name of readdirSync(directory)) {
+    for (const line of readFileSync(join(directory, name), 'utf8').split('\n')) {
+      const [index, count, attempt] = line.split(' ').map(Number);
+      if (line !== '' && attempt !== undefined) records.push({ index: index as number, count: count as number, attempt });
+    }
+  }
+  return records;
+}
+
+/** Each key's running counts in the output of [key, count] records, sorted. */
+export function countsPerKey(output: unknown[]): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  for (const [key, count] of output as [string, number][]) seen.set(key, [...(seen.get(key) ?? []), count]);
+  for (const counts of seen.values()) counts.sort((a, b) => a - b);
+  return seen;
+}
+
+/** Every key's running counts must be exactly 1..n, each once: no duplicate, no gap. */
+export function assertExactCounts(output: unknown[], records: number, keys: number): void {
+  const expected = new Map<string, number>();
+  for (let i = 0; i < records; i++) expected.set(`k${i % keys}`, (expected.get(`k${i % keys}`) ?? 0) + 1);
+  const seen = countsPerKey(output);
+  assert.deepEqual([...seen.keys()].sort(), [...expected.keys()].sort(), 'every key and no other');
+  for (const [key, n] of expected) assert.deepEqual(seen.get(key) ?? [], Array.from({ length: n }, (_, i) => i + 1), `the running counts of ${key}`);
+}

@@ -3,72 +3,53 @@
  * that is corrupt or belongs to another job.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { JobClient } from '@eddy/client';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
-import { committedRecords } from './checkpoint-test-utils.js';
+import { describe, it } from 'node:test';
+import { waitFor } from '../cluster/cluster-harness.js';
+import { useCheckpointCluster, checkpointJob, scratchDirectory, followToEnd } from './checkpoint-test-utils.js';
 
-after(stopClusterProcesses);
-
-const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'eddy-checkpoint-faults-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDirectory('eddy-checkpoint-faults-');
 
 describe('checkpoint storage faults', () => {
-  let jobManager: JobManagerProcess;
-  const taskManagers: TaskManagerProcess[] = [];
-  let client: JobClient;
-
-  before(async () => {
-    jobManager = await startJobManager({ config: { 'restart-strategy.fixed-delay.attempts': '10', 'restart-strategy.fixed-delay.delay': '200 ms' } });
-    for (let i = 0; i < 2; i++) taskManagers.push(await startTaskManager(jobManager.address, { slots: 3 }));
-    client = await JobClient.connect(jobManager.address);
-  });
-  after(async () => client?.close());
-  afterEach(async () => {
-    for (let i = 0; i < taskManagers.length; i++) if (taskManagers[i]!.hasExited) taskManagers[i] = await startTaskManager(jobManager.address, { slots: 3 });
-  });
+  const cluster = useCheckpointCluster({ taskManagers: 2, slots: 3, restartAttempts: 10 });
 
   it('fails the job with the path and the OS error once more checkpoints than tolerated could not be written', async () => {
     const notADirectory = join(scratch, 'a-file');
     writeFileSync(notADirectory, 'not a directory');
-    const { jobId } = await client.submitJobFile(jobFile('keyed-count'), {
+    const { jobId } = await cluster.client.submitJobFile(checkpointJob('keyed-count'), {
       args: ['100000', '5', join(scratch, 'unwritable-out'), notADirectory, '100', '2000'],
       configuration: { 'restart-strategy.type': 'none', 'execution.checkpointing.tolerable-failed-checkpoints': '2' },
     });
-    const terminal = await client.followJob(jobId, () => undefined);
+    const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FAILED');
     const message = terminal.cause?.message ?? '';
     assert.match(message, /3 checkpoint\(s\) failed in a row, more than execution.checkpointing.tolerable-failed-checkpoints \(2\)/);
     assert.match(message, new RegExp(`Could not create the checkpoint directory ${notADirectory}/${jobId}/chk-3: (ENOTDIR|EEXIST)`));
-    const failedLines = jobManager.linesWith(/^Checkpoint \d+ of job .* failed: Could not create/).filter((line) => line['jobId'] === jobId);
+    const failedLines = cluster.jobManager.linesWith(/^Checkpoint \d+ of job .* failed: Could not create/).filter((line) => line['jobId'] === jobId);
     assert.equal(failedLines.length, 3, 'one log line per failed checkpoint, with the reason');
   });
 
   it('refuses to start from a truncated _metadata file, and from a checkpoint of operators the job does not have, saying what is wrong and where', async () => {
     const checkpoints = join(scratch, 'retained');
-    const { jobId } = await client.submitJobFile(jobFile('unbounded-counter'), {
+    const { jobId } = await cluster.client.submitJobFile(checkpointJob('unbounded-counter'), {
       args: ['5', '300', join(scratch, 'retained-out'), checkpoints, '100'],
       configuration: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' },
     });
-    await waitFor(async () => ((await client.requestJob(jobId)).checkpoints?.completed ?? 0) >= 2, 'two completed checkpoints', 30_000);
-    await client.cancelJob(jobId);
-    await client.followJob(jobId, () => undefined);
+    await waitFor(async () => ((await cluster.client.requestJob(jobId)).checkpoints?.completed ?? 0) >= 2, 'two completed checkpoints', 30_000);
+    await cluster.client.cancelJob(jobId);
+    await followToEnd(cluster.client, jobId);
     const jobDirectory = join(checkpoints, jobId);
     const retained = readdirSync(jobDirectory).filter((name) => name.startsWith('chk-'));
     assert.equal(retained.length, 1, `the latest checkpoint is retained after the cancel: ${retained.join(', ')}`);
     const retainedCheckpoint = join(jobDirectory, retained[0] as string);
 
     // Another job, with other operator ids, started from it.
-    const { jobId: other } = await client.submitJobFile(jobFile('two-inputs'), {
+    const { jobId: other } = await cluster.client.submitJobFile(checkpointJob('two-inputs'), {
       args: ['100', '5', join(scratch, 'other-out'), join(scratch, 'other-chk')],
       configuration: { 'execution.savepoint.path': retainedCheckpoint },
     });
-    const mismatch = await client.followJob(other, () => undefined);
+    const mismatch = await followToEnd(cluster.client, other);
     assert.equal(mismatch.to, 'FAILED');
     assert.match(mismatch.cause?.message ?? '', new RegExp(`Cannot start from ${retainedCheckpoint}/_metadata: it has state for operator numbers \\(in 'Source: Generator'\\), which this job does not have`));
 
@@ -76,11 +57,11 @@ describe('checkpoint storage faults', () => {
     const metadata = join(retainedCheckpoint, '_metadata');
     const bytes = readFileSync(metadata);
     writeFileSync(metadata, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    const { jobId: truncated } = await client.submitJobFile(jobFile('unbounded-counter'), {
+    const { jobId: truncated } = await cluster.client.submitJobFile(checkpointJob('unbounded-counter'), {
       args: ['5', '300', join(scratch, 'truncated-out'), join(scratch, 'truncated-chk'), '100'],
       configuration: { 'execution.savepoint.path': retainedCheckpoint },
     });
-    const corrupt = await client.followJob(truncated, () => undefined);
+    const corrupt = await followToEnd(cluster.client, truncated);
     assert.equal(corrupt.to, 'FAILED');
     assert.match(corrupt.cause?.message ?? '', new RegExp(`The checkpoint metadata file ${metadata} is not a readable checkpoint metadata file \\(the file looks truncated\\)`));
     assert.doesNotMatch(corrupt.cause?.message ?? '', /at JSON\.parse|node:internal/, 'no decoder stack in the message');

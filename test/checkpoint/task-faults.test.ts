@@ -3,45 +3,25 @@
  * checkpoint that outlives its timeout under backpressure.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { JobClient } from '@eddy/client';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
-import { committedRecords } from './checkpoint-test-utils.js';
+import { describe, it } from 'node:test';
+import { waitFor, startTaskManager } from '../cluster/cluster-harness.js';
+import { committedRecords, useCheckpointCluster, checkpointJob, scratchDirectory, followToEnd } from './checkpoint-test-utils.js';
 
-after(stopClusterProcesses);
-
-const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'eddy-checkpoint-task-faults-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDirectory('eddy-checkpoint-task-faults-');
 
 describe('checkpoints under task faults', () => {
-  let jobManager: JobManagerProcess;
-  const taskManagers: TaskManagerProcess[] = [];
-  let client: JobClient;
-
-  before(async () => {
-    jobManager = await startJobManager({ config: { 'restart-strategy.fixed-delay.attempts': '10', 'restart-strategy.fixed-delay.delay': '200 ms' } });
-    for (let i = 0; i < 2; i++) taskManagers.push(await startTaskManager(jobManager.address, { slots: 3 }));
-    client = await JobClient.connect(jobManager.address);
-  });
-  after(async () => client?.close());
-  afterEach(async () => {
-    for (let i = 0; i < taskManagers.length; i++) if (taskManagers[i]!.hasExited) taskManagers[i] = await startTaskManager(jobManager.address, { slots: 3 });
-  });
+  const cluster = useCheckpointCluster({ taskManagers: 2, slots: 3, restartAttempts: 10 });
 
   it('aborts the checkpoint a TaskManager was killed in, and restores from the one before it', async () => {
     const records = 1200;
     const keys = 6;
     const output = join(scratch, 'killed-during-out');
-    const { jobId } = await client.submitJobFile(jobFile('two-inputs'), { args: [String(records), String(keys), output, join(scratch, 'killed-during-chk'), '100', 'EXACTLY_ONCE', '3'] });
+    const { jobId } = await cluster.client.submitJobFile(checkpointJob('two-inputs'), { args: [String(records), String(keys), output, join(scratch, 'killed-during-chk'), '100', 'EXACTLY_ONCE', '3'] });
     let inProgress = 0;
     await waitFor(
       async () => {
-        const stats = (await client.requestJob(jobId)).checkpoints;
+        const stats = (await cluster.client.requestJob(jobId)).checkpoints;
         const current = stats?.history.find((checkpoint) => checkpoint.status === 'IN_PROGRESS' && checkpoint.acknowledgedSubtasks > 0);
         if ((stats?.completed ?? 0) < 1 || current === undefined) return false;
         inProgress = current.checkpointId;
@@ -51,12 +31,12 @@ describe('checkpoints under task faults', () => {
       30_000,
       5,
     );
-    await taskManagers[0]!.kill('SIGKILL');
-    taskManagers[0] = await startTaskManager(jobManager.address, { slots: 3 });
-    const terminal = await client.followJob(jobId, () => undefined);
+    await cluster.taskManagers[0]!.kill('SIGKILL');
+    cluster.taskManagers[0] = await startTaskManager(cluster.jobManager.address, { slots: 3 });
+    const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
-    const details = await client.requestJob(jobId);
-    const aborted = jobManager.linesWith(new RegExp(`^Checkpoint ${inProgress} of job .* failed`)).filter((line) => line['jobId'] === jobId);
+    const details = await cluster.client.requestJob(jobId);
+    const aborted = cluster.jobManager.linesWith(new RegExp(`^Checkpoint ${inProgress} of job .* failed`)).filter((line) => line['jobId'] === jobId);
     assert.equal(aborted.length, 1, `checkpoint ${inProgress}, in progress at the kill, was aborted`);
     assert.ok(details.restarts >= 1);
     const perKey = (2 * records) / keys;
@@ -66,15 +46,15 @@ describe('checkpoints under task faults', () => {
   });
 
   it('aborts a checkpoint that outlives execution.checkpointing.timeout under backpressure, says so, and tries the next after min-pause', async () => {
-    const { jobId } = await client.submitJobFile(jobFile('two-inputs'), {
+    const { jobId } = await cluster.client.submitJobFile(checkpointJob('two-inputs'), {
       args: ['400', '4', join(scratch, 'timeout-out'), join(scratch, 'timeout-chk'), '50', 'EXACTLY_ONCE', '30'],
       configuration: { 'execution.checkpointing.timeout': '200 ms', 'execution.checkpointing.min-pause': '300 ms', 'execution.checkpointing.tolerable-failed-checkpoints': '1000' },
     });
-    await waitFor(() => jobManager.linesWith(/failed: it expired after 200 ms \(execution.checkpointing.timeout\)/).some((line) => line['jobId'] === jobId), 'a checkpoint to expire', 30_000);
-    await waitFor(async () => ((await client.requestJob(jobId)).checkpoints?.history.length ?? 0) >= 2, 'the next checkpoint', 30_000);
-    await client.cancelJob(jobId);
-    await client.followJob(jobId, () => undefined);
-    const history = [...((await client.requestJob(jobId)).checkpoints?.history ?? [])].reverse();
+    await waitFor(() => cluster.jobManager.linesWith(/failed: it expired after 200 ms \(execution.checkpointing.timeout\)/).some((line) => line['jobId'] === jobId), 'a checkpoint to expire', 30_000);
+    await waitFor(async () => ((await cluster.client.requestJob(jobId)).checkpoints?.history.length ?? 0) >= 2, 'the next checkpoint', 30_000);
+    await cluster.client.cancelJob(jobId);
+    await followToEnd(cluster.client, jobId);
+    const history = [...((await cluster.client.requestJob(jobId)).checkpoints?.history ?? [])].reverse();
     const expired = history.find((checkpoint) => checkpoint.status === 'FAILED');
     const next = history.find((checkpoint) => expired !== undefined && checkpoint.checkpointId === expired.checkpointId + 1);
     assert.ok(expired !== undefined && next !== undefined, 'an expired checkpoint and the one after it');

@@ -1,15 +1,14 @@
 // bench:throughput's WordCount-like job: args [lines, parallelism].
 // generator source (lines) -> flatMap (split) -> keyBy(word) -> sum -> discarding sink.
-import type { Collector, JobMain, Sink } from '@eddy/api';
+import type { Collector, JobMain, Sink, StreamExecutionEnvironment } from '@eddy/api';
 import { benchLine } from './bench-text.js';
 
 class DiscardingSink<T> implements Sink<T> {
   invoke(): void {}
 }
 
-const main: JobMain = (env, args) => {
-  const lines = Number(args[0]);
-  env.setParallelism(Number(args[1] ?? '2'));
+/** The pipeline, for the jobs that measure it (bench:checkpoint adds checkpoints to it). */
+export function wordCount(env: StreamExecutionEnvironment, lines: number): void {
   env
     .fromGenerator(lines, benchLine)
     .flatMap((line: string, out: Collector<[string, number]>) => {
@@ -18,5 +17,10 @@ const main: JobMain = (env, args) => {
     .keyBy((pair) => pair[0])
     .sum(1)
     .addSink(new DiscardingSink());
+}
+
+const main: JobMain = (env, args) => {
+  env.setParallelism(Number(args[1] ?? '2'));
+  wordCount(env, Number(args[0]));
 };
 export default main;
