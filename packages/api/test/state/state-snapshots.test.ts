@@ -190,5 +190,18 @@ describe('operator state', () => {
     assert.deepEqual(restored.getUnionListState(new ListStateDescriptor('offsets')).get(), ['offset-0', 'offset-1']);
     assert.deepEqual(restored.getListState(new ListStateDescriptor('splits')).get(), ['split-0-a', 'split-0-b']);
     assert.deepEqual(restored.getListState(new ListStateDescriptor('tail')).get(), ['tail-0'], "the other subtask's element after its union list is not read into it");
+
+    // A union list nobody asks for again keeps this subtask's own elements only: restored again
+    // with the other subtasks' lists, it would otherwise grow on every restore.
+    const unasked = new DefaultOperatorStateStore();
+    unasked.restore([
+      { bytes: own.bytes, states: own.states, where: 'subtask 0' },
+      { bytes: other.bytes, states: other.states, where: 'subtask 1', unionOnly: true },
+    ]);
+    const again = unasked.snapshot();
+    assert.ok(again !== undefined);
+    const readBack = new DefaultOperatorStateStore();
+    readBack.restore([{ bytes: again.bytes, states: again.states, where: 'again' }]);
+    assert.deepEqual(readBack.getUnionListState(new ListStateDescriptor('offsets')).get(), ['offset-0']);
   });
 });

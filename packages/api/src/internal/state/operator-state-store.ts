@@ -66,8 +66,12 @@ class OperatorListState<T> implements ListState<T> {
 
 export class DefaultOperatorStateStore implements OperatorStateStore {
   private readonly lists = new Map<string, OperatorListState<unknown>>();
-  /** Restored elements by state name, waiting for the operator to ask for the state. */
-  private readonly restored = new Map<string, { mode: string; values: unknown[] }>();
+  /**
+   * Restored elements by state name, waiting for the operator to ask for the state: all of them,
+   * and those of this subtask's own handles (what a snapshot keeps of a union list nobody asks
+   * for again, so it does not grow by the other subtasks' lists on every restore).
+   */
+  private readonly restored = new Map<string, { mode: string; values: unknown[]; own: unknown[] }>();
 
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
     return this.list(descriptor, 'SPLIT_DISTRIBUTE') as ListState<T>;
@@ -106,7 +110,7 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
     };
     for (const [name, list] of this.lists) add(name, list.mode, list.values);
     // State restored for a name the operator did not ask for again: kept, so it is not lost.
-    for (const [name, { mode, values }] of this.restored) if (!this.lists.has(name)) add(name, mode === 'UNION' ? 'UNION' : 'SPLIT_DISTRIBUTE', values);
+    for (const [name, { mode, own }] of this.restored) if (!this.lists.has(name)) add(name, mode === 'UNION' ? 'UNION' : 'SPLIT_DISTRIBUTE', own);
     return { bytes: Buffer.concat(chunks), states };
   }
 
@@ -120,11 +124,13 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
       const { bytes, where } = handle;
       for (const state of handle.states) {
         if (handle.unionOnly === true && state.mode !== 'UNION') continue;
-        const entry = this.restored.get(state.name) ?? { mode: state.mode, values: [] };
+        const entry = this.restored.get(state.name) ?? { mode: state.mode, values: [], own: [] };
         state.offsets.forEach((from, i) => {
           const to = i + 1 < state.offsets.length ? (state.offsets[i + 1] as number) : nextOffsetAfter(handle, state.name, from);
           if (from < 0 || to > bytes.byteLength || to < from) throw new Error(`${where} is truncated or corrupt: element ${i} of operator state '${state.name}' runs from byte ${from} to ${to} of ${bytes.byteLength}`);
-          entry.values.push(decodeStateValue(bytes.subarray(from, to), `element ${i} of operator state '${state.name}' in ${where}`));
+          const value = decodeStateValue(bytes.subarray(from, to), `element ${i} of operator state '${state.name}' in ${where}`);
+          entry.values.push(value);
+          if (handle.unionOnly !== true) entry.own.push(value);
         });
         this.restored.set(state.name, entry);
         this.restoredAny = true;
