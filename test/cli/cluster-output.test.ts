@@ -26,7 +26,7 @@ function printedLines(file: string, word: string): [number, number][] {
 }
 
 describe("a cluster's output, started by the scripts", () => {
-  it("writes print() output to each TaskManager's .out file, not its log; eddy run says where, eddy logs --stdout shows it from both TaskManagers, and the files roll over at their cap", async () => {
+  it("writes print() output to each TaskManager's .out file, not its log; eddy run says where, eddy logs --stdout shows it from both TaskManagers, and the files roll over at their cap, the JobManager's log too", async () => {
     const cluster = await scriptCluster('output');
     const start = await cluster.run('start-cluster.sh', '2', '-D', 'log.max-file-size=4kb', '-D', 'log.max-backup-index=2', '-D', marker);
     assert.equal(start.code, 0, `${start.stdout}\n${start.stderr}`);
@@ -70,6 +70,10 @@ describe("a cluster's output, started by the scripts", () => {
           assert.ok(!existsSync(log(tm, '.3')), `taskmanager-${tm}.log keeps log.max-backup-index (2) rolled files`);
         }
         assert.ok(existsSync(log(1, '.1')) || existsSync(log(2, '.1')), 'a TaskManager log rolled over at 4 KiB');
+        const jobManagerLog = (suffix = ''): string => join(cluster.logDir, `jobmanager.log${suffix}`);
+        assert.ok(existsSync(jobManagerLog('.1')), 'the JobManager log rolled over at 4 KiB (two jobs of transitions)');
+        assert.ok(!existsSync(jobManagerLog('.3')), 'jobmanager.log keeps log.max-backup-index (2) rolled files');
+        assert.ok(readFileSync(jobManagerLog(), 'utf8').split('\n').every((line) => line === '' || line.startsWith('{')), 'jobmanager.log holds JSON log lines');
         // What the .out files rolled away, the TaskManagers still show for the job.
         const kept = (await client.requestJobStdout(secondId, 1 << 20)).flatMap((tm) => (tm.stdout?.text ?? '').split('\n'));
         assert.equal(kept.filter((line) => /^\d> second \d+$/.test(line)).length, 3000, 'every line the TaskManagers kept');

@@ -102,17 +102,22 @@ describe('eddy run interrupted, against a cluster', () => {
   });
 });
 
-describe('eddy run --local on Ctrl-C', () => {
-  it('cancels the job, stops the local cluster and exits 130', async () => {
-    const run = startEddy(['run', cliJob('endless'), '--local']);
-    const jobId = await run.jobId();
-    await run.waitForLine(/\[attempt 0\] INITIALIZING -> RUNNING/);
-    run.kill('SIGINT');
-    assert.equal(await run.exitCode(), 130, run.transcript());
-    assert.ok(run.stdout.includes(`Cancelling job ${jobId} (Ctrl-C again to stop waiting)...`), run.transcript());
-    assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), run.transcript());
-    const logFile = /its log goes to (\S+)$/.exec(run.stdout[0] ?? '')?.[1] as string;
-    assert.match(readFileSync(logFile, 'utf8'), /"msg":"JobManager stopped"/, 'the local cluster was stopped after the job was canceled');
-    rmSync(logFile);
-  });
+describe('eddy run --local interrupted', () => {
+  for (const [signal, name, code] of [
+    ['SIGINT', 'Ctrl-C', 130],
+    ['SIGTERM', 'SIGTERM', 143],
+  ] as const) {
+    it(`cancels the job on ${name}, stops the local cluster and exits ${code}`, async () => {
+      const run = startEddy(['run', cliJob('endless'), '--local']);
+      const jobId = await run.jobId();
+      await run.waitForLine(/\[attempt 0\] INITIALIZING -> RUNNING/);
+      run.kill(signal);
+      assert.equal(await run.exitCode(), code, run.transcript());
+      assert.ok(run.stdout.includes(`Cancelling job ${jobId} (${name} again to stop waiting)...`), run.transcript());
+      assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), run.transcript());
+      const logFile = /its log goes to (\S+)$/.exec(run.stdout[0] ?? '')?.[1] as string;
+      assert.match(readFileSync(logFile, 'utf8'), /"msg":"JobManager stopped"/, 'the local cluster was stopped after the job was canceled');
+      rmSync(logFile);
+    });
+  }
 });
