@@ -18,14 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
+import { median, quantile } from './bench-stats.js';
 import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type TaskManagerProcess } from '../cluster/cluster-harness.js';
 
 const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/bench/jobs/${name}.ts`, import.meta.url));
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-};
 const progress = (message: string): void => void process.stderr.write(`bench:checkpoint: ${message}\n`);
 
 async function main(): Promise<void> {

@@ -21,10 +21,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
 import { startJobManager, startTaskManager, stopClusterProcesses } from '../cluster/cluster-harness.js';
+import { median } from './bench-stats.js';
 import { benchLine } from './jobs/bench-text.js';
 
 const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/bench/jobs/${name}.ts`, import.meta.url));
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 function loopLinesPerSecond(lines: number): number {
   const counts = new Map<string, number>();

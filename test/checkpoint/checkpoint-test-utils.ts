@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before } from 'node:test';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
-import { startJobManager, startTaskManager, stopClusterProcesses, type JobManagerProcess, type TaskManagerProcess } from '../cluster/cluster-harness.js';
+import { useCluster, type SharedCluster } from '../cluster/cluster-harness.js';
 
 /** A job of test/checkpoint/jobs by name. */
 export const checkpointJob = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
@@ -18,46 +18,18 @@ export function scratchDirectory(prefix: string): string {
   return directory;
 }
 
-export interface CheckpointCluster {
-  readonly jobManager: JobManagerProcess;
-  /** Replaced by a fresh TaskManager after each test that killed one. */
-  readonly taskManagers: TaskManagerProcess[];
-  readonly client: JobClient;
-}
-
 /**
- * A JobManager and `taskManagers` TaskManagers as child processes for the test file's describe
- * block (hooks registered here), restarting a failed job `restartAttempts` times 200 ms apart.
+ * The cluster of a checkpoint test file: a JobManager and `taskManagers` TaskManagers as child
+ * processes, restarting a failed job `restartAttempts` times 200 ms apart, a killed TaskManager
+ * replaced after each test.
  */
-export function useCheckpointCluster(options: { readonly taskManagers: number; readonly slots: number; readonly restartAttempts: number }): CheckpointCluster {
-  let jobManager: JobManagerProcess | undefined;
-  let client: JobClient | undefined;
-  const taskManagers: TaskManagerProcess[] = [];
-  after(stopClusterProcesses);
-  before(async () => {
-    jobManager = await startJobManager({ config: { 'restart-strategy.fixed-delay.attempts': String(options.restartAttempts), 'restart-strategy.fixed-delay.delay': '200 ms' } });
-    for (let i = 0; i < options.taskManagers; i++) taskManagers.push(await startTaskManager(jobManager.address, { slots: options.slots }));
-    client = await JobClient.connect(jobManager.address);
+export function useCheckpointCluster(options: { readonly taskManagers: number; readonly slots: number; readonly restartAttempts: number }): SharedCluster {
+  return useCluster({
+    taskManagers: options.taskManagers,
+    slots: options.slots,
+    config: { 'restart-strategy.fixed-delay.attempts': String(options.restartAttempts), 'restart-strategy.fixed-delay.delay': '200 ms' },
+    replaceDeadTaskManagers: true,
   });
-  after(async () => client?.close());
-  afterEach(async () => {
-    for (let i = 0; i < taskManagers.length; i++) {
-      if (taskManagers[i]!.hasExited) taskManagers[i] = await startTaskManager((jobManager as JobManagerProcess).address, { slots: options.slots });
-    }
-  });
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('the checkpoint cluster is started in before()');
-    return value;
-  };
-  return {
-    get jobManager() {
-      return started(jobManager);
-    },
-    taskManagers,
-    get client() {
-      return started(client);
-    },
-  };
 }
 
 /**

@@ -4,10 +4,9 @@
  * processes too, with a job that takes a checkpoint every 200 ms.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { JobClient } from '@eddy/client';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
+import { useCluster, stopClusterProcesses, waitFor } from '../cluster/cluster-harness.js';
 import { parseJson, runEddy, type CliResult } from './eddy-cli.js';
 
 after(stopClusterProcesses);
@@ -23,22 +22,13 @@ function assertSucceeded(result: CliResult): void {
 }
 
 describe('eddy status and eddy checkpoints on a job that takes checkpoints', () => {
-  let jobManager: JobManagerProcess;
-  let client: JobClient;
-  const eddy = (...args: string[]): Promise<CliResult> => runEddy([...args, '-m', jobManager.address]);
-
-  before(async () => {
-    jobManager = await startJobManager();
-    await startTaskManager(jobManager.address, { slots: 2 });
-    client = await JobClient.connect(jobManager.address);
-    await waitFor(async () => (await client.requestTaskManagers()).length === 1, 'the TaskManager to register', 15_000);
-  });
-  after(() => client?.close());
+  const cluster = useCluster({ taskManagers: 1, slots: 2 });
+  const eddy = (...args: string[]): Promise<CliResult> => runEddy([...args, '-m', cluster.jobManager.address]);
 
   it('shows the latest checkpoint in eddy status and lists checkpoints, per subtask with --details and as JSON', async () => {
-    const { jobId } = await client.submitJobFile(jobFile('streaming/jobs/unbounded.ts'), { configuration: { 'execution.checkpointing.interval': '200ms' } });
+    const { jobId } = await cluster.client.submitJobFile(jobFile('streaming/jobs/unbounded.ts'), { configuration: { 'execution.checkpointing.interval': '200ms' } });
     try {
-      await waitFor(async () => ((await client.requestJob(jobId)).checkpoints?.completed ?? 0) >= 2, 'two completed checkpoints', 30_000);
+      await waitFor(async () => ((await cluster.client.requestJob(jobId)).checkpoints?.completed ?? 0) >= 2, 'two completed checkpoints', 30_000);
 
       const status = await eddy('status', jobId);
       assertSucceeded(status);
@@ -66,12 +56,12 @@ describe('eddy status and eddy checkpoints on a job that takes checkpoints', () 
       const completed = json.history.filter((checkpoint) => checkpoint.status === 'COMPLETED');
       assert.ok(completed.length >= 2 && completed.every((checkpoint) => checkpoint.totalSubtasks === 4 && checkpoint.stateSize > 0), 'completed checkpoints with keyed state');
     } finally {
-      await client.cancelJob(jobId);
+      await cluster.client.cancelJob(jobId);
     }
   });
 
   it('says checkpointing is off, and how to turn it on, for a job without it; eddy status has no checkpoint row then', async () => {
-    const { jobId } = await client.submitJobFile(jobFile('cli/jobs/endless.ts'));
+    const { jobId } = await cluster.client.submitJobFile(jobFile('cli/jobs/endless.ts'));
     try {
       const off = await eddy('checkpoints', jobId);
       assertSucceeded(off);
@@ -80,7 +70,7 @@ describe('eddy status and eddy checkpoints on a job that takes checkpoints', () 
       assertSucceeded(status);
       assert.equal(rowStarting(status.stdout, 'Checkpoints'), undefined, 'no Checkpoints row without checkpointing');
     } finally {
-      await client.cancelJob(jobId);
+      await cluster.client.cancelJob(jobId);
     }
   });
 });

@@ -6,39 +6,27 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { JobClient } from '@eddy/client';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
+import { after, describe, it } from 'node:test';
+import { useCluster, stopClusterProcesses, waitFor } from '../cluster/cluster-harness.js';
 import { cliJob, killCliProcesses, runEddyLines, startEddy, type CliProcess } from './eddy-cli.js';
 
 after(killCliProcesses);
 after(stopClusterProcesses);
 
 describe('eddy run interrupted, against a cluster', () => {
-  let jobManager: JobManagerProcess;
-  let client: JobClient;
-  let address: string;
-
-  before(async () => {
-    jobManager = await startJobManager();
-    address = jobManager.address;
-    await startTaskManager(address, { slots: 4 });
-    client = await JobClient.connect(address);
-    await waitFor(async () => (await client.listJobs()) !== undefined, 'a client connection');
-  });
-  after(() => client?.close());
+  const cluster = useCluster({ taskManagers: 1, slots: 4 });
 
   /** Waits until every task of the job runs. */
   async function waitForRunning(jobId: string): Promise<void> {
     await waitFor(async () => {
-      const details = await client.requestJob(jobId);
+      const details = await cluster.client.requestJob(jobId);
       return details.vertices.every((vertex) => vertex.subtasks.every((subtask) => subtask.attempts.at(-1)?.state === 'RUNNING'));
     }, `every task of job ${jobId} RUNNING`, 20_000);
   }
 
   /** An attached run of the endless job, once all its tasks run. */
   async function attachedEndlessRun(extra: string[] = []): Promise<{ run: CliProcess; jobId: string }> {
-    const run = startEddy(['run', cliJob('endless'), '-m', address, ...extra]);
+    const run = startEddy(['run', cliJob('endless'), '-m', cluster.jobManager.address, ...extra]);
     const jobId = await run.jobId();
     await waitForRunning(jobId);
     await run.waitForLine(/Source: Generator -> Sink: Unnamed \(1\/1\) \[attempt 0\] INITIALIZING -> RUNNING/);
@@ -47,21 +35,21 @@ describe('eddy run interrupted, against a cluster', () => {
 
   it('exits 2 when another client cancels the job it follows', async () => {
     const { run, jobId } = await attachedEndlessRun();
-    await client.cancelJob(jobId);
+    await cluster.client.cancelJob(jobId);
     assert.equal(await run.exitCode(), 2, run.transcript());
     assert.ok(run.stdout.some((line) => /Job '.*' CANCELLING -> CANCELED$/.test(line)), run.transcript());
-    assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
+    assert.equal((await cluster.client.requestJob(jobId)).status, 'CANCELED');
   });
 
   it('with -d prints the job id and returns while the job keeps running', async () => {
-    const { code, stdout, process } = await runEddyLines(['run', cliJob('endless'), '-m', address, '-d']);
+    const { code, stdout, process } = await runEddyLines(['run', cliJob('endless'), '-m', cluster.jobManager.address, '-d']);
     assert.equal(code, 0, process.transcript());
     const jobId = (stdout[0] ?? '').split(' ').at(-1)!;
     assert.match(stdout[0] ?? '', /^Job has been submitted with JobID [0-9a-f]{32}$/);
-    assert.match(stdout.join('\n'), new RegExp(`eddy logs ${jobId} --follow -m ${address}`));
+    assert.match(stdout.join('\n'), new RegExp(`eddy logs ${jobId} --follow -m ${cluster.jobManager.address}`));
     await waitForRunning(jobId);
-    await client.cancelJob(jobId);
-    await waitFor(async () => (await client.requestJob(jobId)).status === 'CANCELED', 'the detached job to be canceled');
+    await cluster.client.cancelJob(jobId);
+    await waitFor(async () => (await cluster.client.requestJob(jobId)).status === 'CANCELED', 'the detached job to be canceled');
   });
 
   it('cancels the job on Ctrl-C, waits for CANCELED and exits 130', async () => {
@@ -70,7 +58,7 @@ describe('eddy run interrupted, against a cluster', () => {
     assert.equal(await run.exitCode(), 130, run.transcript());
     assert.ok(run.stdout.includes(`Cancelling job ${jobId} (Ctrl-C again to stop waiting)...`), run.transcript());
     assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), 'it waited for the job to be canceled');
-    assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
+    assert.equal((await cluster.client.requestJob(jobId)).status, 'CANCELED');
   });
 
   it('cancels the job on SIGTERM as on Ctrl-C, waits for CANCELED and exits 143', async () => {
@@ -79,7 +67,7 @@ describe('eddy run interrupted, against a cluster', () => {
     assert.equal(await run.exitCode(), 143, run.transcript());
     assert.ok(run.stdout.includes(`Cancelling job ${jobId} (SIGTERM again to stop waiting)...`), run.transcript());
     assert.ok(run.stdout.some((line) => / CANCELLING -> CANCELED$/.test(line)), 'it waited for the job to be canceled');
-    assert.equal((await client.requestJob(jobId)).status, 'CANCELED');
+    assert.equal((await cluster.client.requestJob(jobId)).status, 'CANCELED');
   });
 
   it('with --detach-on-interrupt leaves the job RUNNING on SIGTERM too', async () => {
@@ -87,8 +75,8 @@ describe('eddy run interrupted, against a cluster', () => {
     run.kill('SIGTERM');
     assert.equal(await run.exitCode(), 0, run.transcript());
     assert.ok(run.stdout.includes(`Detached from job ${jobId}; it keeps running on the cluster.`), run.transcript());
-    assert.equal((await client.requestJob(jobId)).status, 'RUNNING');
-    await client.cancelJob(jobId);
+    assert.equal((await cluster.client.requestJob(jobId)).status, 'RUNNING');
+    await cluster.client.cancelJob(jobId);
   });
 
   it('with --detach-on-interrupt leaves the job RUNNING on Ctrl-C and says how to reach it', async () => {
@@ -96,9 +84,9 @@ describe('eddy run interrupted, against a cluster', () => {
     run.kill('SIGINT');
     assert.equal(await run.exitCode(), 0, run.transcript());
     assert.ok(run.stdout.includes(`Detached from job ${jobId}; it keeps running on the cluster.`), run.transcript());
-    assert.ok(run.stdout.some((line) => line.includes(`eddy cancel ${jobId} -m ${address}`)));
-    assert.equal((await client.requestJob(jobId)).status, 'RUNNING');
-    await client.cancelJob(jobId);
+    assert.ok(run.stdout.some((line) => line.includes(`eddy cancel ${jobId} -m ${cluster.jobManager.address}`)));
+    assert.equal((await cluster.client.requestJob(jobId)).status, 'RUNNING');
+    await cluster.client.cancelJob(jobId);
   });
 });
 

@@ -9,9 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
-import { JobClient } from '@eddy/client';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
+import { after, describe, it } from 'node:test';
+import { useCluster, stopClusterProcesses } from '../cluster/cluster-harness.js';
 import { cliJob, killCliProcesses, runEddy, runEddyLines } from './eddy-cli.js';
 
 after(killCliProcesses);
@@ -38,21 +37,10 @@ function recordsOf(stdout: readonly string[], vertex: string): { in: number; out
 }
 
 describe('eddy run against a cluster', () => {
-  let jobManager: JobManagerProcess;
-  let client: JobClient;
-  let address: string;
-
-  before(async () => {
-    jobManager = await startJobManager();
-    address = jobManager.address;
-    await startTaskManager(address, { slots: 4 });
-    client = await JobClient.connect(address);
-    await waitFor(async () => (await client.listJobs()) !== undefined, 'a client connection');
-  });
-  after(() => client?.close());
+  const cluster = useCluster({ taskManagers: 1, slots: 4 });
 
   it('prints the job id, every transition in order and the collected records, and exits 0 once the job FINISHED', async () => {
-    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('numbers'), '-m', address, '-n', 'doubled numbers', '--', '200']);
+    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('numbers'), '-m', cluster.jobManager.address, '-n', 'doubled numbers', '--', '200']);
     assert.equal(code, 0, process.transcript());
     assert.deepEqual(stderr, []);
     assert.match(stdout[0] ?? '', /^Job has been submitted with JobID [0-9a-f]{32}$/);
@@ -74,10 +62,10 @@ describe('eddy run against a cluster', () => {
   });
 
   it('counts records in and out exactly for a finished bounded job, in JobDetails and in the final table', async () => {
-    const { code, stdout, process } = await runEddyLines(['run', cliJob('numbers'), '-m', address, '--', '5000']);
+    const { code, stdout, process } = await runEddyLines(['run', cliJob('numbers'), '-m', cluster.jobManager.address, '--', '5000']);
     assert.equal(code, 0, process.transcript());
     const jobId = (stdout[0] ?? '').split(' ').at(-1)!;
-    const details = await client.requestJob(jobId);
+    const details = await cluster.client.requestJob(jobId);
     const totals = new Map(
       details.vertices.map((vertex) => [
         vertex.name,
@@ -98,7 +86,7 @@ describe('eddy run against a cluster', () => {
   });
 
   it("exits 1 when the job FAILED, printing the root cause with the user's stack", async () => {
-    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('fails'), '-m', address]);
+    const { code, stdout, stderr, process } = await runEddyLines(['run', cliJob('fails'), '-m', cluster.jobManager.address]);
     assert.equal(code, 1, process.transcript());
     const all = [...stdout, ...stderr].join('\n');
     assert.match(all, /RUNNING -> FAILED/);
@@ -109,7 +97,7 @@ describe('eddy run against a cluster', () => {
   it("reads a relative input path from eddy run's working directory, whatever the TaskManager's, and says so", async () => {
     const dir = mkdtempSync(join(scratch, 'inputs-'));
     writeFileSync(join(dir, 'lines.txt'), 'first line\nsecond line\n');
-    const result = await runEddy(['run', cliJob('read-lines'), '-m', address, '--', 'lines.txt'], { cwd: dir });
+    const result = await runEddy(['run', cliJob('read-lines'), '-m', cluster.jobManager.address, '--', 'lines.txt'], { cwd: dir });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const lines = result.stdout.split('\n');
     assert.equal(lines[0], `Input file 'lines.txt' of Source: Text File -> Sink: Collect Sink is read as ${join(dir, 'lines.txt')} (a relative path is resolved in the working directory of eddy run)`);
@@ -119,7 +107,7 @@ describe('eddy run against a cluster', () => {
   it('leaves a relative input path that is not where eddy run runs to the TaskManagers, and says so', async () => {
     const dir = mkdtempSync(join(scratch, 'elsewhere-'));
     // The TaskManager runs in the repository, where this file is; eddy run does not.
-    const result = await runEddy(['run', cliJob('read-lines'), '-m', address, '--', 'examples/data/river.txt'], { cwd: dir });
+    const result = await runEddy(['run', cliJob('read-lines'), '-m', cluster.jobManager.address, '--', 'examples/data/river.txt'], { cwd: dir });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(result.stdout.split('\n')[0], `Input file 'examples/data/river.txt' of Source: Text File -> Sink: Collect Sink is not in ${dir}: each TaskManager reads it relative to its own working directory`);
     const river = readFileSync(fileURLToPath(new URL('../../../examples/data/river.txt', import.meta.url)), 'utf8').split('\n');
@@ -128,10 +116,10 @@ describe('eddy run against a cluster', () => {
   });
 
   it('uses -p as the parallelism of the operators that set none', async () => {
-    const { code, stdout, process } = await runEddyLines(['run', cliJob('word-count'), '-m', address, '-p', '3']);
+    const { code, stdout, process } = await runEddyLines(['run', cliJob('word-count'), '-m', cluster.jobManager.address, '-p', '3']);
     assert.equal(code, 0, process.transcript());
     const jobId = (stdout[0] ?? '').split(' ').at(-1)!;
-    const parallelism = Object.fromEntries((await client.requestJob(jobId)).vertices.map((vertex) => [vertex.name, vertex.parallelism]));
+    const parallelism = Object.fromEntries((await cluster.client.requestJob(jobId)).vertices.map((vertex) => [vertex.name, vertex.parallelism]));
     assert.deepEqual(parallelism, { 'Source: Collection Source': 1, 'Flat Map': 3, 'Keyed Aggregation': 3, 'Sink: Collect Sink': 1 });
   });
 });

@@ -12,7 +12,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { JobClient } from '@eddy/client';
 import { eddy_dispatcher_v1 as dispatcher, eddy_jobgraph_v1 as jg, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import { RpcService, type StreamClient } from '@eddy/rpc';
 import { BlobClient, DISPATCHER_ENDPOINT_ID, JobGraphBuilder, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/runtime';
@@ -195,6 +197,59 @@ export async function startTaskManager(
   const started = await process.waitForLine((line) => line.msg === 'TaskManager started', 'TaskManager started', 15_000);
   process.taskManagerId = started['taskManagerId'] as string;
   return process;
+}
+
+/** A cluster a describe block shares: see useCluster. */
+export interface SharedCluster {
+  readonly jobManager: JobManagerProcess;
+  /** With replaceDeadTaskManagers, one killed by a test is replaced after it. */
+  readonly taskManagers: TaskManagerProcess[];
+  /** A JobClient connected to the JobManager. */
+  readonly client: JobClient;
+}
+
+/**
+ * Registers hooks that start a JobManager (with `config` over FAST_CLUSTER) and `taskManagers`
+ * TaskManagers of `slots` slots before the describe block's tests, and a JobClient to it; closes
+ * the client and stops the processes after them. With `replaceDeadTaskManagers`, a TaskManager a
+ * test killed is started again after that test.
+ */
+export function useCluster(options: {
+  readonly taskManagers: number;
+  readonly slots: number;
+  readonly config?: Record<string, string>;
+  readonly replaceDeadTaskManagers?: boolean;
+}): SharedCluster {
+  let jobManager: JobManagerProcess | undefined;
+  let client: JobClient | undefined;
+  const taskManagers: TaskManagerProcess[] = [];
+  after(stopClusterProcesses);
+  before(async () => {
+    jobManager = await startJobManager(options.config === undefined ? {} : { config: options.config });
+    for (let i = 0; i < options.taskManagers; i++) taskManagers.push(await startTaskManager(jobManager.address, { slots: options.slots }));
+    client = await JobClient.connect(jobManager.address);
+  });
+  after(async () => client?.close());
+  if (options.replaceDeadTaskManagers === true) {
+    afterEach(async () => {
+      for (let i = 0; i < taskManagers.length; i++) {
+        if (taskManagers[i]!.hasExited) taskManagers[i] = await startTaskManager((jobManager as JobManagerProcess).address, { slots: options.slots });
+      }
+    });
+  }
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the shared cluster is started in a before() hook of its describe block');
+    return value;
+  };
+  return {
+    get jobManager() {
+      return started(jobManager);
+    },
+    taskManagers,
+    get client() {
+      return started(client);
+    },
+  };
 }
 
 /** A free TCP port on 127.0.0.1 (for a JobManager that must come up on a known port). */

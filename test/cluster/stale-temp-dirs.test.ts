@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type ClusterProcess } from './cluster-harness.js';
+import { startJobManager, startTaskManager, stopClusterProcesses, type ClusterProcess } from './cluster-harness.js';
 
 after(stopClusterProcesses);
 

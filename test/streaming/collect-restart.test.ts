@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JobClient, type CollectedBatch } from '@eddy/client';
 import { killCliProcesses, startEddy } from '../cli/eddy-cli.js';
-import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
+import { startJobManager, startTaskManager, stopClusterProcesses, type JobManagerProcess } from '../cluster/cluster-harness.js';
 
 after(killCliProcesses);
 after(stopClusterProcesses);

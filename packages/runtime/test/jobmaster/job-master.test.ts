@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { Configuration, createRootLogger, silentLogger, type Logger } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
-import { RpcEndpoint, RpcService } from '@eddy/rpc';
+import { RpcService } from '@eddy/rpc';
 import { JobGraphBuilder } from '@eddy/cluster-common';
 import { CollectedResults } from '../../src/collect/collected-results.js';
 import { JobMaster, type JobMasterListener } from '../../src/jobmaster/job-master.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
+import { AcceptingTaskExecutor } from '../fixtures/testing-task-executor.js';
 
 /** Named like the real one, so the JobMaster takes a refused cancel for "not running here". */
 class TaskNotFoundError extends Error {
@@ -19,7 +20,7 @@ class TaskNotFoundError extends Error {
 }
 
 /** A TaskExecutor that records what the JobMaster asks and answers heartbeats with what the test says it holds. */
-class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
+class TestingTaskExecutor extends AcceptingTaskExecutor {
   readonly submitted: te.TaskDeploymentDescriptor[] = [];
   readonly cancels: string[] = [];
   /** The attempts its heartbeat answers name; by default the ones submitted here. */
@@ -27,45 +28,21 @@ class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   heartbeats = 0;
 
   constructor(rpc: RpcService, readonly taskManagerId: string) {
-    super(rpc, te.TaskExecutorGateway, 'taskexecutor');
+    super(rpc, 'taskexecutor');
   }
 
-  requestSlot(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  submitTask(request: te.SubmitTaskRequest): Promise<cluster.Ack> {
+  override submitTask(request: te.SubmitTaskRequest): Promise<cluster.Ack> {
     this.submitted.push(request.deployment!);
     return Promise.resolve({});
   }
-  cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
+  override cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
     this.cancels.push(request.executionAttemptId);
     return Promise.reject(new TaskNotFoundError(`not running ${request.executionAttemptId}`));
   }
-  triggerCheckpoint(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  notifyCheckpointComplete(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  notifyCheckpointAborted(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  requestJobStdout(): Promise<te.JobStdout> {
-    return Promise.reject(new Error('not used'));
-  }
-  freeSlot(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  heartbeatFromJobManager(): Promise<te.TaskExecutorHeartbeatResponse> {
+  override heartbeatFromJobManager(): Promise<te.TaskExecutorHeartbeatResponse> {
     this.heartbeats++;
     const ids = this.holds?.() ?? this.submitted.map((deployment) => deployment.executionAttemptId);
     return Promise.resolve({ known: true, payload: null, slotReport: null, executionAttemptIds: ids });
-  }
-  heartbeatFromResourceManager(): Promise<te.TaskExecutorHeartbeatResponse> {
-    return Promise.resolve({ known: true, payload: null, slotReport: null, executionAttemptIds: [] });
-  }
-  disconnectJobManager(): Promise<cluster.Ack> {
-    return Promise.resolve({});
   }
 }
 

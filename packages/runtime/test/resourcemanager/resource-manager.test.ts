@@ -2,21 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Configuration } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_resourcemanager_v1 as rm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
-import { RpcEndpoint, RpcService } from '@eddy/rpc';
+import { RpcService } from '@eddy/rpc';
 import { ResourceManager } from '../../src/resourcemanager/resource-manager.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
+import { AcceptingTaskExecutor } from '../fixtures/testing-task-executor.js';
 
 /** A TaskExecutor that records slot requests and answers heartbeats. */
-class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
+class TestingTaskExecutor extends AcceptingTaskExecutor {
   readonly slotRequests: (te.RequestSlotRequest & { at: number })[] = [];
   /** Slot requests to refuse before accepting. */
   refusals = 0;
 
-  constructor(rpc: RpcService, id: string) {
-    super(rpc, te.TaskExecutorGateway, id);
-  }
-
-  requestSlot(request: te.RequestSlotRequest): Promise<cluster.Ack> {
+  override requestSlot(request: te.RequestSlotRequest): Promise<cluster.Ack> {
     this.slotRequests.push({ ...request, at: Date.now() });
     if (this.refusals > 0) {
       this.refusals--;
@@ -24,39 +21,15 @@ class TestingTaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     }
     return Promise.resolve({});
   }
-  submitTask(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  cancelTask(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  freeSlot(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  triggerCheckpoint(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  notifyCheckpointComplete(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  notifyCheckpointAborted(): Promise<cluster.Ack> {
-    return Promise.resolve({});
-  }
-  heartbeatFromJobManager(): Promise<te.TaskExecutorHeartbeatResponse> {
-    return Promise.resolve({ known: true, payload: null, slotReport: null, executionAttemptIds: [] });
-  }
   /** What it answers the ResourceManager's heartbeats with; the ResourceManager shows its eventLoopLagMs once it has an answer. */
   heartbeatPayload: cluster.HeartbeatPayload | null = null;
-  heartbeatFromResourceManager(): Promise<te.TaskExecutorHeartbeatResponse> {
+  override heartbeatFromResourceManager(): Promise<te.TaskExecutorHeartbeatResponse> {
     return Promise.resolve({ known: true, payload: this.heartbeatPayload, slotReport: null, executionAttemptIds: [] });
-  }
-  disconnectJobManager(): Promise<cluster.Ack> {
-    return Promise.resolve({});
   }
   /** What requestJobStdout answers; undefined never answers (a TaskManager that hangs). */
   stdout: te.JobStdout | undefined = { known: false, text: '', truncated: false, location: 'stdout' };
   readonly stdoutRequests: te.JobStdoutRequest[] = [];
-  requestJobStdout(request: te.JobStdoutRequest): Promise<te.JobStdout> {
+  override requestJobStdout(request: te.JobStdoutRequest): Promise<te.JobStdout> {
     this.stdoutRequests.push(request);
     return this.stdout === undefined ? new Promise(() => undefined) : Promise.resolve(this.stdout);
   }
