@@ -158,7 +158,7 @@ function spawnEddy(role: string, args: string[], config: Record<string, string>,
   const scratch = mkdtempSync(join(tmpdir(), `eddy-test-${role}-`));
   const child = spawn(process.execPath, [EDDY, ...args, ...defines], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '', TMPDIR: scratch, ...env },
+    env: { ...process.env, EDDY_LOG_LEVEL: process.env['EDDY_TEST_LOG_LEVEL'] ?? 'info', EDDY_PROPERTIES: '', TMPDIR: scratch, ...env },
   });
   return new ClusterProcess(role, child, scratch);
 }

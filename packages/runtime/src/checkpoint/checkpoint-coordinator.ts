@@ -10,6 +10,10 @@
  *   - Triggers a checkpoint every execution.checkpointing.interval, at most max-concurrent at
  *     once and min-pause after the last one ended, once every unfinished subtask is RUNNING; and
  *     at once when every source reached the end of its input (their final checkpoint).
+ *   - Triggers the subtasks at the front of what still runs (Flink's FLIP-147): the unfinished
+ *     sources, and every unfinished subtask all of whose upstream subtasks FINISHED (it then
+ *     takes its part once its inputs ended and sends the barrier on), so a subtask behind finished
+ *     subtasks still gets its checkpoints, its final one included.
  *   - Completes N only when every subtask that was running at the trigger acknowledged it; a
  *     FINISHED subtask's state is its state in the last checkpoint, carried over by reference.
  *   - Aborts N on timeout, on a decline, on a failure of the job (abortAll), or when the metadata
@@ -44,6 +48,8 @@ export interface CheckpointTask {
   readonly maxParallelism: number;
   readonly operatorIds: readonly string[];
   readonly isSource: boolean;
+  /** The current attempts of the subtasks it reads from (none for a source). */
+  readonly upstreamAttemptIds: readonly string[];
   /** Its ExecutionState. */
   readonly state: string;
 }
@@ -65,6 +71,9 @@ export interface CheckpointCoordinatorContext {
   failJob(cause: Error): void;
 }
 
+/** How long the next trigger waits after one that could not reach a subtask. */
+const TRIGGER_RETRY_PAUSE_MS = 50;
+
 /** Past execution.checkpointing.tolerable-failed-checkpoints. */
 export class CheckpointFailureThresholdError extends Error {
   override readonly name = 'CheckpointFailureThresholdError';
@@ -78,6 +87,8 @@ interface PendingCheckpoint {
   readonly notYetAcknowledged: Map<string, CheckpointTask>;
   /** Acknowledged states by `vertexId/subtask`. */
   readonly acknowledged: Map<string, { task: CheckpointTask; state: cp.TaskStateSnapshot; metrics: cp.SubtaskCheckpointMetrics | null }>;
+  /** The attempts it was triggered on (the front of the job when it started). */
+  readonly triggered: ReadonlySet<string>;
   readonly timeout: ScheduledTask;
   /** Once every subtask acknowledged: the metadata is being written. */
   completing: boolean;
@@ -95,6 +106,8 @@ export class CheckpointCoordinator {
   private consecutiveFailures = 0;
   private lastTriggerAt = 0;
   private lastEndAt = 0;
+  /** After a trigger that did not reach a subtask, the next one waits until then. */
+  private retryNotBefore = 0;
   private timer: ScheduledTask | undefined;
   private running = false;
   private shutDown = false;
@@ -183,8 +196,36 @@ export class CheckpointCoordinator {
   notifyTaskFinished(attemptId: string): void {
     for (const pending of [...this.pending.values()]) {
       if (pending.completing || !pending.notYetAcknowledged.delete(attemptId)) continue;
+      const stranded = this.strandedTask(pending);
+      if (stranded !== undefined) {
+        this.abort(
+          pending,
+          `${stranded.vertexName} (${stranded.subtask + 1}/${stranded.parallelism}) can no longer get its barrier: every subtask upstream of it finished without taking checkpoint ${pending.checkpointId}`,
+          'NOT_COUNTED',
+        );
+        continue;
+      }
       if (pending.notYetAcknowledged.size === 0) this.complete(pending);
     }
+  }
+
+  /**
+   * A subtask that `pending` waits for but that no barrier can reach any more: it was not
+   * triggered itself, and every subtask upstream of it FINISHED without taking the checkpoint (so
+   * sent no barrier). The checkpoint cannot complete; the next one triggers it directly.
+   */
+  private strandedTask(pending: PendingCheckpoint): CheckpointTask | undefined {
+    const tasks = this.context.tasks();
+    const finishedWithout = new Set(
+      tasks.filter((task) => task.state === 'FINISHED' && pending.acknowledged.get(taskKey(task.vertexId, task.subtask))?.task.attemptId !== task.attemptId).map((task) => task.attemptId),
+    );
+    return tasks.find(
+      (task) =>
+        pending.notYetAcknowledged.has(task.attemptId) &&
+        !pending.triggered.has(task.attemptId) &&
+        task.upstreamAttemptIds.length > 0 &&
+        task.upstreamAttemptIds.every((id) => finishedWithout.has(id)),
+    );
   }
 
   /** A source subtask reached the end of its input; once all have, the final checkpoint is triggered at once. */
@@ -214,8 +255,8 @@ export class CheckpointCoordinator {
     if (!this.running || this.shutDown) return;
     const now = Date.now();
     if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
-    const earliest = this.lastEndAt + this.settings.minPauseMs;
-    if (now < earliest && this.pendingCount() === 0 && this.lastEndAt > 0) {
+    const earliest = Math.max(this.lastEndAt + this.settings.minPauseMs, this.retryNotBefore);
+    if (now < earliest && this.pendingCount() === 0) {
       this.schedule(earliest - now);
       return;
     }
@@ -229,8 +270,9 @@ export class CheckpointCoordinator {
       this.waitingForTasks = true;
       return;
     }
-    const sources = unfinished.filter((task) => task.isSource);
-    if (sources.length === 0) return;
+    const finished = new Set(tasks.filter((task) => task.state === 'FINISHED').map((task) => task.attemptId));
+    const front = unfinished.filter((task) => task.isSource || task.upstreamAttemptIds.every((id) => finished.has(id)));
+    if (front.length === 0) return;
 
     const checkpointId = ++this.lastCheckpointId;
     const generation = this.generation;
@@ -242,12 +284,17 @@ export class CheckpointCoordinator {
       generation,
       notYetAcknowledged: new Map(unfinished.map((task) => [task.attemptId, task])),
       acknowledged: new Map(),
+      triggered: new Set(front.map((task) => task.attemptId)),
       timeout,
       completing: false,
     };
     this.pending.set(checkpointId, pending);
     this.stats.reportTriggered(checkpointId, now, unfinished.length);
     this.context.logger.debug({ checkpointId, tasks: unfinished.length }, 'Triggering checkpoint');
+    const behindFinished = front.filter((task) => !task.isSource);
+    if (behindFinished.length > 0) {
+      this.context.logger.debug({ checkpointId, subtasks: behindFinished.map((task) => `${task.vertexName} (${task.subtask + 1}/${task.parallelism})`) }, 'Triggering subtasks whose upstream subtasks all finished');
+    }
     // Next periodic trigger, counted from this one.
     if (!this.finalCheckpointRequested || this.endOfData.size === 0) this.schedule(this.settings.intervalMs);
 
@@ -256,11 +303,13 @@ export class CheckpointCoordinator {
         this.context.runInMainThread(() => {
           if (this.pending.get(checkpointId) !== pending) return;
           const options: cp.CheckpointOptions = { mode: this.settings.mode, isSavepoint: false };
-          for (const source of sources) {
-            this.context.triggerTask(source, checkpointId, now, options).catch((error: unknown) =>
+          for (const task of front) {
+            this.context.triggerTask(task, checkpointId, now, options).catch((error: unknown) =>
               this.context.runInMainThread(() => {
                 if (this.pending.get(checkpointId) !== pending) return;
-                this.abort(pending, `source ${source.vertexName} (${source.subtask + 1}/${source.parallelism}) could not be triggered: ${messageOf(error)}`, 'NOT_COUNTED');
+                // Often a subtask that just finished (its FINISHED report is on its way): the next try waits a little.
+                this.retryNotBefore = Date.now() + TRIGGER_RETRY_PAUSE_MS;
+                this.abort(pending, `${task.isSource ? 'source ' : ''}${task.vertexName} (${task.subtask + 1}/${task.parallelism}) could not be triggered: ${messageOf(error)}`, 'NOT_COUNTED');
               }),
             );
           }

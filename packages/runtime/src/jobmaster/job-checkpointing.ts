@@ -19,7 +19,7 @@ import { CheckpointCoordinator, type CheckpointTask } from '../checkpoint/checkp
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
-import type { Execution, ExecutionGraph } from '../executiongraph/execution-graph.js';
+import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
 
@@ -224,6 +224,7 @@ export class JobCheckpointing {
         maxParallelism: jobVertex.maxParallelism,
         operatorIds: jobVertex.jobVertex.operators.map((operator) => operator.id),
         isSource: this.sourceVertices.has(jobVertex.id),
+        upstreamAttemptIds: upstreamAttemptIds(vertex),
         state: execution.state,
       });
     }
@@ -239,6 +240,13 @@ export class JobCheckpointing {
       this.services.logger.debug({ err: error, checkpointId, complete }, 'Could not tell a task about a checkpoint'),
     );
   }
+}
+
+/** The current attempts of the subtasks `vertex` reads from. */
+function upstreamAttemptIds(vertex: ExecutionVertex): string[] {
+  const ids: string[] = [];
+  for (const group of vertex.consumedPartitionGroups()) for (const partition of group.partitions()) ids.push(partition.producer.currentExecution.attemptId);
+  return ids;
 }
 
 function emptyState(): cp.TaskStateSnapshot {

@@ -19,7 +19,9 @@
  *
  * Checkpoints: a source task takes its part when the JobMaster triggers it (the trigger is handled
  * between two awaits of the source, so the source's position matches what it emitted); any other
- * task when barrier N has arrived on its input channels (see CheckpointBarrierHandler). The
+ * task when barrier N has arrived on its input channels (see CheckpointBarrierHandler), or, once
+ * every subtask upstream of it FINISHED and no barrier can come, when the JobMaster triggers it
+ * directly: then as soon as every input channel ended, behind all their records. The
  * SubtaskCheckpointCoordinator takes and writes the snapshot.
  *
  * Backpressure: a source waits when an output has no room; any other chain stops returning credit
@@ -31,7 +33,7 @@ import type { ChainContext, ChainOutput, JobMain, JobPlan, RestoredTaskState, Ta
 import type { eddy_checkpoint_v1 as cp, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
 import { InputGate, type ChannelEvent } from '../network/input-gate.js';
-import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer } from '../network/network-buffer.js';
+import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, type CheckpointBarrier } from '../network/network-buffer.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
@@ -259,6 +261,13 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   }
   let gatesWithoutData = 0;
   let openGates = deployment.inputGates.length;
+  // Checkpoints triggered on this non-source task directly, taken in order once its input ended.
+  const triggeredWithoutBarrier: CheckpointBarrier[] = [];
+  let endOfInputMarked = false;
+  const takeTriggeredCheckpoints = (): void => {
+    if (openGates > 0 || !endOfInputMarked) return;
+    for (const barrier of triggeredWithoutBarrier.splice(0)) checkpoints.checkpoint(barrier, 0);
+  };
 
   let paused = false;
   const numRecordsIn = ioMetrics.numRecordsIn;
@@ -315,7 +324,10 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       },
       onEndOfInput: () => {
         openGates--;
-        if (openGates === 0) wake?.();
+        if (openGates === 0) {
+          takeTriggeredCheckpoints();
+          wake?.();
+        }
       },
     });
   });
@@ -363,7 +375,12 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     environment.checkpoints.attach({
       trigger: (checkpointId, timestamp, exactlyOnce) => {
         if (isSourceVertex) checkpoints.checkpoint({ checkpointId, timestamp, exactlyOnce }, 0);
-        else environment.checkpoints.replies.decline(checkpointId, new Error('only source tasks are triggered'), 'TASK_NOT_READY');
+        else {
+          // Every subtask upstream of this one finished (see CheckpointCoordinator): no barrier
+          // will come; the checkpoint is taken once every input ended, behind all their records.
+          triggeredWithoutBarrier.push({ checkpointId, timestamp, exactlyOnce });
+          takeTriggeredCheckpoints();
+        }
       },
       complete: (checkpointId) => {
         checkpoints.notifyCheckpointComplete(checkpointId).then(
@@ -372,6 +389,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         );
       },
       abort: (checkpointId) => {
+        const waiting = triggeredWithoutBarrier.findIndex((barrier) => barrier.checkpointId === checkpointId);
+        if (waiting >= 0) triggeredWithoutBarrier.splice(waiting, 1);
         barriers.onCheckpointAborted(checkpointId);
         checkpoints.notifyCheckpointAborted(checkpointId);
       },
@@ -397,6 +416,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     for (const writer of writers) writer.broadcastEvent(endOfData);
     if (checkpointing.enabled) {
       checkpoints.markEndOfInput();
+      endOfInputMarked = true;
+      takeTriggeredCheckpoints();
       if (isSourceVertex) environment.checkpoints.replies.notifyEndOfData();
       let finalDone = false;
       void checkpoints.finalCheckpointDone.then(() => {

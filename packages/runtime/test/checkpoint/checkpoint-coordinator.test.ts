@@ -55,8 +55,9 @@ class ManualScheduler {
   }
 }
 
-function task(vertexId: string, subtask: number, isSource: boolean, state = 'RUNNING'): CheckpointTask {
-  return { attemptId: `${vertexId}-${subtask}-a`, vertexId, vertexName: vertexId, subtask, parallelism: 2, maxParallelism: 128, operatorIds: [vertexId], isSource, state };
+/** A subtask of a job of two vertices, src -> sink, all to all. */
+function task(vertexId: string, subtask: number, isSource: boolean, state = 'RUNNING', upstreamAttemptIds = isSource ? [] : ['src-0-a', 'src-1-a']): CheckpointTask {
+  return { attemptId: `${vertexId}-${subtask}-a`, vertexId, vertexName: vertexId, subtask, parallelism: 2, maxParallelism: 128, operatorIds: [vertexId], isSource, upstreamAttemptIds, state };
 }
 
 function stateWith(path: string, inline = ''): cp.TaskStateSnapshot {
@@ -85,6 +86,8 @@ describe('CheckpointCoordinator', () => {
   let completedNotes: [string, number][];
   let abortedNotes: [string, number][];
   let failures: Error[] = [];
+  /** Attempts whose trigger fails as if their TaskManager no longer ran them. */
+  const unreachable = new Set<string>();
   let coordinator: CheckpointCoordinator;
   let dir: string;
 
@@ -100,6 +103,7 @@ describe('CheckpointCoordinator', () => {
       tasks: () => tasks,
       isJobRunning: () => true,
       triggerTask: (t, id) => {
+        if (unreachable.has(t.attemptId)) return Promise.reject(new Error(`Attempt ${t.attemptId} is not running`));
         triggered.push([t.attemptId, id]);
         return Promise.resolve();
       },
@@ -117,6 +121,7 @@ describe('CheckpointCoordinator', () => {
     completedNotes = [];
     abortedNotes = [];
     failures = [];
+    unreachable.clear();
   });
   afterEach(() => coordinator?.shutdown('test over', false));
 
@@ -240,6 +245,82 @@ describe('CheckpointCoordinator', () => {
     tasks = tasks.map((t) => (t.isSource ? { ...t, state: 'FINISHED' } : t));
     coordinator.receiveAcknowledge('sink-0-a', 3, stateWith(''), null);
     assert.equal(latestId(), 2);
+  });
+
+  it('triggers the subtasks at the front of what runs: unfinished sources, and subtasks whose upstream subtasks all finished', async () => {
+    create({ intervalMs: 1000 });
+    // src -> map forward (pointwise): map-0 reads src-0 only, map-1 reads src-1 only.
+    tasks = [task('src', 0, true), task('src', 1, true), task('map', 0, false, 'RUNNING', ['src-0-a']), task('map', 1, false, 'RUNNING', ['src-1-a'])];
+    const ackRunning = (id: number): void => {
+      for (const t of tasks.filter((t) => t.state !== 'FINISHED')) coordinator.receiveAcknowledge(t.attemptId, id, stateWith('', `${t.attemptId}@${id}`), null);
+    };
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    ackRunning(1);
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    // src-0 finished: map-0, behind it, gets the trigger itself (no barrier can reach it any more).
+    tasks = tasks.map((t) => (t.attemptId === 'src-0-a' ? { ...t, state: 'FINISHED' } : t));
+    scheduler.advance(1000);
+    await eventually(() => triggered.filter(([, id]) => id === 2).length === 2, 'checkpoint 2 to be triggered');
+    assert.deepEqual(triggered.filter(([, id]) => id === 2).sort(), [
+      ['map-0-a', 2],
+      ['src-1-a', 2],
+    ]);
+    ackRunning(2);
+    await eventually(() => latestId() === 2, 'checkpoint 2 to complete');
+    // Every source finished: both maps get the trigger, their final checkpoints among them.
+    tasks = tasks.map((t) => (t.isSource ? { ...t, state: 'FINISHED' } : t));
+    scheduler.advance(1000);
+    await eventually(() => triggered.filter(([, id]) => id === 3).length === 2, 'checkpoint 3 to be triggered');
+    assert.deepEqual(triggered.filter(([, id]) => id === 3).sort(), [
+      ['map-0-a', 3],
+      ['map-1-a', 3],
+    ]);
+  });
+
+  it('aborts, without counting it, a checkpoint that a subtask can no longer get: every subtask upstream of it finished without taking it', async () => {
+    create({ intervalMs: 1000 });
+    tasks = [task('src', 0, true), task('src', 1, true), task('map', 0, false, 'RUNNING', ['src-0-a']), task('map', 1, false, 'RUNNING', ['src-1-a'])];
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    ackAll(1);
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    // Checkpoint 2 goes to both sources; src-0 had already finished in its TaskManager (after its final checkpoint 1).
+    scheduler.advance(1000);
+    await eventually(() => triggered.filter(([, id]) => id === 2).length === 2, 'checkpoint 2 to be triggered');
+    coordinator.receiveAcknowledge('src-1-a', 2, stateWith(''), null);
+    tasks = tasks.map((t) => (t.attemptId === 'src-0-a' ? { ...t, state: 'FINISHED' } : t));
+    coordinator.notifyTaskFinished('src-0-a');
+    await eventually(() => abortedNotes.some(([, id]) => id === 2), 'checkpoint 2 to be aborted');
+    assert.deepEqual(failures, []);
+    assert.match(coordinator.stats.latestFailed?.failureMessage ?? '', /map \(1\/2\) can no longer get its barrier/);
+    // The next one goes to map-0 itself.
+    await eventually(() => {
+      scheduler.advance(100);
+      return triggered.some(([attempt, id]) => attempt === 'map-0-a' && id === 3);
+    }, 'checkpoint 3 to be triggered on map-0');
+  });
+
+  it('aborts a checkpoint whose trigger cannot reach a subtask without counting it, and tries again after a pause, not at once', async () => {
+    create({ intervalMs: 60_000, tolerableFailures: 0 });
+    // src-1 ended in its TaskManager, but the JobMaster does not know it yet.
+    unreachable.add('src-1-a');
+    coordinator.startCheckpointScheduler();
+    coordinator.notifyEndOfData('src-0-a');
+    coordinator.notifyEndOfData('src-1-a');
+    scheduler.advance(0);
+    await eventually(() => abortedNotes.some(([, id]) => id === 1), 'checkpoint 1 to be aborted');
+    assert.deepEqual(failures, [], 'not counted against the tolerable failures');
+    scheduler.advance(10);
+    await flush();
+    assert.ok(!abortedNotes.some(([, id]) => id === 2), `no second try within 10 ms: ${JSON.stringify(abortedNotes)}`);
+    unreachable.clear();
+    await eventually(() => {
+      scheduler.advance(10);
+      return triggered.some(([, id]) => id === 2);
+    }, 'checkpoint 2 to be triggered after the pause');
   });
 
   it('hands a restarted subtask its state of the latest checkpoint, and the enumerator its finished and held splits', async () => {
