@@ -12,8 +12,10 @@
  *      `<job dir>/chk-<n>/`; then the task acknowledges N with the handles, or declines it with the
  *      path and the OS error.
  *
- * It also remembers when the task reached the end of its input: the first checkpoint taken after
- * that is the task's final one, and once it completes the task may finish (finalCheckpointDone).
+ * It also remembers when the task reached the end of its input: every checkpoint taken after that
+ * holds the task's final state, and once one of them completes the task may finish
+ * (finalCheckpointDone). One that is aborted no longer counts; the notifications of two
+ * checkpoints may arrive in either order.
  *
  * Threading: the task's event loop. Lifecycle: close() when the task ends; snapshots still being
  * written are abandoned and their files removed.
@@ -47,7 +49,8 @@ interface InFlight {
 export class SubtaskCheckpointCoordinator {
   private readonly inFlight = new Map<number, InFlight>();
   private endOfInput = false;
-  private finalCheckpointId: number | undefined;
+  /** Checkpoints taken after the end of the input and not aborted. */
+  private readonly finalCandidates = new Set<number>();
   private closed = false;
   private resolveFinal: (() => void) | undefined;
   /** Resolves once a checkpoint taken after the end of the input completed. */
@@ -89,7 +92,7 @@ export class SubtaskCheckpointCoordinator {
       return;
     }
     const endOfInput = this.endOfInput;
-    if (endOfInput && this.finalCheckpointId === undefined) this.finalCheckpointId = id;
+    if (endOfInput) this.finalCandidates.add(id);
     const syncDurationMs = Math.round(performance.now() - started);
     const flight: InFlight = { snapshot, aborted: false, files: [] };
     this.inFlight.set(id, flight);
@@ -129,13 +132,19 @@ export class SubtaskCheckpointCoordinator {
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     if (this.closed) return;
     await this.services.chain.notifyCheckpointComplete(checkpointId);
-    if (this.finalCheckpointId !== undefined && checkpointId >= this.finalCheckpointId) this.resolveFinal?.();
+    // A completed checkpoint subsumes the earlier ones: any final candidate up to it is complete.
+    for (const candidate of this.finalCandidates) {
+      if (candidate <= checkpointId) {
+        this.resolveFinal?.();
+        break;
+      }
+    }
   }
 
   notifyCheckpointAborted(checkpointId: number): void {
     const flight = this.inFlight.get(checkpointId);
     if (flight !== undefined) flight.aborted = true;
-    if (this.finalCheckpointId === checkpointId) this.finalCheckpointId = undefined;
+    this.finalCandidates.delete(checkpointId);
     if (!this.closed) this.services.chain.notifyCheckpointAborted(checkpointId);
   }
 

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ChainSnapshot, TaskChain } from '@eddy/api/internal';
+import { SubtaskCheckpointCoordinator } from '../../src/taskexecutor/checkpoint/subtask-checkpoint-coordinator.js';
+
+/** A chain without state: snapshots are empty, notifications are recorded. */
+function statelessChain(notes: string[]): TaskChain {
+  const snapshot: ChainSnapshot = { operators: [], heldSplitIds: [], finishedSplitIds: [], release: () => undefined };
+  return {
+    isSource: false,
+    initializeState: () => Promise.resolve(),
+    open: () => Promise.resolve(),
+    runSource: () => Promise.resolve(),
+    processBatch: () => undefined,
+    endInput: () => undefined,
+    finish: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    prepareSnapshotPreBarrier: () => undefined,
+    snapshotState: () => snapshot,
+    notifyCheckpointComplete: (id) => {
+      notes.push(`complete ${id}`);
+      return Promise.resolve();
+    },
+    notifyCheckpointAborted: (id) => void notes.push(`aborted ${id}`),
+  } as TaskChain;
+}
+
+function coordinator(): { subtask: SubtaskCheckpointCoordinator; acknowledged: Map<number, boolean>; notes: string[] } {
+  const acknowledged = new Map<number, boolean>();
+  const notes: string[] = [];
+  const subtask = new SubtaskCheckpointCoordinator({
+    chain: statelessChain(notes),
+    writers: [],
+    settings: { enabled: true, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 1024, maxInlineStateBytes: 1 << 20 },
+    fileNamePrefix: 'v-0-0',
+    acknowledge: (id, state) => void acknowledged.set(id, state.endOfInput),
+    decline: (id, reason) => assert.fail(`checkpoint ${id} declined: ${String(reason)}`),
+    fail: (error) => assert.fail(`the task failed: ${String(error)}`),
+  });
+  return { subtask, acknowledged, notes };
+}
+
+/** Whether `promise` settles within a few turns of the event loop. */
+async function settles(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  for (let i = 0; i < 20 && !settled; i++) await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+describe('SubtaskCheckpointCoordinator, the final checkpoint of a task', () => {
+  it('counts only a checkpoint taken after the end of the input, and lets the task finish once it completes', async () => {
+    const { subtask, acknowledged } = coordinator();
+    subtask.checkpoint({ checkpointId: 1, timestamp: 0, exactlyOnce: true }, 0);
+    subtask.markEndOfInput();
+    subtask.checkpoint({ checkpointId: 2, timestamp: 0, exactlyOnce: true }, 0);
+    for (let turns = 0; acknowledged.size < 2; turns++) {
+      assert.ok(turns < 1000, 'both checkpoints acknowledged');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await subtask.notifyCheckpointComplete(1);
+    assert.equal(await settles(subtask.finalCheckpointDone), false, 'checkpoint 1 holds state from before the end');
+    await subtask.notifyCheckpointComplete(2);
+    assert.equal(await settles(subtask.finalCheckpointDone), true);
+    assert.deepEqual([...acknowledged], [
+      [1, false],
+      [2, true],
+    ]);
+    subtask.close();
+  });
+
+  it('lets the task finish when a later final checkpoint completes, though the abort of an earlier one arrives after the later one was taken', async () => {
+    const { subtask, notes } = coordinator();
+    subtask.markEndOfInput();
+    subtask.checkpoint({ checkpointId: 7, timestamp: 0, exactlyOnce: true }, 0);
+    subtask.checkpoint({ checkpointId: 8, timestamp: 0, exactlyOnce: true }, 0);
+    subtask.notifyCheckpointAborted(7);
+    await subtask.notifyCheckpointComplete(8);
+    assert.equal(await settles(subtask.finalCheckpointDone), true, 'checkpoint 8 holds the final state too');
+    assert.deepEqual(notes, ['aborted 7', 'complete 8']);
+    subtask.close();
+  });
+
+  it('no longer counts an aborted final checkpoint: the task waits for a later one', async () => {
+    const { subtask } = coordinator();
+    subtask.markEndOfInput();
+    subtask.checkpoint({ checkpointId: 3, timestamp: 0, exactlyOnce: true }, 0);
+    subtask.notifyCheckpointAborted(3);
+    assert.equal(await settles(subtask.finalCheckpointDone), false);
+    subtask.checkpoint({ checkpointId: 4, timestamp: 0, exactlyOnce: true }, 0);
+    await subtask.notifyCheckpointComplete(4);
+    assert.equal(await settles(subtask.finalCheckpointDone), true);
+    subtask.close();
+  });
+});
