@@ -97,6 +97,8 @@ describe('writeAsText', () => {
 describe('collect and user sinks', () => {
   it('sends collected records to the client in batches of 1,000 and the rest at close', async () => {
     const { chain, ctx } = await buildChain((env) => {
+      // No flush by time: on a loaded machine the buffer timeout could pass while the source runs.
+      env.setBufferTimeout(-1);
       env.fromSequence(1, 2500).collect();
     }, 0);
     await chain.open();
