@@ -32,8 +32,19 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     return jobManager.lines.filter((line) => line['jobId'] === jobId && typeof line['vertexId'] === 'string' && / switched from /.test(line.msg));
   }
 
-  /** Each attempt's lines chain from CREATED to a terminal state, one line per transition, in order. */
-  function assertEveryAttemptChains(jobId: string): number {
+  /**
+   * Each attempt's lines chain from CREATED to a terminal state, one line per transition, in order.
+   * The lines come through the JobManager's stdout pipe, which may lag behind the RPC that said the
+   * job ended: it first waits, with a deadline, until every attempt's last line is terminal.
+   */
+  async function assertEveryAttemptChains(jobId: string): Promise<number> {
+    const terminal = ['FINISHED', 'CANCELED', 'FAILED'];
+    const lastStates = (): Map<string, string> => {
+      const last = new Map<string, string>();
+      for (const line of transitionsOf(jobId)) last.set(`${String(line['vertexId'])}/${String(line['subtask'])}/${String(line['attempt'])}`, String(line['to']));
+      return last;
+    };
+    await waitFor(() => [...lastStates().values()].every((state) => terminal.includes(state)), () => `every attempt's terminal line in the JobManager's log: ${JSON.stringify([...lastStates()])}`, 10_000);
     const byAttempt = new Map<string, LogLine[]>();
     for (const line of transitionsOf(jobId)) {
       const key = `${String(line['vertexId'])}/${String(line['subtask'])}/${String(line['attempt'])}`;
@@ -42,7 +53,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     for (const [attempt, lines] of byAttempt) {
       assert.equal(lines[0]?.['from'], 'CREATED', `${attempt} starts at CREATED`);
       for (let i = 1; i < lines.length; i++) assert.equal(lines[i]?.['from'], lines[i - 1]?.['to'], `${attempt}: ${lines.map((l) => l['to']).join(' -> ')}`);
-      assert.ok(['FINISHED', 'CANCELED', 'FAILED'].includes(String(lines.at(-1)?.['to'])), `${attempt} ends terminal`);
+      assert.ok(terminal.includes(String(lines.at(-1)?.['to'])), `${attempt} ends terminal`);
     }
     return byAttempt.size;
   }
@@ -110,7 +121,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     assert.deepEqual(details.vertices[0]!.subtasks[0]!.attempts.map((attempt) => attempt.attempt), [0, 1, 2]);
     assert.equal(details.failureCause?.message, 'boom from the test task');
     assert.match(details.failureCause?.stack ?? '', /throwError/);
-    assert.equal(assertEveryAttemptChains(jobId), 6, 'two subtasks, three attempts each, every one logged as one chain');
+    assert.equal(await assertEveryAttemptChains(jobId), 6, 'two subtasks, three attempts each, every one logged as one chain');
     const restarts = jobManager.lines.filter((line) => line['jobId'] === jobId && line.msg === 'Job failed; restarting');
     const giveUps = jobManager.lines.filter((line) => line['jobId'] === jobId && line.msg === 'Job failed; the restart strategy gives up');
     assert.equal(restarts.length, 2);
@@ -123,7 +134,7 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     const jobId = await client.submit(testJob('flaky', blobKey, [['Flaky', 2, 'failOnFirstAttempts']], { 'test.fail-attempts': '1', 'test.run-for': '50' }));
     const details = await client.waitForStatus(jobId, 'FINISHED');
     assert.equal(details.restarts, 1);
-    assert.equal(assertEveryAttemptChains(jobId), 4);
+    assert.equal(await assertEveryAttemptChains(jobId), 4);
   });
 
   it('hands out input splits lazily, each exactly once', async () => {
