@@ -45,6 +45,16 @@ export {
 } from './state.js';
 export type { Source, SourceContext } from './source.js';
 export {
+  BoundedOutOfOrdernessWatermarks,
+  NoWatermarksGenerator,
+  WatermarkStrategy,
+  WatermarksWithIdleness,
+  type TimestampAssigner,
+  type WatermarkGenerator,
+  type WatermarkOutput,
+} from './watermark-strategy.js';
+export { OutputTag } from './output-tag.js';
+export {
   CheckpointConfig,
   type CheckpointedFunction,
   type CheckpointingMode,
