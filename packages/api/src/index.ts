@@ -45,10 +45,7 @@ export {
 } from './state.js';
 export type { Source, SourceContext } from './source.js';
 export {
-  BoundedOutOfOrdernessWatermarks,
-  NoWatermarksGenerator,
   WatermarkStrategy,
-  WatermarksWithIdleness,
   type TimestampAssigner,
   type WatermarkGenerator,
   type WatermarkOutput,

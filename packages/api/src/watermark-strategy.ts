@@ -154,7 +154,7 @@ export class WatermarkStrategy<T> {
     return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, idleTimeoutMs);
   }
 
-  /** A fresh generator (with the idleness wrapper when withIdleness was set). */
+  /** @internal A fresh generator (with the idleness wrapper when withIdleness was set). */
   createWatermarkGenerator(): WatermarkGenerator<T> {
     const generator = this.generatorFactory();
     if (generator === null || typeof generator !== 'object' || typeof generator.onEvent !== 'function' || typeof generator.onPeriodicEmit !== 'function') {

@@ -33,6 +33,7 @@ import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgrap
 import { InputGate, type ChannelEvent } from '../network/input-gate.js';
 import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, watermarkBuffer, watermarkStatusBuffer } from '../network/network-buffer.js';
 import { StatusWatermarkValve } from './status-watermark-valve.js';
+import { autoWatermarkIntervalMs, PipelineOptions } from './pipeline-options.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
@@ -236,7 +237,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     maxParallelism: deployment.maxParallelism,
     attemptNumber: deployment.attemptNumber,
     // Operators that buffer (print, collect) flush after the task's buffer timeout, the TaskManager's when the job sets none.
-    configuration: { ...configuration, [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms` },
+    configuration: {
+      ...configuration,
+      [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms`,
+      [PipelineOptions.autoWatermarkInterval.key]: `${autoWatermarkIntervalMs(configuration)} ms`,
+    },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,
