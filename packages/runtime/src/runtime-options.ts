@@ -1,4 +1,5 @@
 /** Every option the runtime declares, for validation at start-up and the generated reference. */
+import { PipelineOptions } from './taskexecutor/pipeline-options.js';
 import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from '@eddy/cluster-common';
@@ -8,6 +9,7 @@ import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
 import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-options.js';
 import { JobMasterOptions } from './jobmaster/jobmaster-options.js';
+import { WatermarkStallOptions } from './jobmaster/watermark-stall-warning.js';
 import { TaskOptions } from './taskexecutor/task-options.js';
 import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 import { TaskManagerStdoutOptions } from './taskexecutor/taskmanager-stdout.js';
@@ -23,6 +25,8 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     RestartStrategyOptions,
     CheckpointingOptions,
     TaskOptions,
+    PipelineOptions,
+    WatermarkStallOptions,
     BlobOptions,
     NetworkOptions,
     CollectSinkOptions,

@@ -1,4 +1,5 @@
 import type { Source } from '../source.js';
+import type { WatermarkStrategy } from '../watermark-strategy.js';
 import type { OperatorContext, Output, StreamOperator } from './operators/stream-operator.js';
 
 /**
@@ -23,6 +24,8 @@ export type TransformationSpec =
       createSource(context: OperatorContext): Source<unknown>;
       /** Plan-time input splits (file sources), JSON each. */
       createInputSplits?(parallelism: number): string[];
+      /** Timestamps and watermarks generated in the source, per split (fromSource with a strategy). */
+      watermarkStrategy?: WatermarkStrategy<unknown>;
     }
   | {
       readonly type: 'operator';
@@ -33,6 +36,8 @@ export type TransformationSpec =
       createOperator(output: Output): StreamOperator;
     }
   | { readonly type: 'union' }
+  /** The records an operator emits to side output `tag` (getSideOutput). */
+  | { readonly type: 'sideOutput'; readonly tag: string }
   | { readonly type: 'partition'; readonly partitioner: Partitioner; readonly keySelector?: KeyFunction };
 
 export class Transformation {
@@ -54,7 +59,7 @@ export class Transformation {
   }
 
   get isVirtual(): boolean {
-    return this.spec.type === 'union' || this.spec.type === 'partition';
+    return this.spec.type === 'union' || this.spec.type === 'partition' || this.spec.type === 'sideOutput';
   }
 }
 

@@ -33,7 +33,10 @@ import type { ChainContext, ChainOutput, JobMain, JobPlan, RestoredTaskState, Ta
 import type { eddy_checkpoint_v1 as cp, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
 import { InputGate, type ChannelEvent } from '../network/input-gate.js';
-import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, type CheckpointBarrier } from '../network/network-buffer.js';
+import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, watermarkBuffer, watermarkStatusBuffer, type CheckpointBarrier } from '../network/network-buffer.js';
+import { StatusWatermarkValve } from './status-watermark-valve.js';
+import { InputWatermarkMetric } from './input-watermark-metric.js';
+import { autoWatermarkIntervalMs, PipelineOptions } from './pipeline-options.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
@@ -198,13 +201,29 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         numRecordsOut: ioMetrics.numRecordsOut,
       }),
   );
+  // Once END_OF_DATA went out nothing follows on the outputs (a late periodic watermark is dropped).
+  let outputsEnded = false;
   const outputs: ChainOutput[] = deployment.producedPartitions.map((partition, i) => {
     const writer = writers[i] as ResultPartitionWriter;
+    let lastWatermark = Number.NEGATIVE_INFINITY;
+    let idle = false;
     return {
       target: partition.targetVertexId,
       numberOfChannels: partition.numberOfSubpartitions,
-      emit: (record, channel) => writer.emit(record, channel),
-      broadcastEmit: (record) => writer.broadcastEmit(record),
+      emit: (record, channel, timestamp) => writer.emit(record, channel, timestamp),
+      broadcastEmit: (record, timestamp) => writer.broadcastEmit(record, timestamp),
+      emitWatermark: (watermark) => {
+        if (!(watermark > lastWatermark) || outputsEnded) return;
+        lastWatermark = watermark;
+        // A source has no input: its currentInputWatermark shows what it emits.
+        if (isSourceVertex) ioMetrics.currentInputWatermark.set(watermark, -1, -1);
+        writer.broadcastEvent(watermarkBuffer(watermark));
+      },
+      emitWatermarkStatus: (status) => {
+        if (status === idle || outputsEnded) return;
+        idle = status;
+        writer.broadcastEvent(watermarkStatusBuffer(status));
+      },
     };
   });
   collect.bind((error) => fail(error));
@@ -223,7 +242,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     maxParallelism: deployment.maxParallelism,
     attemptNumber: deployment.attemptNumber,
     // Operators that buffer (print, collect) flush after the task's buffer timeout, the TaskManager's when the job sets none.
-    configuration: { ...configuration, [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms` },
+    configuration: {
+      ...configuration,
+      [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms`,
+      [PipelineOptions.autoWatermarkInterval.key]: `${autoWatermarkIntervalMs(configuration)} ms`,
+    },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,
@@ -268,6 +291,29 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     if (openGates > 0 || !endOfInputMarked) return;
     for (const barrier of triggeredWithoutBarrier.splice(0)) checkpoints.checkpoint(barrier, 0);
   };
+  // One valve per logical input over the channels of every gate that feeds it (a union has several).
+  const channelInInput: number[] = [];
+  const channelsPerInput = new Map<number, number>();
+  deployment.inputGates.forEach((gate, index) => {
+    const input = inputOfGate[index] as number;
+    channelInInput.push(channelsPerInput.get(input) ?? 0);
+    channelsPerInput.set(input, (channelsPerInput.get(input) ?? 0) + gate.channels.length);
+  });
+  const valves = new Map<number, StatusWatermarkValve>();
+  for (const [input, channels] of channelsPerInput) {
+    valves.set(
+      input,
+      new StatusWatermarkValve(channels, {
+        emitWatermark: (watermark) => chain.processWatermark(input, watermark),
+        emitWatermarkStatus: (idle) => chain.processWatermarkStatus(input, idle),
+      }),
+    );
+  }
+  const inputWatermark = new InputWatermarkMetric(
+    ioMetrics.currentInputWatermark,
+    valves,
+    deployment.inputGates.map((gate, index) => ({ input: inputOfGate[index] as number, firstChannel: channelInInput[index] as number, channels: gate.channels.length })),
+  );
 
   let paused = false;
   const numRecordsIn = ioMetrics.numRecordsIn;
@@ -282,11 +328,20 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
     const input = inputOfGate[index] as number;
     const offset = channelOffset[index] as number;
+    const valve = valves.get(input) as StatusWatermarkValve;
+    const valveOffset = channelInInput[index] as number;
     let channelsWithoutData = 0;
     const dataEnded = new Set<number>();
     const channelDataEnded = (channel: number): void => {
       if (dataEnded.has(channel)) return;
       dataEnded.add(channel);
+      try {
+        valve.channelEnded(valveOffset + channel);
+        inputWatermark.update();
+      } catch (error) {
+        fail(error);
+        return;
+      }
       if (++channelsWithoutData < gate.channels.length) return;
       const remaining = (gatesPerInput.get(input) ?? 1) - 1;
       gatesPerInput.set(input, remaining);
@@ -302,11 +357,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       numberOfChannels: gate.channels.length,
       initialCredit: settings.initialCredit,
       onError: (error) => fail(error),
-      onBatch: (records: unknown[]) => {
+      onBatch: (records: unknown[], _channel, timestamps) => {
         if (failure !== undefined) return;
         numRecordsIn.inc(records.length);
         try {
-          chain.processBatch(input, records);
+          chain.processBatch(input, records, timestamps);
         } catch (error) {
           fail(error);
           return;
@@ -316,7 +371,18 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       onEvent: (event: ChannelEvent, channel) => {
         if (failure !== undefined) return;
         if (event.kind === 'endOfData') channelDataEnded(channel);
-        else barriers.onBarrier(offset + channel, event.barrier);
+        else if (event.kind === 'barrier') barriers.onBarrier(offset + channel, event.barrier);
+        else {
+          try {
+            if (event.kind === 'watermark') {
+              if (event.watermark < Number.POSITIVE_INFINITY) inputWatermark.markSeen();
+              valve.inputWatermark(event.watermark, valveOffset + channel);
+            } else valve.inputWatermarkStatus(event.idle, valveOffset + channel);
+            inputWatermark.update();
+          } catch (error) {
+            fail(error);
+          }
+        }
       },
       onChannelEnded: (channel) => {
         channelDataEnded(channel);
@@ -412,6 +478,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     }
     throwIfStopped();
     await chain.finish();
+    outputsEnded = true;
     const endOfData = eventBuffer(BufferKind.END_OF_DATA);
     for (const writer of writers) writer.broadcastEvent(endOfData);
     if (checkpointing.enabled) {
