@@ -75,6 +75,8 @@ class DirectOutput implements ChainOutput {
     this.numberOfChannels = consumers.length;
     this.batches = consumers.map(() => []);
   }
+  emitWatermark(): void {}
+  emitWatermarkStatus(): void {}
   emit(record: unknown, channel: number): void {
     const batch = this.batches[channel] as unknown[];
     batch.push(record);

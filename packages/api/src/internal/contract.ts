@@ -18,8 +18,11 @@
  *
  *   1  wave 1: open/close/dispose chains, no checkpoints
  *   2  checkpoints: initializeState/snapshotState/notifyCheckpoint*, finish/close, splits with ids
+ *   3  event time: records carry timestamps (emit's timestamp, processBatch's timestamp column),
+ *      watermarks and watermark statuses travel both ways (ChainOutput.emitWatermark*,
+ *      TaskChain.processWatermark*), keyed snapshots hold event- and processing-time timers
  */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 /** A job module's default export. */
 export type JobMain = (env: unknown, args: string[]) => void | Promise<void>;
@@ -74,10 +77,20 @@ export interface ChainOutput {
   readonly target: string;
   /** Number of channels (consumer subtasks this subtask may send to). */
   readonly numberOfChannels: number;
-  /** Hands one record to channel `channel` (0-based). Cheap; batching happens behind it. */
-  emit(record: unknown, channel: number): void;
+  /**
+   * Hands one record to channel `channel` (0-based) with its event timestamp (-Infinity, the API's
+   * NO_TIMESTAMP, when it has none). Cheap; batching happens behind it.
+   */
+  emit(record: unknown, channel: number, timestamp: number): void;
   /** Hands one record to every channel. */
-  broadcastEmit(record: unknown): void;
+  broadcastEmit(record: unknown, timestamp: number): void;
+  /**
+   * Sends a watermark on every channel, after the records emitted before it. The runtime drops one
+   * that does not advance the edge's last watermark.
+   */
+  emitWatermark(watermark: number): void;
+  /** Sends IDLE (true) or ACTIVE (false) on every channel when it changes (Flink's WatermarkStatus). */
+  emitWatermarkStatus(idle: boolean): void;
 }
 
 /** A split the JobMaster handed to a source subtask. */
@@ -194,8 +207,19 @@ export interface TaskChain {
   open(): Promise<void>;
   /** Source chains: runs the source until it ends (bounded) or the signal aborts. */
   runSource(): Promise<void>;
-  /** Non-source chains: processes a batch of records that arrived on input `input`. */
-  processBatch(input: number, records: readonly unknown[]): void;
+  /**
+   * Non-source chains: processes a batch of records that arrived on input `input`; `timestamps[i]`
+   * is the event timestamp of records[i] (-Infinity: none), or undefined when none has one.
+   */
+  processBatch(input: number, records: readonly unknown[], timestamps?: ArrayLike<number>): void;
+  /**
+   * The input watermark of input `input` advanced (the runtime's valve: the minimum over the
+   * input's active channels; a channel that ended counts as Infinity). Before endInput, the
+   * runtime sends Infinity.
+   */
+  processWatermark(input: number, watermark: number): void;
+  /** Every channel of input `input` became idle (true), or one became active again (false). */
+  processWatermarkStatus(input: number, idle: boolean): void;
   /** All channels of input `input` ended. */
   endInput(input: number): void;
   /** Flushes every operator once the chain's inputs or source ended (without checkpoints, sinks commit here). */

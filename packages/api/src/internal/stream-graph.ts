@@ -26,6 +26,8 @@ export interface StreamEdge {
   readonly partitioner: Partitioner;
   /** The downstream key selector of a hash edge. */
   readonly keySelector: KeyFunction | undefined;
+  /** The id of the side output this edge carries (getSideOutput(tag)); undefined for the main output. */
+  readonly sideOutputTag: string | undefined;
 }
 
 export interface StreamGraph {
@@ -41,6 +43,7 @@ interface ResolvedInput {
   readonly node: StreamNode;
   readonly partitioner: Partitioner | undefined;
   readonly keySelector: KeyFunction | undefined;
+  readonly sideOutputTag: string | undefined;
 }
 
 export function generateStreamGraph(graph: TransformationGraph, environmentParallelism: number): StreamGraph {
@@ -51,7 +54,7 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
   const nodeOf = new Map<Transformation, StreamNode>();
   const derivedIdOrdinals = new Map<string, number>();
 
-  const resolve = (t: Transformation, partitioner: Partitioner | undefined, keySelector: KeyFunction | undefined): ResolvedInput[] => {
+  const resolve = (t: Transformation, partitioner: Partitioner | undefined, keySelector: KeyFunction | undefined, sideOutputTag?: string): ResolvedInput[] => {
     const spec = t.spec;
     if (spec.type === 'union') return t.inputs.flatMap((input) => resolve(input, partitioner, keySelector));
     if (spec.type === 'partition') {
@@ -59,9 +62,10 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
       const input = t.inputs[0] as Transformation;
       return partitioner === undefined ? resolve(input, spec.partitioner, spec.keySelector) : resolve(input, partitioner, keySelector);
     }
+    if (spec.type === 'sideOutput') return resolve(t.inputs[0] as Transformation, partitioner, keySelector, spec.tag);
     const node = nodeOf.get(t);
     if (node === undefined) throw new Error(`internal error: operator '${t.name}' was not translated before its consumers`);
-    return [{ node, partitioner, keySelector }];
+    return [{ node, partitioner, keySelector, sideOutputTag }];
   };
 
   for (const t of graph.transformations) {
@@ -77,7 +81,7 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
 
     // A derived id depends on the operator's kind, its inputs (ids and partitioning) and how many
     // operators of the same kind on the same inputs came before it: the same code gives the same ids.
-    const signature = `${t.kind}|${inputs.map((i) => `${i.partitioner ?? 'default'}:${i.node.id}`).join(',')}`;
+    const signature = `${t.kind}|${inputs.map((i) => `${i.partitioner ?? 'default'}:${i.node.id}${i.sideOutputTag === undefined ? '' : `#${i.sideOutputTag}`}`).join(',')}`;
     const ordinal = derivedIdOrdinals.get(signature) ?? 0;
     derivedIdOrdinals.set(signature, ordinal + 1);
     const id = t.uid ?? `${t.kind}-${createHash('sha256').update(`${signature}|${ordinal}`).digest('hex').slice(0, 16)}`;
@@ -103,7 +107,13 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
             `downstream operation: '${t.name}' parallelism: ${parallelism}. Use another partitioning, such as rebalance(), rescale(), shuffle() or broadcast().`,
         );
       }
-      const edge: StreamEdge = { source: input.node, target: node, partitioner, keySelector: partitioner === 'hash' ? input.keySelector : undefined };
+      const edge: StreamEdge = {
+        source: input.node,
+        target: node,
+        partitioner,
+        keySelector: partitioner === 'hash' ? input.keySelector : undefined,
+        sideOutputTag: input.sideOutputTag,
+      };
       node.inEdges.push(edge);
       input.node.outEdges.push(edge);
     }

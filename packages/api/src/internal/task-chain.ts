@@ -6,10 +6,25 @@ import type { ChainContext, ChainSnapshot, OperatorSnapshotView, RestoredTaskSta
 import type { OperatorChain } from './job-plan.js';
 import { createRecordWriterOutput } from './operators/record-writer-output.js';
 import { SourceOperator } from './operators/source-operator.js';
-import { BroadcastingOutput, FRESH_START, NoOpOutput, type OperatorContext, type OperatorSnapshot, type Output, type StreamOperator } from './operators/stream-operator.js';
+import {
+  BroadcastingOutput,
+  FRESH_START,
+  MAX_WATERMARK,
+  NO_TIMESTAMP,
+  NoOpOutput,
+  SideOutputRouter,
+  type OperatorContext,
+  type OperatorSnapshot,
+  type Output,
+  type StreamOperator,
+} from './operators/stream-operator.js';
 import { DefaultSourceContext } from './sources/source-context.js';
 import type { KeyedStateBackend } from './state/keyed-state-backend.js';
-import type { StreamNode } from './stream-graph.js';
+import type { StreamEdge, StreamNode } from './stream-graph.js';
+
+function combineOutputs(outputs: Output[]): Output {
+  return outputs.length === 0 ? new NoOpOutput() : outputs.length === 1 ? (outputs[0] as Output) : new BroadcastingOutput(outputs);
+}
 
 /**
  * A vertex's operators, instantiated for one subtask (Flink's OperatorChain inside a StreamTask).
@@ -60,19 +75,25 @@ export class OperatorTaskChain implements TaskChain {
     // Tail first, so every operator is built with its successors.
     for (let n = chain.nodes.length - 1; n >= 0; n--) {
       const node = chain.nodes[n] as StreamNode;
-      const outputs = node.outEdges.map((edge): Output => {
+      const outputOf = (edge: StreamEdge): Output => {
         if (chain.chainedEdges.has(edge)) return operatorOf.get(edge.target) as StreamOperator;
         const i = outputIndex.get(edge) as number;
         return createRecordWriterOutput(edge.partitioner, context.outputs[i]!, context.subtaskIndex, context.targets[i]!, edge.keySelector);
-      });
-      const output = outputs.length === 0 ? new NoOpOutput() : outputs.length === 1 ? (outputs[0] as Output) : new BroadcastingOutput(outputs);
+      };
+      const output = combineOutputs(node.outEdges.filter((edge) => edge.sideOutputTag === undefined).map(outputOf));
+      const sideEdges = node.outEdges.filter((edge) => edge.sideOutputTag !== undefined);
+      let routed: Output = output;
+      if (sideEdges.length > 0) {
+        const tags = [...new Set(sideEdges.map((edge) => edge.sideOutputTag as string))];
+        routed = new SideOutputRouter(output, new Map(tags.map((tag) => [tag, combineOutputs(sideEdges.filter((edge) => edge.sideOutputTag === tag).map(outputOf))])));
+      }
       const spec = node.transformation.spec;
       if (spec.type === 'source') {
         source = new SourceOperator(spec.createSource(this.operatorContext(node)));
         sourceNode = node;
-        sourceOutput = output;
+        sourceOutput = routed;
       } else if (spec.type === 'operator' || spec.type === 'sink') {
-        const operator = spec.createOperator(output);
+        const operator = spec.createOperator(routed);
         operatorOf.set(node, operator);
         this.operators.unshift({ node, operator });
       }
@@ -125,14 +146,39 @@ export class OperatorTaskChain implements TaskChain {
       this.stop.signal.removeEventListener('abort', cancel);
     }
     this.throwAsyncError();
-    if (!this.stop.signal.aborted) this.endInputs();
+    if (!this.stop.signal.aborted) {
+      // A bounded source that ended: event time ends too, every event-time timer and window fires.
+      ctx.close();
+      (this.sourceOutput as Output).emitWatermark(MAX_WATERMARK);
+      this.endInputs();
+    }
   }
 
-  processBatch(_input: number, records: readonly unknown[]): void {
+  processBatch(_input: number, records: readonly unknown[], timestamps?: ArrayLike<number>): void {
     if (this.asyncError !== undefined) throw this.asyncError.error;
     const head = this.head;
     if (head === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) starts with a source and takes no input`);
-    for (let i = 0; i < records.length; i++) head.collect(records[i]);
+    if (timestamps === undefined) {
+      for (let i = 0; i < records.length; i++) head.collect(records[i], NO_TIMESTAMP);
+    } else {
+      for (let i = 0; i < records.length; i++) head.collect(records[i], timestamps[i] as number);
+    }
+  }
+
+  processWatermark(_input: number, watermark: number): void {
+    this.throwAsyncError();
+    (this.headOperator() as StreamOperator).processWatermark(watermark);
+  }
+
+  processWatermarkStatus(_input: number, idle: boolean): void {
+    this.throwAsyncError();
+    (this.headOperator() as StreamOperator).processWatermarkStatus(idle);
+  }
+
+  private headOperator(): Output {
+    const head = this.head;
+    if (head === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) starts with a source and takes no input`);
+    return head;
   }
 
   endInput(_input: number): void {
@@ -213,6 +259,8 @@ export class OperatorTaskChain implements TaskChain {
   private endInputs(): void {
     if (this.inputsEnded) return;
     this.inputsEnded = true;
+    // The end of input is the end of event time (the runtime sends MAX_WATERMARK first; this covers a caller that did not).
+    if (this.head !== undefined) (this.head as StreamOperator).processWatermark(MAX_WATERMARK);
     for (const { operator } of this.operators) operator.endInput();
   }
 

@@ -33,6 +33,8 @@ export type TransformationSpec =
       createOperator(output: Output): StreamOperator;
     }
   | { readonly type: 'union' }
+  /** The records an operator emits to side output `tag` (getSideOutput). */
+  | { readonly type: 'sideOutput'; readonly tag: string }
   | { readonly type: 'partition'; readonly partitioner: Partitioner; readonly keySelector?: KeyFunction };
 
 export class Transformation {
@@ -54,7 +56,7 @@ export class Transformation {
   }
 
   get isVirtual(): boolean {
-    return this.spec.type === 'union' || this.spec.type === 'partition';
+    return this.spec.type === 'union' || this.spec.type === 'partition' || this.spec.type === 'sideOutput';
   }
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../../src/index.js';
 import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups.js';
 import { HeapKeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
-import { KeyedStateSnapshot, restoreKeyedState, type RestoredKeyedState } from '../../src/internal/state/keyed-state-snapshot.js';
+import { KeyedStateSnapshot, restoreKeyedState, type KeyedTimer, type RestoredKeyedState } from '../../src/internal/state/keyed-state-snapshot.js';
 import { DefaultOperatorStateStore } from '../../src/internal/state/operator-state-store.js';
 import { StateTable } from '../../src/internal/state/state-table.js';
 
@@ -73,7 +73,10 @@ describe('keyed state snapshots', () => {
       pages.add(`q${i}`);
       perPage.put(`p${i}`, { hits: i });
     });
-    const snapshot = new KeyedStateSnapshot(source, [{ time: 1000, key: 'alice' }, { time: 2000, key: ['composite', 1] }]);
+    const snapshot = new KeyedStateSnapshot(source, [
+      { service: 'user-timers', domain: 'PROCESSING_TIME', namespace: undefined, time: 1000, key: 'alice' },
+      { service: 'windows', domain: 'EVENT_TIME', namespace: { start: 0, end: 10 }, time: 2000, key: ['composite', 1] },
+    ]);
     // Changes after the snapshot must not reach it.
     source.setCurrentKey('alice');
     counts.update(1000);
@@ -84,7 +87,11 @@ describe('keyed state snapshots', () => {
 
     const target = backend();
     const timers: [unknown, number][] = [];
-    restoreKeyedState(target, [handle], (key, time) => timers.push([key, time]));
+    const restoredTimers: KeyedTimer[] = [];
+    restoreKeyedState(target, [handle], (timer) => {
+      restoredTimers.push(timer);
+      timers.push([timer.key, timer.time]);
+    });
     const restoredCounts = target.getValueState(new ValueStateDescriptor<number>('count'));
     const restoredPages = target.getListState(new ListStateDescriptor<string>('pages'));
     const restoredPerPage = target.getMapState(new MapStateDescriptor<string, { hits: number }>('per-page'));
@@ -98,6 +105,14 @@ describe('keyed state snapshots', () => {
       ['alice', 1000],
       [['composite', 1], 2000],
     ]);
+    // Both domains, with their service and namespace.
+    assert.deepEqual(
+      restoredTimers.sort((a, b) => a.time - b.time).map(({ service, domain, namespace }) => ({ service, domain, namespace })),
+      [
+        { service: 'user-timers', domain: 'PROCESSING_TIME', namespace: undefined },
+        { service: 'windows', domain: 'EVENT_TIME', namespace: { start: 0, end: 10 } },
+      ],
+    );
     // The live state kept its changes after the release.
     source.setCurrentKey('alice');
     assert.equal(counts.value(), 1000);

@@ -34,6 +34,9 @@ export const BufferKind = {
 
 export type BufferKind = (typeof BufferKind)[keyof typeof BufferKind];
 
+/** A record without a timestamp: the same value as @eddy/api's NO_TIMESTAMP (-Infinity). */
+export const NO_TIMESTAMP = Number.NEGATIVE_INFINITY;
+
 /** Bytes before the payload. */
 export const BUFFER_HEADER_BYTES = 1;
 

@@ -46,6 +46,7 @@ import {
   DEFAULT_BUFFER_TIMEOUT_MS,
   DEFAULT_MAX_QUEUED_BUFFERS_PER_CHANNEL,
   eventBuffer,
+  NO_TIMESTAMP,
 } from './network-buffer.js';
 import { ChannelClosedError, NetworkError } from './network-errors.js';
 import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
@@ -201,7 +202,7 @@ export class ResultPartitionWriter {
   }
 
   /** Adds a record to a subpartition. Throws once the writer has finished, failed or closed. */
-  emit(record: unknown, subpartition: number): void {
+  emit(record: unknown, subpartition: number, _timestamp = NO_TIMESTAMP): void {
     if (this.#state !== 'RUNNING') throw this.#notRunning();
     const target = this.#subpartitions[subpartition];
     if (target === undefined) throw new RangeError(`No subpartition ${subpartition}: this partition has ${this.numberOfSubpartitions}`);
@@ -223,8 +224,8 @@ export class ResultPartitionWriter {
   }
 
   /** Adds a record to every subpartition (each encodes it for its own channel). */
-  broadcastEmit(record: unknown): void {
-    for (let index = 0; index < this.numberOfSubpartitions; index++) this.emit(record, index);
+  broadcastEmit(record: unknown, timestamp = NO_TIMESTAMP): void {
+    for (let index = 0; index < this.numberOfSubpartitions; index++) this.emit(record, index, timestamp);
   }
 
   /**

@@ -201,8 +201,10 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     return {
       target: partition.targetVertexId,
       numberOfChannels: partition.numberOfSubpartitions,
-      emit: (record, channel) => writer.emit(record, channel),
-      broadcastEmit: (record) => writer.broadcastEmit(record),
+      emit: (record, channel, timestamp) => writer.emit(record, channel, timestamp),
+      broadcastEmit: (record, timestamp) => writer.broadcastEmit(record, timestamp),
+      emitWatermark: () => {},
+      emitWatermarkStatus: () => {},
     };
   });
   collect.bind((error) => fail(error));

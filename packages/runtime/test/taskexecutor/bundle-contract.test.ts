@@ -18,6 +18,7 @@ describe('the contract between a job bundle and the runtime', () => {
     for (const [version, which] of [
       [undefined, 'older'],
       [1, 'older'],
+      [2, 'older'],
       [RUNTIME_CONTRACT_VERSION + 1, 'newer'],
     ] as const) {
       assert.throws(

@@ -1,5 +1,5 @@
 import type { Collector, FilterFunction, MapFunction } from '../../functions.js';
-import { AbstractStreamOperator, type OperatorContext, type Output } from './stream-operator.js';
+import { AbstractStreamOperator, TimestampedCollector, type OperatorContext, type Output } from './stream-operator.js';
 
 /** map (Flink's StreamMap). */
 export class StreamMap extends AbstractStreamOperator {
@@ -9,9 +9,9 @@ export class StreamMap extends AbstractStreamOperator {
   ) {
     super(output);
   }
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const mapper = this.mapper;
-    this.output.collect(mapper(record));
+    this.output.collect(mapper(record), timestamp);
   }
 }
 
@@ -25,33 +25,38 @@ export type FlatMapOrIterable = (value: unknown, out: Collector<unknown>) => unk
  */
 export class StreamFlatMap extends AbstractStreamOperator {
   private operatorName = 'Flat Map';
+  /** What the function collects into: the output, with the input record's timestamp. */
+  private readonly collector: TimestampedCollector;
 
   constructor(
     private readonly flatMapper: FlatMapOrIterable,
     output: Output,
   ) {
     super(output);
+    this.collector = new TimestampedCollector(output);
   }
 
   override open(context: OperatorContext): void {
     this.operatorName = context.operatorName;
   }
 
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const flatMapper = this.flatMapper;
-    const output = this.output;
-    const result = flatMapper(record, output as Collector<unknown>);
+    const collector = this.collector;
+    collector.timestamp = timestamp;
+    const result = flatMapper(record, collector as Collector<unknown>);
     if (result === undefined) return;
     if (Array.isArray(result)) {
-      for (let i = 0; i < result.length; i++) output.collect(result[i]);
+      const output = this.output;
+      for (let i = 0; i < result.length; i++) output.collect(result[i], timestamp);
     } else {
-      this.emitIterable(result);
+      this.emitIterable(result, timestamp);
     }
   }
 
-  private emitIterable(result: unknown): void {
+  private emitIterable(result: unknown, timestamp: number): void {
     if (typeof result === 'object' && result !== null && typeof (result as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
-      for (const element of result as Iterable<unknown>) this.output.collect(element);
+      for (const element of result as Iterable<unknown>) this.output.collect(element, timestamp);
       return;
     }
     throw new TypeError(
@@ -84,8 +89,8 @@ export class StreamFilter extends AbstractStreamOperator {
   ) {
     super(output);
   }
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const predicate = this.predicate;
-    if (predicate(record)) this.output.collect(record);
+    if (predicate(record)) this.output.collect(record, timestamp);
   }
 }

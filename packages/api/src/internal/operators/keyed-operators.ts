@@ -12,11 +12,13 @@ import {
 import { ValueStateDescriptor, type ListState, type ValueState } from '../../state.js';
 import { ListStateDescriptor } from '../../state.js';
 import { toStateKey, type HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
-import type { KeyedTimer } from '../state/keyed-state-snapshot.js';
+import { USER_TIMERS_SERVICE } from '../state/keyed-state-snapshot.js';
+import type { InternalTimer, InternalTimerService, Triggerable } from '../state/internal-timer-service.js';
 import { ProcessingTimeTimers } from '../state/processing-time-timers.js';
 import type { StateTable } from '../state/state-table.js';
 import type { KeyFunction } from '../transformation.js';
-import { AbstractStreamOperator, type OperatorContext, type Output } from './stream-operator.js';
+import { OutputTag } from '../../output-tag.js';
+import { AbstractStreamOperator, NO_TIMESTAMP, TimestampedCollector, type OperatorContext, type Output } from './stream-operator.js';
 
 /**
  * reduce, sum, min, max on a keyed stream (Flink's StreamGroupedReduceOperator): keeps the running
@@ -41,7 +43,7 @@ export class StreamGroupedReduce extends AbstractStreamOperator {
     this.state = (this.keyedBackend as HeapKeyedStateBackend).getValueState(new ValueStateDescriptor<unknown>('_op_state'));
   }
 
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const keySelector = this.keySelector;
     (this.keyedBackend as HeapKeyedStateBackend).setCurrentKey(keySelector(record));
     const current = this.state.value();
@@ -51,7 +53,7 @@ export class StreamGroupedReduce extends AbstractStreamOperator {
       next = reducer(current, record);
     }
     this.state.update(next);
-    this.output.collect(next);
+    this.output.collect(next, timestamp);
   }
 
   get keyedStateBackend(): HeapKeyedStateBackend | undefined {
@@ -84,7 +86,7 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
     this.accumulators = (this.keyedBackend as HeapKeyedStateBackend).valueStateTable(new ValueStateDescriptor<Fields>('_op_state'));
   }
 
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const keySelector = this.keySelector;
     const key = keySelector(record);
     const stateKey = typeof key === 'object' && key !== null ? toStateKey(key) : key;
@@ -92,12 +94,12 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
     if (accumulator === undefined) {
       const first = copyRecord(record) as Fields;
       this.accumulators.set(stateKey, first);
-      this.output.collect(copyRecord(first));
+      this.output.collect(copyRecord(first), timestamp);
       return;
     }
     const aggregator = this.aggregator;
     aggregator(accumulator, record as Fields);
-    this.output.collect(copyRecord(accumulator));
+    this.output.collect(copyRecord(accumulator), timestamp);
   }
 
   get keyedStateBackend(): HeapKeyedStateBackend | undefined {
@@ -107,20 +109,27 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
 
 /**
  * process() on a non-keyed stream (Flink's ProcessOperator). The operator is the function's
- * context object too, so nothing is allocated per record. Timers belong to the subtask.
+ * context object too, so nothing is allocated per record. Processing-time timers belong to the
+ * subtask (kept in its operator state); event-time timers need a keyed stream, as in Flink.
  */
-export class ProcessOperator extends AbstractStreamOperator implements OnTimerContext, TimerService {
+export class ProcessOperator extends AbstractStreamOperator implements TimerService {
   private timers: ProcessingTimeTimers | undefined;
   private context: OperatorContext | undefined;
   /** The subtask's timers, in its operator state. */
   private timerState: ListState<number> | undefined;
+  private readonly collector: TimestampedCollector;
+  private currentTimestamp = NO_TIMESTAMP;
 
   constructor(
     private readonly fn: ProcessFunction<unknown, unknown>,
     output: Output,
   ) {
     super(output);
+    this.collector = new TimestampedCollector(output);
+    this.ctx = new ProcessContextImpl(this);
   }
+
+  private readonly ctx: ProcessContextImpl;
 
   protected override get userFunction(): unknown {
     return this.fn;
@@ -128,34 +137,56 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
 
   override async open(context: OperatorContext): Promise<void> {
     this.context = context;
-    this.timers = new ProcessingTimeTimers((time) => this.fn.onTimer(time, this, this.output), (error) => context.failAsync(error));
+    this.timers = new ProcessingTimeTimers(
+      (time) => {
+        this.currentTimestamp = NO_TIMESTAMP;
+        this.collector.timestamp = NO_TIMESTAMP;
+        this.fn.onTimer(time, this.ctx, this.collector);
+      },
+      (error) => context.failAsync(error),
+    );
     this.timerState = this.operatorStateStore.getListState(new ListStateDescriptor<number>('_timers'));
     for (const time of this.timerState.get()) this.timers.register(time, undefined, undefined);
     this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext();
     await this.fn.open();
   }
 
-  collect(record: unknown): void {
-    this.fn.processElement(record, this, this.output);
+  collect(record: unknown, timestamp: number): void {
+    this.currentTimestamp = timestamp;
+    this.collector.timestamp = timestamp;
+    this.fn.processElement(record, this.ctx, this.collector);
   }
 
-  timestamp(): number | undefined {
-    return undefined;
+  /** @internal For the context object. */
+  get recordTimestamp(): number {
+    return this.currentTimestamp;
   }
-  timerService(): TimerService {
-    return this;
-  }
-  timeDomain(): TimeDomain {
+  /** @internal */
+  get timeDomainNow(): TimeDomain {
     return 'PROCESSING_TIME';
+  }
+  /** @internal */
+  sideOutput(tag: OutputTag<unknown>, value: unknown): void {
+    checkOutputTag(tag);
+    this.output.collectSide(tag, value, this.currentTimestamp);
   }
   currentProcessingTime(): number {
     return Date.now();
+  }
+  currentWatermark(): number {
+    return this.lastWatermark;
   }
   registerProcessingTimeTimer(time: number): void {
     this.timers?.register(time, undefined, undefined);
   }
   deleteProcessingTimeTimer(time: number): void {
     this.timers?.delete(time, undefined);
+  }
+  registerEventTimeTimer(_time: number): void {
+    throw new Error(`'${this.context?.operatorName ?? 'Process'}': event-time timers need a keyed stream, as in Flink; use stream.keyBy(...).process(...) with a KeyedProcessFunction`);
+  }
+  deleteEventTimeTimer(time: number): void {
+    this.registerEventTimeTimer(time);
   }
 
   override snapshotState(checkpointId: number, timestamp: number): ReturnType<AbstractStreamOperator['snapshotState']> {
@@ -166,7 +197,8 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
   /** Pending timers are dropped at the end of input, as in Flink; then the function finishes. */
   override endInput(): void {
     dropPendingTimers(this.timers, this.context);
-    this.fn.finish(this.output);
+    this.collector.timestamp = NO_TIMESTAMP;
+    this.fn.finish(this.collector);
   }
 
   override async finish(): Promise<void> {
@@ -181,13 +213,17 @@ export class ProcessOperator extends AbstractStreamOperator implements OnTimerCo
 }
 
 /**
- * process() on a keyed stream (Flink's KeyedProcessOperator): per-key state and per-key timers.
- * The current key is set once per record, and once per firing timer.
+ * process() on a keyed stream (Flink's KeyedProcessOperator): per-key state and per-key timers of
+ * both domains, in the operator's timer service 'user-timers' (keyed state: in snapshots). The
+ * current key is set once per record, and once per firing timer.
  */
-export class KeyedProcessOperator extends AbstractStreamOperator implements KeyedOnTimerContext<unknown>, TimerService {
-  private timers: ProcessingTimeTimers | undefined;
-  private context: OperatorContext | undefined;
-  private restoredTimers: KeyedTimer[] = [];
+export class KeyedProcessOperator extends AbstractStreamOperator implements TimerService, Triggerable<undefined> {
+  private timers: InternalTimerService<undefined> | undefined;
+  private readonly collector: TimestampedCollector;
+  private currentTimestamp = NO_TIMESTAMP;
+  private domain: TimeDomain = 'PROCESSING_TIME';
+  private operatorName = 'KeyedProcess';
+  private readonly ctx: KeyedProcessContextImpl;
 
   constructor(
     private readonly keySelector: KeyFunction,
@@ -195,6 +231,8 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
     output: Output,
   ) {
     super(output);
+    this.collector = new TimestampedCollector(output);
+    this.ctx = new KeyedProcessContextImpl(this);
   }
 
   protected override get isKeyed(): boolean {
@@ -205,37 +243,42 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
     return this.fn;
   }
 
-  protected override timersToSnapshot(): readonly KeyedTimer[] {
-    return this.timers?.snapshot() ?? [];
-  }
-
-  protected override restoreTimer(key: unknown, time: number): void {
-    this.restoredTimers.push({ time, key });
-  }
-
   private get backend(): HeapKeyedStateBackend | undefined {
     return this.keyedBackend;
   }
 
   override async open(context: OperatorContext): Promise<void> {
-    const backend = this.keyedBackend as HeapKeyedStateBackend;
-    this.context = context;
-    this.timers = new ProcessingTimeTimers(
-      (time, stateKey, key) => {
-        backend.setCurrentStateKey(stateKey, key);
-        this.fn.onTimer(time, this, this.output);
-      },
-      (error) => context.failAsync(error),
-    );
-    for (const { time, key } of this.restoredTimers.splice(0)) this.timers.register(time, toStateKey(key), key);
-    this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext(backend);
+    this.operatorName = context.operatorName;
+    this.timers = this.getInternalTimerService<undefined>(USER_TIMERS_SERVICE, voidNamespaceKey, this, () => undefined);
+    this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext(this.backend);
     await this.fn.open();
   }
 
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const keySelector = this.keySelector;
     (this.backend as HeapKeyedStateBackend).setCurrentKey(keySelector(record));
-    this.fn.processElement(record, this, this.output);
+    this.currentTimestamp = timestamp;
+    this.collector.timestamp = timestamp;
+    this.fn.processElement(record, this.ctx, this.collector);
+  }
+
+  onEventTime(timer: InternalTimer<undefined>): void {
+    this.fire(timer.timestamp, 'EVENT_TIME', timer.timestamp);
+  }
+
+  onProcessingTime(timer: InternalTimer<undefined>): void {
+    this.fire(timer.timestamp, 'PROCESSING_TIME', NO_TIMESTAMP);
+  }
+
+  private fire(time: number, domain: TimeDomain, timestamp: number): void {
+    this.domain = domain;
+    this.currentTimestamp = timestamp;
+    this.collector.timestamp = timestamp;
+    try {
+      this.fn.onTimer(time, this.ctx, this.collector);
+    } finally {
+      this.domain = 'PROCESSING_TIME';
+    }
   }
 
   get keyedStateBackend(): HeapKeyedStateBackend | undefined {
@@ -245,42 +288,93 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Keye
   getCurrentKey(): unknown {
     return this.backend?.getCurrentKey();
   }
-  timestamp(): number | undefined {
-    return undefined;
+  /** @internal For the context object. */
+  get recordTimestamp(): number {
+    return this.currentTimestamp;
   }
-  timerService(): TimerService {
-    return this;
+  /** @internal */
+  get timeDomainNow(): TimeDomain {
+    return this.domain;
   }
-  timeDomain(): TimeDomain {
-    return 'PROCESSING_TIME';
+  /** @internal */
+  sideOutput(tag: OutputTag<unknown>, value: unknown): void {
+    checkOutputTag(tag);
+    this.output.collectSide(tag, value, this.currentTimestamp);
   }
   currentProcessingTime(): number {
     return Date.now();
   }
+  currentWatermark(): number {
+    return this.lastWatermark;
+  }
   registerProcessingTimeTimer(time: number): void {
-    const backend = this.backend as HeapKeyedStateBackend;
-    this.timers?.register(time, backend.currentStateKey, backend.getCurrentKey());
+    this.activeTimers().registerProcessingTimeTimer(undefined, time);
   }
   deleteProcessingTimeTimer(time: number): void {
-    this.timers?.delete(time, (this.backend as HeapKeyedStateBackend).currentStateKey);
+    this.activeTimers().deleteProcessingTimeTimer(undefined, time);
+  }
+  registerEventTimeTimer(time: number): void {
+    this.activeTimers().registerEventTimeTimer(undefined, time);
+  }
+  deleteEventTimeTimer(time: number): void {
+    this.activeTimers().deleteEventTimeTimer(undefined, time);
   }
 
-  /** Pending timers are dropped at the end of input, as in Flink; then the function finishes, with no current key. */
+  private activeTimers(): InternalTimerService<undefined> {
+    const timers = this.timers;
+    if (timers === undefined) throw new Error(`'${this.operatorName}': timers can be registered from open() on`);
+    return timers;
+  }
+
+  /**
+   * Pending processing-time timers are dropped at the end of input, as in Flink (event-time ones
+   * fired with the end of input's watermark); then the function finishes, with no current key.
+   */
   override endInput(): void {
-    dropPendingTimers(this.timers, this.context);
+    this.dropProcessingTimeTimers();
     this.backend?.setCurrentKey(undefined);
-    this.fn.finish(this.output);
+    this.currentTimestamp = NO_TIMESTAMP;
+    this.collector.timestamp = NO_TIMESTAMP;
+    this.fn.finish(this.collector);
   }
 
   override async finish(): Promise<void> {
-    this.timers?.quiesce();
+    this.timeServiceManager?.quiesceProcessingTime();
     await this.fn.close();
   }
+}
 
-  override close(): void | Promise<void> {
-    this.timers?.quiesce();
-    return super.close();
+const voidNamespaceKey = (): string => '';
+
+/** The context a process function gets: one per operator, reading the operator's current record or timer. */
+class ProcessContextImpl implements OnTimerContext {
+  constructor(protected readonly operator: ProcessOperator | KeyedProcessOperator) {}
+  timestamp(): number | undefined {
+    const timestamp = this.operator.recordTimestamp;
+    return timestamp === NO_TIMESTAMP ? undefined : timestamp;
   }
+  timerService(): TimerService {
+    return this.operator;
+  }
+  timeDomain(): TimeDomain {
+    return this.operator.timeDomainNow;
+  }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.operator.sideOutput(tag as OutputTag<unknown>, value);
+  }
+}
+
+class KeyedProcessContextImpl extends ProcessContextImpl implements KeyedOnTimerContext<unknown> {
+  constructor(protected override readonly operator: KeyedProcessOperator) {
+    super(operator);
+  }
+  getCurrentKey(): unknown {
+    return this.operator.getCurrentKey();
+  }
+}
+
+function checkOutputTag(tag: unknown): void {
+  if (!(tag instanceof OutputTag)) throw new TypeError(`ctx.output needs an OutputTag as its first argument (new OutputTag<T>('id')), got ${String(tag)}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { keyGroupFor, operatorIndexForKeyGroup } from '../../key-groups.js';
 import type { ChainOutput } from '../contract.js';
 import type { KeyFunction, Partitioner } from '../transformation.js';
+import type { OutputTag } from '../../output-tag.js';
 import type { Output } from './stream-operator.js';
 
 /**
@@ -37,75 +38,92 @@ export function createRecordWriterOutput(
   }
 }
 
+/**
+ * What every record-writer output does beside picking channels: watermarks and watermark statuses
+ * go to every channel of the edge (the runtime sends them in order with the records). Side-output
+ * records never reach one: the chain routes them to the edges of their tag (SideOutputRouter).
+ */
+abstract class RecordWriterOutput implements Output {
+  constructor(protected readonly output: ChainOutput) {}
+  abstract collect(record: unknown, timestamp: number): void;
+  emitWatermark(watermark: number): void {
+    this.output.emitWatermark(watermark);
+  }
+  emitWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus(idle);
+  }
+  collectSide(_tag: OutputTag<unknown>, _record: unknown, _timestamp: number): void {}
+}
+
 /** Subtask i sends to subtask i: the runtime gives one channel. */
-export class ForwardOutput implements Output {
-  constructor(private readonly output: ChainOutput) {}
-  collect(record: unknown): void {
-    this.output.emit(record, 0);
+export class ForwardOutput extends RecordWriterOutput {
+  collect(record: unknown, timestamp: number): void {
+    this.output.emit(record, 0, timestamp);
   }
 }
 
 /** Round robin over all channels, each subtask starting at a different one (Flink's RebalancePartitioner). */
-export class RebalanceOutput implements Output {
+export class RebalanceOutput extends RecordWriterOutput {
   private next: number;
   private readonly channels: number;
-  constructor(
-    private readonly output: ChainOutput,
-    subtaskIndex: number,
-  ) {
+  constructor(output: ChainOutput, subtaskIndex: number) {
+    super(output);
     this.channels = output.numberOfChannels;
     this.next = subtaskIndex % this.channels;
   }
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const channel = this.next;
     if (++this.next === this.channels) this.next = 0;
-    this.output.emit(record, channel);
+    this.output.emit(record, channel, timestamp);
   }
 }
 
 /** Round robin over this subtask's own (pointwise) channels, from the first (Flink's RescalePartitioner). */
-export class RescaleOutput implements Output {
+export class RescaleOutput extends RecordWriterOutput {
   private next = 0;
   private readonly channels: number;
-  constructor(private readonly output: ChainOutput) {
+  constructor(output: ChainOutput) {
+    super(output);
     this.channels = output.numberOfChannels;
   }
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const channel = this.next;
     if (++this.next === this.channels) this.next = 0;
-    this.output.emit(record, channel);
+    this.output.emit(record, channel, timestamp);
   }
 }
 
-export class BroadcastOutput implements Output {
-  constructor(private readonly output: ChainOutput) {}
-  collect(record: unknown): void {
-    this.output.broadcastEmit(record);
+export class BroadcastOutput extends RecordWriterOutput {
+  collect(record: unknown, timestamp: number): void {
+    this.output.broadcastEmit(record, timestamp);
   }
 }
 
 /** A random channel per record (Flink's ShufflePartitioner; the plan shows the edge as 'rebalance'). */
-export class ShuffleOutput implements Output {
+export class ShuffleOutput extends RecordWriterOutput {
   private readonly channels: number;
-  constructor(private readonly output: ChainOutput) {
+  constructor(output: ChainOutput) {
+    super(output);
     this.channels = output.numberOfChannels;
   }
-  collect(record: unknown): void {
-    this.output.emit(record, Math.floor(Math.random() * this.channels));
+  collect(record: unknown, timestamp: number): void {
+    this.output.emit(record, Math.floor(Math.random() * this.channels), timestamp);
   }
 }
 
 /** keyBy: key -> key group -> the target subtask owning it (Flink's KeyGroupStreamPartitioner). */
-export class KeyGroupOutput implements Output {
+export class KeyGroupOutput extends RecordWriterOutput {
   constructor(
-    private readonly output: ChainOutput,
+    output: ChainOutput,
     private readonly keySelector: KeyFunction,
     private readonly maxParallelism: number,
     private readonly parallelism: number,
-  ) {}
-  collect(record: unknown): void {
+  ) {
+    super(output);
+  }
+  collect(record: unknown, timestamp: number): void {
     const selector = this.keySelector;
     const keyGroup = keyGroupFor(selector(record), this.maxParallelism);
-    this.output.emit(record, operatorIndexForKeyGroup(this.maxParallelism, this.parallelism, keyGroup));
+    this.output.emit(record, operatorIndexForKeyGroup(this.maxParallelism, this.parallelism, keyGroup), timestamp);
   }
 }

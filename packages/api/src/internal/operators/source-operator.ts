@@ -1,7 +1,7 @@
 import type { Source, SourceContext } from '../../source.js';
 import { ListStateDescriptor, type ListState } from '../../state.js';
 import { isSplitReaderSource, type ReaderSplit } from '../sources/split-reader.js';
-import { AbstractStreamOperator, type OperatorContext, type OperatorStateInitialization } from './stream-operator.js';
+import { AbstractStreamOperator, NoOpOutput, type OperatorContext, type OperatorStateInitialization } from './stream-operator.js';
 
 /** The operator state that holds a reader's splits with their positions (Flink's SourceOperator keeps "SourceReaderState"). */
 export const SOURCE_SPLITS_STATE = 'source-reader-splits';
@@ -19,7 +19,7 @@ export class SourceOperator extends AbstractStreamOperator {
   private splitsState: ListState<ReaderSplit> | undefined;
 
   constructor(readonly source: Source<unknown>) {
-    super({ collect: () => undefined });
+    super(new NoOpOutput());
   }
 
   protected override get userFunction(): unknown {

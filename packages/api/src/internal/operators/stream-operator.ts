@@ -3,7 +3,17 @@ import type { RuntimeContext } from '../../process-function.js';
 import type { CheckpointedFunction, CheckpointListener, FunctionInitializationContext, FunctionSnapshotContext } from '../../checkpoint.js';
 import type { ChainContext } from '../contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-state-backend.js';
-import { KeyedStateSnapshot, restoreKeyedState, type KeyedTimer, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
+import { KeyedStateSnapshot, restoreKeyedState, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
+import { InternalTimeServiceManager, type InternalTimerService, type Triggerable } from '../state/internal-timer-service.js';
+import type { OutputTag } from '../../output-tag.js';
+import type { Collector } from '../../functions.js';
+
+/** A record without a timestamp (Flink's Long.MIN_VALUE): what records carry until a timestamp assigner or a source gives them one. */
+export const NO_TIMESTAMP = Number.NEGATIVE_INFINITY;
+/** The end of event time: a bounded input that ended, or a channel that ended. Fires every remaining event-time timer and window. */
+export const MAX_WATERMARK = Number.POSITIVE_INFINITY;
+/** The watermark before any was seen. */
+export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
 import { DefaultOperatorStateStore, type OperatorStateSnapshotResult, type RestoredOperatorState } from '../state/operator-state-store.js';
 
 /**
@@ -20,9 +30,23 @@ import { DefaultOperatorStateStore, type OperatorStateSnapshotResult, type Resto
  *
  * initializeState and open run tail first, so what an operator emits finds its successors ready;
  * endInput and finish run head first, so flushed records reach operators that are still open.
+ *
+ * Event time: a record's timestamp travels beside it as a plain number argument (NO_TIMESTAMP when
+ * it has none), never in a wrapper object. Watermarks travel in order with the records through
+ * emitWatermark (an operator's processWatermark) and never go backwards on an output.
  */
 export interface Output {
-  collect(record: unknown): void;
+  /** Hands on a record with its timestamp (NO_TIMESTAMP when it has none). */
+  collect(record: unknown, timestamp: number): void;
+  /** Event time has reached `watermark`: no record with a timestamp <= watermark should follow. */
+  emitWatermark(watermark: number): void;
+  /**
+   * Flink's WatermarkStatus: an idle output holds no watermark back downstream (its channels leave
+   * the consumers' minimum) until it emits a record or ACTIVE again.
+   */
+  emitWatermarkStatus(idle: boolean): void;
+  /** Hands a record to the side output `tag` (the streams of getSideOutput(tag)); dropped when nobody reads the tag. */
+  collectSide(tag: OutputTag<unknown>, record: unknown, timestamp: number): void;
 }
 
 /** What the chain gives each operator. */
@@ -61,6 +85,14 @@ export interface StreamOperator extends Output {
   endInput(): void;
   /** After endInput: flushes what is buffered (a file sink moves its part file to pending); head first. */
   finish(): void | Promise<void>;
+  /**
+   * Event time reached `watermark` on this operator's input (its tasks's input watermark, the
+   * minimum over its active input channels). AbstractStreamOperator fires its event-time timers
+   * <= watermark, in time order, then forwards the watermark.
+   */
+  processWatermark(watermark: number): void;
+  /** The input became idle (true) or active again (false); forwarded by default. */
+  processWatermarkStatus(idle: boolean): void;
   /** Releases everything; after finish, or after a failure or cancel without it. Must not throw for a half-open operator. */
   close(): void | Promise<void>;
   /** Before barrier N goes downstream: send on what is buffered, so it is before the barrier. */
@@ -81,10 +113,58 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   protected keyedBackend: HeapKeyedStateBackend | undefined;
   protected readonly operatorStateStore = new DefaultOperatorStateStore();
   protected restoredCheckpointId: number | undefined;
+  /** Keyed operators' timer services (created with the keyed backend). */
+  protected timeServiceManager: InternalTimeServiceManager | undefined;
+  /** The last watermark this operator processed (and forwarded): its current event time. */
+  protected lastWatermark = MIN_WATERMARK;
+  private operatorContext: OperatorContext | undefined;
 
   constructor(protected readonly output: Output) {}
 
-  abstract collect(record: unknown): void;
+  /** Processes one record of the input with its timestamp (NO_TIMESTAMP when it has none). */
+  abstract collect(record: unknown, timestamp: number): void;
+
+  /** As the Output of the operator before it: a watermark arrived. */
+  emitWatermark(watermark: number): void {
+    this.processWatermark(watermark);
+  }
+
+  emitWatermarkStatus(idle: boolean): void {
+    this.processWatermarkStatus(idle);
+  }
+
+  /**
+   * As the Output of the operator before it: a side-output record. The chain hands an operator
+   * directly as an output only when no stream reads any side output of its predecessor (see
+   * SideOutputRouter), so this drops it.
+   */
+  collectSide(_tag: OutputTag<unknown>, _record: unknown, _timestamp: number): void {}
+
+  processWatermark(watermark: number): void {
+    if (watermark <= this.lastWatermark) return;
+    this.lastWatermark = watermark;
+    this.timeServiceManager?.advanceWatermark(watermark);
+    this.output.emitWatermark(watermark);
+  }
+
+  processWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus(idle);
+  }
+
+  /**
+   * A keyed operator's timer service `name` (Flink's getInternalTimerService): timers register for
+   * the backend's current key and namespace; `toKey` gives a namespace's identity (for
+   * deduplication and deletion); `restoreNamespace` rebuilds a namespace from what a snapshot kept
+   * of it (the codec's copy: a class instance comes back as a plain object). Call it in open():
+   * restored timers of this name are handed to the service then.
+   */
+  protected getInternalTimerService<N>(name: string, toKey: (namespace: N) => string, triggerable: Triggerable<N>, restoreNamespace?: (stored: unknown) => N): InternalTimerService<N> {
+    const manager = this.timeServiceManager;
+    if (manager === undefined) {
+      throw new Error(`operator ${this.constructor.name} asked for timer service '${name}', but timers need a keyed operator whose state is initialized (after keyBy, in open())`);
+    }
+    return manager.getInternalTimerService(name, toKey, triggerable, restoreNamespace);
+  }
 
   /** Keyed operators create their backend here (see keyed()). */
   protected get isKeyed(): boolean {
@@ -97,11 +177,14 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   }
 
   initializeState(context: OperatorContext, state: OperatorStateInitialization): void | Promise<void> {
+    this.operatorContext = context;
     this.restoredCheckpointId = state.restoredCheckpointId;
     if (this.isKeyed) {
       const { maxParallelism, parallelism, subtaskIndex } = context.chain;
       this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex));
-      restoreKeyedState(this.keyedBackend, state.keyed, (key, time) => this.restoreTimer(key, time));
+      const manager = new InternalTimeServiceManager(this.keyedBackend, (error) => context.failAsync(error));
+      this.timeServiceManager = manager;
+      restoreKeyedState(this.keyedBackend, state.keyed, (timer) => manager.addRestored(timer));
     } else if (state.keyed.length > 0) {
       throw new Error(`operator '${context.operatorName}' (${context.operatorId}) is not keyed, but the state it is restored from has keyed state`);
     }
@@ -118,14 +201,30 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   endInput(): void {}
   finish(): void | Promise<void> {}
   close(): void | Promise<void> {
+    this.timeServiceManager?.quiesceProcessingTime();
     this.keyedBackend?.dispose();
+  }
+
+  /**
+   * Stops the processing-time timers at the end of input (Flink does not fire the pending ones) and
+   * logs, once, how many it dropped. Event-time timers fired with the end of input's MAX_WATERMARK.
+   */
+  protected dropProcessingTimeTimers(): void {
+    const manager = this.timeServiceManager;
+    if (manager === undefined) return;
+    const pending = manager.pendingProcessingTimeTimers;
+    manager.quiesceProcessingTime();
+    const context = this.operatorContext;
+    if (pending > 0 && context !== undefined) {
+      context.chain.log('Dropped processing-time timers still pending at the end of input', { operator: context.operatorName, operatorId: context.operatorId, timers: pending });
+    }
   }
 
   prepareSnapshotPreBarrier(_checkpointId: number): void {}
 
   snapshotState(checkpointId: number, timestamp: number): OperatorSnapshot | undefined {
     snapshotUserState(this.userFunction, { getCheckpointId: () => checkpointId, getCheckpointTimestamp: () => timestamp });
-    const keyed = this.keyedBackend === undefined ? undefined : new KeyedStateSnapshot(this.keyedBackend, this.timersToSnapshot());
+    const keyed = this.keyedBackend === undefined ? undefined : new KeyedStateSnapshot(this.keyedBackend, this.timeServiceManager?.snapshotTimers() ?? []);
     const operatorState = this.operatorStateStore.snapshot();
     if (keyed === undefined && operatorState === undefined) return undefined;
     return { keyed, operatorState };
@@ -138,16 +237,6 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   notifyCheckpointAborted(checkpointId: number): void {
     const fn = this.userFunction as Partial<CheckpointListener> | undefined;
     fn?.notifyCheckpointAborted?.(checkpointId);
-  }
-
-  /** Keyed operators with timers list them for the snapshot. */
-  protected timersToSnapshot(): readonly KeyedTimer[] {
-    return [];
-  }
-
-  /** Keyed operators with timers take restored ones back. */
-  protected restoreTimer(_key: unknown, _time: number): void {
-    throw new Error(`operator ${this.constructor.name} has no timers, but its restored state holds one`);
   }
 }
 
@@ -173,14 +262,65 @@ export function notifyUserCheckpointComplete(fn: unknown, checkpointId: number):
 
 /** Where the records of an operator without consumers go. */
 export class NoOpOutput implements Output {
-  collect(_record: unknown): void {}
+  collect(_record: unknown, _timestamp: number): void {}
+  emitWatermark(_watermark: number): void {}
+  emitWatermarkStatus(_idle: boolean): void {}
+  collectSide(_tag: OutputTag<unknown>, _record: unknown, _timestamp: number): void {}
 }
 
 /** Hands each record to several outputs (an operator whose stream is consumed more than once). */
 export class BroadcastingOutput implements Output {
   constructor(private readonly outputs: readonly Output[]) {}
-  collect(record: unknown): void {
+  collect(record: unknown, timestamp: number): void {
     const outputs = this.outputs;
-    for (let i = 0; i < outputs.length; i++) (outputs[i] as Output).collect(record);
+    for (let i = 0; i < outputs.length; i++) (outputs[i] as Output).collect(record, timestamp);
+  }
+  emitWatermark(watermark: number): void {
+    for (const output of this.outputs) output.emitWatermark(watermark);
+  }
+  emitWatermarkStatus(idle: boolean): void {
+    for (const output of this.outputs) output.emitWatermarkStatus(idle);
+  }
+  collectSide(tag: OutputTag<unknown>, record: unknown, timestamp: number): void {
+    for (const output of this.outputs) output.collectSide(tag, record, timestamp);
+  }
+}
+
+/**
+ * The output of an operator whose side outputs some stream reads: main records go to `main`,
+ * side records to the outputs of their tag (by tag id), watermarks and statuses to all of them.
+ */
+export class SideOutputRouter implements Output {
+  private readonly all: readonly Output[];
+  constructor(
+    private readonly main: Output,
+    private readonly sides: ReadonlyMap<string, Output>,
+  ) {
+    this.all = [main, ...sides.values()];
+  }
+  collect(record: unknown, timestamp: number): void {
+    this.main.collect(record, timestamp);
+  }
+  collectSide(tag: OutputTag<unknown>, record: unknown, timestamp: number): void {
+    this.sides.get(tag.id)?.collect(record, timestamp);
+  }
+  emitWatermark(watermark: number): void {
+    for (const output of this.all) output.emitWatermark(watermark);
+  }
+  emitWatermarkStatus(idle: boolean): void {
+    for (const output of this.all) output.emitWatermarkStatus(idle);
+  }
+}
+
+/**
+ * The Collector a user function gets (Flink's TimestampedCollector): what it collects carries the
+ * timestamp the operator set, the input record's (or a firing event-time timer's). One per
+ * operator, reused for every record.
+ */
+export class TimestampedCollector implements Collector<unknown> {
+  timestamp = NO_TIMESTAMP;
+  constructor(private readonly output: Output) {}
+  collect(record: unknown): void {
+    this.output.collect(record, this.timestamp);
   }
 }

@@ -1,6 +1,6 @@
 import type { SourceContext } from '../../source.js';
 import type { ChainContext } from '../contract.js';
-import type { Output } from '../operators/stream-operator.js';
+import { NO_TIMESTAMP, type Output } from '../operators/stream-operator.js';
 
 /** How often (in records) a source looks at backpressure, cancellation and the clock. A power of two. */
 export const BACKPRESSURE_CHECK_INTERVAL = 256;
@@ -37,14 +37,14 @@ export class DefaultSourceContext implements SourceContext<unknown> {
   }
 
   collect(record: unknown): boolean {
-    this.output.collect(record);
+    this.output.collect(record, NO_TIMESTAMP);
     if ((++this.count & (BACKPRESSURE_CHECK_INTERVAL - 1)) === 0 && !this.paused) this.paused = this.shouldPause();
     return !this.paused;
   }
 
   async collectBatch(records: Iterable<unknown>): Promise<void> {
     const output = this.output;
-    for (const record of records) output.collect(record);
+    for (const record of records) output.collect(record, NO_TIMESTAMP);
     if (this.stopSignal.aborted) return;
     if (this.chain.isBackPressured() || Date.now() - this.lastYield >= MAX_RUN_WITHOUT_YIELD_MS) await this.waitForOutputs();
   }
@@ -56,6 +56,9 @@ export class DefaultSourceContext implements SourceContext<unknown> {
     if (this.chain.isBackPressured()) return Promise.race([this.chain.waitForOutputs(), this.aborted]);
     return new Promise((resolve) => setImmediate(resolve));
   }
+
+  /** The source's run() returned: stops what the context runs beside it (periodic watermarks). */
+  close(): void {}
 
   get isCanceled(): boolean {
     return this.stopSignal.aborted;

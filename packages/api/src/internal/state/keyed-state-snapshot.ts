@@ -6,8 +6,10 @@
  *   bytes 4..7     u32 LE length of the header
  *   header         JSON { serializer, maxParallelism, keyGroupStart, keyGroupEnd, states: [{ name, kind }] }
  *   per key group  (start..end, in order) a serialized batch of entries, flattened:
- *                  [state index, key, value, state index, key, value, ...]; state index -1 is a
- *                  processing-time timer (key, time); nothing at all for an empty key group
+ *                  [state index, key, value, state index, key, value, ...]; state index -2 is a
+ *                  timer (key, [service, domain 0 event time | 1 processing time, namespace, time]);
+ *                  -1, written before event time existed, a processing-time timer of the
+ *                  KeyedProcessFunction (key, time); nothing at all for an empty key group
  *
  * offsets[i] is where key group start+i begins; the last one runs to the end of the bytes.
  *
@@ -24,10 +26,19 @@ const MAGIC = 0x31534b45; // "EKS1" little-endian
 /** Entries handled between two turns of the event loop. */
 const SLICE_ENTRIES = 20_000;
 
-/** A timer of a keyed operator: (time, state key, key), as ProcessingTimeTimers keeps it. */
+export type TimerDomain = 'EVENT_TIME' | 'PROCESSING_TIME';
+
+/** The timer service of a KeyedProcessFunction's timers (Flink's name); their namespace is undefined. */
+export const USER_TIMERS_SERVICE = 'user-timers';
+
+/** A timer of a keyed operator, as its InternalTimerService keeps it. */
 export interface KeyedTimer {
-  readonly time: number;
+  /** The name of the operator's timer service. */
+  readonly service: string;
+  readonly domain: TimerDomain;
   readonly key: unknown;
+  readonly namespace: unknown;
+  readonly time: number;
 }
 
 export interface KeyedStateSnapshotResult {
@@ -75,7 +86,7 @@ export class KeyedStateSnapshot {
     }
     for (const timer of this.timers) {
       const bucket = buckets[keyGroupFor(timer.key, maxParallelism) - start];
-      bucket?.push(-1, timer.key, timer.time);
+      bucket?.push(-2, timer.key, [timer.service, timer.domain === 'EVENT_TIME' ? 0 : 1, timer.namespace, timer.time]);
     }
     const header = Buffer.from(
       JSON.stringify({ serializer: STATE_SERIALIZER, maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.views.map(({ name, kind }) => ({ name, kind })) }),
@@ -128,7 +139,7 @@ export interface RestoredKeyedState {
  * Puts the entries of the key groups `backend` owns back into it, and hands every timer to
  * `restoreTimer`. Key groups outside the backend's range are skipped (another subtask owns them).
  */
-export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: readonly RestoredKeyedState[], restoreTimer: (key: unknown, time: number) => void): void {
+export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: readonly RestoredKeyedState[], restoreTimer: (timer: KeyedTimer) => void): void {
   const own = backend.keyGroupRange;
   for (const handle of handles) {
     const { bytes, where } = handle;
@@ -161,8 +172,13 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
         const index = entries[e] as number;
         const key = entries[e + 1];
         const value = entries[e + 2];
+        if (index === -2) {
+          const [service, domain, namespace, time] = value as [string, number, unknown, number];
+          restoreTimer({ service, domain: domain === 0 ? 'EVENT_TIME' : 'PROCESSING_TIME', key, namespace, time });
+          continue;
+        }
         if (index === -1) {
-          restoreTimer(key, value as number);
+          restoreTimer({ service: USER_TIMERS_SERVICE, domain: 'PROCESSING_TIME', key, namespace: undefined, time: value as number });
           continue;
         }
         const table = tables[index];
