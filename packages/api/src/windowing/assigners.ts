@@ -60,7 +60,7 @@ export class TumblingEventTimeWindows extends WindowAssigner<unknown, TimeWindow
     return new TumblingEventTimeWindows(size, offset);
   }
 
-  assignWindows(_element: unknown, timestamp: number): TimeWindow[] {
+  assignWindows(_element: unknown, timestamp: number, _context?: WindowAssignerContext): TimeWindow[] {
     const start = TimeWindow.getWindowStartWithOffset(eventTimestamp(timestamp, 'TumblingEventTimeWindows'), this.offset, this.size);
     return [new TimeWindow(start, start + this.size)];
   }
@@ -94,7 +94,7 @@ export class SlidingEventTimeWindows extends WindowAssigner<unknown, TimeWindow>
     return new SlidingEventTimeWindows(size, slide, offset);
   }
 
-  assignWindows(_element: unknown, timestamp: number): TimeWindow[] {
+  assignWindows(_element: unknown, timestamp: number, _context?: WindowAssignerContext): TimeWindow[] {
     return slidingWindows(eventTimestamp(timestamp, 'SlidingEventTimeWindows'), this.size, this.slide, this.offset);
   }
 
@@ -132,7 +132,7 @@ export class EventTimeSessionWindows<T = unknown> extends MergingWindowAssigner<
     return new EventTimeSessionWindows<T>(extractor);
   }
 
-  assignWindows(element: T, timestamp: number): TimeWindow[] {
+  assignWindows(element: T, timestamp: number, _context?: WindowAssignerContext): TimeWindow[] {
     const start = eventTimestamp(timestamp, 'EventTimeSessionWindows');
     return [new TimeWindow(start, start + sessionGap(this.gap, element))];
   }
@@ -275,7 +275,7 @@ export class GlobalWindows extends WindowAssigner<unknown, GlobalWindow> {
     return GlobalWindows.INSTANCE;
   }
 
-  assignWindows(): GlobalWindow[] {
+  assignWindows(_element?: unknown, _timestamp?: number, _context?: WindowAssignerContext): GlobalWindow[] {
     return [GlobalWindow.get()];
   }
 

@@ -96,11 +96,11 @@ export class EventTimeTrigger extends Trigger<unknown, Window> {
     return TriggerResult.CONTINUE;
   }
 
-  onEventTime(time: number, window: Window): TriggerResult {
+  onEventTime(time: number, window: Window, _ctx?: TriggerContext): TriggerResult {
     return time === window.maxTimestamp() ? TriggerResult.FIRE : TriggerResult.CONTINUE;
   }
 
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
@@ -135,11 +135,11 @@ export class ProcessingTimeTrigger extends Trigger<unknown, Window> {
     return TriggerResult.CONTINUE;
   }
 
-  onEventTime(): TriggerResult {
+  onEventTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.FIRE;
   }
 
@@ -184,11 +184,11 @@ export class CountTrigger extends Trigger<unknown, Window> {
     return TriggerResult.CONTINUE;
   }
 
-  onEventTime(): TriggerResult {
+  onEventTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
@@ -259,20 +259,20 @@ function purging(result: TriggerResult): TriggerResult {
 
 /** The default trigger of GlobalWindows: never fires (Flink's GlobalWindows.NeverTrigger). */
 export class NeverTrigger extends Trigger<unknown, Window> {
-  onElement(): TriggerResult {
+  onElement(_element?: unknown, _timestamp?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
-  onEventTime(): TriggerResult {
+  onEventTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
   override canMerge(): boolean {
     return true;
   }
-  override onMerge(): void {}
-  clear(): void {}
+  override onMerge(_window?: Window, _ctx?: OnMergeContext): void {}
+  clear(_window?: Window, _ctx?: TriggerContext): void {}
 }
 
 /** Refuses a count that is not a whole number of at least 1, naming the call and parameter. */

@@ -5,7 +5,7 @@
 import type { KeyedStateStore } from '../checkpoint.js';
 import type { Collector } from '../functions.js';
 import { AbstractRichFunction } from '../process-function.js';
-import type { OutputTag } from '../internal/operators/event-time-contract.js';
+import type { OutputTag } from '../output-tag.js';
 import type { Window } from './windows.js';
 
 /**

@@ -9,16 +9,10 @@ import type { AggregateFunction, ProcessAllWindowFunction, ProcessWindowContext,
 import { GlobalWindow, TimeWindow, type Window } from '../../windowing/windows.js';
 import type { HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { KeyFunction } from '../transformation.js';
-import {
-  NO_TIMESTAMP,
-  TemporaryInternalTimerService,
-  type InternalTimer,
-  type OutputTag,
-  type TimestampedOutput,
-  type Triggerable,
-} from './event-time-contract.js';
+import type { OutputTag } from '../../output-tag.js';
+import type { InternalTimer, InternalTimerService, Triggerable } from '../state/internal-timer-service.js';
 import { MergingWindowSet, type MergeFunction } from './merging-window-set.js';
-import { AbstractStreamOperator, type OperatorContext, type Output } from './stream-operator.js';
+import { AbstractStreamOperator, NO_TIMESTAMP, type OperatorContext, type Output } from './stream-operator.js';
 import { WindowStateStore, type WindowScope } from './window-state.js';
 
 /** How a window keeps its contents: a running reduction, an accumulator, or every record. */
@@ -46,12 +40,8 @@ export interface WindowOperatorSpec {
   readonly process: WindowProcessFunction | undefined;
 }
 
-/** Options for tests: a manual processing-time clock. */
-export interface WindowOperatorOptions {
-  readonly processingTimeClock?: () => number;
-}
-
 const CONTENTS = '_window_contents';
+const WINDOW_TIMERS = 'window-timers';
 const MERGING_WINDOWS = '_window_merging';
 
 /** Window ids in state and timers: "g" for the global window, "t<start>,<end>" for a time window. */
@@ -66,6 +56,14 @@ export function windowFromId(id: string): Window {
   const comma = id.indexOf(',');
   if (id[0] !== 't' || comma < 0) throw new Error(`internal error: '${id}' is not a window id`);
   return new TimeWindow(Number(id.slice(1, comma)), Number(id.slice(comma + 1)));
+}
+
+/** A window as a snapshot kept it (the codec's copy of a TimeWindow is a plain { start, end }). */
+function restoreWindow(stored: unknown): Window {
+  if (typeof stored === 'object' && stored !== null && typeof (stored as TimeWindow).start === 'number') {
+    return new TimeWindow((stored as TimeWindow).start, (stored as TimeWindow).end);
+  }
+  return GlobalWindow.get();
 }
 
 /**
@@ -83,11 +81,10 @@ export function windowFromId(id: string): Window {
 export class WindowOperator extends AbstractStreamOperator implements Triggerable<Window>, WindowAssignerContext, EvictorContext, MergeFunction<Window> {
   /** Records dropped because every window they belong to was past its cleanup time. */
   numLateRecordsDropped = 0;
-  private readonly timestampedOutput: TimestampedOutput;
   private readonly isEventTime: boolean;
   private readonly merging: MergingWindowAssigner<unknown, Window> | undefined;
   private context: OperatorContext | undefined;
-  private timers!: TemporaryInternalTimerService<Window>;
+  private timers!: InternalTimerService<Window>;
   private contents!: MapState<string, unknown>;
   private mergingWindows!: ValueState<[string, string][]>;
   private readonly triggerContext: TriggerContextImpl;
@@ -99,15 +96,13 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   constructor(
     private readonly spec: WindowOperatorSpec,
     output: Output,
-    private readonly options: WindowOperatorOptions = {},
   ) {
     super(output);
-    this.timestampedOutput = output as TimestampedOutput;
     this.isEventTime = spec.assigner.isEventTime();
     this.merging = spec.assigner instanceof MergingWindowAssigner ? spec.assigner : undefined;
     this.triggerContext = new TriggerContextImpl(this);
     this.processContext = new ProcessContextImpl(this, this.merging !== undefined);
-    this.collector = { collect: (value: unknown) => this.timestampedOutput.collect(value, this.emitTimestamp) };
+    this.collector = { collect: (value: unknown) => this.output.collect(value, this.emitTimestamp) };
   }
 
   protected override get isKeyed(): boolean {
@@ -130,7 +125,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     this.triggerContext.store = new WindowStateStore(backend, this.triggerContext, '_trigger_');
     this.processContext.store = new WindowStateStore(backend, this.processContext, '_window_state_');
     this.processContext.global = context.createRuntimeContext(backend);
-    this.timers = new TemporaryInternalTimerService<Window>(backend, 'window', windowId, windowFromId, this, (error) => context.failAsync(error), this.options.processingTimeClock);
+    this.timers = this.getInternalTimerService<Window>(WINDOW_TIMERS, windowId, this, restoreWindow);
     const fn = this.spec.process?.fn as AbstractRichFunction | undefined;
     if (fn !== undefined) {
       fn[RUNTIME_CONTEXT] = context.createRuntimeContext(backend);
@@ -139,7 +134,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   }
 
   /** A record with its timestamp (NO_TIMESTAMP when it has none). */
-  collect(record: unknown, timestamp: number = NO_TIMESTAMP): void {
+  collect(record: unknown, timestamp: number): void {
     const backend = this.keyedBackend as HeapKeyedStateBackend;
     const keySelector = this.spec.keySelector;
     backend.setCurrentKey(keySelector(record));
@@ -148,33 +143,17 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     if (skipped && this.isEventTime && timestamp + this.spec.allowedLateness <= this.timers.currentWatermark()) this.lateRecord(record, timestamp);
   }
 
-  /** Sets the watermark: fires the event-time timers due, then passes the watermark on. */
-  processWatermark(watermark: number): void {
-    this.timers.advanceWatermark(watermark);
-    this.timestampedOutput.emitWatermark?.(watermark);
-  }
-
-  /** With a manual processing-time clock (tests): fires the processing-time timers now due. */
-  advanceProcessingTime(): void {
-    this.timers.advanceProcessingTime();
-  }
-
-  /** Processing-time timers still pending never fire (as in Flink); the task logs how many. */
+  /**
+   * Event-time windows fired with the end of input's MAX_WATERMARK; processing-time ones still
+   * pending never fire (as in Flink), and the task logs how many timers it dropped.
+   */
   override endInput(): void {
-    const pending = this.timers.pendingProcessingTimers;
-    this.timers.quiesce();
-    if (pending > 0) this.context?.chain.log('Dropped processing-time timers of windows still pending at the end of input', { operator: this.context.operatorName, timers: pending });
+    this.dropProcessingTimeTimers();
   }
 
   override async finish(): Promise<void> {
-    this.timers?.quiesce();
     this.logLateRecords();
     await (this.spec.process?.fn as AbstractRichFunction | undefined)?.close();
-  }
-
-  override close(): void | Promise<void> {
-    this.timers?.quiesce();
-    return super.close();
   }
 
   // ---- Triggerable: timers of windows ----
@@ -198,15 +177,13 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   }
 
   /** @internal */
-  get timerService(): TemporaryInternalTimerService<Window> {
+  get timerService(): InternalTimerService<Window> {
     return this.timers;
   }
 
   /** @internal Side outputs of the process function, with the firing window's timestamp. */
   sideOutput(tag: OutputTag<unknown>, value: unknown): void {
-    const collectSide = this.timestampedOutput.collectSide;
-    if (collectSide === undefined) throw new Error('side outputs are not available to this operator');
-    collectSide.call(this.timestampedOutput, tag, value, this.emitTimestamp);
+    this.output.collectSide(tag, value, this.emitTimestamp);
   }
 
   // ---- MergeFunction: windows of a key merged ----
@@ -390,7 +367,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     const process = spec.process;
     const kind = spec.contents;
     if (process === undefined) {
-      this.timestampedOutput.collect(kind.kind === 'aggregate' ? kind.aggregate.getResult(contents) : contents, this.emitTimestamp);
+      this.output.collect(kind.kind === 'aggregate' ? kind.aggregate.getResult(contents) : contents, this.emitTimestamp);
       return;
     }
     const elements = kind.kind === 'list' ? (contents as unknown[]) : [kind.kind === 'aggregate' ? kind.aggregate.getResult(contents) : contents];
@@ -415,7 +392,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     } else result = values;
     const process = this.spec.process;
     if (process !== undefined) this.runProcess(process, window, result);
-    else if (kind.kind !== 'list') for (const value of result) this.timestampedOutput.collect(value, this.emitTimestamp);
+    else if (kind.kind !== 'list') for (const value of result) this.output.collect(value, this.emitTimestamp);
     evictor.evictAfter(elements, elements.length, window, this);
     if (elements.length === 0) this.contents.remove(stateId);
     else this.contents.put(stateId, elements);
@@ -431,9 +408,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
   private lateRecord(record: unknown, timestamp: number): void {
     const tag = this.spec.lateDataTag;
     if (tag !== undefined) {
-      const collectSide = this.timestampedOutput.collectSide;
-      if (collectSide === undefined) throw new Error('the late data side output is not available to this operator');
-      collectSide.call(this.timestampedOutput, tag, record, timestamp);
+      this.output.collectSide(tag, record, timestamp);
       return;
     }
     this.numLateRecordsDropped++;
