@@ -66,6 +66,7 @@ export {
   type KeyGroupRange,
 } from './key-groups.js';
 export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';
+export { OutputTag } from './output-tag.js';
 export { GlobalWindow, TimeWindow, Window } from './windowing/windows.js';
 export {
   EventTimeSessionWindows,

@@ -43,10 +43,10 @@ export class WindowHarness {
   readonly failures: unknown[] = [];
   operator!: WindowOperator;
 
-  private constructor(private readonly build: (input: DataStream<unknown>) => DataStream<unknown>) {}
+  private constructor(private readonly build: (input: DataStream<unknown>) => object) {}
 
-  static async open<T>(build: (input: DataStream<T>) => DataStream<unknown>, restored: readonly RestoredKeyedState[] = []): Promise<WindowHarness> {
-    const harness = new WindowHarness(build as (input: DataStream<unknown>) => DataStream<unknown>);
+  static async open<T>(build: (input: DataStream<T>) => object, restored: readonly RestoredKeyedState[] = []): Promise<WindowHarness> {
+    const harness = new WindowHarness(build as unknown as (input: DataStream<unknown>) => object);
     await harness.start(restored);
     return harness;
   }
