@@ -6,6 +6,8 @@
  *                            parallelism 2 on a JobManager and two TaskManagers of one slot each; every
  *                            word crosses the keyBy exchange, half of them between the TaskManagers
  *   ratio                    cluster / loop, in the same run
+ *   cluster_timestamped_records_per_s  the same job with an event timestamp on every record (and
+ *                            watermarks), so the keyBy exchange carries a timestamp column
  *   cross_tm_records_per_s   small records from a source on one TaskManager to a sink on the other
  *   latency_p50_ms / _p99    end to end, at half of the cross-TaskManager maximum rate
  *
@@ -61,6 +63,8 @@ async function main(): Promise<void> {
       loop.push(loopLinesPerSecond(lines));
       cluster.push(lines / (await timedRun(client, 'word-count-generator', [String(lines), '2'])));
     }
+    const timestamped: number[] = [];
+    for (let run = 0; run < 3; run++) timestamped.push(lines / (await timedRun(client, 'word-count-generator', [String(lines), '2', 'timestamps'])));
     const records = 5_000_000;
     const exchange: number[] = [];
     for (let run = 0; run < 3; run++) exchange.push(records / (await timedRun(client, 'exchange', [String(records), '0', ''])));
@@ -77,12 +81,13 @@ async function main(): Promise<void> {
           loop_records_per_s: Math.round(loopMedian),
           cluster_records_per_s: Math.round(clusterMedian),
           ratio: Math.round((clusterMedian / loopMedian) * 100) / 100,
+          cluster_timestamped_records_per_s: Math.round(median(timestamped)),
           cross_tm_records_per_s: Math.round(crossTm),
           latency_p50_ms: Math.round(latency.p50 * 100) / 100,
           latency_p99_ms: Math.round(latency.p99 * 100) / 100,
           latency_rate_records_per_s: rate,
           buffer_timeout_ms: 100,
-          runs: { loop: loop.map(Math.round), cluster: cluster.map(Math.round), cross_tm: exchange.map(Math.round) },
+          runs: { loop: loop.map(Math.round), cluster: cluster.map(Math.round), cluster_timestamped: timestamped.map(Math.round), cross_tm: exchange.map(Math.round) },
         },
         null,
         2,

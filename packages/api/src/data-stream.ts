@@ -15,8 +15,10 @@ import {
 import type { KeyedProcessFunction, ProcessFunction } from './process-function.js';
 import type { Sink } from './sink.js';
 import { aggregation, fieldAggregator, type AggregationField, type AggregationKind } from './aggregations.js';
+import { TimestampsAndWatermarksOperator } from './internal/operators/timestamps-and-watermarks.js';
 import { WindowOperator, type WindowContents, type WindowOperatorSpec, type WindowProcessFunction } from './internal/operators/window-operator.js';
 import { OutputTag } from './output-tag.js';
+import { WatermarkStrategy } from './watermark-strategy.js';
 import { GlobalWindows, MergingWindowAssigner, type WindowAssigner } from './windowing/assigners.js';
 import { CountEvictor, type Evictor } from './windowing/evictors.js';
 import { checkPositiveCount, CountTrigger, PurgingTrigger, Trigger } from './windowing/triggers.js';
@@ -66,6 +68,26 @@ export class DataStream<T> {
   process<R>(fn: ProcessFunction<T, R>): SingleOutputStreamOperator<R> {
     checkProcessFunction(fn);
     return this.transform<R>('process', 'Process', (out) => new ProcessOperator(fn as ProcessFunction<unknown, unknown>, out));
+  }
+
+  /**
+   * Gives every record an event timestamp and derives watermarks from them (Flink's
+   * assignTimestampsAndWatermarks): a chained operator that runs the strategy's timestamp assigner
+   * on each record and its watermark generator on each record and every
+   * `pipeline.auto-watermark-interval`. Watermarks from before it are replaced by its own (except
+   * the end of input's). On a source stream (`env.fromGenerator(...)`, `readTextFile`, `fromSource`)
+   * the source itself runs the strategy, one generator per split, so a split that lags or idles is
+   * seen as such.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
+    if (!(strategy instanceof WatermarkStrategy)) throw new TypeError('assignTimestampsAndWatermarks needs a WatermarkStrategy (WatermarkStrategy.forBoundedOutOfOrderness(ms), ...)');
+    const watermarkStrategy = strategy as WatermarkStrategy<unknown>;
+    const spec = this.transformation.spec;
+    if (this instanceof DataStreamSource && spec.type === 'source' && spec.watermarkStrategy === undefined) {
+      spec.watermarkStrategy = watermarkStrategy;
+      return this as SingleOutputStreamOperator<T>;
+    }
+    return this.transform<T>('timestampsAndWatermarks', 'Timestamps/Watermarks', (out) => new TimestampsAndWatermarksOperator(watermarkStrategy, out));
   }
 
   /**
@@ -237,6 +259,16 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   startNewChain(): this {
     if (this.transformation.spec.type !== 'source') this.transformation.chaining = 'head';
     return this;
+  }
+
+  /**
+   * The records this operator's function emitted to side output `tag` with `ctx.output(tag, value)`,
+   * with their timestamps; the operator's watermarks too.
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (!(tag instanceof OutputTag)) throw new TypeError(`getSideOutput needs an OutputTag (new OutputTag<T>('id')), got ${String(tag)}`);
+    const transformation = this.graph.add('sideOutput', `Side Output ${tag.id}`, [this.transformation], { type: 'sideOutput', tag: tag.id });
+    return new DataStream<X>(this.graph, transformation);
   }
 }
 

@@ -45,6 +45,13 @@ export {
 } from './state.js';
 export type { Source, SourceContext } from './source.js';
 export {
+  WatermarkStrategy,
+  type TimestampAssigner,
+  type WatermarkGenerator,
+  type WatermarkOutput,
+} from './watermark-strategy.js';
+export { OutputTag } from './output-tag.js';
+export {
   CheckpointConfig,
   type CheckpointedFunction,
   type CheckpointingMode,
@@ -66,7 +73,6 @@ export {
   type KeyGroupRange,
 } from './key-groups.js';
 export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';
-export { OutputTag } from './output-tag.js';
 export { GlobalWindow, TimeWindow, Window } from './windowing/windows.js';
 export {
   EventTimeSessionWindows,

@@ -14,8 +14,4 @@ export class OutputTag<T> {
   constructor(readonly id: string) {
     if (typeof id !== 'string' || id.length === 0) throw new TypeError('an OutputTag needs a non-empty id string');
   }
-
-  toString(): string {
-    return `OutputTag(${this.id})`;
-  }
 }

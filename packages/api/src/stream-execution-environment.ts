@@ -9,6 +9,7 @@ import { createFileInputSplits, TextFileSource } from './internal/sources/text-f
 import { checkMaxParallelism, checkParallelism, TransformationGraph } from './internal/transformation.js';
 import type { RestartStrategyConfiguration } from './restart-strategies.js';
 import type { Source } from './source.js';
+import type { WatermarkStrategy } from './watermark-strategy.js';
 
 /** Where the plan builder finds what a job's main set up. Not part of the public API. */
 export const TRANSFORMATION_GRAPH = Symbol('eddy.transformationGraph');
@@ -185,10 +186,20 @@ export class StreamExecutionEnvironment {
     );
   }
 
-  /** A user Source, running in every subtask of its parallelism. */
-  fromSource<T>(source: Source<T>, sourceName = 'Custom Source'): DataStreamSource<T> {
+  /**
+   * A user Source, running in every subtask of its parallelism. With a WatermarkStrategy (Flink's
+   * `fromSource(source, strategy, name)`), the source's records get their timestamps and
+   * watermarks in the source, per subtask (the built-in sources do it per split: call
+   * assignTimestampsAndWatermarks on their stream).
+   */
+  fromSource<T>(source: Source<T>, sourceName?: string): DataStreamSource<T>;
+  fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, sourceName?: string): DataStreamSource<T>;
+  fromSource<T>(source: Source<T>, strategyOrName?: WatermarkStrategy<T> | string, name?: string): DataStreamSource<T> {
     if (source === null || typeof source !== 'object' || typeof source.run !== 'function') throw new TypeError('fromSource needs an object with a run(ctx) method');
-    return this.source<T>(sourceName, false, () => source as Source<unknown>);
+    const sourceName = typeof strategyOrName === 'string' ? strategyOrName : (name ?? 'Custom Source');
+    const stream = this.source<T>(sourceName, false, () => source as Source<unknown>);
+    if (strategyOrName !== undefined && typeof strategyOrName !== 'string') stream.assignTimestampsAndWatermarks(strategyOrName);
+    return stream;
   }
 
   private source<T>(

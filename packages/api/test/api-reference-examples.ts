@@ -48,6 +48,10 @@ import {
   type StreamExecutionEnvironment,
   type TimerService,
   type ValueState,
+  OutputTag,
+  WatermarkStrategy,
+  type WatermarkGenerator,
+  type WatermarkOutput,
 } from '../src/index.js';
 
 /** What the examples assume in scope. */
@@ -73,6 +77,7 @@ export interface ExampleScope {
   readonly sourceCtx: SourceContext<number>;
   readonly descriptor: StateDescriptor;
   readonly error: unknown;
+  readonly watermarkOutput: WatermarkOutput;
   readonly initContext: FunctionInitializationContext;
   readonly snapshotContext: FunctionSnapshotContext;
   readonly operatorState: OperatorStateStore;
@@ -80,7 +85,7 @@ export interface ExampleScope {
 }
 
 export function examples(scope: ExampleScope): unknown[] {
-  const { env, lines, numbers, pairs, byWord, source, lengths, sink, out, ctx, keyedCtx, timerCtx, keyedTimerCtx, timers, runtime, count, seen, totals, sourceCtx, descriptor, error } = scope;
+  const { env, lines, numbers, pairs, byWord, source, lengths, sink, out, ctx, keyedCtx, timerCtx, keyedTimerCtx, timers, runtime, count, seen, totals, sourceCtx, descriptor, error, watermarkOutput } = scope;
   const { initContext, snapshotContext, operatorState, keyedState } = scope;
   const shown: unknown[] = [];
 
@@ -474,6 +479,80 @@ export function examples(scope: ExampleScope): unknown[] {
   const keyedDomain = keyedTimerCtx.timeDomain();
   // #endregion
   shown.push(timestamp, domain, key, keyedDomain);
+  // #region ProcessContext.output
+  ctx.output(new OutputTag<string>('rejected'), 'a record that goes to the side output');
+  // #endregion
+  // #region TimerService.currentWatermark
+  const eventTime = timers.currentWatermark();
+  // #endregion
+  // #region TimerService.registerEventTimeTimer
+  timers.registerEventTimeTimer(eventTime + 60_000);
+  // #endregion
+  // #region TimerService.deleteEventTimeTimer
+  timers.deleteEventTimeTimer(eventTime + 60_000);
+  // #endregion
+
+  // ---- Event time ----
+
+  // #region OutputTag
+  const late = new OutputTag<[string, number]>('late');
+  // #endregion
+  // #region WatermarkStrategy
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<[string, number]>(5_000).withTimestampAssigner(([, time]) => time);
+  // #endregion
+  // #region WatermarkStrategy.forBoundedOutOfOrderness
+  const outOfOrder = WatermarkStrategy.forBoundedOutOfOrderness<{ at: number }>(2_000);
+  // #endregion
+  // #region WatermarkStrategy.forMonotonousTimestamps
+  const ascending = WatermarkStrategy.forMonotonousTimestamps<{ at: number }>();
+  // #endregion
+  // #region WatermarkStrategy.noWatermarks
+  const timestampsOnly = WatermarkStrategy.noWatermarks<{ at: number }>();
+  // #endregion
+  // #region WatermarkStrategy.forGenerator
+  const custom = WatermarkStrategy.forGenerator<{ at: number }>(() => new PunctuatedWatermarks());
+  // #endregion
+  // #region WatermarkStrategy.withTimestampAssigner
+  const byField = ascending.withTimestampAssigner((event) => event.at);
+  // #endregion
+  // #region WatermarkStrategy.withIdleness
+  const quietSplitsIdle = outOfOrder.withIdleness(60_000);
+  // #endregion
+  // #region WatermarkGenerator.onEvent
+  class PunctuatedWatermarks implements WatermarkGenerator<{ at: number }> {
+    onEvent(event: { at: number }, eventTimestamp: number, output: WatermarkOutput): void {
+      if (event.at % 60_000 === 0) output.emitWatermark(eventTimestamp);
+    }
+    onPeriodicEmit(): void {}
+  }
+  // #endregion
+  // #region WatermarkGenerator.onPeriodicEmit
+  class LatestMinusOne implements WatermarkGenerator<unknown> {
+    private max = -Infinity;
+    onEvent(_event: unknown, eventTimestamp: number): void {
+      this.max = Math.max(this.max, eventTimestamp);
+    }
+    onPeriodicEmit(output: WatermarkOutput): void {
+      if (this.max > -Infinity) output.emitWatermark(this.max - 1);
+    }
+  }
+  // #endregion
+  // #region WatermarkOutput.emitWatermark
+  watermarkOutput.emitWatermark(Date.now() - 10_000);
+  // #endregion
+  // #region WatermarkOutput.markIdle
+  watermarkOutput.markIdle();
+  // #endregion
+  // #region WatermarkOutput.markActive
+  watermarkOutput.markActive();
+  // #endregion
+  // #region DataStream.assignTimestampsAndWatermarks
+  const timed = pairs.assignTimestampsAndWatermarks(strategy);
+  // #endregion
+  // #region SingleOutputStreamOperator.getSideOutput
+  const lateOnes = timed.keyBy(([word]) => word).process(new Expire()).getSideOutput(late);
+  // #endregion
+  shown.push(custom, byField, quietSplitsIdle, timestampsOnly, LatestMinusOne, lateOnes);
   // #region TimerService.currentProcessingTime
   const now = timers.currentProcessingTime();
   // #endregion

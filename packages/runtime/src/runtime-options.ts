@@ -1,4 +1,5 @@
 /** Every option the runtime declares, for validation at start-up and the generated reference. */
+import { PipelineOptions } from './taskexecutor/pipeline-options.js';
 import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from '@eddy/cluster-common';
@@ -23,6 +24,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     RestartStrategyOptions,
     CheckpointingOptions,
     TaskOptions,
+    PipelineOptions,
     BlobOptions,
     NetworkOptions,
     CollectSinkOptions,

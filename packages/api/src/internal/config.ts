@@ -3,6 +3,9 @@ export const BUFFER_TIMEOUT_KEY = 'execution.buffer-timeout';
 /** Parallelism of the operators, and the environment, that set none (`eddy run -p` sets it). */
 export const DEFAULT_PARALLELISM_KEY = 'parallelism.default';
 export const DEFAULT_BUFFER_TIMEOUT_MS = 100;
+/** How often watermark generators emit (Flink's key; the runtime declares the option). */
+export const AUTO_WATERMARK_INTERVAL_KEY = 'pipeline.auto-watermark-interval';
+export const DEFAULT_AUTO_WATERMARK_INTERVAL_MS = 200;
 
 const UNITS: Record<string, number> = {
   '': 1, ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,

@@ -6,6 +6,7 @@ import type { ChainContext, ChainSnapshot, OperatorSnapshotView, RestoredTaskSta
 import type { OperatorChain } from './job-plan.js';
 import { createRecordWriterOutput } from './operators/record-writer-output.js';
 import { SourceOperator } from './operators/source-operator.js';
+import { autoWatermarkIntervalMs, SourceWatermarks } from './operators/timestamps-and-watermarks.js';
 import {
   BroadcastingOutput,
   FRESH_START,
@@ -19,6 +20,7 @@ import {
   type StreamOperator,
 } from './operators/stream-operator.js';
 import { DefaultSourceContext } from './sources/source-context.js';
+import { isSplitReaderSource } from './sources/split-reader.js';
 import type { KeyedStateBackend } from './state/keyed-state-backend.js';
 import type { StreamEdge, StreamNode } from './stream-graph.js';
 
@@ -137,18 +139,26 @@ export class OperatorTaskChain implements TaskChain {
   async runSource(): Promise<void> {
     const source = this.source;
     if (source === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) does not start with a source`);
-    const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, this.stop.signal);
+    const sourceNode = this.sourceNode as StreamNode;
+    const spec = sourceNode.transformation.spec;
+    const strategy = spec.type === 'source' ? spec.watermarkStrategy : undefined;
+    const watermarks = strategy === undefined ? undefined : new SourceWatermarks(strategy, this.sourceOutput as Output, sourceNode.name);
+    const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, this.stop.signal, watermarks);
+    // A user's source reads no splits: the subtask is its one split.
+    if (watermarks !== undefined && !isSplitReaderSource(source.source)) watermarks.startSplit('');
+    watermarks?.start(autoWatermarkIntervalMs(this.context.configuration), (error) => this.failAsync(error));
     const cancel = (): void => source.cancel();
     this.stop.signal.addEventListener('abort', cancel, { once: true });
     try {
       await Promise.race([source.run(ctx), this.asyncFailure]);
     } finally {
       this.stop.signal.removeEventListener('abort', cancel);
+      ctx.close();
     }
     this.throwAsyncError();
     if (!this.stop.signal.aborted) {
       // A bounded source that ended: event time ends too, every event-time timer and window fires.
-      ctx.close();
+      (this.sourceOutput as Output).emitWatermarkStatus(false);
       (this.sourceOutput as Output).emitWatermark(MAX_WATERMARK);
       this.endInputs();
     }

@@ -1,4 +1,5 @@
 import type { Source } from '../source.js';
+import type { WatermarkStrategy } from '../watermark-strategy.js';
 import type { OperatorContext, Output, StreamOperator } from './operators/stream-operator.js';
 
 /**
@@ -23,6 +24,8 @@ export type TransformationSpec =
       createSource(context: OperatorContext): Source<unknown>;
       /** Plan-time input splits (file sources), JSON each. */
       createInputSplits?(parallelism: number): string[];
+      /** Timestamps and watermarks generated in the source, per split (fromSource with a strategy). */
+      watermarkStrategy?: WatermarkStrategy<unknown>;
     }
   | {
       readonly type: 'operator';

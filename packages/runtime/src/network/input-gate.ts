@@ -6,7 +6,8 @@
  * A channel grants its producer `initialCredit` buffers when it connects, and one more each time it
  * has handed a buffer's records to `onBatch`. Buffers are decoded as they arrive (port 'message'
  * events), one batch per buffer, in order per channel; channels interleave as their buffers come.
- * Events travel in order with the records: a checkpoint barrier or END_OF_DATA goes to `onEvent`;
+ * Events travel in order with the records: a checkpoint barrier, a watermark, a watermark status
+ * or END_OF_DATA goes to `onEvent`;
  * when every channel has delivered its END_OF_PARTITION, `onEndOfInput` runs, once.
  *
  * Holding back, two ways, both without losing order:
@@ -33,12 +34,26 @@
  * Loaded by task worker threads: imports only the network's worker-side modules.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { BufferKind, BUFFER_HEADER_BYTES, bufferKindOf, DEFAULT_CREDITS_PER_CHANNEL, readBarrier, type CheckpointBarrier } from './network-buffer.js';
+import {
+  BufferKind,
+  BUFFER_HEADER_BYTES,
+  bufferKindOf,
+  DEFAULT_CREDITS_PER_CHANNEL,
+  readBarrier,
+  readTimestampedData,
+  readWatermark,
+  readWatermarkStatus,
+  type CheckpointBarrier,
+} from './network-buffer.js';
 import { ChannelClosedError, CorruptBufferError, NetworkError } from './network-errors.js';
 import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
 
 /** An event of a channel, in order with its records. */
-export type ChannelEvent = { readonly kind: 'barrier'; readonly barrier: CheckpointBarrier } | { readonly kind: 'endOfData' };
+export type ChannelEvent =
+  | { readonly kind: 'barrier'; readonly barrier: CheckpointBarrier }
+  | { readonly kind: 'endOfData' }
+  | { readonly kind: 'watermark'; readonly watermark: number }
+  | { readonly kind: 'watermarkStatus'; readonly idle: boolean };
 
 export interface InputGateOptions {
   readonly numberOfChannels: number;
@@ -46,9 +61,12 @@ export interface InputGateOptions {
   readonly initialCredit?: number;
   /** One serializer per channel, the peer of the producer's; default the record codec of @eddy/api. */
   readonly serializerFactory?: RecordBatchSerializerFactory;
-  /** The records of one buffer, in order; the array is the callee's to keep. */
-  readonly onBatch: (records: unknown[], channel: number) => void;
-  /** A barrier or END_OF_DATA of a channel, after the channel's records before it. */
+  /**
+   * The records of one buffer, in order; the array is the callee's to keep. `timestamps[i]` is the
+   * event timestamp of records[i] (-Infinity: none); undefined when no record of the buffer has one.
+   */
+  readonly onBatch: (records: unknown[], channel: number, timestamps: Float64Array | undefined) => void;
+  /** A barrier, watermark, watermark status or END_OF_DATA of a channel, after the channel's records before it. */
   readonly onEvent?: (event: ChannelEvent, channel: number) => void;
   /** A channel delivered its END_OF_PARTITION (before onEndOfInput for the last one). */
   readonly onChannelEnded?: (channel: number) => void;
@@ -81,7 +99,7 @@ export class InputGate {
   readonly initialCredit: number;
 
   readonly #channels: InputChannel[];
-  readonly #onBatch: (records: unknown[], channel: number) => void;
+  readonly #onBatch: (records: unknown[], channel: number, timestamps: Float64Array | undefined) => void;
   readonly #onEvent: ((event: ChannelEvent, channel: number) => void) | undefined;
   readonly #onChannelEnded: ((channel: number) => void) | undefined;
   readonly #onEndOfInput: () => void;
@@ -224,16 +242,24 @@ export class InputGate {
 
   #deliver(channel: InputChannel, buffer: ArrayBuffer): void {
     const kind = bufferKindOf(buffer);
-    if (kind === BufferKind.DATA) {
+    if (kind === BufferKind.DATA || kind === BufferKind.TIMESTAMPED_DATA) {
       let records: unknown[];
+      let timestamps: Float64Array | undefined;
       try {
-        records = channel.serializer.decode(new Uint8Array(buffer, BUFFER_HEADER_BYTES));
+        if (kind === BufferKind.DATA) {
+          records = channel.serializer.decode(new Uint8Array(buffer, BUFFER_HEADER_BYTES));
+        } else {
+          const data = readTimestampedData(buffer);
+          records = channel.serializer.decode(data.payload);
+          timestamps = data.timestamps;
+          if (timestamps.length !== records.length) throw new RangeError(`the buffer has ${timestamps.length} timestamps for ${records.length} records`);
+        }
       } catch (error) {
         this.#fail(new CorruptBufferError(channel.index, error instanceof Error ? error.message : String(error), { cause: error }));
         return;
       }
       try {
-        this.#onBatch(records, channel.index);
+        this.#onBatch(records, channel.index, timestamps);
       } catch (error) {
         this.#fail(error instanceof Error ? error : new Error(String(error)));
         return;
@@ -241,10 +267,13 @@ export class InputGate {
       if (this.#state !== 'RUNNING') return;
       if (this.#paused) channel.owedCredit++;
       else channel.port?.postMessage(1);
-    } else if (kind === BufferKind.CHECKPOINT_BARRIER || kind === BufferKind.END_OF_DATA) {
+    } else if (kind === BufferKind.CHECKPOINT_BARRIER || kind === BufferKind.END_OF_DATA || kind === BufferKind.WATERMARK || kind === BufferKind.WATERMARK_STATUS) {
       let event: ChannelEvent;
       try {
-        event = kind === BufferKind.END_OF_DATA ? { kind: 'endOfData' } : { kind: 'barrier', barrier: readBarrier(buffer) };
+        if (kind === BufferKind.END_OF_DATA) event = { kind: 'endOfData' };
+        else if (kind === BufferKind.WATERMARK) event = { kind: 'watermark', watermark: readWatermark(buffer) };
+        else if (kind === BufferKind.WATERMARK_STATUS) event = { kind: 'watermarkStatus', idle: readWatermarkStatus(buffer) };
+        else event = { kind: 'barrier', barrier: readBarrier(buffer) };
       } catch (error) {
         this.#fail(new CorruptBufferError(channel.index, (error as Error).message, { cause: error }));
         return;

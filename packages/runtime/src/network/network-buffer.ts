@@ -6,8 +6,18 @@
  *     byte 0      kind (BufferKind)
  *     bytes 1..   payload: for DATA, a batch of records as the channel's RecordBatchSerializer
  *                 encodes it; for CHECKPOINT_BARRIER, f64 LE checkpoint id, f64 LE timestamp, u8
- *                 mode (0 exactly once, 1 at least once); for END_OF_DATA and END_OF_PARTITION,
+ *                 mode (0 exactly once, 1 at least once); for WATERMARK, f64 LE watermark; for
+ *                 WATERMARK_STATUS, u8 (0 active, 1 idle); for END_OF_DATA and END_OF_PARTITION,
  *                 nothing
+ *
+ *   TIMESTAMPED_DATA, a batch of which at least one record has an event timestamp:
+ *     byte 0      kind
+ *     bytes 4..7  u32 LE n, the number of records
+ *     bytes 8..   n f64 LE timestamps (-Infinity: none), 8-byte aligned so the consumer reads them
+ *                 as a Float64Array over the transferred buffer without copying
+ *     then        the batch of records, as for DATA
+ *
+ * A batch without any timestamp stays DATA: timestamps cost nothing until a job assigns them.
  *
  * Data buffers travel only against credit; events travel in order with them (an event queued
  * behind data waits for that data) but need no credit: they are small and few, and a consumer must
@@ -23,13 +33,17 @@ export const BufferKind = {
   END_OF_PARTITION: 1,
   /** Checkpoint barrier N: what came before it on the channel is in checkpoint N, what follows is not. */
   CHECKPOINT_BARRIER: 2,
-  /** Reserved: watermark (not sent yet). */
+  /** Event time reached the watermark on this channel (Flink's Watermark). */
   WATERMARK: 3,
   /**
    * The producer sends no more records (Flink's EndOfData); the channel stays open for barriers
    * until END_OF_PARTITION, so the final checkpoint can pass.
    */
   END_OF_DATA: 4,
+  /** The channel became idle or active again (Flink's WatermarkStatus). */
+  WATERMARK_STATUS: 5,
+  /** A batch of records with a timestamp column (see the layout above). */
+  TIMESTAMPED_DATA: 6,
 } as const;
 
 export type BufferKind = (typeof BufferKind)[keyof typeof BufferKind];
@@ -63,6 +77,61 @@ export function dataBuffer(payload: Uint8Array): ArrayBuffer {
   bytes[0] = BufferKind.DATA;
   bytes.set(payload, BUFFER_HEADER_BYTES);
   return buffer;
+}
+
+/** Where the timestamp column of a TIMESTAMPED_DATA buffer starts. */
+export const TIMESTAMPS_OFFSET = 8;
+
+/** A TIMESTAMPED_DATA buffer: `timestamps[i]` belongs to the i-th record of `payload`. */
+export function timestampedDataBuffer(payload: Uint8Array, timestamps: readonly number[]): ArrayBuffer {
+  const count = timestamps.length;
+  const recordsAt = TIMESTAMPS_OFFSET + 8 * count;
+  const buffer = new ArrayBuffer(recordsAt + payload.byteLength);
+  new DataView(buffer).setUint32(4, count, true);
+  new Uint8Array(buffer, 0, 1)[0] = BufferKind.TIMESTAMPED_DATA;
+  const column = new Float64Array(buffer, TIMESTAMPS_OFFSET, count);
+  for (let i = 0; i < count; i++) column[i] = timestamps[i] as number;
+  new Uint8Array(buffer, recordsAt).set(payload);
+  return buffer;
+}
+
+/** The timestamp column and the records' bytes of a TIMESTAMPED_DATA buffer; throws when it is too short for its count. */
+export function readTimestampedData(buffer: ArrayBuffer): { timestamps: Float64Array; payload: Uint8Array } {
+  if (buffer.byteLength < TIMESTAMPS_OFFSET) throw new RangeError(`a timestamped data buffer has at least ${TIMESTAMPS_OFFSET} bytes, got ${buffer.byteLength}`);
+  const count = new DataView(buffer).getUint32(4, true);
+  const recordsAt = TIMESTAMPS_OFFSET + 8 * count;
+  if (recordsAt > buffer.byteLength) throw new RangeError(`a timestamped data buffer of ${count} records needs ${recordsAt} bytes for its timestamps, got ${buffer.byteLength}`);
+  return { timestamps: new Float64Array(buffer, TIMESTAMPS_OFFSET, count), payload: new Uint8Array(buffer, recordsAt) };
+}
+
+const WATERMARK_BYTES = BUFFER_HEADER_BYTES + 8;
+
+export function watermarkBuffer(watermark: number): ArrayBuffer {
+  const buffer = new ArrayBuffer(WATERMARK_BYTES);
+  const view = new DataView(buffer);
+  view.setUint8(0, BufferKind.WATERMARK);
+  view.setFloat64(1, watermark, true);
+  return buffer;
+}
+
+export function readWatermark(buffer: ArrayBuffer): number {
+  if (buffer.byteLength !== WATERMARK_BYTES) throw new RangeError(`a watermark is ${WATERMARK_BYTES} bytes, got ${buffer.byteLength}`);
+  const watermark = new DataView(buffer).getFloat64(1, true);
+  if (Number.isNaN(watermark)) throw new RangeError('a watermark is a number, got NaN');
+  return watermark;
+}
+
+export function watermarkStatusBuffer(idle: boolean): ArrayBuffer {
+  const buffer = new ArrayBuffer(BUFFER_HEADER_BYTES + 1);
+  const bytes = new Uint8Array(buffer);
+  bytes[0] = BufferKind.WATERMARK_STATUS;
+  bytes[1] = idle ? 1 : 0;
+  return buffer;
+}
+
+export function readWatermarkStatus(buffer: ArrayBuffer): boolean {
+  if (buffer.byteLength !== BUFFER_HEADER_BYTES + 1) throw new RangeError(`a watermark status is ${BUFFER_HEADER_BYTES + 1} bytes, got ${buffer.byteLength}`);
+  return new Uint8Array(buffer)[1] === 1;
 }
 
 /** An event buffer without payload. */

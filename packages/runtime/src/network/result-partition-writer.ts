@@ -47,6 +47,7 @@ import {
   DEFAULT_MAX_QUEUED_BUFFERS_PER_CHANNEL,
   eventBuffer,
   NO_TIMESTAMP,
+  timestampedDataBuffer,
 } from './network-buffer.js';
 import { ChannelClosedError, NetworkError } from './network-errors.js';
 import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
@@ -82,6 +83,11 @@ const MAX_RECORDS_PER_BUFFER = 1 << 16;
 class ResultSubpartition {
   /** Records of the open buffer, not encoded yet. */
   readonly pending: unknown[] = [];
+  /**
+   * Their timestamps, from the first record with one on (the ones before it filled in with
+   * NO_TIMESTAMP); undefined while no record of the open buffer has a timestamp.
+   */
+  timestamps: number[] | undefined;
   /** Cut buffers (data and events), oldest first, not handed to the port yet. */
   readonly queue: ArrayBuffer[] = [];
   /** Data buffers in `queue`. */
@@ -202,11 +208,13 @@ export class ResultPartitionWriter {
   }
 
   /** Adds a record to a subpartition. Throws once the writer has finished, failed or closed. */
-  emit(record: unknown, subpartition: number, _timestamp = NO_TIMESTAMP): void {
+  emit(record: unknown, subpartition: number, timestamp = NO_TIMESTAMP): void {
     if (this.#state !== 'RUNNING') throw this.#notRunning();
     const target = this.#subpartitions[subpartition];
     if (target === undefined) throw new RangeError(`No subpartition ${subpartition}: this partition has ${this.numberOfSubpartitions}`);
     const length = target.pending.push(record);
+    if (target.timestamps !== undefined) target.timestamps.push(timestamp);
+    else if (timestamp !== NO_TIMESTAMP) this.#startTimestamps(target, timestamp);
     if (length >= this.#recordsPerBuffer) {
       if (this.#recordsPerBuffer === 0) this.#estimateRecordSize(record);
       if (length >= this.#recordsPerBuffer) {
@@ -307,6 +315,7 @@ export class ResultPartitionWriter {
     this.#availability = undefined;
     for (const subpartition of this.#subpartitions) {
       subpartition.pending.length = 0;
+      subpartition.timestamps = undefined;
       subpartition.queue.length = 0;
       subpartition.port?.close();
     }
@@ -325,6 +334,13 @@ export class ResultPartitionWriter {
     return subpartition;
   }
 
+  /** The first record of the open buffer with a timestamp: the column starts, the records before it have none. */
+  #startTimestamps(subpartition: ResultSubpartition, timestamp: number): void {
+    const timestamps = new Array<number>(subpartition.pending.length).fill(NO_TIMESTAMP);
+    timestamps[timestamps.length - 1] = timestamp;
+    subpartition.timestamps = timestamps;
+  }
+
   /** Encodes the open buffer into the queue. */
   #cut(subpartition: ResultSubpartition): void {
     const count = subpartition.pending.length;
@@ -338,7 +354,9 @@ export class ResultPartitionWriter {
     }
     subpartition.pending.length = 0;
     subpartition.flushRequested = false;
-    subpartition.queue.push(dataBuffer(payload));
+    const timestamps = subpartition.timestamps;
+    subpartition.timestamps = undefined;
+    subpartition.queue.push(timestamps === undefined ? dataBuffer(payload) : timestampedDataBuffer(payload, timestamps));
     subpartition.queuedData++;
     this.#numRecordsOut?.inc(count);
     this.#learnRecordSize(payload.byteLength / count);
@@ -358,7 +376,7 @@ export class ResultPartitionWriter {
           break;
         }
         const kind = bufferKindOf(head);
-        if (kind === BufferKind.DATA) {
+        if (kind === BufferKind.DATA || kind === BufferKind.TIMESTAMPED_DATA) {
           if (subpartition.credit === 0) break;
           subpartition.credit--;
           subpartition.queuedData--;
@@ -427,6 +445,7 @@ export class ResultPartitionWriter {
     this.#availability = undefined;
     for (const subpartition of this.#subpartitions) {
       subpartition.pending.length = 0;
+      subpartition.timestamps = undefined;
       subpartition.queue.length = 0;
       subpartition.port?.close();
     }

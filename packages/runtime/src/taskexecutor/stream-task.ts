@@ -31,7 +31,9 @@ import type { ChainContext, ChainOutput, JobMain, JobPlan, RestoredTaskState, Ta
 import type { eddy_checkpoint_v1 as cp, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
 import { InputGate, type ChannelEvent } from '../network/input-gate.js';
-import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer } from '../network/network-buffer.js';
+import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, watermarkBuffer, watermarkStatusBuffer } from '../network/network-buffer.js';
+import { StatusWatermarkValve } from './status-watermark-valve.js';
+import { autoWatermarkIntervalMs, PipelineOptions } from './pipeline-options.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
@@ -196,15 +198,27 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         numRecordsOut: ioMetrics.numRecordsOut,
       }),
   );
+  // Once END_OF_DATA went out nothing follows on the outputs (a late periodic watermark is dropped).
+  let outputsEnded = false;
   const outputs: ChainOutput[] = deployment.producedPartitions.map((partition, i) => {
     const writer = writers[i] as ResultPartitionWriter;
+    let lastWatermark = Number.NEGATIVE_INFINITY;
+    let idle = false;
     return {
       target: partition.targetVertexId,
       numberOfChannels: partition.numberOfSubpartitions,
       emit: (record, channel, timestamp) => writer.emit(record, channel, timestamp),
       broadcastEmit: (record, timestamp) => writer.broadcastEmit(record, timestamp),
-      emitWatermark: () => {},
-      emitWatermarkStatus: () => {},
+      emitWatermark: (watermark) => {
+        if (!(watermark > lastWatermark) || outputsEnded) return;
+        lastWatermark = watermark;
+        writer.broadcastEvent(watermarkBuffer(watermark));
+      },
+      emitWatermarkStatus: (status) => {
+        if (status === idle || outputsEnded) return;
+        idle = status;
+        writer.broadcastEvent(watermarkStatusBuffer(status));
+      },
     };
   });
   collect.bind((error) => fail(error));
@@ -223,7 +237,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     maxParallelism: deployment.maxParallelism,
     attemptNumber: deployment.attemptNumber,
     // Operators that buffer (print, collect) flush after the task's buffer timeout, the TaskManager's when the job sets none.
-    configuration: { ...configuration, [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms` },
+    configuration: {
+      ...configuration,
+      [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms`,
+      [PipelineOptions.autoWatermarkInterval.key]: `${autoWatermarkIntervalMs(configuration)} ms`,
+    },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,
@@ -261,6 +279,24 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   }
   let gatesWithoutData = 0;
   let openGates = deployment.inputGates.length;
+  // One valve per logical input over the channels of every gate that feeds it (a union has several).
+  const channelInInput: number[] = [];
+  const channelsPerInput = new Map<number, number>();
+  deployment.inputGates.forEach((gate, index) => {
+    const input = inputOfGate[index] as number;
+    channelInInput.push(channelsPerInput.get(input) ?? 0);
+    channelsPerInput.set(input, (channelsPerInput.get(input) ?? 0) + gate.channels.length);
+  });
+  const valves = new Map<number, StatusWatermarkValve>();
+  for (const [input, channels] of channelsPerInput) {
+    valves.set(
+      input,
+      new StatusWatermarkValve(channels, {
+        emitWatermark: (watermark) => chain.processWatermark(input, watermark),
+        emitWatermarkStatus: (idle) => chain.processWatermarkStatus(input, idle),
+      }),
+    );
+  }
 
   let paused = false;
   const numRecordsIn = ioMetrics.numRecordsIn;
@@ -275,11 +311,19 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const gates: InputGate[] = deployment.inputGates.map((gate, index) => {
     const input = inputOfGate[index] as number;
     const offset = channelOffset[index] as number;
+    const valve = valves.get(input) as StatusWatermarkValve;
+    const valveOffset = channelInInput[index] as number;
     let channelsWithoutData = 0;
     const dataEnded = new Set<number>();
     const channelDataEnded = (channel: number): void => {
       if (dataEnded.has(channel)) return;
       dataEnded.add(channel);
+      try {
+        valve.channelEnded(valveOffset + channel);
+      } catch (error) {
+        fail(error);
+        return;
+      }
       if (++channelsWithoutData < gate.channels.length) return;
       const remaining = (gatesPerInput.get(input) ?? 1) - 1;
       gatesPerInput.set(input, remaining);
@@ -295,11 +339,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       numberOfChannels: gate.channels.length,
       initialCredit: settings.initialCredit,
       onError: (error) => fail(error),
-      onBatch: (records: unknown[]) => {
+      onBatch: (records: unknown[], _channel, timestamps) => {
         if (failure !== undefined) return;
         numRecordsIn.inc(records.length);
         try {
-          chain.processBatch(input, records);
+          chain.processBatch(input, records, timestamps);
         } catch (error) {
           fail(error);
           return;
@@ -309,7 +353,15 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       onEvent: (event: ChannelEvent, channel) => {
         if (failure !== undefined) return;
         if (event.kind === 'endOfData') channelDataEnded(channel);
-        else barriers.onBarrier(offset + channel, event.barrier);
+        else if (event.kind === 'barrier') barriers.onBarrier(offset + channel, event.barrier);
+        else {
+          try {
+            if (event.kind === 'watermark') valve.inputWatermark(event.watermark, valveOffset + channel);
+            else valve.inputWatermarkStatus(event.idle, valveOffset + channel);
+          } catch (error) {
+            fail(error);
+          }
+        }
       },
       onChannelEnded: (channel) => {
         channelDataEnded(channel);
@@ -395,6 +447,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     }
     throwIfStopped();
     await chain.finish();
+    outputsEnded = true;
     const endOfData = eventBuffer(BufferKind.END_OF_DATA);
     for (const writer of writers) writer.broadcastEvent(endOfData);
     if (checkpointing.enabled) {

@@ -1,6 +1,13 @@
 import type { SourceContext } from '../../source.js';
 import type { ChainContext } from '../contract.js';
 import { NO_TIMESTAMP, type Output } from '../operators/stream-operator.js';
+import type { SourceWatermarks } from '../operators/timestamps-and-watermarks.js';
+
+/** What a split reader tells its context, so watermarks are generated per split. */
+export interface SplitAwareSourceContext {
+  startSplit(id: string): void;
+  finishSplit(id: string): void;
+}
 
 /** How often (in records) a source looks at backpressure, cancellation and the clock. A power of two. */
 export const BACKPRESSURE_CHECK_INTERVAL = 256;
@@ -18,7 +25,7 @@ export const MAX_RUN_WITHOUT_YIELD_MS = 5;
  * then on collect() returns false until the source awaits waitForOutputs(), which waits for the
  * outputs or yields one event-loop turn. So pausing costs a promise per pause, not per record.
  */
-export class DefaultSourceContext implements SourceContext<unknown> {
+export class DefaultSourceContext implements SourceContext<unknown>, SplitAwareSourceContext {
   private count = 0;
   private paused = false;
   private lastYield = Date.now();
@@ -29,6 +36,8 @@ export class DefaultSourceContext implements SourceContext<unknown> {
     private readonly chain: ChainContext,
     /** Aborted when the task is canceled or the chain is disposed. */
     private readonly stopSignal: AbortSignal,
+    /** The source's timestamps and watermarks, when it was given a WatermarkStrategy. */
+    private readonly watermarks?: SourceWatermarks,
   ) {
     this.aborted = new Promise((resolve) => {
       if (stopSignal.aborted) resolve();
@@ -37,14 +46,17 @@ export class DefaultSourceContext implements SourceContext<unknown> {
   }
 
   collect(record: unknown): boolean {
-    this.output.collect(record, NO_TIMESTAMP);
+    const watermarks = this.watermarks;
+    this.output.collect(record, watermarks === undefined ? NO_TIMESTAMP : watermarks.timestamp(record));
     if ((++this.count & (BACKPRESSURE_CHECK_INTERVAL - 1)) === 0 && !this.paused) this.paused = this.shouldPause();
     return !this.paused;
   }
 
   async collectBatch(records: Iterable<unknown>): Promise<void> {
     const output = this.output;
-    for (const record of records) output.collect(record, NO_TIMESTAMP);
+    const watermarks = this.watermarks;
+    if (watermarks === undefined) for (const record of records) output.collect(record, NO_TIMESTAMP);
+    else for (const record of records) output.collect(record, watermarks.timestamp(record));
     if (this.stopSignal.aborted) return;
     if (this.chain.isBackPressured() || Date.now() - this.lastYield >= MAX_RUN_WITHOUT_YIELD_MS) await this.waitForOutputs();
   }
@@ -57,8 +69,18 @@ export class DefaultSourceContext implements SourceContext<unknown> {
     return new Promise((resolve) => setImmediate(resolve));
   }
 
+  startSplit(id: string): void {
+    this.watermarks?.startSplit(id);
+  }
+
+  finishSplit(id: string): void {
+    this.watermarks?.finishSplit(id);
+  }
+
   /** The source's run() returned: stops what the context runs beside it (periodic watermarks). */
-  close(): void {}
+  close(): void {
+    this.watermarks?.stop();
+  }
 
   get isCanceled(): boolean {
     return this.stopSignal.aborted;

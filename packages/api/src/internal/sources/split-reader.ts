@@ -11,6 +11,7 @@
  */
 import type { Source, SourceContext } from '../../source.js';
 import type { InputSplitAssignment } from '../contract.js';
+import type { SplitAwareSourceContext } from './source-context.js';
 
 /** A split a reader holds, and where in it the next record is (the meaning of position is the source's). */
 export interface ReaderSplit {
@@ -35,8 +36,11 @@ export abstract class SplitReaderSource implements Source<unknown> {
         current = { id: next.id, split: next.split, position: this.initialPosition(next.split) };
         this.held.push(current);
       }
+      const splits = ctx as Partial<SplitAwareSourceContext>;
+      splits.startSplit?.(current.id);
       await this.readSplit(current, ctx);
       if (ctx.isCanceled) return;
+      splits.finishSplit?.(current.id);
       this.held.shift();
       this.finished.push(current.id);
     }
