@@ -60,19 +60,23 @@ export class TumblingEventTimeWindows extends WindowAssigner<unknown, TimeWindow
     return new TumblingEventTimeWindows(size, offset);
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(_element: unknown, timestamp: number, _context?: WindowAssignerContext): TimeWindow[] {
     const start = TimeWindow.getWindowStartWithOffset(eventTimestamp(timestamp, 'TumblingEventTimeWindows'), this.offset, this.size);
     return [new TimeWindow(start, start + this.size)];
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<unknown, TimeWindow> {
     return EventTimeTrigger.create();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return true;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `TumblingEventTimeWindows(${this.size})`;
   }
@@ -94,18 +98,22 @@ export class SlidingEventTimeWindows extends WindowAssigner<unknown, TimeWindow>
     return new SlidingEventTimeWindows(size, slide, offset);
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(_element: unknown, timestamp: number, _context?: WindowAssignerContext): TimeWindow[] {
     return slidingWindows(eventTimestamp(timestamp, 'SlidingEventTimeWindows'), this.size, this.slide, this.offset);
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<unknown, TimeWindow> {
     return EventTimeTrigger.create();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return true;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `SlidingEventTimeWindows(${this.size}, ${this.slide})`;
   }
@@ -132,23 +140,28 @@ export class EventTimeSessionWindows<T = unknown> extends MergingWindowAssigner<
     return new EventTimeSessionWindows<T>(extractor);
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(element: T, timestamp: number, _context?: WindowAssignerContext): TimeWindow[] {
     const start = eventTimestamp(timestamp, 'EventTimeSessionWindows');
     return [new TimeWindow(start, start + sessionGap(this.gap, element))];
   }
 
+  /** @internal Called by the window operator. */
   mergeWindows(windows: readonly TimeWindow[], merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void): void {
     mergeTimeWindows(windows, merge);
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<T, TimeWindow> {
     return EventTimeTrigger.create();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return true;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return typeof this.gap === 'number' ? `EventTimeSessionWindows(${this.gap})` : 'DynamicEventTimeSessionWindows()';
   }
@@ -169,19 +182,23 @@ export class TumblingProcessingTimeWindows extends WindowAssigner<unknown, TimeW
     return new TumblingProcessingTimeWindows(size, offset);
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(_element: unknown, _timestamp: number, context: WindowAssignerContext): TimeWindow[] {
     const start = TimeWindow.getWindowStartWithOffset(context.currentProcessingTime(), this.offset, this.size);
     return [new TimeWindow(start, start + this.size)];
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<unknown, TimeWindow> {
     return ProcessingTimeTrigger.create();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return false;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `TumblingProcessingTimeWindows(${this.size})`;
   }
@@ -203,18 +220,22 @@ export class SlidingProcessingTimeWindows extends WindowAssigner<unknown, TimeWi
     return new SlidingProcessingTimeWindows(size, slide, offset);
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(_element: unknown, _timestamp: number, context: WindowAssignerContext): TimeWindow[] {
     return slidingWindows(context.currentProcessingTime(), this.size, this.slide, this.offset);
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<unknown, TimeWindow> {
     return ProcessingTimeTrigger.create();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return false;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `SlidingProcessingTimeWindows(${this.size}, ${this.slide})`;
   }
@@ -238,23 +259,28 @@ export class ProcessingTimeSessionWindows<T = unknown> extends MergingWindowAssi
     return new ProcessingTimeSessionWindows<T>(extractor);
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(element: T, _timestamp: number, context: WindowAssignerContext): TimeWindow[] {
     const start = context.currentProcessingTime();
     return [new TimeWindow(start, start + sessionGap(this.gap, element))];
   }
 
+  /** @internal Called by the window operator. */
   mergeWindows(windows: readonly TimeWindow[], merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void): void {
     mergeTimeWindows(windows, merge);
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<T, TimeWindow> {
     return ProcessingTimeTrigger.create();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return false;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return typeof this.gap === 'number' ? `ProcessingTimeSessionWindows(${this.gap})` : 'DynamicProcessingTimeSessionWindows()';
   }
@@ -275,18 +301,22 @@ export class GlobalWindows extends WindowAssigner<unknown, GlobalWindow> {
     return GlobalWindows.INSTANCE;
   }
 
+  /** @internal Called by the window operator. */
   assignWindows(_element?: unknown, _timestamp?: number, _context?: WindowAssignerContext): GlobalWindow[] {
     return [GlobalWindow.get()];
   }
 
+  /** @internal Called by the window operator. */
   getDefaultTrigger(): Trigger<unknown, GlobalWindow> {
     return new NeverTrigger();
   }
 
+  /** @internal Called by the window operator. */
   isEventTime(): boolean {
     return false;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return 'GlobalWindows()';
   }

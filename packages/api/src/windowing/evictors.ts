@@ -41,10 +41,12 @@ export class CountEvictor implements Evictor<unknown, Window> {
     return new CountEvictor(maxCount, doEvictAfter === true);
   }
 
+  /** @internal Called by the window operator. */
   evictBefore(elements: TimestampedValue<unknown>[], size: number, _window?: Window, _ctx?: EvictorContext): void {
     if (!this.doEvictAfter) this.evict(elements, size);
   }
 
+  /** @internal Called by the window operator. */
   evictAfter(elements: TimestampedValue<unknown>[], size: number, _window?: Window, _ctx?: EvictorContext): void {
     if (this.doEvictAfter) this.evict(elements, size);
   }
@@ -73,10 +75,12 @@ export class TimeEvictor implements Evictor<unknown, Window> {
     return new TimeEvictor(windowSize, doEvictAfter === true);
   }
 
+  /** @internal Called by the window operator. */
   evictBefore(elements: TimestampedValue<unknown>[], _size?: number, _window?: Window, _ctx?: EvictorContext): void {
     if (!this.doEvictAfter) this.evict(elements);
   }
 
+  /** @internal Called by the window operator. */
   evictAfter(elements: TimestampedValue<unknown>[], _size?: number, _window?: Window, _ctx?: EvictorContext): void {
     if (this.doEvictAfter) this.evict(elements);
   }

@@ -89,6 +89,7 @@ export class EventTimeTrigger extends Trigger<unknown, Window> {
     return EventTimeTrigger.INSTANCE;
   }
 
+  /** @internal Called by the window operator. */
   onElement(_element: unknown, _timestamp: number, window: Window, ctx: TriggerContext): TriggerResult {
     // A window behind the watermark fires at once (a late record within the allowed lateness).
     if (window.maxTimestamp() <= ctx.currentWatermark()) return TriggerResult.FIRE;
@@ -96,23 +97,28 @@ export class EventTimeTrigger extends Trigger<unknown, Window> {
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   onEventTime(time: number, window: Window, _ctx?: TriggerContext): TriggerResult {
     return time === window.maxTimestamp() ? TriggerResult.FIRE : TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   override canMerge(): boolean {
     return true;
   }
 
+  /** @internal Called by the window operator. */
   override onMerge(window: Window, ctx: OnMergeContext): void {
     // Only while the merged window has not fired yet; otherwise the cleanup timer handles it.
     if (window.maxTimestamp() > ctx.currentWatermark()) ctx.registerEventTimeTimer(window.maxTimestamp());
   }
 
+  /** @internal Called by the window operator. */
   clear(window: Window, ctx: TriggerContext): void {
     ctx.deleteEventTimeTimer(window.maxTimestamp());
   }
@@ -130,27 +136,33 @@ export class ProcessingTimeTrigger extends Trigger<unknown, Window> {
     return ProcessingTimeTrigger.INSTANCE;
   }
 
+  /** @internal Called by the window operator. */
   onElement(_element: unknown, _timestamp: number, window: Window, ctx: TriggerContext): TriggerResult {
     ctx.registerProcessingTimeTimer(window.maxTimestamp());
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   onEventTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.FIRE;
   }
 
+  /** @internal Called by the window operator. */
   override canMerge(): boolean {
     return true;
   }
 
+  /** @internal Called by the window operator. */
   override onMerge(window: Window, ctx: OnMergeContext): void {
     if (window.maxTimestamp() > ctx.currentProcessingTime()) ctx.registerProcessingTimeTimer(window.maxTimestamp());
   }
 
+  /** @internal Called by the window operator. */
   clear(window: Window, ctx: TriggerContext): void {
     ctx.deleteProcessingTimeTimer(window.maxTimestamp());
   }
@@ -173,6 +185,7 @@ export class CountTrigger extends Trigger<unknown, Window> {
     return new CountTrigger(maxCount);
   }
 
+  /** @internal Called by the window operator. */
   onElement(_element: unknown, _timestamp: number, _window: Window, ctx: TriggerContext): TriggerResult {
     const count = ctx.getPartitionedState(this.countState);
     const next = (count.value() ?? 0) + 1;
@@ -184,26 +197,32 @@ export class CountTrigger extends Trigger<unknown, Window> {
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   onEventTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
 
+  /** @internal Called by the window operator. */
   override canMerge(): boolean {
     return true;
   }
 
+  /** @internal Called by the window operator. */
   override onMerge(_window: Window, ctx: OnMergeContext): void {
     ctx.mergePartitionedState(this.countState, sum);
   }
 
+  /** @internal Called by the window operator. */
   clear(_window: Window, ctx: TriggerContext): void {
     ctx.getPartitionedState(this.countState).clear();
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `CountTrigger(${this.maxCount})`;
   }
@@ -220,26 +239,32 @@ export class PurgingTrigger<T, W extends Window> extends Trigger<T, W> {
     return new PurgingTrigger(nestedTrigger);
   }
 
+  /** @internal Called by the window operator. */
   onElement(element: T, timestamp: number, window: W, ctx: TriggerContext): TriggerResult {
     return purging(this.nestedTrigger.onElement(element, timestamp, window, ctx));
   }
 
+  /** @internal Called by the window operator. */
   onEventTime(time: number, window: W, ctx: TriggerContext): TriggerResult {
     return purging(this.nestedTrigger.onEventTime(time, window, ctx));
   }
 
+  /** @internal Called by the window operator. */
   onProcessingTime(time: number, window: W, ctx: TriggerContext): TriggerResult {
     return purging(this.nestedTrigger.onProcessingTime(time, window, ctx));
   }
 
+  /** @internal Called by the window operator. */
   override canMerge(): boolean {
     return this.nestedTrigger.canMerge();
   }
 
+  /** @internal Called by the window operator. */
   override onMerge(window: W, ctx: OnMergeContext): void {
     this.nestedTrigger.onMerge(window, ctx);
   }
 
+  /** @internal Called by the window operator. */
   clear(window: W, ctx: TriggerContext): void {
     this.nestedTrigger.clear(window, ctx);
   }
@@ -248,6 +273,7 @@ export class PurgingTrigger<T, W extends Window> extends Trigger<T, W> {
     return this.nestedTrigger;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `PurgingTrigger(${this.nestedTrigger.toString()})`;
   }
@@ -259,19 +285,25 @@ function purging(result: TriggerResult): TriggerResult {
 
 /** The default trigger of GlobalWindows: never fires (Flink's GlobalWindows.NeverTrigger). */
 export class NeverTrigger extends Trigger<unknown, Window> {
+  /** @internal Called by the window operator. */
   onElement(_element?: unknown, _timestamp?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
+  /** @internal Called by the window operator. */
   onEventTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
+  /** @internal Called by the window operator. */
   onProcessingTime(_time?: number, _window?: Window, _ctx?: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE;
   }
+  /** @internal Called by the window operator. */
   override canMerge(): boolean {
     return true;
   }
+  /** @internal Called by the window operator. */
   override onMerge(_window?: Window, _ctx?: OnMergeContext): void {}
+  /** @internal Called by the window operator. */
   clear(_window?: Window, _ctx?: TriggerContext): void {}
 }
 

@@ -39,6 +39,7 @@ export class TimeWindow extends Window {
     return other instanceof TimeWindow && other.start === this.start && other.end === this.end;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return `TimeWindow{start=${this.start}, end=${this.end}}`;
   }
@@ -70,6 +71,7 @@ export class GlobalWindow extends Window {
     return Number.POSITIVE_INFINITY;
   }
 
+  /** @internal Called by the window operator. */
   override toString(): string {
     return 'GlobalWindow';
   }
