@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { useCluster } from '../cluster/cluster-harness.js';
 import { killCliProcesses, runEddy } from '../cli/eddy-cli.js';
+import { event, lateEvent, type Event } from './jobs/windows.js';
 
 const JOB = fileURLToPath(new URL('../../../test/eventtime/jobs/windows.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-windows-'));
@@ -20,14 +21,6 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 after(killCliProcesses);
 
 const EVENTS = 2000;
-interface Event {
-  readonly key: string;
-  readonly value: number;
-  readonly ts: number;
-}
-// The job's generators, written again here.
-const event = (i: number): Event => ({ key: `k${i % 5}`, value: i, ts: 1000 * Math.floor(i / 10) + ((i * 37) % 10) * 97 });
-const lateEvent = (i: number): Event => ({ key: `k${i % 3}`, value: i, ts: i % 25 === 24 ? Math.max(0, 100 * i - 5000) : 100 * i });
 const isLate = (i: number) => i % 25 === 24;
 const all = (make: (i: number) => Event) => Array.from({ length: EVENTS }, (_, i) => make(i));
 

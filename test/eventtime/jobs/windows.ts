@@ -31,15 +31,15 @@ import {
   type DataStream,
 } from '@eddy/api';
 
-interface Event {
+export interface Event {
   readonly key: string;
   readonly value: number;
   readonly ts: number;
 }
 
-const event = (i: number): Event => ({ key: `k${i % 5}`, value: i, ts: 1000 * Math.floor(i / 10) + ((i * 37) % 10) * 97 });
+export const event = (i: number): Event => ({ key: `k${i % 5}`, value: i, ts: 1000 * Math.floor(i / 10) + ((i * 37) % 10) * 97 });
 /** The late-data source: every 25th event 5 s behind the others. */
-const lateEvent = (i: number): Event => ({ key: `k${i % 3}`, value: i, ts: i % 25 === 24 ? Math.max(0, 100 * i - 5000) : 100 * i });
+export const lateEvent = (i: number): Event => ({ key: `k${i % 3}`, value: i, ts: i % 25 === 24 ? Math.max(0, 100 * i - 5000) : 100 * i });
 
 const countAndSum: AggregateFunction<Event, [number, number], [number, number]> = {
   createAccumulator: () => [0, 0],

@@ -4,7 +4,7 @@ import { MapStateDescriptor, ValueStateDescriptor, type MapState, type ValueStat
 import type { KeyedStateStore } from '../../checkpoint.js';
 import { MergingWindowAssigner, type WindowAssigner, type WindowAssignerContext } from '../../windowing/assigners.js';
 import type { Evictor, EvictorContext, TimestampedValue } from '../../windowing/evictors.js';
-import { isFire, isPurge, type OnMergeContext, type Trigger } from '../../windowing/triggers.js';
+import { isFire, isPurge, type OnMergeContext, type Trigger, type TriggerResult } from '../../windowing/triggers.js';
 import type { AggregateFunction, ProcessAllWindowFunction, ProcessWindowContext, ProcessWindowFunction } from '../../windowing/window-functions.js';
 import { GlobalWindow, TimeWindow, type Window } from '../../windowing/windows.js';
 import type { HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
@@ -220,16 +220,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     for (const window of windows) {
       if (this.isWindowLate(window)) continue;
       skipped = false;
-      const id = windowId(window);
-      this.addToContents(id, record, timestamp);
-      this.triggerContext.setWindow(window, id);
-      const result = this.spec.trigger.onElement(record, timestamp, window, this.triggerContext);
-      if (isFire(result)) {
-        const contents = this.contents.get(id);
-        if (contents !== undefined) this.emitWindowContents(window, id, contents);
-      }
-      if (isPurge(result)) this.contents.remove(id);
-      this.registerCleanupTimer(window);
+      this.addToWindow(window, windowId(window), record, timestamp);
     }
     return skipped;
   }
@@ -246,19 +237,27 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
       skipped = false;
       const stateWindow = set.getStateWindow(actual);
       if (stateWindow === undefined) throw new Error(`internal error: window ${String(window)} is not in the in-flight window set`);
-      const stateId = windowId(stateWindow);
-      this.addToContents(stateId, record, timestamp);
-      this.triggerContext.setWindow(actual);
-      const result = this.spec.trigger.onElement(record, timestamp, actual, this.triggerContext);
-      if (isFire(result)) {
-        const contents = this.contents.get(stateId);
-        if (contents !== undefined) this.emitWindowContents(actual, stateId, contents);
-      }
-      if (isPurge(result)) this.contents.remove(stateId);
-      this.registerCleanupTimer(actual);
+      this.addToWindow(actual, windowId(stateWindow), record, timestamp);
     }
     this.persist(set);
     return skipped;
+  }
+
+  /** Adds the record to `window` (its contents kept under `stateId`), asks the trigger, and arms the cleanup timer. */
+  private addToWindow(window: Window, stateId: string, record: unknown, timestamp: number): void {
+    this.addToContents(stateId, record, timestamp);
+    this.triggerContext.setWindow(window);
+    this.apply(this.spec.trigger.onElement(record, timestamp, window, this.triggerContext), window, stateId);
+    this.registerCleanupTimer(window);
+  }
+
+  /** Does what the trigger said: emits the window's contents, drops them, both or neither. */
+  private apply(result: TriggerResult, window: Window, stateId: string): void {
+    if (isFire(result)) {
+      const contents = this.contents.get(stateId);
+      if (contents !== undefined) this.emitWindowContents(window, stateId, contents);
+    }
+    if (isPurge(result)) this.contents.remove(stateId);
   }
 
   private onTimer(timer: InternalTimer<Window>, eventTime: boolean): void {
@@ -275,12 +274,7 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     const ctx = this.triggerContext;
     ctx.setWindow(window);
     const trigger = this.spec.trigger;
-    const result = eventTime ? trigger.onEventTime(timer.timestamp, window, ctx) : trigger.onProcessingTime(timer.timestamp, window, ctx);
-    if (isFire(result)) {
-      const contents = this.contents.get(stateId);
-      if (contents !== undefined) this.emitWindowContents(window, stateId, contents);
-    }
-    if (isPurge(result)) this.contents.remove(stateId);
+    this.apply(eventTime ? trigger.onEventTime(timer.timestamp, window, ctx) : trigger.onProcessingTime(timer.timestamp, window, ctx), window, stateId);
     if (eventTime === this.isEventTime && timer.timestamp === this.cleanupTime(window)) this.clearAllState(window, stateId, set);
     if (set !== undefined) this.persist(set);
   }
