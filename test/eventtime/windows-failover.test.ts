@@ -33,21 +33,23 @@ describe('windows with checkpoints, a TaskManager killed', () => {
   const cluster = useCheckpointCluster({ taskManagers: 3, slots: 2, restartAttempts: 10 });
 
   it('commit every window exactly once, with the contents computed here', async () => {
-    const records = 6000;
+    const records = 9000;
     const output = join(scratch, 'out');
     const { jobId } = await cluster.client.submitJobFile(JOB, { args: [String(records), output, join(scratch, 'chk'), '200', '1500'] });
     const completed = (): number => cluster.jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
-    await waitFor(() => completed() >= 2 && committedRecords(output).length > 0, 'two completed checkpoints and windows committed', 30_000);
+    await waitFor(() => completed() >= 2, 'two completed checkpoints before the kill', 30_000);
     const status = await cluster.client.requestJob(jobId);
     const busy = new Set(status.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)?.taskManagerId)));
     const victim = cluster.taskManagers.findIndex((tm) => !tm.hasExited && busy.has(tm.taskManagerId));
     assert.ok(victim >= 0, 'a TaskManager running the job');
+    const committedBefore = committedRecords(output).length;
     await cluster.taskManagers[victim]!.kill('SIGKILL');
     cluster.taskManagers[victim] = await startTaskManager(cluster.jobManager.address, { slots: 2 });
     const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
     assert.ok((await cluster.client.requestJob(jobId)).restarts >= 1, 'the job restarted');
     const actual = committedRecords(output).map((row) => JSON.stringify(row)).sort();
+    assert.ok(committedBefore < actual.length, `the kill came mid-job: ${committedBefore} of ${actual.length} windows were committed before it`);
     assert.deepEqual(actual, expectedRows(records));
   });
 });
