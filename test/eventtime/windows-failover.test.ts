@@ -6,6 +6,7 @@
  * one that had not fires once, from its restored contents and timers.
  */
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -33,11 +34,16 @@ describe('windows with checkpoints, a TaskManager killed', () => {
   const cluster = useCheckpointCluster({ taskManagers: 3, slots: 2, restartAttempts: 10 });
 
   it('commit every window exactly once, with the contents computed here', async () => {
-    const records = 9000;
+    const records = 6000;
     const output = join(scratch, 'out');
-    const { jobId } = await cluster.client.submitJobFile(JOB, { args: [String(records), output, join(scratch, 'chk'), '200', '1500'] });
+    const markers = join(scratch, 'markers');
+    mkdirSync(markers);
+    const { jobId } = await cluster.client.submitJobFile(JOB, { args: [String(records), output, join(scratch, 'chk'), '200', '3000', markers] });
     const completed = (): number => cluster.jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
-    await waitFor(() => completed() >= 2, 'two completed checkpoints before the kill', 30_000);
+    // The source waits halfway until released: the kill surely comes mid-job.
+    await waitFor(() => existsSync(join(markers, 'halfway-0')) && existsSync(join(markers, 'halfway-1')), 'both source subtasks halfway', 30_000);
+    const before = completed();
+    await waitFor(() => completed() >= before + 2, 'two completed checkpoints while the source waits', 30_000);
     const status = await cluster.client.requestJob(jobId);
     const busy = new Set(status.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)?.taskManagerId)));
     const victim = cluster.taskManagers.findIndex((tm) => !tm.hasExited && busy.has(tm.taskManagerId));
@@ -45,6 +51,7 @@ describe('windows with checkpoints, a TaskManager killed', () => {
     const committedBefore = committedRecords(output).length;
     await cluster.taskManagers[victim]!.kill('SIGKILL');
     cluster.taskManagers[victim] = await startTaskManager(cluster.jobManager.address, { slots: 2 });
+    writeFileSync(join(markers, 'release'), '');
     const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
     assert.ok((await cluster.client.requestJob(jobId)).restarts >= 1, 'the job restarted');
