@@ -36,6 +36,11 @@ const SECTIONS = [
   ['restart-strategies.ts', 'Restart strategies'],
   ['key-groups.ts', 'Keys and key groups'],
   ['errors.ts', 'Errors'],
+  ['windowing/windows.ts', 'Windows'],
+  ['windowing/assigners.ts', 'Windows'],
+  ['windowing/triggers.ts', 'Windows'],
+  ['windowing/evictors.ts', 'Windows'],
+  ['windowing/window-functions.ts', 'Windows'],
 ];
 
 const program = ts.createProgram({

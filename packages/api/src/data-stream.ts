@@ -14,10 +14,16 @@ import {
 } from './internal/transformation.js';
 import type { KeyedProcessFunction, ProcessFunction } from './process-function.js';
 import type { Sink } from './sink.js';
-import { aggregation, fieldAggregator, type AggregationField } from './aggregations.js';
+import { aggregation, fieldAggregator, type AggregationField, type AggregationKind } from './aggregations.js';
 import { TimestampsAndWatermarksOperator } from './internal/operators/timestamps-and-watermarks.js';
+import { WindowOperator, type WindowContents, type WindowOperatorSpec, type WindowProcessFunction } from './internal/operators/window-operator.js';
 import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from './watermark-strategy.js';
+import { GlobalWindows, MergingWindowAssigner, type WindowAssigner } from './windowing/assigners.js';
+import { CountEvictor, type Evictor } from './windowing/evictors.js';
+import { checkPositiveCount, CountTrigger, PurgingTrigger, Trigger } from './windowing/triggers.js';
+import { ProcessAllWindowFunction, ProcessWindowFunction, type AggregateFunction } from './windowing/window-functions.js';
+import type { GlobalWindow, Window } from './windowing/windows.js';
 
 /**
  * A stream of records of type T (Flink's DataStream). Operations return new streams; nothing runs
@@ -130,6 +136,16 @@ export class DataStream<T> {
     return this.partition('forward', 'Forward');
   }
 
+  /**
+   * Cuts the whole stream into windows (Flink's windowAll): one window operator with parallelism 1
+   * sees every record. On a keyed stream, window(assigner) evaluates each key on its own, in parallel.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    checkAssigner(assigner, 'windowAll');
+    const keyed = this.keyBy(allWindowKey);
+    return new AllWindowedStream<T, W>(assigner, allWindowKey, keyed.windowOperatorFactory(true));
+  }
+
   /** Prints every record to the task's stdout: strings as they are, others as JSON; "n> " names the subtask when there are several. */
   print(sinkIdentifier?: string): DataStreamSink<T> {
     return this.sink('Print to Std. Out', () => new PrintSinkOperator(sinkIdentifier));
@@ -182,7 +198,7 @@ export class DataStream<T> {
 function applyParallelism(transformation: Transformation, parallelism: number): void {
   checkParallelism(parallelism, `the parallelism of '${transformation.name}'`);
   const spec = transformation.spec;
-  if (spec.type === 'source' && spec.nonParallel && parallelism !== 1) {
+  if ((spec.type === 'source' || spec.type === 'operator') && spec.nonParallel === true && parallelism !== 1) {
     throw new RangeError(`The parallelism of non parallel operator must be 1: '${transformation.name}' cannot run with parallelism ${parallelism}`);
   }
   transformation.parallelism = parallelism;
@@ -311,6 +327,32 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.transform<R>('keyedProcess', 'KeyedProcess', (out) => new KeyedProcessOperator(keySelector, fn as KeyedProcessFunction<unknown, unknown, unknown>, out));
   }
 
+  /** Cuts each key's records into windows (Flink's window): set trigger, evictor, lateness, then a window function. */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    checkAssigner(assigner, 'window');
+    return new WindowedStream<T, K, W>(assigner, this.keySelector as KeyFunction, this.windowOperatorFactory(false));
+  }
+
+  /**
+   * Windows of `size` records per key (Flink's countWindow): tumbling, firing and purging every
+   * `size` records; with `slide`, the last `size` records every `slide` records.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    checkPositiveCount(size, 'countWindow', 'size');
+    if (slide === undefined) return this.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    checkPositiveCount(slide, 'countWindow', 'slide');
+    return this.window(GlobalWindows.create()).evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
+  }
+
+  /** @internal How windowed streams make their operator; windowAll's runs with parallelism 1 only. */
+  windowOperatorFactory(nonParallel: boolean): WindowOperatorFactory {
+    return (name: string, spec: WindowOperatorSpec) => {
+      const transformation = this.graph.add('window', name, [this.transformation], { type: 'operator', nonParallel, createOperator: (out) => new WindowOperator(spec, out) });
+      if (nonParallel) transformation.parallelism = 1;
+      return new SingleOutputStreamOperator<unknown>(this.graph, transformation);
+    };
+  }
+
   private fieldAggregation(kind: 'sum' | 'min' | 'max', field: string | number | undefined): SingleOutputStreamOperator<T> {
     // A stream of numbers has nothing to update in place: plain reduce.
     if (field === undefined) return this.keyedReduce('Keyed Aggregation', aggregation(kind, field));
@@ -373,6 +415,15 @@ export class DataStreamSink<T> {
 /** A source's stream (Flink's DataStreamSource). */
 export class DataStreamSource<T> extends SingleOutputStreamOperator<T> {}
 
+/** windowAll's key: every record in one key, as Flink's NullByteKeySelector. */
+const allWindowKey = (): number => 0;
+
+function checkAssigner(assigner: unknown, operation: string): void {
+  if (typeof assigner !== 'object' || assigner === null || typeof (assigner as WindowAssigner<unknown, Window>).assignWindows !== 'function') {
+    throw new TypeError(`${operation} needs a WindowAssigner, for example TumblingEventTimeWindows.of(10_000), got ${assigner === null ? 'null' : typeof assigner}`);
+  }
+}
+
 function checkFunction(fn: unknown, operation: string): void {
   if (typeof fn !== 'function') throw new TypeError(`${operation} needs a function, got ${fn === null ? 'null' : typeof fn}`);
 }
@@ -380,5 +431,206 @@ function checkFunction(fn: unknown, operation: string): void {
 function checkProcessFunction(fn: unknown): void {
   if (fn === null || typeof fn !== 'object' || typeof (fn as { processElement?: unknown }).processElement !== 'function') {
     throw new TypeError('process needs a ProcessFunction (an object with processElement(value, ctx, out))');
+  }
+}
+
+// ---- Windowed streams (Flink's WindowedStream and AllWindowedStream): what keyedStream.window(...)
+// and stream.windowAll(...) return. They collect the window's settings, check them while the job is
+// built, and end in a window function that makes the window operator.
+
+/** Makes the window operator's stream; given by the stream that was windowed. */
+export type WindowOperatorFactory = (name: string, spec: WindowOperatorSpec) => SingleOutputStreamOperator<unknown>;
+
+/**
+ * What both windowed streams share: the settings, checked as they are set, and the field
+ * aggregations. Not for user code: see WindowedStream and AllWindowedStream.
+ */
+abstract class BaseWindowedStream<T, W extends Window> {
+  private trigger_: Trigger<unknown, Window>;
+  private evictor_: Evictor<unknown, Window> | undefined;
+  private allowedLateness_ = 0;
+  private lateDataTag: OutputTag<unknown> | undefined;
+  private readonly assigner: WindowAssigner<unknown, Window>;
+
+  constructor(
+    assigner: WindowAssigner<T, W>,
+    private readonly keySelector: KeyFunction,
+    private readonly create: WindowOperatorFactory,
+  ) {
+    this.assigner = assigner as unknown as WindowAssigner<unknown, Window>;
+    this.trigger_ = this.assigner.getDefaultTrigger();
+  }
+
+  /** Replaces the assigner's default trigger. With session windows the trigger must support merging. */
+  trigger(trigger: Trigger<T, W>): this {
+    if (!(trigger instanceof Trigger)) throw new TypeError('trigger needs a Trigger (for example CountTrigger.of(100) or EventTimeTrigger.create())');
+    if (this.assigner instanceof MergingWindowAssigner && !trigger.canMerge()) {
+      throw new TypeError(`A merging window assigner cannot be used with a trigger that does not support merging: ${this.assigner.toString()} with ${trigger.toString()}`);
+    }
+    this.trigger_ = trigger as unknown as Trigger<unknown, Window>;
+    return this;
+  }
+
+  /** Removes records from windows before or after the function runs; the window then keeps every record (no incremental aggregation). */
+  evictor(evictor: Evictor<T, W>): this {
+    const candidate = evictor as Partial<Evictor<T, W>> | null;
+    if (candidate === null || typeof candidate !== 'object' || typeof candidate.evictBefore !== 'function' || typeof candidate.evictAfter !== 'function') {
+      throw new TypeError('evictor needs an Evictor (an object with evictBefore and evictAfter, for example CountEvictor.of(100))');
+    }
+    this.evictor_ = evictor as unknown as Evictor<unknown, Window>;
+    return this;
+  }
+
+  /**
+   * Keeps each event-time window `lateness` ms past its end: a late record within that time fires
+   * the window again with the updated contents (default 0). Refused on processing-time windows.
+   */
+  allowedLateness(lateness: number): this {
+    if (typeof lateness !== 'number' || !Number.isSafeInteger(lateness) || lateness < 0) {
+      throw new RangeError(`allowedLateness: lateness must be a whole number of milliseconds >= 0, got ${String(lateness)}`);
+    }
+    if (lateness > 0 && !this.assigner.isEventTime()) {
+      throw new RangeError(`allowedLateness: ${this.assigner.toString()} is a processing-time window, which has no late records; allowed lateness is for event-time windows`);
+    }
+    this.allowedLateness_ = lateness;
+    return this;
+  }
+
+  /** Records too late for all their windows go to the side output `tag` (read it with getSideOutput(tag)) instead of being dropped. */
+  sideOutputLateData(tag: OutputTag<T>): this {
+    if (!(tag instanceof OutputTag)) throw new TypeError("sideOutputLateData needs an OutputTag (new OutputTag<T>('late'))");
+    this.lateDataTag = tag as OutputTag<unknown>;
+    return this;
+  }
+
+  /** Sum of a field per window (other fields from the window's first record), as KeyedStream.sum. */
+  sum(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
+    return this.build({ kind: 'reduce', reduce: fieldAggregation('sum', field) }, undefined, 'sum');
+  }
+
+  /** Minimum of a field per window (other fields from the window's first record). */
+  min(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
+    return this.build({ kind: 'reduce', reduce: fieldAggregation('min', field) }, undefined, 'min');
+  }
+
+  /** Maximum of a field per window (other fields from the window's first record). */
+  max(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
+    return this.build({ kind: 'reduce', reduce: fieldAggregation('max', field) }, undefined, 'max');
+  }
+
+  /** The record with the smallest value of a field per window (the first on ties). */
+  minBy(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
+    return this.build({ kind: 'reduce', reduce: fieldAggregation('minBy', field) }, undefined, 'minBy');
+  }
+
+  /** The record with the largest value of a field per window (the first on ties). */
+  maxBy(field?: AggregationField<T>): SingleOutputStreamOperator<T> {
+    return this.build({ kind: 'reduce', reduce: fieldAggregation('maxBy', field) }, undefined, 'maxBy');
+  }
+
+  protected build<R>(contents: WindowContents, process: WindowProcessFunction | undefined, functionName: string): SingleOutputStreamOperator<R> {
+    const spec: WindowOperatorSpec = {
+      keySelector: this.keySelector,
+      assigner: this.assigner,
+      trigger: this.trigger_,
+      evictor: this.evictor_,
+      allowedLateness: this.allowedLateness_,
+      lateDataTag: this.lateDataTag,
+      contents,
+      process,
+    };
+    const evicting = this.evictor_ === undefined ? '' : 'Evicting';
+    const name = `${evicting}Window(${this.assigner.toString()}, ${this.trigger_.toString()}, ${functionName})`;
+    return this.create(name, spec) as SingleOutputStreamOperator<R>;
+  }
+}
+
+function checkReduce(fn: unknown): ReduceFunction<unknown> {
+  if (typeof fn !== 'function') throw new TypeError(`reduce needs a function (accumulated, value) => value, got ${fn === null ? 'null' : typeof fn}`);
+  return fn as ReduceFunction<unknown>;
+}
+
+function checkAggregate(fn: unknown): AggregateFunction<unknown, unknown, unknown> {
+  const candidate = fn as Partial<AggregateFunction<unknown, unknown, unknown>> | null;
+  const missing = ['createAccumulator', 'add', 'getResult', 'merge'].filter((name) => typeof (candidate as Record<string, unknown> | null)?.[name] !== 'function');
+  if (candidate === null || typeof candidate !== 'object' || missing.length > 0) {
+    throw new TypeError(`aggregate needs an AggregateFunction (an object with createAccumulator, add, getResult and merge); ${missing.length > 0 ? `missing: ${missing.join(', ')}` : 'got none'}`);
+  }
+  return candidate as AggregateFunction<unknown, unknown, unknown>;
+}
+
+function keyedProcess(fn: unknown): WindowProcessFunction {
+  if (!(fn instanceof ProcessWindowFunction)) throw new TypeError('a keyed window needs a ProcessWindowFunction (a class extending ProcessWindowFunction with process(key, context, elements, out))');
+  return { keyed: true, fn: fn as ProcessWindowFunction<unknown, unknown, unknown, Window> };
+}
+
+function allProcess(fn: unknown): WindowProcessFunction {
+  if (!(fn instanceof ProcessAllWindowFunction)) throw new TypeError('windowAll needs a ProcessAllWindowFunction (a class extending ProcessAllWindowFunction with process(context, elements, out))');
+  return { keyed: false, fn: fn as ProcessAllWindowFunction<unknown, unknown, Window> };
+}
+
+function fieldAggregation(kind: AggregationKind, field: unknown): ReduceFunction<unknown> {
+  return aggregation(kind, field as string | number | undefined);
+}
+
+/**
+ * A keyed stream cut into windows (Flink's WindowedStream): set the trigger, evictor and lateness,
+ * then apply a window function. Each window of each key is evaluated on its own.
+ */
+export class WindowedStream<T, K, W extends Window> extends BaseWindowedStream<T, W> {
+  /**
+   * Reduces each window incrementally, emitting the reduction when it fires; with a
+   * ProcessWindowFunction, that function gets the one reduced value and the window.
+   */
+  reduce(reducer: ReduceFunction<T>): SingleOutputStreamOperator<T>;
+  reduce<R>(reducer: ReduceFunction<T>, fn: ProcessWindowFunction<T, R, K, W>): SingleOutputStreamOperator<R>;
+  reduce<R>(reducer: ReduceFunction<T>, fn?: ProcessWindowFunction<T, R, K, W>): SingleOutputStreamOperator<T | R> {
+    const reduce = checkReduce(reducer);
+    return this.build({ kind: 'reduce', reduce }, fn === undefined ? undefined : keyedProcess(fn), fn === undefined ? 'reduce' : `reduce, ${fn.constructor.name}`);
+  }
+
+  /**
+   * Aggregates each window incrementally with an accumulator, emitting getResult when it fires;
+   * with a ProcessWindowFunction, that function gets the one result and the window.
+   */
+  aggregate<ACC, R>(fn: AggregateFunction<T, ACC, R>): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(fn: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W>): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(fn: AggregateFunction<T, ACC, V>, windowFn?: ProcessWindowFunction<V, R, K, W>): SingleOutputStreamOperator<V | R> {
+    const aggregate = checkAggregate(fn);
+    const name = windowFn === undefined ? 'aggregate' : `aggregate, ${windowFn.constructor.name}`;
+    return this.build({ kind: 'aggregate', aggregate }, windowFn === undefined ? undefined : keyedProcess(windowFn), name);
+  }
+
+  /** Runs `fn` over all records of each window when it fires (the window keeps every record). */
+  process<R>(fn: ProcessWindowFunction<T, R, K, W>): SingleOutputStreamOperator<R> {
+    return this.build({ kind: 'list' }, keyedProcess(fn), fn.constructor.name);
+  }
+}
+
+/**
+ * A whole (non-keyed) stream cut into windows (Flink's AllWindowedStream); its window operator
+ * runs with parallelism 1, as in Flink.
+ */
+export class AllWindowedStream<T, W extends Window> extends BaseWindowedStream<T, W> {
+  /** Reduces each window incrementally; with a ProcessAllWindowFunction, it gets the reduced value and the window. */
+  reduce(reducer: ReduceFunction<T>): SingleOutputStreamOperator<T>;
+  reduce<R>(reducer: ReduceFunction<T>, fn: ProcessAllWindowFunction<T, R, W>): SingleOutputStreamOperator<R>;
+  reduce<R>(reducer: ReduceFunction<T>, fn?: ProcessAllWindowFunction<T, R, W>): SingleOutputStreamOperator<T | R> {
+    const reduce = checkReduce(reducer);
+    return this.build({ kind: 'reduce', reduce }, fn === undefined ? undefined : allProcess(fn), fn === undefined ? 'reduce' : `reduce, ${fn.constructor.name}`);
+  }
+
+  /** Aggregates each window with an accumulator; with a ProcessAllWindowFunction, it gets the result and the window. */
+  aggregate<ACC, R>(fn: AggregateFunction<T, ACC, R>): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(fn: AggregateFunction<T, ACC, V>, windowFn: ProcessAllWindowFunction<V, R, W>): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(fn: AggregateFunction<T, ACC, V>, windowFn?: ProcessAllWindowFunction<V, R, W>): SingleOutputStreamOperator<V | R> {
+    const aggregate = checkAggregate(fn);
+    const name = windowFn === undefined ? 'aggregate' : `aggregate, ${windowFn.constructor.name}`;
+    return this.build({ kind: 'aggregate', aggregate }, windowFn === undefined ? undefined : allProcess(windowFn), name);
+  }
+
+  /** Runs `fn` over all records of each window when it fires. */
+  process<R>(fn: ProcessAllWindowFunction<T, R, W>): SingleOutputStreamOperator<R> {
+    return this.build({ kind: 'list' }, allProcess(fn), fn.constructor.name);
   }
 }

@@ -18,7 +18,7 @@ import type { StreamExecutionEnvironment } from './stream-execution-environment.
 export type JobMain = (env: StreamExecutionEnvironment, args: string[]) => void | Promise<void>;
 
 export { StreamExecutionEnvironment, type GeneratorOptions } from './stream-execution-environment.js';
-export { DataStream, DataStreamSink, DataStreamSource, KeyedStream, SingleOutputStreamOperator } from './data-stream.js';
+export { AllWindowedStream, DataStream, DataStreamSink, DataStreamSource, KeyedStream, SingleOutputStreamOperator, WindowedStream } from './data-stream.js';
 export type { AggregationField } from './aggregations.js';
 export type { Collector, FilterFunction, FlatMapFunction, IterableFlatMapFunction, KeySelector, MapFunction, ReduceFunction, TaskInfo } from './functions.js';
 export {
@@ -73,3 +73,21 @@ export {
   type KeyGroupRange,
 } from './key-groups.js';
 export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';
+export { GlobalWindow, TimeWindow, Window } from './windowing/windows.js';
+export {
+  EventTimeSessionWindows,
+  GlobalWindows,
+  MergingWindowAssigner,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  WindowAssigner,
+  type SessionWindowTimeGapExtractor,
+  type WindowAssignerContext,
+} from './windowing/assigners.js';
+export { CountTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger, TriggerResult, type OnMergeContext, type TriggerContext } from './windowing/triggers.js';
+export { CountEvictor, TimeEvictor, type Evictor, type EvictorContext, type TimestampedValue } from './windowing/evictors.js';
+export { ProcessAllWindowFunction, ProcessWindowFunction, type AggregateFunction, type ProcessWindowContext } from './windowing/window-functions.js';
+

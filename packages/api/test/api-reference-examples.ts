@@ -52,6 +52,38 @@ import {
   WatermarkStrategy,
   type WatermarkGenerator,
   type WatermarkOutput,
+  AllWindowedStream,
+  CountEvictor,
+  CountTrigger,
+  EventTimeSessionWindows,
+  EventTimeTrigger,
+  GlobalWindow,
+  GlobalWindows,
+  MergingWindowAssigner,
+  ProcessAllWindowFunction,
+  ProcessingTimeSessionWindows,
+  ProcessingTimeTrigger,
+  ProcessWindowFunction,
+  PurgingTrigger,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TimeEvictor,
+  TimeWindow,
+  Trigger,
+  TriggerResult,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  Window,
+  WindowAssigner,
+  WindowedStream,
+  type AggregateFunction,
+  type Evictor,
+  type EvictorContext,
+  type OnMergeContext,
+  type ProcessWindowContext,
+  type TimestampedValue,
+  type TriggerContext,
+  type WindowAssignerContext,
 } from '../src/index.js';
 
 /** What the examples assume in scope. */
@@ -835,5 +867,404 @@ class BufferingSink implements Sink<string>, CheckpointedFunction, CheckpointLis
 
   invoke(value: string): void {
     this.buffered.push(value);
+  }
+}
+
+/** What the window examples assume in scope, besides ExampleScope's. */
+export interface WindowExampleScope {
+  readonly pairs: DataStream<[string, number]>;
+  readonly byWord: KeyedStream<[string, number], string>;
+  readonly window: TimeWindow;
+  readonly triggerCtx: TriggerContext;
+  readonly mergeCtx: OnMergeContext;
+  readonly assignerCtx: WindowAssignerContext;
+  readonly evictorCtx: EvictorContext;
+  readonly windowCtx: ProcessWindowContext<TimeWindow>;
+  readonly elements: TimestampedValue<[string, number]>[];
+  readonly assigner: WindowAssigner<[string, number], TimeWindow>;
+  readonly sessions: MergingWindowAssigner<[string, number], TimeWindow>;
+  readonly evictor: Evictor<[string, number], TimeWindow>;
+  readonly average: AggregateFunction<[string, number], [number, number], number>;
+}
+
+export function windowExamples(scope: WindowExampleScope): unknown[] {
+  const { pairs, byWord, window, triggerCtx, mergeCtx, assignerCtx, evictorCtx, windowCtx, elements, assigner, sessions, evictor, average } = scope;
+  const shown: unknown[] = [];
+  const sum = (a: [string, number], b: [string, number]): [string, number] => [a[0], a[1] + b[1]];
+
+  // ---- Windowed streams ----
+
+  // #region KeyedStream.window
+  const perMinute = byWord.window(TumblingEventTimeWindows.of(60_000));
+  // #endregion
+  // #region KeyedStream.countWindow
+  const lastHundred = byWord.countWindow(100, 10).sum(1);
+  // #endregion
+  // #region DataStream.windowAll
+  const everything = pairs.windowAll(TumblingEventTimeWindows.of(10_000)).sum(1);
+  // #endregion
+  // #region WindowedStream
+  const windowed: WindowedStream<[string, number], string, TimeWindow> = byWord.window(SlidingEventTimeWindows.of(10_000, 2_000));
+  // #endregion
+  // #region WindowedStream.reduce
+  const counts = perMinute.reduce(sum, new WithWindowEnd());
+  // #endregion
+  // #region WindowedStream.aggregate
+  const averages = windowed.aggregate(average);
+  // #endregion
+  // #region WindowedStream.process
+  const described = byWord.window(EventTimeSessionWindows.withGap(30_000)).process(new WithWindowEnd());
+  // #endregion
+  // #region AllWindowedStream
+  const all: AllWindowedStream<[string, number], TimeWindow> = pairs.windowAll(TumblingEventTimeWindows.of(60_000));
+  // #endregion
+  // #region AllWindowedStream.reduce
+  const total = all.reduce(sum);
+  // #endregion
+  // #region AllWindowedStream.aggregate
+  const overallAverage = all.aggregate(average);
+  // #endregion
+  // #region AllWindowedStream.process
+  const sizes = all.process(new WindowSize());
+  // #endregion
+  shown.push(lastHundred, everything, counts, averages, described, total, overallAverage, sizes);
+
+  // ---- Windows ----
+
+  // #region Window
+  const last: number = (window as Window).maxTimestamp();
+  // #endregion
+  // #region Window.maxTimestamp
+  const resultTimestamp = window.maxTimestamp(); // window.end - 1
+  // #endregion
+  // #region TimeWindow
+  const firstMinute = new TimeWindow(0, 60_000);
+  // #endregion
+  // #region TimeWindow.maxTimestamp
+  const endsAt = firstMinute.maxTimestamp(); // 59_999
+  // #endregion
+  // #region TimeWindow.intersects
+  const touching = firstMinute.intersects(new TimeWindow(60_000, 120_000)); // true
+  // #endregion
+  // #region TimeWindow.cover
+  const both = firstMinute.cover(new TimeWindow(60_000, 120_000)); // [0, 120_000)
+  // #endregion
+  // #region TimeWindow.equals
+  const same = firstMinute.equals(new TimeWindow(0, 60_000));
+  // #endregion
+  // #region TimeWindow.getWindowStartWithOffset
+  const start = TimeWindow.getWindowStartWithOffset(-1, 0, 1_000); // -1_000
+  // #endregion
+  // #region GlobalWindow
+  const global: GlobalWindow = GlobalWindow.get();
+  // #endregion
+  // #region GlobalWindow.get
+  const theOne = GlobalWindow.get();
+  // #endregion
+  // #region GlobalWindow.maxTimestamp
+  const never = GlobalWindow.get().maxTimestamp(); // Infinity
+  // #endregion
+  shown.push(last, resultTimestamp, endsAt, touching, both, same, start, global, theOne, never);
+
+  // ---- Window assigners ----
+
+  // #region WindowAssigner
+  const custom: WindowAssigner<[string, number], TimeWindow> = new ByKeyLength();
+  // #endregion
+  // #region WindowAssigner.assignWindows
+  const windowsOf = assigner.assignWindows(['a', 1], 1_500, assignerCtx);
+  // #endregion
+  // #region WindowAssigner.getDefaultTrigger
+  const defaultTrigger = assigner.getDefaultTrigger();
+  // #endregion
+  // #region WindowAssigner.isEventTime
+  const needsWatermarks = assigner.isEventTime();
+  // #endregion
+  // #region WindowAssigner.toString
+  const assignerName = assigner.toString(); // shown in the operator's name
+  // #endregion
+  // #region WindowAssignerContext.currentProcessingTime
+  const now = assignerCtx.currentProcessingTime();
+  // #endregion
+  // #region MergingWindowAssigner
+  const merging = assigner instanceof MergingWindowAssigner;
+  // #endregion
+  // #region MergingWindowAssigner.mergeWindows
+  sessions.mergeWindows([new TimeWindow(0, 10), new TimeWindow(5, 15)], (merged, result) => void shown.push(merged, result));
+  // #endregion
+  // #region TumblingEventTimeWindows
+  const tumbling: TumblingEventTimeWindows = TumblingEventTimeWindows.of(60_000);
+  // #endregion
+  // #region TumblingEventTimeWindows.of
+  const daysInUtcPlus8 = TumblingEventTimeWindows.of(86_400_000, -8 * 3_600_000);
+  // #endregion
+  // #region SlidingEventTimeWindows
+  const sliding: SlidingEventTimeWindows = SlidingEventTimeWindows.of(10_000, 2_000);
+  // #endregion
+  // #region SlidingEventTimeWindows.of
+  const lastTenSecondsEveryTwo = SlidingEventTimeWindows.of(10_000, 2_000);
+  // #endregion
+  // #region EventTimeSessionWindows
+  const sessionWindows: EventTimeSessionWindows = EventTimeSessionWindows.withGap(30_000);
+  // #endregion
+  // #region EventTimeSessionWindows.withGap
+  const visits = EventTimeSessionWindows.withGap(30 * 60_000);
+  // #endregion
+  // #region EventTimeSessionWindows.withDynamicGap
+  const perUserGap = EventTimeSessionWindows.withDynamicGap(([user]: [string, number]) => (user.startsWith('bot') ? 1_000 : 60_000));
+  // #endregion
+  // #region TumblingProcessingTimeWindows
+  const wallClock: TumblingProcessingTimeWindows = TumblingProcessingTimeWindows.of(1_000);
+  // #endregion
+  // #region TumblingProcessingTimeWindows.of
+  const everySecond = TumblingProcessingTimeWindows.of(1_000);
+  // #endregion
+  // #region SlidingProcessingTimeWindows
+  const wallClockSliding: SlidingProcessingTimeWindows = SlidingProcessingTimeWindows.of(60_000, 10_000);
+  // #endregion
+  // #region SlidingProcessingTimeWindows.of
+  const lastMinuteEveryTen = SlidingProcessingTimeWindows.of(60_000, 10_000);
+  // #endregion
+  // #region ProcessingTimeSessionWindows
+  const wallClockSessions: ProcessingTimeSessionWindows = ProcessingTimeSessionWindows.withGap(5_000);
+  // #endregion
+  // #region ProcessingTimeSessionWindows.withGap
+  const quietFiveSeconds = ProcessingTimeSessionWindows.withGap(5_000);
+  // #endregion
+  // #region ProcessingTimeSessionWindows.withDynamicGap
+  const dynamicWallClock = ProcessingTimeSessionWindows.withDynamicGap(([, n]: [string, number]) => n * 1_000);
+  // #endregion
+  // #region GlobalWindows
+  const oneWindowPerKey: GlobalWindows = GlobalWindows.create();
+  // #endregion
+  // #region GlobalWindows.create
+  const everyHundred = byWord.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(100)));
+  // #endregion
+  shown.push(custom, windowsOf, defaultTrigger, needsWatermarks, assignerName, now, merging, tumbling, daysInUtcPlus8, sliding, lastTenSecondsEveryTwo);
+  shown.push(sessionWindows, visits, perUserGap, wallClock, everySecond, wallClockSliding, lastMinuteEveryTen, wallClockSessions, quietFiveSeconds, dynamicWallClock);
+  shown.push(oneWindowPerKey, everyHundred);
+
+  // ---- Triggers ----
+
+  // #region Trigger
+  const early = windowed.trigger(new EarlyEvery(100));
+  // #endregion
+  // #region Trigger.onElement
+  const onRecord = new EarlyEvery(100).onElement(['a', 1], 0, window, triggerCtx);
+  // #endregion
+  // #region Trigger.onEventTime
+  const onWatermark = new EarlyEvery(100).onEventTime(window.maxTimestamp(), window, triggerCtx); // FIRE
+  // #endregion
+  // #region Trigger.onProcessingTime
+  const onClock = new EarlyEvery(100).onProcessingTime(Date.now(), window, triggerCtx);
+  // #endregion
+  // #region Trigger.canMerge
+  const forSessions = new EarlyEvery(100).canMerge();
+  // #endregion
+  // #region Trigger.onMerge
+  new EarlyEvery(100).onMerge(window, mergeCtx);
+  // #endregion
+  // #region Trigger.clear
+  new EarlyEvery(100).clear(window, triggerCtx);
+  // #endregion
+  // #region Trigger.toString
+  const triggerName = new EarlyEvery(100).toString();
+  // #endregion
+  // #region TriggerContext.currentProcessingTime
+  const triggerNow = triggerCtx.currentProcessingTime();
+  // #endregion
+  // #region TriggerContext.currentWatermark
+  const passed = window.maxTimestamp() <= triggerCtx.currentWatermark();
+  // #endregion
+  // #region TriggerContext.registerProcessingTimeTimer
+  triggerCtx.registerProcessingTimeTimer(triggerCtx.currentProcessingTime() + 1_000);
+  // #endregion
+  // #region TriggerContext.registerEventTimeTimer
+  triggerCtx.registerEventTimeTimer(window.maxTimestamp());
+  // #endregion
+  // #region TriggerContext.deleteProcessingTimeTimer
+  triggerCtx.deleteProcessingTimeTimer(window.maxTimestamp());
+  // #endregion
+  // #region TriggerContext.deleteEventTimeTimer
+  triggerCtx.deleteEventTimeTimer(window.maxTimestamp());
+  // #endregion
+  // #region TriggerContext.getPartitionedState
+  const seenInWindow = triggerCtx.getPartitionedState(new ValueStateDescriptor<number>('seen', 0));
+  // #endregion
+  // #region OnMergeContext.mergePartitionedState
+  mergeCtx.mergePartitionedState(new ValueStateDescriptor<number>('seen'), (a, b) => a + b);
+  // #endregion
+  // #region EventTimeTrigger
+  const atWindowEnd: EventTimeTrigger = EventTimeTrigger.create();
+  // #endregion
+  // #region EventTimeTrigger.create
+  const eventTimeDefault = byWord.window(GlobalWindows.create()).trigger(EventTimeTrigger.create());
+  // #endregion
+  // #region ProcessingTimeTrigger
+  const atClockEnd: ProcessingTimeTrigger = ProcessingTimeTrigger.create();
+  // #endregion
+  // #region ProcessingTimeTrigger.create
+  const byClock = byWord.window(TumblingEventTimeWindows.of(60_000)).trigger(ProcessingTimeTrigger.create());
+  // #endregion
+  // #region CountTrigger
+  const countTrigger: CountTrigger = CountTrigger.of(1_000);
+  // #endregion
+  // #region CountTrigger.of
+  const everyThousand = byWord.window(GlobalWindows.create()).trigger(CountTrigger.of(1_000));
+  // #endregion
+  // #region PurgingTrigger
+  const purging: PurgingTrigger<unknown, Window> = PurgingTrigger.of(CountTrigger.of(10));
+  // #endregion
+  // #region PurgingTrigger.of
+  const tumblingCount = byWord.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(10)));
+  // #endregion
+  // #region PurgingTrigger.getNestedTrigger
+  const nested = purging.getNestedTrigger();
+  // #endregion
+  shown.push(early, onRecord, onWatermark, onClock, forSessions, triggerName, triggerNow, passed, seenInWindow);
+  shown.push(atWindowEnd, eventTimeDefault, atClockEnd, byClock, countTrigger, everyThousand, tumblingCount, nested);
+
+  // ---- Evictors ----
+
+  // #region CountEvictor
+  const keepLast: CountEvictor = CountEvictor.of(100);
+  // #endregion
+  // #region CountEvictor.of
+  const lastHundredOnly = byWord.window(GlobalWindows.create()).trigger(CountTrigger.of(10)).evictor(CountEvictor.of(100)).sum(1);
+  // #endregion
+  // #region TimeEvictor
+  const keepRecent: TimeEvictor = TimeEvictor.of(5_000);
+  // #endregion
+  // #region TimeEvictor.of
+  const lastFiveSeconds = byWord.window(TumblingEventTimeWindows.of(60_000)).evictor(TimeEvictor.of(5_000)).sum(1);
+  // #endregion
+  // #region Evictor.evictBefore
+  evictor.evictBefore(elements, elements.length, window, evictorCtx);
+  // #endregion
+  // #region Evictor.evictAfter
+  evictor.evictAfter(elements, elements.length, window, evictorCtx);
+  // #endregion
+  // #region EvictorContext.currentProcessingTime
+  const evictNow = evictorCtx.currentProcessingTime();
+  // #endregion
+  // #region EvictorContext.currentWatermark
+  const evictWatermark = evictorCtx.currentWatermark();
+  // #endregion
+  shown.push(keepLast, lastHundredOnly, keepRecent, lastFiveSeconds, evictNow, evictWatermark);
+
+  // ---- Window functions ----
+
+  // #region AggregateFunction.createAccumulator
+  const accumulator = average.createAccumulator(); // [sum, count] = [0, 0]
+  // #endregion
+  // #region AggregateFunction.add
+  const added = average.add(['a', 3], accumulator);
+  // #endregion
+  // #region AggregateFunction.getResult
+  const mean = average.getResult(added);
+  // #endregion
+  // #region AggregateFunction.merge
+  const mergedAccumulator = average.merge(added, average.add(['b', 5], average.createAccumulator()));
+  // #endregion
+  // #region ProcessWindowFunction
+  const withEnds = byWord.window(TumblingEventTimeWindows.of(60_000)).process(new WithWindowEnd());
+  // #endregion
+  // #region ProcessWindowFunction.process
+  new WithWindowEnd().process('a', windowCtx, [['a', 1]], { collect: (row) => void shown.push(row) });
+  // #endregion
+  // #region ProcessWindowFunction.clear
+  new WithWindowEnd().clear(windowCtx);
+  // #endregion
+  // #region ProcessAllWindowFunction
+  const windowSizes = pairs.windowAll(TumblingEventTimeWindows.of(60_000)).process(new WindowSize());
+  // #endregion
+  // #region ProcessAllWindowFunction.process
+  new WindowSize().process(windowCtx, [['a', 1]], { collect: (n) => void shown.push(n) });
+  // #endregion
+  // #region ProcessAllWindowFunction.clear
+  new WindowSize().clear(windowCtx);
+  // #endregion
+  // #region ProcessWindowContext.window
+  const windowEnd = windowCtx.window().end;
+  // #endregion
+  // #region ProcessWindowContext.currentProcessingTime
+  const firedAt = windowCtx.currentProcessingTime();
+  // #endregion
+  // #region ProcessWindowContext.currentWatermark
+  const eventTimeNow = windowCtx.currentWatermark();
+  // #endregion
+  // #region ProcessWindowContext.windowState
+  const firings = windowCtx.windowState().getState(new ValueStateDescriptor<number>('firings', 0));
+  // #endregion
+  // #region ProcessWindowContext.globalState
+  const windowsSoFar = windowCtx.globalState().getState(new ValueStateDescriptor<number>('windows', 0));
+  // #endregion
+  // #region ProcessWindowContext.output
+  windowCtx.output(new OutputTag<string>('empty-windows'), `${windowCtx.window().start}`);
+  // #endregion
+  shown.push(mergedAccumulator, mean, withEnds, windowSizes, windowEnd, firedAt, eventTimeNow, firings, windowsSoFar);
+  return shown;
+}
+
+/** Emits [key, window end, sum] (the ProcessWindowFunction examples). */
+class WithWindowEnd extends ProcessWindowFunction<[string, number], [string, number, number], string, TimeWindow> {
+  process(key: string, context: ProcessWindowContext<TimeWindow>, elements: Iterable<[string, number]>, out: Collector<[string, number, number]>): void {
+    let total = 0;
+    for (const [, n] of elements) total += n;
+    out.collect([key, context.window().end, total]);
+  }
+}
+
+/** The number of records of each window of the whole stream. */
+class WindowSize extends ProcessAllWindowFunction<[string, number], number, TimeWindow> {
+  process(_context: ProcessWindowContext<TimeWindow>, elements: Iterable<[string, number]>, out: Collector<number>): void {
+    out.collect([...elements].length);
+  }
+}
+
+/** Fires every `n` records of a window and at its end (a custom Trigger). */
+class EarlyEvery extends Trigger<[string, number], TimeWindow> {
+  private readonly seen = new ValueStateDescriptor<number>('seen', 0);
+  constructor(private readonly n: number) {
+    super();
+  }
+  onElement(_element: [string, number], _timestamp: number, window: TimeWindow, ctx: TriggerContext): TriggerResult {
+    ctx.registerEventTimeTimer(window.maxTimestamp());
+    const seen = ctx.getPartitionedState(this.seen);
+    const next = (seen.value() ?? 0) + 1;
+    seen.update(next % this.n);
+    return next === this.n ? TriggerResult.FIRE : TriggerResult.CONTINUE;
+  }
+  onEventTime(time: number, window: TimeWindow, _ctx: TriggerContext): TriggerResult {
+    return time === window.maxTimestamp() ? TriggerResult.FIRE_AND_PURGE : TriggerResult.CONTINUE;
+  }
+  onProcessingTime(_time: number, _window: TimeWindow, _ctx: TriggerContext): TriggerResult {
+    return TriggerResult.CONTINUE;
+  }
+  override canMerge(): boolean {
+    return true;
+  }
+  override onMerge(window: TimeWindow, ctx: OnMergeContext): void {
+    ctx.mergePartitionedState(this.seen, (a, b) => a + b);
+    ctx.registerEventTimeTimer(window.maxTimestamp());
+  }
+  clear(window: TimeWindow, ctx: TriggerContext): void {
+    ctx.getPartitionedState(this.seen).clear();
+    ctx.deleteEventTimeTimer(window.maxTimestamp());
+  }
+}
+
+/** Windows by the key's length: a custom WindowAssigner. */
+class ByKeyLength extends WindowAssigner<[string, number], TimeWindow> {
+  assignWindows([key]: [string, number], timestamp: number): TimeWindow[] {
+    const size = 1_000 * key.length;
+    const start = TimeWindow.getWindowStartWithOffset(timestamp, 0, size);
+    return [new TimeWindow(start, start + size)];
+  }
+  getDefaultTrigger(): Trigger<[string, number], TimeWindow> {
+    return EventTimeTrigger.create();
+  }
+  isEventTime(): boolean {
+    return true;
   }
 }

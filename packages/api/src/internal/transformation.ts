@@ -29,6 +29,8 @@ export type TransformationSpec =
     }
   | {
       readonly type: 'operator';
+      /** Fixed parallelism 1 (windowAll), like Flink's non-parallel operators. */
+      readonly nonParallel?: boolean;
       createOperator(output: Output): StreamOperator;
     }
   | {
