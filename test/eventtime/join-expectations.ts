@@ -1,6 +1,9 @@
 /** The results of test/eventtime/jobs/joins.ts, computed here from its generators, as "<result>|<timestamp>" lines, sorted. */
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SharedCluster } from '../cluster/cluster-harness.js';
 import { CONNECT_WINDOW, LOWER, UPPER, WINDOW, left, right, threshold, value, type Ev, type JoinMode } from './jobs/joins.js';
 
 const windowEnd = (ts: number, size: number): number => ts - (ts % size) + size - 1;
@@ -52,4 +55,19 @@ export function readResults(path: string): string[] {
   if (!existsSync(path)) return [];
   const files = statSync(path).isDirectory() ? readdirSync(path).filter((name) => !name.startsWith('.')).sort().map((name) => join(path, name)) : [path];
   return files.flatMap((file) => readFileSync(file, 'utf8').split('\n').filter((line) => line !== '')).sort();
+}
+
+const JOB = fileURLToPath(new URL('../../../test/eventtime/jobs/joins.ts', import.meta.url));
+
+/** Runs `modes` of the joins job in one job on `cluster` (on the same two sources) and checks each mode's results. */
+export async function runAndCheckJoins(cluster: SharedCluster, scratch: string, modes: readonly JoinMode[], events: number): Promise<void> {
+  const out = join(scratch, modes.join('+'));
+  const { jobId } = await cluster.client.submitJobFile(JOB, { args: [modes.join(','), out, String(events)] });
+  const terminal = await cluster.client.followJob(jobId);
+  assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+  for (const mode of modes) {
+    const expected = expectedJoinResults(mode, events);
+    assert.ok(expected.length > 40, `${mode}: the input gives ${expected.length} results`);
+    assert.deepEqual(readResults(join(out, mode)), expected, mode);
+  }
 }

@@ -3,42 +3,24 @@
  * out-of-order events within the watermark bound: window join, coGroup and interval join give
  * exactly the results computed in the test, with the timestamps they carry.
  */
-import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { useCluster } from '../cluster/cluster-harness.js';
-import { expectedJoinResults, readResults } from './join-expectations.js';
-import type { JoinMode } from './jobs/joins.js';
+import { runAndCheckJoins } from './join-expectations.js';
 
-const JOB = fileURLToPath(new URL('../../../test/eventtime/jobs/joins.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-joins-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('joins on a cluster', () => {
   const cluster = useCluster({ taskManagers: 2, slots: 2 });
-  const events = 1000;
-
-  /** Runs `modes` in one job (on the same two sources) and checks each mode's results. */
-  const runAndCheck = async (modes: readonly JoinMode[]): Promise<void> => {
-    const out = join(scratch, modes.join('+'));
-    const { jobId } = await cluster.client.submitJobFile(JOB, { args: [modes.join(','), out, String(events)] });
-    const terminal = await cluster.client.followJob(jobId);
-    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
-    for (const mode of modes) {
-      const expected = expectedJoinResults(mode, events);
-      assert.ok(expected.length > 40, `${mode}: the input gives ${expected.length} results`);
-      assert.deepEqual(readResults(join(out, mode)), expected, mode);
-    }
-  };
 
   it('window-joins every pair of equal keys in each tumbling window (results at the window maxTimestamp), and coGroups both sides of every key and window, one side possibly empty', async () => {
-    await runAndCheck(['window-join', 'cogroup']);
+    await runAndCheckJoins(cluster, scratch, ['window-join', 'cogroup'], 1000);
   });
 
   it('interval-joins every pair within [t - 50, t + 30], the results carrying the larger timestamp', async () => {
-    await runAndCheck(['interval-join']);
+    await runAndCheckJoins(cluster, scratch, ['interval-join'], 1000);
   });
 });
