@@ -1022,7 +1022,8 @@ export class JoinedStreamsEqualTo<IN1, IN2, K> extends TwoInputKeys<IN1, IN2> {
 /**
  * A window join with its windows (Flink's JoinedStreams.WithWindow): apply() emits, when a window
  * fires, the function's result for every pair of the window's records with equal keys (an inner
- * join; use coGroup for outer joins). Results carry the window's maxTimestamp().
+ * join; use coGroup for outer joins). Results carry the window's maxTimestamp(). Before apply,
+ * trigger(trigger), evictor(evictor) and allowedLateness(ms) work as on a WindowedStream.
  */
 export class JoinedWindowedStreams<IN1, IN2, K, W extends Window> extends TwoInputWindowedStreams<IN1, IN2, W> {
   declare readonly __key?: K;
@@ -1080,7 +1081,8 @@ export class CoGroupedStreamsEqualTo<IN1, IN2, K> extends TwoInputKeys<IN1, IN2>
 /**
  * A coGroup with its windows (Flink's CoGroupedStreams.WithWindow): apply() calls the function
  * once per key and window that has records on either side, with both sides' records (one side
- * may be empty). Results carry the window's maxTimestamp().
+ * may be empty). Results carry the window's maxTimestamp(). Before apply, trigger(trigger),
+ * evictor(evictor) and allowedLateness(ms) work as on a WindowedStream.
  */
 export class CoGroupedWindowedStreams<IN1, IN2, K, W extends Window> extends TwoInputWindowedStreams<IN1, IN2, W> {
   declare readonly __key?: K;
