@@ -30,6 +30,8 @@ const SECTIONS = [
   ['functions.ts', 'Functions'],
   ['aggregations.ts', 'Functions'],
   ['process-function.ts', 'Process functions, contexts and timers'],
+  ['co-functions.ts', 'Two-input functions and joins'],
+  ['broadcast-state.ts', 'Broadcast state'],
   ['state.ts', 'Keyed state'],
   ['source.ts', 'Sources'],
   ['sink.ts', 'Sinks'],

@@ -18,7 +18,52 @@ import type { StreamExecutionEnvironment } from './stream-execution-environment.
 export type JobMain = (env: StreamExecutionEnvironment, args: string[]) => void | Promise<void>;
 
 export { StreamExecutionEnvironment, type GeneratorOptions } from './stream-execution-environment.js';
-export { AllWindowedStream, DataStream, DataStreamSink, DataStreamSource, KeyedStream, SingleOutputStreamOperator, WindowedStream } from './data-stream.js';
+export {
+  AllWindowedStream,
+  BroadcastConnectedStream,
+  BroadcastStream,
+  CoGroupedStreams,
+  CoGroupedStreamsEqualTo,
+  CoGroupedStreamsWhere,
+  CoGroupedWindowedStreams,
+  ConnectedStreams,
+  DataStream,
+  DataStreamSink,
+  DataStreamSource,
+  IntervalJoin,
+  IntervalJoined,
+  JoinedStreams,
+  JoinedStreamsEqualTo,
+  JoinedStreamsWhere,
+  JoinedWindowedStreams,
+  KeyedStream,
+  SingleOutputStreamOperator,
+  WindowedStream,
+} from './data-stream.js';
+export {
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  ProcessJoinFunction,
+  type CoFlatMapFunction,
+  type CoGroupFunction,
+  type CoMapFunction,
+  type FlatJoinFunction,
+  type JoinFunction,
+  type ProcessJoinContext,
+} from './co-functions.js';
+export {
+  BroadcastProcessFunction,
+  KeyedBroadcastProcessFunction,
+  type BaseBroadcastContext,
+  type BroadcastContext,
+  type BroadcastState,
+  type KeyedBroadcastContext,
+  type KeyedBroadcastOnTimerContext,
+  type KeyedReadOnlyBroadcastContext,
+  type KeyedStateFunction,
+  type ReadOnlyBroadcastContext,
+  type ReadOnlyBroadcastState,
+} from './broadcast-state.js';
 export type { AggregationField } from './aggregations.js';
 export type { Collector, FilterFunction, FlatMapFunction, IterableFlatMapFunction, KeySelector, MapFunction, ReduceFunction, TaskInfo } from './functions.js';
 export {

@@ -84,6 +84,35 @@ import {
   type TimestampedValue,
   type TriggerContext,
   type WindowAssignerContext,
+  BroadcastConnectedStream,
+  BroadcastProcessFunction,
+  BroadcastStream,
+  CoGroupedStreams,
+  CoGroupedStreamsEqualTo,
+  CoGroupedStreamsWhere,
+  CoGroupedWindowedStreams,
+  ConnectedStreams,
+  CoProcessFunction,
+  IntervalJoin,
+  IntervalJoined,
+  JoinedStreams,
+  JoinedStreamsEqualTo,
+  JoinedStreamsWhere,
+  JoinedWindowedStreams,
+  KeyedBroadcastProcessFunction,
+  KeyedCoProcessFunction,
+  ProcessJoinFunction,
+  type BaseBroadcastContext,
+  type BroadcastContext,
+  type BroadcastState,
+  type CoFlatMapFunction,
+  type CoMapFunction,
+  type KeyedBroadcastContext,
+  type KeyedBroadcastOnTimerContext,
+  type KeyedReadOnlyBroadcastContext,
+  type ProcessJoinContext,
+  type ReadOnlyBroadcastContext,
+  type ReadOnlyBroadcastState,
 } from '../src/index.js';
 
 /** What the examples assume in scope. */
@@ -268,9 +297,6 @@ export function examples(scope: ExampleScope): unknown[] {
   // #endregion
   // #region DataStream.rescale
   lines.rescale().map((line) => line.trim());
-  // #endregion
-  // #region DataStream.broadcast
-  lines.broadcast().map((rule) => rule.length);
   // #endregion
   // #region DataStream.shuffle
   lines.shuffle().map((line) => line.length);
@@ -1267,4 +1293,373 @@ class ByKeyLength extends WindowAssigner<[string, number], TimeWindow> {
   isEventTime(): boolean {
     return true;
   }
+}
+
+// ---- Two-input streams, joins and broadcast state ----
+
+type Click = { readonly user: string; readonly page: string; readonly time: number };
+type Buy = { readonly user: string; readonly item: string; readonly time: number };
+
+/** What the two-input examples assume in scope. */
+export interface TwoInputExampleScope {
+  readonly clicks: DataStream<Click>;
+  readonly buys: DataStream<Buy>;
+  readonly words: DataStream<string>;
+  readonly limits: DataStream<[string, number]>;
+  readonly out: Collector<string>;
+  readonly joinCtx: ProcessJoinContext;
+  readonly baseCtx: BaseBroadcastContext;
+  readonly readOnlyCtx: ReadOnlyBroadcastContext;
+  readonly broadcastCtx: BroadcastContext;
+  readonly keyedReadOnlyCtx: KeyedReadOnlyBroadcastContext<string>;
+  readonly keyedBroadcastCtx: KeyedBroadcastContext<string>;
+  readonly keyedTimerCtx: KeyedBroadcastOnTimerContext<string>;
+  readonly state: BroadcastState<string, number>;
+  readonly readOnly: ReadOnlyBroadcastState<string, number>;
+}
+
+const limitsDescriptor = new MapStateDescriptor<string, number>('limits');
+const lateClicks = new OutputTag<string>('late-clicks');
+
+/** Clicks followed by a buy of the same user within a minute (a ProcessJoinFunction). */
+class ClickToBuy extends ProcessJoinFunction<Click, Buy, string> {
+  processElement(click: Click, buy: Buy, ctx: ProcessJoinContext, out: Collector<string>): void {
+    out.collect(`${click.user} bought ${buy.item} ${ctx.getRightTimestamp() - ctx.getLeftTimestamp()} ms after viewing ${click.page}`);
+  }
+}
+
+/** Clicks and buys per user, reported a minute after each click (a KeyedCoProcessFunction). */
+class ClicksAndBuys extends KeyedCoProcessFunction<string, Click, Buy, string> {
+  private seen!: ValueState<number>;
+  override open(): void {
+    this.seen = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('seen', 0));
+  }
+  processElement1(click: Click, ctx: KeyedProcessContext<string>, _out: Collector<string>): void {
+    this.seen.update((this.seen.value() ?? 0) + 1);
+    ctx.timerService().registerEventTimeTimer(click.time + 60_000);
+  }
+  processElement2(buy: Buy, ctx: KeyedProcessContext<string>, out: Collector<string>): void {
+    out.collect(`${ctx.getCurrentKey()} bought ${buy.item} after ${this.seen.value()} clicks`);
+  }
+  override onTimer(timestamp: number, ctx: KeyedOnTimerContext<string>, out: Collector<string>): void {
+    out.collect(`${ctx.getCurrentKey()}: ${this.seen.value()} clicks by ${timestamp}`);
+  }
+}
+
+/** Words of both streams, tagged (a CoProcessFunction, no timers on non-keyed streams). */
+class TagWords extends CoProcessFunction<string, Click, string> {
+  processElement1(word: string, _ctx: ProcessContext, out: Collector<string>): void {
+    out.collect(`word ${word}`);
+  }
+  processElement2(click: Click, ctx: ProcessContext, out: Collector<string>): void {
+    if (click.page === '') ctx.output(lateClicks, click.user);
+    else out.collect(`page ${click.page}`);
+  }
+}
+
+/** Words longer than the broadcast limit of their first letter. */
+class LongWords extends BroadcastProcessFunction<string, [string, number], string> {
+  processElement(word: string, ctx: ReadOnlyBroadcastContext, out: Collector<string>): void {
+    const limit = ctx.getBroadcastState(limitsDescriptor).get(word.charAt(0));
+    if (limit !== undefined && word.length > limit) out.collect(word);
+  }
+  processBroadcastElement([letter, limit]: [string, number], ctx: BroadcastContext, _out: Collector<string>): void {
+    ctx.getBroadcastState(limitsDescriptor).put(letter, limit);
+  }
+}
+
+/** Clicks per user above a broadcast limit; a new limit resets every user's count. */
+class ClickLimit extends KeyedBroadcastProcessFunction<string, Click, [string, number], string> {
+  private readonly clicks = new ValueStateDescriptor<number>('clicks', 0);
+  processElement(click: Click, ctx: KeyedReadOnlyBroadcastContext<string>, out: Collector<string>): void {
+    const state = this.getRuntimeContext().getState(this.clicks);
+    state.update((state.value() ?? 0) + 1);
+    if ((state.value() ?? 0) > (ctx.getBroadcastState(limitsDescriptor).get('clicks') ?? Infinity)) out.collect(click.user);
+  }
+  processBroadcastElement([name, limit]: [string, number], ctx: KeyedBroadcastContext<string>, _out: Collector<string>): void {
+    ctx.getBroadcastState(limitsDescriptor).put(name, limit);
+    ctx.applyToKeyedState(this.clicks, (_user, state) => state.clear());
+  }
+  override onTimer(_timestamp: number, ctx: KeyedBroadcastOnTimerContext<string>, out: Collector<string>): void {
+    out.collect(`timer of ${ctx.getCurrentKey()}`);
+  }
+}
+
+export function twoInputExamples(scope: TwoInputExampleScope): unknown[] {
+  const { clicks, buys, words, limits, out, joinCtx, baseCtx, readOnlyCtx, broadcastCtx, keyedReadOnlyCtx, keyedBroadcastCtx, keyedTimerCtx, state, readOnly } = scope;
+  const shown: unknown[] = [];
+
+  // #region DataStream.connect
+  const connected: ConnectedStreams<Click, Buy> = clicks.connect(buys);
+  // #endregion
+  // #region ConnectedStreams
+  const both: ConnectedStreams<string, Click> = words.connect(clicks);
+  // #endregion
+  // #region ConnectedStreams.getFirstInput
+  const first: DataStream<Click> = connected.getFirstInput();
+  // #endregion
+  // #region ConnectedStreams.getSecondInput
+  const second: DataStream<Buy> = connected.getSecondInput();
+  // #endregion
+  // #region ConnectedStreams.keyBy
+  const byUser = connected.keyBy((click) => click.user, (buy) => buy.user);
+  // #endregion
+  // #region ConnectedStreams.map
+  const labels = connected.map({ map1: (click: Click) => `click ${click.page}`, map2: (buy: Buy) => `buy ${buy.item}` });
+  // #endregion
+  // #region CoMapFunction.map1
+  const toText: CoMapFunction<Click, Buy, string> = { map1: (click) => click.page, map2: (buy) => buy.item };
+  // #endregion
+  // #region CoMapFunction.map2
+  const items = connected.map({ map1: () => '', map2: (buy: Buy) => buy.item }).filter((item) => item !== '');
+  // #endregion
+  // #region ConnectedStreams.flatMap
+  const tokens = both.flatMap({ flatMap1: (word: string, o: Collector<string>) => o.collect(word), flatMap2: (click: Click, o: Collector<string>) => click.page.split('/').forEach((p) => o.collect(p)) });
+  // #endregion
+  // #region CoFlatMapFunction.flatMap1
+  const split: CoFlatMapFunction<string, Click, string> = { flatMap1: (word, o) => o.collect(word), flatMap2: (click, o) => o.collect(click.user) };
+  // #endregion
+  // #region CoFlatMapFunction.flatMap2
+  const users = both.flatMap({ flatMap1: () => {}, flatMap2: (click: Click, o: Collector<string>) => o.collect(click.user) });
+  // #endregion
+  // #region ConnectedStreams.process
+  const report = byUser.process(new ClicksAndBuys());
+  // #endregion
+  // #region CoProcessFunction
+  const tagged = both.process(new TagWords());
+  // #endregion
+  // #region CoProcessFunction.processElement1
+  new TagWords().processElement1('hello', baseCtx as unknown as ProcessContext, out);
+  // #endregion
+  // #region CoProcessFunction.processElement2
+  tagged.getSideOutput(lateClicks).print(); // what processElement2 sent to ctx.output(lateClicks, ...)
+  // #endregion
+  // #region CoProcessFunction.onTimer
+  // Timers need keyed streams: see KeyedCoProcessFunction.onTimer.
+  // #endregion
+  // #region KeyedCoProcessFunction
+  const perUser = clicks.connect(buys).keyBy((c) => c.user, (b) => b.user).process(new ClicksAndBuys());
+  // #endregion
+  // #region KeyedCoProcessFunction.processElement1
+  // processElement1(click, ctx, out) { this.seen.update(this.seen.value() + 1); ctx.timerService().registerEventTimeTimer(click.time + 60_000); }
+  // #endregion
+  // #region KeyedCoProcessFunction.processElement2
+  // processElement2(buy, ctx, out) { out.collect(`${ctx.getCurrentKey()} bought ${buy.item}`); }
+  // #endregion
+  // #region KeyedCoProcessFunction.onTimer
+  // onTimer(timestamp, ctx, out) { out.collect(`${ctx.getCurrentKey()}: ${this.seen.value()} clicks by ${timestamp}`); }
+  // #endregion
+  shown.push(first, second, labels, toText, items, tokens, split, users, report, perUser);
+
+  // #region DataStream.broadcast
+  words.broadcast().map((rule) => rule.length); // every record to every subtask
+  const limitStream: BroadcastStream<[string, number]> = limits.broadcast(limitsDescriptor); // the broadcast state pattern
+  // #endregion
+  // #region BroadcastStream
+  const rules = limits.broadcast(new MapStateDescriptor<string, number>('limits'));
+  // #endregion
+  // #region BroadcastStream.getBroadcastStateDescriptors
+  const names = rules.getBroadcastStateDescriptors().map((d) => d.name); // ['limits']
+  // #endregion
+  // #region BroadcastConnectedStream
+  const withLimits: BroadcastConnectedStream<string, [string, number]> = words.connect(limitStream);
+  // #endregion
+  // #region BroadcastConnectedStream.getFirstInput
+  const wordStream = withLimits.getFirstInput();
+  // #endregion
+  // #region BroadcastConnectedStream.getSecondInput
+  const limitSide = withLimits.getSecondInput();
+  // #endregion
+  // #region BroadcastConnectedStream.process
+  const longWords = withLimits.process(new LongWords());
+  // #endregion
+  // #region KeyedStream.connect
+  const overLimit = clicks.keyBy((c) => c.user).connect(limitStream).process(new ClickLimit());
+  // #endregion
+  // #region BroadcastProcessFunction
+  const long = words.connect(limits.broadcast(limitsDescriptor)).process(new LongWords());
+  // #endregion
+  // #region BroadcastProcessFunction.processElement
+  new LongWords().processElement('elephant', readOnlyCtx, out);
+  // #endregion
+  // #region BroadcastProcessFunction.processBroadcastElement
+  new LongWords().processBroadcastElement(['e', 5], broadcastCtx, out);
+  // #endregion
+  // #region KeyedBroadcastProcessFunction
+  const flagged = clicks.keyBy((c) => c.user).connect(limits.broadcast(limitsDescriptor)).process(new ClickLimit());
+  // #endregion
+  // #region KeyedBroadcastProcessFunction.processElement
+  new ClickLimit().processElement({ user: 'ann', page: '/', time: 0 }, keyedReadOnlyCtx, out);
+  // #endregion
+  // #region KeyedBroadcastProcessFunction.processBroadcastElement
+  new ClickLimit().processBroadcastElement(['clicks', 100], keyedBroadcastCtx, out);
+  // #endregion
+  // #region KeyedBroadcastProcessFunction.onTimer
+  new ClickLimit().onTimer(60_000, keyedTimerCtx, out);
+  // #endregion
+  // #region BaseBroadcastContext.timestamp
+  const at = baseCtx.timestamp() ?? Date.now();
+  // #endregion
+  // #region BaseBroadcastContext.output
+  baseCtx.output(lateClicks, 'to the side output');
+  // #endregion
+  // #region BaseBroadcastContext.currentProcessingTime
+  const now = baseCtx.currentProcessingTime();
+  // #endregion
+  // #region BaseBroadcastContext.currentWatermark
+  const eventTime = baseCtx.currentWatermark();
+  // #endregion
+  // #region ReadOnlyBroadcastContext.getBroadcastState
+  const limitOfA = readOnlyCtx.getBroadcastState(limitsDescriptor).get('a');
+  // #endregion
+  // #region BroadcastContext.getBroadcastState
+  broadcastCtx.getBroadcastState(limitsDescriptor).put('a', 3);
+  // #endregion
+  // #region KeyedReadOnlyBroadcastContext.getCurrentKey
+  const user = keyedReadOnlyCtx.getCurrentKey();
+  // #endregion
+  // #region KeyedReadOnlyBroadcastContext.timerService
+  keyedReadOnlyCtx.timerService().registerEventTimeTimer(at + 60_000);
+  // #endregion
+  // #region KeyedBroadcastContext.applyToKeyedState
+  keyedBroadcastCtx.applyToKeyedState(new ValueStateDescriptor<number>('clicks', 0), (_user, clickCount) => clickCount.clear());
+  // #endregion
+  // #region KeyedBroadcastOnTimerContext.timeDomain
+  const fromEventTime = keyedTimerCtx.timeDomain() === 'EVENT_TIME';
+  // #endregion
+  // #region ReadOnlyBroadcastState.get
+  const limitOfB = readOnly.get('b');
+  // #endregion
+  // #region ReadOnlyBroadcastState.contains
+  const hasB = readOnly.contains('b');
+  // #endregion
+  // #region ReadOnlyBroadcastState.immutableEntries
+  for (const [letter, limit] of readOnly.immutableEntries()) out.collect(`${letter}: ${limit}`);
+  // #endregion
+  // #region ReadOnlyBroadcastState.keys
+  const letters = [...readOnly.keys()];
+  // #endregion
+  // #region ReadOnlyBroadcastState.values
+  const largest = Math.max(...readOnly.values());
+  // #endregion
+  // #region ReadOnlyBroadcastState.isEmpty
+  const noRules = readOnly.isEmpty();
+  // #endregion
+  // #region BroadcastState.put
+  state.put('a', 3);
+  // #endregion
+  // #region BroadcastState.putAll
+  state.putAll([['a', 3], ['b', 4]]);
+  // #endregion
+  // #region BroadcastState.remove
+  state.remove('a');
+  // #endregion
+  // #region BroadcastState.entries
+  const copy = new Map(state.entries());
+  // #endregion
+  // #region BroadcastState.clear
+  state.clear();
+  // #endregion
+  shown.push(names, wordStream, limitSide, longWords, overLimit, long, flagged, now, eventTime, limitOfA, user, fromEventTime, limitOfB, hasB, letters, largest, noRules, copy);
+
+  // #region DataStream.join
+  const joined: JoinedStreams<Click, Buy> = clicks.join(buys);
+  // #endregion
+  // #region JoinedStreams
+  const clicksAndBuys = clicks.join(buys);
+  // #endregion
+  // #region JoinedStreams.where
+  const whereUser: JoinedStreamsWhere<Click, Buy, string> = joined.where((click) => click.user);
+  // #endregion
+  // #region JoinedStreamsWhere
+  const keyed = clicksAndBuys.where((click) => click.user);
+  // #endregion
+  // #region JoinedStreamsWhere.equalTo
+  const equalUser: JoinedStreamsEqualTo<Click, Buy, string> = whereUser.equalTo((buy) => buy.user);
+  // #endregion
+  // #region JoinedStreamsEqualTo
+  const sameUser = keyed.equalTo((buy) => buy.user);
+  // #endregion
+  // #region JoinedStreamsEqualTo.window
+  const perMinute: JoinedWindowedStreams<Click, Buy, string, TimeWindow> = equalUser.window(TumblingEventTimeWindows.of(60_000));
+  // #endregion
+  // #region JoinedWindowedStreams
+  const joinedWindows = sameUser.window(TumblingEventTimeWindows.of(60_000)).allowedLateness(5_000);
+  // #endregion
+  // #region JoinedWindowedStreams.apply
+  const pairsOut = perMinute.apply((click: Click, buy: Buy) => `${click.page} -> ${buy.item}`);
+  const flat = joinedWindows.apply((click: Click, buy: Buy, o: Collector<string>) => {
+    if (buy.time >= click.time) o.collect(click.page);
+  });
+  // #endregion
+  // #region DataStream.coGroup
+  const grouped: CoGroupedStreams<Click, Buy> = clicks.coGroup(buys);
+  // #endregion
+  // #region CoGroupedStreams
+  const outer = clicks.coGroup(buys);
+  // #endregion
+  // #region CoGroupedStreams.where
+  const groupWhere: CoGroupedStreamsWhere<Click, Buy, string> = grouped.where((click) => click.user);
+  // #endregion
+  // #region CoGroupedStreamsWhere
+  const outerWhere = outer.where((click) => click.user);
+  // #endregion
+  // #region CoGroupedStreamsWhere.equalTo
+  const groupEqual: CoGroupedStreamsEqualTo<Click, Buy, string> = groupWhere.equalTo((buy) => buy.user);
+  // #endregion
+  // #region CoGroupedStreamsEqualTo
+  const outerEqual = outerWhere.equalTo((buy) => buy.user);
+  // #endregion
+  // #region CoGroupedStreamsEqualTo.window
+  const groupWindows: CoGroupedWindowedStreams<Click, Buy, string, TimeWindow> = groupEqual.window(TumblingEventTimeWindows.of(60_000));
+  // #endregion
+  // #region CoGroupedWindowedStreams
+  const outerWindows = outerEqual.window(EventTimeSessionWindows.withGap(30_000));
+  // #endregion
+  // #region CoGroupedWindowedStreams.apply
+  const noBuy = groupWindows.apply((cs: Iterable<Click>, bs: Iterable<Buy>, o: Collector<string>) => {
+    if ([...bs].length === 0) for (const click of cs) o.collect(click.user); // a left outer join's unmatched side
+  });
+  // #endregion
+  // #region KeyedStream.intervalJoin
+  const interval: IntervalJoin<Click, Buy, string> = clicks.keyBy((c) => c.user).intervalJoin(buys.keyBy((b) => b.user));
+  // #endregion
+  // #region IntervalJoin
+  const clickThenBuy = clicks.keyBy((c) => c.user).intervalJoin(buys.keyBy((b) => b.user));
+  // #endregion
+  // #region IntervalJoin.between
+  const withinAMinute: IntervalJoined<Click, Buy, string> = interval.between(0, 60_000);
+  // #endregion
+  // #region IntervalJoined
+  const around = clickThenBuy.between(-5_000, 5_000);
+  // #endregion
+  // #region IntervalJoined.lowerBoundExclusive
+  const strictlyAfter = interval.between(0, 60_000).lowerBoundExclusive();
+  // #endregion
+  // #region IntervalJoined.upperBoundExclusive
+  const beforeTheMinute = interval.between(0, 60_000).upperBoundExclusive();
+  // #endregion
+  // #region IntervalJoined.process
+  const conversions = withinAMinute.process(new ClickToBuy());
+  // #endregion
+  // #region ProcessJoinFunction
+  const bought = clicks.keyBy((c) => c.user).intervalJoin(buys.keyBy((b) => b.user)).between(0, 60_000).process(new ClickToBuy());
+  // #endregion
+  // #region ProcessJoinFunction.processElement
+  new ClickToBuy().processElement({ user: 'ann', page: '/shoes', time: 0 }, { user: 'ann', item: 'shoes', time: 30_000 }, joinCtx, out);
+  // #endregion
+  // #region ProcessJoinContext.getLeftTimestamp
+  const clickedAt = joinCtx.getLeftTimestamp();
+  // #endregion
+  // #region ProcessJoinContext.getRightTimestamp
+  const boughtAt = joinCtx.getRightTimestamp();
+  // #endregion
+  // #region ProcessJoinContext.getTimestamp
+  const resultAt = joinCtx.getTimestamp(); // Math.max(clickedAt, boughtAt)
+  // #endregion
+  // #region ProcessJoinContext.output
+  joinCtx.output(lateClicks, 'a pair to the side output');
+  // #endregion
+  shown.push(pairsOut, flat, outerWindows, noBuy, around, strictlyAfter, beforeTheMinute, conversions, bought, clickedAt, boughtAt, resultAt);
+  return shown;
 }

@@ -57,7 +57,7 @@ export interface PlanEdge {
   readonly target: string;
   readonly partitioner: PartitionerName;
   readonly distributionPattern: 'POINTWISE' | 'ALL_TO_ALL';
-  /** Which input of the target this edge feeds (0 unless the target has several, e.g. after union it is still 0). */
+  /** Which logical input of the target this edge feeds: 0, or 1 for the second input of a two-input operator (connect, joins); a union's edges all feed 0. */
   readonly targetInput: number;
 }
 

@@ -87,7 +87,7 @@ export function compileJob(graph: TransformationGraph, environmentParallelism: n
         target: target.id,
         partitioner,
         distributionPattern: partitioner === 'forward' || partitioner === 'rescale' ? 'POINTWISE' : 'ALL_TO_ALL',
-        targetInput: 0,
+        targetInput: edge.typeNumber,
       });
     }
     vertices.push(vertex);

@@ -28,6 +28,8 @@ export interface StreamEdge {
   readonly keySelector: KeyFunction | undefined;
   /** The id of the side output this edge carries (getSideOutput(tag)); undefined for the main output. */
   readonly sideOutputTag: string | undefined;
+  /** Which input of a two-input target this edge feeds (0 or 1; Flink's typeNumber); 0 for one-input targets. */
+  readonly typeNumber: number;
 }
 
 export interface StreamGraph {
@@ -70,7 +72,10 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
 
   for (const t of graph.transformations) {
     if (t.isVirtual) continue;
-    const inputs = t.inputs.flatMap((input) => resolve(input, undefined, undefined));
+    // A two-input operator's first transformation input feeds its input 0, the second its input 1.
+    const twoInput = t.spec.type === 'operator' && t.spec.twoInput === true;
+    if (twoInput && t.inputs.length !== 2) throw new Error(`internal error: two-input operator '${t.name}' has ${t.inputs.length} inputs`);
+    const inputs = t.inputs.flatMap((input, index) => resolve(input, undefined, undefined).map((resolved) => ({ ...resolved, typeNumber: twoInput ? index : 0 })));
     const parallelism = t.parallelism ?? environmentParallelism;
     const maxParallelism = t.maxParallelism ?? graph.maxParallelism ?? 0;
     if (maxParallelism !== 0 && maxParallelism < parallelism) {
@@ -81,7 +86,7 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
 
     // A derived id depends on the operator's kind, its inputs (ids and partitioning) and how many
     // operators of the same kind on the same inputs came before it: the same code gives the same ids.
-    const signature = `${t.kind}|${inputs.map((i) => `${i.partitioner ?? 'default'}:${i.node.id}${i.sideOutputTag === undefined ? '' : `#${i.sideOutputTag}`}`).join(',')}`;
+    const signature = `${t.kind}|${inputs.map((i) => `${i.partitioner ?? 'default'}:${i.node.id}${i.sideOutputTag === undefined ? '' : `#${i.sideOutputTag}`}${i.typeNumber === 0 ? '' : `@${i.typeNumber}`}`).join(',')}`;
     const ordinal = derivedIdOrdinals.get(signature) ?? 0;
     derivedIdOrdinals.set(signature, ordinal + 1);
     const id = t.uid ?? `${t.kind}-${createHash('sha256').update(`${signature}|${ordinal}`).digest('hex').slice(0, 16)}`;
@@ -113,6 +118,7 @@ export function generateStreamGraph(graph: TransformationGraph, environmentParal
         partitioner,
         keySelector: partitioner === 'hash' ? input.keySelector : undefined,
         sideOutputTag: input.sideOutputTag,
+        typeNumber: input.typeNumber,
       };
       node.inEdges.push(edge);
       input.node.outEdges.push(edge);

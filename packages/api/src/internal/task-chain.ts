@@ -19,6 +19,7 @@ import {
   type Output,
   type StreamOperator,
 } from './operators/stream-operator.js';
+import { isTwoInputOperator, type TwoInputStreamOperator } from './operators/two-input-operator.js';
 import { DefaultSourceContext } from './sources/source-context.js';
 import { isSplitReaderSource } from './sources/split-reader.js';
 import type { KeyedStateBackend } from './state/keyed-state-backend.js';
@@ -41,6 +42,10 @@ export class OperatorTaskChain implements TaskChain {
   readonly isSource: boolean;
   private readonly operators: { readonly node: StreamNode; readonly operator: StreamOperator }[] = [];
   private readonly head: Output | undefined;
+  /** Where each logical input's records go: the head, or a two-input head's inputs[0] and inputs[1]. */
+  private readonly inputs: readonly Output[];
+  private readonly twoInputHead: TwoInputStreamOperator | undefined;
+  private readonly endedInputs = new Set<number>();
   private readonly source: SourceOperator | undefined;
   private readonly sourceNode: StreamNode | undefined;
   private readonly sourceOutput: Output | undefined;
@@ -105,6 +110,9 @@ export class OperatorTaskChain implements TaskChain {
     this.sourceNode = sourceNode;
     this.sourceOutput = sourceOutput;
     this.head = this.isSource ? undefined : this.operators[0]?.operator;
+    const headOperator = this.isSource ? undefined : this.operators[0]?.operator;
+    this.twoInputHead = headOperator !== undefined && isTwoInputOperator(headOperator) ? headOperator : undefined;
+    this.inputs = this.twoInputHead !== undefined ? this.twoInputHead.inputs : this.head === undefined ? [] : [this.head];
   }
 
   async initializeState(restored: RestoredTaskState | undefined): Promise<void> {
@@ -164,10 +172,9 @@ export class OperatorTaskChain implements TaskChain {
     }
   }
 
-  processBatch(_input: number, records: readonly unknown[], timestamps?: ArrayLike<number>): void {
+  processBatch(input: number, records: readonly unknown[], timestamps?: ArrayLike<number>): void {
     if (this.asyncError !== undefined) throw this.asyncError.error;
-    const head = this.head;
-    if (head === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) starts with a source and takes no input`);
+    const head = this.inputOf(input);
     if (timestamps === undefined) {
       for (let i = 0; i < records.length; i++) head.collect(records[i], NO_TIMESTAMP);
     } else {
@@ -175,25 +182,34 @@ export class OperatorTaskChain implements TaskChain {
     }
   }
 
-  processWatermark(_input: number, watermark: number): void {
+  processWatermark(input: number, watermark: number): void {
     this.throwAsyncError();
-    (this.headOperator() as StreamOperator).processWatermark(watermark);
+    this.inputOf(input).emitWatermark(watermark);
   }
 
-  processWatermarkStatus(_input: number, idle: boolean): void {
+  processWatermarkStatus(input: number, idle: boolean): void {
     this.throwAsyncError();
-    (this.headOperator() as StreamOperator).processWatermarkStatus(idle);
+    this.inputOf(input).emitWatermarkStatus(idle);
   }
 
-  private headOperator(): Output {
-    const head = this.head;
-    if (head === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) starts with a source and takes no input`);
-    return head;
+  /** Where input `input`'s records go (a union feeds input 0 from several edges; only a two-input head has input 1). */
+  private inputOf(input: number): Output {
+    const head = this.inputs[input];
+    if (head !== undefined) return head;
+    if (this.head === undefined) throw new Error(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) starts with a source and takes no input`);
+    throw new JobGraphMismatchError(`vertex '${this.chain.vertex.id}' (${this.chain.vertex.name}) has ${this.inputs.length} input(s), but the task was given records for input ${input}`, ['inputs']);
   }
 
-  endInput(_input: number): void {
+  endInput(input: number): void {
     this.throwAsyncError();
-    // Every operator here has one logical input (a union feeds input 0 from several edges).
+    const twoInput = this.twoInputHead;
+    if (twoInput !== undefined) {
+      this.inputOf(input);
+      twoInput.endInputOf(input);
+      this.endedInputs.add(input);
+      // The chain's end of input (end of event time, endInput, finish) once both inputs ended.
+      if (this.endedInputs.size < 2) return;
+    }
     this.endInputs();
   }
 

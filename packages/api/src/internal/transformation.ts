@@ -31,6 +31,8 @@ export type TransformationSpec =
       readonly type: 'operator';
       /** Fixed parallelism 1 (windowAll), like Flink's non-parallel operators. */
       readonly nonParallel?: boolean;
+      /** A two-input operator (connect, broadcast state, interval join): inputs[0] feeds its input 0, inputs[1] its input 1. */
+      readonly twoInput?: boolean;
       createOperator(output: Output): StreamOperator;
     }
   | {

@@ -118,7 +118,8 @@ export class WindowHarness {
   }
 }
 
-function runtimeContext(chain: TestingChainContext, backend: KeyedStateBackend | undefined): RuntimeContext & KeyedStateStore {
+/** A RuntimeContext over a testing chain context and, on keyed streams, the operator's backend. */
+export function runtimeContext(chain: TestingChainContext, backend: KeyedStateBackend | undefined): RuntimeContext & KeyedStateStore {
   const keyed = (): KeyedStateBackend => {
     if (backend === undefined) throw new Error('no keyed state here');
     return backend;

@@ -12,8 +12,7 @@ import {
 import { ValueStateDescriptor, type ListState, type ValueState } from '../../state.js';
 import { ListStateDescriptor } from '../../state.js';
 import { toStateKey, type HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
-import { USER_TIMERS_SERVICE } from '../state/keyed-state-snapshot.js';
-import type { InternalTimer, InternalTimerService, Triggerable } from '../state/internal-timer-service.js';
+import { UserTimerService, type UserTimerHost } from './user-timers.js';
 import { ProcessingTimeTimers } from '../state/processing-time-timers.js';
 import type { StateTable } from '../state/state-table.js';
 import type { KeyFunction } from '../transformation.js';
@@ -166,6 +165,10 @@ export class ProcessOperator extends AbstractStreamOperator implements TimerServ
     return 'PROCESSING_TIME';
   }
   /** @internal */
+  get timerService(): TimerService {
+    return this;
+  }
+  /** @internal */
   sideOutput(tag: OutputTag<unknown>, value: unknown): void {
     checkOutputTag(tag);
     this.output.collectSide(tag, value, this.currentTimestamp);
@@ -217,13 +220,12 @@ export class ProcessOperator extends AbstractStreamOperator implements TimerServ
  * both domains, in the operator's timer service 'user-timers' (keyed state: in snapshots). The
  * current key is set once per record, and once per firing timer.
  */
-export class KeyedProcessOperator extends AbstractStreamOperator implements TimerService, Triggerable<undefined> {
-  private timers: InternalTimerService<undefined> | undefined;
+export class KeyedProcessOperator extends AbstractStreamOperator implements UserTimerHost {
   private readonly collector: TimestampedCollector;
   private currentTimestamp = NO_TIMESTAMP;
-  private domain: TimeDomain = 'PROCESSING_TIME';
-  private operatorName = 'KeyedProcess';
+  operatorName = 'KeyedProcess';
   private readonly ctx: KeyedProcessContextImpl;
+  private readonly userTimers = new UserTimerService(this);
 
   constructor(
     private readonly keySelector: KeyFunction,
@@ -249,7 +251,7 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Time
 
   override async open(context: OperatorContext): Promise<void> {
     this.operatorName = context.operatorName;
-    this.timers = this.getInternalTimerService<undefined>(USER_TIMERS_SERVICE, voidNamespaceKey, this, () => undefined);
+    this.userTimers.open((name, toKey, triggerable, restore) => this.getInternalTimerService(name, toKey, triggerable, restore));
     this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext(this.backend);
     await this.fn.open();
   }
@@ -262,23 +264,11 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Time
     this.fn.processElement(record, this.ctx, this.collector);
   }
 
-  onEventTime(timer: InternalTimer<undefined>): void {
-    this.fire(timer.timestamp, 'EVENT_TIME', timer.timestamp);
-  }
-
-  onProcessingTime(timer: InternalTimer<undefined>): void {
-    this.fire(timer.timestamp, 'PROCESSING_TIME', NO_TIMESTAMP);
-  }
-
-  private fire(time: number, domain: TimeDomain, timestamp: number): void {
-    this.domain = domain;
+  /** @internal A timer of the function fired. */
+  onUserTimer(time: number, timestamp: number): void {
     this.currentTimestamp = timestamp;
     this.collector.timestamp = timestamp;
-    try {
-      this.fn.onTimer(time, this.ctx, this.collector);
-    } finally {
-      this.domain = 'PROCESSING_TIME';
-    }
+    this.fn.onTimer(time, this.ctx, this.collector);
   }
 
   get keyedStateBackend(): HeapKeyedStateBackend | undefined {
@@ -294,36 +284,19 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Time
   }
   /** @internal */
   get timeDomainNow(): TimeDomain {
-    return this.domain;
+    return this.userTimers.timeDomain;
+  }
+  /** @internal */
+  get timerService(): TimerService {
+    return this.userTimers;
   }
   /** @internal */
   sideOutput(tag: OutputTag<unknown>, value: unknown): void {
     checkOutputTag(tag);
     this.output.collectSide(tag, value, this.currentTimestamp);
   }
-  currentProcessingTime(): number {
-    return Date.now();
-  }
   currentWatermark(): number {
     return this.lastWatermark;
-  }
-  registerProcessingTimeTimer(time: number): void {
-    this.activeTimers().registerProcessingTimeTimer(undefined, time);
-  }
-  deleteProcessingTimeTimer(time: number): void {
-    this.activeTimers().deleteProcessingTimeTimer(undefined, time);
-  }
-  registerEventTimeTimer(time: number): void {
-    this.activeTimers().registerEventTimeTimer(undefined, time);
-  }
-  deleteEventTimeTimer(time: number): void {
-    this.activeTimers().deleteEventTimeTimer(undefined, time);
-  }
-
-  private activeTimers(): InternalTimerService<undefined> {
-    const timers = this.timers;
-    if (timers === undefined) throw new Error(`'${this.operatorName}': timers can be registered from open() on`);
-    return timers;
   }
 
   /**
@@ -344,8 +317,6 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements Time
   }
 }
 
-const voidNamespaceKey = (): string => '';
-
 /** The context a process function gets: one per operator, reading the operator's current record or timer. */
 class ProcessContextImpl implements OnTimerContext {
   constructor(protected readonly operator: ProcessOperator | KeyedProcessOperator) {}
@@ -354,7 +325,7 @@ class ProcessContextImpl implements OnTimerContext {
     return timestamp === NO_TIMESTAMP ? undefined : timestamp;
   }
   timerService(): TimerService {
-    return this.operator;
+    return this.operator.timerService;
   }
   timeDomain(): TimeDomain {
     return this.operator.timeDomainNow;
@@ -373,7 +344,7 @@ class KeyedProcessContextImpl extends ProcessContextImpl implements KeyedOnTimer
   }
 }
 
-function checkOutputTag(tag: unknown): void {
+export function checkOutputTag(tag: unknown): void {
   if (!(tag instanceof OutputTag)) throw new TypeError(`ctx.output needs an OutputTag as its first argument (new OutputTag<T>('id')), got ${String(tag)}`);
 }
 
