@@ -12,6 +12,8 @@ function statelessChain(notes: string[]): TaskChain {
     open: () => Promise.resolve(),
     runSource: () => Promise.resolve(),
     processBatch: () => undefined,
+    processWatermark: () => undefined,
+    processWatermarkStatus: () => undefined,
     endInput: () => undefined,
     finish: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -22,7 +24,7 @@ function statelessChain(notes: string[]): TaskChain {
       return Promise.resolve();
     },
     notifyCheckpointAborted: (id) => void notes.push(`aborted ${id}`),
-  } as TaskChain;
+  };
 }
 
 function coordinator(): { subtask: SubtaskCheckpointCoordinator; acknowledged: Map<number, boolean>; notes: string[] } {
