@@ -90,6 +90,12 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     ],
   },
   {
+    name: 'windows',
+    script: 'test/dist/bench/windows-bench.js',
+    format: 'json',
+    description: 'event-time windows: Nexmark q5 (sliding) and q7 (tumbling) at parallelism 2, without and with checkpoints',
+  },
+  {
     name: 'codec',
     script: 'packages/runtime/dist/bench/record-codec-bench.js',
     format: 'json',

@@ -114,6 +114,22 @@ describe('the event-time examples on a JobManager and two TaskManagers', () => {
     const got = (await run(client, 'session-windows', ['collect', '800', '30000'])).map((r) => JSON.stringify(r)).sort();
     assert.deepEqual(got, expected);
   });
+
+  it('interval-join.ts pairs each order with its payment made within 30 s after it, and nothing else', async () => {
+    const order = await generatorOf<{ orderId: number; amount: number; timestamp: number }>('interval-join', 'order');
+    const payment = await generatorOf<{ orderId: number; timestamp: number } | undefined>('interval-join', 'payment');
+    const expected: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const placed = order(i);
+      const paid = payment(i);
+      if (paid === undefined) continue;
+      const after = paid.timestamp - placed.timestamp;
+      if (after >= 0 && after <= 30_000) expected.push(JSON.stringify({ orderId: i, amount: placed.amount, paidAfterMs: after }));
+    }
+    assert.ok(expected.length > 500 && expected.length < 900, `most orders paid in time, not all: ${expected.length}`);
+    const got = (await run(client, 'interval-join', ['collect', '1000'])).map((r) => JSON.stringify(r)).sort();
+    assert.deepEqual(got, expected.sort());
+  });
 });
 
 describe('an event-time example in one process', () => {
