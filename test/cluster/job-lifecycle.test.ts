@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { eddy_jobgraph_v1 as jg } from '@eddy/proto';
-import { newJobId } from '@eddy/runtime';
+import { newJobId, RUNTIME_CONTRACT_VERSION } from '@eddy/runtime';
 import { ClusterClient, stopClusterProcesses, startJobManager, startTaskManager, testJob, waitFor, type JobManagerProcess, type LogLine, type TaskManagerProcess } from './cluster-harness.js';
 
 after(stopClusterProcesses);
@@ -207,11 +207,11 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     it('a job whose bundle speaks another version of the bundle/runtime contract, naming both versions', async () => {
       for (const [version, which] of [
         [1, 'an older'],
-        [3, 'a newer'],
+        [RUNTIME_CONTRACT_VERSION + 1, 'a newer'],
       ] as const) {
         const graph = testJob(`contract ${version}`, blobKey, [['A', 1, 'finishImmediately']]);
         graph.contractVersion = version;
-        await assert.rejects(client.submit(graph), new RegExp(`built by ${which} Eddy client: it speaks version ${version} of the contract between job bundles and the runtime, this cluster speaks version 2`));
+        await assert.rejects(client.submit(graph), new RegExp(`built by ${which} Eddy client: it speaks version ${version} of the contract between job bundles and the runtime, this cluster speaks version ${RUNTIME_CONTRACT_VERSION}`));
         await assert.rejects(client.status(graph.jobId), /No job/);
       }
     });

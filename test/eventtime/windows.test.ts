@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { useCluster } from '../cluster/cluster-harness.js';
 import { killCliProcesses, runEddy } from '../cli/eddy-cli.js';
 import { event, lateEvent, type Event } from './jobs/windows.js';
+import { eventsPerWindow, floorTo, sessions, sumOf } from './window-expectations.js';
 
 const JOB = fileURLToPath(new URL('../../../test/eventtime/jobs/windows.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-windows-'));
@@ -24,52 +25,23 @@ const EVENTS = 2000;
 const isLate = (i: number) => i % 25 === 24;
 const all = (make: (i: number) => Event) => Array.from({ length: EVENTS }, (_, i) => make(i));
 
-/** Events grouped by key and window [start, end), for windows given as a function of a timestamp. */
-function windows(events: readonly Event[], windowsOf: (ts: number) => number[]): Map<string, Event[]> {
-  const groups = new Map<string, Event[]>();
-  for (const e of events) {
-    for (const start of windowsOf(e.ts)) {
-      const id = `${e.key},${start}`;
-      groups.set(id, [...(groups.get(id) ?? []), e]);
-    }
-  }
-  return groups;
-}
-
-const sum = (events: readonly Event[]) => events.reduce((s, e) => s + e.value, 0);
-const floorTo = (ts: number, size: number) => ts - (ts % size);
-
 function expected(): Record<string, string[]> {
   const input = all(event);
-  const tumbling = [...windows(input, (ts) => [floorTo(ts, 1000)])];
-  const sliding = [...windows(input, (ts) => [floorTo(ts, 500), floorTo(ts, 500) - 500, floorTo(ts, 500) - 1000, floorTo(ts, 500) - 1500])];
-  const sessions: string[] = [];
-  for (const key of new Set(input.map((e) => e.key))) {
-    const own = input.filter((e) => e.key === key).sort((a, b) => a.ts - b.ts);
-    let current: Event[] = [];
-    const close = () => {
-      const last = (current.at(-1) as Event).ts + 500;
-      sessions.push(`${key},${(current[0] as Event).ts},${last},${current.length},${sum(current)}@${last - 1}`);
-      current = [];
-    };
-    for (const e of own) {
-      if (current.length > 0 && e.ts - (current.at(-1) as Event).ts > 500) close();
-      current.push(e);
-    }
-    close();
-  }
+  const tumbling = [...eventsPerWindow(input, (ts) => [floorTo(ts, 1000)])];
+  const sliding = [...eventsPerWindow(input, (ts) => [0, 500, 1000, 1500].map((back) => floorTo(ts, 500) - back))];
+  const sessionLines = sessions(input, 500).map(({ key, start, end, events }) => `${key},${start},${end},${events.length},${sumOf(events)}@${end - 1}`);
   const perWindow = new Map<number, number>();
   for (const e of input) perWindow.set(floorTo(e.ts, 1000), (perWindow.get(floorTo(e.ts, 1000)) ?? 0) + 1);
   const lateInput = all(lateEvent);
-  const onTime = [...windows(lateInput.filter((_, i) => !isLate(i)), (ts) => [floorTo(ts, 1000)])];
+  const onTime = [...eventsPerWindow(lateInput.filter((_, i) => !isLate(i)), (ts) => [floorTo(ts, 1000)])];
   return {
-    tumbling: tumbling.map(([id, group]) => `${id.split(',')[0]},${sum(group)}@${Number(id.split(',')[1]) + 999}`),
+    tumbling: tumbling.map(([id, group]) => `${id.split(',')[0]},${sumOf(group)}@${Number(id.split(',')[1]) + 999}`),
     sliding: sliding.map(([id, group]) => {
       const [key, start] = id.split(',') as [string, string];
-      return `${key},${start},${Number(start) + 2000},${group.length},${sum(group)}@${Number(start) + 1999}`;
+      return `${key},${start},${Number(start) + 2000},${group.length},${sumOf(group)}@${Number(start) + 1999}`;
     }),
-    sessions,
-    combined: tumbling.map(([id, group]) => `${id},${Number(id.split(',')[1]) + 1000},${sum(group)}@${Number(id.split(',')[1]) + 999}`),
+    sessions: sessionLines,
+    combined: tumbling.map(([id, group]) => `${id},${Number(id.split(',')[1]) + 1000},${sumOf(group)}@${Number(id.split(',')[1]) + 999}`),
     all: [...perWindow].map(([start, count]) => `${count}@${start + 999}`),
     'on-time': onTime.map(([id, group]) => `${id},${Number(id.split(',')[1]) + 1000},${group.length}@${Number(id.split(',')[1]) + 999}`),
     late: lateInput.filter((_, i) => isLate(i)).map((e) => `${e.key},${e.value}@${e.ts}`),

@@ -3,6 +3,7 @@ export * from './taskexecutor/task-messages.js';
 export { TaskOptions } from './taskexecutor/task-options.js';
 export { TaskThread, type TaskThreadCallbacks, type TaskThreadOptions } from './taskexecutor/task-thread.js';
 export { allRuntimeOptions } from './runtime-options.js';
+export { RUNTIME_CONTRACT_VERSION } from './job-contract.js';
 export { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 export { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 export { JobMasterOptions } from './jobmaster/jobmaster-options.js';

@@ -9,6 +9,7 @@ import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
 import { RestartStrategyOptions } from './jobmaster/failover/restart-strategy-options.js';
 import { JobMasterOptions } from './jobmaster/jobmaster-options.js';
+import { WatermarkStallOptions } from './jobmaster/watermark-stall-warning.js';
 import { TaskOptions } from './taskexecutor/task-options.js';
 import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 import { TaskManagerStdoutOptions } from './taskexecutor/taskmanager-stdout.js';
@@ -25,6 +26,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     CheckpointingOptions,
     TaskOptions,
     PipelineOptions,
+    WatermarkStallOptions,
     BlobOptions,
     NetworkOptions,
     CollectSinkOptions,

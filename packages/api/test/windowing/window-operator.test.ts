@@ -308,6 +308,24 @@ describe('WindowOperator', () => {
 });
 
 describe('WindowOperator snapshots', () => {
+  it('fires, after a restore, the windows whose records all came before the snapshot, from their restored timers and contents', async () => {
+    const build = (s: DataStream<Event>) => s.keyBy(byKey).window(EventTimeSessionWindows.withGap(10)).allowedLateness(5).reduce(sumReduce, new WithWindow<Event>());
+    const before = await WindowHarness.open(build);
+    before.element(['a', 1, 0], 0).element(['a', 2, 8], 8).element(['b', 4, 3], 3).element(['a', 8, 40], 40).watermark(5);
+    const handle = await before.snapshot();
+    await before.close();
+    const after = await WindowHarness.open(build, [handle]);
+    after.watermark(30);
+    assert.deepEqual(sortRows(after.take()), sortRows([
+      ['a', 0, 18, ['a', 3, 8]],
+      ['b', 3, 13, ['b', 4, 3]],
+    ]));
+    after.watermark(100);
+    assert.deepEqual(after.take(), [['a', 40, 50, ['a', 8, 40]]]);
+    assert.deepEqual(after.stateSizes(), {}, 'cleaned up at maxTimestamp + lateness, by restored cleanup timers');
+    await after.close();
+  });
+
   for (const [name, build] of [
     ['tumbling reduce', (s: DataStream<Event>) => s.keyBy(byKey).window(TumblingEventTimeWindows.of(100)).reduce(sumReduce)],
     ['sliding aggregate', (s: DataStream<Event>) => s.keyBy(byKey).window(SlidingEventTimeWindows.of(200, 50)).aggregate(average, new WithWindow<number>())],

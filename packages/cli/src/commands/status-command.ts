@@ -1,6 +1,8 @@
 /**
  * `eddy status <jobId>`: one job as the JobManager sees it: status and times, restarts, what it
- * waits for, its failure cause, and each task's subtasks with their state, attempt and TaskManager.
+ * waits for, its failure cause, and each task's subtasks with their state, attempt and TaskManager;
+ * in a job with event time, each task's input watermark (the minimum over its subtasks) and how
+ * far it lags behind now.
  */
 import { Command } from 'commander';
 import type { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
@@ -18,30 +20,63 @@ export function statusCommand(): Command {
   addClientFlags(command, { json: true });
   return command.action(async (jobId: string, flags: ClientFlags) => {
     const details = await withJobClient(flags, (client) => client.requestJob(jobId));
-    if (flags.json === true) printJson(jobDetailsForJson(details));
+    if (flags.json === true) printJson(jobDetailsForJson(details, Date.now()));
     else printText(renderJobDetails(details, { verbose: flags.verbose === true, now: Date.now() }));
   });
 }
 
 /**
  * The JobManager's JobDetails whole, so fields it gains later reach scripts as they are; only the
- * keys are put in reading order (ids and names first, lists last).
+ * keys are put in reading order (ids and names first, lists last). A vertex with event time gains
+ * `currentInputWatermark` (the minimum over its subtasks) and, when it is a time, `watermarkLagMs`
+ * (now minus it); JSON has no infinities, so a watermark no input has yet, or past the end of
+ * input, prints as "-Infinity" or "Infinity".
  */
-export function jobDetailsForJson(details: dispatcher.JobDetails): dispatcher.JobDetails {
+export function jobDetailsForJson(details: dispatcher.JobDetails, now: number): Record<string, unknown> {
   const { jobId, name, status, startTime, endTime, restarts, waitingFor, failureCause } = details;
   return {
     ...{ jobId, name, status, startTime, endTime, restarts, waitingFor, failureCause },
     ...details,
-    vertices: details.vertices.map((vertex) => ({
-      ...{ id: vertex.id, name: vertex.name, parallelism: vertex.parallelism, maxParallelism: vertex.maxParallelism, slotSharingGroup: vertex.slotSharingGroup },
-      ...vertex,
-      subtasks: vertex.subtasks.map((subtask) => ({
-        ...{ subtask: subtask.subtask },
-        ...subtask,
-        attempts: subtask.attempts.map((attempt) => ({ ...{ attempt: attempt.attempt, state: attempt.state }, ...attempt })),
-      })),
-    })),
+    vertices: details.vertices.map((vertex) => {
+      const watermark = vertexWatermark(vertex);
+      return {
+        ...{ id: vertex.id, name: vertex.name, parallelism: vertex.parallelism, maxParallelism: vertex.maxParallelism, slotSharingGroup: vertex.slotSharingGroup },
+        ...(watermark === undefined ? {} : { currentInputWatermark: watermarkForJson(watermark), ...(Number.isFinite(watermark) ? { watermarkLagMs: now - watermark } : {}) }),
+        ...vertex,
+        subtasks: vertex.subtasks.map((subtask) => ({
+          ...{ subtask: subtask.subtask },
+          ...subtask,
+          attempts: subtask.attempts.map((attempt) => ({
+            ...{ attempt: attempt.attempt, state: attempt.state },
+            ...attempt,
+            ...(attempt.currentInputWatermark === undefined ? {} : { currentInputWatermark: watermarkForJson(attempt.currentInputWatermark) }),
+          })),
+        })),
+      };
+    }),
   };
+}
+
+function watermarkForJson(watermark: number): number | string {
+  return Number.isFinite(watermark) ? watermark : String(watermark);
+}
+
+/** The minimum input watermark over the vertex's current attempts; undefined when none has one (no event time). */
+export function vertexWatermark(vertex: dispatcher.VertexDetails): number | undefined {
+  let min: number | undefined;
+  for (const subtask of vertex.subtasks) {
+    const watermark = subtask.attempts[subtask.attempts.length - 1]?.currentInputWatermark;
+    if (watermark !== undefined && (min === undefined || watermark < min)) min = watermark;
+  }
+  return min;
+}
+
+/** "2026-12-03T18:59:01.200Z (1796320741200), 1.2 s behind now"; what -Infinity and Infinity mean. */
+export function describeWatermark(watermark: number, now: number): string {
+  if (watermark === Number.NEGATIVE_INFINITY) return 'none yet (an input has sent no watermark)';
+  if (watermark === Number.POSITIVE_INFINITY) return 'end of input';
+  const at = Math.abs(watermark) <= 8.64e15 ? `${new Date(watermark).toISOString()} (${watermark})` : String(watermark);
+  return now > watermark ? `${at}, ${formatElapsed(now - watermark)} behind now` : at;
 }
 
 export interface RenderOptions {
@@ -67,7 +102,7 @@ export function renderJobDetails(details: dispatcher.JobDetails, options: Render
   // The cause is the job's failure once it FAILED, else the one that made it restart last.
   if (details.failureCause) fields.push([details.status === 'FAILED' ? 'Failure' : 'Last failure', renderCause(details.failureCause, options.verbose)]);
   const sections = [`Job '${details.name}' (${details.jobId})`, formatFields(fields, '  ')];
-  for (const vertex of details.vertices) sections.push(renderVertex(vertex));
+  for (const vertex of details.vertices) sections.push(renderVertex(vertex, options.now));
   return sections.join('\n\n');
 }
 
@@ -84,8 +119,11 @@ function renderCause(cause: cluster.ErrorInfo, verbose: boolean): string {
   return lines.join('\n');
 }
 
-function renderVertex(vertex: dispatcher.VertexDetails): string {
-  const heading = `${vertex.name}  (parallelism ${vertex.parallelism}, slot sharing group '${vertex.slotSharingGroup}')`;
+function renderVertex(vertex: dispatcher.VertexDetails, now: number): string {
+  const watermark = vertexWatermark(vertex);
+  const heading =
+    `${vertex.name}  (parallelism ${vertex.parallelism}, slot sharing group '${vertex.slotSharingGroup}')` +
+    (watermark === undefined ? '' : `\n${formatFields([['Watermark', describeWatermark(watermark, now)]], '  ')}`);
   const rows = vertex.subtasks.map((subtask) => {
     const current = subtask.attempts[subtask.attempts.length - 1];
     return [

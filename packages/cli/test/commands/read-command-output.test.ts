@@ -101,10 +101,35 @@ describe('eddy status output', () => {
 
   it('prints the JobDetails whole for --json, fields unknown to the CLI included, ids first', () => {
     const withCounters = { ...details(), numRecordsIn: 42 } as dispatcher.JobDetails;
-    const json = JSON.parse(JSON.stringify(jobDetailsForJson(withCounters))) as Record<string, unknown>;
+    const json = JSON.parse(JSON.stringify(jobDetailsForJson(withCounters, 5_000))) as Record<string, unknown>;
     assert.deepEqual(Object.keys(json).slice(0, 3), ['jobId', 'name', 'status']);
     assert.equal(json['numRecordsIn'], 42);
     assert.deepEqual(json['vertices'], JSON.parse(JSON.stringify(withCounters.vertices)));
+  });
+
+  it("shows each task's lowest input watermark and how far it lags behind now, and nothing of it in a job without watermarks", () => {
+    const withWatermarks = (a: number | undefined, b: number | undefined): dispatcher.JobDetails => {
+      const vertex = details().vertices[0]!;
+      const wm = (w: number | undefined): Partial<dispatcher.AttemptDetails> => (w === undefined ? {} : { currentInputWatermark: w });
+      return details({ vertices: [{ ...vertex, subtasks: [{ subtask: 0, attempts: [attempt(0, 'RUNNING', wm(a))] }, { subtask: 1, attempts: [attempt(0, 'RUNNING', wm(b))] }] }] });
+    };
+    const now = Date.UTC(2026, 11, 3, 12, 0, 0);
+    const lagging = withWatermarks(now - 90_000, now - 2_500);
+    assert.deepEqual(cells(lineStarting(renderJobDetails(lagging, { verbose: false, now }), 'Watermark')), ['Watermark', `2026-12-03T11:58:30.000Z (${now - 90_000}), 1m 30s behind now`]);
+    const json = jobDetailsForJson(lagging, now) as { vertices: { currentInputWatermark: unknown; watermarkLagMs: unknown }[] };
+    assert.equal(json.vertices[0]!.currentInputWatermark, now - 90_000);
+    assert.equal(json.vertices[0]!.watermarkLagMs, 90_000);
+
+    const held = withWatermarks(Number.NEGATIVE_INFINITY, now);
+    assert.deepEqual(cells(lineStarting(renderJobDetails(held, { verbose: false, now }), 'Watermark')), ['Watermark', 'none yet (an input has sent no watermark)']);
+    const heldJson = JSON.parse(JSON.stringify(jobDetailsForJson(held, now))) as { vertices: { currentInputWatermark: unknown; watermarkLagMs?: unknown; subtasks: { attempts: { currentInputWatermark: unknown }[] }[] }[] };
+    assert.equal(heldJson.vertices[0]!.currentInputWatermark, '-Infinity');
+    assert.equal(heldJson.vertices[0]!.watermarkLagMs, undefined);
+    assert.equal(heldJson.vertices[0]!.subtasks[0]!.attempts[0]!.currentInputWatermark, '-Infinity');
+
+    const none = withWatermarks(undefined, undefined);
+    assert.doesNotMatch(renderJobDetails(none, { verbose: false, now }), /Watermark/);
+    assert.equal('currentInputWatermark' in (jobDetailsForJson(none, now) as { vertices: object[] }).vertices[0]!, false);
   });
 });
 

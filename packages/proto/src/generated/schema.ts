@@ -752,6 +752,13 @@ export const protoSchema: Record<string, unknown> = {
          }
         },
         "AttemptDetails": {
+         "oneofs": {
+          "_currentInputWatermark": {
+           "oneof": [
+            "currentInputWatermark"
+           ]
+          }
+         },
          "fields": {
           "attempt": {
            "type": "int32",
@@ -785,6 +792,13 @@ export const protoSchema: Record<string, unknown> = {
           "numRecordsOut": {
            "type": "int64",
            "id": 8
+          },
+          "currentInputWatermark": {
+           "type": "double",
+           "id": 9,
+           "options": {
+            "proto3_optional": true
+           }
           }
          }
         },
@@ -1249,6 +1263,26 @@ export const protoSchema: Record<string, unknown> = {
           },
           "numRecordsOut": {
            "type": "int64",
+           "id": 3
+          },
+          "watermark": {
+           "type": "TaskWatermark",
+           "id": 4
+          }
+         }
+        },
+        "TaskWatermark": {
+         "fields": {
+          "currentInputWatermark": {
+           "type": "double",
+           "id": 1
+          },
+          "laggingVertexId": {
+           "type": "string",
+           "id": 2
+          },
+          "laggingPartitionId": {
+           "type": "string",
            "id": 3
           }
          }

@@ -307,6 +307,14 @@ export interface ExecutionResource {
   readonly allocationId: string;
 }
 
+/** Flink's currentInputWatermark of an attempt and the producer whose channel holds it back (see TaskWatermark in jobmaster.proto). */
+export interface ExecutionWatermark {
+  readonly currentInputWatermark: number;
+  /** '' when no single channel holds it back. */
+  readonly laggingVertexId: string;
+  readonly laggingPartitionId: string;
+}
+
 /** One attempt to run one subtask. Its state follows the diagram in execution-state.ts. */
 export class Execution {
   /** Unique across attempts and jobs: `${vertexId}-${subtask}-${attempt}-${6 random hex}`. */
@@ -316,6 +324,8 @@ export class Execution {
   /** Flink's task IO metrics as the TaskManager last reported them (see reportIOMetrics). */
   numRecordsIn = 0;
   numRecordsOut = 0;
+  /** Event time: the attempt's input watermark as last reported; undefined until a watermark reached it. */
+  watermark: ExecutionWatermark | undefined = undefined;
 
   private currentState: ExecutionState = 'CREATED';
   private readonly timestamps = new Map<ExecutionState, number>();

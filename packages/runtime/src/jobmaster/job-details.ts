@@ -71,6 +71,7 @@ function attemptDetails(execution: Execution): dispatcher.AttemptDetails {
     failureCause: execution.failureCause ?? null,
     numRecordsIn: execution.numRecordsIn,
     numRecordsOut: execution.numRecordsOut,
+    ...(execution.watermark === undefined ? {} : { currentInputWatermark: execution.watermark.currentInputWatermark }),
   };
 }
 

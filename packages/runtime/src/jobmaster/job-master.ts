@@ -58,6 +58,7 @@ import { ExecutionDeploymentReconciler, ExecutionLostError, type ExpectedDeploym
 import { buildJobDetails } from './job-details.js';
 import { countOf, describeSlotWait } from './slot-wait-message.js';
 import { JobCheckpointing } from './job-checkpointing.js';
+import { WatermarkStallOptions, WatermarkStallWarning } from './watermark-stall-warning.js';
 
 export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId}`;
 
@@ -109,6 +110,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private readonly taskManagers = new Map<string, RegisteredTaskManager>();
   private readonly slotPool = new Map<string, PooledSlot>();
   private readonly checkpointing: JobCheckpointing;
+  private readonly watermarkStall: WatermarkStallWarning;
   private readonly heartbeats: HeartbeatManager<te.TaskExecutorHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
   private readonly slotRequestTimeoutMs: number;
@@ -151,6 +153,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       gatewayOf: (execution) => this.taskManagers.get(execution.taskManagerId)?.gateway,
       failJob: (cause) => this.failGlobally(cause),
     });
+    this.watermarkStall = new WatermarkStallWarning(this.graph, services.configuration.get(WatermarkStallOptions.stallWarning), this.jobLog);
     this.slotGroups = requiredSlotsPerGroup(jobGraph);
     this.requiredSlots = [...this.slotGroups.values()].reduce((sum, n) => sum + n, 0);
     this.slotRequestTimeoutMs = services.configuration.get(JobMasterOptions.slotRequestTimeout);
@@ -296,7 +299,9 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (execution === undefined || execution.vertex.jobVertex.id !== request.vertexId) {
       return Promise.reject(new Error(`Attempt ${request.executionAttemptId} of vertex ${request.vertexId} is not a current attempt of job ${this.jobId}`));
     }
-    return Promise.resolve(this.checkpointing.nextSplit(request.vertexId, execution.vertex.subtaskIndex));
+    const next = this.checkpointing.nextSplit(request.vertexId, execution.vertex.subtaskIndex);
+    this.watermarkStall.notifySplitAssigned(request.vertexId, execution.vertex.subtaskIndex, next.hasSplit ? { id: next.splitId, split: next.split } : undefined);
+    return Promise.resolve(next);
   }
 
   acknowledgeCheckpoint(request: jm.AcknowledgeCheckpointRequest): Promise<cluster.Ack> {
@@ -317,7 +322,12 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {
     const known = this.taskManagers.has(request.taskManagerId);
     if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);
-    for (const metrics of request.taskIoMetrics) this.graph.findExecution(metrics.executionAttemptId)?.reportIOMetrics(metrics.numRecordsIn, metrics.numRecordsOut);
+    for (const metrics of request.taskIoMetrics) {
+      const execution = this.graph.findExecution(metrics.executionAttemptId);
+      execution?.reportIOMetrics(metrics.numRecordsIn, metrics.numRecordsOut);
+      if (execution !== undefined && metrics.watermark !== null) execution.watermark = metrics.watermark;
+    }
+    this.watermarkStall.check();
     return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });
   }
 

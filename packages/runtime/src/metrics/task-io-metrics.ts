@@ -9,6 +9,11 @@
  * values whenever it reports (each heartbeat to the JobMaster, and the attempt's terminal state,
  * which carries the final values). The record path adds per batch, never per record.
  *
+ * Event time: the task's input watermark (Flink's currentInputWatermark gauge) and, when one input
+ * channel holds it back, which one, set by the worker each time a watermark or watermark status
+ * arrives (never per record); a source task sets the watermark it emits. The TaskExecutor sends
+ * them with the counts (see TaskWatermarkGauge).
+ *
  * Loaded by task worker threads: imports nothing.
  */
 
@@ -26,7 +31,68 @@ export interface TaskIOMetricsSnapshot {
 
 const NUM_RECORDS_IN = 0;
 const NUM_RECORDS_OUT = 1;
-const COUNTERS = 2;
+// The watermark gauge: its value (encoded, see encodeWatermark), the input gate and channel that
+// hold it back (-1: none), and whether a watermark below the end of input ever reached the task.
+const WATERMARK = 2;
+const LAGGING_GATE = 3;
+const LAGGING_CHANNEL = 4;
+const WATERMARK_SEEN = 5;
+const COUNTERS = 6;
+
+const MIN_ENCODED = -(2n ** 63n);
+const MAX_ENCODED = 2n ** 63n - 1n;
+
+/** Watermarks are epoch milliseconds; -Infinity and Infinity (end of input) take the ends of the range. */
+function encodeWatermark(watermark: number): bigint {
+  if (watermark === Number.NEGATIVE_INFINITY) return MIN_ENCODED;
+  if (watermark === Number.POSITIVE_INFINITY) return MAX_ENCODED;
+  return BigInt(Math.floor(watermark));
+}
+
+function decodeWatermark(encoded: bigint): number {
+  if (encoded === MIN_ENCODED) return Number.NEGATIVE_INFINITY;
+  if (encoded === MAX_ENCODED) return Number.POSITIVE_INFINITY;
+  return Number(encoded);
+}
+
+/** The task's input watermark as last set; undefined until a watermark below the end of input reached it. */
+export interface TaskWatermarkSnapshot {
+  readonly currentInputWatermark: number;
+  /** The input gate (index in the deployment's input gates) and its channel that hold the watermark back; -1 when none does. */
+  readonly laggingGate: number;
+  readonly laggingChannel: number;
+}
+
+/**
+ * Flink's currentInputWatermark of one task, in the same shared memory as the counts. Each slot is
+ * written and read atomically; a reader may see a watermark with the lagging channel of the
+ * update before it, which a gauge tolerates.
+ */
+export class TaskWatermarkGauge {
+  constructor(private readonly slots: BigInt64Array) {}
+
+  /** Sets the input watermark and the channel holding it back (-1, -1: none); `watermark` may be +-Infinity. */
+  set(watermark: number, laggingGate: number, laggingChannel: number): void {
+    if (watermark > Number.NEGATIVE_INFINITY && watermark < Number.POSITIVE_INFINITY) Atomics.store(this.slots, WATERMARK_SEEN, 1n);
+    Atomics.store(this.slots, LAGGING_GATE, BigInt(laggingGate));
+    Atomics.store(this.slots, LAGGING_CHANNEL, BigInt(laggingChannel));
+    Atomics.store(this.slots, WATERMARK, encodeWatermark(watermark));
+  }
+
+  /** Marks that a watermark below the end of input reached the task (on any channel). */
+  markSeen(): void {
+    Atomics.store(this.slots, WATERMARK_SEEN, 1n);
+  }
+
+  snapshot(): TaskWatermarkSnapshot | undefined {
+    if (Atomics.load(this.slots, WATERMARK_SEEN) === 0n) return undefined;
+    return {
+      currentInputWatermark: decodeWatermark(Atomics.load(this.slots, WATERMARK)),
+      laggingGate: Number(Atomics.load(this.slots, LAGGING_GATE)),
+      laggingChannel: Number(Atomics.load(this.slots, LAGGING_CHANNEL)),
+    };
+  }
+}
 
 /**
  * One slot of a BigInt64Array over shared memory. Atomics keep a read on the other thread from
@@ -53,16 +119,24 @@ export class TaskIOMetrics {
   readonly buffer: SharedArrayBuffer;
   readonly numRecordsIn: Counter;
   readonly numRecordsOut: Counter;
+  readonly currentInputWatermark: TaskWatermarkGauge;
 
-  /** Fresh counters at zero, or a view of counters another thread created. */
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(COUNTERS * BigInt64Array.BYTES_PER_ELEMENT)) {
-    if (buffer.byteLength < COUNTERS * BigInt64Array.BYTES_PER_ELEMENT) {
-      throw new RangeError(`TaskIOMetrics needs a SharedArrayBuffer of ${COUNTERS * BigInt64Array.BYTES_PER_ELEMENT} bytes, got ${buffer.byteLength}`);
+  /** Fresh counters at zero (and no watermark), or a view of the ones another thread created. */
+  constructor(buffer?: SharedArrayBuffer) {
+    const bytes = COUNTERS * BigInt64Array.BYTES_PER_ELEMENT;
+    if (buffer !== undefined && buffer.byteLength < bytes) {
+      throw new RangeError(`TaskIOMetrics needs a SharedArrayBuffer of ${bytes} bytes, got ${buffer.byteLength}`);
     }
-    this.buffer = buffer;
-    const counts = new BigInt64Array(buffer, 0, COUNTERS);
+    this.buffer = buffer ?? new SharedArrayBuffer(bytes);
+    const counts = new BigInt64Array(this.buffer, 0, COUNTERS);
+    if (buffer === undefined) {
+      counts[WATERMARK] = MIN_ENCODED;
+      counts[LAGGING_GATE] = -1n;
+      counts[LAGGING_CHANNEL] = -1n;
+    }
     this.numRecordsIn = new SharedCounter(counts, NUM_RECORDS_IN);
     this.numRecordsOut = new SharedCounter(counts, NUM_RECORDS_OUT);
+    this.currentInputWatermark = new TaskWatermarkGauge(counts);
   }
 
   snapshot(): TaskIOMetricsSnapshot {

@@ -33,6 +33,7 @@ import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgrap
 import { InputGate, type ChannelEvent } from '../network/input-gate.js';
 import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, watermarkBuffer, watermarkStatusBuffer } from '../network/network-buffer.js';
 import { StatusWatermarkValve } from './status-watermark-valve.js';
+import { InputWatermarkMetric } from './input-watermark-metric.js';
 import { autoWatermarkIntervalMs, PipelineOptions } from './pipeline-options.js';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
@@ -212,6 +213,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       emitWatermark: (watermark) => {
         if (!(watermark > lastWatermark) || outputsEnded) return;
         lastWatermark = watermark;
+        // A source has no input: its currentInputWatermark shows what it emits.
+        if (isSourceVertex) ioMetrics.currentInputWatermark.set(watermark, -1, -1);
         writer.broadcastEvent(watermarkBuffer(watermark));
       },
       emitWatermarkStatus: (status) => {
@@ -297,6 +300,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       }),
     );
   }
+  const inputWatermark = new InputWatermarkMetric(
+    ioMetrics.currentInputWatermark,
+    valves,
+    deployment.inputGates.map((gate, index) => ({ input: inputOfGate[index] as number, firstChannel: channelInInput[index] as number, channels: gate.channels.length })),
+  );
 
   let paused = false;
   const numRecordsIn = ioMetrics.numRecordsIn;
@@ -320,6 +328,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       dataEnded.add(channel);
       try {
         valve.channelEnded(valveOffset + channel);
+        inputWatermark.update();
       } catch (error) {
         fail(error);
         return;
@@ -356,8 +365,11 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         else if (event.kind === 'barrier') barriers.onBarrier(offset + channel, event.barrier);
         else {
           try {
-            if (event.kind === 'watermark') valve.inputWatermark(event.watermark, valveOffset + channel);
-            else valve.inputWatermarkStatus(event.idle, valveOffset + channel);
+            if (event.kind === 'watermark') {
+              if (event.watermark < Number.POSITIVE_INFINITY) inputWatermark.markSeen();
+              valve.inputWatermark(event.watermark, valveOffset + channel);
+            } else valve.inputWatermarkStatus(event.idle, valveOffset + channel);
+            inputWatermark.update();
           } catch (error) {
             fail(error);
           }

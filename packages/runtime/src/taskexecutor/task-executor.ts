@@ -35,6 +35,7 @@ import { CollectedResultsForwarder, type CollectTarget } from '../collect/collec
 import { isLegalExecutionTransition, isTerminalExecutionState, type ExecutionState } from '../executiongraph/execution-state.js';
 import { logAttemptTransition, taskNameWithSubtask, type AttemptIdentity } from '../executiongraph/transition-log.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
+import type { TaskWatermarkSnapshot } from '../metrics/task-io-metrics.js';
 import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
@@ -604,12 +605,13 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     return ids;
   }
 
-  /** numRecordsIn/Out of the job's running attempts, read from their threads' shared counters. */
+  /** numRecordsIn/Out and the input watermark of the job's running attempts, read from their threads' shared memory. */
   private ioMetricsOf(jobId: string): jm.TaskIOMetrics[] {
     const metrics: jm.TaskIOMetrics[] = [];
     for (const [executionAttemptId, task] of this.tasks) {
       if (task.deployment.jobId !== jobId || task.thread === undefined) continue;
-      metrics.push({ executionAttemptId, ...task.thread.ioMetrics.snapshot() });
+      const watermark = task.thread.ioMetrics.currentInputWatermark.snapshot();
+      metrics.push({ executionAttemptId, ...task.thread.ioMetrics.snapshot(), watermark: watermark === undefined ? null : taskWatermarkOf(task.deployment, watermark) });
     }
     return metrics;
   }
@@ -674,6 +676,14 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     const response = await gateway.requestNextInputSplit({ vertexId: task.deployment.vertexId, executionAttemptId: task.deployment.executionAttemptId });
     return response.hasSplit ? { id: response.splitId, split: response.split } : undefined;
   }
+}
+
+/** The watermark gauge with its lagging channel named by the producer's vertex and partition. */
+function taskWatermarkOf(deployment: te.TaskDeploymentDescriptor, watermark: TaskWatermarkSnapshot): jm.TaskWatermark {
+  const gate = deployment.inputGates[watermark.laggingGate];
+  const channel = gate?.channels[watermark.laggingChannel];
+  if (gate === undefined || channel === undefined) return { currentInputWatermark: watermark.currentInputWatermark, laggingVertexId: '', laggingPartitionId: '' };
+  return { currentInputWatermark: watermark.currentInputWatermark, laggingVertexId: gate.sourceVertexId, laggingPartitionId: channel.partitionId };
 }
 
 /** cancelTask for an attempt this TaskManager does not run (any more). */

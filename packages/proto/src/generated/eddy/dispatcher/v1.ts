@@ -198,6 +198,13 @@ export interface AttemptDetails {
    */
   numRecordsIn: number;
   numRecordsOut: number;
+  /**
+   * Event time: Flink's currentInputWatermark (the minimum over the attempt's inputs; a source
+   * shows the watermark it emits), ms since the epoch, -Infinity before every input had one,
+   * Infinity once its inputs ended. Absent when no watermark reached the attempt (a job without
+   * event time). Updated with each TaskManager heartbeat.
+   */
+  currentInputWatermark?: number;
 }
 
 export interface FollowJobRequest {
@@ -273,7 +280,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: 'cf7c90455c4f9dcf',
+  fingerprint: 'f67232f0f9af18bb',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

@@ -140,6 +140,23 @@ export interface TaskIOMetrics {
   executionAttemptId: string;
   numRecordsIn: number;
   numRecordsOut: number;
+  /**
+   * Event time; absent until a watermark (below the end of input) reached the attempt, so a job
+   * without watermarks has none.
+   */
+  watermark?: TaskWatermark | null;
+}
+
+/**
+ * Flink's currentInputWatermark of one attempt: the minimum over its inputs (a source: the
+ * watermark it emits), ms since the epoch; -Infinity before every input had one, Infinity once the
+ * inputs ended. When one input channel holds it back, that channel's producer: its vertex and
+ * partition (`<result id>@<execution attempt id>`); empty otherwise.
+ */
+export interface TaskWatermark {
+  currentInputWatermark: number;
+  laggingVertexId: string;
+  laggingPartitionId: string;
 }
 
 export interface JobMasterHeartbeatResponse {
@@ -195,7 +212,7 @@ export interface JobMasterGateway {
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: 'ec0d14a86237ea5c',
+  fingerprint: '3e3279cc9365937b',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },
