@@ -62,7 +62,10 @@ describe('a cluster of one JobManager and two TaskManagers', () => {
     const graph = testJob('spread', blobKey, [
       ['Source', 2, 'runFor'],
       ['Map -> Filter', 2, 'finishImmediately'],
-    ], { 'test.run-for': '300' });
+      // The test invokables serve no data: a consumer that connects only after its producer ended
+      // (deploying slowly on a loaded machine) sees the producer gone and fails. The sources run
+      // long enough for the consumers, which finish at once, to be done before them.
+    ], { 'test.run-for': '2000' });
     const jobId = await client.submit(graph);
     const followed = client.followJob(jobId);
     const details = await client.waitForStatus(jobId, 'FINISHED');

@@ -20,13 +20,15 @@ describe('joins with checkpoints, a TaskManager killed', () => {
   const cluster = useCheckpointCluster({ taskManagers: 2, slots: 2, restartAttempts: 10 });
 
   it('commits exactly the results of a run without failure for an interval join and a KeyedCoProcessFunction', async () => {
-    const events = 800;
+    const events = 1600;
     const out = join(scratch, 'out');
-    // 400 records per source subtask at 100 per second: about 4 s of input, checkpoints every 300 ms.
+    // 800 records per source subtask at 100 per second: about 8 s of input, checkpoints every 300 ms.
     const { jobId } = await cluster.client.submitJobFile(JOB, { args: ['interval-join,connect', out, String(events), join(scratch, 'chk'), '100'] });
     const completed = (): number => cluster.jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
     await waitFor(() => completed() >= 2, 'two completed checkpoints before the kill', 30_000);
     const status = await cluster.client.requestJob(jobId);
+    const sourcesRunning = status.vertices.filter((v) => v.name.startsWith('Source')).flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)?.state));
+    assert.ok(sourcesRunning.includes('RUNNING'), `the sources still run at the kill (${sourcesRunning.join(', ')})`);
     const busy = new Set(status.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)?.taskManagerId)));
     const victim = cluster.taskManagers.findIndex((tm) => !tm.hasExited && busy.has(tm.taskManagerId));
     assert.ok(victim >= 0, 'a TaskManager running the job');
