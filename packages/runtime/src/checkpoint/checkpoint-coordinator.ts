@@ -106,8 +106,8 @@ export class CheckpointCoordinator {
   private consecutiveFailures = 0;
   private lastTriggerAt = 0;
   private lastEndAt = 0;
-  /** After a trigger that did not reach a subtask, the next one waits until then. */
-  private retryNotBefore = 0;
+  /** A trigger did not reach a subtask: the next try waits TRIGGER_RETRY_PAUSE_MS. */
+  private pauseBeforeNextTrigger = false;
   private timer: ScheduledTask | undefined;
   private running = false;
   private shutDown = false;
@@ -255,7 +255,12 @@ export class CheckpointCoordinator {
     if (!this.running || this.shutDown) return;
     const now = Date.now();
     if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
-    const earliest = Math.max(this.lastEndAt + this.settings.minPauseMs, this.retryNotBefore);
+    if (this.pauseBeforeNextTrigger && this.pendingCount() === 0) {
+      this.pauseBeforeNextTrigger = false;
+      this.schedule(TRIGGER_RETRY_PAUSE_MS);
+      return;
+    }
+    const earliest = this.lastEndAt + this.settings.minPauseMs;
     if (now < earliest && this.pendingCount() === 0) {
       this.schedule(earliest - now);
       return;
@@ -308,7 +313,7 @@ export class CheckpointCoordinator {
               this.context.runInMainThread(() => {
                 if (this.pending.get(checkpointId) !== pending) return;
                 // Often a subtask that just finished (its FINISHED report is on its way): the next try waits a little.
-                this.retryNotBefore = Date.now() + TRIGGER_RETRY_PAUSE_MS;
+                this.pauseBeforeNextTrigger = true;
                 this.abort(pending, `${task.isSource ? 'source ' : ''}${task.vertexName} (${task.subtask + 1}/${task.parallelism}) could not be triggered: ${messageOf(error)}`, 'NOT_COUNTED');
               }),
             );

@@ -136,7 +136,7 @@ describe('CheckpointCoordinator', () => {
     scheduler.advance(999);
     assert.deepEqual(triggered, []);
     scheduler.advance(1);
-    await flush();
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered once its directory exists');
     assert.deepEqual(triggered, [
       ['src-0-a', 1],
       ['src-1-a', 1],
