@@ -17,6 +17,7 @@
  * namespace) for the keyed state snapshot, and a restore hands them back to the service of the
  * same name when the operator asks for it (which it does in open(), after the restore).
  */
+import { TimeHeap } from './time-heap.js';
 import type { HeapKeyedStateBackend } from './keyed-state-backend.js';
 import type { KeyedTimer, TimerDomain } from './keyed-state-snapshot.js';
 
@@ -59,13 +60,13 @@ class TimerEntry<N> implements InternalTimer<N> {
  */
 export class TimerQueue<N> {
   private readonly byTime = new Map<number, Map<unknown, Map<string, TimerEntry<N>>>>();
-  private readonly heap: number[] = [];
+  private readonly heap = new TimeHeap();
 
   add(time: number, stateKey: unknown, key: unknown, namespace: N, namespaceKey: string): void {
     let keys = this.byTime.get(time);
     if (keys === undefined) {
       this.byTime.set(time, (keys = new Map()));
-      this.push(time);
+      this.heap.push(time);
     }
     let namespaces = keys.get(stateKey);
     if (namespaces === undefined) keys.set(stateKey, (namespaces = new Map()));
@@ -84,15 +85,15 @@ export class TimerQueue<N> {
 
   /** The earliest pending time, or undefined. */
   peek(): number | undefined {
-    while (this.heap.length > 0 && !this.byTime.has(this.heap[0] as number)) this.pop();
-    return this.heap[0];
+    while (this.heap.size > 0 && !this.byTime.has(this.heap.peek() as number)) this.heap.pop();
+    return this.heap.peek();
   }
 
   /** Removes and returns the timers of the earliest time if it is <= `limit`. */
   pollUpTo(limit: number): TimerEntry<N>[] | undefined {
     const time = this.peek();
     if (time === undefined || time > limit) return undefined;
-    this.pop();
+    this.heap.pop();
     const keys = this.byTime.get(time) as Map<unknown, Map<string, TimerEntry<N>>>;
     this.byTime.delete(time);
     const due: TimerEntry<N>[] = [];
@@ -112,39 +113,7 @@ export class TimerQueue<N> {
 
   clear(): void {
     this.byTime.clear();
-    this.heap.length = 0;
-  }
-
-  private push(time: number): void {
-    const heap = this.heap;
-    let i = heap.push(time) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((heap[parent] as number) <= time) break;
-      heap[i] = heap[parent] as number;
-      i = parent;
-    }
-    heap[i] = time;
-  }
-
-  private pop(): number {
-    const heap = this.heap;
-    const top = heap[0] as number;
-    const last = heap.pop() as number;
-    if (heap.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= heap.length) break;
-        const right = left + 1;
-        const child = right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
-        if ((heap[child] as number) >= last) break;
-        heap[i] = heap[child] as number;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
+    this.heap.clear();
   }
 }
 

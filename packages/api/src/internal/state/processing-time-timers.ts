@@ -4,11 +4,12 @@
  * physical setTimeout is armed for the earliest. When it fires, every timer due by Date.now() runs,
  * in time order, including timers registered while firing that are already due.
  */
+import { TimeHeap } from './time-heap.js';
 export class ProcessingTimeTimers {
   /** time -> (state key -> key), for deduplication and deletion. */
   private readonly byTime = new Map<number, Map<unknown, unknown>>();
   /** Distinct times, a binary min-heap; deleted times are dropped lazily. */
-  private readonly heap: number[] = [];
+  private readonly heap = new TimeHeap();
   private handle: ReturnType<typeof setTimeout> | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private quiesced = false;
@@ -27,7 +28,7 @@ export class ProcessingTimeTimers {
     let keys = this.byTime.get(time);
     if (keys === undefined) {
       this.byTime.set(time, (keys = new Map()));
-      this.push(time);
+      this.heap.push(time);
     }
     keys.set(stateKey, key);
     if (time < this.armedFor) this.arm();
@@ -63,8 +64,8 @@ export class ProcessingTimeTimers {
   }
 
   private arm(): void {
-    while (this.heap.length > 0 && !this.byTime.has(this.heap[0] as number)) this.pop();
-    const next = this.heap[0];
+    while (this.heap.size > 0 && !this.byTime.has(this.heap.peek() as number)) this.heap.pop();
+    const next = this.heap.peek();
     if (next === undefined || next >= this.armedFor) return;
     if (this.handle !== undefined) clearTimeout(this.handle);
     this.armedFor = next;
@@ -76,8 +77,8 @@ export class ProcessingTimeTimers {
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = Date.now();
     try {
-      while (!this.quiesced && this.heap.length > 0 && (this.heap[0] as number) <= now) {
-        const time = this.pop();
+      while (!this.quiesced && this.heap.size > 0 && (this.heap.peek() as number) <= now) {
+        const time = this.heap.pop();
         const keys = this.byTime.get(time);
         if (keys === undefined) continue;
         this.byTime.delete(time);
@@ -89,37 +90,5 @@ export class ProcessingTimeTimers {
       return;
     }
     if (!this.quiesced) this.arm();
-  }
-
-  private push(time: number): void {
-    const heap = this.heap;
-    let i = heap.push(time) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((heap[parent] as number) <= time) break;
-      heap[i] = heap[parent] as number;
-      i = parent;
-    }
-    heap[i] = time;
-  }
-
-  private pop(): number {
-    const heap = this.heap;
-    const top = heap[0] as number;
-    const last = heap.pop() as number;
-    if (heap.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= heap.length) break;
-        const right = left + 1;
-        const child = right < heap.length && (heap[right] as number) < (heap[left] as number) ? right : left;
-        if ((heap[child] as number) >= last) break;
-        heap[i] = heap[child] as number;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
   }
 }
