@@ -88,6 +88,7 @@ export {
   type StateKind,
   type ValueState,
 } from './state.js';
+export { STATE_TYPE_FORMAT, Types, type OptionalField, type StateType, type StateTypeJson, type TypeOf } from './types.js';
 export type { Source, SourceContext } from './source.js';
 export {
   WatermarkStrategy,

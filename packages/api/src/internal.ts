@@ -25,3 +25,13 @@ export {
   RecordEncodeError,
   RecordEncoder,
 } from './internal/codec/record-codec.js';
+export {
+  checkJobAgainstState,
+  type CheckpointStateSummary,
+  type JobStateCheckOptions,
+  type JobStateCheckResult,
+  type OperatorStateSummary,
+  type StateIncompatibility,
+} from './internal/state/job-state-check.js';
+export { checkStateCompatibility, compareStateTypes, StateMigrationError, type StateCompatibility, type StateMetaInfo } from './internal/state/state-compatibility.js';
+export { describeStateType, parseStateTypeJson } from './types.js';

@@ -4,6 +4,8 @@
  * a keyed stream only.
  */
 
+import { checkStateTypeArgument, isStateType, type StateType, type StateTypeJson } from './types.js';
+
 /** One value per key. */
 export interface ValueState<T> {
   /** The value for the current key, or the descriptor's default (undefined unless given). */
@@ -43,25 +45,57 @@ export interface MapState<UK, UV> {
 
 export type StateKind = 'value' | 'list' | 'map';
 
-/** Names a state; the same name in the same operator always gives the same state. */
+/**
+ * Names a state; the same name in the same operator always gives the same state. A descriptor
+ * with a type (see Types) has it recorded in checkpoints and savepoints and checked when state is
+ * restored with new code; one without a type is unchecked.
+ */
 export abstract class StateDescriptor {
   abstract readonly kind: StateKind;
   constructor(readonly name: string) {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('a state descriptor needs a non-empty name');
   }
+
+  /**
+   * The type of what the state keeps per key, in canonical form: a value state's type, a list
+   * state's LIST of its element type, a map state's MAP of its key and value types; undefined when
+   * the descriptor has no type (unchecked).
+   */
+  abstract stateType(): StateTypeJson | undefined;
 }
 
+/**
+ * One value per key. Typed (`new ValueStateDescriptor('count', Types.NUMBER)`), optionally with a
+ * default, or untyped as before (`new ValueStateDescriptor<number>('count', 0)`).
+ */
 export class ValueStateDescriptor<T> extends StateDescriptor {
   readonly kind = 'value' as const;
+  /** The type of the values; undefined: unchecked. */
+  readonly type: StateType<T> | undefined;
   /**
-   * `defaultValue` is what value() returns for a key without a value. An object or array is copied
-   * (structuredClone) on each such read, as Flink copies a default through its serializer, so
-   * changing what value() returned changes nothing for other keys; it must therefore be plain data
-   * (objects, arrays, Maps, Sets, Dates, primitives), which is checked here.
+   * What value() returns for a key without a value. An object or array is copied (structuredClone)
+   * on each such read, as Flink copies a default through its serializer, so changing what value()
+   * returned changes nothing for other keys; it must therefore be plain data (objects, arrays,
+   * Maps, Sets, Dates, primitives), which is checked here.
    */
-  constructor(name: string, readonly defaultValue?: T) {
+  readonly defaultValue: T | undefined;
+
+  constructor(name: string, type: StateType<T>, defaultValue?: T);
+  constructor(name: string, defaultValue?: T);
+  constructor(name: string, typeOrDefault?: StateType<T> | T, defaultValue?: T) {
     super(name);
-    if (typeof defaultValue === 'object' && defaultValue !== null) checkPlainData(defaultValue, name);
+    if (isStateType(typeOrDefault)) {
+      this.type = typeOrDefault as StateType<T>;
+      this.defaultValue = defaultValue;
+    } else {
+      this.type = undefined;
+      this.defaultValue = typeOrDefault as T | undefined;
+    }
+    if (typeof this.defaultValue === 'object' && this.defaultValue !== null) checkPlainData(this.defaultValue, name);
+  }
+
+  stateType(): StateTypeJson | undefined {
+    return this.type?.toJSON();
   }
 }
 
@@ -98,12 +132,41 @@ function checkPlainData(value: object, stateName: string): void {
   visit(value);
 }
 
+/** A list per key: `new ListStateDescriptor('seen', Types.STRING)`, or untyped `new ListStateDescriptor<string>('seen')`. */
 export class ListStateDescriptor<T> extends StateDescriptor {
   readonly kind = 'list' as const;
   declare readonly __element?: T;
+  /** The type of the elements; undefined: unchecked. */
+  readonly elementType: StateType<T> | undefined;
+
+  constructor(name: string, elementType?: StateType<T>) {
+    super(name);
+    this.elementType = elementType === undefined ? undefined : (checkStateTypeArgument(elementType, `the element type of list state '${name}'`) as StateType<T>);
+  }
+
+  stateType(): StateTypeJson | undefined {
+    return this.elementType === undefined ? undefined : { list: this.elementType.toJSON() };
+  }
 }
 
+/** A map per key: `new MapStateDescriptor('totals', Types.STRING, Types.NUMBER)`, or untyped `new MapStateDescriptor<string, number>('totals')`. */
 export class MapStateDescriptor<UK, UV> extends StateDescriptor {
   readonly kind = 'map' as const;
   declare readonly __entry?: [UK, UV];
+  /** The types of the map keys and values; undefined: unchecked. */
+  readonly keyType: StateType<UK> | undefined;
+  readonly valueType: StateType<UV> | undefined;
+
+  constructor(name: string, keyType?: StateType<UK>, valueType?: StateType<UV>) {
+    super(name);
+    if ((keyType === undefined) !== (valueType === undefined)) {
+      throw new TypeError(`map state '${name}' needs both a key type and a value type, or neither (Types.ANY leaves one unchecked)`);
+    }
+    this.keyType = keyType === undefined ? undefined : (checkStateTypeArgument(keyType, `the key type of map state '${name}'`) as StateType<UK>);
+    this.valueType = valueType === undefined ? undefined : (checkStateTypeArgument(valueType, `the value type of map state '${name}'`) as StateType<UV>);
+  }
+
+  stateType(): StateTypeJson | undefined {
+    return this.keyType === undefined || this.valueType === undefined ? undefined : { map: [this.keyType.toJSON(), this.valueType.toJSON()] };
+  }
 }

@@ -13,7 +13,7 @@ function vertex(id: string, parallelism: number, overrides: Partial<PlanVertex> 
     parallelism,
     maxParallelism: 0,
     slotSharingGroup: '',
-    operators: [{ id, name: `${id} name`, kind: 'map' }],
+    operators: [{ id, name: `${id} name`, kind: 'map', states: [] }],
     inputSplits: [],
     ...overrides,
   };
@@ -27,12 +27,12 @@ const PLAN: JobPlan = {
     vertex('source', 2, {
       name: 'Lines -> Non-empty',
       operators: [
-        { id: 'source', name: 'Lines', kind: 'source' },
-        { id: 'filter-1', name: 'Non-empty', kind: 'filter' },
+        { id: 'source', name: 'Lines', kind: 'source', states: [] },
+        { id: 'filter-1', name: 'Non-empty', kind: 'filter', states: [] },
       ],
       inputSplits: ['{"path":"/in","start":0,"end":10}', '{"path":"/in","start":10,"end":20}'],
     }),
-    vertex('count', 4, { name: 'Count', maxParallelism: 256, slotSharingGroup: 'counting', operators: [{ id: 'count', name: 'Count', kind: 'keyedReduce' }] }),
+    vertex('count', 4, { name: 'Count', maxParallelism: 256, slotSharingGroup: 'counting', operators: [{ id: 'count', name: 'Count', kind: 'keyedReduce', states: [] }] }),
   ],
   edges: [{ source: 'source', target: 'count', partitioner: 'hash', distributionPattern: 'ALL_TO_ALL', targetInput: 0 }],
   fingerprint: 'f'.repeat(64),

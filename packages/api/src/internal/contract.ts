@@ -21,8 +21,10 @@
  *   3  event time: records carry timestamps (emit's timestamp, processBatch's timestamp column),
  *      watermarks and watermark statuses travel both ways (ChainOutput.emitWatermark*,
  *      TaskChain.processWatermark*), keyed snapshots hold event- and processing-time timers
+ *   4  state types: plan operators list their declared states, snapshot views list every state with
+ *      its kind and type, restored operator state lists carry their recorded type
  */
-export const CONTRACT_VERSION = 3;
+export const CONTRACT_VERSION = 4;
 
 /** A job module's default export. */
 export type JobMain = (env: unknown, args: string[]) => void | Promise<void>;
@@ -35,6 +37,12 @@ export interface PlanOperator {
   readonly name: string;
   /** e.g. 'source', 'map', 'flatMap', 'filter', 'keyedReduce', 'process', 'keyedProcess', 'sink'. */
   readonly kind: string;
+  /**
+   * The states the operator declares, as far as the plan can see them: state descriptors that are
+   * own properties of the user's function object, and the internal states of built-in operators.
+   * Descriptors created in open() are not here; they are checked when the state is restored.
+   */
+  readonly states: readonly StateInfo[];
 }
 
 /** A chain of operators that runs as one task per subtask. */
@@ -155,7 +163,8 @@ export interface RestoredKeyedStateHandle {
 
 export interface RestoredOperatorStateHandle {
   readonly bytes: Uint8Array;
-  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[] }[];
+  /** `type`: the list's type in canonical form as the snapshot recorded it (parsed JSON; absent: unchecked). */
+  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly type?: unknown }[];
   readonly where: string;
   /** Another subtask's handle: only its UNION lists are restored (every subtask gets the union). */
   readonly unionOnly?: boolean;
@@ -175,11 +184,25 @@ export interface KeyedStateWriter {
   write(sink: (chunk: Uint8Array) => void | Promise<void>): Promise<{ readonly offsets: number[]; readonly size: number }>;
 }
 
+/**
+ * A state of an operator as a snapshot records it and as a plan declares it: its name, its kind
+ * ('value', 'list', 'map' for keyed state; 'operator-list' for operator state; in a plan also
+ * 'timers' for a built-in operator's timers) and its type in canonical form (see Types, format 1;
+ * absent: unchecked).
+ */
+export interface StateInfo {
+  readonly name: string;
+  readonly kind: string;
+  readonly type?: unknown;
+}
+
 /** One operator's part of a task's snapshot. */
 export interface OperatorSnapshotView {
   readonly operatorId: string;
   readonly keyed: KeyedStateWriter | undefined;
-  readonly operatorState: { readonly bytes: Uint8Array; readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: number[] }[] } | undefined;
+  readonly operatorState: { readonly bytes: Uint8Array; readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: number[]; readonly type?: unknown }[] } | undefined;
+  /** Every state of the operator (keyed and operator state) with its kind and type. */
+  readonly states: readonly StateInfo[];
 }
 
 /** The synchronous part of a task's snapshot: frozen views to write, and the source's splits. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../key-groups.js';
-import type { JobPlan, PartitionerName, PlanEdge, PlanVertex } from './contract.js';
+import type { JobPlan, PartitionerName, PlanEdge, PlanVertex, StateInfo } from './contract.js';
+import { NoOpOutput } from './operators/stream-operator.js';
 import { generateStreamGraph, type StreamEdge, type StreamGraph, type StreamNode } from './stream-graph.js';
 import type { TransformationGraph } from './transformation.js';
 
@@ -75,7 +76,7 @@ export function compileJob(graph: TransformationGraph, environmentParallelism: n
       parallelism: head.parallelism,
       maxParallelism: chain.nodes.find((n) => n.maxParallelism !== 0)?.maxParallelism ?? 0,
       slotSharingGroup: head.slotSharingGroup,
-      operators: chain.nodes.map((n) => ({ id: n.id, name: n.name, kind: n.kind })),
+      operators: chain.nodes.map((n) => ({ id: n.id, name: n.name, kind: n.kind, states: declaredStatesOf(n) })),
       inputSplits,
     };
     const outEdges = chain.nodes.flatMap((n) => n.outEdges.filter((e) => !chain.chained.has(e)));
@@ -96,6 +97,18 @@ export function compileJob(graph: TransformationGraph, environmentParallelism: n
 
   const unsigned = { jobName: streamGraph.jobName, configuration: streamGraph.configuration, vertices, edges };
   return { plan: { ...unsigned, fingerprint: planFingerprint(unsigned) }, streamGraph, chains };
+}
+
+/**
+ * The states an operator declares (see PlanOperator.states): an operator built here only to be
+ * asked, never initialized (operator constructors keep what they are given and do nothing else).
+ * Sources are not asked: their state is their splits.
+ */
+function declaredStatesOf(node: StreamNode): StateInfo[] {
+  const spec = node.transformation.spec;
+  if (spec.type !== 'operator' && spec.type !== 'sink') return [];
+  const operator = spec.createOperator(new NoOpOutput());
+  return operator.declaredStates?.() ?? [];
 }
 
 /**

@@ -260,6 +260,7 @@ export class OperatorTaskChain implements TaskChain {
       operatorId: id,
       keyed: snapshot.keyed,
       operatorState: snapshot.operatorState,
+      states: snapshot.states.map(({ name, kind, type }) => (type === undefined ? { name, kind } : { name, kind, type })),
     }));
     return {
       operators,

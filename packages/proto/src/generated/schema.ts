@@ -138,6 +138,26 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "int64",
            "id": 3
+          },
+          "type": {
+           "type": "string",
+           "id": 4
+          }
+         }
+        },
+        "StateMetaInfo": {
+         "fields": {
+          "name": {
+           "type": "string",
+           "id": 1
+          },
+          "kind": {
+           "type": "string",
+           "id": 2
+          },
+          "type": {
+           "type": "string",
+           "id": 3
           }
          }
         },
@@ -174,6 +194,11 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "OperatorStateHandle",
            "id": 4
+          },
+          "states": {
+           "rule": "repeated",
+           "type": "StateMetaInfo",
+           "id": 5
           }
          }
         },

@@ -14,6 +14,11 @@
  *                      "finishedSplitIds", "subtasks": [{ "subtask", "state": TaskStateSnapshot }] }] }
  *   }
  *
+ * Each operator of a TaskStateSnapshot lists its states ("states": [{ "name", "kind", "type"? }],
+ * type in the canonical form of packages/api/src/types.ts as JSON text), so new code can be checked
+ * against the checkpoint (checkJobAgainstState) without reading state files. Files written before
+ * state types lack the list and read as having no known states.
+ *
  * Version 1 is what this file writes; a later version keeps reading it.
  */
 import { createHash } from 'node:crypto';
@@ -156,8 +161,9 @@ export function taskStateToJson(state: cp.TaskStateSnapshot): unknown {
       })),
       lists: operator.operatorState.map((list) => ({
         handle: handleToJson(list.handle),
-        states: list.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets })),
+        states: list.states.map((entry) => (entry.type === '' ? { name: entry.name, mode: entry.mode, offsets: entry.offsets } : { name: entry.name, mode: entry.mode, offsets: entry.offsets, type: entry.type })),
       })),
+      states: operator.states.map((state) => (state.type === '' ? { name: state.name, kind: state.kind } : { name: state.name, kind: state.kind, type: state.type })),
     })),
     heldSplitIds: state.heldSplitIds,
     finishedSplitIds: state.finishedSplitIds,
@@ -250,11 +256,22 @@ export function taskStateFromJson(value: unknown, where: string, path = 'state')
             states: r.array(list['states'], `${lp}.states`).map((e, n) => {
               const ep = `${lp}.states[${n}]`;
               const entry = r.object(e, ep);
-              return { name: r.string(entry['name'], `${ep}.name`), mode: r.string(entry['mode'], `${ep}.mode`), offsets: r.numbers(entry['offsets'], `${ep}.offsets`) };
+              return {
+                name: r.string(entry['name'], `${ep}.name`),
+                mode: r.string(entry['mode'], `${ep}.mode`),
+                offsets: r.numbers(entry['offsets'], `${ep}.offsets`),
+                type: entry['type'] === undefined ? '' : r.string(entry['type'], `${ep}.type`),
+              };
             }),
           };
         }),
         unionOperatorState: [],
+        // Absent in metadata written before state types: nothing is known of the operator's states.
+        states: (operator['states'] === undefined ? [] : r.array(operator['states'], `${p}.states`)).map((e, n) => {
+          const sp = `${p}.states[${n}]`;
+          const state = r.object(e, sp);
+          return { name: r.string(state['name'], `${sp}.name`), kind: r.string(state['kind'], `${sp}.kind`), type: state['type'] === undefined ? '' : r.string(state['type'], `${sp}.type`) };
+        }),
       };
     }),
     heldSplitIds: r.strings(o['heldSplitIds'], `${path}.heldSplitIds`),

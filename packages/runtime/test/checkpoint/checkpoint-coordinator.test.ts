@@ -62,7 +62,7 @@ function task(vertexId: string, subtask: number, isSource: boolean, state = 'RUN
 
 function stateWith(path: string, inline = ''): cp.TaskStateSnapshot {
   const handle: cp.StreamStateHandle = path === '' ? { path: '', inlineBytes: Buffer.from(inline), size: inline.length } : { path, inlineBytes: new Uint8Array(0), size: 3 };
-  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0] }] }], unionOperatorState: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '' }] }], unionOperatorState: [], states: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
 }
 
 /** Lets the file system's promises (mkdir, the metadata write) settle. */
@@ -348,9 +348,9 @@ describe('CheckpointCoordinator', () => {
     await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
     const inline = (text: string): cp.StreamStateHandle => ({ path: '', inlineBytes: Buffer.from(text), size: text.length });
     for (const t of tasks) {
-      const union = { handle: inline(`union-${t.subtask}`), states: [{ name: 'u', mode: 'UNION', offsets: [0] }, { name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [3] }] };
-      const split = { handle: inline(`split-${t.subtask}`), states: [{ name: 'x', mode: 'SPLIT_DISTRIBUTE', offsets: [0] }] };
-      const state: cp.TaskStateSnapshot = { operators: [{ operatorId: 'op', keyedState: [], operatorState: [union, split], unionOperatorState: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+      const union = { handle: inline(`union-${t.subtask}`), states: [{ name: 'u', mode: 'UNION', offsets: [0], type: '' }, { name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [3], type: '' }] };
+      const split = { handle: inline(`split-${t.subtask}`), states: [{ name: 'x', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '' }] };
+      const state: cp.TaskStateSnapshot = { operators: [{ operatorId: 'op', keyedState: [], operatorState: [union, split], unionOperatorState: [], states: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
       coordinator.receiveAcknowledge(t.attemptId, 1, state, null);
     }
     await eventually(() => latestId() === 1, 'checkpoint 1 to complete');

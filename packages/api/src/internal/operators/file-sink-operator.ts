@@ -4,6 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { ListStateDescriptor, type ListState } from '../../state.js';
 import { formatRecord } from './format-record.js';
 import { AbstractStreamOperator, NoOpOutput, type OperatorContext, type OperatorStateInitialization } from './stream-operator.js';
+import type { StateInfo } from '../contract.js';
+import { OPERATOR_LIST_KIND } from '../state/operator-state-store.js';
 
 const NO_OUTPUT = new NoOpOutput();
 const FILE_BUFFER_CHARS = 64 * 1024;
@@ -42,6 +44,9 @@ interface FileSinkState {
  *
  * Writes are synchronous: the task owns its thread, and a sink that blocks is backpressure.
  */
+/** The part files a subtask has pending or in progress (operator state). */
+const FILE_SINK_STATE = 'file-sink-pending';
+
 export class FileSinkOperator extends AbstractStreamOperator {
   private exactlyOnce = false;
   private directory = '';
@@ -60,6 +65,10 @@ export class FileSinkOperator extends AbstractStreamOperator {
     super(NO_OUTPUT);
   }
 
+  protected override internalStates(): StateInfo[] {
+    return [{ name: FILE_SINK_STATE, kind: OPERATOR_LIST_KIND }];
+  }
+
   override initializeState(context: OperatorContext, initialization: OperatorStateInitialization): void | Promise<void> {
     const result = super.initializeState(context, initialization);
     const { parallelism, subtaskIndex, attemptNumber, checkpointingEnabled } = context.chain;
@@ -75,7 +84,7 @@ export class FileSinkOperator extends AbstractStreamOperator {
     }
     this.directory = this.path;
     mkdirSync(this.directory, { recursive: true });
-    this.state = this.operatorStateStore.getListState(new ListStateDescriptor<FileSinkState>('file-sink-pending'));
+    this.state = this.operatorStateStore.getListState(new ListStateDescriptor<FileSinkState>(FILE_SINK_STATE));
     const restored = this.state.get();
     const keep = new Set<string>();
     let nextCounter = 0;

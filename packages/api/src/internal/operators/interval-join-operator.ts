@@ -1,6 +1,7 @@
 import type { ProcessJoinContext, ProcessJoinFunction } from '../../co-functions.js';
 import type { OutputTag } from '../../output-tag.js';
 import { RUNTIME_CONTEXT } from '../../process-function.js';
+import type { StateInfo } from '../contract.js';
 import { MapStateDescriptor, type MapState } from '../../state.js';
 import type { HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { InternalTimer, InternalTimerService, Triggerable } from '../state/internal-timer-service.js';
@@ -50,6 +51,14 @@ export class IntervalJoinOperator extends AbstractTwoInputStreamOperator impleme
   protected override get isKeyed(): boolean {
     return true;
   }
+  protected override internalStates(): StateInfo[] {
+    return [
+      { name: 'LEFT_BUFFER', kind: 'map' },
+      { name: 'RIGHT_BUFFER', kind: 'map' },
+      { name: 'interval-join-cleanup', kind: 'timers' },
+    ];
+  }
+
   protected override get userFunction(): unknown {
     return this.fn;
   }

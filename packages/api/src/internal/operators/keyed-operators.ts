@@ -12,12 +12,18 @@ import {
 import { ValueStateDescriptor, type ListState, type ValueState } from '../../state.js';
 import { ListStateDescriptor } from '../../state.js';
 import { toStateKey, type HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
+import { OPERATOR_LIST_KIND } from '../state/operator-state-store.js';
 import { UserTimerService, type UserTimerHost } from './user-timers.js';
 import { ProcessingTimeTimers } from '../state/processing-time-timers.js';
 import type { StateTable } from '../state/state-table.js';
 import type { KeyFunction } from '../transformation.js';
 import { OutputTag } from '../../output-tag.js';
 import { AbstractStreamOperator, NO_TIMESTAMP, TimestampedCollector, type OperatorContext, type Output } from './stream-operator.js';
+import type { StateInfo } from '../contract.js';
+import { USER_TIMERS_SERVICE } from '../state/keyed-state-snapshot.js';
+
+/** The running aggregate of reduce, sum, min, max (an unchecked value state). */
+const REDUCE_STATE = '_op_state';
 
 /**
  * reduce, sum, min, max on a keyed stream (Flink's StreamGroupedReduceOperator): keeps the running
@@ -38,8 +44,12 @@ export class StreamGroupedReduce extends AbstractStreamOperator {
     return true;
   }
 
+  protected override internalStates(): StateInfo[] {
+    return [{ name: REDUCE_STATE, kind: 'value' }];
+  }
+
   override open(_context: OperatorContext): void {
-    this.state = (this.keyedBackend as HeapKeyedStateBackend).getValueState(new ValueStateDescriptor<unknown>('_op_state'));
+    this.state = (this.keyedBackend as HeapKeyedStateBackend).getValueState(new ValueStateDescriptor<unknown>(REDUCE_STATE));
   }
 
   collect(record: unknown, timestamp: number): void {
@@ -81,8 +91,12 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
     return true;
   }
 
+  protected override internalStates(): StateInfo[] {
+    return [{ name: REDUCE_STATE, kind: 'value' }];
+  }
+
   override open(_context: OperatorContext): void {
-    this.accumulators = (this.keyedBackend as HeapKeyedStateBackend).valueStateTable(new ValueStateDescriptor<Fields>('_op_state'));
+    this.accumulators = (this.keyedBackend as HeapKeyedStateBackend).valueStateTable(new ValueStateDescriptor<Fields>(REDUCE_STATE));
   }
 
   collect(record: unknown, timestamp: number): void {
@@ -111,6 +125,9 @@ export class StreamGroupedFieldAggregation extends AbstractStreamOperator {
  * context object too, so nothing is allocated per record. Processing-time timers belong to the
  * subtask (kept in its operator state); event-time timers need a keyed stream, as in Flink.
  */
+/** The processing-time timers of a non-keyed ProcessFunction (operator state). */
+const PROCESS_TIMERS_STATE = '_timers';
+
 export class ProcessOperator extends AbstractStreamOperator implements TimerService {
   private timers: ProcessingTimeTimers | undefined;
   private context: OperatorContext | undefined;
@@ -130,6 +147,10 @@ export class ProcessOperator extends AbstractStreamOperator implements TimerServ
 
   private readonly ctx: ProcessContextImpl;
 
+  protected override internalStates(): StateInfo[] {
+    return [{ name: PROCESS_TIMERS_STATE, kind: OPERATOR_LIST_KIND }];
+  }
+
   protected override get userFunction(): unknown {
     return this.fn;
   }
@@ -144,7 +165,7 @@ export class ProcessOperator extends AbstractStreamOperator implements TimerServ
       },
       (error) => context.failAsync(error),
     );
-    this.timerState = this.operatorStateStore.getListState(new ListStateDescriptor<number>('_timers'));
+    this.timerState = this.operatorStateStore.getListState(new ListStateDescriptor<number>(PROCESS_TIMERS_STATE));
     for (const time of this.timerState.get()) this.timers.register(time, undefined, undefined);
     this.fn[RUNTIME_CONTEXT] = context.createRuntimeContext();
     await this.fn.open();
@@ -239,6 +260,10 @@ export class KeyedProcessOperator extends AbstractStreamOperator implements User
 
   protected override get isKeyed(): boolean {
     return true;
+  }
+
+  protected override internalStates(): StateInfo[] {
+    return [{ name: USER_TIMERS_SERVICE, kind: 'timers' }];
   }
 
   protected override get userFunction(): unknown {

@@ -14,7 +14,10 @@ export const NO_TIMESTAMP = Number.NEGATIVE_INFINITY;
 export const MAX_WATERMARK = Number.POSITIVE_INFINITY;
 /** The watermark before any was seen. */
 export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
-import { DefaultOperatorStateStore, type OperatorStateSnapshotResult, type RestoredOperatorState } from '../state/operator-state-store.js';
+import { DefaultOperatorStateStore, OPERATOR_LIST_KIND, type OperatorStateSnapshotResult, type RestoredOperatorState } from '../state/operator-state-store.js';
+import { StateDescriptor } from '../../state.js';
+import type { StateInfo } from '../contract.js';
+import type { StateMetaInfo } from '../state/state-compatibility.js';
 
 /**
  * The operators of a task's chain (Flink's StreamOperator). Chained operators are plain method
@@ -76,6 +79,8 @@ export const FRESH_START: OperatorStateInitialization = Object.freeze({ restored
 export interface OperatorSnapshot {
   readonly keyed: KeyedStateSnapshot | undefined;
   readonly operatorState: OperatorStateSnapshotResult | undefined;
+  /** Every state of the operator with its kind and type (what checkpoint metadata lists). */
+  readonly states: readonly StateMetaInfo[];
 }
 
 export interface StreamOperator extends Output {
@@ -102,6 +107,12 @@ export interface StreamOperator extends Output {
   /** Checkpoint N completed (exactly-once sinks commit what it covers). */
   notifyCheckpointComplete(checkpointId: number): void | Promise<void>;
   notifyCheckpointAborted(checkpointId: number): void;
+  /**
+   * The states the operator declares before it runs (for the plan): its own internal states and
+   * the descriptors that are own properties of its user function. Called on an operator that is
+   * never initialized.
+   */
+  declaredStates?(): StateInfo[];
 }
 
 /**
@@ -181,13 +192,14 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     this.restoredCheckpointId = state.restoredCheckpointId;
     if (this.isKeyed) {
       const { maxParallelism, parallelism, subtaskIndex } = context.chain;
-      this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex));
+      this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex), context.operatorId);
       const manager = new InternalTimeServiceManager(this.keyedBackend, (error) => context.failAsync(error));
       this.timeServiceManager = manager;
       restoreKeyedState(this.keyedBackend, state.keyed, (timer) => manager.addRestored(timer));
     } else if (state.keyed.length > 0) {
       throw new Error(`operator '${context.operatorName}' (${context.operatorId}) is not keyed, but the state it is restored from has keyed state`);
     }
+    this.operatorStateStore.operatorUid = context.operatorId;
     this.operatorStateStore.restore(state.operatorState);
     return initializeUserState(this.userFunction, {
       isRestored: () => state.restoredCheckpointId !== undefined,
@@ -227,7 +239,7 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     const keyed = this.keyedBackend === undefined ? undefined : new KeyedStateSnapshot(this.keyedBackend, this.timeServiceManager?.snapshotTimers() ?? []);
     const operatorState = this.operatorStateStore.snapshot();
     if (keyed === undefined && operatorState === undefined) return undefined;
-    return { keyed, operatorState };
+    return { keyed, operatorState, states: [...(this.keyedBackend?.stateMetaInfos() ?? []), ...this.operatorStateStore.stateMetaInfos()] };
   }
 
   notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
@@ -238,6 +250,35 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     const fn = this.userFunction as Partial<CheckpointListener> | undefined;
     fn?.notifyCheckpointAborted?.(checkpointId);
   }
+
+  declaredStates(): StateInfo[] {
+    return [...this.internalStates(), ...descriptorsOf(this.userFunction, this.isKeyed)];
+  }
+
+  /** The states a built-in operator keeps for itself (kinds only: their values are unchecked). */
+  protected internalStates(): StateInfo[] {
+    return [];
+  }
+}
+
+/**
+ * The state descriptors that are own properties of a user function object, in property order: a
+ * keyed operator's as keyed state of their kind; a non-keyed operator's list descriptors as
+ * operator state. Descriptors created in open() are not seen here.
+ */
+export function descriptorsOf(fn: unknown, keyed: boolean): StateInfo[] {
+  if ((typeof fn !== 'object' && typeof fn !== 'function') || fn === null) return [];
+  const states: StateInfo[] = [];
+  const seen = new Set<string>();
+  for (const value of Object.values(fn as object)) {
+    if (!(value instanceof StateDescriptor) || seen.has(value.name)) continue;
+    if (!keyed && value.kind !== 'list') continue;
+    seen.add(value.name);
+    const type = value.stateType();
+    const kind = keyed ? value.kind : OPERATOR_LIST_KIND;
+    states.push(type === undefined ? { name: value.name, kind } : { name: value.name, kind, type });
+  }
+  return states;
 }
 
 function isCheckpointedFunction(fn: unknown): fn is CheckpointedFunction {

@@ -1,5 +1,6 @@
 import type { Collector, ReduceFunction } from '../../functions.js';
 import { RUNTIME_CONTEXT, type AbstractRichFunction } from '../../process-function.js';
+import type { StateInfo } from '../contract.js';
 import { MapStateDescriptor, ValueStateDescriptor, type MapState, type ValueState } from '../../state.js';
 import type { KeyedStateStore } from '../../checkpoint.js';
 import { MergingWindowAssigner, type WindowAssigner, type WindowAssignerContext } from '../../windowing/assigners.js';
@@ -103,6 +104,13 @@ export class WindowOperator extends AbstractStreamOperator implements Triggerabl
     this.triggerContext = new TriggerContextImpl(this);
     this.processContext = new ProcessContextImpl(this, this.merging !== undefined);
     this.collector = { collect: (value: unknown) => this.output.collect(value, this.emitTimestamp) };
+  }
+
+  protected override internalStates(): StateInfo[] {
+    const states: StateInfo[] = [{ name: CONTENTS, kind: 'map' }];
+    if (this.merging !== undefined) states.push({ name: MERGING_WINDOWS, kind: 'value' });
+    states.push({ name: WINDOW_TIMERS, kind: 'timers' });
+    return states;
   }
 
   protected override get isKeyed(): boolean {

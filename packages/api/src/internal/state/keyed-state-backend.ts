@@ -1,6 +1,8 @@
 import { canonicalJson, keyGroupFor, type KeyGroupRange } from '../../key-groups.js';
 import { StateTable } from './state-table.js';
 import type { ListState, ListStateDescriptor, MapState, MapStateDescriptor, StateDescriptor, StateKind, ValueState, ValueStateDescriptor } from '../../state.js';
+import type { StateTypeJson } from '../../types.js';
+import { checkStateCompatibility, StateMigrationError, type StateMetaInfo } from './state-compatibility.js';
 
 /**
  * Where a keyed operator's state lives (Flink's KeyedStateBackend). The operator sets the current
@@ -51,10 +53,19 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   currentStateKey: unknown = undefined;
   private currentKey: unknown = undefined;
   private readonly tables = new Map<string, { readonly table: StateTable; readonly handle: unknown }>();
+  /**
+   * Each state's type: the restored one until the operator registers the state, then the
+   * descriptor's (what the next snapshot records). Absent: unchecked.
+   */
+  private readonly types = new Map<string, StateTypeJson>();
+  /** States restored and not yet registered by the operator: checked against the descriptor on registration. */
+  private readonly unchecked = new Set<string>();
 
   constructor(
     readonly maxParallelism: number,
     readonly keyGroupRange: KeyGroupRange,
+    /** The operator's uid, for messages. */
+    readonly operatorUid = 'unknown',
   ) {}
 
   setCurrentKey(key: unknown): void {
@@ -102,13 +113,29 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return [...this.tables.values()].map(({ table }) => table);
   }
 
-  /** A table by name, registering it with the given kind if the operator has not asked for it yet (restore comes before open). */
-  restoreTable(name: string, kind: StateKind): StateTable {
+  /**
+   * A table by name, registering it with the given kind if the operator has not asked for it yet
+   * (restore comes before open). `type` is the type the snapshot recorded: the descriptor that
+   * registers the state later is checked against it.
+   */
+  restoreTable(name: string, kind: StateKind, type?: StateTypeJson): StateTable {
     const existing = this.tables.get(name);
     if (existing !== undefined) return existing.table;
     const table = new StateTable(name, kind);
     this.tables.set(name, { table, handle: undefined });
+    if (type !== undefined) this.types.set(name, type);
+    this.unchecked.add(name);
     return table;
+  }
+
+  /** The type recorded for a state (the descriptor's once registered, else the restored one); undefined: unchecked. */
+  stateTypeOf(name: string): StateTypeJson | undefined {
+    return this.types.get(name);
+  }
+
+  /** Every state with its kind and type, in registration order (what a snapshot records). */
+  stateMetaInfos(): StateMetaInfo[] {
+    return [...this.tables.values()].map(({ table }) => ({ name: table.name, kind: table.kind, type: this.types.get(table.name) }));
   }
 
   forEachEntryByKeyGroup(visitor: (keyGroup: number, stateName: string, key: unknown, value: unknown) => void): void {
@@ -133,6 +160,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   private handle(descriptor: StateDescriptor, create: (table: StateTable) => unknown): unknown {
     const existing = this.tables.get(descriptor.name);
+    if (existing !== undefined && this.unchecked.has(descriptor.name)) this.checkRestored(descriptor, existing.table);
     if (existing !== undefined && existing.table.kind !== descriptor.kind) {
       throw new Error(`state '${descriptor.name}' is already registered as ${existing.table.kind} state; it cannot also be ${descriptor.kind} state`);
     }
@@ -140,7 +168,27 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     const table = existing?.table ?? new StateTable(descriptor.name, descriptor.kind);
     const handle = create(table);
     this.tables.set(descriptor.name, { table, handle });
+    const type = descriptor.stateType();
+    if (type === undefined) this.types.delete(descriptor.name);
+    else this.types.set(descriptor.name, type);
     return handle;
+  }
+
+  /**
+   * The first registration of a restored state: its kind and type must fit what was restored
+   * (see state-compatibility.ts); otherwise the operator fails here, before any value is read or
+   * written, and the restored state stays as it was in the checkpoint.
+   */
+  private checkRestored(descriptor: StateDescriptor, table: StateTable): void {
+    this.unchecked.delete(descriptor.name);
+    const previous: StateMetaInfo = { name: descriptor.name, kind: table.kind, type: this.types.get(descriptor.name) };
+    const { problems } = checkStateCompatibility(this.operatorUid, previous, { name: descriptor.name, kind: descriptor.kind, type: descriptor.stateType() });
+    if (problems.length > 0) {
+      this.unchecked.add(descriptor.name);
+      throw new StateMigrationError(
+        `The restored ${problems.join('; ')}. The state cannot be read by this code: restore with code whose state types fit, or give the state a new name (its old state is then not restored).`,
+      );
+    }
   }
 }
 

@@ -4,7 +4,9 @@
  *
  *   bytes 0..3     magic "EKS1"
  *   bytes 4..7     u32 LE length of the header
- *   header         JSON { serializer, maxParallelism, keyGroupStart, keyGroupEnd, states: [{ name, kind }] }
+ *   header         JSON { serializer, maxParallelism, keyGroupStart, keyGroupEnd, typeFormat,
+ *                  states: [{ name, kind, type? }] }: type is the state's type in canonical form
+ *                  (types.ts, format typeFormat, 1 today), absent for an unchecked state
  *   per key group  (start..end, in order) a serialized batch of entries, flattened:
  *                  [state index, key, value, state index, key, value, ...]; state index -2 is a
  *                  timer (key, [service, domain 0 event time | 1 processing time, namespace, time]);
@@ -20,6 +22,7 @@
 import { fromStateKey, type HeapKeyedStateBackend } from './keyed-state-backend.js';
 import { keyGroupFor } from '../../key-groups.js';
 import type { StateKind } from '../../state.js';
+import { parseStateTypeJson, STATE_TYPE_FORMAT, type StateTypeJson } from '../../types.js';
 import { decodeStateBatch, encodeStateBatch, STATE_SERIALIZER } from './state-serializer.js';
 
 const MAGIC = 0x31534b45; // "EKS1" little-endian
@@ -55,7 +58,7 @@ export type ChunkSink = (chunk: Uint8Array) => void | Promise<void>;
 export class KeyedStateSnapshot {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
-  private readonly views: { name: string; kind: string; entries: ReadonlyMap<unknown, unknown> }[];
+  private readonly views: { name: string; kind: string; type: StateTypeJson | undefined; entries: ReadonlyMap<unknown, unknown> }[];
   private released = false;
 
   /** Freezes `backend` (O(1) per state) and takes a copy of `timers`. */
@@ -65,7 +68,7 @@ export class KeyedStateSnapshot {
   ) {
     this.keyGroupStart = backend.keyGroupRange.startKeyGroup;
     this.keyGroupEnd = backend.keyGroupRange.endKeyGroup;
-    this.views = backend.stateTables().map((table) => ({ name: table.name, kind: table.kind, entries: table.snapshot() }));
+    this.views = backend.stateTables().map((table) => ({ name: table.name, kind: table.kind, type: backend.stateTypeOf(table.name), entries: table.snapshot() }));
   }
 
   /** Writes the snapshot into `sink`, yielding between slices; resolves to the key group offsets. */
@@ -89,7 +92,14 @@ export class KeyedStateSnapshot {
       bucket?.push(-2, timer.key, [timer.service, timer.domain === 'EVENT_TIME' ? 0 : 1, timer.namespace, timer.time]);
     }
     const header = Buffer.from(
-      JSON.stringify({ serializer: STATE_SERIALIZER, maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.views.map(({ name, kind }) => ({ name, kind })) }),
+      JSON.stringify({
+        serializer: STATE_SERIALIZER,
+        maxParallelism,
+        keyGroupStart: start,
+        keyGroupEnd: this.keyGroupEnd,
+        typeFormat: STATE_TYPE_FORMAT,
+        states: this.views.map(({ name, kind, type }) => (type === undefined ? { name, kind } : { name, kind, type })),
+      }),
     );
     const prefix = Buffer.alloc(8);
     prefix.writeUInt32LE(MAGIC, 0);
@@ -147,7 +157,7 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
     if (view.byteLength < 8 || view.readUInt32LE(0) !== MAGIC) throw new Error(`${where} is not a keyed state snapshot (wrong magic bytes, or the file is truncated)`);
     const headerLength = view.readUInt32LE(4);
     if (8 + headerLength > view.byteLength) throw new Error(`${where} is truncated: its header needs ${headerLength} bytes, ${view.byteLength - 8} are there`);
-    let header: { serializer: string; maxParallelism: number; keyGroupStart: number; keyGroupEnd: number; states: { name: string; kind: StateKind }[] };
+    let header: { serializer: string; maxParallelism: number; keyGroupStart: number; keyGroupEnd: number; typeFormat?: number; states: { name: string; kind: StateKind; type?: unknown }[] };
     try {
       header = JSON.parse(view.toString('utf8', 8, 8 + headerLength)) as typeof header;
     } catch (error) {
@@ -157,7 +167,10 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
     if (header.maxParallelism !== backend.maxParallelism) {
       throw new Error(`${where} was written with max parallelism ${header.maxParallelism}, the job now has ${backend.maxParallelism}; the max parallelism of a stateful operator cannot change`);
     }
-    const tables = header.states.map(({ name, kind }) => backend.restoreTable(name, kind));
+    if (header.typeFormat !== undefined && header.typeFormat > STATE_TYPE_FORMAT) {
+      throw new Error(`${where} records state types in format ${header.typeFormat}; this version of Eddy reads format ${STATE_TYPE_FORMAT}: restore with the Eddy version that wrote it or a newer one`);
+    }
+    const tables = header.states.map(({ name, kind, type }) => backend.restoreTable(name, kind, type === undefined ? undefined : parseStateTypeJson(type, `the header of ${where} (state '${name}')`)));
     const count = header.keyGroupEnd - header.keyGroupStart + 1;
     if (handle.offsets.length !== count) throw new Error(`${where} has ${handle.offsets.length} key group offsets for ${count} key groups`);
     for (let i = 0; i < count; i++) {

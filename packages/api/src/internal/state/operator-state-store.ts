@@ -11,6 +11,11 @@ import type { ListState } from '../../state.js';
 import { ListStateDescriptor } from '../../state.js';
 import { copyStateValue } from './state-table.js';
 import { decodeStateValue, encodeStateValue } from './state-serializer.js';
+import { parseStateTypeJson, type StateTypeJson } from '../../types.js';
+import { checkStateCompatibility, StateMigrationError, type StateMetaInfo } from './state-compatibility.js';
+
+/** The kind operator state lists have in state meta infos (keyed states are 'value', 'list', 'map'). */
+export const OPERATOR_LIST_KIND = 'operator-list';
 
 export type OperatorStateMode = 'SPLIT_DISTRIBUTE' | 'UNION';
 
@@ -28,6 +33,8 @@ export interface OperatorStateSnapshotEntry {
   readonly name: string;
   readonly mode: OperatorStateMode;
   readonly offsets: number[];
+  /** The list's type in canonical form (LIST of the element type); absent: unchecked. */
+  readonly type?: StateTypeJson;
 }
 
 export interface OperatorStateSnapshotResult {
@@ -38,7 +45,7 @@ export interface OperatorStateSnapshotResult {
 /** A restored operator state handle. */
 export interface RestoredOperatorState {
   readonly bytes: Uint8Array;
-  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[] }[];
+  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly type?: unknown }[];
   readonly where: string;
   /** Another subtask's handle: only its UNION lists are taken (the rest belongs to that subtask). */
   readonly unionOnly?: boolean;
@@ -46,7 +53,10 @@ export interface RestoredOperatorState {
 
 class OperatorListState<T> implements ListState<T> {
   values: T[] = [];
-  constructor(readonly mode: OperatorStateMode) {}
+  constructor(
+    readonly mode: OperatorStateMode,
+    readonly type: StateTypeJson | undefined,
+  ) {}
   get(): readonly T[] {
     return this.values;
   }
@@ -71,7 +81,9 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
    * and those of this subtask's own handles (what a snapshot keeps of a union list nobody asks
    * for again, so it does not grow by the other subtasks' lists on every restore).
    */
-  private readonly restored = new Map<string, { mode: string; values: unknown[]; own: unknown[] }>();
+  private readonly restored = new Map<string, { mode: string; type: StateTypeJson | undefined; values: unknown[]; own: unknown[] }>();
+  /** The operator's uid, for messages (set when the operator's state is initialized). */
+  operatorUid = 'unknown';
 
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
     return this.list(descriptor, 'SPLIT_DISTRIBUTE') as ListState<T>;
@@ -83,6 +95,13 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
 
   getRegisteredStateNames(): string[] {
     return [...this.lists.keys()];
+  }
+
+  /** Every list (registered, or restored and not asked for again) with its type, as a snapshot records them. */
+  stateMetaInfos(): StateMetaInfo[] {
+    const infos: StateMetaInfo[] = [...this.lists].map(([name, list]) => ({ name, kind: OPERATOR_LIST_KIND, type: list.type }));
+    for (const [name, { type }] of this.restored) if (!this.lists.has(name)) infos.push({ name, kind: OPERATOR_LIST_KIND, type });
+    return infos;
   }
 
   /** Whether any state was restored into this store. */
@@ -98,7 +117,7 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
     const chunks: Uint8Array[] = [];
     const states: OperatorStateSnapshotEntry[] = [];
     let position = 0;
-    const add = (name: string, mode: OperatorStateMode, values: readonly unknown[]): void => {
+    const add = (name: string, mode: OperatorStateMode, values: readonly unknown[], type: StateTypeJson | undefined): void => {
       const offsets: number[] = [];
       for (const value of values) {
         const bytes = encodeStateValue(value);
@@ -106,11 +125,11 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
         chunks.push(bytes);
         position += bytes.byteLength;
       }
-      states.push({ name, mode, offsets });
+      states.push(type === undefined ? { name, mode, offsets } : { name, mode, offsets, type });
     };
-    for (const [name, list] of this.lists) add(name, list.mode, list.values);
+    for (const [name, list] of this.lists) add(name, list.mode, list.values, list.type);
     // State restored for a name the operator did not ask for again: kept, so it is not lost.
-    for (const [name, { mode, own }] of this.restored) if (!this.lists.has(name)) add(name, mode === 'UNION' ? 'UNION' : 'SPLIT_DISTRIBUTE', own);
+    for (const [name, { mode, own, type }] of this.restored) if (!this.lists.has(name)) add(name, mode === 'UNION' ? 'UNION' : 'SPLIT_DISTRIBUTE', own, type);
     return { bytes: Buffer.concat(chunks), states };
   }
 
@@ -124,7 +143,7 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
       const { bytes, where } = handle;
       for (const state of handle.states) {
         if (handle.unionOnly === true && state.mode !== 'UNION') continue;
-        const entry = this.restored.get(state.name) ?? { mode: state.mode, values: [], own: [] };
+        const entry = this.restored.get(state.name) ?? { mode: state.mode, type: state.type === undefined ? undefined : parseStateTypeJson(state.type, `${where} (operator state '${state.name}')`), values: [], own: [] };
         state.offsets.forEach((from, i) => {
           const to = i + 1 < state.offsets.length ? (state.offsets[i + 1] as number) : nextOffsetAfter(handle, state.name, from);
           if (from < 0 || to > bytes.byteLength || to < from) throw new Error(`${where} is truncated or corrupt: element ${i} of operator state '${state.name}' runs from byte ${from} to ${to} of ${bytes.byteLength}`);
@@ -144,9 +163,17 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
       if (existing.mode !== mode) throw new Error(`operator state '${descriptor.name}' is already registered as a ${existing.mode === 'UNION' ? 'union ' : ''}list state`);
       return existing;
     }
-    const list = new OperatorListState<unknown>(mode);
+    const list = new OperatorListState<unknown>(mode, descriptor.stateType());
     const restored = this.restored.get(descriptor.name);
     if (restored !== undefined) {
+      const { problems } = checkStateCompatibility(
+        this.operatorUid,
+        { name: descriptor.name, kind: OPERATOR_LIST_KIND, type: restored.type },
+        { name: descriptor.name, kind: OPERATOR_LIST_KIND, type: list.type },
+      );
+      if (problems.length > 0) {
+        throw new StateMigrationError(`The restored ${problems.join('; ')}. The state cannot be read by this code: restore with code whose state types fit, or give the state a new name.`);
+      }
       list.values = restored.values;
       this.restored.delete(descriptor.name);
     }

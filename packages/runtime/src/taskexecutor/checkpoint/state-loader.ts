@@ -27,6 +27,18 @@ async function bytesOf(handle: cp.StreamStateHandle | null | undefined, what: st
   return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), where: handle.path };
 }
 
+/** The lists of an operator state handle with their recorded types parsed (the chain checks them against its descriptors). */
+function withTypes(states: readonly cp.OperatorStateEntry[], where: string): RestoredOperatorStateHandle['states'] {
+  return states.map((entry) => {
+    if (entry.type === '') return { name: entry.name, mode: entry.mode, offsets: entry.offsets };
+    try {
+      return { name: entry.name, mode: entry.mode, offsets: entry.offsets, type: JSON.parse(entry.type) as unknown };
+    } catch (error) {
+      throw new StateRestoreError(`the type of operator state '${entry.name}' in ${where} is not JSON (${(error as Error).message}): the checkpoint metadata is corrupt`);
+    }
+  });
+}
+
 export async function loadRestoredState(restore: cp.TaskRestore): Promise<RestoredTaskState> {
   const checkpointId = restore.checkpointId;
   const operators = new Map<string, { keyed: RestoredKeyedStateHandle[]; operatorState: RestoredOperatorStateHandle[] }>();
@@ -39,11 +51,11 @@ export async function loadRestoredState(restore: cp.TaskRestore): Promise<Restor
     const operatorState: RestoredOperatorStateHandle[] = [];
     for (const handle of operator.operatorState) {
       const { bytes, where } = await bytesOf(handle.handle, `the operator state of operator ${operator.operatorId}`, checkpointId);
-      operatorState.push({ bytes, states: handle.states, where });
+      operatorState.push({ bytes, states: withTypes(handle.states, where), where });
     }
     for (const handle of operator.unionOperatorState) {
       const { bytes, where } = await bytesOf(handle.handle, `the union operator state of operator ${operator.operatorId} of another subtask`, checkpointId);
-      operatorState.push({ bytes, states: handle.states, where, unionOnly: true });
+      operatorState.push({ bytes, states: withTypes(handle.states, where), where, unionOnly: true });
     }
     operators.set(operator.operatorId, { keyed, operatorState });
   }

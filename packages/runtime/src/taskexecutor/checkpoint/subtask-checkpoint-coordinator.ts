@@ -181,10 +181,11 @@ export class SubtaskCheckpointCoordinator {
         const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-lists`, flight);
         await out.write(view.operatorState.bytes);
         const handle = await out.close();
-        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets })) });
+        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets, type: typeText(entry.type) })) });
         size += handle.size;
       }
-      operators.push({ operatorId: view.operatorId, keyedState, operatorState, unionOperatorState: [] });
+      const states = (view.states ?? []).map((state) => ({ name: state.name, kind: state.kind, type: typeText(state.type) }));
+      operators.push({ operatorId: view.operatorId, keyedState, operatorState, unionOperatorState: [], states });
     }
     return { state: operators, size };
   }
@@ -291,4 +292,9 @@ class StateOutput {
 /** An ErrorInfo-ish name and message for a decline. */
 export function declineReason(error: unknown): Pick<cluster.ErrorInfo, 'name' | 'message'> {
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}
+
+/** A state type's canonical form as the proto carries it: JSON text, '' when unchecked. */
+function typeText(type: unknown): string {
+  return type === undefined ? '' : JSON.stringify(type);
 }

@@ -44,6 +44,28 @@ export interface OperatorStateEntry {
    * Where each element starts in the handle's bytes.
    */
   offsets: number[];
+  /**
+   * The list's state type in canonical form (JSON, format 1, see packages/api/src/types.ts);
+   * empty when unchecked.
+   */
+  type: string;
+}
+
+/**
+ * One state of an operator as its snapshot recorded it, so the JobMaster and the client can check
+ * new code against a checkpoint or savepoint without reading state files.
+ */
+export interface StateMetaInfo {
+  name: string;
+  /**
+   * value, list or map (keyed state); operator-list (operator state).
+   */
+  kind: string;
+  /**
+   * The state type in canonical form (JSON, format 1, see packages/api/src/types.ts); empty when
+   * unchecked.
+   */
+  type: string;
 }
 
 export interface OperatorStateHandle {
@@ -64,6 +86,10 @@ export interface OperatorSubtaskState {
    * of every subtask's list (Flink's union redistribution); their other lists stay with their owner.
    */
   unionOperatorState: OperatorStateHandle[];
+  /**
+   * Every state of the operator (keyed and operator state) with its kind and type.
+   */
+  states: StateMetaInfo[];
 }
 
 /**
