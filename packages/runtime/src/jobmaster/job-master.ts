@@ -52,6 +52,7 @@ import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
 import { DefaultHeartbeatManager, isUnreachable, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { createRestartBackoffTimeStrategy, type RestartBackoffTimeStrategy } from './failover/restart-backoff-time-strategy.js';
+import { unrecoverableReason } from './failover/unrecoverable-failure.js';
 import { JobMasterOptions } from './jobmaster-options.js';
 import { inputGatesOf, producedPartitionsOf } from './deployment-descriptors.js';
 import { ExecutionDeploymentReconciler, ExecutionLostError, type ExpectedDeployment } from './execution-deployment-reconciler.js';
@@ -585,13 +586,14 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.graph.failureCause = cause;
     this.failedAt = Date.now();
     const rootCause = describeError(cause);
-    if (this.restartStrategy.canRestart()) {
+    const unrecoverable = unrecoverableReason(cause);
+    if (unrecoverable === undefined && this.restartStrategy.canRestart()) {
       this.restartBackoffMs = this.restartStrategy.getBackoffTimeMs();
       const decision = `restarting all tasks in ${this.restartBackoffMs} ms (${this.restartStrategy.describe()})`;
       this.jobLog.warn({ rootCause, stack: cause.stack, decision }, 'Job failed; restarting');
       this.graph.transitionState('RUNNING', 'RESTARTING', cause);
     } else {
-      const decision = `no restart (${this.restartStrategy.describe()})`;
+      const decision = unrecoverable === undefined ? `no restart (${this.restartStrategy.describe()})` : `no restart: ${unrecoverable}`;
       this.jobLog.error({ rootCause, stack: cause.stack, decision }, 'Job failed; the restart strategy gives up');
       this.graph.transitionState('RUNNING', 'FAILING', cause);
     }
