@@ -46,19 +46,13 @@ class Counter extends KeyedProcessFunction<string, number, [string, number, stri
 const main: JobMain = (env, args) => {
   const [variant = 'v1', keys = '5', rate = '300', output = 'out', checkpoints = 'chk', interval = '150'] = args;
   if (!(variant in TYPES)) throw new Error(`variant must be v1, v2 or v3, got ${variant}`);
-  const keyCount = Number(keys);
-  env.enableCheckpointing(Number(interval));
-  env.getCheckpointConfig().setCheckpointStorage(checkpoints);
-  env
-    .fromGenerator(Number.POSITIVE_INFINITY, (i) => i, { recordsPerSecond: Number(rate) })
-    .setParallelism(1)
-    .uid('numbers')
-    .keyBy((i: number) => `k${i % keyCount}`)
-    .process(new Counter(variant as Variant, keyCount))
+  env.enableCheckpointing(Number(interval)).getCheckpointConfig().setCheckpointStorage(checkpoints);
+  const numbers = env.fromGenerator(Number.POSITIVE_INFINITY, (i) => i, { recordsPerSecond: Number(rate) }).setParallelism(1).uid('numbers');
+  const counts = numbers
+    .keyBy((i: number) => `k${i % Number(keys)}`)
+    .process(new Counter(variant as Variant, Number(keys)))
     .setParallelism(2)
-    .uid('counter')
-    .writeAsText(output)
-    .setParallelism(2)
-    .uid('committer');
+    .uid('counter');
+  counts.writeAsText(output).setParallelism(2).uid('committer');
 };
 export default main;
