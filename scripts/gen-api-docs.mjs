@@ -33,6 +33,7 @@ const SECTIONS = [
   ['co-functions.ts', 'Two-input functions and joins'],
   ['broadcast-state.ts', 'Broadcast state'],
   ['state.ts', 'Keyed state'],
+  ['types.ts', 'Keyed state'],
   ['source.ts', 'Sources'],
   ['sink.ts', 'Sinks'],
   ['restart-strategies.ts', 'Restart strategies'],
@@ -127,7 +128,7 @@ function signatureOf(node) {
   return [...prefix, text].join(' ');
 }
 
-const isMethodLike = (node) => ts.isMethodDeclaration(node) || ts.isMethodSignature(node);
+const isMethodLike = (node) => ts.isMethodDeclaration(node) || ts.isMethodSignature(node) || ts.isConstructorDeclaration(node);
 
 /** The public members of a class or interface declaration, in source order, overloads together. */
 function membersOf(declaration) {
@@ -217,7 +218,10 @@ function render(symbol) {
       let text = `#### const \`${name}\`\n\n${described}`;
       for (const property of initializer.properties) {
         if (property.name === undefined || !ts.isIdentifier(property.name)) continue;
-        text += `##### \`${name}.${signatureOf(property)}\`\n\n`;
+        // A value (not a function) shows its type, not the expression that makes it.
+        const isValue = ts.isPropertyAssignment(property) && !ts.isFunctionLike(property.initializer);
+        const signature = isValue ? `${property.name.text}: ${checker.typeToString(checker.getTypeAtLocation(property))}` : signatureOf(property);
+        text += `##### \`${name}.${signature}\`\n\n`;
         const memberDoc = docOf(checker.getSymbolAtLocation(property.name));
         if (memberDoc !== '') text += `${memberDoc}\n\n`;
         text += example(`${name}.${property.name.text}`, ts.isMethodDeclaration(property) || ts.isFunctionLike(property.initializer));

@@ -94,7 +94,7 @@ function checkType(value: unknown, what: string): StateType<unknown> {
  *   const Visit = Types.OBJECT({ url: Types.STRING, at: Types.DATE, tags: Types.OPTIONAL(Types.LIST(Types.STRING)) });
  *   const byUser = new MapStateDescriptor('visits', Types.STRING, Visit);
  */
-export const Types = Object.freeze({
+export const Types = {
   NUMBER: make<number>('NUMBER'),
   STRING: make<string>('STRING'),
   BOOLEAN: make<boolean>('BOOLEAN'),
@@ -124,7 +124,8 @@ export const Types = Object.freeze({
   MAP<K, V>(key: StateType<K>, value: StateType<V>): StateType<Map<K, V>> {
     return make(Object.freeze({ map: Object.freeze([checkType(key, 'the key type of Types.MAP').toJSON(), checkType(value, 'the value type of Types.MAP').toJSON()] as const) }));
   },
-});
+};
+Object.freeze(Types);
 
 /** Checks a descriptor's type argument (undefined: unchecked). */
 export function checkStateTypeArgument(value: unknown, what: string): StateType<unknown> {

@@ -21,6 +21,9 @@ import {
   MapStateDescriptor,
   ProcessFunction,
   RestartStrategies,
+  Types,
+  type StateType,
+  type TypeOf,
   ValueStateDescriptor,
   defaultMaxParallelism,
   keyGroupFor,
@@ -633,6 +636,52 @@ export function examples(scope: ExampleScope): unknown[] {
 
   // ---- Keyed state ----
 
+  const Visit = Types.OBJECT({ url: Types.STRING, at: Types.DATE, tags: Types.OPTIONAL(Types.LIST(Types.STRING)) });
+  // #region Types.NUMBER
+  const clicks = new ValueStateDescriptor('clicks', Types.NUMBER, 0);
+  // #endregion
+  // #region Types.STRING
+  const lastUrl = new ValueStateDescriptor('last-url', Types.STRING);
+  // #endregion
+  // #region Types.BOOLEAN
+  const flagged = new ValueStateDescriptor('flagged', Types.BOOLEAN);
+  // #endregion
+  // #region Types.BIGINT
+  const bytesSeen = new ValueStateDescriptor('bytes', Types.BIGINT);
+  // #endregion
+  // #region Types.DATE
+  const firstSeen = new ValueStateDescriptor('first-seen', Types.DATE);
+  // #endregion
+  // #region Types.ANY
+  const anything = new ValueStateDescriptor('scratch', Types.ANY);
+  // #endregion
+  // #region Types.OBJECT
+  const session = new ValueStateDescriptor('session', Types.OBJECT({ user: Types.STRING, clicks: Types.NUMBER }));
+  // #endregion
+  // #region Types.OPTIONAL
+  const Profile = Types.OBJECT({ name: Types.STRING, email: Types.OPTIONAL(Types.STRING) });
+  // #endregion
+  // #region Types.LIST
+  const recent = new ValueStateDescriptor('recent', Types.LIST(Visit));
+  // #endregion
+  // #region Types.MAP
+  const perHost = new ValueStateDescriptor('per-host', Types.MAP(Types.STRING, Types.NUMBER));
+  // #endregion
+  // #region TypeOf
+  type Visit = TypeOf<typeof Visit>; // { url: string; at: Date; tags?: string[] }
+  const example: Visit = { url: '/', at: new Date() };
+  // #endregion
+  // #region StateType
+  const visitState: StateType<Visit> = Visit;
+  // #endregion
+  // #region StateType.toJSON
+  const canonical = JSON.stringify(Profile); // '{"object":{"email":{"optional":"STRING"},"name":"STRING"}}'
+  // #endregion
+  // #region StateType.toString
+  const readable = String(Profile); // 'OBJECT{email?: STRING, name: STRING}'
+  // #endregion
+  shown.push(clicks, lastUrl, flagged, bytesSeen, firstSeen, anything, session, recent, perHost, example, visitState, canonical, readable);
+
   // #region StateDescriptor
   const stateName = descriptor.name;
   // #endregion
@@ -641,11 +690,26 @@ export function examples(scope: ExampleScope): unknown[] {
   const countDescriptor = new ValueStateDescriptor<number>('count', 0);
   // #endregion
   // #region ValueStateDescriptor.constructor
-  const lastSeen = new ValueStateDescriptor<number | undefined>('last-seen');
+  const lastSeen = new ValueStateDescriptor('last-seen', Types.NUMBER); // typed: checked when restored
+  const untypedHits = new ValueStateDescriptor<number>('hits', 0); // untyped, with a default: unchecked
   // #endregion
+  shown.push(untypedHits);
   // #region ListStateDescriptor
   const eventsDescriptor = new ListStateDescriptor<string>('events');
   // #endregion
+  // #region StateDescriptor.stateType
+  const recorded = new ValueStateDescriptor('visits', Types.NUMBER).stateType(); // 'NUMBER'
+  // #endregion
+  // #region ValueStateDescriptor.stateType
+  const visitType = new ValueStateDescriptor('last-visit', Types.OBJECT({ url: Types.STRING })).stateType(); // { object: { url: 'STRING' } }
+  // #endregion
+  // #region ListStateDescriptor.stateType
+  const seenType = new ListStateDescriptor('seen', Types.STRING).stateType(); // { list: 'STRING' }
+  // #endregion
+  // #region MapStateDescriptor.stateType
+  const totalsType = new MapStateDescriptor('totals', Types.STRING, Types.NUMBER).stateType(); // { map: ['STRING', 'NUMBER'] }
+  // #endregion
+  shown.push(recorded, visitType, seenType, totalsType);
   // #region MapStateDescriptor
   const totalsDescriptor = new MapStateDescriptor<string, number>('totals');
   // #endregion
