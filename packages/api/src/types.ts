@@ -127,6 +127,11 @@ export const Types = {
 };
 Object.freeze(Types);
 
+/** A state type from its canonical form (for the API's own descriptors that wrap a user's type). */
+export function stateTypeFromJson(json: StateTypeJson): StateType<unknown> {
+  return make(json);
+}
+
 /** Checks a descriptor's type argument (undefined: unchecked). */
 export function checkStateTypeArgument(value: unknown, what: string): StateType<unknown> {
   return checkType(value, what);

@@ -5,6 +5,7 @@ import { buildPlan, checkJobAgainstState, StateMigrationError, type CheckpointSt
 import { HeapKeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type RestoredKeyedState } from '../../src/internal/state/keyed-state-snapshot.js';
 import { DefaultOperatorStateStore } from '../../src/internal/state/operator-state-store.js';
+import { WindowStateStore } from '../../src/internal/operators/window-state.js';
 
 const Counter = Types.OBJECT({ count: Types.NUMBER });
 const CounterWithNote = Types.OBJECT({ count: Types.NUMBER, note: Types.OPTIONAL(Types.STRING) });
@@ -66,6 +67,19 @@ describe('keyed state restored with new types', () => {
     const state = backend.getValueState(new ValueStateDescriptor<{ count: number }>('count'));
     backend.setCurrentKey('a');
     assert.deepEqual(state.value(), { count: 1 });
+  });
+});
+
+describe('per-window state restored with new types', () => {
+  it("records a typed window state as a MAP from window to its type, and checks it like any keyed state", async () => {
+    const backend = new HeapKeyedStateBackend(128, { startKeyGroup: 0, endKeyGroup: 127 }, 'window');
+    const store = new WindowStateStore(backend, { windowId: 't0,10' }, '_window_state_');
+    backend.setCurrentKey('a');
+    store.getState(new ValueStateDescriptor('seen', Types.NUMBER)).update(3);
+    assert.deepEqual(backend.stateMetaInfos(), [{ name: '_window_state_seen', kind: 'map', type: { map: ['STRING', 'NUMBER'] } }]);
+    const next = restored(await snapshotOf(backend));
+    const nextStore = new WindowStateStore(next, { windowId: 't0,10' }, '_window_state_');
+    assert.throws(() => nextStore.getListState(new ListStateDescriptor('seen', Types.NUMBER)), /state '_window_state_seen' of operator 'counter': the map value was NUMBER, is LIST<NUMBER>/);
   });
 });
 

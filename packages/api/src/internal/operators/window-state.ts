@@ -1,5 +1,6 @@
 import type { KeyedStateStore } from '../../checkpoint.js';
-import { MapStateDescriptor, type ListState, type ListStateDescriptor, type MapState, type ValueState, type ValueStateDescriptor } from '../../state.js';
+import { MapStateDescriptor, type ListState, type ListStateDescriptor, type MapState, type StateDescriptor, type ValueState, type ValueStateDescriptor } from '../../state.js';
+import { stateTypeFromJson, Types, type StateType } from '../../types.js';
 import { fromStateKey, toStateKey, type HeapKeyedStateBackend } from '../state/keyed-state-backend.js';
 import { copyStateValue } from '../state/state-table.js';
 
@@ -143,15 +144,15 @@ export class WindowStateStore implements KeyedStateStore {
   ) {}
 
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    return this.handle(descriptor.name, 'value', () => new WindowValueState<T>(this.map<T>(descriptor.name), this.scope, descriptor.defaultValue)) as ValueState<T>;
+    return this.handle(descriptor.name, 'value', () => new WindowValueState<T>(this.map<T>(descriptor.name, descriptor), this.scope, descriptor.defaultValue)) as ValueState<T>;
   }
 
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
-    return this.handle(descriptor.name, 'list', () => new WindowListState<T>(this.map<T[]>(descriptor.name), this.scope)) as ListState<T>;
+    return this.handle(descriptor.name, 'list', () => new WindowListState<T>(this.map<T[]>(descriptor.name, descriptor), this.scope)) as ListState<T>;
   }
 
   getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
-    return this.handle(descriptor.name, 'map', () => new WindowMapState<UK, UV>(this.map<Map<unknown, UV>>(descriptor.name), this.scope)) as MapState<UK, UV>;
+    return this.handle(descriptor.name, 'map', () => new WindowMapState<UK, UV>(this.map<Map<unknown, UV>>(descriptor.name, descriptor), this.scope)) as MapState<UK, UV>;
   }
 
   /** The values of state `name` of the current key in the windows `ids` (for merging). */
@@ -159,8 +160,14 @@ export class WindowStateStore implements KeyedStateStore {
     return this.map<T>(name);
   }
 
-  private map<T>(name: string): MapState<string, T> {
-    return this.backend.getMapState(new MapStateDescriptor<string, T>(this.prefix + name));
+  /**
+   * The backend's map of state `name` from window id to the window's value. A typed descriptor
+   * makes it a MAP<STRING, its type>, so a restore checks it like any keyed state.
+   */
+  private map<T>(name: string, descriptor?: StateDescriptor): MapState<string, T> {
+    const type = descriptor?.stateType();
+    if (type === undefined) return this.backend.getMapState(new MapStateDescriptor<string, T>(this.prefix + name));
+    return this.backend.getMapState(new MapStateDescriptor<string, T>(this.prefix + name, Types.STRING, stateTypeFromJson(type) as StateType<T>));
   }
 
   private handle(name: string, kind: string, create: () => unknown): unknown {
