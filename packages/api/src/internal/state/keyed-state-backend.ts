@@ -185,9 +185,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     const { problems } = checkStateCompatibility(this.operatorUid, previous, { name: descriptor.name, kind: descriptor.kind, type: descriptor.stateType() });
     if (problems.length > 0) {
       this.unchecked.add(descriptor.name);
-      throw new StateMigrationError(
-        `The restored ${problems.join('; ')}. The state cannot be read by this code: restore with code whose state types fit, or give the state a new name (its old state is then not restored).`,
-      );
+      throw StateMigrationError.of(problems);
     }
   }
 }

@@ -172,7 +172,7 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
         { name: descriptor.name, kind: OPERATOR_LIST_KIND, type: list.type },
       );
       if (problems.length > 0) {
-        throw new StateMigrationError(`The restored ${problems.join('; ')}. The state cannot be read by this code: restore with code whose state types fit, or give the state a new name.`);
+        throw StateMigrationError.of(problems);
       }
       list.values = restored.values;
       this.restored.delete(descriptor.name);

@@ -111,4 +111,11 @@ export function checkStateCompatibility(operatorUid: string, previous: StateMeta
 /** A restored state does not fit the code that asks for it; the message names the state, the operator and what changed. */
 export class StateMigrationError extends Error {
   override readonly name = 'StateMigrationError';
+
+  /** From the problems checkStateCompatibility found, with what to do. */
+  static of(problems: readonly string[]): StateMigrationError {
+    return new StateMigrationError(
+      `The restored ${problems.join('; ')}. The state cannot be read by this code: restore with code whose state types fit, or give the state a new name (its old state is then not restored).`,
+    );
+  }
 }
