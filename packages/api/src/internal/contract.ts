@@ -155,7 +155,8 @@ export interface RestoredKeyedStateHandle {
 
 export interface RestoredOperatorStateHandle {
   readonly bytes: Uint8Array;
-  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[] }[];
+  /** `ends`, when not empty, says where each element of `offsets` ends (a handle restricted to some of its elements on a rescale). */
+  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly ends?: readonly number[] }[];
   readonly where: string;
   /** Another subtask's handle: only its UNION lists are restored (every subtask gets the union). */
   readonly unionOnly?: boolean;

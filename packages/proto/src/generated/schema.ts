@@ -138,6 +138,11 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "int64",
            "id": 3
+          },
+          "ends": {
+           "rule": "repeated",
+           "type": "int64",
+           "id": 4
           }
          }
         },

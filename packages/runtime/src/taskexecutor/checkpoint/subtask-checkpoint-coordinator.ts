@@ -181,7 +181,7 @@ export class SubtaskCheckpointCoordinator {
         const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-lists`, flight);
         await out.write(view.operatorState.bytes);
         const handle = await out.close();
-        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets })) });
+        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets, ends: [] })) });
         size += handle.size;
       }
       operators.push({ operatorId: view.operatorId, keyedState, operatorState, unionOperatorState: [] });
