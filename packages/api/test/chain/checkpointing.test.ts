@@ -95,6 +95,50 @@ describe('source snapshots', () => {
     });
   }
 
+  it('fromGenerator without end, resumed at a lower parallelism, reads every split it was handed in turn from its position', async () => {
+    let stopAt = Number.POSITIVE_INFINITY;
+    let stop = (): void => {};
+    const job = (sink: unknown[]): JobMain => (env) => {
+      env.setParallelism(2);
+      env.fromGenerator(Number.POSITIVE_INFINITY, (i) => i).addSink({ invoke: (v) => void (sink.push(v) >= stopAt && stop()) });
+    };
+    const restoredHandles: RestoredOperatorStateHandle[] = [];
+    const positions: number[] = [];
+    let sourceId = '';
+    for (const subtask of [0, 1]) {
+      const emitted: unknown[] = [];
+      const { chain, ctx } = await buildChain(job(emitted), 0, { subtaskIndex: subtask });
+      await start(chain);
+      ctx.backPressured = true;
+      const running = chain.runSource();
+      await until(() => ctx.waiting > 0);
+      const restored = await toRestoredState(1, chain.snapshotState(1, Date.now()));
+      positions.push((emitted.at(-1) as number) + 2);
+      ctx.abortController.abort();
+      ctx.release();
+      await running.catch(() => undefined);
+      await chain.close();
+      for (const [id, entry] of restored.operators) {
+        if (entry.operatorState.length > 0) sourceId = id;
+        restoredHandles.push(...entry.operatorState);
+      }
+    }
+    const after: number[] = [];
+    const { chain, ctx } = await buildChain(job(after as unknown[]), 0, { splits: [] });
+    // Parallelism 1 now: both held splits come to this subtask (the even split of the list).
+    await start(chain, { checkpointId: 1, operators: new Map([[sourceId, { keyed: [], operatorState: restoredHandles }]]) });
+    stopAt = 8000;
+    stop = () => ctx.abortController.abort();
+    await chain.runSource().catch(() => undefined);
+    await chain.close();
+    for (const parity of [0, 1]) {
+      const mine = after.filter((n) => n % 2 === parity);
+      assert.ok(mine.length >= 3000, `split ${parity} had its turns: ${mine.length} of ${after.length} records`);
+      assert.equal(mine[0], positions[parity], `split ${parity} resumes at its position`);
+      assert.ok(mine.every((n, i) => i === 0 || n === (mine[i - 1] as number) + 2), `split ${parity} skips nothing and repeats nothing`);
+    }
+  });
+
   it('readTextFile resumes at the line after its snapshot, within a split', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eddy-source-snap-'));
     try {
