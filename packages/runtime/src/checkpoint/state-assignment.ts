@@ -63,7 +63,7 @@ export function reassignmentProblem(old: VertexCheckpointState, operator: cp.Ope
     return (
       `operator ${operator.operatorId} has keyed state cut into ${old.maxParallelism} key groups (max parallelism ${old.maxParallelism} in '${old.name}'), ` +
       `the job runs it (in '${now.name}') with max parallelism ${now.maxParallelism}. The max parallelism of an operator with keyed state cannot change: ` +
-      `set it back to ${old.maxParallelism} (setMaxParallelism on the operator or the environment; when unset it follows the parallelism, so set it explicitly)`
+      `set it back to ${old.maxParallelism} (setMaxParallelism on the operator or the environment; when unset it is derived from the parallelism: 128 up to parallelism 85, more above)`
     );
   }
   if (now.parallelism > now.maxParallelism) {

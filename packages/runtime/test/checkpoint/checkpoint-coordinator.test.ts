@@ -379,6 +379,9 @@ describe('checkpoint metadata', () => {
     const read = decodeMetadata(encodeMetadata(checkpoint), 'test', '/x/_metadata');
     assert.equal(read.checkpointId, 7);
     assert.equal(Buffer.from(read.vertices[0]!.subtasks[0]!.state.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'abc');
+    assert.equal(read.vertices[0]!.enumerator, undefined, 'no enumerator: a vertex that is not a source, or a file of an earlier version');
+    const source = { ...checkpoint, vertices: [{ ...checkpoint.vertices[0]!, enumerator: { splits: ['{"start":0}', '{"start":5}'], cutForParallelism: 2 } }] };
+    assert.deepEqual(decodeMetadata(encodeMetadata(source), 'test', '/x/_metadata').vertices[0]!.enumerator, { splits: ['{"start":0}', '{"start":5}'], cutForParallelism: 2 });
   });
 
   it('refuses a truncated, a tampered and a foreign file, saying what is wrong', () => {
