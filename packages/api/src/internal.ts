@@ -14,6 +14,8 @@ export { planFingerprint } from './internal/job-plan.js';
 export { defaultMaxParallelism, keyGroupFor, keyGroupRangeForOperatorIndex, operatorIndexForKeyGroup } from './key-groups.js';
 export { EddyApiError, JobDefinitionError, JobGraphMismatchError } from './errors.js';
 export type { KeyedStateBackend } from './internal/state/keyed-state-backend.js';
+/** For the tests of the JobMaster's state assignment: restores what it assigns, as a task does. */
+export { DefaultOperatorStateStore } from './internal/state/operator-state-store.js';
 export {
   decodeRecords,
   decodeValue,

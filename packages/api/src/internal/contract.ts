@@ -163,8 +163,8 @@ export interface RestoredKeyedStateHandle {
 
 export interface RestoredOperatorStateHandle {
   readonly bytes: Uint8Array;
-  /** `type`: the list's type in canonical form as the snapshot recorded it (parsed JSON; absent: unchecked). */
-  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly type?: unknown }[];
+  /** `type`: the list's type in canonical form as the snapshot recorded it (parsed JSON; absent: unchecked). `ends`, when not empty, says where each element of `offsets` ends (a handle restricted to some of its elements on a rescale). */
+  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly type?: unknown; readonly ends?: readonly number[] }[];
   readonly where: string;
   /** Another subtask's handle: only its UNION lists are restored (every subtask gets the union). */
   readonly unionOnly?: boolean;

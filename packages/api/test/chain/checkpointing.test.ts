@@ -24,7 +24,7 @@ import {
   type ProcessContext,
   type ValueState,
 } from '../../src/index.js';
-import type { ChainSnapshot, RestoredTaskState, TaskChain } from '../../src/internal/contract.js';
+import type { ChainSnapshot, RestoredOperatorStateHandle, RestoredTaskState, TaskChain } from '../../src/internal/contract.js';
 import { buildChain } from '../fixtures/build-chain.js';
 
 /** Writes a chain snapshot into memory and turns it into what a restore is given, as the runtime does with inline state. */
@@ -94,6 +94,50 @@ describe('source snapshots', () => {
       assert.deepEqual([...before.slice(0, emittedAtSnapshot), ...after], expected);
     });
   }
+
+  it('fromGenerator without end, resumed at a lower parallelism, reads every split it was handed in turn from its position', async () => {
+    let stopAt = Number.POSITIVE_INFINITY;
+    let stop = (): void => {};
+    const job = (sink: unknown[]): JobMain => (env) => {
+      env.setParallelism(2);
+      env.fromGenerator(Number.POSITIVE_INFINITY, (i) => i).addSink({ invoke: (v) => void (sink.push(v) >= stopAt && stop()) });
+    };
+    const restoredHandles: RestoredOperatorStateHandle[] = [];
+    const positions: number[] = [];
+    let sourceId = '';
+    for (const subtask of [0, 1]) {
+      const emitted: unknown[] = [];
+      const { chain, ctx } = await buildChain(job(emitted), 0, { subtaskIndex: subtask });
+      await start(chain);
+      ctx.backPressured = true;
+      const running = chain.runSource();
+      await until(() => ctx.waiting > 0);
+      const restored = await toRestoredState(1, chain.snapshotState(1, Date.now()));
+      positions.push((emitted.at(-1) as number) + 2);
+      ctx.abortController.abort();
+      ctx.release();
+      await running.catch(() => undefined);
+      await chain.close();
+      for (const [id, entry] of restored.operators) {
+        if (entry.operatorState.length > 0) sourceId = id;
+        restoredHandles.push(...entry.operatorState);
+      }
+    }
+    const after: number[] = [];
+    const { chain, ctx } = await buildChain(job(after as unknown[]), 0, { splits: [] });
+    // Parallelism 1 now: both held splits come to this subtask (the even split of the list).
+    await start(chain, { checkpointId: 1, operators: new Map([[sourceId, { keyed: [], operatorState: restoredHandles }]]) });
+    stopAt = 8000;
+    stop = () => ctx.abortController.abort();
+    await chain.runSource().catch(() => undefined);
+    await chain.close();
+    for (const parity of [0, 1]) {
+      const mine = after.filter((n) => n % 2 === parity);
+      assert.ok(mine.length >= 3000, `split ${parity} had its turns: ${mine.length} of ${after.length} records`);
+      assert.equal(mine[0], positions[parity], `split ${parity} resumes at its position`);
+      assert.ok(mine.every((n, i) => i === 0 || n === (mine[i - 1] as number) + 2), `split ${parity} skips nothing and repeats nothing`);
+    }
+  });
 
   it('readTextFile resumes at the line after its snapshot, within a split', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eddy-source-snap-'));
@@ -296,5 +340,66 @@ describe('exactly-once file sink', () => {
     await second.chain.notifyCheckpointComplete(4);
     await second.chain.close();
     assert.equal(visible(path), 'r1\nr2\nr3\nr4\n');
+  });
+
+  it('commits every part a checkpoint of parallelism 3 prepared exactly once when it resumes at parallelism 2, whichever subtask starts first', async () => {
+    const path = join(dir, 'rescaled');
+    const jobAt = (parallelism: number): JobMain => (env) => {
+      env.setParallelism(parallelism);
+      env.fromElements<string>().rebalance().writeAsText(path);
+    };
+    // Parallelism 3: checkpoint 1 completes but its notification never arrives (the job is
+    // canceled), so its parts are still pending; what follows it is never committed.
+    const snapshots: ChainSnapshot[] = [];
+    for (const subtask of [0, 1, 2]) {
+      const { chain } = await buildChain(jobAt(3), 1, { checkpointingEnabled: true, subtaskIndex: subtask });
+      await start(chain);
+      chain.processBatch(0, [`s${subtask}-a`, `s${subtask}-b`]);
+      snapshots.push(chain.snapshotState(1, Date.now()));
+      chain.processBatch(0, [`s${subtask}-lost`]);
+      chain.snapshotState(2, Date.now()).release(); // never completes
+      chain.processBatch(0, [`s${subtask}-lost-too`]);
+    }
+    const old = await Promise.all(snapshots.map((snapshot) => toRestoredState(1, snapshot)));
+    assert.equal(visible(path), '', 'nothing committed yet');
+
+    // The JobMaster's assignment at parallelism 2 (state-assignment.ts): a UNION list goes whole to
+    // every subtask (old subtask j's as the own list of j % 2), a SPLIT_DISTRIBUTE list's
+    // elements are split contiguously (here: old 0 and 1 to new 0, old 2 to new 1).
+    const restoredAt = (subtask: number): RestoredTaskState => {
+      const operators = new Map<string, { keyed: []; operatorState: RestoredOperatorStateHandle[] }>();
+      old.forEach((state, j) => {
+        for (const [id, entry] of state.operators) {
+          const target = operators.get(id) ?? { keyed: [], operatorState: [] };
+          for (const handle of entry.operatorState) {
+            const union = handle.states.every((e) => e.mode === 'UNION');
+            if (union) target.operatorState.push(j % 2 === subtask ? handle : { ...handle, unionOnly: true });
+            else if ((j < 2 ? 0 : 1) === subtask) target.operatorState.push(handle);
+          }
+          operators.set(id, target);
+        }
+      });
+      return { checkpointId: 1, operators };
+    };
+    const second = await buildChain(jobAt(2), 1, { checkpointingEnabled: true, subtaskIndex: 1 });
+    await start(second.chain, restoredAt(1));
+    const first = await buildChain(jobAt(2), 1, { checkpointingEnabled: true, subtaskIndex: 0 });
+    await start(first.chain, restoredAt(0));
+    const committed = (): string[] => visible(path).split('\n').filter((line) => line !== '').sort();
+    assert.deepEqual(committed(), ['s0-a', 's0-b', 's1-a', 's1-b', 's2-a', 's2-b'], 'every prepared part once, nothing written after the checkpoint');
+    assert.deepEqual(
+      readdirSync(path).filter((name) => name.startsWith('.')),
+      [],
+      'the hidden files the old subtasks wrote after the checkpoint are gone',
+    );
+    for (const [subtask, built] of [first, second].entries()) {
+      built.chain.processBatch(0, [`n${subtask}`]);
+      built.chain.endInput(0);
+      await built.chain.finish();
+      built.chain.snapshotState(3, Date.now()).release();
+      await built.chain.notifyCheckpointComplete(3);
+      await built.chain.close();
+    }
+    assert.deepEqual(committed(), ['n0', 'n1', 's0-a', 's0-b', 's1-a', 's1-b', 's2-a', 's2-b'], 'new parts overwrite none of the restored ones');
   });
 });

@@ -142,6 +142,11 @@ export const protoSchema: Record<string, unknown> = {
           "type": {
            "type": "string",
            "id": 4
+          },
+          "ends": {
+           "rule": "repeated",
+           "type": "int64",
+           "id": 5
           }
          }
         },

@@ -34,9 +34,10 @@ import type { Logger } from '@eddy/common';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
 import type { CheckpointingSettings } from './checkpointing-options.js';
-import { stateHandlesOf, stateHandlesOfTask, stateSizeOf, type CompletedCheckpoint, type VertexCheckpointState } from './checkpoint-metadata.js';
+import { stateHandlesOf, stateHandlesOfTask, stateSizeOf, type CompletedCheckpoint, type SplitEnumeratorState, type VertexCheckpointState } from './checkpoint-metadata.js';
 import type { CheckpointStorage } from './checkpoint-storage.js';
 import { CheckpointStatsTracker, type CheckpointFailureKind } from './checkpoint-stats.js';
+import { assignSubtaskState, emptyTaskState } from './state-assignment.js';
 
 /** One current attempt of a subtask, as the coordinator needs to know it. */
 export interface CheckpointTask {
@@ -69,6 +70,8 @@ export interface CheckpointCoordinatorContext {
   notifyCheckpointAborted(task: CheckpointTask, checkpointId: number): void;
   /** Too many checkpoints failed in a row: the job fails with this cause. */
   failJob(cause: Error): void;
+  /** A source vertex's SplitEnumerator state, written into each checkpoint's metadata. */
+  splitEnumeratorState?(vertexId: string): SplitEnumeratorState | undefined;
 }
 
 /** How long the next trigger waits after one that could not reach a subtask. */
@@ -388,7 +391,12 @@ export class CheckpointCoordinator {
   private assemble(pending: PendingCheckpoint, completedAt: number): Omit<CompletedCheckpoint, 'metadataPath'> | string {
     const previous = this.latestCompleted;
     const previousStates = new Map<string, cp.TaskStateSnapshot>();
-    for (const vertex of previous?.vertices ?? []) for (const subtask of vertex.subtasks) previousStates.set(taskKey(vertex.vertexId, subtask.subtask), subtask.state);
+    // A finished subtask's carried state; not from a checkpoint at another parallelism (a rescaled restore).
+    const parallelismNow = new Map(this.context.tasks().map((task) => [task.vertexId, task.parallelism]));
+    for (const vertex of previous?.vertices ?? []) {
+      if (parallelismNow.get(vertex.vertexId) !== vertex.parallelism) continue;
+      for (const subtask of vertex.subtasks) previousStates.set(taskKey(vertex.vertexId, subtask.subtask), subtask.state);
+    }
     const vertices = new Map<string, { task: CheckpointTask; subtasks: { subtask: number; state: cp.TaskStateSnapshot }[] }>();
     for (const task of this.context.tasks()) {
       const key = taskKey(task.vertexId, task.subtask);
@@ -401,7 +409,9 @@ export class CheckpointCoordinator {
     const states: VertexCheckpointState[] = [...vertices.values()].map(({ task, subtasks }) => {
       const finished = new Set(this.finishedSplitBaseline.get(task.vertexId) ?? []);
       for (const { state } of subtasks) for (const id of state.finishedSplitIds) finished.add(id);
+      const enumerator = task.isSource ? this.context.splitEnumeratorState?.(task.vertexId) : undefined;
       return {
+        ...(enumerator === undefined ? {} : { enumerator }),
         vertexId: task.vertexId,
         name: task.vertexName,
         parallelism: task.parallelism,
@@ -523,31 +533,26 @@ export class CheckpointCoordinator {
   // ---- Restoring ----
 
   /**
-   * The state subtask `subtask` of vertex `vertexId` starts from: its own state in the latest
-   * completed checkpoint, or undefined (fresh start) when there is none. Operators are matched by
-   * id; a vertex of another parallelism is refused (rescaling comes with savepoints).
+   * The state subtask `subtask` of vertex `vertexId` starts from: its part of the latest completed
+   * checkpoint (state-assignment.ts: its own state at the same parallelism, a reassignment by key
+   * group and list mode at another), or undefined (fresh start) when there is none. Operators are
+   * matched by id; whether the checkpoint fits the job was checked before the first deployment.
    */
   restoreFor(vertexId: string, subtask: number, parallelism: number, operatorIds: readonly string[]): cp.TaskRestore | undefined {
     const checkpoint = this.latestCompleted;
     if (checkpoint === undefined) return undefined;
     const vertex = checkpoint.vertices.find((v) => v.vertexId === vertexId);
-    if (vertex === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
-    if (vertex.parallelism !== parallelism) {
-      throw new Error(
-        `Checkpoint ${checkpoint.checkpointId} has vertex '${vertex.name}' (${vertexId}) at parallelism ${vertex.parallelism}, but the job runs it at ${parallelism}; ` +
-          'restoring at another parallelism is not supported yet',
-      );
-    }
-    const state = vertex.subtasks.find((s) => s.subtask === subtask)?.state;
-    if (state === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
-    const known = new Set(operatorIds);
-    const operators = state.operators.filter((op) => known.has(op.operatorId)).map((op) => ({ ...op, unionOperatorState: unionStateOfOthers(vertex.subtasks, subtask, op.operatorId) }));
-    return { checkpointId: checkpoint.checkpointId, state: { ...state, operators } };
+    return { checkpointId: checkpoint.checkpointId, state: vertex === undefined ? emptyTaskState() : assignSubtaskState(vertex, subtask, parallelism, operatorIds) };
   }
 
   /** Splits a source vertex finished as of the latest completed checkpoint (its enumerator does not hand them out again). */
   finishedSplitsFor(vertexId: string): ReadonlySet<string> {
     return new Set(this.latestCompleted?.vertices.find((v) => v.vertexId === vertexId)?.finishedSplitIds ?? []);
+  }
+
+  /** A source vertex's SplitEnumerator state in the latest completed checkpoint; undefined without one (or from an earlier version). */
+  splitEnumeratorStateFor(vertexId: string): SplitEnumeratorState | undefined {
+    return this.latestCompleted?.vertices.find((v) => v.vertexId === vertexId)?.enumerator;
   }
 
   /** Splits the subtasks of a source vertex held in the latest completed checkpoint (they get them back with their state). */
@@ -576,21 +581,4 @@ export class CheckpointCoordinator {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * The operator state handles of operator `operatorId` in the subtasks other than `subtask` that
- * hold a UNION list, in subtask order: the restoring subtask takes their UNION lists, so each
- * subtask starts with the union of every subtask's list, as in Flink.
- */
-function unionStateOfOthers(subtasks: readonly { readonly subtask: number; readonly state: cp.TaskStateSnapshot }[], subtask: number, operatorId: string): cp.OperatorStateHandle[] {
-  const handles: cp.OperatorStateHandle[] = [];
-  for (const other of [...subtasks].sort((a, b) => a.subtask - b.subtask)) {
-    if (other.subtask === subtask) continue;
-    for (const op of other.state.operators) {
-      if (op.operatorId !== operatorId) continue;
-      for (const handle of op.operatorState) if (handle.states.some((entry) => entry.mode === 'UNION')) handles.push(handle);
-    }
-  }
-  return handles;
 }

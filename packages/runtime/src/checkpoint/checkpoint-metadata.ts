@@ -11,7 +11,8 @@
  *     "format": "eddy-checkpoint", "version": 1, "sha256": "<hex of the JSON of `checkpoint`>",
  *     "checkpoint": { "jobId", "jobName", "checkpointId", "triggeredAt", "completedAt",
  *       "vertices": [{ "vertexId", "name", "parallelism", "maxParallelism", "operatorIds",
- *                      "finishedSplitIds", "subtasks": [{ "subtask", "state": TaskStateSnapshot }] }] }
+ *                      "finishedSplitIds", "subtasks": [{ "subtask", "state": TaskStateSnapshot }],
+ *                      "enumerator"?: { "splits", "cutForParallelism" } }] }
  *   }
  *
  * Each operator of a TaskStateSnapshot lists its states ("states": [{ "name", "kind", "type"? }],
@@ -44,6 +45,19 @@ export interface VertexCheckpointState {
   readonly finishedSplitIds: readonly string[];
   /** One per subtask, in subtask order. */
   readonly subtasks: readonly SubtaskCheckpointState[];
+  /** Source vertices: their SplitEnumerator's state (absent in checkpoints of earlier versions). */
+  readonly enumerator?: SplitEnumeratorState;
+}
+
+/**
+ * A source vertex's SplitEnumerator in a checkpoint (FLIP-27 checkpoints the enumerator with the
+ * coordinator): every split of the source, in order (a split id is its index here), and the
+ * parallelism they were cut for. A restore at another parallelism hands out these splits, not the
+ * ones the new plan cut, so ids and positions keep their meaning.
+ */
+export interface SplitEnumeratorState {
+  readonly splits: readonly string[];
+  readonly cutForParallelism: number;
 }
 
 export interface CompletedCheckpoint {
@@ -140,6 +154,7 @@ function checkpointToJson(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>)
       operatorIds: vertex.operatorIds,
       finishedSplitIds: vertex.finishedSplitIds,
       subtasks: vertex.subtasks.map((subtask) => ({ subtask: subtask.subtask, state: taskStateToJson(subtask.state) })),
+      ...(vertex.enumerator === undefined ? {} : { enumerator: { splits: vertex.enumerator.splits, cutForParallelism: vertex.enumerator.cutForParallelism } }),
     })),
   };
 }
@@ -261,6 +276,7 @@ export function taskStateFromJson(value: unknown, where: string, path = 'state')
                 mode: r.string(entry['mode'], `${ep}.mode`),
                 offsets: r.numbers(entry['offsets'], `${ep}.offsets`),
                 type: entry['type'] === undefined ? '' : r.string(entry['type'], `${ep}.type`),
+                ends: [],
               };
             }),
           };
@@ -304,7 +320,13 @@ function checkpointFromJson(value: unknown, where: string): Omit<CompletedCheckp
           const subtask = r.object(s, sp);
           return { subtask: r.number(subtask['subtask'], `${sp}.subtask`), state: taskStateFromJson(subtask['state'], where, `${sp}.state`) };
         }),
+        ...(vertex['enumerator'] === undefined ? {} : { enumerator: enumeratorFromJson(r, vertex['enumerator'], `${p}.enumerator`) }),
       };
     }),
   };
+}
+
+function enumeratorFromJson(r: Reader, value: unknown, path: string): SplitEnumeratorState {
+  const o = r.object(value, path);
+  return { splits: r.strings(o['splits'], `${path}.splits`), cutForParallelism: r.number(o['cutForParallelism'], `${path}.cutForParallelism`) };
 }

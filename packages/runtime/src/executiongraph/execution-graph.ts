@@ -107,7 +107,7 @@ export class ExecutionGraph {
       graph.edges.forEach((edge, index) => {
         if (edge.targetVertexId !== jobVertex.id) return;
         // Validated and in topological order: the producer exists.
-        inputs.push({ edge, resultId: resultIds[index]!, producer: this.verticesById.get(edge.sourceVertexId)! });
+        inputs.push({ edge, edgeIndex: index, resultId: resultIds[index]!, producer: this.verticesById.get(edge.sourceVertexId)! });
       });
       const vertex = new ExecutionJobVertex(this, jobVertex, inputs, this.context);
       this.verticesById.set(vertex.id, vertex);
@@ -192,6 +192,8 @@ export interface JobEdgeInput {
 /** What ExecutionGraph hands an ExecutionJobVertex about one incoming edge. Internal. */
 export interface ExecutionJobVertexInput {
   readonly edge: JobEdge;
+  /** Its index in the JobGraph's edges. */
+  readonly edgeIndex: number;
   readonly resultId: string;
   readonly producer: ExecutionJobVertex;
 }
@@ -207,7 +209,9 @@ export class ExecutionJobVertex {
   readonly slotSharingGroup: string;
   readonly taskVertices: readonly ExecutionVertex[];
 
+  /** In JobGraph edge order (the order of the task's outputs), whatever order the consumers were built in. */
   private readonly produced: IntermediateResult[] = [];
+  private readonly producedEdgeIndexes: number[] = [];
   private readonly consumed: JobEdgeInput[] = [];
 
   constructor(
@@ -224,9 +228,12 @@ export class ExecutionJobVertex {
     const taskVertices: ExecutionVertex[] = [];
     for (let subtask = 0; subtask < this.parallelism; subtask++) taskVertices.push(new ExecutionVertex(this, subtask, context));
     this.taskVertices = taskVertices;
-    for (const { edge, resultId, producer } of inputs) {
+    for (const { edge, edgeIndex, resultId, producer } of inputs) {
       const result = new IntermediateResult(resultId, producer, this, edge.partitioner, edge.distributionPattern);
-      producer.produced.push(result);
+      let at = producer.produced.length;
+      while (at > 0 && (producer.producedEdgeIndexes[at - 1] as number) > edgeIndex) at--;
+      producer.produced.splice(at, 0, result);
+      producer.producedEdgeIndexes.splice(at, 0, edgeIndex);
       this.consumed.push({ result, partitioner: edge.partitioner, distributionPattern: edge.distributionPattern });
     }
   }

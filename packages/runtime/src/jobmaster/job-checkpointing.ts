@@ -20,6 +20,7 @@ import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
+import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
 
@@ -54,7 +55,7 @@ export class JobCheckpointing {
     const targets = new Set(graph.jobGraph.edges.map((edge) => edge.targetVertexId));
     this.sourceVertices = new Set(graph.verticesTopologically.filter((vertex) => !targets.has(vertex.id)).map((vertex) => vertex.id));
     for (const vertex of graph.verticesTopologically) {
-      if (this.sourceVertices.has(vertex.id)) this.enumerators.set(vertex.id, new StaticSplitEnumerator(vertex.id, vertex.jobVertex.inputSplits));
+      if (this.sourceVertices.has(vertex.id)) this.enumerators.set(vertex.id, new StaticSplitEnumerator(vertex.id, vertex.jobVertex.inputSplits, vertex.parallelism));
     }
     this.coordinator = new CheckpointCoordinator(this.settings, this.storage, {
       jobId: graph.jobId,
@@ -73,6 +74,7 @@ export class JobCheckpointing {
       notifyCheckpointComplete: (task, checkpointId) => this.notify(task, checkpointId, true),
       notifyCheckpointAborted: (task, checkpointId) => this.notify(task, checkpointId, false),
       failJob: services.failJob,
+      splitEnumeratorState: (vertexId) => this.enumerators.get(vertexId)?.checkpointState,
     });
     if (this.settings.enabled && services.configuration.get(CheckpointingOptions.unalignedEnabled)) {
       services.logger.warn(
@@ -119,12 +121,15 @@ export class JobCheckpointing {
     this.services.logger.info({ checkpointId: checkpoint.checkpointId, path: checkpoint.metadataPath }, 'Starting the job from a checkpoint');
   }
 
-  /** Every operator with state in the checkpoint exists in the job, at the same parallelism. */
+  /**
+   * Every operator with state in the checkpoint exists in the job, at a parallelism its state can be
+   * reassigned to (state-assignment.ts): same max parallelism for keyed state.
+   */
   private checkFits(checkpoint: CompletedCheckpoint): void {
     const where = checkpoint.metadataPath;
-    const operators = new Map<string, { vertex: string; parallelism: number }>();
+    const operators = new Map<string, RestoringVertex>();
     for (const vertex of this.services.graph.verticesTopologically) {
-      for (const operator of vertex.jobVertex.operators) operators.set(operator.id, { vertex: vertex.name, parallelism: vertex.parallelism });
+      for (const operator of vertex.jobVertex.operators) operators.set(operator.id, { name: vertex.name, parallelism: vertex.parallelism, maxParallelism: vertex.maxParallelism });
     }
     for (const vertex of checkpoint.vertices) {
       for (const subtask of vertex.subtasks) {
@@ -137,12 +142,8 @@ export class JobCheckpointing {
                 'Give the operators the same uid() as in the job that took the checkpoint.',
             );
           }
-          if (now.parallelism !== vertex.parallelism) {
-            throw new CheckpointRestoreError(
-              `Cannot start from ${where}: operator ${operator.operatorId} ran at parallelism ${vertex.parallelism} there, the job runs it (in '${now.vertex}') at ${now.parallelism}; ` +
-                'restoring at another parallelism is not supported yet',
-            );
-          }
+          const problem = reassignmentProblem(vertex, operator, now);
+          if (problem !== undefined) throw new CheckpointRestoreError(`Cannot start from ${where}: ${problem}`);
         }
       }
     }
@@ -150,7 +151,9 @@ export class JobCheckpointing {
 
   /** A (re)deployment is about to start: enumerators start from the latest completed checkpoint. */
   onScheduling(): void {
-    for (const [vertexId, enumerator] of this.enumerators) enumerator.reset(this.coordinator.finishedSplitsFor(vertexId), this.coordinator.heldSplitsFor(vertexId));
+    for (const [vertexId, enumerator] of this.enumerators) {
+      enumerator.reset(this.coordinator.finishedSplitsFor(vertexId), this.coordinator.heldSplitsFor(vertexId), this.coordinator.splitEnumeratorStateFor(vertexId));
+    }
   }
 
   /** Every task was deployed: periodic checkpoints start. */

@@ -16,6 +16,14 @@
  * their readers with the readers' state, finished ones are never handed out again, and the others
  * are handed out again, including any that were handed out after the checkpoint.
  *
+ * Its own state goes into each checkpoint too (checkpointState: the splits, the parallelism they
+ * were cut for). A reset from a checkpoint hands out the checkpoint's splits, not the plan's: at
+ * another parallelism the plan cuts sequences and generators differently, and the checkpoint's
+ * split ids and held positions only mean something against its own splits. When the splits were
+ * cut for another parallelism than the job's, no split is bound to a subtask any more: the held
+ * ones travel with the readers' operator state (redistributed by even split), the rest go to
+ * whoever asks first.
+ *
  * Threading: the JobMaster's main thread.
  */
 
@@ -24,21 +32,39 @@ export interface AssignedSplit {
   readonly split: string;
 }
 
+/** What a checkpoint keeps of an enumerator. */
+export interface SplitEnumeratorCheckpoint {
+  readonly splits: readonly string[];
+  readonly cutForParallelism: number;
+}
+
 export class StaticSplitEnumerator {
   private queue: number[] = [];
+  private splits: readonly string[];
+  private cutForParallelism: number;
   /** The subtask each split was cut for; undefined for splits anyone may take. */
-  private readonly owners: (number | undefined)[];
+  private owners: (number | undefined)[];
 
+  /** `splits` are the plan's, cut for `parallelism` subtasks (the vertex's). */
   constructor(
     readonly vertexId: string,
-    private readonly splits: readonly string[],
+    private readonly planSplits: readonly string[],
+    private readonly parallelism: number,
   ) {
-    this.owners = splits.map(ownerOf);
+    this.splits = planSplits;
+    this.cutForParallelism = parallelism;
+    this.owners = planSplits.map(ownerOf);
     this.reset(new Set(), new Set());
   }
 
-  /** Every split is unassigned again, except those finished or held as of the restored checkpoint. */
-  reset(finished: ReadonlySet<string>, held: ReadonlySet<string>): void {
+  /**
+   * Every split is unassigned again, except those finished or held as of the restored checkpoint;
+   * `restored` is the enumerator's state in that checkpoint (undefined: the plan's splits).
+   */
+  reset(finished: ReadonlySet<string>, held: ReadonlySet<string>, restored?: SplitEnumeratorCheckpoint): void {
+    this.splits = restored?.splits ?? this.planSplits;
+    this.cutForParallelism = restored?.cutForParallelism ?? this.parallelism;
+    this.owners = this.cutForParallelism === this.parallelism ? this.splits.map(ownerOf) : this.splits.map(() => undefined);
     this.queue = [];
     for (let index = 0; index < this.splits.length; index++) {
       const id = String(index);
@@ -55,6 +81,11 @@ export class StaticSplitEnumerator {
     if (at < 0) return undefined;
     const [index] = this.queue.splice(at, 1) as [number];
     return { id: String(index), split: this.splits[index] as string };
+  }
+
+  /** For the checkpoint's metadata. */
+  get checkpointState(): SplitEnumeratorCheckpoint {
+    return { splits: this.splits, cutForParallelism: this.cutForParallelism };
   }
 
   get remaining(): number {

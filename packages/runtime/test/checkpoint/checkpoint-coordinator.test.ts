@@ -62,7 +62,7 @@ function task(vertexId: string, subtask: number, isSource: boolean, state = 'RUN
 
 function stateWith(path: string, inline = ''): cp.TaskStateSnapshot {
   const handle: cp.StreamStateHandle = path === '' ? { path: '', inlineBytes: Buffer.from(inline), size: inline.length } : { path, inlineBytes: new Uint8Array(0), size: 3 };
-  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '' }] }], unionOperatorState: [], states: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+  return { operators: [{ operatorId: 'op', keyedState: [], operatorState: [{ handle, states: [{ name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '', ends: [] }] }], unionOperatorState: [], states: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
 }
 
 /** Lets the file system's promises (mkdir, the metadata write) settle. */
@@ -338,7 +338,9 @@ describe('CheckpointCoordinator', () => {
     assert.equal(Buffer.from(restore!.state!.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'sink-1-a');
     assert.deepEqual([...coordinator.finishedSplitsFor('src')].sort(), ['done-0', 'done-1']);
     assert.deepEqual([...coordinator.heldSplitsFor('src')].sort(), ['held-0', 'held-1']);
-    assert.throws(() => coordinator.restoreFor('sink', 0, 3, ['op']), /at parallelism 2, but the job runs it at 3/);
+    // At another parallelism the lists are redistributed (state-assignment.ts): 2 elements over 3 subtasks.
+    const shares = [0, 1, 2].map((subtask) => coordinator.restoreFor('sink', subtask, 3, ['op'])!.state!.operators[0]?.operatorState.flatMap((h) => h.states[0]!.offsets).length ?? 0);
+    assert.deepEqual(shares, [1, 1, 0]);
   });
 
   it("hands every subtask the other subtasks' handles that hold a UNION list, and no handle without one", async () => {
@@ -348,8 +350,8 @@ describe('CheckpointCoordinator', () => {
     await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
     const inline = (text: string): cp.StreamStateHandle => ({ path: '', inlineBytes: Buffer.from(text), size: text.length });
     for (const t of tasks) {
-      const union = { handle: inline(`union-${t.subtask}`), states: [{ name: 'u', mode: 'UNION', offsets: [0], type: '' }, { name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [3], type: '' }] };
-      const split = { handle: inline(`split-${t.subtask}`), states: [{ name: 'x', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '' }] };
+      const union = { handle: inline(`union-${t.subtask}`), states: [{ name: 'u', mode: 'UNION', offsets: [0], type: '', ends: [] }, { name: 's', mode: 'SPLIT_DISTRIBUTE', offsets: [3], type: '', ends: [] }] };
+      const split = { handle: inline(`split-${t.subtask}`), states: [{ name: 'x', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '', ends: [] }] };
       const state: cp.TaskStateSnapshot = { operators: [{ operatorId: 'op', keyedState: [], operatorState: [union, split], unionOperatorState: [], states: [] }], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
       coordinator.receiveAcknowledge(t.attemptId, 1, state, null);
     }
@@ -377,6 +379,9 @@ describe('checkpoint metadata', () => {
     const read = decodeMetadata(encodeMetadata(checkpoint), 'test', '/x/_metadata');
     assert.equal(read.checkpointId, 7);
     assert.equal(Buffer.from(read.vertices[0]!.subtasks[0]!.state.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'abc');
+    assert.equal(read.vertices[0]!.enumerator, undefined, 'no enumerator: a vertex that is not a source, or a file of an earlier version');
+    const source = { ...checkpoint, vertices: [{ ...checkpoint.vertices[0]!, enumerator: { splits: ['{"start":0}', '{"start":5}'], cutForParallelism: 2 } }] };
+    assert.deepEqual(decodeMetadata(encodeMetadata(source), 'test', '/x/_metadata').vertices[0]!.enumerator, { splits: ['{"start":0}', '{"start":5}'], cutForParallelism: 2 });
   });
 
   it('refuses a truncated, a tampered and a foreign file, saying what is wrong', () => {

@@ -11,7 +11,7 @@ const state: cp.TaskStateSnapshot = {
     {
       operatorId: 'counter',
       keyedState: [{ keyGroupStart: 0, keyGroupEnd: 127, keyGroupOffsets: new Array(128).fill(10), handle: { path: '/chk/a', inlineBytes: new Uint8Array(0), size: 10 } }],
-      operatorState: [{ handle: { path: '/chk/b', inlineBytes: new Uint8Array(0), size: 3 }, states: [{ name: 'buffer', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '{"list":"NUMBER"}' }] }],
+      operatorState: [{ handle: { path: '/chk/b', inlineBytes: new Uint8Array(0), size: 3 }, states: [{ name: 'buffer', mode: 'SPLIT_DISTRIBUTE', offsets: [0], type: '{"list":"NUMBER"}', ends: [] }] }],
       unionOperatorState: [],
       states: [
         { name: 'count', kind: 'value', type: '{"object":{"count":"NUMBER"}}' },

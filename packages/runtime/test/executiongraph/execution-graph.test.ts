@@ -63,6 +63,20 @@ describe('ExecutionGraph', () => {
     assert.deepEqual(map!.taskVertices[1]!.producedPartitions, [result.partitions[1]]);
   });
 
+  it('lists the results a vertex produces in JobGraph edge order (the order of its task outputs), not in the order its consumers were built', () => {
+    const jobGraph = new JobGraphBuilder('Fan-out')
+      .jobId(JOB_ID)
+      .vertex({ id: 'source', parallelism: 1 })
+      .vertex({ id: 'first', parallelism: 1 })
+      .vertex({ id: 'second', parallelism: 1 })
+      .edge('source', 'second', 'hash')
+      .edge('source', 'first', 'hash')
+      .build();
+    const graph = ExecutionGraph.build(jobGraph, { logger: silentLogger() });
+    assert.deepEqual(graph.verticesTopologically.map((v) => v.id), ['source', 'first', 'second'], 'the consumer of the second edge is built first');
+    assert.deepEqual(graph.getJobVertex('source')!.producedResults.map((r) => r.id), ['source->second', 'source->first']);
+  });
+
   it('gives a subtask with two inputs one consumed group per input, in edge order', () => {
     const jobGraph = new JobGraphBuilder('Join')
       .jobId(JOB_ID)

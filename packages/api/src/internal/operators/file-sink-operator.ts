@@ -21,6 +21,8 @@ interface PendingPart {
 interface FileSinkState {
   readonly pending: PendingPart[];
   readonly nextCounter: number;
+  /** The subtask that wrote it (absent in state of earlier versions: the subtask restoring it). */
+  readonly subtask?: number;
 }
 
 /**
@@ -35,7 +37,13 @@ interface FileSinkState {
  *
  * On a restore from N, the pending parts N lists are committed (renaming again is a no-op when a
  * part already was) and every other hidden file of this subtask is deleted: what was written
- * after N will be written again. At the end of the input the open part is closed and committed
+ * after N will be written again.
+ *
+ * The pending parts are a union list, so every subtask of a restore sees what every subtask of N
+ * listed, whatever the new parallelism: the parts written by old subtask s are committed, and the
+ * other hidden files named after s are deleted, by new subtask s % parallelism alone, and no
+ * subtask deletes a part N lists or picks a counter at or below one N lists for it. So a rescaled
+ * restore commits each prepared part exactly once. At the end of the input the open part is closed and committed
  * with the final checkpoint, which the job waits for before it finishes.
  *
  * With checkpointing off it is as before: with parallelism 1 `path` is the file, otherwise a
@@ -84,20 +92,22 @@ export class FileSinkOperator extends AbstractStreamOperator {
     }
     this.directory = this.path;
     mkdirSync(this.directory, { recursive: true });
-    this.state = this.operatorStateStore.getListState(new ListStateDescriptor<FileSinkState>(FILE_SINK_STATE));
+    this.state = this.operatorStateStore.getUnionListState(new ListStateDescriptor<FileSinkState>(FILE_SINK_STATE));
     const restored = this.state.get();
     const keep = new Set<string>();
+    for (const entry of restored) for (const part of entry.pending) keep.add(basename(part.pendingPath));
+    const writers = new Set<number>([subtaskIndex]);
     let nextCounter = 0;
     for (const entry of restored) {
-      nextCounter = Math.max(nextCounter, entry.nextCounter);
-      for (const part of entry.pending) {
-        commitPart(part);
-        keep.add(basename(part.pendingPath));
-      }
+      const writer = entry.subtask ?? subtaskIndex;
+      if (writer % parallelism !== subtaskIndex) continue;
+      writers.add(writer);
+      if (writer === subtaskIndex) nextCounter = Math.max(nextCounter, entry.nextCounter);
+      for (const part of entry.pending) commitPart(part);
     }
-    // Anything hidden of this subtask that the restored checkpoint does not list was written after it.
-    removeHidden(this.directory, `.part-${subtaskIndex}-`, keep);
-    this.counter = Math.max(nextCounter, firstFreeCounter(this.directory, subtaskIndex));
+    // Anything hidden of these writers that the restored checkpoint does not list was written after it.
+    for (const writer of writers) removeHidden(this.directory, `.part-${writer}-`, keep);
+    this.counter = Math.max(nextCounter, firstFreeCounter(this.directory, subtaskIndex, keep));
     return result;
   }
 
@@ -117,7 +127,7 @@ export class FileSinkOperator extends AbstractStreamOperator {
     if (this.exactlyOnce) {
       this.rollPart();
       for (const part of this.pending) if (part.checkpointId < 0) part.checkpointId = checkpointId;
-      this.state?.update([{ pending: this.pending.map((part) => ({ ...part })), nextCounter: this.counter }]);
+      this.state?.update([{ pending: this.pending.map((part) => ({ ...part })), nextCounter: this.counter, subtask: this.subtask }]);
     }
     return super.snapshotState(checkpointId, timestamp);
   }
@@ -210,14 +220,18 @@ function removeHidden(directory: string, prefix: string, keep: ReadonlySet<strin
   }
 }
 
-/** One past the highest counter of this subtask's committed parts, so a new run never overwrites them. */
-function firstFreeCounter(directory: string, subtask: number): number {
+/**
+ * One past the highest counter of this subtask's committed parts and of the pending parts a
+ * restored checkpoint lists for it (another subtask may be committing those), so a new run never
+ * overwrites them.
+ */
+function firstFreeCounter(directory: string, subtask: number, pending: ReadonlySet<string>): number {
   const prefix = `part-${subtask}-`;
   let next = 0;
-  for (const name of readdirSync(directory)) {
-    if (!name.startsWith(prefix)) continue;
-    const counter = Number(name.slice(prefix.length));
+  const consider = (counter: number): void => {
     if (Number.isInteger(counter) && counter >= next) next = counter + 1;
-  }
+  };
+  for (const name of readdirSync(directory)) if (name.startsWith(prefix)) consider(Number(name.slice(prefix.length)));
+  for (const name of pending) if (name.startsWith(`.${prefix}`) && name.endsWith('.pending')) consider(Number(name.slice(prefix.length + 1, -'.pending'.length)));
   return next;
 }

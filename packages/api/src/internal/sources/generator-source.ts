@@ -22,6 +22,9 @@ export interface GeneratorSplit {
   readonly subtask: number;
 }
 
+/** Records of one endless split before the next held split gets its turn. */
+const TURN_RECORDS = 1024;
+
 export function generatorSplits(count: number, parallelism: number): string[] {
   const splits: string[] = [];
   for (let i = 0; i < parallelism; i++) {
@@ -59,14 +62,16 @@ export class GeneratorSource extends SplitReaderSource {
     return parseSplit<GeneratorSplit>(split, 'fromGenerator').start;
   }
 
-  protected async readSplit(split: ReaderSplit, ctx: SourceContext<unknown>): Promise<void> {
+  protected async readSplit(split: ReaderSplit, ctx: SourceContext<unknown>): Promise<boolean> {
     const { step, end = Number.POSITIVE_INFINITY } = parseSplit<GeneratorSplit>(split.split, 'fromGenerator');
     const generator = this.generator;
     const rate = this.rate;
     if (this.started === 0) this.started = Date.now();
     let allowed = Number.POSITIVE_INFINITY;
-    while (split.position < end) {
-      if (ctx.isCanceled) return;
+    // Endless splits held together (restored at a lower parallelism) take turns.
+    const stopAt = end === Number.POSITIVE_INFINITY && this.heldSplitCount > 1 ? split.position + TURN_RECORDS * step : end;
+    while (split.position < stopAt) {
+      if (ctx.isCanceled) return true;
       if (rate > 0) {
         const elapsed = Date.now() - this.started;
         allowed = Math.floor((elapsed * rate) / 1000) + 1;
@@ -75,7 +80,7 @@ export class GeneratorSource extends SplitReaderSource {
           continue;
         }
       }
-      while (split.position < end && this.emitted < allowed) {
+      while (split.position < stopAt && this.emitted < allowed) {
         const index = split.position;
         const more = ctx.collect(generator(index));
         split.position = index + step;
@@ -86,5 +91,6 @@ export class GeneratorSource extends SplitReaderSource {
         }
       }
     }
+    return split.position >= end;
   }
 }

@@ -38,8 +38,13 @@ export abstract class SplitReaderSource implements Source<unknown> {
       }
       const splits = ctx as Partial<SplitAwareSourceContext>;
       splits.startSplit?.(current.id);
-      await this.readSplit(current, ctx);
+      const ended = await this.readSplit(current, ctx);
       if (ctx.isCanceled) return;
+      if (ended === false) {
+        // A split without end gave the other held splits a turn.
+        this.held.push(this.held.shift() as ReaderSplit);
+        continue;
+      }
       splits.finishSplit?.(current.id);
       this.held.shift();
       this.finished.push(current.id);
@@ -51,9 +56,16 @@ export abstract class SplitReaderSource implements Source<unknown> {
 
   /**
    * Emits the records of `split` from `split.position` on, moving the position after each record;
-   * returns at the end of the split, or when the task is canceled.
+   * returns at the end of the split, or when the task is canceled. A split without end returns
+   * false now and then while the reader holds other splits (heldSplitCount > 1, after a restore at
+   * a lower parallelism), so each of them is read in turn, none starved.
    */
-  protected abstract readSplit(split: ReaderSplit, ctx: SourceContext<unknown>): Promise<void>;
+  protected abstract readSplit(split: ReaderSplit, ctx: SourceContext<unknown>): Promise<void | boolean>;
+
+  /** How many splits the reader holds, the one being read included. */
+  protected get heldSplitCount(): number {
+    return this.held.length;
+  }
 
   /** A copy of the held splits with their positions, and the ids finished so far. */
   snapshotSplits(): { held: ReaderSplit[]; finished: string[] } {

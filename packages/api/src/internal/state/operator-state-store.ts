@@ -45,7 +45,12 @@ export interface OperatorStateSnapshotResult {
 /** A restored operator state handle. */
 export interface RestoredOperatorState {
   readonly bytes: Uint8Array;
-  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly type?: unknown }[];
+  /**
+   * Each list's elements: where they start and, when `ends` is not empty, where they end (a handle
+   * restricted to the elements a subtask was assigned on a restore at another parallelism;
+   * otherwise an element ends where the next element of the handle starts).
+   */
+  readonly states: readonly { readonly name: string; readonly mode: string; readonly offsets: readonly number[]; readonly type?: unknown; readonly ends?: readonly number[] }[];
   readonly where: string;
   /** Another subtask's handle: only its UNION lists are taken (the rest belongs to that subtask). */
   readonly unionOnly?: boolean;
@@ -145,7 +150,8 @@ export class DefaultOperatorStateStore implements OperatorStateStore {
         if (handle.unionOnly === true && state.mode !== 'UNION') continue;
         const entry = this.restored.get(state.name) ?? { mode: state.mode, type: state.type === undefined ? undefined : parseStateTypeJson(state.type, `${where} (operator state '${state.name}')`), values: [], own: [] };
         state.offsets.forEach((from, i) => {
-          const to = i + 1 < state.offsets.length ? (state.offsets[i + 1] as number) : nextOffsetAfter(handle, state.name, from);
+          const ends = state.ends;
+          const to = ends !== undefined && ends.length > 0 ? (ends[i] ?? -1) : i + 1 < state.offsets.length ? (state.offsets[i + 1] as number) : nextOffsetAfter(handle, state.name, from);
           if (from < 0 || to > bytes.byteLength || to < from) throw new Error(`${where} is truncated or corrupt: element ${i} of operator state '${state.name}' runs from byte ${from} to ${to} of ${bytes.byteLength}`);
           const value = decodeStateValue(bytes.subarray(from, to), `element ${i} of operator state '${state.name}' in ${where}`);
           entry.values.push(value);

@@ -181,7 +181,7 @@ export class SubtaskCheckpointCoordinator {
         const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-lists`, flight);
         await out.write(view.operatorState.bytes);
         const handle = await out.close();
-        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets, type: typeText(entry.type) })) });
+        operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets, type: typeText(entry.type), ends: [] })) });
         size += handle.size;
       }
       const states = (view.states ?? []).map((state) => ({ name: state.name, kind: state.kind, type: typeText(state.type) }));

@@ -49,6 +49,12 @@ export interface OperatorStateEntry {
    * empty when unchecked.
    */
   type: string;
+  /**
+   * Only in a restore at another parallelism (TaskRestore), where `offsets` are the elements of the
+   * handle assigned to this subtask: where each of them ends. Empty: an element ends where the next
+   * element of the handle starts, the last one at the end of the bytes.
+   */
+  ends: number[];
 }
 
 /**

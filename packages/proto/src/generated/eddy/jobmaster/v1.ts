@@ -212,7 +212,7 @@ export interface JobMasterGateway {
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: 'b0adc1d703f70d5c',
+  fingerprint: '1c46a0b77490826e',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },
