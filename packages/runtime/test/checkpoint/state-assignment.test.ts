@@ -61,12 +61,17 @@ const keyedVertex = (parallelism: number): VertexCheckpointState => vertex(paral
 const keyedNames = (state: cp.TaskStateSnapshot): string[] => (state.operators[0]?.keyedState ?? []).map((k) => Buffer.from(k.handle!.inlineBytes).toString());
 
 /** What a task restores from an assignment: each list's elements, as its store hands them out. */
+/** An entry as the state loader hands it to the chain: an empty type is no type. */
+function untyped({ type: _type, ...entry }: cp.OperatorStateEntry): Omit<cp.OperatorStateEntry, 'type'> {
+  return entry;
+}
+
 function restoredLists(state: cp.TaskStateSnapshot, names: readonly string[]): Record<string, unknown[]> {
   const store = new DefaultOperatorStateStore();
   const operator = state.operators[0];
   const handles = [
-    ...(operator?.operatorState ?? []).map((h) => ({ bytes: h.handle!.inlineBytes, states: h.states, where: 'test' })),
-    ...(operator?.unionOperatorState ?? []).map((h) => ({ bytes: h.handle!.inlineBytes, states: h.states, where: 'test', unionOnly: true })),
+    ...(operator?.operatorState ?? []).map((h) => ({ bytes: h.handle!.inlineBytes, states: h.states.map(untyped), where: 'test' })),
+    ...(operator?.unionOperatorState ?? []).map((h) => ({ bytes: h.handle!.inlineBytes, states: h.states.map(untyped), where: 'test', unionOnly: true })),
   ];
   store.restore(handles);
   const lists: Record<string, unknown[]> = {};

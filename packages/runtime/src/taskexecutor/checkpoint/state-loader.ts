@@ -30,9 +30,9 @@ async function bytesOf(handle: cp.StreamStateHandle | null | undefined, what: st
 /** The lists of an operator state handle with their recorded types parsed (the chain checks them against its descriptors). */
 function withTypes(states: readonly cp.OperatorStateEntry[], where: string): RestoredOperatorStateHandle['states'] {
   return states.map((entry) => {
-    if (entry.type === '') return { name: entry.name, mode: entry.mode, offsets: entry.offsets };
+    if (entry.type === '') return { name: entry.name, mode: entry.mode, offsets: entry.offsets, ends: entry.ends };
     try {
-      return { name: entry.name, mode: entry.mode, offsets: entry.offsets, type: JSON.parse(entry.type) as unknown };
+      return { name: entry.name, mode: entry.mode, offsets: entry.offsets, ends: entry.ends, type: JSON.parse(entry.type) as unknown };
     } catch (error) {
       throw new StateRestoreError(`the type of operator state '${entry.name}' in ${where} is not JSON (${(error as Error).message}): the checkpoint metadata is corrupt`);
     }
