@@ -19,7 +19,12 @@
  *   { "map": [<key type>, <value type>] }
  */
 
-/** The version of the canonical form, recorded next to it wherever it is written. */
+/**
+ * The version of the canonical form. A keyed snapshot's header records it (typeFormat); checkpoint
+ * metadata and operator state lists carry format 1 as JSON text, and a later format would come
+ * with a new metadata version. A reader refuses a form it does not know (parseStateTypeJson)
+ * instead of guessing.
+ */
 export const STATE_TYPE_FORMAT = 1;
 
 /** The canonical JSON form of a state type (format 1). */

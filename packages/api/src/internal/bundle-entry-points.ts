@@ -119,6 +119,13 @@ export function describePlanDifferences(submitted: JobPlan, rebuilt: JobPlan): s
     }
     const ops = (v: typeof before): string => v.operators.map((o) => `${o.id}:${o.kind}:${o.name}`).join(', ');
     if (ops(before) !== ops(after)) out.push(`vertex '${before.id}' has operators [${ops(after)}], was [${ops(before)}]`);
+    else {
+      const states = (o: (typeof before.operators)[number]): string => JSON.stringify(o.states ?? []);
+      after.operators.forEach((o, i) => {
+        const was = before.operators[i] as (typeof before.operators)[number];
+        if (states(o) !== states(was)) out.push(`operator '${o.id}' declares the states ${states(o)}, was ${states(was)}`);
+      });
+    }
   }
   for (const after of rebuilt.vertices) if (!submittedIds.has(after.id)) out.push(`vertex '${after.id}' (${after.name}) is new`);
   const edge = (e: JobPlan['edges'][number]): string => `${e.source} -${e.partitioner}/${e.distributionPattern}/${e.targetInput}-> ${e.target}`;

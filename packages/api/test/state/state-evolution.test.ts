@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyedProcessFunction, ListStateDescriptor, MapStateDescriptor, TumblingEventTimeWindows, Types, ValueStateDescriptor, type Collector, type KeyedProcessContext } from '../../src/index.js';
-import { buildPlan, checkJobAgainstState, StateMigrationError, type CheckpointStateSummary } from '../../src/internal.js';
+import { buildPlan, checkJobAgainstState, checkPlan, JobGraphMismatchError, StateMigrationError, type CheckpointStateSummary } from '../../src/internal.js';
 import { HeapKeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type RestoredKeyedState } from '../../src/internal/state/keyed-state-snapshot.js';
 import { DefaultOperatorStateStore } from '../../src/internal/state/operator-state-store.js';
@@ -139,6 +139,17 @@ describe('declared states in the plan', () => {
       { name: '_window_contents', kind: 'map' },
       { name: 'window-timers', kind: 'timers' },
     ]);
+  });
+});
+
+describe('declared states when a task rebuilds the plan', () => {
+  it('names an operator whose declared states differ from the submitted plan', async () => {
+    const submitted = await buildPlan(countingJob(new ValueStateDescriptor('count', Counter)), []);
+    await assert.rejects(checkPlan(countingJob(new ValueStateDescriptor('count', CounterAsText)), [], submitted), (error: unknown) => {
+      assert.ok(error instanceof JobGraphMismatchError);
+      assert.match(error.message, /operator 'counter' declares the states .*"count":"STRING".*, was .*"count":"NUMBER"/);
+      return true;
+    });
   });
 });
 

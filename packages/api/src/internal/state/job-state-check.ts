@@ -112,7 +112,8 @@ export function checkJobAgainstState(plan: Pick<JobPlan, 'vertices'>, checkpoint
           message: `operator '${uid}' has max parallelism ${effective} in the new job and ${vertex.maxParallelism} in the state: the max parallelism of a stateful operator cannot change (set setMaxParallelism(${vertex.maxParallelism}) on it)`,
         });
       }
-      const declared = new Map(found.operator.states.map((state) => [state.name, state]));
+      // A plan of contract 3 or older declares nothing: every state is then left to the restore.
+      const declared = new Map((found.operator.states ?? []).map((state) => [state.name, state]));
       for (const [name, state] of recorded.get(uid) ?? []) {
         const where = `the checkpoint's state '${name}' of operator '${uid}'`;
         const next = declared.get(name);
