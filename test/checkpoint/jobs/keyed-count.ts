@@ -5,7 +5,7 @@
  * With failAt >= 0 the map throws once, on that record: a marker file next to the checkpoints says
  * it already did (attempts run in fresh threads, often on other TaskManagers).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobMain } from '@eddy/api';
 
@@ -23,6 +23,8 @@ const main: JobMain = (env, args) => {
     .uid('numbers')
     .map((i: number): [string, number] => {
       if (i === failOn && !existsSync(marker)) {
+        // The failing record may come before the first checkpoint created the directory.
+        mkdirSync(checkpoints, { recursive: true });
         writeFileSync(marker, String(i));
         throw new Error(`planned failure on record ${i}`);
       }
