@@ -48,6 +48,13 @@ export interface SubmitJobOptions {
    * the job configuration unless `configuration` sets it). Submission itself is the same.
    */
   readonly detached?: boolean;
+  /**
+   * Start from this savepoint (its directory or `_metadata`) or retained checkpoint: Flink's `-s`,
+   * execution.savepoint.path in the job configuration.
+   */
+  readonly savepointPath?: string;
+  /** With savepointPath: drop state of operators the job no longer has (execution.savepoint.ignore-unclaimed-state). */
+  readonly allowNonRestoredState?: boolean;
 }
 
 export interface SubmittedJob {
@@ -82,6 +89,8 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
     ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
     ...options.configuration,
     ...(options.parallelism === undefined ? {} : { [DEFAULT_PARALLELISM_KEY]: String(options.parallelism) }),
+    ...(options.savepointPath === undefined ? {} : { [SAVEPOINT_PATH_KEY]: options.savepointPath }),
+    ...(options.allowNonRestoredState === undefined ? {} : { [IGNORE_UNCLAIMED_STATE_KEY]: String(options.allowNonRestoredState) }),
   };
   const bundle = await bundleJob(jobFile, apiPackageDir === undefined ? {} : { apiPackageDir });
   try {
@@ -100,8 +109,19 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
   }
 }
 
+export interface SavepointOptions {
+  /** How long to wait for the savepoint (ms); default 10 min. */
+  readonly timeoutMs?: number;
+}
+
+/** How long triggerSavepoint waits by default. */
+export const DEFAULT_SAVEPOINT_TIMEOUT_MS = 600_000;
+
 /** Flink's key for whether a client stays attached to the job. */
 const ATTACHED_KEY = 'execution.attached';
+/** Flink's keys that `-s` and `--allowNonRestoredState` set. */
+const SAVEPOINT_PATH_KEY = 'execution.savepoint.path';
+const IGNORE_UNCLAIMED_STATE_KEY = 'execution.savepoint.ignore-unclaimed-state';
 /** Flink's key for the default parallelism, which `-p` sets. */
 const DEFAULT_PARALLELISM_KEY = 'parallelism.default';
 
@@ -251,6 +271,26 @@ export class JobClient {
    */
   async cancelJob(jobId: string): Promise<void> {
     await this.call(() => this.dispatcher.cancelJob({ jobId }), jobId);
+  }
+
+  /**
+   * Takes a savepoint of a running job into a new directory under `targetDirectory` (the
+   * cluster's state.savepoints.dir when omitted) and resolves to that directory once it is
+   * complete. Waits up to `timeoutMs` (default 10 min: savepoints of large state take long).
+   * Rejects with UnknownJobError, or with the JobManager's reason (the job keeps running).
+   */
+  async triggerSavepoint(jobId: string, targetDirectory?: string, options: SavepointOptions = {}): Promise<string> {
+    const request = { jobId, targetDirectory: targetDirectory ?? '', stop: false, drain: false };
+    const response = await this.call(() => this.dispatcher.triggerSavepoint(request, { timeoutMs: options.timeoutMs ?? DEFAULT_SAVEPOINT_TIMEOUT_MS }), jobId);
+    return response.savepointPath;
+  }
+
+  /**
+   * Deletes the savepoint at `savepointPath` (its directory or `_metadata`), which the JobManager
+   * checks is a savepoint first. Rejects with its reason when it is not.
+   */
+  async disposeSavepoint(savepointPath: string): Promise<void> {
+    await this.call(() => this.dispatcher.disposeSavepoint({ savepointPath }));
   }
 
   /** The TaskManagers registered at the JobManager's ResourceManager: slots, last heartbeat, event-loop lag. */

@@ -381,6 +381,50 @@ export const protoSchema: Record<string, unknown> = {
           "CancelJob": {
            "requestType": "JobIdRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "TriggerSavepoint": {
+           "requestType": "TriggerSavepointRequest",
+           "responseType": "TriggerSavepointResponse"
+          },
+          "DisposeSavepoint": {
+           "requestType": "DisposeSavepointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "TriggerSavepointRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "targetDirectory": {
+           "type": "string",
+           "id": 2
+          },
+          "stop": {
+           "type": "bool",
+           "id": 3
+          },
+          "drain": {
+           "type": "bool",
+           "id": 4
+          }
+         }
+        },
+        "TriggerSavepointResponse": {
+         "fields": {
+          "savepointPath": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "DisposeSavepointRequest": {
+         "fields": {
+          "savepointPath": {
+           "type": "string",
+           "id": 1
           }
          }
         },
@@ -1036,6 +1080,34 @@ export const protoSchema: Record<string, unknown> = {
           "NotifyEndOfData": {
            "requestType": "EndOfDataNotification",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "TriggerSavepoint": {
+           "requestType": "TriggerJobSavepointRequest",
+           "responseType": "TriggerJobSavepointResponse"
+          }
+         }
+        },
+        "TriggerJobSavepointRequest": {
+         "fields": {
+          "targetDirectory": {
+           "type": "string",
+           "id": 1
+          },
+          "stop": {
+           "type": "bool",
+           "id": 2
+          },
+          "drain": {
+           "type": "bool",
+           "id": 3
+          }
+         }
+        },
+        "TriggerJobSavepointResponse": {
+         "fields": {
+          "savepointPath": {
+           "type": "string",
+           "id": 1
           }
          }
         },

@@ -23,6 +23,12 @@
  *   - Keeps state.checkpoints.num-retained completed checkpoints and deletes files no retained
  *     checkpoint refers to.
  *   - Hands each redeployed subtask its state from the latest completed checkpoint (restoreFor).
+ *   - Takes savepoints on request (triggerSavepoint): a checkpoint with is_savepoint, taken as soon
+ *     as no other checkpoint is in progress (interval and min-pause do not apply), whose state the
+ *     request's persist() makes self-contained (see savepoint-writer.ts). A savepoint is not a
+ *     completed checkpoint of the job (Flink 1.15+): it is not retained, never restored on
+ *     failover, and tasks are not told it completed, so exactly-once sinks commit its data with
+ *     the next checkpoint. Its failure does not count against tolerable-failed-checkpoints.
  *
  * Threading: every method runs in the JobMaster's mailbox; timers and the storage's promises come
  * back through the context's runInMainThread/scheduleInMainThread. `generation` changes whenever
@@ -71,6 +77,20 @@ export interface CheckpointCoordinatorContext {
   failJob(cause: Error): void;
 }
 
+/** A savepoint asked for (see triggerSavepoint). */
+export interface SavepointRequest {
+  /** Makes the assembled savepoint self-contained and writes its `_metadata`; resolves to it as written. */
+  persist(savepoint: Omit<CompletedCheckpoint, 'metadataPath'>): Promise<CompletedCheckpoint>;
+  /** Settles the request (called once, in the main thread). */
+  resolve(savepoint: CompletedCheckpoint): void;
+  reject(error: Error): void;
+}
+
+/** A savepoint that could not be taken; the message says why. The job keeps running. */
+export class SavepointFailedError extends Error {
+  override readonly name = 'SavepointFailedError';
+}
+
 /** How long the next trigger waits after one that could not reach a subtask. */
 const TRIGGER_RETRY_PAUSE_MS = 50;
 
@@ -92,6 +112,8 @@ interface PendingCheckpoint {
   readonly timeout: ScheduledTask;
   /** Once every subtask acknowledged: the metadata is being written. */
   completing: boolean;
+  /** Set when it is a savepoint. */
+  readonly savepoint: SavepointRequest | undefined;
 }
 
 const taskKey = (vertexId: string, subtask: number): string => `${vertexId}/${subtask}`;
@@ -121,6 +143,8 @@ export class CheckpointCoordinator {
   private foreignCheckpointId = -1;
   /** Finished splits as of the checkpoint the job was restored from, per source vertex. */
   private finishedSplitBaseline = new Map<string, readonly string[]>();
+  /** Savepoints asked for and not yet triggered, oldest first. */
+  private readonly queuedSavepoints: SavepointRequest[] = [];
 
   constructor(
     private readonly settings: CheckpointingSettings,
@@ -154,6 +178,29 @@ export class CheckpointCoordinator {
     return this.completed;
   }
 
+  // ---- Savepoints ----
+
+  /**
+   * Takes a savepoint as soon as no checkpoint is in progress; settles `request` when it is
+   * written or failed. Refused at once (rejected) when the job is not running with checkpoints.
+   */
+  triggerSavepoint(request: SavepointRequest): void {
+    if (!this.settings.enabled) {
+      request.reject(new SavepointFailedError('the job runs without checkpointing; savepoints need it on (set execution.checkpointing.interval, or env.enableCheckpointing(ms) in the job)'));
+      return;
+    }
+    if (!this.running || this.shutDown || !this.context.isJobRunning()) {
+      request.reject(new SavepointFailedError('the job is not running (it is restarting, ending, or has every task finished)'));
+      return;
+    }
+    this.queuedSavepoints.push(request);
+    if (this.pendingCount() === 0) this.schedule(0);
+  }
+
+  private rejectQueuedSavepoints(reason: string): void {
+    for (const request of this.queuedSavepoints.splice(0)) request.reject(new SavepointFailedError(reason));
+  }
+
   // ---- Scheduling ----
 
   /**
@@ -173,6 +220,7 @@ export class CheckpointCoordinator {
 
   /** The job is failing, restarting or ending: no more triggers until startCheckpointScheduler. */
   stopCheckpointScheduler(reason: string): void {
+    this.rejectQueuedSavepoints(reason);
     this.running = false;
     this.waitingForTasks = false;
     this.timer?.cancel();
@@ -254,22 +302,33 @@ export class CheckpointCoordinator {
   private triggerCheckpoint(): void {
     if (!this.running || this.shutDown) return;
     const now = Date.now();
-    if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
-    if (this.pauseBeforeNextTrigger && this.pendingCount() === 0) {
-      this.pauseBeforeNextTrigger = false;
-      this.schedule(TRIGGER_RETRY_PAUSE_MS);
-      return;
+    // A savepoint goes first, once nothing else is in progress, whatever the interval and min-pause.
+    const savepoint = this.pendingCount() === 0 ? this.queuedSavepoints.shift() : undefined;
+    const refuse = (reason: string): void => {
+      savepoint?.reject(new SavepointFailedError(reason));
+      if (savepoint !== undefined) this.afterCheckpointEnded();
+    };
+    if (savepoint === undefined) {
+      if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
+      if (this.pauseBeforeNextTrigger && this.pendingCount() === 0) {
+        this.pauseBeforeNextTrigger = false;
+        this.schedule(TRIGGER_RETRY_PAUSE_MS);
+        return;
+      }
+      const earliest = this.lastEndAt + this.settings.minPauseMs;
+      if (now < earliest && this.pendingCount() === 0) {
+        this.schedule(earliest - now);
+        return;
+      }
     }
-    const earliest = this.lastEndAt + this.settings.minPauseMs;
-    if (now < earliest && this.pendingCount() === 0) {
-      this.schedule(earliest - now);
-      return;
-    }
-    if (!this.context.isJobRunning()) return;
+    if (!this.context.isJobRunning()) return refuse('the job is not running');
     const tasks = this.context.tasks();
     const unfinished = tasks.filter((task) => task.state !== 'FINISHED');
-    if (unfinished.length === 0) return;
+    if (unfinished.length === 0) return refuse('every task of the job has finished');
     const notRunning = unfinished.find((task) => task.state !== 'RUNNING');
+    if (notRunning !== undefined && savepoint !== undefined) {
+      return refuse(`not every task is running: ${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism}) is ${notRunning.state}; try again once the job runs`);
+    }
     if (notRunning !== undefined) {
       this.context.logger.debug({ task: `${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism})`, state: notRunning.state }, 'Checkpoint waits for every task to be RUNNING');
       this.waitingForTasks = true;
@@ -277,7 +336,7 @@ export class CheckpointCoordinator {
     }
     const finished = new Set(tasks.filter((task) => task.state === 'FINISHED').map((task) => task.attemptId));
     const front = unfinished.filter((task) => task.isSource || task.upstreamAttemptIds.every((id) => finished.has(id)));
-    if (front.length === 0) return;
+    if (front.length === 0) return refuse('no task of the job can be triggered');
 
     const checkpointId = ++this.lastCheckpointId;
     const generation = this.generation;
@@ -292,10 +351,12 @@ export class CheckpointCoordinator {
       triggered: new Set(front.map((task) => task.attemptId)),
       timeout,
       completing: false,
+      savepoint,
     };
     this.pending.set(checkpointId, pending);
     this.stats.reportTriggered(checkpointId, now, unfinished.length);
-    this.context.logger.debug({ checkpointId, tasks: unfinished.length }, 'Triggering checkpoint');
+    if (savepoint !== undefined) this.context.logger.info({ checkpointId, tasks: unfinished.length }, `Triggering savepoint ${checkpointId} for job ${this.context.jobName} (${this.context.jobId})`);
+    else this.context.logger.debug({ checkpointId, tasks: unfinished.length }, 'Triggering checkpoint');
     const behindFinished = front.filter((task) => !task.isSource);
     if (behindFinished.length > 0) {
       this.context.logger.debug({ checkpointId, subtasks: behindFinished.map((task) => `${task.vertexName} (${task.subtask + 1}/${task.parallelism})`) }, 'Triggering subtasks whose upstream subtasks all finished');
@@ -307,7 +368,7 @@ export class CheckpointCoordinator {
       () =>
         this.context.runInMainThread(() => {
           if (this.pending.get(checkpointId) !== pending) return;
-          const options: cp.CheckpointOptions = { mode: this.settings.mode, isSavepoint: false };
+          const options: cp.CheckpointOptions = { mode: this.settings.mode, isSavepoint: savepoint !== undefined };
           for (const task of front) {
             this.context.triggerTask(task, checkpointId, now, options).catch((error: unknown) =>
               this.context.runInMainThread(() => {
@@ -365,16 +426,19 @@ export class CheckpointCoordinator {
       this.abort(pending, checkpoint, 'NOT_COUNTED');
       return;
     }
-    this.storage.persist(checkpoint).then(
-      (metadataPath) =>
+    const persisted = pending.savepoint !== undefined ? pending.savepoint.persist(checkpoint) : this.storage.persist(checkpoint).then((metadataPath) => ({ ...checkpoint, metadataPath }));
+    persisted.then(
+      (written) =>
         this.context.runInMainThread(() => {
           if (this.pending.get(pending.checkpointId) !== pending || pending.generation !== this.generation) {
             // The job failed while the metadata was written: this checkpoint is not used.
             void this.storage.discardAborted(pending.checkpointId).catch(() => undefined);
+            pending.savepoint?.reject(new SavepointFailedError('the job failed over while the savepoint was written'));
             return;
           }
           this.pending.delete(pending.checkpointId);
-          this.registerCompleted({ ...checkpoint, metadataPath }, pending);
+          if (pending.savepoint !== undefined) this.registerSavepoint(written, pending.savepoint);
+          else this.registerCompleted(written, pending);
         }),
       (error: unknown) =>
         this.context.runInMainThread(() => {
@@ -439,6 +503,20 @@ export class CheckpointCoordinator {
     this.afterCheckpointEnded();
   }
 
+  /** Not a completed checkpoint of the job (see the class comment): only reported, and its request settled. */
+  private registerSavepoint(savepoint: CompletedCheckpoint, request: SavepointRequest): void {
+    this.lastEndAt = savepoint.completedAt;
+    const size = stateSizeOf(savepoint);
+    const duration = savepoint.completedAt - savepoint.triggeredAt;
+    this.stats.reportCompleted(savepoint.checkpointId, savepoint.completedAt, size, savepoint.metadataPath);
+    this.context.logger.info(
+      { checkpointId: savepoint.checkpointId, durationMs: duration, stateSize: size, path: savepoint.metadataPath },
+      `Completed savepoint ${savepoint.checkpointId} for job ${this.context.jobName} (${this.context.jobId}) (${size} bytes, ${duration} ms)`,
+    );
+    request.resolve(savepoint);
+    this.afterCheckpointEnded();
+  }
+
   private dropRetainedBeyondLimit(): void {
     while (this.completed.length > this.settings.numRetained) {
       const dropped = this.completed.shift() as CompletedCheckpoint;
@@ -463,6 +541,7 @@ export class CheckpointCoordinator {
 
   /** Aborts every pending checkpoint (the job is failing over, or ending); none of them counts as failed. */
   abortAll(reason: string): void {
+    this.rejectQueuedSavepoints(reason);
     this.generation++;
     for (const pending of [...this.pending.values()]) this.abort(pending, reason, 'NOT_COUNTED', false);
   }
@@ -474,12 +553,13 @@ export class CheckpointCoordinator {
     const now = Date.now();
     this.lastEndAt = now;
     this.stats.reportFailed(pending.checkpointId, now, reason, kind);
-    const counted = kind !== 'NOT_COUNTED';
+    const counted = kind !== 'NOT_COUNTED' && pending.savepoint === undefined;
     if (counted) this.consecutiveFailures++;
     this.context.logger.warn(
       { checkpointId: pending.checkpointId, reason, counted, consecutiveFailures: this.consecutiveFailures },
-      `Checkpoint ${pending.checkpointId} of job ${this.context.jobName} (${this.context.jobId}) failed: ${reason}`,
+      `${pending.savepoint === undefined ? 'Checkpoint' : 'Savepoint'} ${pending.checkpointId} of job ${this.context.jobName} (${this.context.jobId}) failed: ${reason}`,
     );
+    pending.savepoint?.reject(new SavepointFailedError(reason));
     const tasks = [...pending.acknowledged.values()].map((ack) => ack.task).concat([...pending.notYetAcknowledged.values()]);
     for (const task of tasks) this.context.notifyCheckpointAborted(task, pending.checkpointId);
     void this.storage.discardAborted(pending.checkpointId).catch((error: unknown) => {
@@ -499,6 +579,10 @@ export class CheckpointCoordinator {
   /** A checkpoint ended: one that waited for a free slot among max-concurrent (or the final one) may go now. */
   private afterCheckpointEnded(): void {
     if (!this.running) return;
+    if (this.queuedSavepoints.length > 0 && this.pendingCount() === 0) {
+      this.schedule(0);
+      return;
+    }
     const sinceTrigger = Date.now() - this.lastTriggerAt;
     const finalDue = this.finalCheckpointRequested && this.endOfData.size > 0;
     if (finalDue) {
@@ -530,19 +614,26 @@ export class CheckpointCoordinator {
   restoreFor(vertexId: string, subtask: number, parallelism: number, operatorIds: readonly string[]): cp.TaskRestore | undefined {
     const checkpoint = this.latestCompleted;
     if (checkpoint === undefined) return undefined;
-    const vertex = checkpoint.vertices.find((v) => v.vertexId === vertexId);
-    if (vertex === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
-    if (vertex.parallelism !== parallelism) {
-      throw new Error(
-        `Checkpoint ${checkpoint.checkpointId} has vertex '${vertex.name}' (${vertexId}) at parallelism ${vertex.parallelism}, but the job runs it at ${parallelism}; ` +
-          'restoring at another parallelism is not supported yet',
-      );
-    }
-    const state = vertex.subtasks.find((s) => s.subtask === subtask)?.state;
-    if (state === undefined) return { checkpointId: checkpoint.checkpointId, state: { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false } };
     const known = new Set(operatorIds);
-    const operators = state.operators.filter((op) => known.has(op.operatorId)).map((op) => ({ ...op, unionOperatorState: unionStateOfOthers(vertex.subtasks, subtask, op.operatorId) }));
-    return { checkpointId: checkpoint.checkpointId, state: { ...state, operators } };
+    // Operators are matched by id (their uid when set) wherever they were chained when it was taken.
+    const vertices = checkpoint.vertices.filter((v) => v.vertexId === vertexId || v.operatorIds.some((id) => known.has(id)));
+    const empty: cp.TaskStateSnapshot = { operators: [], heldSplitIds: [], finishedSplitIds: [], endOfInput: false };
+    if (vertices.length === 0) return { checkpointId: checkpoint.checkpointId, state: empty };
+    for (const vertex of vertices) {
+      if (vertex.parallelism !== parallelism) {
+        throw new Error(
+          `Checkpoint ${checkpoint.checkpointId} has vertex '${vertex.name}' (${vertex.vertexId}) at parallelism ${vertex.parallelism}, but the job runs it at ${parallelism}; ` +
+            'restoring at another parallelism is not supported yet',
+        );
+      }
+    }
+    const operators = vertices.flatMap((vertex) =>
+      (vertex.subtasks.find((s) => s.subtask === subtask)?.state.operators ?? [])
+        .filter((op) => known.has(op.operatorId))
+        .map((op) => ({ ...op, unionOperatorState: unionStateOfOthers(vertex.subtasks, subtask, op.operatorId) })),
+    );
+    const own = vertices.find((v) => v.vertexId === vertexId)?.subtasks.find((s) => s.subtask === subtask)?.state ?? empty;
+    return { checkpointId: checkpoint.checkpointId, state: { ...own, operators } };
   }
 
   /** Splits a source vertex finished as of the latest completed checkpoint (its enumerator does not hand them out again). */

@@ -12,13 +12,16 @@
  *
  * Threading: the JobMaster's main thread, as the JobMaster calls it.
  */
+import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
-import { CheckpointCoordinator, type CheckpointTask } from '../checkpoint/checkpoint-coordinator.js';
+import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask } from '../checkpoint/checkpoint-coordinator.js';
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
-import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
-import { CheckpointingOptions, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
+import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { checkMaxParallelism } from '../checkpoint/savepoint-restore.js';
+import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
@@ -114,6 +117,12 @@ export class JobCheckpointing {
   async prepare(): Promise<void> {
     if (this.settings.restorePath === '') return;
     const checkpoint = await readCompletedCheckpoint(this.settings.restorePath);
+    await checkStateFiles(checkpoint);
+    const operators = new Map<string, { vertexName: string; maxParallelism: number }>();
+    for (const vertex of this.services.graph.verticesTopologically) {
+      for (const operator of vertex.jobVertex.operators) operators.set(operator.id, { vertexName: vertex.name, maxParallelism: vertex.maxParallelism });
+    }
+    checkMaxParallelism(checkpoint, operators);
     this.checkFits(checkpoint);
     this.coordinator.restoreFrom(checkpoint);
     this.services.logger.info({ checkpointId: checkpoint.checkpointId, path: checkpoint.metadataPath }, 'Starting the job from a checkpoint');
@@ -132,9 +141,14 @@ export class JobCheckpointing {
           if (operator.keyedState.length === 0 && operator.operatorState.length === 0) continue;
           const now = operators.get(operator.operatorId);
           if (now === undefined) {
+            if (this.services.configuration.get(CheckpointingOptions.ignoreUnclaimedState)) {
+              this.services.logger.warn({ operatorId: operator.operatorId, vertex: vertex.name, path: where }, `Dropping the state of operator ${operator.operatorId} (in '${vertex.name}'): the job has no such operator (execution.savepoint.ignore-unclaimed-state)`);
+              continue;
+            }
             throw new CheckpointRestoreError(
               `Cannot start from ${where}: it has state for operator ${operator.operatorId} (in '${vertex.name}'), which this job does not have. ` +
-                'Give the operators the same uid() as in the job that took the checkpoint.',
+                'Give the operators the same uid() as in the job that took the checkpoint, or drop that state with --allowNonRestoredState ' +
+                '(execution.savepoint.ignore-unclaimed-state: true).',
             );
           }
           if (now.parallelism !== vertex.parallelism) {
@@ -146,6 +160,31 @@ export class JobCheckpointing {
         }
       }
     }
+  }
+
+  /**
+   * Takes a savepoint into a new directory under `targetDirectory` (state.savepoints.dir when
+   * empty); resolves to that directory once its `_metadata` is written. Rejects with
+   * SavepointFailedError saying why; the job keeps running either way.
+   */
+  triggerSavepoint(targetDirectory: string): Promise<string> {
+    let target: string;
+    try {
+      target = checkpointDirectoryOf(targetDirectory === '' ? this.services.configuration.get(CheckpointingOptions.savepointsDirectory) : targetDirectory);
+    } catch (error) {
+      return Promise.reject(new SavepointFailedError((error as Error).message.replace('state.checkpoints.dir', 'the savepoint directory')));
+    }
+    if (target === '') {
+      return Promise.reject(new SavepointFailedError('no savepoint directory: name one (`eddy savepoint <jobId> <directory>`) or set state.savepoints.dir'));
+    }
+    const checkpointDirectory = (checkpointId: number): string => (this.storage.taskStorageDirectory === '' ? '' : join(this.storage.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
+    return new Promise((resolve, reject) => {
+      this.coordinator.triggerSavepoint({
+        persist: (savepoint) => writeSavepoint(savepoint, target, checkpointDirectory(savepoint.checkpointId)),
+        resolve: (savepoint) => resolve(dirname(savepoint.metadataPath)),
+        reject,
+      });
+    });
   }
 
   /** A (re)deployment is about to start: enumerators start from the latest completed checkpoint. */
