@@ -114,7 +114,14 @@ export interface SavepointOptions {
   readonly timeoutMs?: number;
 }
 
-/** How long triggerSavepoint waits by default. */
+export interface StopWithSavepointOptions extends SavepointOptions {
+  /** Default: the cluster's state.savepoints.dir. */
+  readonly targetDirectory?: string;
+  /** Emit the end-of-time watermark before the savepoint, so every window fires (Flink's --drain). */
+  readonly drain?: boolean;
+}
+
+/** How long triggerSavepoint and stopWithSavepoint wait by default. */
 export const DEFAULT_SAVEPOINT_TIMEOUT_MS = 600_000;
 
 /** Flink's key for whether a client stays attached to the job. */
@@ -281,6 +288,20 @@ export class JobClient {
    */
   async triggerSavepoint(jobId: string, targetDirectory?: string, options: SavepointOptions = {}): Promise<string> {
     const request = { jobId, targetDirectory: targetDirectory ?? '', stop: false, drain: false };
+    const response = await this.call(() => this.dispatcher.triggerSavepoint(request, { timeoutMs: options.timeoutMs ?? DEFAULT_SAVEPOINT_TIMEOUT_MS }), jobId);
+    return response.savepointPath;
+  }
+
+  /**
+   * Stops a running job with a savepoint (Flink's stop-with-savepoint): its sources stop, a final
+   * savepoint is taken into a new directory under `targetDirectory` (state.savepoints.dir when
+   * omitted), then every task finishes and exactly-once sinks commit it; with `drain` the sources
+   * end event time first, so every window fires. Resolves to the savepoint directory once it is
+   * written (followJob shows the job end FINISHED). Rejects with the reason when it failed: then
+   * the job fails over and runs on from its latest checkpoint, as its restart strategy allows.
+   */
+  async stopWithSavepoint(jobId: string, options: StopWithSavepointOptions = {}): Promise<string> {
+    const request = { jobId, targetDirectory: options.targetDirectory ?? '', stop: true, drain: options.drain === true };
     const response = await this.call(() => this.dispatcher.triggerSavepoint(request, { timeoutMs: options.timeoutMs ?? DEFAULT_SAVEPOINT_TIMEOUT_MS }), jobId);
     return response.savepointPath;
   }

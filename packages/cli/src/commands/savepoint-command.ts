@@ -24,11 +24,7 @@ export function savepointCommand(): Command {
     .argument('[job-id]', 'id of the job, as `eddy list` prints it')
     .argument('[target-directory]', 'directory to create the savepoint in (default: state.savepoints.dir of the cluster)')
     .option('-d, --dispose <savepointPath>', 'delete this savepoint (its directory or _metadata) instead')
-    .addOption(
-      new Option('--timeout <duration>', 'how long to wait for the savepoint to complete, e.g. 10min')
-        .default(DEFAULT_SAVEPOINT_TIMEOUT_MS, formatDuration(DEFAULT_SAVEPOINT_TIMEOUT_MS))
-        .argParser(parseTimeout),
-    );
+    .addOption(savepointTimeoutOption('how long to wait for the savepoint to complete, e.g. 10min'));
   addClientFlags(command, { json: true });
   command.addHelpText(
     'after',
@@ -59,6 +55,11 @@ Examples:
     if (flags.json === true) printJson({ savepointPath: path });
     else printText(`Savepoint completed. Path: ${path}\nResume from it with \`eddy run -s ${path} <job file>\`.`);
   });
+}
+
+/** --timeout of savepoint and stop: generous by default, savepoints of large state take long. */
+export function savepointTimeoutOption(description: string): Option {
+  return new Option('--timeout <duration>', description).default(DEFAULT_SAVEPOINT_TIMEOUT_MS, formatDuration(DEFAULT_SAVEPOINT_TIMEOUT_MS)).argParser(parseTimeout);
 }
 
 function parseTimeout(value: string): number {

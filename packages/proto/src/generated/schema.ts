@@ -1708,6 +1708,22 @@ export const protoSchema: Record<string, unknown> = {
           "NotifyCheckpointAborted": {
            "requestType": "CheckpointNotification",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "StopSourceTask": {
+           "requestType": "StopSourceTaskRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "StopSourceTaskRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "drain": {
+           "type": "bool",
+           "id": 2
           }
          }
         },

@@ -29,6 +29,12 @@
  *     completed checkpoint of the job (Flink 1.15+): it is not retained, never restored on
  *     failover, and tasks are not told it completed, so exactly-once sinks commit its data with
  *     the next checkpoint. Its failure does not count against tolerable-failed-checkpoints.
+ *   - Stops the job with a savepoint (stopWithSavepoint, Flink's stop-with-savepoint): the sources
+ *     stop (no record after that), and once every one reported the end of its data the final
+ *     checkpoint is a savepoint; when it completes the tasks are told (exactly-once sinks commit
+ *     it) and finish, so the job ends FINISHED. No periodic checkpoint starts meanwhile. If the
+ *     stop or the savepoint fails, the job fails over (its sources have stopped) and, as its restart
+ *     strategy allows, runs on from its latest checkpoint.
  *
  * Threading: every method runs in the JobMaster's mailbox; timers and the storage's promises come
  * back through the context's runInMainThread/scheduleInMainThread. `generation` changes whenever
@@ -75,6 +81,8 @@ export interface CheckpointCoordinatorContext {
   notifyCheckpointAborted(task: CheckpointTask, checkpointId: number): void;
   /** Too many checkpoints failed in a row: the job fails with this cause. */
   failJob(cause: Error): void;
+  /** Stop-with-savepoint: tells a source subtask to stop reading (see TaskExecutorGateway.stopSourceTask). */
+  stopSource(task: CheckpointTask, drain: boolean): Promise<unknown>;
 }
 
 /** A savepoint asked for (see triggerSavepoint). */
@@ -114,6 +122,8 @@ interface PendingCheckpoint {
   completing: boolean;
   /** Set when it is a savepoint. */
   readonly savepoint: SavepointRequest | undefined;
+  /** The savepoint of a stop-with-savepoint: tasks are told it completed, and then finish. */
+  readonly terminal: boolean;
 }
 
 const taskKey = (vertexId: string, subtask: number): string => `${vertexId}/${subtask}`;
@@ -145,6 +155,8 @@ export class CheckpointCoordinator {
   private finishedSplitBaseline = new Map<string, readonly string[]>();
   /** Savepoints asked for and not yet triggered, oldest first. */
   private readonly queuedSavepoints: SavepointRequest[] = [];
+  /** A stop-with-savepoint under way: its savepoint is taken once every source stopped. */
+  private stopping: SavepointRequest | undefined;
 
   constructor(
     private readonly settings: CheckpointingSettings,
@@ -185,20 +197,64 @@ export class CheckpointCoordinator {
    * written or failed. Refused at once (rejected) when the job is not running with checkpoints.
    */
   triggerSavepoint(request: SavepointRequest): void {
-    if (!this.settings.enabled) {
-      request.reject(new SavepointFailedError('the job runs without checkpointing; savepoints need it on (set execution.checkpointing.interval, or env.enableCheckpointing(ms) in the job)'));
-      return;
-    }
-    if (!this.running || this.shutDown || !this.context.isJobRunning()) {
-      request.reject(new SavepointFailedError('the job is not running (it is restarting, ending, or has every task finished)'));
+    const refused = this.refusal() ?? (this.stopping === undefined ? undefined : 'the job is being stopped with a savepoint');
+    if (refused !== undefined) {
+      request.reject(new SavepointFailedError(refused));
       return;
     }
     this.queuedSavepoints.push(request);
     if (this.pendingCount() === 0) this.schedule(0);
   }
 
+  /**
+   * Stops the job with a savepoint (see the class comment); `request` settles when the savepoint
+   * is written (the tasks then finish) or the stop failed.
+   */
+  stopWithSavepoint(request: SavepointRequest, drain: boolean): void {
+    const refused = this.refusal();
+    if (refused !== undefined || this.stopping !== undefined) {
+      request.reject(new SavepointFailedError(refused ?? 'the job is being stopped with a savepoint already'));
+      return;
+    }
+    const unfinished = this.context.tasks().filter((task) => task.state !== 'FINISHED');
+    const notRunning = unfinished.find((task) => task.state !== 'RUNNING');
+    if (notRunning !== undefined) {
+      request.reject(new SavepointFailedError(`not every task is running: ${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism}) is ${notRunning.state}; try again once the job runs`));
+      return;
+    }
+    this.stopping = request;
+    this.context.logger.info({ drain }, `Stopping job ${this.context.jobName} (${this.context.jobId}) with a savepoint: stopping its sources${drain ? ' (drain: the end of event time first)' : ''}`);
+    for (const source of unfinished.filter((task) => task.isSource)) {
+      this.context.stopSource(source, drain).catch((error: unknown) =>
+        this.context.runInMainThread(() => {
+          if (this.stopping !== request) return;
+          this.failStop(`${source.vertexName} (${source.subtask + 1}/${source.parallelism}) could not be told to stop: ${messageOf(error)}`);
+        }),
+      );
+    }
+  }
+
+  /** Why a savepoint cannot be taken now, or undefined. */
+  private refusal(): string | undefined {
+    if (!this.settings.enabled) return 'the job runs without checkpointing; savepoints need it on (set execution.checkpointing.interval, or env.enableCheckpointing(ms) in the job)';
+    if (!this.running || this.shutDown || !this.context.isJobRunning()) return 'the job is not running (it is restarting, ending, or has every task finished)';
+    return undefined;
+  }
+
+  /** A stop-with-savepoint failed after its sources were told to stop: the job fails over. */
+  private failStop(reason: string): void {
+    const request = this.stopping;
+    if (request === undefined) return;
+    this.stopping = undefined;
+    request.reject(new SavepointFailedError(`${reason}; the job fails over and runs on from its latest checkpoint as its restart strategy allows`));
+    this.context.failJob(new SavepointFailedError(`Stop with savepoint failed: ${reason}`));
+  }
+
   private rejectQueuedSavepoints(reason: string): void {
     for (const request of this.queuedSavepoints.splice(0)) request.reject(new SavepointFailedError(reason));
+    const stopping = this.stopping;
+    this.stopping = undefined;
+    stopping?.reject(new SavepointFailedError(reason));
   }
 
   // ---- Scheduling ----
@@ -285,6 +341,11 @@ export class CheckpointCoordinator {
     const sources = this.context.tasks().filter((t) => t.isSource && t.state !== 'FINISHED');
     if (sources.every((source) => this.endOfData.has(source.attemptId)) && !this.finalCheckpointRequested) {
       this.finalCheckpointRequested = true;
+      if (this.stopping !== undefined) {
+        this.context.logger.info({ checkpointId: this.lastCheckpointId + 1 }, 'Every source stopped; triggering the savepoint that ends the job');
+        this.schedule(0);
+        return;
+      }
       this.context.logger.info({ checkpointId: this.lastCheckpointId + 1 }, 'Every source reached the end of its input; triggering the final checkpoint');
       this.schedule(0);
     }
@@ -303,8 +364,12 @@ export class CheckpointCoordinator {
     if (!this.running || this.shutDown) return;
     const now = Date.now();
     // A savepoint goes first, once nothing else is in progress, whatever the interval and min-pause.
-    const savepoint = this.pendingCount() === 0 ? this.queuedSavepoints.shift() : undefined;
+    // While the job stops with a savepoint, only that savepoint is taken, once every source stopped.
+    const terminal = this.stopping !== undefined;
+    if (terminal && (!this.finalCheckpointRequested || this.pendingCount() > 0)) return;
+    const savepoint = terminal ? this.stopping : this.pendingCount() === 0 ? this.queuedSavepoints.shift() : undefined;
     const refuse = (reason: string): void => {
+      if (terminal) return this.failStop(reason);
       savepoint?.reject(new SavepointFailedError(reason));
       if (savepoint !== undefined) this.afterCheckpointEnded();
     };
@@ -352,6 +417,7 @@ export class CheckpointCoordinator {
       timeout,
       completing: false,
       savepoint,
+      terminal,
     };
     this.pending.set(checkpointId, pending);
     this.stats.reportTriggered(checkpointId, now, unfinished.length);
@@ -437,7 +503,7 @@ export class CheckpointCoordinator {
             return;
           }
           this.pending.delete(pending.checkpointId);
-          if (pending.savepoint !== undefined) this.registerSavepoint(written, pending.savepoint);
+          if (pending.savepoint !== undefined) this.registerSavepoint(written, pending);
           else this.registerCompleted(written, pending);
         }),
       (error: unknown) =>
@@ -504,7 +570,8 @@ export class CheckpointCoordinator {
   }
 
   /** Not a completed checkpoint of the job (see the class comment): only reported, and its request settled. */
-  private registerSavepoint(savepoint: CompletedCheckpoint, request: SavepointRequest): void {
+  private registerSavepoint(savepoint: CompletedCheckpoint, pending: PendingCheckpoint): void {
+    const request = pending.savepoint as SavepointRequest;
     this.lastEndAt = savepoint.completedAt;
     const size = stateSizeOf(savepoint);
     const duration = savepoint.completedAt - savepoint.triggeredAt;
@@ -513,6 +580,16 @@ export class CheckpointCoordinator {
       { checkpointId: savepoint.checkpointId, durationMs: duration, stateSize: size, path: savepoint.metadataPath },
       `Completed savepoint ${savepoint.checkpointId} for job ${this.context.jobName} (${this.context.jobId}) (${size} bytes, ${duration} ms)`,
     );
+    if (pending.terminal) {
+      // The job ends with it: the tasks commit it and finish; no more checkpoints.
+      this.stopping = undefined;
+      this.running = false;
+      this.timer?.cancel();
+      this.timer = undefined;
+      for (const { task } of pending.acknowledged.values()) this.context.notifyCheckpointComplete(task, savepoint.checkpointId);
+      request.resolve(savepoint);
+      return;
+    }
     request.resolve(savepoint);
     this.afterCheckpointEnded();
   }
@@ -559,7 +636,8 @@ export class CheckpointCoordinator {
       { checkpointId: pending.checkpointId, reason, counted, consecutiveFailures: this.consecutiveFailures },
       `${pending.savepoint === undefined ? 'Checkpoint' : 'Savepoint'} ${pending.checkpointId} of job ${this.context.jobName} (${this.context.jobId}) failed: ${reason}`,
     );
-    pending.savepoint?.reject(new SavepointFailedError(reason));
+    if (pending.terminal) this.failStop(`the savepoint failed: ${reason}`);
+    else pending.savepoint?.reject(new SavepointFailedError(reason));
     const tasks = [...pending.acknowledged.values()].map((ack) => ack.task).concat([...pending.notYetAcknowledged.values()]);
     for (const task of tasks) this.context.notifyCheckpointAborted(task, pending.checkpointId);
     void this.storage.discardAborted(pending.checkpointId).catch((error: unknown) => {

@@ -12,11 +12,13 @@
  *
  * Threading: the JobMaster's main thread, as the JobMaster calls it.
  */
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
-import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask } from '../checkpoint/checkpoint-coordinator.js';
+import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../checkpoint/checkpoint-coordinator.js';
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
 import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
@@ -76,6 +78,12 @@ export class JobCheckpointing {
       notifyCheckpointComplete: (task, checkpointId) => this.notify(task, checkpointId, true),
       notifyCheckpointAborted: (task, checkpointId) => this.notify(task, checkpointId, false),
       failJob: services.failJob,
+      stopSource: (task, drain) => {
+        const execution = graph.findExecution(task.attemptId);
+        const gateway = execution === undefined ? undefined : services.gatewayOf(execution);
+        if (gateway === undefined) return Promise.reject(new Error('its TaskManager is gone'));
+        return gateway.stopSourceTask({ executionAttemptId: task.attemptId, drain });
+      },
     });
     if (this.settings.enabled && services.configuration.get(CheckpointingOptions.unalignedEnabled)) {
       services.logger.warn(
@@ -168,6 +176,18 @@ export class JobCheckpointing {
    * SavepointFailedError saying why; the job keeps running either way.
    */
   triggerSavepoint(targetDirectory: string): Promise<string> {
+    return this.savepoint(targetDirectory, (request) => this.coordinator.triggerSavepoint(request));
+  }
+
+  /**
+   * Stops the job with a savepoint (CheckpointCoordinator.stopWithSavepoint): resolves to the
+   * savepoint directory once it is written; the tasks then finish and the job ends FINISHED.
+   */
+  stopWithSavepoint(targetDirectory: string, drain: boolean): Promise<string> {
+    return this.savepoint(targetDirectory, (request) => this.coordinator.stopWithSavepoint(request, drain));
+  }
+
+  private savepoint(targetDirectory: string, start: (request: SavepointRequest) => void): Promise<string> {
     let target: string;
     try {
       target = checkpointDirectoryOf(targetDirectory === '' ? this.services.configuration.get(CheckpointingOptions.savepointsDirectory) : targetDirectory);
@@ -175,15 +195,27 @@ export class JobCheckpointing {
       return Promise.reject(new SavepointFailedError((error as Error).message.replace('state.checkpoints.dir', 'the savepoint directory')));
     }
     if (target === '') {
-      return Promise.reject(new SavepointFailedError('no savepoint directory: name one (`eddy savepoint <jobId> <directory>`) or set state.savepoints.dir'));
+      return Promise.reject(new SavepointFailedError('no savepoint directory: name one (`eddy savepoint <jobId> <directory>`, `eddy stop <jobId> --savepointPath <directory>`) or set state.savepoints.dir'));
     }
     const checkpointDirectory = (checkpointId: number): string => (this.storage.taskStorageDirectory === '' ? '' : join(this.storage.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
-    return new Promise((resolve, reject) => {
-      this.coordinator.triggerSavepoint({
-        persist: (savepoint) => writeSavepoint(savepoint, target, checkpointDirectory(savepoint.checkpointId)),
-        resolve: (savepoint) => resolve(dirname(savepoint.metadataPath)),
-        reject,
+    // A directory that cannot be written is refused before anything happens to the job.
+    const writable = mkdir(target, { recursive: true })
+      .then(() => access(target, constants.W_OK))
+      .catch((error: unknown) => {
+        throw new SavepointFailedError(`cannot write savepoints to ${target}: ${(error as Error).message}`, { cause: error });
       });
+    return new Promise((resolve, reject) => {
+      writable.then(
+        () =>
+          this.services.runInMainThread(() =>
+            start({
+              persist: (savepoint) => writeSavepoint(savepoint, target, checkpointDirectory(savepoint.checkpointId)),
+              resolve: (savepoint) => resolve(dirname(savepoint.metadataPath)),
+              reject,
+            }),
+          ),
+        reject,
+      );
     });
   }
 

@@ -57,7 +57,6 @@ import { inputGatesOf, producedPartitionsOf } from './deployment-descriptors.js'
 import { ExecutionDeploymentReconciler, ExecutionLostError, type ExpectedDeployment } from './execution-deployment-reconciler.js';
 import { buildJobDetails } from './job-details.js';
 import { countOf, describeSlotWait } from './slot-wait-message.js';
-import { SavepointFailedError } from '../checkpoint/checkpoint-coordinator.js';
 import { JobCheckpointing } from './job-checkpointing.js';
 import { WatermarkStallOptions, WatermarkStallWarning } from './watermark-stall-warning.js';
 
@@ -322,9 +321,9 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
 
   /** Takes a savepoint (JobCheckpointing.triggerSavepoint); rejects when the job is not RUNNING or the savepoint failed. */
   async triggerSavepoint(request: jm.TriggerJobSavepointRequest): Promise<jm.TriggerJobSavepointResponse> {
-    if (request.stop) throw new SavepointFailedError('stopping a job with a savepoint is not supported yet; take a savepoint, then cancel the job');
-    this.jobLog.info({ targetDirectory: request.targetDirectory || undefined }, 'Savepoint requested');
-    return { savepointPath: await this.checkpointing.triggerSavepoint(request.targetDirectory) };
+    this.jobLog.info({ targetDirectory: request.targetDirectory || undefined, stop: request.stop, drain: request.drain }, request.stop ? 'Stop with savepoint requested' : 'Savepoint requested');
+    const savepointPath = request.stop ? await this.checkpointing.stopWithSavepoint(request.targetDirectory, request.drain) : await this.checkpointing.triggerSavepoint(request.targetDirectory);
+    return { savepointPath };
   }
 
   heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {

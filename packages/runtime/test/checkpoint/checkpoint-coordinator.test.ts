@@ -90,6 +90,7 @@ describe('CheckpointCoordinator', () => {
   const unreachable = new Set<string>();
   let coordinator: CheckpointCoordinator;
   let dir: string;
+  let stops: [string, boolean][] = [];
 
   const create = (overrides: Partial<CheckpointingSettings> = {}): CheckpointCoordinator => {
     dir = mkdtempSync(join(scratch, 'job-'));
@@ -110,6 +111,10 @@ describe('CheckpointCoordinator', () => {
       notifyCheckpointComplete: (t, id) => void completedNotes.push([t.attemptId, id]),
       notifyCheckpointAborted: (t, id) => void abortedNotes.push([t.attemptId, id]),
       failJob: (error) => void failures.push(error),
+      stopSource: (t, drain) => {
+        stops.push([t.attemptId, drain]);
+        return Promise.resolve();
+      },
     });
     return coordinator;
   };
@@ -121,6 +126,7 @@ describe('CheckpointCoordinator', () => {
     completedNotes = [];
     abortedNotes = [];
     failures = [];
+    stops = [];
     unreachable.clear();
   });
   afterEach(() => coordinator?.shutdown('test over', false));
