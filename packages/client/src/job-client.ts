@@ -14,10 +14,10 @@
  * the Dispatcher's other errors as the RPC layer rebuilds them.
  */
 import { unpack } from 'msgpackr';
-import type { Configuration, Logger } from '@eddy/common';
+import { parseDuration, type Configuration, type Logger } from '@eddy/common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm, type eddy_jobgraph_v1 } from '@eddy/proto';
 import { RemoteHandlerError, RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
-import { BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, RESOURCE_MANAGER_ENDPOINT_ID, type JobStatus } from '@eddy/cluster-common';
+import { BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, missingUidWarning, RESOURCE_MANAGER_ENDPOINT_ID, statefulOperatorsWithoutUid, type JobStatus } from '@eddy/cluster-common';
 import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError } from './client-errors.js';
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
@@ -126,6 +126,22 @@ export const DEFAULT_SAVEPOINT_TIMEOUT_MS = 600_000;
 
 /** Flink's key for whether a client stays attached to the job. */
 const ATTACHED_KEY = 'execution.attached';
+/**
+ * The warning to print at submission when the job checkpoints (execution.checkpointing.interval in
+ * its configuration) and operators that can hold state have no uid(); undefined when none.
+ */
+export function missingUidWarningFor(graph: eddy_jobgraph_v1.JobGraph): string | undefined {
+  const interval = graph.configuration[CHECKPOINTING_INTERVAL_KEY];
+  let checkpointing = false;
+  try {
+    checkpointing = interval !== undefined && parseDuration(interval) > 0;
+  } catch {
+    // The JobManager refuses the configuration with its own message.
+  }
+  return checkpointing ? missingUidWarning(statefulOperatorsWithoutUid(graph)) : undefined;
+}
+
+const CHECKPOINTING_INTERVAL_KEY = 'execution.checkpointing.interval';
 /** Flink's keys that `-s` and `--allowNonRestoredState` set. */
 const SAVEPOINT_PATH_KEY = 'execution.savepoint.path';
 const IGNORE_UNCLAIMED_STATE_KEY = 'execution.savepoint.ignore-unclaimed-state';

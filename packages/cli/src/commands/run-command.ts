@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createFileLogger, silentLogger, type Configuration } from '@eddy/common';
-import { JobClient, prepareJobFile, type PreparedJob } from '@eddy/client';
+import { JobClient, missingUidWarningFor, prepareJobFile, type PreparedJob } from '@eddy/client';
 import { MiniCluster, requiredSlots } from '@eddy/runtime';
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
@@ -98,6 +98,8 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
     // Checked, bundled and planned first: a broken job file is reported whether or not a cluster is there.
     await typeCheckOrRefuse(jobFile, flags);
     prepared = await prepareJobFile(jobFile, submitOptions);
+    const uidWarning = missingUidWarningFor(prepared.graph);
+    if (uidWarning !== undefined) output.errors([`Warning: ${uidWarning}`]);
     if (interrupts.interrupted) return notSubmitted(output, interrupts);
     if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
     return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);

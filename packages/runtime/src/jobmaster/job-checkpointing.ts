@@ -16,6 +16,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
+import { statefulOperatorsWithoutUid } from '@eddy/cluster-common';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
 import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../checkpoint/checkpoint-coordinator.js';
@@ -100,6 +101,10 @@ export class JobCheckpointing {
           `${names} ${sockets.length === 1 ? 'reads a socket, which' : 'read sockets, which'} cannot be read again after a failure: what was read since the last checkpoint is lost (at most once), whatever the checkpointing mode`,
         );
       }
+    }
+    const withoutUid = this.settings.enabled ? statefulOperatorsWithoutUid(graph.jobGraph) : [];
+    if (withoutUid.length > 0) {
+      services.logger.warn({ operators: withoutUid.map((operator) => `${operator.operatorName} (${operator.operatorId}, in '${operator.vertexName}')`) }, 'Operators that can hold state have no uid; set uid() so a savepoint survives changes to the job');
     }
     if (this.settings.enabled) {
       services.logger.info(

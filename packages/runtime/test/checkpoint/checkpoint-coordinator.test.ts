@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
 import { silentLogger } from '@eddy/common';
-import { CheckpointCoordinator, CheckpointFailureThresholdError, type CheckpointTask } from '../../src/checkpoint/checkpoint-coordinator.js';
-import { CheckpointMetadataError, decodeMetadata, encodeMetadata } from '../../src/checkpoint/checkpoint-metadata.js';
+import { CheckpointCoordinator, CheckpointFailureThresholdError, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../../src/checkpoint/checkpoint-coordinator.js';
+import { CheckpointMetadataError, decodeMetadata, encodeMetadata, type CompletedCheckpoint } from '../../src/checkpoint/checkpoint-metadata.js';
 import { FileSystemCheckpointStorage, readCompletedCheckpoint } from '../../src/checkpoint/checkpoint-storage.js';
 import type { CheckpointingSettings } from '../../src/checkpoint/checkpointing-options.js';
 
@@ -345,6 +345,67 @@ describe('CheckpointCoordinator', () => {
     assert.deepEqual([...coordinator.finishedSplitsFor('src')].sort(), ['done-0', 'done-1']);
     assert.deepEqual([...coordinator.heldSplitsFor('src')].sort(), ['held-0', 'held-1']);
     assert.throws(() => coordinator.restoreFor('sink', 0, 3, ['op']), /at parallelism 2, but the job runs it at 3/);
+  });
+
+  /** A savepoint request whose persist() writes nothing; `result` settles with it. */
+  const savepointRequest = (): { request: SavepointRequest; result: Promise<CompletedCheckpoint> } => {
+    let request!: SavepointRequest;
+    const result = new Promise<CompletedCheckpoint>((resolve, reject) => {
+      request = { persist: (savepoint) => Promise.resolve({ ...savepoint, savepoint: true, metadataPath: `/savepoints/sp-${savepoint.checkpointId}/_metadata` }), resolve, reject };
+    });
+    return { request, result };
+  };
+
+  it('takes a savepoint at once without retaining it or telling the tasks it completed (Flink 1.15+), and a failed one does not count', async () => {
+    create({ tolerableFailures: 0 });
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    ackAll(1);
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    const first = savepointRequest();
+    coordinator.triggerSavepoint(first.request);
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 4, 'savepoint 2 to be triggered before the interval');
+    ackAll(2);
+    const savepoint = await first.result;
+    assert.equal(savepoint.checkpointId, 2);
+    assert.equal(latestId(), 1, 'a failover still restores checkpoint 1');
+    assert.deepEqual(completedNotes.map(([, id]) => id), [1, 1, 1, 1], 'no task is told savepoint 2 completed: sinks commit it with the next checkpoint');
+
+    const second = savepointRequest();
+    coordinator.triggerSavepoint(second.request);
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 6, 'savepoint 3 to be triggered');
+    coordinator.receiveDecline('sink-0-a', 3, { name: 'Error', message: 'ENOSPC: no space left on device', stack: '', location: '' }, 'TASK_FAILURE');
+    await assert.rejects(second.result, (error: Error) => error instanceof SavepointFailedError && /sink \(1\/2\) declined it: Error: ENOSPC/.test(error.message));
+    assert.deepEqual(failures, [], 'a failed savepoint is not a failed checkpoint');
+  });
+
+  it('stops with a savepoint: sources stop, the savepoint follows their end of data, and the tasks are told it completed', async () => {
+    create();
+    coordinator.startCheckpointScheduler();
+    const stop = savepointRequest();
+    coordinator.stopWithSavepoint(stop.request, true);
+    assert.deepEqual(stops, [
+      ['src-0-a', true],
+      ['src-1-a', true],
+    ]);
+    scheduler.advance(5000);
+    await flush();
+    assert.deepEqual(triggered, [], 'no periodic checkpoint while the sources stop');
+    coordinator.notifyEndOfData('src-0-a');
+    coordinator.notifyEndOfData('src-1-a');
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 2, 'the savepoint to be triggered');
+    for (const t of tasks) coordinator.receiveAcknowledge(t.attemptId, 1, { ...stateWith('', t.attemptId), endOfInput: true }, null);
+    const savepoint = await stop.result;
+    assert.equal(savepoint.checkpointId, 1);
+    assert.deepEqual(completedNotes.map(([, id]) => id), [1, 1, 1, 1], 'every task commits it and finishes');
+    assert.equal(latestId(), undefined, 'not a checkpoint of the job');
+    scheduler.advance(5000);
+    await flush();
+    assert.equal(triggered.length, 2, 'nothing is triggered after it');
   });
 
   it("hands every subtask the other subtasks' handles that hold a UNION list, and no handle without one", async () => {
