@@ -32,12 +32,18 @@ const rowsIn = (directory: string): string[] => committedRecords(directory).map(
 describe('eddy stop', () => {
   const cluster = useCheckpointCluster({ taskManagers: 2, slots: 2, restartAttempts: 0 });
 
-  /** Starts the window job, which pauses halfway until `markers/release` exists; resolves once both sources wait there. */
+  /** Starts the window job, which pauses halfway until `markers/release` exists; resolves once both sources wait there and every task runs. */
   async function startPaused(name: string, output: string): Promise<{ jobId: string; markers: string }> {
     const markers = join(scratch, `${name}-markers`);
     mkdirSync(markers, { recursive: true });
     const { jobId } = await cluster.client.submitJobFile(JOB, { args: [String(RECORDS), output, join(scratch, `${name}-chk`), '60000', '4000', markers] });
     await waitFor(() => existsSync(join(markers, 'halfway-0')) && existsSync(join(markers, 'halfway-1')), 'both source subtasks halfway', 30_000);
+    // A stop is refused while a task is not RUNNING yet (the sources may get halfway before the windows run).
+    await waitFor(
+      async () => (await cluster.client.requestJob(jobId)).vertices.every((vertex) => vertex.subtasks.every((subtask) => subtask.attempts.at(-1)?.state === 'RUNNING')),
+      'every subtask RUNNING',
+      30_000,
+    );
     return { jobId, markers };
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -453,6 +454,22 @@ describe('checkpoint metadata', () => {
     assert.throws(() => decodeMetadata(tampered, 'The file f', 'f'), /The file f is corrupt: the sha256 of its content is [0-9a-f]+, the file says/);
     assert.throws(() => decodeMetadata(Buffer.from('{"format":"flink"}'), 'The file f', 'f'), /is not an Eddy checkpoint metadata file \(its format is "flink"/);
     assert.throws(() => decodeMetadata(Buffer.from(''), 'The file f', 'f'), /\(the file is empty\)/);
+  });
+
+  it('names the files next to the metadata relative to it, so the directory can move, and refuses a name that leaves it', () => {
+    const withFiles = { ...checkpoint, vertices: [{ ...checkpoint.vertices[0]!, subtasks: [{ subtask: 0, state: stateWith('/old/place/sp-1/state-a') }, { subtask: 1, state: stateWith('/elsewhere/chk-3/state-b') }] }] };
+    const bytes = encodeMetadata(withFiles, '/old/place/sp-1');
+    const text = bytes.toString();
+    assert.match(text, /"handle":\{"file":"state-a","size":3\}/);
+    assert.match(text, /"handle":\{"path":"\/elsewhere\/chk-3\/state-b","size":3\}/, 'a file elsewhere keeps its absolute path');
+    const moved = decodeMetadata(bytes, 'test', '/new/place/sp-1/_metadata');
+    const paths = moved.vertices[0]!.subtasks.map((s) => s.state.operators[0]!.operatorState[0]!.handle!.path);
+    assert.deepEqual(paths, ['/new/place/sp-1/state-a', '/elsewhere/chk-3/state-b']);
+    // A hand-made file (with a hash that matches) naming a file outside its directory is refused.
+    const body = text.slice(text.indexOf('"checkpoint":') + '"checkpoint":'.length, text.lastIndexOf('}')).replace('"file":"state-a"', '"file":"../state-a"');
+    const sha = createHash('sha256').update(body).digest('hex');
+    const escaping = Buffer.from(`{"format":"eddy-checkpoint","version":2,"sha256":"${sha}","checkpoint":${body}}\n`);
+    assert.throws(() => decodeMetadata(escaping, 'The file f', '/new/place/sp-1/_metadata'), /The file f is corrupt at .*\.file: "\.\.\/state-a" is not the name of a file in the directory of the metadata/);
   });
 
   it('says a directory without _metadata is not a completed checkpoint', async () => {
