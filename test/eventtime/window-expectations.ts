@@ -39,5 +39,17 @@ export function sessions<E extends TimedEvent>(events: readonly E[], gap: number
   return result;
 }
 
+/** The rows windows-checkpointed.ts writes for `input`: every tumbling 1 s window and session (500 ms gap), as sorted JSON. */
+export function tumblingAndSessionRows(input: readonly TimedEvent[]): string[] {
+  const rows = [
+    ...[...eventsPerWindow(input, (ts) => [floorTo(ts, 1000)])].map(([id, group]) => {
+      const [key, start] = id.split(',') as [string, string];
+      return ['tumbling', key, Number(start), Number(start) + 1000, group.length, sumOf(group)];
+    }),
+    ...sessions(input, 500).map(({ key, start, end, events }) => ['session', key, start, end, events.length, sumOf(events)]),
+  ];
+  return rows.map((row) => JSON.stringify(row)).sort();
+}
+
 export const sumOf = (events: readonly TimedEvent[]): number => events.reduce((s, e) => s + e.value, 0);
 export const floorTo = (ts: number, size: number): number => ts - (((ts % size) + size) % size);

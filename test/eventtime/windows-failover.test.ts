@@ -13,21 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { startTaskManager, waitFor } from '../cluster/cluster-harness.js';
 import { committedRecords, followToEnd, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
 import { event } from './jobs/windows.js';
-import { eventsPerWindow, floorTo, sessions, sumOf } from './window-expectations.js';
+import { tumblingAndSessionRows } from './window-expectations.js';
 
 const JOB = fileURLToPath(new URL('../../../test/eventtime/jobs/windows-checkpointed.ts', import.meta.url));
 const scratch = scratchDirectory('eddy-windows-failover-');
 
 function expectedRows(records: number): string[] {
-  const input = Array.from({ length: records }, (_, i) => event(i));
-  const rows = [
-    ...[...eventsPerWindow(input, (ts) => [floorTo(ts, 1000)])].map(([id, group]) => {
-      const [key, start] = id.split(',') as [string, string];
-      return ['tumbling', key, Number(start), Number(start) + 1000, group.length, sumOf(group)];
-    }),
-    ...sessions(input, 500).map(({ key, start, end, events }) => ['session', key, start, end, events.length, sumOf(events)]),
-  ];
-  return rows.map((row) => JSON.stringify(row)).sort();
+  return tumblingAndSessionRows(Array.from({ length: records }, (_, i) => event(i)));
 }
 
 describe('windows with checkpoints, a TaskManager killed', () => {

@@ -2,6 +2,8 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
+import { savepointCommand } from './commands/savepoint-command.js';
+import { stopCommand } from './commands/stop-command.js';
 import { checkpointsCommand } from './commands/checkpoints-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { initCommand } from './commands/init-command.js';
@@ -26,6 +28,8 @@ export function createProgram(): Command {
     .addCommand(statusCommand())
     .addCommand(checkpointsCommand())
     .addCommand(cancelCommand())
+    .addCommand(savepointCommand())
+    .addCommand(stopCommand())
     .addCommand(infoCommand())
     .addCommand(initCommand())
     .addCommand(logsCommand())

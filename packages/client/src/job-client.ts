@@ -14,10 +14,10 @@
  * the Dispatcher's other errors as the RPC layer rebuilds them.
  */
 import { unpack } from 'msgpackr';
-import type { Configuration, Logger } from '@eddy/common';
+import { parseDuration, type Configuration, type Logger } from '@eddy/common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm, type eddy_jobgraph_v1 } from '@eddy/proto';
 import { RemoteHandlerError, RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
-import { BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, RESOURCE_MANAGER_ENDPOINT_ID, type JobStatus } from '@eddy/cluster-common';
+import { BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, missingUidWarning, RESOURCE_MANAGER_ENDPOINT_ID, statefulOperatorsWithoutUid, type JobStatus } from '@eddy/cluster-common';
 import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError } from './client-errors.js';
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
@@ -48,6 +48,13 @@ export interface SubmitJobOptions {
    * the job configuration unless `configuration` sets it). Submission itself is the same.
    */
   readonly detached?: boolean;
+  /**
+   * Start from this savepoint (its directory or `_metadata`) or retained checkpoint: Flink's `-s`,
+   * execution.savepoint.path in the job configuration.
+   */
+  readonly savepointPath?: string;
+  /** With savepointPath: drop state of operators the job no longer has (execution.savepoint.ignore-unclaimed-state). */
+  readonly allowNonRestoredState?: boolean;
 }
 
 export interface SubmittedJob {
@@ -82,6 +89,8 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
     ...(options.detached === undefined ? {} : { [ATTACHED_KEY]: String(!options.detached) }),
     ...options.configuration,
     ...(options.parallelism === undefined ? {} : { [DEFAULT_PARALLELISM_KEY]: String(options.parallelism) }),
+    ...(options.savepointPath === undefined ? {} : { [SAVEPOINT_PATH_KEY]: options.savepointPath }),
+    ...(options.allowNonRestoredState === undefined ? {} : { [IGNORE_UNCLAIMED_STATE_KEY]: String(options.allowNonRestoredState) }),
   };
   const bundle = await bundleJob(jobFile, apiPackageDir === undefined ? {} : { apiPackageDir });
   try {
@@ -100,8 +109,42 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
   }
 }
 
+export interface SavepointOptions {
+  /** How long to wait for the savepoint (ms); default 10 min. */
+  readonly timeoutMs?: number;
+}
+
+export interface StopWithSavepointOptions extends SavepointOptions {
+  /** Default: the cluster's state.savepoints.dir. */
+  readonly targetDirectory?: string;
+  /** Emit the end-of-time watermark before the savepoint, so every window fires (Flink's --drain). */
+  readonly drain?: boolean;
+}
+
+/** How long triggerSavepoint and stopWithSavepoint wait by default. */
+export const DEFAULT_SAVEPOINT_TIMEOUT_MS = 600_000;
+
 /** Flink's key for whether a client stays attached to the job. */
 const ATTACHED_KEY = 'execution.attached';
+/**
+ * The warning to print at submission when the job checkpoints (execution.checkpointing.interval in
+ * its configuration) and operators that can hold state have no uid(); undefined when none.
+ */
+export function missingUidWarningFor(graph: eddy_jobgraph_v1.JobGraph): string | undefined {
+  const interval = graph.configuration[CHECKPOINTING_INTERVAL_KEY];
+  let checkpointing = false;
+  try {
+    checkpointing = interval !== undefined && parseDuration(interval) > 0;
+  } catch {
+    // The JobManager refuses the configuration with its own message.
+  }
+  return checkpointing ? missingUidWarning(statefulOperatorsWithoutUid(graph)) : undefined;
+}
+
+const CHECKPOINTING_INTERVAL_KEY = 'execution.checkpointing.interval';
+/** Flink's keys that `-s` and `--allowNonRestoredState` set. */
+const SAVEPOINT_PATH_KEY = 'execution.savepoint.path';
+const IGNORE_UNCLAIMED_STATE_KEY = 'execution.savepoint.ignore-unclaimed-state';
 /** Flink's key for the default parallelism, which `-p` sets. */
 const DEFAULT_PARALLELISM_KEY = 'parallelism.default';
 
@@ -251,6 +294,40 @@ export class JobClient {
    */
   async cancelJob(jobId: string): Promise<void> {
     await this.call(() => this.dispatcher.cancelJob({ jobId }), jobId);
+  }
+
+  /**
+   * Takes a savepoint of a running job into a new directory under `targetDirectory` (the
+   * cluster's state.savepoints.dir when omitted) and resolves to that directory once it is
+   * complete. Waits up to `timeoutMs` (default 10 min: savepoints of large state take long).
+   * Rejects with UnknownJobError, or with the JobManager's reason (the job keeps running).
+   */
+  async triggerSavepoint(jobId: string, targetDirectory?: string, options: SavepointOptions = {}): Promise<string> {
+    const request = { jobId, targetDirectory: targetDirectory ?? '', stop: false, drain: false };
+    const response = await this.call(() => this.dispatcher.triggerSavepoint(request, { timeoutMs: options.timeoutMs ?? DEFAULT_SAVEPOINT_TIMEOUT_MS }), jobId);
+    return response.savepointPath;
+  }
+
+  /**
+   * Stops a running job with a savepoint (Flink's stop-with-savepoint): its sources stop, a final
+   * savepoint is taken into a new directory under `targetDirectory` (state.savepoints.dir when
+   * omitted), then every task finishes and exactly-once sinks commit it; with `drain` the sources
+   * end event time first, so every window fires. Resolves to the savepoint directory once it is
+   * written (followJob shows the job end FINISHED). Rejects with the reason when it failed: then
+   * the job fails over and runs on from its latest checkpoint, as its restart strategy allows.
+   */
+  async stopWithSavepoint(jobId: string, options: StopWithSavepointOptions = {}): Promise<string> {
+    const request = { jobId, targetDirectory: options.targetDirectory ?? '', stop: true, drain: options.drain === true };
+    const response = await this.call(() => this.dispatcher.triggerSavepoint(request, { timeoutMs: options.timeoutMs ?? DEFAULT_SAVEPOINT_TIMEOUT_MS }), jobId);
+    return response.savepointPath;
+  }
+
+  /**
+   * Deletes the savepoint at `savepointPath` (its directory or `_metadata`), which the JobManager
+   * checks is a savepoint first. Rejects with its reason when it is not.
+   */
+  async disposeSavepoint(savepointPath: string): Promise<void> {
+    await this.call(() => this.dispatcher.disposeSavepoint({ savepointPath }));
   }
 
   /** The TaskManagers registered at the JobManager's ResourceManager: slots, last heartbeat, event-loop lag. */

@@ -228,8 +228,15 @@ export interface TaskChain {
   initializeState(restored: RestoredTaskState | undefined): Promise<void>;
   /** Opens every operator (state, files, sockets). */
   open(): Promise<void>;
-  /** Source chains: runs the source until it ends (bounded) or the signal aborts. */
+  /** Source chains: runs the source until it ends (bounded), stopSource is called, or the signal aborts. */
   runSource(): Promise<void>;
+  /**
+   * Source chains, for a stop-with-savepoint: the source stops reading at the next record
+   * boundary and runSource resolves. With `drain` the chain then ends as a bounded source does
+   * (the maximum watermark, every operator's endInput); without, event time and input stay open.
+   * Optional: a bundle of an older contract has none (the runtime refuses the stop).
+   */
+  stopSource?(drain: boolean): void;
   /**
    * Non-source chains: processes a batch of records that arrived on input `input`; `timestamps[i]`
    * is the event timestamp of records[i] (-Infinity: none), or undefined when none has one.

@@ -51,6 +51,9 @@ export class OperatorTaskChain implements TaskChain {
   private readonly sourceOutput: Output | undefined;
   private readonly stop = new AbortController();
   private readonly forwardAbort = (): void => this.stop.abort();
+  /** Stops the source alone (stop-with-savepoint), not the chain's timers; see stopSource. */
+  private readonly sourceStop = new AbortController();
+  private sourceDrain = true;
   private asyncError: { error: unknown } | undefined;
   private rejectAsync: (error: unknown) => void = () => {};
   private readonly asyncFailure: Promise<never>;
@@ -151,25 +154,34 @@ export class OperatorTaskChain implements TaskChain {
     const spec = sourceNode.transformation.spec;
     const strategy = spec.type === 'source' ? spec.watermarkStrategy : undefined;
     const watermarks = strategy === undefined ? undefined : new SourceWatermarks(strategy, this.sourceOutput as Output, sourceNode.name);
-    const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, this.stop.signal, watermarks);
+    // The source stops on the chain's stop (cancel, failure, close) or on stopSource alone.
+    if (this.stop.signal.aborted) this.sourceStop.abort();
+    else this.stop.signal.addEventListener('abort', () => this.sourceStop.abort(), { once: true });
+    const stopSignal = this.sourceStop.signal;
+    const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, stopSignal, watermarks);
     // A user's source reads no splits: the subtask is its one split.
     if (watermarks !== undefined && !isSplitReaderSource(source.source)) watermarks.startSplit('');
     watermarks?.start(autoWatermarkIntervalMs(this.context.configuration), (error) => this.failAsync(error));
     const cancel = (): void => source.cancel();
-    this.stop.signal.addEventListener('abort', cancel, { once: true });
+    stopSignal.addEventListener('abort', cancel, { once: true });
     try {
       await Promise.race([source.run(ctx), this.asyncFailure]);
     } finally {
-      this.stop.signal.removeEventListener('abort', cancel);
+      stopSignal.removeEventListener('abort', cancel);
       ctx.close();
     }
     this.throwAsyncError();
-    if (!this.stop.signal.aborted) {
+    if (!this.stop.signal.aborted && this.sourceDrain) {
       // A bounded source that ended: event time ends too, every event-time timer and window fires.
       (this.sourceOutput as Output).emitWatermarkStatus(false);
       (this.sourceOutput as Output).emitWatermark(MAX_WATERMARK);
       this.endInputs();
     }
+  }
+
+  stopSource(drain: boolean): void {
+    this.sourceDrain = drain;
+    this.sourceStop.abort();
   }
 
   processBatch(input: number, records: readonly unknown[], timestamps?: ArrayLike<number>): void {

@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createFileLogger, silentLogger, type Configuration } from '@eddy/common';
-import { JobClient, prepareJobFile, type PreparedJob } from '@eddy/client';
+import { JobClient, missingUidWarningFor, prepareJobFile, type PreparedJob } from '@eddy/client';
 import { MiniCluster, requiredSlots } from '@eddy/runtime';
 import { followAttached, Interrupts, RunExitCode, RunOutput } from './attached-run.js';
 import { userFacingError } from './cli-errors.js';
 import { inputPathLines } from './input-path-lines.js';
 import { addClientFlags, clientConfiguration, type ClientFlags } from './client-flags.js';
 import { parseParallelism, submitOptionsFrom } from './job-submit-options.js';
+import { pathForJobManager } from './path-argument.js';
 import { addTypecheckFlag, typeCheckOrRefuse, type TypecheckFlags } from '../typecheck/typecheck-flag.js';
 
 interface RunFlags extends ClientFlags, TypecheckFlags {
@@ -23,6 +24,8 @@ interface RunFlags extends ClientFlags, TypecheckFlags {
   readonly name?: string;
   readonly local?: boolean;
   readonly detachOnInterrupt?: boolean;
+  readonly fromSavepoint?: string;
+  readonly allowNonRestoredState?: boolean;
 }
 
 /** The local cluster listens on loopback only, whatever the configuration says about addresses. */
@@ -45,6 +48,7 @@ Examples:
   eddy run word-count.ts -- input.txt counts     submit to localhost:6123 and follow the job
   eddy run word-count.ts --local -p 2            run it in this process, no cluster needed
   eddy run job.ts -d -m jobmanager:6123          submit and return; prints the job id
+  eddy run -s /savepoints/savepoint-1a2b3c-... job.ts   resume from a savepoint
 `;
 
 export function runCommand(): Command {
@@ -55,6 +59,9 @@ export function runCommand(): Command {
     .option('-p, --parallelism <n>', 'parallelism of the operators that set none', parseParallelism)
     .option('-d, --detached', 'submit the job, print its id and return at once')
     .option('-n, --name <name>', 'job name (default: the name the job gives itself)')
+    .option('-s, --fromSavepoint <savepointPath>', 'start from this savepoint (its directory or _metadata) or retained checkpoint')
+    // Flink's short flag -n is --name here (Eddy had it first); see docs/savepoints.md.
+    .option('--allowNonRestoredState', "with -s: drop the savepoint's state of operators (uids) the job no longer has, instead of refusing to start")
     .option('--local', 'run the job in this process, on a local cluster started for it (no daemons needed)')
     .option('--detach-on-interrupt', 'on Ctrl-C or SIGTERM leave the job running and return, instead of cancelling it');
   addTypecheckFlag(command);
@@ -78,7 +85,12 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
     if (flags.jobmanager !== undefined) throw new Error('--local starts its own cluster; leave out -m/--jobmanager, or leave out --local to use the JobManager at that address');
   }
   const { configuration, jobManagerAddress } = clientConfiguration(flags);
-  const submitOptions = submitOptionsFrom(jobArgs, { ...flags, detached: flags.detached === true }, configuration);
+  if (flags.allowNonRestoredState === true && flags.fromSavepoint === undefined) throw new Error('--allowNonRestoredState only applies with -s/--fromSavepoint <savepointPath>');
+  const submitOptions = {
+    ...submitOptionsFrom(jobArgs, { ...flags, detached: flags.detached === true }, configuration),
+    ...(flags.fromSavepoint === undefined ? {} : { savepointPath: pathForJobManager(flags.fromSavepoint) }),
+    ...(flags.allowNonRestoredState === true ? { allowNonRestoredState: true } : {}),
+  };
   const output = new RunOutput();
   const interrupts = new Interrupts(output);
   let prepared: PreparedJob | undefined;
@@ -86,6 +98,8 @@ async function runJob(jobFile: string, jobArgs: string[], flags: RunFlags): Prom
     // Checked, bundled and planned first: a broken job file is reported whether or not a cluster is there.
     await typeCheckOrRefuse(jobFile, flags);
     prepared = await prepareJobFile(jobFile, submitOptions);
+    const uidWarning = missingUidWarningFor(prepared.graph);
+    if (uidWarning !== undefined) output.errors([`Warning: ${uidWarning}`]);
     if (interrupts.interrupted) return notSubmitted(output, interrupts);
     if (flags.local === true) return await runLocally(prepared, configuration, output, interrupts);
     return await runOnCluster(prepared, configuration, jobManagerAddress, flags, output, interrupts);

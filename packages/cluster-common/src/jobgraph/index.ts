@@ -7,3 +7,4 @@ export * from './job-graph-builder.js';
 export * from './job-graph-defaults.js';
 export * from './job-graph-validation.js';
 export * from './stream-job-keys.js';
+export * from './missing-uids.js';

@@ -411,6 +411,50 @@ export const protoSchema: Record<string, unknown> = {
           "CancelJob": {
            "requestType": "JobIdRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "TriggerSavepoint": {
+           "requestType": "TriggerSavepointRequest",
+           "responseType": "TriggerSavepointResponse"
+          },
+          "DisposeSavepoint": {
+           "requestType": "DisposeSavepointRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "TriggerSavepointRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "targetDirectory": {
+           "type": "string",
+           "id": 2
+          },
+          "stop": {
+           "type": "bool",
+           "id": 3
+          },
+          "drain": {
+           "type": "bool",
+           "id": 4
+          }
+         }
+        },
+        "TriggerSavepointResponse": {
+         "fields": {
+          "savepointPath": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "DisposeSavepointRequest": {
+         "fields": {
+          "savepointPath": {
+           "type": "string",
+           "id": 1
           }
          }
         },
@@ -1066,6 +1110,34 @@ export const protoSchema: Record<string, unknown> = {
           "NotifyEndOfData": {
            "requestType": "EndOfDataNotification",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "TriggerSavepoint": {
+           "requestType": "TriggerJobSavepointRequest",
+           "responseType": "TriggerJobSavepointResponse"
+          }
+         }
+        },
+        "TriggerJobSavepointRequest": {
+         "fields": {
+          "targetDirectory": {
+           "type": "string",
+           "id": 1
+          },
+          "stop": {
+           "type": "bool",
+           "id": 2
+          },
+          "drain": {
+           "type": "bool",
+           "id": 3
+          }
+         }
+        },
+        "TriggerJobSavepointResponse": {
+         "fields": {
+          "savepointPath": {
+           "type": "string",
+           "id": 1
           }
          }
         },
@@ -1666,6 +1738,22 @@ export const protoSchema: Record<string, unknown> = {
           "NotifyCheckpointAborted": {
            "requestType": "CheckpointNotification",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "StopSourceTask": {
+           "requestType": "StopSourceTaskRequest",
+           "responseType": "eddy.cluster.v1.Ack"
+          }
+         }
+        },
+        "StopSourceTaskRequest": {
+         "fields": {
+          "executionAttemptId": {
+           "type": "string",
+           "id": 1
+          },
+          "drain": {
+           "type": "bool",
+           "id": 2
           }
          }
         },

@@ -23,6 +23,18 @@
  *   - Keeps state.checkpoints.num-retained completed checkpoints and deletes files no retained
  *     checkpoint refers to.
  *   - Hands each redeployed subtask its state from the latest completed checkpoint (restoreFor).
+ *   - Takes savepoints on request (triggerSavepoint): a checkpoint with is_savepoint, taken as soon
+ *     as no other checkpoint is in progress (interval and min-pause do not apply), whose state the
+ *     request's persist() makes self-contained (see savepoint-writer.ts). A savepoint is not a
+ *     completed checkpoint of the job (Flink 1.15+): it is not retained, never restored on
+ *     failover, and tasks are not told it completed, so exactly-once sinks commit its data with
+ *     the next checkpoint. Its failure does not count against tolerable-failed-checkpoints.
+ *   - Stops the job with a savepoint (stopWithSavepoint, Flink's stop-with-savepoint): the sources
+ *     stop (no record after that), and once every one reported the end of its data the final
+ *     checkpoint is a savepoint; when it completes the tasks are told (exactly-once sinks commit
+ *     it) and finish, so the job ends FINISHED. No periodic checkpoint starts meanwhile. If the
+ *     stop or the savepoint fails, the job fails over (its sources have stopped) and, as its restart
+ *     strategy allows, runs on from its latest checkpoint.
  *
  * Threading: every method runs in the JobMaster's mailbox; timers and the storage's promises come
  * back through the context's runInMainThread/scheduleInMainThread. `generation` changes whenever
@@ -72,6 +84,22 @@ export interface CheckpointCoordinatorContext {
   failJob(cause: Error): void;
   /** A source vertex's SplitEnumerator state, written into each checkpoint's metadata. */
   splitEnumeratorState?(vertexId: string): SplitEnumeratorState | undefined;
+  /** Stop-with-savepoint: tells a source subtask to stop reading (see TaskExecutorGateway.stopSourceTask). */
+  stopSource(task: CheckpointTask, drain: boolean): Promise<unknown>;
+}
+
+/** A savepoint asked for (see triggerSavepoint). */
+export interface SavepointRequest {
+  /** Makes the assembled savepoint self-contained and writes its `_metadata`; resolves to it as written. */
+  persist(savepoint: Omit<CompletedCheckpoint, 'metadataPath'>): Promise<CompletedCheckpoint>;
+  /** Settles the request (called once, in the main thread). */
+  resolve(savepoint: CompletedCheckpoint): void;
+  reject(error: Error): void;
+}
+
+/** A savepoint that could not be taken; the message says why. The job keeps running. */
+export class SavepointFailedError extends Error {
+  override readonly name = 'SavepointFailedError';
 }
 
 /** How long the next trigger waits after one that could not reach a subtask. */
@@ -95,6 +123,10 @@ interface PendingCheckpoint {
   readonly timeout: ScheduledTask;
   /** Once every subtask acknowledged: the metadata is being written. */
   completing: boolean;
+  /** Set when it is a savepoint. */
+  readonly savepoint: SavepointRequest | undefined;
+  /** The savepoint of a stop-with-savepoint: tasks are told it completed, and then finish. */
+  readonly terminal: boolean;
 }
 
 const taskKey = (vertexId: string, subtask: number): string => `${vertexId}/${subtask}`;
@@ -124,6 +156,10 @@ export class CheckpointCoordinator {
   private foreignCheckpointId = -1;
   /** Finished splits as of the checkpoint the job was restored from, per source vertex. */
   private finishedSplitBaseline = new Map<string, readonly string[]>();
+  /** Savepoints asked for and not yet triggered, oldest first. */
+  private readonly queuedSavepoints: SavepointRequest[] = [];
+  /** A stop-with-savepoint under way: its savepoint is taken once every source stopped. */
+  private stopping: SavepointRequest | undefined;
 
   constructor(
     private readonly settings: CheckpointingSettings,
@@ -157,6 +193,73 @@ export class CheckpointCoordinator {
     return this.completed;
   }
 
+  // ---- Savepoints ----
+
+  /**
+   * Takes a savepoint as soon as no checkpoint is in progress; settles `request` when it is
+   * written or failed. Refused at once (rejected) when the job is not running with checkpoints.
+   */
+  triggerSavepoint(request: SavepointRequest): void {
+    const refused = this.refusal() ?? (this.stopping === undefined ? undefined : 'the job is being stopped with a savepoint');
+    if (refused !== undefined) {
+      request.reject(new SavepointFailedError(refused));
+      return;
+    }
+    this.queuedSavepoints.push(request);
+    if (this.pendingCount() === 0) this.schedule(0);
+  }
+
+  /**
+   * Stops the job with a savepoint (see the class comment); `request` settles when the savepoint
+   * is written (the tasks then finish) or the stop failed.
+   */
+  stopWithSavepoint(request: SavepointRequest, drain: boolean): void {
+    const refused = this.refusal();
+    if (refused !== undefined || this.stopping !== undefined) {
+      request.reject(new SavepointFailedError(refused ?? 'the job is being stopped with a savepoint already'));
+      return;
+    }
+    const unfinished = this.context.tasks().filter((task) => task.state !== 'FINISHED');
+    const notRunning = unfinished.find((task) => task.state !== 'RUNNING');
+    if (notRunning !== undefined) {
+      request.reject(new SavepointFailedError(`not every task is running: ${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism}) is ${notRunning.state}; try again once the job runs`));
+      return;
+    }
+    this.stopping = request;
+    this.context.logger.info({ drain }, `Stopping job ${this.context.jobName} (${this.context.jobId}) with a savepoint: stopping its sources${drain ? ' (drain: the end of event time first)' : ''}`);
+    for (const source of unfinished.filter((task) => task.isSource)) {
+      this.context.stopSource(source, drain).catch((error: unknown) =>
+        this.context.runInMainThread(() => {
+          if (this.stopping !== request) return;
+          this.failStop(`${source.vertexName} (${source.subtask + 1}/${source.parallelism}) could not be told to stop: ${messageOf(error)}`);
+        }),
+      );
+    }
+  }
+
+  /** Why a savepoint cannot be taken now, or undefined. */
+  private refusal(): string | undefined {
+    if (!this.settings.enabled) return 'the job runs without checkpointing; savepoints need it on (set execution.checkpointing.interval, or env.enableCheckpointing(ms) in the job)';
+    if (!this.running || this.shutDown || !this.context.isJobRunning()) return 'the job is not running (it is restarting, ending, or has every task finished)';
+    return undefined;
+  }
+
+  /** A stop-with-savepoint failed after its sources were told to stop: the job fails over. */
+  private failStop(reason: string): void {
+    const request = this.stopping;
+    if (request === undefined) return;
+    this.stopping = undefined;
+    request.reject(new SavepointFailedError(`${reason}; the job fails over and runs on from its latest checkpoint as its restart strategy allows`));
+    this.context.failJob(new SavepointFailedError(`Stop with savepoint failed: ${reason}`));
+  }
+
+  private rejectQueuedSavepoints(reason: string): void {
+    for (const request of this.queuedSavepoints.splice(0)) request.reject(new SavepointFailedError(reason));
+    const stopping = this.stopping;
+    this.stopping = undefined;
+    stopping?.reject(new SavepointFailedError(reason));
+  }
+
   // ---- Scheduling ----
 
   /**
@@ -176,6 +279,7 @@ export class CheckpointCoordinator {
 
   /** The job is failing, restarting or ending: no more triggers until startCheckpointScheduler. */
   stopCheckpointScheduler(reason: string): void {
+    this.rejectQueuedSavepoints(reason);
     this.running = false;
     this.waitingForTasks = false;
     this.timer?.cancel();
@@ -240,6 +344,11 @@ export class CheckpointCoordinator {
     const sources = this.context.tasks().filter((t) => t.isSource && t.state !== 'FINISHED');
     if (sources.every((source) => this.endOfData.has(source.attemptId)) && !this.finalCheckpointRequested) {
       this.finalCheckpointRequested = true;
+      if (this.stopping !== undefined) {
+        this.context.logger.info({ checkpointId: this.lastCheckpointId + 1 }, 'Every source stopped; triggering the savepoint that ends the job');
+        this.schedule(0);
+        return;
+      }
       this.context.logger.info({ checkpointId: this.lastCheckpointId + 1 }, 'Every source reached the end of its input; triggering the final checkpoint');
       this.schedule(0);
     }
@@ -257,22 +366,37 @@ export class CheckpointCoordinator {
   private triggerCheckpoint(): void {
     if (!this.running || this.shutDown) return;
     const now = Date.now();
-    if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
-    if (this.pauseBeforeNextTrigger && this.pendingCount() === 0) {
-      this.pauseBeforeNextTrigger = false;
-      this.schedule(TRIGGER_RETRY_PAUSE_MS);
-      return;
+    // A savepoint goes first, once nothing else is in progress, whatever the interval and min-pause.
+    // While the job stops with a savepoint, only that savepoint is taken, once every source stopped.
+    const terminal = this.stopping !== undefined;
+    if (terminal && (!this.finalCheckpointRequested || this.pendingCount() > 0)) return;
+    const savepoint = terminal ? this.stopping : this.pendingCount() === 0 ? this.queuedSavepoints.shift() : undefined;
+    const refuse = (reason: string): void => {
+      if (terminal) return this.failStop(reason);
+      savepoint?.reject(new SavepointFailedError(reason));
+      if (savepoint !== undefined) this.afterCheckpointEnded();
+    };
+    if (savepoint === undefined) {
+      if (this.pendingCount() >= this.settings.maxConcurrent) return; // the next completion or abort schedules again
+      if (this.pauseBeforeNextTrigger && this.pendingCount() === 0) {
+        this.pauseBeforeNextTrigger = false;
+        this.schedule(TRIGGER_RETRY_PAUSE_MS);
+        return;
+      }
+      const earliest = this.lastEndAt + this.settings.minPauseMs;
+      if (now < earliest && this.pendingCount() === 0) {
+        this.schedule(earliest - now);
+        return;
+      }
     }
-    const earliest = this.lastEndAt + this.settings.minPauseMs;
-    if (now < earliest && this.pendingCount() === 0) {
-      this.schedule(earliest - now);
-      return;
-    }
-    if (!this.context.isJobRunning()) return;
+    if (!this.context.isJobRunning()) return refuse('the job is not running');
     const tasks = this.context.tasks();
     const unfinished = tasks.filter((task) => task.state !== 'FINISHED');
-    if (unfinished.length === 0) return;
+    if (unfinished.length === 0) return refuse('every task of the job has finished');
     const notRunning = unfinished.find((task) => task.state !== 'RUNNING');
+    if (notRunning !== undefined && savepoint !== undefined) {
+      return refuse(`not every task is running: ${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism}) is ${notRunning.state}; try again once the job runs`);
+    }
     if (notRunning !== undefined) {
       this.context.logger.debug({ task: `${notRunning.vertexName} (${notRunning.subtask + 1}/${notRunning.parallelism})`, state: notRunning.state }, 'Checkpoint waits for every task to be RUNNING');
       this.waitingForTasks = true;
@@ -280,7 +404,7 @@ export class CheckpointCoordinator {
     }
     const finished = new Set(tasks.filter((task) => task.state === 'FINISHED').map((task) => task.attemptId));
     const front = unfinished.filter((task) => task.isSource || task.upstreamAttemptIds.every((id) => finished.has(id)));
-    if (front.length === 0) return;
+    if (front.length === 0) return refuse('no task of the job can be triggered');
 
     const checkpointId = ++this.lastCheckpointId;
     const generation = this.generation;
@@ -295,10 +419,13 @@ export class CheckpointCoordinator {
       triggered: new Set(front.map((task) => task.attemptId)),
       timeout,
       completing: false,
+      savepoint,
+      terminal,
     };
     this.pending.set(checkpointId, pending);
     this.stats.reportTriggered(checkpointId, now, unfinished.length);
-    this.context.logger.debug({ checkpointId, tasks: unfinished.length }, 'Triggering checkpoint');
+    if (savepoint !== undefined) this.context.logger.info({ checkpointId, tasks: unfinished.length }, `Triggering savepoint ${checkpointId} for job ${this.context.jobName} (${this.context.jobId})`);
+    else this.context.logger.debug({ checkpointId, tasks: unfinished.length }, 'Triggering checkpoint');
     const behindFinished = front.filter((task) => !task.isSource);
     if (behindFinished.length > 0) {
       this.context.logger.debug({ checkpointId, subtasks: behindFinished.map((task) => `${task.vertexName} (${task.subtask + 1}/${task.parallelism})`) }, 'Triggering subtasks whose upstream subtasks all finished');
@@ -310,7 +437,7 @@ export class CheckpointCoordinator {
       () =>
         this.context.runInMainThread(() => {
           if (this.pending.get(checkpointId) !== pending) return;
-          const options: cp.CheckpointOptions = { mode: this.settings.mode, isSavepoint: false };
+          const options: cp.CheckpointOptions = { mode: this.settings.mode, isSavepoint: savepoint !== undefined };
           for (const task of front) {
             this.context.triggerTask(task, checkpointId, now, options).catch((error: unknown) =>
               this.context.runInMainThread(() => {
@@ -368,16 +495,19 @@ export class CheckpointCoordinator {
       this.abort(pending, checkpoint, 'NOT_COUNTED');
       return;
     }
-    this.storage.persist(checkpoint).then(
-      (metadataPath) =>
+    const persisted = pending.savepoint !== undefined ? pending.savepoint.persist(checkpoint) : this.storage.persist(checkpoint).then((metadataPath) => ({ ...checkpoint, metadataPath }));
+    persisted.then(
+      (written) =>
         this.context.runInMainThread(() => {
           if (this.pending.get(pending.checkpointId) !== pending || pending.generation !== this.generation) {
             // The job failed while the metadata was written: this checkpoint is not used.
             void this.storage.discardAborted(pending.checkpointId).catch(() => undefined);
+            pending.savepoint?.reject(new SavepointFailedError('the job failed over while the savepoint was written'));
             return;
           }
           this.pending.delete(pending.checkpointId);
-          this.registerCompleted({ ...checkpoint, metadataPath }, pending);
+          if (pending.savepoint !== undefined) this.registerSavepoint(written, pending);
+          else this.registerCompleted(written, pending);
         }),
       (error: unknown) =>
         this.context.runInMainThread(() => {
@@ -449,6 +579,31 @@ export class CheckpointCoordinator {
     this.afterCheckpointEnded();
   }
 
+  /** Not a completed checkpoint of the job (see the class comment): only reported, and its request settled. */
+  private registerSavepoint(savepoint: CompletedCheckpoint, pending: PendingCheckpoint): void {
+    const request = pending.savepoint as SavepointRequest;
+    this.lastEndAt = savepoint.completedAt;
+    const size = stateSizeOf(savepoint);
+    const duration = savepoint.completedAt - savepoint.triggeredAt;
+    this.stats.reportCompleted(savepoint.checkpointId, savepoint.completedAt, size, savepoint.metadataPath);
+    this.context.logger.info(
+      { checkpointId: savepoint.checkpointId, durationMs: duration, stateSize: size, path: savepoint.metadataPath },
+      `Completed savepoint ${savepoint.checkpointId} for job ${this.context.jobName} (${this.context.jobId}) (${size} bytes, ${duration} ms)`,
+    );
+    if (pending.terminal) {
+      // The job ends with it: the tasks commit it and finish; no more checkpoints.
+      this.stopping = undefined;
+      this.running = false;
+      this.timer?.cancel();
+      this.timer = undefined;
+      for (const { task } of pending.acknowledged.values()) this.context.notifyCheckpointComplete(task, savepoint.checkpointId);
+      request.resolve(savepoint);
+      return;
+    }
+    request.resolve(savepoint);
+    this.afterCheckpointEnded();
+  }
+
   private dropRetainedBeyondLimit(): void {
     while (this.completed.length > this.settings.numRetained) {
       const dropped = this.completed.shift() as CompletedCheckpoint;
@@ -473,6 +628,7 @@ export class CheckpointCoordinator {
 
   /** Aborts every pending checkpoint (the job is failing over, or ending); none of them counts as failed. */
   abortAll(reason: string): void {
+    this.rejectQueuedSavepoints(reason);
     this.generation++;
     for (const pending of [...this.pending.values()]) this.abort(pending, reason, 'NOT_COUNTED', false);
   }
@@ -484,12 +640,14 @@ export class CheckpointCoordinator {
     const now = Date.now();
     this.lastEndAt = now;
     this.stats.reportFailed(pending.checkpointId, now, reason, kind);
-    const counted = kind !== 'NOT_COUNTED';
+    const counted = kind !== 'NOT_COUNTED' && pending.savepoint === undefined;
     if (counted) this.consecutiveFailures++;
     this.context.logger.warn(
       { checkpointId: pending.checkpointId, reason, counted, consecutiveFailures: this.consecutiveFailures },
-      `Checkpoint ${pending.checkpointId} of job ${this.context.jobName} (${this.context.jobId}) failed: ${reason}`,
+      `${pending.savepoint === undefined ? 'Checkpoint' : 'Savepoint'} ${pending.checkpointId} of job ${this.context.jobName} (${this.context.jobId}) failed: ${reason}`,
     );
+    if (pending.terminal) this.failStop(`the savepoint failed: ${reason}`);
+    else pending.savepoint?.reject(new SavepointFailedError(reason));
     const tasks = [...pending.acknowledged.values()].map((ack) => ack.task).concat([...pending.notYetAcknowledged.values()]);
     for (const task of tasks) this.context.notifyCheckpointAborted(task, pending.checkpointId);
     void this.storage.discardAborted(pending.checkpointId).catch((error: unknown) => {
@@ -509,6 +667,10 @@ export class CheckpointCoordinator {
   /** A checkpoint ended: one that waited for a free slot among max-concurrent (or the final one) may go now. */
   private afterCheckpointEnded(): void {
     if (!this.running) return;
+    if (this.queuedSavepoints.length > 0 && this.pendingCount() === 0) {
+      this.schedule(0);
+      return;
+    }
     const sinceTrigger = Date.now() - this.lastTriggerAt;
     const finalDue = this.finalCheckpointRequested && this.endOfData.size > 0;
     if (finalDue) {
@@ -541,8 +703,14 @@ export class CheckpointCoordinator {
   restoreFor(vertexId: string, subtask: number, parallelism: number, operatorIds: readonly string[]): cp.TaskRestore | undefined {
     const checkpoint = this.latestCompleted;
     if (checkpoint === undefined) return undefined;
-    const vertex = checkpoint.vertices.find((v) => v.vertexId === vertexId);
-    return { checkpointId: checkpoint.checkpointId, state: vertex === undefined ? emptyTaskState() : assignSubtaskState(vertex, subtask, parallelism, operatorIds) };
+    const known = new Set(operatorIds);
+    // Operators are matched by id (their uid when set) wherever they were chained when it was taken,
+    // and their state is assigned for the parallelism the job runs them at now.
+    const vertices = checkpoint.vertices.filter((v) => v.vertexId === vertexId || v.operatorIds.some((id) => known.has(id)));
+    if (vertices.length === 0) return { checkpointId: checkpoint.checkpointId, state: emptyTaskState() };
+    const assigned = vertices.map((vertex) => ({ vertexId: vertex.vertexId, state: assignSubtaskState(vertex, subtask, parallelism, operatorIds) }));
+    const own = assigned.find((a) => a.vertexId === vertexId)?.state ?? emptyTaskState();
+    return { checkpointId: checkpoint.checkpointId, state: { ...own, operators: assigned.flatMap((a) => a.state.operators) } };
   }
 
   /** Splits a source vertex finished as of the latest completed checkpoint (its enumerator does not hand them out again). */

@@ -8,8 +8,8 @@
  * where, before any state is handed to a task.
  *
  *   {
- *     "format": "eddy-checkpoint", "version": 1, "sha256": "<hex of the JSON of `checkpoint`>",
- *     "checkpoint": { "jobId", "jobName", "checkpointId", "triggeredAt", "completedAt",
+ *     "format": "eddy-checkpoint", "version": 2, "sha256": "<hex of the JSON of `checkpoint`>",
+ *     "checkpoint": { "jobId", "jobName", "checkpointId", "triggeredAt", "completedAt", "savepoint",
  *       "vertices": [{ "vertexId", "name", "parallelism", "maxParallelism", "operatorIds",
  *                      "finishedSplitIds", "subtasks": [{ "subtask", "state": TaskStateSnapshot }],
  *                      "enumerator"?: { "splits", "cutForParallelism" } }] }
@@ -20,14 +20,21 @@
  * against the checkpoint (checkJobAgainstState) without reading state files. Files written before
  * state types lack the list and read as having no known states.
  *
- * Version 1 is what this file writes; a later version keeps reading it.
+ * A state handle is `{ "file": "<name>", "size" }` for a file in the directory of the `_metadata`
+ * (relative, so the directory can be moved: every file of a savepoint is), `{ "path": "<absolute>",
+ * "size" }` for a file elsewhere (a checkpoint's reference to state an earlier checkpoint wrote),
+ * or `{ "inline": "<base64>", "size" }`. docs/savepoints.md describes the format for users.
+ *
+ * Version 2 (relative `file` handles, `savepoint`) is what this file writes; version 1 (absolute
+ * paths only, no `savepoint`) is still read.
  */
 import { createHash } from 'node:crypto';
+import { dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
 
 export const METADATA_FILE_NAME = '_metadata';
 export const METADATA_FORMAT = 'eddy-checkpoint';
-export const METADATA_VERSION = 1;
+export const METADATA_VERSION = 2;
 
 export interface SubtaskCheckpointState {
   readonly subtask: number;
@@ -69,6 +76,8 @@ export interface CompletedCheckpoint {
   readonly vertices: readonly VertexCheckpointState[];
   /** Where its `_metadata` file is; '' when the checkpoint lives in the JobManager's memory only. */
   readonly metadataPath: string;
+  /** A savepoint (self-contained, never deleted by the job) rather than a checkpoint; absent: false. */
+  readonly savepoint?: boolean;
 }
 
 /** A `_metadata` file that cannot be used: the message says what is wrong and where. */
@@ -104,9 +113,12 @@ interface MetadataFile {
   readonly checkpoint: unknown;
 }
 
-/** The `_metadata` file's bytes for a checkpoint. */
-export function encodeMetadata(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>): Buffer {
-  const body = JSON.stringify(checkpointToJson(checkpoint));
+/**
+ * The `_metadata` file's bytes for a checkpoint whose `_metadata` goes into `directory`: handles of
+ * files inside it are written relative to it (see the file comment).
+ */
+export function encodeMetadata(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>, directory = ''): Buffer {
+  const body = JSON.stringify(checkpointToJson(checkpoint, directory));
   const sha256 = createHash('sha256').update(body).digest('hex');
   // The body is embedded as it was hashed, so the reader can check the hash over the same text.
   return Buffer.from(`{"format":"${METADATA_FORMAT}","version":${METADATA_VERSION},"sha256":"${sha256}","checkpoint":${body}}\n`);
@@ -134,18 +146,19 @@ export function decodeMetadata(bytes: Buffer, where: string, metadataPath: strin
   if (sha256 !== file.sha256) {
     throw new CheckpointMetadataError(`${where} is corrupt: the sha256 of its content is ${sha256}, the file says ${String(file.sha256)}`);
   }
-  return { ...checkpointFromJson(file.checkpoint, where), metadataPath };
+  return { ...checkpointFromJson(file.checkpoint, where, dirname(metadataPath)), metadataPath };
 }
 
 // JSON forms: bytes as base64, everything else as is.
 
-function checkpointToJson(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>): unknown {
+function checkpointToJson(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>, directory: string): unknown {
   return {
     jobId: checkpoint.jobId,
     jobName: checkpoint.jobName,
     checkpointId: checkpoint.checkpointId,
     triggeredAt: checkpoint.triggeredAt,
     completedAt: checkpoint.completedAt,
+    savepoint: checkpoint.savepoint === true,
     vertices: checkpoint.vertices.map((vertex) => ({
       vertexId: vertex.vertexId,
       name: vertex.name,
@@ -153,18 +166,20 @@ function checkpointToJson(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>)
       maxParallelism: vertex.maxParallelism,
       operatorIds: vertex.operatorIds,
       finishedSplitIds: vertex.finishedSplitIds,
-      subtasks: vertex.subtasks.map((subtask) => ({ subtask: subtask.subtask, state: taskStateToJson(subtask.state) })),
+      subtasks: vertex.subtasks.map((subtask) => ({ subtask: subtask.subtask, state: taskStateToJson(subtask.state, directory) })),
       ...(vertex.enumerator === undefined ? {} : { enumerator: { splits: vertex.enumerator.splits, cutForParallelism: vertex.enumerator.cutForParallelism } }),
     })),
   };
 }
 
-function handleToJson(handle: cp.StreamStateHandle | null | undefined): unknown {
+function handleToJson(handle: cp.StreamStateHandle | null | undefined, directory: string): unknown {
   if (!handle) return null;
-  return handle.path !== '' ? { path: handle.path, size: handle.size } : { inline: Buffer.from(handle.inlineBytes).toString('base64'), size: handle.size };
+  if (handle.path === '') return { inline: Buffer.from(handle.inlineBytes).toString('base64'), size: handle.size };
+  if (directory !== '' && dirname(handle.path) === normalize(directory)) return { file: relative(directory, handle.path), size: handle.size };
+  return { path: handle.path, size: handle.size };
 }
 
-export function taskStateToJson(state: cp.TaskStateSnapshot): unknown {
+export function taskStateToJson(state: cp.TaskStateSnapshot, directory = ''): unknown {
   return {
     operators: state.operators.map((operator) => ({
       operatorId: operator.operatorId,
@@ -172,10 +187,10 @@ export function taskStateToJson(state: cp.TaskStateSnapshot): unknown {
         start: keyed.keyGroupStart,
         end: keyed.keyGroupEnd,
         offsets: keyed.keyGroupOffsets,
-        handle: handleToJson(keyed.handle),
+        handle: handleToJson(keyed.handle, directory),
       })),
       lists: operator.operatorState.map((list) => ({
-        handle: handleToJson(list.handle),
+        handle: handleToJson(list.handle, directory),
         states: list.states.map((entry) => (entry.type === '' ? { name: entry.name, mode: entry.mode, offsets: entry.offsets } : { name: entry.name, mode: entry.mode, offsets: entry.offsets, type: entry.type })),
       })),
       states: operator.states.map((state) => (state.type === '' ? { name: state.name, kind: state.kind } : { name: state.name, kind: state.kind, type: state.type })),
@@ -188,7 +203,11 @@ export function taskStateToJson(state: cp.TaskStateSnapshot): unknown {
 
 /** Reads the JSON forms back, checking every field's type; `where` leads every complaint. */
 class Reader {
-  constructor(private readonly where: string) {}
+  /** `directory`: where the `_metadata` is, which relative `file` handles are in. */
+  constructor(
+    private readonly where: string,
+    private readonly directory = '',
+  ) {}
 
   fail(path: string, problem: string): never {
     throw new CheckpointMetadataError(`${this.where} is corrupt at ${path}: ${problem}`);
@@ -232,6 +251,12 @@ class Reader {
     const o = this.object(value, path);
     const size = this.number(o['size'], `${path}.size`);
     if (typeof o['path'] === 'string') return { path: o['path'], inlineBytes: new Uint8Array(0), size };
+    if (typeof o['file'] === 'string') {
+      const file = o['file'];
+      if (file === '' || file === '.' || file === '..' || isAbsolute(file) || /[\\/]/.test(file)) this.fail(`${path}.file`, `${JSON.stringify(file)} is not the name of a file in the directory of the metadata`);
+      if (this.directory === '') this.fail(`${path}.file`, 'a file relative to the metadata, but the metadata was not read from a directory');
+      return { path: join(this.directory, file), inlineBytes: new Uint8Array(0), size };
+    }
     const inline = Buffer.from(this.string(o['inline'], `${path}.inline`), 'base64');
     if (inline.byteLength !== size) this.fail(`${path}.inline`, `holds ${inline.byteLength} bytes, the handle says ${size}`);
     return { path: '', inlineBytes: new Uint8Array(inline.buffer, inline.byteOffset, inline.byteLength), size };
@@ -244,8 +269,8 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
 }
 
-export function taskStateFromJson(value: unknown, where: string, path = 'state'): cp.TaskStateSnapshot {
-  const r = new Reader(where);
+export function taskStateFromJson(value: unknown, where: string, path = 'state', directory = ''): cp.TaskStateSnapshot {
+  const r = new Reader(where, directory);
   const o = r.object(value, path);
   return {
     operators: r.array(o['operators'], `${path}.operators`).map((op, i) => {
@@ -296,10 +321,11 @@ export function taskStateFromJson(value: unknown, where: string, path = 'state')
   };
 }
 
-function checkpointFromJson(value: unknown, where: string): Omit<CompletedCheckpoint, 'metadataPath'> {
-  const r = new Reader(where);
+function checkpointFromJson(value: unknown, where: string, directory: string): Omit<CompletedCheckpoint, 'metadataPath'> {
+  const r = new Reader(where, directory);
   const o = r.object(value, 'checkpoint');
   return {
+    ...(o['savepoint'] === undefined ? {} : { savepoint: r.boolean(o['savepoint'], 'checkpoint.savepoint') }),
     jobId: r.string(o['jobId'], 'checkpoint.jobId'),
     jobName: r.string(o['jobName'], 'checkpoint.jobName'),
     checkpointId: r.number(o['checkpointId'], 'checkpoint.checkpointId'),
@@ -318,7 +344,7 @@ function checkpointFromJson(value: unknown, where: string): Omit<CompletedCheckp
         subtasks: r.array(vertex['subtasks'], `${p}.subtasks`).map((s, j) => {
           const sp = `${p}.subtasks[${j}]`;
           const subtask = r.object(s, sp);
-          return { subtask: r.number(subtask['subtask'], `${sp}.subtask`), state: taskStateFromJson(subtask['state'], where, `${sp}.state`) };
+          return { subtask: r.number(subtask['subtask'], `${sp}.subtask`), state: taskStateFromJson(subtask['state'], where, `${sp}.state`, directory) };
         }),
         ...(vertex['enumerator'] === undefined ? {} : { enumerator: enumeratorFromJson(r, vertex['enumerator'], `${p}.enumerator`) }),
       };

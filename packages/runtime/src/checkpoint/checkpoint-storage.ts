@@ -64,7 +64,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     const temporary = join(directory, `.${METADATA_FILE_NAME}.inprogress`);
     try {
       await mkdir(directory, { recursive: true });
-      await writeFile(temporary, encodeMetadata(checkpoint), { flush: true });
+      await writeFile(temporary, encodeMetadata(checkpoint, directory), { flush: true });
       await rename(temporary, target);
       syncDirectory(directory);
     } catch (error) {
@@ -113,7 +113,7 @@ function ignoreMissing(error: unknown): void {
 }
 
 /** fsync of a directory makes a rename in it durable; some file systems refuse it, which is fine. */
-function syncDirectory(directory: string): void {
+export function syncDirectory(directory: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(directory, 'r');

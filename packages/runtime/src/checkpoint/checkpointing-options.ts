@@ -104,7 +104,21 @@ export const CheckpointingOptions = {
     defaultValue: '',
     description:
       'A completed checkpoint (its `chk-<n>` directory or its `_metadata` file) to start the job from instead of empty state: the first deployment restores ' +
-      'every operator from it.',
+      'every operator from it. A savepoint directory or its `_metadata` works the same (`eddy run -s <path>` sets this).',
+  }),
+  ignoreUnclaimedState: booleanOption({
+    key: 'execution.savepoint.ignore-unclaimed-state',
+    defaultValue: false,
+    description:
+      'With execution.savepoint.path: start even when the savepoint has state for an operator (uid) the job no longer has; that state is dropped. ' +
+      'Without it such a restore fails, naming the operator. `eddy run --allowNonRestoredState` sets it.',
+  }),
+  savepointsDirectory: stringOption({
+    key: 'state.savepoints.dir',
+    defaultValue: '',
+    description:
+      'Default directory for savepoints (`eddy savepoint <jobId>`, `eddy stop <jobId>` without a directory): each savepoint is a new `savepoint-<job>-<random>/` ' +
+      'directory in it. A local path or `file://` URI the JobManager can write; empty: the command must name a directory.',
   }),
 } as const;
 

@@ -19,6 +19,8 @@ import type { Configuration } from '@eddy/common';
 import { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import { RpcEndpoint, type RpcService, type ScheduledTask } from '@eddy/rpc';
 import type { BlobServer } from '../blob/blob-server.js';
+import { CheckpointingOptions, checkpointDirectoryOf } from '../checkpoint/checkpointing-options.js';
+import { disposeSavepoint } from '../checkpoint/savepoint-writer.js';
 import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { JobManagerOptions } from '../entrypoint/jobmanager-options.js';
 import { DISPATCHER_ENDPOINT_ID, DispatcherError, DuplicateJobSubmissionError, isGloballyTerminal, JobNotFoundError, type JobStatus, RESOURCE_MANAGER_ENDPOINT_ID, validateJobGraph } from '@eddy/cluster-common';
@@ -156,6 +158,26 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     }
     this.log.info({ jobId: request.jobId }, 'Canceling job');
     await job.callAsync(() => job.cancel(), this.callTimeoutMs);
+    return {};
+  }
+
+  async triggerSavepoint(request: dispatcher.TriggerSavepointRequest): Promise<dispatcher.TriggerSavepointResponse> {
+    const job = this.running.get(request.jobId);
+    if (job === undefined) {
+      const archived = this.archive.get(request.jobId);
+      if (archived !== undefined) throw new DispatcherError(`Job ${request.jobId} already ended ${archived.details.status}; only a running job can take a savepoint`);
+      throw this.notFound(request.jobId);
+    }
+    this.log.info({ jobId: request.jobId, targetDirectory: request.targetDirectory || undefined, stop: request.stop, drain: request.drain }, request.stop ? 'Stopping job with a savepoint' : 'Triggering savepoint');
+    // The JobMaster's own checkpoint timeout ends a savepoint that takes too long; this deadline is past it.
+    const timeoutMs = this.services.configuration.get(CheckpointingOptions.timeout) + this.callTimeoutMs;
+    const { savepointPath } = await job.callAsync(() => job.triggerSavepoint({ targetDirectory: request.targetDirectory, stop: request.stop, drain: request.drain }), timeoutMs);
+    return { savepointPath };
+  }
+
+  async disposeSavepoint(request: dispatcher.DisposeSavepointRequest): Promise<cluster.Ack> {
+    const directory = await disposeSavepoint(checkpointDirectoryOf(request.savepointPath));
+    this.log.info({ path: directory }, 'Disposed of savepoint');
     return {};
   }
 

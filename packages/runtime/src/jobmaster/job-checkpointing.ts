@@ -12,13 +12,19 @@
  *
  * Threading: the JobMaster's main thread, as the JobMaster calls it.
  */
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
+import { statefulOperatorsWithoutUid } from '@eddy/cluster-common';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
-import { CheckpointCoordinator, type CheckpointTask } from '../checkpoint/checkpoint-coordinator.js';
+import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../checkpoint/checkpoint-coordinator.js';
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
-import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
-import { CheckpointingOptions, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
+import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { checkMaxParallelism } from '../checkpoint/savepoint-restore.js';
+import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
@@ -75,6 +81,12 @@ export class JobCheckpointing {
       notifyCheckpointAborted: (task, checkpointId) => this.notify(task, checkpointId, false),
       failJob: services.failJob,
       splitEnumeratorState: (vertexId) => this.enumerators.get(vertexId)?.checkpointState,
+      stopSource: (task, drain) => {
+        const execution = graph.findExecution(task.attemptId);
+        const gateway = execution === undefined ? undefined : services.gatewayOf(execution);
+        if (gateway === undefined) return Promise.reject(new Error('its TaskManager is gone'));
+        return gateway.stopSourceTask({ executionAttemptId: task.attemptId, drain });
+      },
     });
     if (this.settings.enabled && services.configuration.get(CheckpointingOptions.unalignedEnabled)) {
       services.logger.warn(
@@ -91,6 +103,10 @@ export class JobCheckpointing {
           `${names} ${sockets.length === 1 ? 'reads a socket, which' : 'read sockets, which'} cannot be read again after a failure: what was read since the last checkpoint is lost (at most once), whatever the checkpointing mode`,
         );
       }
+    }
+    const withoutUid = this.settings.enabled ? statefulOperatorsWithoutUid(graph.jobGraph) : [];
+    if (withoutUid.length > 0) {
+      services.logger.warn({ operators: withoutUid.map((operator) => `${operator.operatorName} (${operator.operatorId}, in '${operator.vertexName}')`) }, 'Operators that can hold state have no uid; set uid() so a savepoint survives changes to the job');
     }
     if (this.settings.enabled) {
       services.logger.info(
@@ -116,6 +132,12 @@ export class JobCheckpointing {
   async prepare(): Promise<void> {
     if (this.settings.restorePath === '') return;
     const checkpoint = await readCompletedCheckpoint(this.settings.restorePath);
+    await checkStateFiles(checkpoint);
+    const operators = new Map<string, { vertexName: string; maxParallelism: number }>();
+    for (const vertex of this.services.graph.verticesTopologically) {
+      for (const operator of vertex.jobVertex.operators) operators.set(operator.id, { vertexName: vertex.name, maxParallelism: vertex.maxParallelism });
+    }
+    checkMaxParallelism(checkpoint, operators);
     this.checkFits(checkpoint);
     this.coordinator.restoreFrom(checkpoint);
     this.services.logger.info({ checkpointId: checkpoint.checkpointId, path: checkpoint.metadataPath }, 'Starting the job from a checkpoint');
@@ -137,9 +159,14 @@ export class JobCheckpointing {
           if (operator.keyedState.length === 0 && operator.operatorState.length === 0) continue;
           const now = operators.get(operator.operatorId);
           if (now === undefined) {
+            if (this.services.configuration.get(CheckpointingOptions.ignoreUnclaimedState)) {
+              this.services.logger.warn({ operatorId: operator.operatorId, vertex: vertex.name, path: where }, `Dropping the state of operator ${operator.operatorId} (in '${vertex.name}'): the job has no such operator (execution.savepoint.ignore-unclaimed-state)`);
+              continue;
+            }
             throw new CheckpointRestoreError(
               `Cannot start from ${where}: it has state for operator ${operator.operatorId} (in '${vertex.name}'), which this job does not have. ` +
-                'Give the operators the same uid() as in the job that took the checkpoint.',
+                'Give the operators the same uid() as in the job that took the checkpoint, or drop that state with --allowNonRestoredState ' +
+                '(execution.savepoint.ignore-unclaimed-state: true).',
             );
           }
           const problem = reassignmentProblem(vertex, operator, now);
@@ -147,6 +174,55 @@ export class JobCheckpointing {
         }
       }
     }
+  }
+
+  /**
+   * Takes a savepoint into a new directory under `targetDirectory` (state.savepoints.dir when
+   * empty); resolves to that directory once its `_metadata` is written. Rejects with
+   * SavepointFailedError saying why; the job keeps running either way.
+   */
+  triggerSavepoint(targetDirectory: string): Promise<string> {
+    return this.savepoint(targetDirectory, (request) => this.coordinator.triggerSavepoint(request));
+  }
+
+  /**
+   * Stops the job with a savepoint (CheckpointCoordinator.stopWithSavepoint): resolves to the
+   * savepoint directory once it is written; the tasks then finish and the job ends FINISHED.
+   */
+  stopWithSavepoint(targetDirectory: string, drain: boolean): Promise<string> {
+    return this.savepoint(targetDirectory, (request) => this.coordinator.stopWithSavepoint(request, drain));
+  }
+
+  private savepoint(targetDirectory: string, start: (request: SavepointRequest) => void): Promise<string> {
+    let target: string;
+    try {
+      target = checkpointDirectoryOf(targetDirectory === '' ? this.services.configuration.get(CheckpointingOptions.savepointsDirectory) : targetDirectory);
+    } catch (error) {
+      return Promise.reject(new SavepointFailedError((error as Error).message.replace('state.checkpoints.dir', 'the savepoint directory')));
+    }
+    if (target === '') {
+      return Promise.reject(new SavepointFailedError('no savepoint directory: name one (`eddy savepoint <jobId> <directory>`, `eddy stop <jobId> --savepointPath <directory>`) or set state.savepoints.dir'));
+    }
+    const checkpointDirectory = (checkpointId: number): string => (this.storage.taskStorageDirectory === '' ? '' : join(this.storage.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
+    // A directory that cannot be written is refused before anything happens to the job.
+    const writable = mkdir(target, { recursive: true })
+      .then(() => access(target, constants.W_OK))
+      .catch((error: unknown) => {
+        throw new SavepointFailedError(`cannot write savepoints to ${target}: ${(error as Error).message}`, { cause: error });
+      });
+    return new Promise((resolve, reject) => {
+      writable.then(
+        () =>
+          this.services.runInMainThread(() =>
+            start({
+              persist: (savepoint) => writeSavepoint(savepoint, target, checkpointDirectory(savepoint.checkpointId)),
+              resolve: (savepoint) => resolve(dirname(savepoint.metadataPath)),
+              reject,
+            }),
+          ),
+        reject,
+      );
+    });
   }
 
   /** A (re)deployment is about to start: enumerators start from the latest completed checkpoint. */

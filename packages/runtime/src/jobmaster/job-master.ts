@@ -320,6 +320,13 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     return Promise.resolve({});
   }
 
+  /** Takes a savepoint (JobCheckpointing.triggerSavepoint); rejects when the job is not RUNNING or the savepoint failed. */
+  async triggerSavepoint(request: jm.TriggerJobSavepointRequest): Promise<jm.TriggerJobSavepointResponse> {
+    this.jobLog.info({ targetDirectory: request.targetDirectory || undefined, stop: request.stop, drain: request.drain }, request.stop ? 'Stop with savepoint requested' : 'Savepoint requested');
+    const savepointPath = request.stop ? await this.checkpointing.stopWithSavepoint(request.targetDirectory, request.drain) : await this.checkpointing.triggerSavepoint(request.targetDirectory);
+    return { savepointPath };
+  }
+
   heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {
     const known = this.taskManagers.has(request.taskManagerId);
     if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);

@@ -40,6 +40,7 @@ import {
   bufferKindOf,
   DEFAULT_CREDITS_PER_CHANNEL,
   readBarrier,
+  readEndOfDataDrain,
   readTimestampedData,
   readWatermark,
   readWatermarkStatus,
@@ -51,7 +52,7 @@ import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBa
 /** An event of a channel, in order with its records. */
 export type ChannelEvent =
   | { readonly kind: 'barrier'; readonly barrier: CheckpointBarrier }
-  | { readonly kind: 'endOfData' }
+  | { readonly kind: 'endOfData'; readonly drain: boolean }
   | { readonly kind: 'watermark'; readonly watermark: number }
   | { readonly kind: 'watermarkStatus'; readonly idle: boolean };
 
@@ -270,7 +271,7 @@ export class InputGate {
     } else if (kind === BufferKind.CHECKPOINT_BARRIER || kind === BufferKind.END_OF_DATA || kind === BufferKind.WATERMARK || kind === BufferKind.WATERMARK_STATUS) {
       let event: ChannelEvent;
       try {
-        if (kind === BufferKind.END_OF_DATA) event = { kind: 'endOfData' };
+        if (kind === BufferKind.END_OF_DATA) event = { kind: 'endOfData', drain: readEndOfDataDrain(buffer) };
         else if (kind === BufferKind.WATERMARK) event = { kind: 'watermark', watermark: readWatermark(buffer) };
         else if (kind === BufferKind.WATERMARK_STATUS) event = { kind: 'watermarkStatus', idle: readWatermarkStatus(buffer) };
         else event = { kind: 'barrier', barrier: readBarrier(buffer) };

@@ -7,8 +7,9 @@
  *     bytes 1..   payload: for DATA, a batch of records as the channel's RecordBatchSerializer
  *                 encodes it; for CHECKPOINT_BARRIER, f64 LE checkpoint id, f64 LE timestamp, u8
  *                 mode (0 exactly once, 1 at least once); for WATERMARK, f64 LE watermark; for
- *                 WATERMARK_STATUS, u8 (0 active, 1 idle); for END_OF_DATA and END_OF_PARTITION,
- *                 nothing
+ *                 WATERMARK_STATUS, u8 (0 active, 1 idle); for END_OF_DATA, nothing (the input
+ *                 ended) or u8 1 (stopped without drain by a stop-with-savepoint: the consumer
+ *                 neither ends event time nor its operators' input); for END_OF_PARTITION, nothing
  *
  *   TIMESTAMPED_DATA, a batch of which at least one record has an event timestamp:
  *     byte 0      kind
@@ -139,6 +140,21 @@ export function eventBuffer(kind: BufferKind): ArrayBuffer {
   const buffer = new ArrayBuffer(BUFFER_HEADER_BYTES);
   new Uint8Array(buffer)[0] = kind;
   return buffer;
+}
+
+/** END_OF_DATA; `drain` false for a stop-with-savepoint without --drain (see the layout above). */
+export function endOfDataBuffer(drain: boolean): ArrayBuffer {
+  if (drain) return eventBuffer(BufferKind.END_OF_DATA);
+  const buffer = new ArrayBuffer(BUFFER_HEADER_BYTES + 1);
+  const bytes = new Uint8Array(buffer);
+  bytes[0] = BufferKind.END_OF_DATA;
+  bytes[1] = 1;
+  return buffer;
+}
+
+/** Whether an END_OF_DATA buffer ends the input (true) or stops it without drain (false). */
+export function readEndOfDataDrain(buffer: ArrayBuffer): boolean {
+  return buffer.byteLength <= BUFFER_HEADER_BYTES || new Uint8Array(buffer, BUFFER_HEADER_BYTES, 1)[0] !== 1;
 }
 
 /** What a barrier carries. */

@@ -33,7 +33,7 @@ import type { ChainContext, ChainOutput, JobMain, JobPlan, RestoredTaskState, Ta
 import type { eddy_checkpoint_v1 as cp, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY } from '@eddy/cluster-common/jobgraph';
 import { InputGate, type ChannelEvent } from '../network/input-gate.js';
-import { BUFFER_TIMEOUT_KEY, BufferKind, eventBuffer, watermarkBuffer, watermarkStatusBuffer, type CheckpointBarrier } from '../network/network-buffer.js';
+import { BUFFER_TIMEOUT_KEY, endOfDataBuffer, watermarkBuffer, watermarkStatusBuffer, type CheckpointBarrier } from '../network/network-buffer.js';
 import { StatusWatermarkValve } from './status-watermark-valve.js';
 import { InputWatermarkMetric } from './input-watermark-metric.js';
 import { autoWatermarkIntervalMs, PipelineOptions } from './pipeline-options.js';
@@ -95,6 +95,8 @@ export interface CheckpointTarget {
   trigger(checkpointId: number, timestamp: number, exactlyOnce: boolean): void;
   complete(checkpointId: number): void;
   abort(checkpointId: number): void;
+  /** Stop-with-savepoint: a source stops reading; with drain it ends event time first. */
+  stopSource(drain: boolean): void;
 }
 
 /** What goes back to the TaskExecutor. */
@@ -114,8 +116,18 @@ export class CheckpointRelay implements CheckpointTarget {
 
   constructor(readonly replies: CheckpointReplies) {}
 
+  /** A stop that came before the task was ready: applied once it is. */
+  private pendingStop: boolean | undefined;
+
   attach(target: CheckpointTarget | undefined): void {
     this.target = target;
+    if (target !== undefined && this.pendingStop !== undefined) target.stopSource(this.pendingStop);
+    this.pendingStop = undefined;
+  }
+
+  stopSource(drain: boolean): void {
+    if (this.target === undefined) this.pendingStop = drain;
+    else this.target.stopSource(drain);
   }
 
   trigger(checkpointId: number, timestamp: number, exactlyOnce: boolean): void {
@@ -283,6 +295,9 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     totalChannels += gate.channels.length;
   }
   let gatesWithoutData = 0;
+  // A stop-with-savepoint without drain reached this task (its source was told, or an input said
+  // so): its input stops without ending event time or its operators' input, and so does its output.
+  let stoppedWithoutDrain = false;
   let openGates = deployment.inputGates.length;
   // Checkpoints triggered on this non-source task directly, taken in order once its input ended.
   const triggeredWithoutBarrier: CheckpointBarrier[] = [];
@@ -336,7 +351,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       if (dataEnded.has(channel)) return;
       dataEnded.add(channel);
       try {
-        valve.channelEnded(valveOffset + channel);
+        if (!stoppedWithoutDrain) valve.channelEnded(valveOffset + channel);
         inputWatermark.update();
       } catch (error) {
         fail(error);
@@ -346,7 +361,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       const remaining = (gatesPerInput.get(input) ?? 1) - 1;
       gatesPerInput.set(input, remaining);
       try {
-        if (remaining === 0) chain.endInput(input);
+        if (remaining === 0 && !stoppedWithoutDrain) chain.endInput(input);
       } catch (error) {
         fail(error);
         return;
@@ -370,7 +385,10 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       },
       onEvent: (event: ChannelEvent, channel) => {
         if (failure !== undefined) return;
-        if (event.kind === 'endOfData') channelDataEnded(channel);
+        if (event.kind === 'endOfData') {
+          if (!event.drain) stoppedWithoutDrain = true;
+          channelDataEnded(channel);
+        }
         else if (event.kind === 'barrier') barriers.onBarrier(offset + channel, event.barrier);
         else {
           try {
@@ -454,6 +472,15 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
           (error: unknown) => fail(error),
         );
       },
+      stopSource: (drain) => {
+        if (!isSourceVertex) return;
+        if (chain.stopSource === undefined) {
+          fail(new Error("The job's code was built against an older Eddy that cannot stop a source for a savepoint; resubmit the job with this Eddy's client"));
+          return;
+        }
+        if (!drain) stoppedWithoutDrain = true;
+        chain.stopSource(drain);
+      },
       abort: (checkpointId) => {
         const waiting = triggeredWithoutBarrier.findIndex((barrier) => barrier.checkpointId === checkpointId);
         if (waiting >= 0) triggeredWithoutBarrier.splice(waiting, 1);
@@ -477,9 +504,10 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       await until(() => gatesWithoutData === gates.length);
     }
     throwIfStopped();
-    await chain.finish();
+    // Stopped without drain: operators neither end their input nor flush (windows stay in state).
+    if (!stoppedWithoutDrain) await chain.finish();
     outputsEnded = true;
-    const endOfData = eventBuffer(BufferKind.END_OF_DATA);
+    const endOfData = endOfDataBuffer(!stoppedWithoutDrain);
     for (const writer of writers) writer.broadcastEvent(endOfData);
     if (checkpointing.enabled) {
       checkpoints.markEndOfInput();

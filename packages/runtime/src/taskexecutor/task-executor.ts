@@ -457,6 +457,13 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     return Promise.resolve({});
   }
 
+  stopSourceTask(request: te.StopSourceTaskRequest): Promise<cluster.Ack> {
+    const thread = this.tasks.get(request.executionAttemptId)?.thread;
+    if (thread === undefined) return Promise.reject(new TaskNotFoundError(`Attempt ${request.executionAttemptId} is not running on TaskManager ${this.taskManagerId}; it cannot stop`));
+    thread.stopSource(request.drain);
+    return Promise.resolve({});
+  }
+
   notifyCheckpointAborted(request: te.CheckpointNotification): Promise<cluster.Ack> {
     this.tasks.get(request.executionAttemptId)?.thread?.notifyCheckpointAborted(request.checkpointId);
     return Promise.resolve({});

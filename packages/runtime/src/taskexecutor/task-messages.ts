@@ -65,6 +65,12 @@ export interface TriggerCheckpointMessage {
   readonly exactlyOnce: boolean;
 }
 
+/** A source task stops reading for a stop-with-savepoint; with drain it ends event time first. */
+export interface StopSourceMessage {
+  readonly type: 'stopSource';
+  readonly drain: boolean;
+}
+
 /** Checkpoint N completed or was aborted. */
 export interface CheckpointNotificationMessage {
   readonly type: 'notifyCheckpointComplete' | 'notifyCheckpointAborted';
@@ -117,6 +123,7 @@ export type ParentToWorkerMessage =
   | CollectAckMessage
   | CollectFailedMessage
   | TriggerCheckpointMessage
+  | StopSourceMessage
   | CheckpointNotificationMessage;
 
 // ---------------------------------------------------------------------------

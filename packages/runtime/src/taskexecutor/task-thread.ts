@@ -199,6 +199,11 @@ export class TaskThread {
     if (!this.#isClosed()) this.#post({ type: 'notifyCheckpointComplete', checkpointId });
   }
 
+  /** A source task stops for a stop-with-savepoint (see TaskExecutorGateway.stopSourceTask). */
+  stopSource(drain: boolean): void {
+    if (!this.#isClosed()) this.#post({ type: 'stopSource', drain });
+  }
+
   notifyCheckpointAborted(checkpointId: number): void {
     if (!this.#isClosed()) this.#post({ type: 'notifyCheckpointAborted', checkpointId });
   }

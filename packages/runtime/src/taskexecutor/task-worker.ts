@@ -141,6 +141,9 @@ port.on('message', (message: ParentToWorkerMessage) => {
     case 'notifyCheckpointAborted':
       checkpointRelay.abort(message.checkpointId);
       break;
+    case 'stopSource':
+      checkpointRelay.stopSource(message.drain);
+      break;
   }
 });
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
 import { silentLogger } from '@eddy/common';
-import { CheckpointCoordinator, CheckpointFailureThresholdError, type CheckpointTask } from '../../src/checkpoint/checkpoint-coordinator.js';
-import { CheckpointMetadataError, decodeMetadata, encodeMetadata } from '../../src/checkpoint/checkpoint-metadata.js';
+import { CheckpointCoordinator, CheckpointFailureThresholdError, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../../src/checkpoint/checkpoint-coordinator.js';
+import { CheckpointMetadataError, decodeMetadata, encodeMetadata, type CompletedCheckpoint } from '../../src/checkpoint/checkpoint-metadata.js';
 import { FileSystemCheckpointStorage, readCompletedCheckpoint } from '../../src/checkpoint/checkpoint-storage.js';
 import type { CheckpointingSettings } from '../../src/checkpoint/checkpointing-options.js';
 
@@ -90,6 +91,7 @@ describe('CheckpointCoordinator', () => {
   const unreachable = new Set<string>();
   let coordinator: CheckpointCoordinator;
   let dir: string;
+  let stops: [string, boolean][] = [];
 
   const create = (overrides: Partial<CheckpointingSettings> = {}): CheckpointCoordinator => {
     dir = mkdtempSync(join(scratch, 'job-'));
@@ -110,6 +112,10 @@ describe('CheckpointCoordinator', () => {
       notifyCheckpointComplete: (t, id) => void completedNotes.push([t.attemptId, id]),
       notifyCheckpointAborted: (t, id) => void abortedNotes.push([t.attemptId, id]),
       failJob: (error) => void failures.push(error),
+      stopSource: (t, drain) => {
+        stops.push([t.attemptId, drain]);
+        return Promise.resolve();
+      },
     });
     return coordinator;
   };
@@ -121,6 +127,7 @@ describe('CheckpointCoordinator', () => {
     completedNotes = [];
     abortedNotes = [];
     failures = [];
+    stops = [];
     unreachable.clear();
   });
   afterEach(() => coordinator?.shutdown('test over', false));
@@ -343,6 +350,67 @@ describe('CheckpointCoordinator', () => {
     assert.deepEqual(shares, [1, 1, 0]);
   });
 
+  /** A savepoint request whose persist() writes nothing; `result` settles with it. */
+  const savepointRequest = (): { request: SavepointRequest; result: Promise<CompletedCheckpoint> } => {
+    let request!: SavepointRequest;
+    const result = new Promise<CompletedCheckpoint>((resolve, reject) => {
+      request = { persist: (savepoint) => Promise.resolve({ ...savepoint, savepoint: true, metadataPath: `/savepoints/sp-${savepoint.checkpointId}/_metadata` }), resolve, reject };
+    });
+    return { request, result };
+  };
+
+  it('takes a savepoint at once without retaining it or telling the tasks it completed (Flink 1.15+), and a failed one does not count', async () => {
+    create({ tolerableFailures: 0 });
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    ackAll(1);
+    await eventually(() => latestId() === 1, 'checkpoint 1 to complete');
+    const first = savepointRequest();
+    coordinator.triggerSavepoint(first.request);
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 4, 'savepoint 2 to be triggered before the interval');
+    ackAll(2);
+    const savepoint = await first.result;
+    assert.equal(savepoint.checkpointId, 2);
+    assert.equal(latestId(), 1, 'a failover still restores checkpoint 1');
+    assert.deepEqual(completedNotes.map(([, id]) => id), [1, 1, 1, 1], 'no task is told savepoint 2 completed: sinks commit it with the next checkpoint');
+
+    const second = savepointRequest();
+    coordinator.triggerSavepoint(second.request);
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 6, 'savepoint 3 to be triggered');
+    coordinator.receiveDecline('sink-0-a', 3, { name: 'Error', message: 'ENOSPC: no space left on device', stack: '', location: '' }, 'TASK_FAILURE');
+    await assert.rejects(second.result, (error: Error) => error instanceof SavepointFailedError && /sink \(1\/2\) declined it: Error: ENOSPC/.test(error.message));
+    assert.deepEqual(failures, [], 'a failed savepoint is not a failed checkpoint');
+  });
+
+  it('stops with a savepoint: sources stop, the savepoint follows their end of data, and the tasks are told it completed', async () => {
+    create();
+    coordinator.startCheckpointScheduler();
+    const stop = savepointRequest();
+    coordinator.stopWithSavepoint(stop.request, true);
+    assert.deepEqual(stops, [
+      ['src-0-a', true],
+      ['src-1-a', true],
+    ]);
+    scheduler.advance(5000);
+    await flush();
+    assert.deepEqual(triggered, [], 'no periodic checkpoint while the sources stop');
+    coordinator.notifyEndOfData('src-0-a');
+    coordinator.notifyEndOfData('src-1-a');
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 2, 'the savepoint to be triggered');
+    for (const t of tasks) coordinator.receiveAcknowledge(t.attemptId, 1, { ...stateWith('', t.attemptId), endOfInput: true }, null);
+    const savepoint = await stop.result;
+    assert.equal(savepoint.checkpointId, 1);
+    assert.deepEqual(completedNotes.map(([, id]) => id), [1, 1, 1, 1], 'every task commits it and finishes');
+    assert.equal(latestId(), undefined, 'not a checkpoint of the job');
+    scheduler.advance(5000);
+    await flush();
+    assert.equal(triggered.length, 2, 'nothing is triggered after it');
+  });
+
   it("hands every subtask the other subtasks' handles that hold a UNION list, and no handle without one", async () => {
     create();
     coordinator.startCheckpointScheduler();
@@ -391,6 +459,22 @@ describe('checkpoint metadata', () => {
     assert.throws(() => decodeMetadata(tampered, 'The file f', 'f'), /The file f is corrupt: the sha256 of its content is [0-9a-f]+, the file says/);
     assert.throws(() => decodeMetadata(Buffer.from('{"format":"flink"}'), 'The file f', 'f'), /is not an Eddy checkpoint metadata file \(its format is "flink"/);
     assert.throws(() => decodeMetadata(Buffer.from(''), 'The file f', 'f'), /\(the file is empty\)/);
+  });
+
+  it('names the files next to the metadata relative to it, so the directory can move, and refuses a name that leaves it', () => {
+    const withFiles = { ...checkpoint, vertices: [{ ...checkpoint.vertices[0]!, subtasks: [{ subtask: 0, state: stateWith('/old/place/sp-1/state-a') }, { subtask: 1, state: stateWith('/elsewhere/chk-3/state-b') }] }] };
+    const bytes = encodeMetadata(withFiles, '/old/place/sp-1');
+    const text = bytes.toString();
+    assert.match(text, /"handle":\{"file":"state-a","size":3\}/);
+    assert.match(text, /"handle":\{"path":"\/elsewhere\/chk-3\/state-b","size":3\}/, 'a file elsewhere keeps its absolute path');
+    const moved = decodeMetadata(bytes, 'test', '/new/place/sp-1/_metadata');
+    const paths = moved.vertices[0]!.subtasks.map((s) => s.state.operators[0]!.operatorState[0]!.handle!.path);
+    assert.deepEqual(paths, ['/new/place/sp-1/state-a', '/elsewhere/chk-3/state-b']);
+    // A hand-made file (with a hash that matches) naming a file outside its directory is refused.
+    const body = text.slice(text.indexOf('"checkpoint":') + '"checkpoint":'.length, text.lastIndexOf('}')).replace('"file":"state-a"', '"file":"../state-a"');
+    const sha = createHash('sha256').update(body).digest('hex');
+    const escaping = Buffer.from(`{"format":"eddy-checkpoint","version":2,"sha256":"${sha}","checkpoint":${body}}\n`);
+    assert.throws(() => decodeMetadata(escaping, 'The file f', '/new/place/sp-1/_metadata'), /The file f is corrupt at .*\.file: "\.\.\/state-a" is not the name of a file in the directory of the metadata/);
   });
 
   it('says a directory without _metadata is not a completed checkpoint', async () => {

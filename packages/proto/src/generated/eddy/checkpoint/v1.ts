@@ -159,7 +159,7 @@ export interface CheckpointOptions {
    */
   mode: string;
   /**
-   * A savepoint (later issue) or a checkpoint.
+   * A savepoint (docs/savepoints.md) or a checkpoint.
    */
   isSavepoint: boolean;
 }

@@ -4,6 +4,36 @@ import type { CallOptions, GatewayDescriptor, StreamServiceDescriptor } from '..
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
 import type * as eddy_jobgraph_v1 from '../../eddy/jobgraph/v1.js';
 
+export interface TriggerSavepointRequest {
+  jobId: string;
+  /**
+   * Directory the savepoint directory is created in; empty: state.savepoints.dir.
+   */
+  targetDirectory: string;
+  /**
+   * Stop the job with the savepoint (Flink's stop-with-savepoint); see `drain`.
+   */
+  stop: boolean;
+  /**
+   * With stop: sources emit the end-of-time watermark first, so every event-time window fires.
+   */
+  drain: boolean;
+}
+
+export interface TriggerSavepointResponse {
+  /**
+   * The savepoint directory (which holds `_metadata`).
+   */
+  savepointPath: string;
+}
+
+export interface DisposeSavepointRequest {
+  /**
+   * The savepoint directory or its `_metadata` file.
+   */
+  savepointPath: string;
+}
+
 export interface CollectResultsRequest {
   /**
    * First request only:
@@ -275,17 +305,31 @@ export interface DispatcherGateway {
    * Cancels a running job; resolves once cancellation has started.
    */
   cancelJob(request: JobIdRequest, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
+  /**
+   * Takes a savepoint of a running job (Flink's `flink savepoint`); with `stop`, stops the job with
+   * it. Resolves once the savepoint's `_metadata` is written, to its path. Savepoints can take
+   * long: callers pass a generous deadline. Refuses an unknown or ended job, and a job without
+   * checkpointing; a savepoint that fails leaves the job running and says why.
+   */
+  triggerSavepoint(request: TriggerSavepointRequest, options?: CallOptions): Promise<TriggerSavepointResponse>;
+  /**
+   * Deletes a savepoint directory (Flink's `flink savepoint --dispose`) after checking that it
+   * holds a savepoint's `_metadata`; refuses anything else with what it found.
+   */
+  disposeSavepoint(request: DisposeSavepointRequest, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
 }
 
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: 'f67232f0f9af18bb',
+  fingerprint: '2607ce6c6f9ed2d9',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },
     requestJobStatus: { name: 'requestJobStatus', path: '/eddy.dispatcher.v1.DispatcherGateway/RequestJobStatus', requestType: 'eddy.dispatcher.v1.JobIdRequest', responseType: 'eddy.dispatcher.v1.JobStatusResponse', oneWay: false },
     requestJob: { name: 'requestJob', path: '/eddy.dispatcher.v1.DispatcherGateway/RequestJob', requestType: 'eddy.dispatcher.v1.JobIdRequest', responseType: 'eddy.dispatcher.v1.JobDetails', oneWay: false },
     cancelJob: { name: 'cancelJob', path: '/eddy.dispatcher.v1.DispatcherGateway/CancelJob', requestType: 'eddy.dispatcher.v1.JobIdRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
+    triggerSavepoint: { name: 'triggerSavepoint', path: '/eddy.dispatcher.v1.DispatcherGateway/TriggerSavepoint', requestType: 'eddy.dispatcher.v1.TriggerSavepointRequest', responseType: 'eddy.dispatcher.v1.TriggerSavepointResponse', oneWay: false },
+    disposeSavepoint: { name: 'disposeSavepoint', path: '/eddy.dispatcher.v1.DispatcherGateway/DisposeSavepoint', requestType: 'eddy.dispatcher.v1.DisposeSavepointRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
   },
 };

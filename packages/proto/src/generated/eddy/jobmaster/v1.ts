@@ -4,6 +4,20 @@ import type { CallOptions, GatewayDescriptor } from '../../../gateway-descriptor
 import type * as eddy_checkpoint_v1 from '../../eddy/checkpoint/v1.js';
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
 
+export interface TriggerJobSavepointRequest {
+  /**
+   * Resolved by the Dispatcher: the request's directory or state.savepoints.dir (may be empty:
+   * the JobMaster then refuses, naming both).
+   */
+  targetDirectory: string;
+  stop: boolean;
+  drain: boolean;
+}
+
+export interface TriggerJobSavepointResponse {
+  savepointPath: string;
+}
+
 export interface AcknowledgeCheckpointRequest {
   executionAttemptId: string;
   checkpointId: number;
@@ -207,12 +221,17 @@ export interface JobMasterGateway {
    * for the interval once every source is there.
    */
   notifyEndOfData(request: EndOfDataNotification, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
+  /**
+   * Takes a savepoint of the job into target_directory (see DispatcherGateway.TriggerSavepoint);
+   * resolves to the savepoint directory once its `_metadata` is written.
+   */
+  triggerSavepoint(request: TriggerJobSavepointRequest, options?: CallOptions): Promise<TriggerJobSavepointResponse>;
 }
 
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: '1c46a0b77490826e',
+  fingerprint: 'ea99e888e66b1baf',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },
@@ -224,5 +243,6 @@ export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
     acknowledgeCheckpoint: { name: 'acknowledgeCheckpoint', path: '/eddy.jobmaster.v1.JobMasterGateway/AcknowledgeCheckpoint', requestType: 'eddy.jobmaster.v1.AcknowledgeCheckpointRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     declineCheckpoint: { name: 'declineCheckpoint', path: '/eddy.jobmaster.v1.JobMasterGateway/DeclineCheckpoint', requestType: 'eddy.jobmaster.v1.DeclineCheckpointRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     notifyEndOfData: { name: 'notifyEndOfData', path: '/eddy.jobmaster.v1.JobMasterGateway/NotifyEndOfData', requestType: 'eddy.jobmaster.v1.EndOfDataNotification', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
+    triggerSavepoint: { name: 'triggerSavepoint', path: '/eddy.jobmaster.v1.JobMasterGateway/TriggerSavepoint', requestType: 'eddy.jobmaster.v1.TriggerJobSavepointRequest', responseType: 'eddy.jobmaster.v1.TriggerJobSavepointResponse', oneWay: false },
   },
 };

@@ -5,6 +5,14 @@ import type * as eddy_checkpoint_v1 from '../../eddy/checkpoint/v1.js';
 import type * as eddy_cluster_v1 from '../../eddy/cluster/v1.js';
 import type * as eddy_jobgraph_v1 from '../../eddy/jobgraph/v1.js';
 
+export interface StopSourceTaskRequest {
+  executionAttemptId: string;
+  /**
+   * Emit the maximum watermark and end every operator's input first, so every window fires.
+   */
+  drain: boolean;
+}
+
 export interface TriggerCheckpointRequest {
   executionAttemptId: string;
   checkpointId: number;
@@ -210,12 +218,18 @@ export interface TaskExecutorGateway {
    * From a JobMaster: checkpoint N was aborted.
    */
   notifyCheckpointAborted(request: CheckpointNotification, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
+  /**
+   * From a JobMaster stopping the job with a savepoint: a source subtask stops reading (no record
+   * after this), ends its input without (or, with drain, with) the end of event time, and then
+   * waits, as at the end of a bounded input, for the savepoint that ends the job.
+   */
+  stopSourceTask(request: StopSourceTaskRequest, options?: CallOptions): Promise<eddy_cluster_v1.Ack>;
 }
 
 /** Descriptor of {@link TaskExecutorGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const TaskExecutorGateway: GatewayDescriptor<TaskExecutorGateway> = {
   name: 'eddy.taskexecutor.v1.TaskExecutorGateway',
-  fingerprint: 'a3543cbcd624d685',
+  fingerprint: '0722a852137488e9',
   methods: {
     requestSlot: { name: 'requestSlot', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/RequestSlot', requestType: 'eddy.taskexecutor.v1.RequestSlotRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     submitTask: { name: 'submitTask', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/SubmitTask', requestType: 'eddy.taskexecutor.v1.SubmitTaskRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
@@ -228,5 +242,6 @@ export const TaskExecutorGateway: GatewayDescriptor<TaskExecutorGateway> = {
     triggerCheckpoint: { name: 'triggerCheckpoint', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/TriggerCheckpoint', requestType: 'eddy.taskexecutor.v1.TriggerCheckpointRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     notifyCheckpointComplete: { name: 'notifyCheckpointComplete', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/NotifyCheckpointComplete', requestType: 'eddy.taskexecutor.v1.CheckpointNotification', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     notifyCheckpointAborted: { name: 'notifyCheckpointAborted', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/NotifyCheckpointAborted', requestType: 'eddy.taskexecutor.v1.CheckpointNotification', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
+    stopSourceTask: { name: 'stopSourceTask', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/StopSourceTask', requestType: 'eddy.taskexecutor.v1.StopSourceTaskRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
   },
 };
