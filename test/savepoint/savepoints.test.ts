@@ -136,7 +136,7 @@ describe('savepoints', () => {
     });
     const refused = await followToEnd(cluster.client, jobId);
     assert.equal(refused.to, 'FAILED');
-    assert.match(refused.cause?.message ?? '', /was saved with max parallelism 128, the job gives it 64\. The max parallelism of a stateful operator cannot change .*setMaxParallelism\(128\)/);
+    assert.match(refused.cause?.message ?? '', /operator \S+ has keyed state cut into 128 key groups .* with max parallelism 64\. The max parallelism of an operator with keyed state cannot change: set it back to 128/);
     assert.equal(await anythingDeployed(cluster.client, jobId), false, 'nothing deployed');
   });
 

@@ -23,7 +23,6 @@ import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type 
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
 import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
-import { checkMaxParallelism } from '../checkpoint/savepoint-restore.js';
 import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
@@ -133,11 +132,6 @@ export class JobCheckpointing {
     if (this.settings.restorePath === '') return;
     const checkpoint = await readCompletedCheckpoint(this.settings.restorePath);
     await checkStateFiles(checkpoint);
-    const operators = new Map<string, { vertexName: string; maxParallelism: number }>();
-    for (const vertex of this.services.graph.verticesTopologically) {
-      for (const operator of vertex.jobVertex.operators) operators.set(operator.id, { vertexName: vertex.name, maxParallelism: vertex.maxParallelism });
-    }
-    checkMaxParallelism(checkpoint, operators);
     this.checkFits(checkpoint);
     this.coordinator.restoreFrom(checkpoint);
     this.services.logger.info({ checkpointId: checkpoint.checkpointId, path: checkpoint.metadataPath }, 'Starting the job from a checkpoint');
