@@ -19,6 +19,8 @@ import { CheckpointCoordinator, type CheckpointTask } from '../checkpoint/checkp
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { s3Settings } from '../checkpoint/filesystem/s3-options.js';
+import { StateFileSystems } from '../checkpoint/filesystem/state-file-systems.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
@@ -44,13 +46,17 @@ export class JobCheckpointing {
   readonly settings: CheckpointingSettings;
   readonly coordinator: CheckpointCoordinator;
   private readonly storage: CheckpointStorage;
+  /** Local and S3 file systems of the storage and of execution.savepoint.path; closed when the job ends. */
+  private readonly fileSystems: StateFileSystems;
   private readonly enumerators = new Map<string, StaticSplitEnumerator>();
   private readonly sourceVertices: ReadonlySet<string>;
 
   constructor(private readonly services: JobCheckpointingServices) {
     const { graph } = services;
     this.settings = checkpointingSettings(services.configuration);
-    this.storage = this.settings.directory === '' ? new JobManagerCheckpointStorage() : new FileSystemCheckpointStorage(this.settings.directory, graph.jobId);
+    this.fileSystems = new StateFileSystems(s3Settings(services.configuration), services.logger.child({ component: 'StateFileSystem' }));
+    const directory = this.settings.directory;
+    this.storage = directory === '' ? new JobManagerCheckpointStorage() : new FileSystemCheckpointStorage(this.fileSystems.of(directory), directory, graph.jobId);
     const targets = new Set(graph.jobGraph.edges.map((edge) => edge.targetVertexId));
     this.sourceVertices = new Set(graph.verticesTopologically.filter((vertex) => !targets.has(vertex.id)).map((vertex) => vertex.id));
     for (const vertex of graph.verticesTopologically) {
@@ -108,12 +114,14 @@ export class JobCheckpointing {
   }
 
   /**
-   * Before the first deployment: reads and checks the checkpoint of execution.savepoint.path, if
-   * set. Rejects with what is wrong and where; the job then fails without deploying anything.
+   * Before the first deployment: checks the checkpoint location (a missing bucket, refused
+   * credentials) and reads and checks the checkpoint of execution.savepoint.path, if set. Rejects
+   * with what is wrong and where; the job then fails without deploying anything.
    */
   async prepare(): Promise<void> {
+    if (this.settings.enabled) await this.storage.checkLocation();
     if (this.settings.restorePath === '') return;
-    const checkpoint = await readCompletedCheckpoint(this.settings.restorePath);
+    const checkpoint = await readCompletedCheckpoint(this.settings.restorePath, this.fileSystems.of(this.settings.restorePath));
     this.checkFits(checkpoint);
     this.coordinator.restoreFrom(checkpoint);
     this.services.logger.info({ checkpointId: checkpoint.checkpointId, path: checkpoint.metadataPath }, 'Starting the job from a checkpoint');
@@ -176,6 +184,8 @@ export class JobCheckpointing {
 
   onJobTerminated(status: string): void {
     this.coordinator.shutdown(`the job is ${status}`, discardsCheckpointsWhenEnded(this.settings.retention, status));
+    // After the deletes shutdown started: close() waits for them.
+    void this.fileSystems.close().catch((error: unknown) => this.services.logger.warn({ err: error }, 'Could not close the checkpoint file systems'));
   }
 
   /** The checkpointing settings and restored state of a deployment. */
