@@ -5,7 +5,7 @@
  * own with the job's over it (as the network options), so keep credentials in the cluster's
  * configuration or the environment, not in a job.
  */
-import { booleanOption, durationOption, integerOption, stringOption, type Configuration } from '@eddy/common';
+import { booleanOption, durationOption, integerOption, stringOption, type Configuration } from '@eddy/common/config';
 
 export const S3Options = {
   endpoint: stringOption({
