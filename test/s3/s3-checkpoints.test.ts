@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from '../cluster/cluster-harness.js';
 import { assertExactCounts, checkpointJob, committedRecords, followToEnd, scratchDirectory } from '../checkpoint/checkpoint-test-utils.js';
+import { MOTO_SECRET_KEY } from './moto-server.js';
 import { useS3Cluster } from './s3-cluster.js';
 
 const scratch = scratchDirectory('eddy-s3-checkpoints-');
@@ -67,5 +68,11 @@ describe('checkpoints on S3', () => {
 
     // The job finished and retains nothing (NO_EXTERNALIZED_CHECKPOINTS): its prefix empties.
     await waitFor(async () => (keysNow = await cluster.moto.listKeys(BUCKET, prefix)).length === 0, () => `no object left under ${prefix}: ${keysNow.join(', ')}`, 20_000);
+
+    // s3.secret-key was given to every process: no log line of any of them shows it.
+    for (const process of [cluster.jobManager, ...cluster.taskManagers]) {
+      const leaks = [...process.lines.map((line) => JSON.stringify(line)), ...process.stderr].filter((text) => text.includes(MOTO_SECRET_KEY));
+      assert.deepEqual(leaks, [], `the ${process.role} logged the secret key`);
+    }
   });
 });
