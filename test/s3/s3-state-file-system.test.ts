@@ -132,4 +132,28 @@ describe('S3StateFileSystem on moto', () => {
     await assert.rejects(down.readFile(`s3://${BUCKET}/x`), /the S3 file system is closed/);
     assert.deepEqual(warnings, [], 'no retries against the healthy server');
   });
+
+  it('says which option to raise when the store takes a request and never answers', async () => {
+    // Accepts connections and says nothing.
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const seen: unknown[] = [];
+    const slow = new S3StateFileSystem(settingsFor(`http://127.0.0.1:${port}`, { maxAttempts: 2, requestTimeoutMs: 300 }), { warn: (fields) => seen.push(fields) });
+    const started = performance.now();
+    try {
+      await assert.rejects(
+        slow.readFile(`s3://${BUCKET}/x`),
+        new RegExp(`^StateStorageError: S3 GetObject of s3://${BUCKET}/x at http://127.0.0.1:${port} timed out \\(.*; each attempt may take s3.request-timeout = 300 ms, 2 attempts\\); check the endpoint, or raise s3.request-timeout$`),
+      );
+      assert.equal(seen.length, 1, 'the one retry was logged');
+      // Each attempt ends at s3.request-timeout, not only the whole call at its deadline (40 s here).
+      assert.ok(performance.now() - started < 15_000, `the two attempts took ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      await slow.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
 });

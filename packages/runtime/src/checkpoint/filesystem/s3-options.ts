@@ -41,7 +41,8 @@ export const S3Options = {
     defaultMs: 30_000,
     minMs: 100,
     description:
-      'Deadline of one S3 request (a socket idle this long fails the attempt). A call, retries included, is abandoned after s3.attempts.maximum times this.',
+      'Deadline of one attempt of an S3 request until the store answers (sending the body included), and the longest a connection may sit idle while ' +
+      'a large state file downloads. A call, retries included, is abandoned after s3.attempts.maximum times this and the backoffs between them.',
   }),
   maxAttempts: integerOption({
     key: 's3.attempts.maximum',

@@ -201,27 +201,34 @@ export class S3StateFileSystem implements StateFileSystem {
         ...(settings.accessKey === '' ? {} : { credentials: { accessKeyId: settings.accessKey, secretAccessKey: settings.secretKey } }),
         maxAttempts: settings.maxAttempts,
         retryMode: 'standard',
-        requestHandler: { requestTimeout: settings.requestTimeoutMs, connectionTimeout: Math.min(settings.requestTimeoutMs, 10_000) },
+        // requestTimeout only warns unless throwOnRequestTimeout; it runs until the answer's headers,
+        // socketTimeout then bounds a stalled download of a large state file.
+        requestHandler: {
+          requestTimeout: settings.requestTimeoutMs,
+          throwOnRequestTimeout: true,
+          socketTimeout: settings.requestTimeoutMs,
+          connectionTimeout: Math.min(settings.requestTimeoutMs, 10_000),
+        },
         // S3-compatible stores (older MinIO, Ceph, test servers) do not all know the newer checksums.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
       });
       const logRetries = (next: (args: unknown) => Promise<unknown>, context: Record<string, unknown>) => async (args: unknown) => {
-          const attempt = ((context['eddyAttempt'] as number | undefined) ?? 0) + 1;
-          context['eddyAttempt'] = attempt;
-          try {
-            return await next(args);
-          } catch (error) {
-            if (attempt < settings.maxAttempts && mayPass(error)) {
-              const input = (args as { input?: { Bucket?: string; Key?: string } }).input;
-              this.logger.warn(
-                { operation: context['commandName'], endpoint: this.endpointText(), bucket: input?.Bucket, key: input?.Key, attempt, maxAttempts: settings.maxAttempts, reason: errorText(error) },
-                'An S3 request failed; waiting a jittered backoff before the AWS SDK retries it',
-              );
-            }
-            throw error;
+        const attempt = ((context['eddyAttempt'] as number | undefined) ?? 0) + 1;
+        context['eddyAttempt'] = attempt;
+        try {
+          return await next(args);
+        } catch (error) {
+          if (attempt < settings.maxAttempts && mayPass(error)) {
+            const input = (args as { input?: { Bucket?: string; Key?: string } }).input;
+            this.logger.warn(
+              { operation: context['commandName'], endpoint: this.endpointText(), bucket: input?.Bucket, key: input?.Key, attempt, maxAttempts: settings.maxAttempts, reason: errorText(error) },
+              'An S3 request failed; waiting a jittered backoff before the AWS SDK retries it',
+            );
           }
-        };
+          throw error;
+        }
+      };
       client.middlewareStack.addRelativeTo(logRetries as never, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'eddyRetryLogMiddleware' });
       return { sdk, storage, client };
     })();
@@ -286,6 +293,13 @@ export class S3StateFileSystem implements StateFileSystem {
       );
     }
     const target = key === '' ? `s3://${bucket}` : `s3://${bucket}/${key}`;
+    if (name === 'AbortError' || name === 'TimeoutError') {
+      return new StateStorageError(
+        `S3 ${operation} of ${target} at ${where} timed out (${errorText(error)}; each attempt may take ${S3Options.requestTimeout.key} = ${this.settings.requestTimeoutMs} ms, ` +
+          `${this.settings.maxAttempts} attempts); check the endpoint, or raise ${S3Options.requestTimeout.key}`,
+        { cause: error },
+      );
+    }
     return new StateStorageError(`S3 ${operation} of ${target} at ${where} failed: ${errorText(error)}`, { cause: error });
   }
 }
