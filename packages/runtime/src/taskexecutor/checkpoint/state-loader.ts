@@ -1,7 +1,7 @@
 /**
  * Loads the bytes of a task's restored state (inline, or from the files of the checkpoint
- * directory, local or S3) into what the chain restores from. A missing or unreadable file fails the task with
- * the file, the checkpoint and the operator named.
+ * directory, local or S3) into what the chain restores from. A missing or unreadable file fails
+ * the task with the file, the checkpoint and the operator named.
  */
 import { StateFileNotFoundError } from '../../checkpoint/filesystem/state-file-system.js';
 import type { StateFileSystems } from '../../checkpoint/filesystem/state-file-systems.js';

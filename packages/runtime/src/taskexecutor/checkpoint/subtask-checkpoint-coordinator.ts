@@ -9,8 +9,8 @@
  *      goes out on every output after the records before it;
  *   2. asynchronous: the frozen state is serialized in slices that leave the event loop free for
  *      records, small pieces inline (state.storage.fs.memory-threshold), larger ones to files in
- *      `<job dir>/chk-<n>/` (a local directory or S3, see checkpoint/filesystem/); then the task acknowledges N with the handles, or declines it with the
- *      path and the OS error.
+ *      `<job dir>/chk-<n>/` (a local directory or S3, see checkpoint/filesystem/); then the task
+ *      acknowledges N with the handles, or declines it with the path and the cause.
  *
  * It also remembers when the task reached the end of its input: every checkpoint taken after that
  * holds the task's final state, and once one of them completes the task may finish
