@@ -92,6 +92,32 @@ describe('S3StateFileSystem on moto', () => {
     await assert.rejects(out.close(), (error: Error) => error.message === missing);
   });
 
+  it("takes credentials from the AWS SDK's default chain (the environment) when s3.access-key is empty, and says what to set when there are none", async () => {
+    const saved = { ...process.env };
+    try {
+      process.env['AWS_ACCESS_KEY_ID'] = MOTO_ACCESS_KEY;
+      process.env['AWS_SECRET_ACCESS_KEY'] = MOTO_SECRET_KEY;
+      const fromEnvironment = new S3StateFileSystem(settingsFor(moto.endpoint, { accessKey: '', secretKey: '' }), { warn: () => undefined });
+      await fromEnvironment.writeAtomically(`s3://${BUCKET}/env/_metadata`, pattern(3));
+      await fromEnvironment.close();
+      assert.deepEqual(await moto.listKeys(BUCKET, 'env/'), ['env/_metadata']);
+
+      for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[key];
+      process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+      process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/credentials';
+      process.env['AWS_CONFIG_FILE'] = '/nonexistent/config';
+      const none = new S3StateFileSystem(settingsFor(moto.endpoint, { accessKey: '', secretKey: '' }), { warn: () => undefined });
+      await assert.rejects(
+        none.writeAtomically(`s3://${BUCKET}/env/_metadata`, pattern(3)),
+        new RegExp(`^StateStorageError: no credentials for S3 at ${moto.endpoint}: set s3.access-key and s3.secret-key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY$`),
+      );
+      await none.close();
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  });
+
   it('names the options to fix when the store refuses the credentials, and not the secret', async () => {
     const checking = await startMotoServer({ auth: true });
     const secret = 'wrong-secret-0815';

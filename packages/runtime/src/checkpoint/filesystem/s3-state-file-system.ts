@@ -15,7 +15,7 @@
  * secret. Lifecycle: close() waits for the calls in progress, then ends the client's connections.
  */
 import { PassThrough } from 'node:stream';
-import type { DeleteObjectsCommandOutput, GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { DeleteObjectsCommandOutput, GetObjectCommandOutput, ListMultipartUploadsCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { S3Settings } from './s3-options.js';
 import { S3Options } from './s3-options.js';
 import { StateFileNotFoundError, StateStorageError, type StateFileOutput, type StateFileSystem } from './state-file-system.js';
@@ -70,7 +70,7 @@ export class S3StateFileSystem implements StateFileSystem {
           throw this.explain(error, 'upload', bucket, key);
         },
       );
-      return new S3StateFileOutput(path, body, upload, this.track(done));
+      return new S3StateFileOutput(path, body, upload, this.track(done), () => this.abortMultipartUploads(bucket, key));
     });
   }
 
@@ -150,6 +150,24 @@ export class S3StateFileSystem implements StateFileSystem {
         await this.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength }));
       } catch (error) {
         throw this.explain(error, 'PutObject', bucket, key);
+      }
+    });
+  }
+
+  /**
+   * Aborts the multipart uploads of `key` still open. Upload.abort() alone may leave one behind
+   * when it comes while the upload is being created; an open one keeps its parts (and costs).
+   */
+  private abortMultipartUploads(bucket: string, key: string): Promise<void> {
+    return this.op(async () => {
+      const { sdk } = await this.load();
+      try {
+        const listed = await this.send<ListMultipartUploadsCommandOutput>(new sdk.ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+        for (const upload of listed.Uploads ?? []) {
+          if (upload.Key === key && upload.UploadId !== undefined) await this.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
+        }
+      } catch (error) {
+        throw this.explain(error, 'AbortMultipartUpload', bucket, key);
       }
     });
   }
@@ -313,6 +331,7 @@ class S3StateFileOutput implements StateFileOutput {
     private readonly body: PassThrough,
     private readonly upload: { abort(): Promise<void> },
     private readonly done: Promise<void>,
+    private readonly abortOpenUploads: () => Promise<void>,
   ) {
     done.catch((error: unknown) => {
       this.failure = error;
@@ -354,6 +373,7 @@ class S3StateFileOutput implements StateFileOutput {
     await this.upload.abort().catch(() => undefined);
     this.body.destroy();
     await this.done.catch(() => undefined);
+    await this.abortOpenUploads().catch(() => undefined);
   }
 }
 
