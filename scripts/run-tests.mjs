@@ -65,12 +65,17 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /**
  * Files that need more time than that, run after the others in a second `node --test` with their
  * own timeout. compose-podman builds an image and runs a cluster in containers; on a fresh
- * machine it also installs Podman and builds the base image first. fresh-clone runs `npm ci` in a
+ * machine it also installs Podman and builds the base image first. The S3 tests install moto
+ * on a machine that lacks it. fresh-clone runs `npm ci` in a
  * copy of the repository (about 15 s, more under load) before it tries the CLI there.
  */
 const LONG_RUNNING = new Map([
   [join('test', 'dist', 'cli', 'fresh-clone.test.js'), 10 * 60_000],
   [join('test', 'dist', 'docker', 'compose-podman.test.js'), 30 * 60_000],
+  // A fresh machine installs moto (scripts/install-moto.sh, about a minute) before the first of them.
+  [join('test', 'dist', 's3', 's3-checkpoints.test.js'), 5 * 60_000],
+  [join('test', 'dist', 's3', 's3-restore-and-errors.test.js'), 5 * 60_000],
+  [join('test', 'dist', 's3', 's3-state-file-system.test.js'), 5 * 60_000],
 ]);
 
 const timeoutOf = (file) => LONG_RUNNING.get(relative(root, file)) ?? DEFAULT_TIMEOUT_MS;

@@ -62,3 +62,6 @@ export { BufferKind } from './network/network-buffer.js';
 export * from './network/network-errors.js';
 export { CollectSinkOptions } from './collect/collect-sink-options.js';
 export { CollectedResults, CollectedResultsReleasedError, type CollectSource } from './collect/collected-results.js';
+export { FileSystemCheckpointStorage, readCompletedCheckpoint } from './checkpoint/checkpoint-storage.js';
+export { S3StateFileSystem } from './checkpoint/filesystem/s3-state-file-system.js';
+export { S3Options, type S3Settings } from './checkpoint/filesystem/s3-options.js';

@@ -4,6 +4,7 @@ import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
 import { BlobOptions } from '@eddy/cluster-common';
 import { CheckpointingOptions } from './checkpoint/checkpointing-options.js';
+import { S3Options } from './checkpoint/filesystem/s3-options.js';
 import { CollectSinkOptions } from './collect/collect-sink-options.js';
 import { JobManagerOptions } from './entrypoint/jobmanager-options.js';
 import { HeartbeatOptions } from './heartbeat/heartbeat-options.js';
@@ -24,6 +25,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     JobMasterOptions,
     RestartStrategyOptions,
     CheckpointingOptions,
+    S3Options,
     TaskOptions,
     PipelineOptions,
     WatermarkStallOptions,

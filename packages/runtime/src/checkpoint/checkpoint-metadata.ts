@@ -29,7 +29,8 @@
  * paths only, no `savepoint`) is still read.
  */
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join, normalize, relative } from 'node:path';
+import { isAbsolute } from 'node:path';
+import { nameOf, parentOf, statePath } from './filesystem/state-file-system.js';
 import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
 
 export const METADATA_FILE_NAME = '_metadata';
@@ -146,7 +147,7 @@ export function decodeMetadata(bytes: Buffer, where: string, metadataPath: strin
   if (sha256 !== file.sha256) {
     throw new CheckpointMetadataError(`${where} is corrupt: the sha256 of its content is ${sha256}, the file says ${String(file.sha256)}`);
   }
-  return { ...checkpointFromJson(file.checkpoint, where, dirname(metadataPath)), metadataPath };
+  return { ...checkpointFromJson(file.checkpoint, where, parentOf(metadataPath)), metadataPath };
 }
 
 // JSON forms: bytes as base64, everything else as is.
@@ -175,7 +176,7 @@ function checkpointToJson(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>,
 function handleToJson(handle: cp.StreamStateHandle | null | undefined, directory: string): unknown {
   if (!handle) return null;
   if (handle.path === '') return { inline: Buffer.from(handle.inlineBytes).toString('base64'), size: handle.size };
-  if (directory !== '' && dirname(handle.path) === normalize(directory)) return { file: relative(directory, handle.path), size: handle.size };
+  if (directory !== '' && parentOf(handle.path) === directory.replace(/\/+$/, '')) return { file: nameOf(handle.path), size: handle.size };
   return { path: handle.path, size: handle.size };
 }
 
@@ -255,7 +256,7 @@ class Reader {
       const file = o['file'];
       if (file === '' || file === '.' || file === '..' || isAbsolute(file) || /[\\/]/.test(file)) this.fail(`${path}.file`, `${JSON.stringify(file)} is not the name of a file in the directory of the metadata`);
       if (this.directory === '') this.fail(`${path}.file`, 'a file relative to the metadata, but the metadata was not read from a directory');
-      return { path: join(this.directory, file), inlineBytes: new Uint8Array(0), size };
+      return { path: statePath(this.directory, file), inlineBytes: new Uint8Array(0), size };
     }
     const inline = Buffer.from(this.string(o['inline'], `${path}.inline`), 'base64');
     if (inline.byteLength !== size) this.fail(`${path}.inline`, `holds ${inline.byteLength} bytes, the handle says ${size}`);

@@ -6,24 +6,25 @@
  *   JobManagerCheckpointStorage   no directory: state travels inline in the acknowledgements and
  *                                 completed checkpoints are kept in memory only
  *
- * Writing `_metadata` is the commit point of a checkpoint: temp file, fsync, rename, fsync of the
- * directory, so a crash leaves either no metadata or a whole one. Deleting goes by file: a file is
+ * Writing `_metadata` is the commit point of a checkpoint, atomic on every file system (locally temp
+ * file, fsync, rename, fsync of the directory; one PutObject on S3), so a crash leaves either no
+ * metadata or a whole one. Deleting goes by file: a file is
  * removed once no retained checkpoint refers to it (a finished task's state is carried into later
  * checkpoints by reference).
  *
  * Threading: called from the JobMaster's main thread; the returned promises settle off it (file
  * I/O), so callers re-enter the mailbox before touching their state.
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { CheckpointMetadataError, decodeMetadata, encodeMetadata, METADATA_FILE_NAME, type CompletedCheckpoint } from './checkpoint-metadata.js';
+import { nameOf, parentOf, StateFileNotFoundError, statePath, type StateFileSystem } from './filesystem/state-file-system.js';
 
 export interface CheckpointStorage {
   /** The job's checkpoint directory handed to tasks; '' when state goes to the JobManager. */
   readonly taskStorageDirectory: string;
   /** Human form for logs and messages. */
   describe(): string;
+  /** Checks the job's checkpoint location can be used (before the first deployment); rejects saying what to fix. */
+  checkLocation(): Promise<void>;
   /** Makes sure checkpoint `id` can be written (its directory exists); rejects with the path and the OS error. */
   initializeLocation(checkpointId: number): Promise<void>;
   /** Writes `_metadata` atomically; resolves to its path ('' in memory). */
@@ -41,46 +42,43 @@ export function checkpointDirectoryName(checkpointId: number): string {
 export class FileSystemCheckpointStorage implements CheckpointStorage {
   readonly taskStorageDirectory: string;
 
-  constructor(baseDirectory: string, jobId: string) {
-    this.taskStorageDirectory = join(baseDirectory, jobId);
+  constructor(
+    private readonly fileSystem: StateFileSystem,
+    baseDirectory: string,
+    jobId: string,
+  ) {
+    this.taskStorageDirectory = statePath(baseDirectory, jobId);
   }
 
   describe(): string {
     return this.taskStorageDirectory;
   }
 
+  checkLocation(): Promise<void> {
+    return this.fileSystem.checkStore(this.taskStorageDirectory);
+  }
+
   async initializeLocation(checkpointId: number): Promise<void> {
-    const directory = join(this.taskStorageDirectory, checkpointDirectoryName(checkpointId));
-    try {
-      await mkdir(directory, { recursive: true });
-    } catch (error) {
-      throw new Error(`Could not create the checkpoint directory ${directory}: ${(error as Error).message}`, { cause: error });
-    }
+    await this.fileSystem.prepareDirectory(statePath(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
   }
 
   async persist(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>): Promise<string> {
-    const directory = join(this.taskStorageDirectory, checkpointDirectoryName(checkpoint.checkpointId));
-    const target = join(directory, METADATA_FILE_NAME);
-    const temporary = join(directory, `.${METADATA_FILE_NAME}.inprogress`);
+    const target = statePath(this.taskStorageDirectory, checkpointDirectoryName(checkpoint.checkpointId), METADATA_FILE_NAME);
     try {
-      await mkdir(directory, { recursive: true });
-      await writeFile(temporary, encodeMetadata(checkpoint, directory), { flush: true });
-      await rename(temporary, target);
-      syncDirectory(directory);
+      await this.fileSystem.writeAtomically(target, encodeMetadata(checkpoint, parentOf(target)));
     } catch (error) {
-      await rm(temporary, { force: true }).catch(() => undefined);
       throw new Error(`Could not write the metadata of checkpoint ${checkpoint.checkpointId} to ${target}: ${(error as Error).message}`, { cause: error });
     }
     return target;
   }
 
   async discardFiles(checkpointId: number, paths: readonly string[], metadataPath: string): Promise<void> {
-    await Promise.all([...paths, ...(metadataPath === '' ? [] : [metadataPath])].map((path) => unlink(path).catch(ignoreMissing)));
-    await rmdir(join(this.taskStorageDirectory, checkpointDirectoryName(checkpointId))).catch(() => undefined);
+    await Promise.all([...paths, ...(metadataPath === '' ? [] : [metadataPath])].map((path) => this.fileSystem.delete(path)));
+    await this.fileSystem.deleteDirectoryIfEmpty(statePath(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
   }
 
   async discardAborted(checkpointId: number): Promise<void> {
-    await rm(join(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)), { recursive: true, force: true });
+    await this.fileSystem.deleteDirectory(statePath(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
   }
 }
 
@@ -89,6 +87,10 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
 
   describe(): string {
     return "the JobManager's memory (state.checkpoints.dir is not set)";
+  }
+
+  checkLocation(): Promise<void> {
+    return Promise.resolve();
   }
 
   initializeLocation(): Promise<void> {
@@ -108,49 +110,32 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   }
 }
 
-function ignoreMissing(error: unknown): void {
-  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-}
-
-/** fsync of a directory makes a rename in it durable; some file systems refuse it, which is fine. */
-export function syncDirectory(directory: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(directory, 'r');
-    fsyncSync(fd);
-  } catch {
-    // not supported here
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /**
  * Reads a completed checkpoint from `path`: a `chk-<n>` directory or its `_metadata` file.
  * Throws CheckpointMetadataError saying what is missing or wrong, with the path.
  */
-export async function readCompletedCheckpoint(path: string): Promise<CompletedCheckpoint> {
+export async function readCompletedCheckpoint(path: string, fileSystem: StateFileSystem): Promise<CompletedCheckpoint> {
   let file = path;
   try {
-    if ((await stat(path)).isDirectory()) file = join(path, METADATA_FILE_NAME);
+    if (nameOf(path) !== METADATA_FILE_NAME && (await fileSystem.isDirectory(path))) file = statePath(path, METADATA_FILE_NAME);
   } catch (error) {
-    throw new CheckpointMetadataError(`Cannot restore from ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
+    throw new CheckpointMetadataError(`Cannot restore from ${path}: ${(error as Error).message}`, { cause: error });
   }
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    bytes = await fileSystem.readFile(file);
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    if (!(error instanceof StateFileNotFoundError)) throw new CheckpointMetadataError(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
     throw new CheckpointMetadataError(
-      missing
+      file !== path
         ? `Cannot restore from ${path}: it has no ${METADATA_FILE_NAME} file, so it is not a completed checkpoint (a checkpoint that did not complete has none)`
-        : `Cannot read ${file}: ${(error as Error).message}`,
+        : `Cannot restore from ${path}: it does not exist`,
     );
   }
-  return decodeMetadata(bytes, `The checkpoint metadata file ${file}`, file);
+  return decodeMetadata(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), `The checkpoint metadata file ${file}`, file);
 }
 
 /** The checkpoint directory a `_metadata` path belongs to. */
 export function checkpointDirectoryOfMetadata(metadataPath: string): string {
-  return basename(metadataPath) === METADATA_FILE_NAME ? dirname(metadataPath) : metadataPath;
+  return nameOf(metadataPath) === METADATA_FILE_NAME ? parentOf(metadataPath) : metadataPath;
 }

@@ -5,6 +5,8 @@
  * cluster's with the job's over it).
  */
 import { booleanOption, type Configuration, durationOption, enumOption, integerOption, memorySizeOption, stringOption } from '@eddy/common';
+import { parseS3Path } from './filesystem/s3-state-file-system.js';
+import { isS3Path, normalizeS3Path } from './filesystem/state-file-system.js';
 
 export const EXTERNALIZED_CHECKPOINT_RETENTIONS = ['NO_EXTERNALIZED_CHECKPOINTS', 'DELETE_ON_CANCELLATION', 'RETAIN_ON_CANCELLATION'] as const;
 export type ExternalizedCheckpointRetention = (typeof EXTERNALIZED_CHECKPOINT_RETENTIONS)[number];
@@ -68,7 +70,7 @@ export const CheckpointingOptions = {
     defaultValue: '',
     description:
       'Directory the checkpoints of every job go to, as `<dir>/<job id>/chk-<n>/` with a `_metadata` file written last: a local path or `file://` URI, which must ' +
-      'be the same shared directory for the JobManager and every TaskManager. Empty (the default): state travels to the JobManager and is kept in its memory ' +
+      'be the same shared directory for the JobManager and every TaskManager, or an S3 location `s3://bucket/path` (the s3.* options say where and how). Empty (the default): state travels to the JobManager and is kept in its memory ' +
       "only (Flink's JobManagerCheckpointStorage), limited to state.checkpoints.max-inline-state-size per subtask and lost with the JobManager.",
   }),
   numRetained: integerOption({
@@ -141,14 +143,20 @@ export interface CheckpointingSettings {
   readonly restorePath: string;
 }
 
-/** `file:///a/b` and `/a/b` name the same directory; other schemes are refused with the supported ones named. */
+/** `file:///a/b` and `/a/b` name the same directory; `s3://` (and `s3a://`, `s3n://`) is S3; other schemes are refused with the supported ones named. */
 export function checkpointDirectoryOf(value: string): string {
   const trimmed = value.trim();
   if (trimmed === '') return '';
   if (trimmed.startsWith('file://')) return decodeURIComponent(trimmed.slice('file://'.length)) || '/';
+  if (isS3Path(trimmed)) {
+    parseS3Path(trimmed);
+    return normalizeS3Path(trimmed).replace(/\/+$/, '');
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed);
   if (scheme !== null) {
-    throw new Error(`state.checkpoints.dir '${trimmed}' uses the scheme ${scheme[1]}://, which Eddy cannot write to yet; use a local path or a file:// URI of a directory every TaskManager shares`);
+    throw new Error(
+      `state.checkpoints.dir '${trimmed}' uses the scheme ${scheme[1]}://, which Eddy cannot write to; use s3://bucket/path, a local path or a file:// URI of a directory every TaskManager shares`,
+    );
   }
   return trimmed;
 }

@@ -19,7 +19,9 @@ import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { basename, dirname, join, normalize } from 'node:path';
 import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
 import { CheckpointMetadataError, encodeMetadata, METADATA_FILE_NAME, type CompletedCheckpoint } from './checkpoint-metadata.js';
-import { readCompletedCheckpoint, syncDirectory } from './checkpoint-storage.js';
+import { readCompletedCheckpoint } from './checkpoint-storage.js';
+import { LocalStateFileSystem, syncDirectory } from './filesystem/local-state-file-system.js';
+import type { StateFileSystem } from './filesystem/state-file-system.js';
 
 /** A savepoint that cannot be written, read or disposed of; the message says what and where. */
 export class SavepointError extends Error {
@@ -36,7 +38,14 @@ export function savepointDirectoryName(jobId: string): string {
  * copied in, then `_metadata` is written. Resolves to the savepoint as written (handles in its
  * directory); on failure removes the directory and rejects with the path and the OS error.
  */
-export async function writeSavepoint(savepoint: Omit<CompletedCheckpoint, 'metadataPath'>, targetDirectory: string, checkpointDirectory: string): Promise<CompletedCheckpoint> {
+export async function writeSavepoint(
+  savepoint: Omit<CompletedCheckpoint, 'metadataPath'>,
+  targetDirectory: string,
+  checkpointDirectory: string,
+  checkpointFileSystem: StateFileSystem = new LocalStateFileSystem(),
+): Promise<CompletedCheckpoint> {
+  // State in an object store (s3://) is copied down; a local checkpoint directory's files are moved.
+  const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(checkpointDirectory);
   const directory = join(targetDirectory, savepointDirectoryName(savepoint.jobId));
   try {
     await mkdir(directory, { recursive: true });
@@ -56,7 +65,7 @@ export async function writeSavepoint(savepoint: Omit<CompletedCheckpoint, 'metad
             while (used.has(name)) name = `${basename(handle.path)}-${randomBytes(2).toString('hex')}`;
             used.add(name);
             const target = join(directory, name);
-            await placeFile(handle.path, target, dirname(handle.path) === own);
+            await placeFile(handle.path, target, local && dirname(handle.path) === own, checkpointFileSystem);
             moved.set(handle.path, target);
           }
         }
@@ -69,7 +78,7 @@ export async function writeSavepoint(savepoint: Omit<CompletedCheckpoint, 'metad
     await rename(temporary, metadataPath);
     syncDirectory(directory);
     // Its files were moved out: what is left of chk-<n> goes (chk-<n> is this savepoint's alone).
-    if (own !== '') await rm(own, { recursive: true, force: true }).catch(() => undefined);
+    if (own !== '') await (local ? rm(own, { recursive: true, force: true }) : checkpointFileSystem.deleteDirectory(checkpointDirectory)).catch(() => undefined);
     return { ...written, metadataPath };
   } catch (error) {
     await rm(directory, { recursive: true, force: true }).catch(() => undefined);
@@ -78,7 +87,7 @@ export async function writeSavepoint(savepoint: Omit<CompletedCheckpoint, 'metad
 }
 
 /** Moves (a file this savepoint wrote) or copies (one an earlier checkpoint still uses) `from` to `to`. */
-async function placeFile(from: string, to: string, move: boolean): Promise<void> {
+async function placeFile(from: string, to: string, move: boolean, fileSystem: StateFileSystem): Promise<void> {
   if (move) {
     try {
       await rename(from, to);
@@ -88,7 +97,8 @@ async function placeFile(from: string, to: string, move: boolean): Promise<void>
     }
   }
   try {
-    await copyFile(from, to);
+    if (from.startsWith('/')) await copyFile(from, to);
+    else await writeFile(to, await fileSystem.readFile(from), { flush: true });
   } catch (error) {
     throw new Error(`could not copy the state file ${from} into it: ${(error as Error).message}`, { cause: error });
   }
@@ -165,7 +175,7 @@ export async function disposeSavepoint(path: string): Promise<string> {
   }
   let savepoint: CompletedCheckpoint;
   try {
-    savepoint = await readCompletedCheckpoint(directory);
+    savepoint = await readCompletedCheckpoint(directory, new LocalStateFileSystem());
   } catch (error) {
     throw new SavepointError(`Cannot dispose of ${directory}: it is not a readable savepoint (${(error as Error).message}); nothing was deleted`, { cause: error });
   }

@@ -23,6 +23,8 @@ import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type 
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
 import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
+import { s3Settings } from '../checkpoint/filesystem/s3-options.js';
+import { StateFileSystems } from '../checkpoint/filesystem/state-file-systems.js';
 import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
@@ -50,13 +52,17 @@ export class JobCheckpointing {
   readonly settings: CheckpointingSettings;
   readonly coordinator: CheckpointCoordinator;
   private readonly storage: CheckpointStorage;
+  /** Local and S3 file systems of the storage and of execution.savepoint.path; closed when the job ends. */
+  private readonly fileSystems: StateFileSystems;
   private readonly enumerators = new Map<string, StaticSplitEnumerator>();
   private readonly sourceVertices: ReadonlySet<string>;
 
   constructor(private readonly services: JobCheckpointingServices) {
     const { graph } = services;
     this.settings = checkpointingSettings(services.configuration);
-    this.storage = this.settings.directory === '' ? new JobManagerCheckpointStorage() : new FileSystemCheckpointStorage(this.settings.directory, graph.jobId);
+    this.fileSystems = new StateFileSystems(s3Settings(services.configuration), services.logger.child({ component: 'StateFileSystem' }));
+    const directory = this.settings.directory;
+    this.storage = directory === '' ? new JobManagerCheckpointStorage() : new FileSystemCheckpointStorage(this.fileSystems.of(directory), directory, graph.jobId);
     const targets = new Set(graph.jobGraph.edges.map((edge) => edge.targetVertexId));
     this.sourceVertices = new Set(graph.verticesTopologically.filter((vertex) => !targets.has(vertex.id)).map((vertex) => vertex.id));
     for (const vertex of graph.verticesTopologically) {
@@ -125,12 +131,14 @@ export class JobCheckpointing {
   }
 
   /**
-   * Before the first deployment: reads and checks the checkpoint of execution.savepoint.path, if
-   * set. Rejects with what is wrong and where; the job then fails without deploying anything.
+   * Before the first deployment: checks the checkpoint location (a missing bucket, refused
+   * credentials) and reads and checks the checkpoint of execution.savepoint.path, if set. Rejects
+   * with what is wrong and where; the job then fails without deploying anything.
    */
   async prepare(): Promise<void> {
+    if (this.settings.enabled) await this.storage.checkLocation();
     if (this.settings.restorePath === '') return;
-    const checkpoint = await readCompletedCheckpoint(this.settings.restorePath);
+    const checkpoint = await readCompletedCheckpoint(this.settings.restorePath, this.fileSystems.of(this.settings.restorePath));
     await checkStateFiles(checkpoint);
     this.checkFits(checkpoint);
     this.coordinator.restoreFrom(checkpoint);
@@ -197,6 +205,9 @@ export class JobCheckpointing {
     if (target === '') {
       return Promise.reject(new SavepointFailedError('no savepoint directory: name one (`eddy savepoint <jobId> <directory>`, `eddy stop <jobId> --savepointPath <directory>`) or set state.savepoints.dir'));
     }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+      return Promise.reject(new SavepointFailedError(`savepoints cannot go to ${target} yet: give a directory of a file system the JobManager can write (checkpoints may stay on S3)`));
+    }
     const checkpointDirectory = (checkpointId: number): string => (this.storage.taskStorageDirectory === '' ? '' : join(this.storage.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
     // A directory that cannot be written is refused before anything happens to the job.
     const writable = mkdir(target, { recursive: true })
@@ -209,7 +220,7 @@ export class JobCheckpointing {
         () =>
           this.services.runInMainThread(() =>
             start({
-              persist: (savepoint) => writeSavepoint(savepoint, target, checkpointDirectory(savepoint.checkpointId)),
+              persist: (savepoint) => writeSavepoint(savepoint, target, checkpointDirectory(savepoint.checkpointId), this.fileSystems.of(this.storage.taskStorageDirectory || target)),
               resolve: (savepoint) => resolve(dirname(savepoint.metadataPath)),
               reject,
             }),
@@ -249,6 +260,8 @@ export class JobCheckpointing {
 
   onJobTerminated(status: string): void {
     this.coordinator.shutdown(`the job is ${status}`, discardsCheckpointsWhenEnded(this.settings.retention, status));
+    // After the deletes shutdown started: close() waits for them.
+    void this.fileSystems.close().catch((error: unknown) => this.services.logger.warn({ err: error }, 'Could not close the checkpoint file systems'));
   }
 
   /** The checkpointing settings and restored state of a deployment. */

@@ -194,7 +194,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.graph.transitionState('CREATED', 'RUNNING');
     this.checkpointing.prepare().then(
       () => this.runAsync(() => this.graph.state === 'RUNNING' && this.startScheduling()),
-      (error: unknown) => this.runAsync(() => this.failWithoutRestart(error, 'no restart: the checkpoint to start from cannot be used')),
+      (error: unknown) => this.runAsync(() => this.failWithoutRestart(error, 'no restart: the checkpoint storage or the checkpoint to start from cannot be used')),
     );
   }
 

@@ -44,6 +44,8 @@ import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { CheckpointBarrierHandler } from './checkpoint/checkpoint-barrier-handler.js';
 import { contractVersionMismatch } from '../job-contract.js';
 import { loadRestoredState } from './checkpoint/state-loader.js';
+import type { S3Settings } from '../checkpoint/filesystem/s3-options.js';
+import { StateFileSystems } from '../checkpoint/filesystem/state-file-systems.js';
 import { SubtaskCheckpointCoordinator } from './checkpoint/subtask-checkpoint-coordinator.js';
 import type { TaskContext } from './task-context.js';
 
@@ -158,6 +160,8 @@ export interface StreamTaskEnvironment {
   readonly ioMetrics: TaskIOMetrics;
   /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
   readonly network: NetworkTaskSettings;
+  /** The S3 options, for `s3://` checkpoint directories. */
+  readonly s3: S3Settings;
   /** The task restored its state and opened its operators: it reports RUNNING. */
   readonly reportRunning: () => void;
 }
@@ -272,10 +276,13 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     failTask: (error) => fail(error),
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
+  // Where state files are written and read; its connections end with the task.
+  const fileSystems = new StateFileSystems(environment.s3, { warn: (fields, message) => context.log(message, fields) });
   const checkpoints = new SubtaskCheckpointCoordinator({
     chain,
     writers,
     settings: checkpointing,
+    fileSystems,
     fileNamePrefix: `${deployment.vertexId}-${deployment.subtaskIndex}-${deployment.attemptNumber}`,
     acknowledge: (id, state, metrics) => environment.checkpoints.replies.acknowledge(id, state, metrics),
     decline: (id, error, kind) => environment.checkpoints.replies.decline(id, error, kind),
@@ -451,7 +458,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   };
   let finished = false;
   try {
-    const restored: RestoredTaskState | undefined = deployment.taskRestore ? await loadRestoredState(deployment.taskRestore) : undefined;
+    const restored: RestoredTaskState | undefined = deployment.taskRestore ? await loadRestoredState(deployment.taskRestore, fileSystems) : undefined;
     await chain.initializeState(restored);
     await chain.open();
     throwIfStopped();
@@ -531,6 +538,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     context.signal.removeEventListener('abort', onAbort);
     environment.checkpoints.attach(undefined);
     checkpoints.close();
+    void fileSystems.close();
     if (!finished) chainAbort.abort();
     await chain.close().catch(() => undefined);
     for (const writer of writers) writer.close();

@@ -18,6 +18,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { eddy_checkpoint_v1, eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
 import type { NetworkTaskSettings } from '../network/network-options.js';
+import type { S3Settings } from '../checkpoint/filesystem/s3-options.js';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 
@@ -37,6 +38,8 @@ export interface TaskWorkerData {
   readonly ioMetrics: SharedArrayBuffer;
   /** The task's network settings, resolved by the parent from the job's and the TaskManager's configuration. */
   readonly network: NetworkTaskSettings;
+  /** The S3 options (s3.*) for `s3://` checkpoint directories: the job's over the TaskManager's. */
+  readonly s3: S3Settings;
   /** collect-sink.max-in-flight-size: bytes of collected batches posted and not yet acknowledged before the task is backpressured. */
   readonly collectMaxInFlightBytes: number;
 }

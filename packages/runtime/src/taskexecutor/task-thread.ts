@@ -21,6 +21,7 @@
  * Threading: all methods and callbacks run on the TaskExecutor's event loop. Callbacks are invoked
  * synchronously from worker events; an exception thrown by a callback is logged, never propagated.
  */
+import { resolveTaskS3Settings } from '../checkpoint/filesystem/s3-options.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import type { Configuration, Logger } from '@eddy/common';
@@ -156,6 +157,7 @@ export class TaskThread {
         bundlePath: options.bundlePath,
         ioMetrics: this.ioMetrics.buffer,
         network,
+        s3: resolveTaskS3Settings(options.taskManagerConfiguration, deployment.jobConfiguration),
         collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
       };
       this.#worker = new Worker(WORKER_URL, { workerData, resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb } });

@@ -9,6 +9,7 @@ import { silentLogger } from '@eddy/common';
 import { CheckpointCoordinator, CheckpointFailureThresholdError, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../../src/checkpoint/checkpoint-coordinator.js';
 import { CheckpointMetadataError, decodeMetadata, encodeMetadata, type CompletedCheckpoint } from '../../src/checkpoint/checkpoint-metadata.js';
 import { FileSystemCheckpointStorage, readCompletedCheckpoint } from '../../src/checkpoint/checkpoint-storage.js';
+import { LocalStateFileSystem } from '../../src/checkpoint/filesystem/local-state-file-system.js';
 import type { CheckpointingSettings } from '../../src/checkpoint/checkpointing-options.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-coordinator-'));
@@ -96,7 +97,7 @@ describe('CheckpointCoordinator', () => {
   const create = (overrides: Partial<CheckpointingSettings> = {}): CheckpointCoordinator => {
     dir = mkdtempSync(join(scratch, 'job-'));
     const s = settings({ directory: dir, ...overrides });
-    coordinator = new CheckpointCoordinator(s, new FileSystemCheckpointStorage(s.directory, 'job-1'), {
+    coordinator = new CheckpointCoordinator(s, new FileSystemCheckpointStorage(new LocalStateFileSystem(), s.directory, 'job-1'), {
       jobId: 'job-1',
       jobName: 'test job',
       logger: silentLogger(),
@@ -156,7 +157,7 @@ describe('CheckpointCoordinator', () => {
     assert.equal(latestId(), 1);
     assert.ok(existsSync(join(dir, 'job-1', 'chk-1', '_metadata')), 'the metadata file is written');
     assert.deepEqual(completedNotes.map(([, id]) => id), [1, 1, 1, 1]);
-    const read = await readCompletedCheckpoint(join(dir, 'job-1', 'chk-1'));
+    const read = await readCompletedCheckpoint(join(dir, 'job-1', 'chk-1'), new LocalStateFileSystem());
     assert.equal(read.vertices.length, 2);
     assert.equal(Buffer.from(read.vertices[1]!.subtasks[1]!.state.operators[0]!.operatorState[0]!.handle!.inlineBytes).toString(), 'x');
   });
@@ -479,8 +480,8 @@ describe('checkpoint metadata', () => {
 
   it('says a directory without _metadata is not a completed checkpoint', async () => {
     const empty = mkdtempSync(join(scratch, 'chk-'));
-    await assert.rejects(readCompletedCheckpoint(empty), /has no _metadata file, so it is not a completed checkpoint/);
-    await assert.rejects(readCompletedCheckpoint(join(empty, 'missing')), /it does not exist/);
+    await assert.rejects(readCompletedCheckpoint(empty, new LocalStateFileSystem()), /has no _metadata file, so it is not a completed checkpoint/);
+    await assert.rejects(readCompletedCheckpoint(join(empty, 'missing'), new LocalStateFileSystem()), /it does not exist/);
     assert.deepEqual(readdirSync(empty), []);
   });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChainSnapshot, TaskChain } from '@eddy/api/internal';
+import { Configuration } from '@eddy/common';
+import { s3Settings } from '../../src/checkpoint/filesystem/s3-options.js';
+import { StateFileSystems } from '../../src/checkpoint/filesystem/state-file-systems.js';
 import { SubtaskCheckpointCoordinator } from '../../src/taskexecutor/checkpoint/subtask-checkpoint-coordinator.js';
 
 /** A chain without state: snapshots are empty, notifications are recorded. */
@@ -34,6 +37,7 @@ function coordinator(): { subtask: SubtaskCheckpointCoordinator; acknowledged: M
     chain: statelessChain(notes),
     writers: [],
     settings: { enabled: true, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 1024, maxInlineStateBytes: 1 << 20 },
+    fileSystems: new StateFileSystems(s3Settings(Configuration.empty()), { warn: () => undefined }),
     fileNamePrefix: 'v-0-0',
     acknowledge: (id, state) => void acknowledged.set(id, state.endOfInput),
     decline: (id, reason) => assert.fail(`checkpoint ${id} declined: ${String(reason)}`),

@@ -9,8 +9,8 @@
  *      goes out on every output after the records before it;
  *   2. asynchronous: the frozen state is serialized in slices that leave the event loop free for
  *      records, small pieces inline (state.storage.fs.memory-threshold), larger ones to files in
- *      `<job dir>/chk-<n>/`; then the task acknowledges N with the handles, or declines it with the
- *      path and the OS error.
+ *      `<job dir>/chk-<n>/` (a local directory or S3, see checkpoint/filesystem/); then the task
+ *      acknowledges N with the handles, or declines it with the path and the cause.
  *
  * It also remembers when the task reached the end of its input: every checkpoint taken after that
  * holds the task's final state, and once one of them completes the task may finish
@@ -21,17 +21,19 @@
  * written are abandoned and their files removed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ChainSnapshot, TaskChain } from '@eddy/api/internal';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster } from '@eddy/proto';
 import { barrierBuffer, type CheckpointBarrier } from '../../network/network-buffer.js';
 import type { ResultPartitionWriter } from '../../network/result-partition-writer.js';
+import { statePath, type StateFileOutput } from '../../checkpoint/filesystem/state-file-system.js';
+import type { StateFileSystems } from '../../checkpoint/filesystem/state-file-systems.js';
 
 export interface SubtaskCheckpointServices {
   readonly chain: TaskChain;
   readonly writers: readonly ResultPartitionWriter[];
   readonly settings: cp.TaskCheckpointingSettings;
+  /** Where state files go (settings.storageDir: a local directory or `s3://`). */
+  readonly fileSystems: StateFileSystems;
   /** `<vertex>-<subtask>-<attempt>`: names this task's state files. */
   readonly fileNamePrefix: string;
   acknowledge(checkpointId: number, state: cp.TaskStateSnapshot, metrics: cp.SubtaskCheckpointMetrics): void;
@@ -166,7 +168,7 @@ export class SubtaskCheckpointCoordinator {
       const keyedState: cp.KeyedStateHandle[] = [];
       const operatorState: cp.OperatorStateHandle[] = [];
       if (view.keyed !== undefined) {
-        const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-keyed`, flight);
+        const out = new StateOutput(this.services.settings, this.services.fileSystems, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-keyed`, flight);
         try {
           const result = await view.keyed.write((chunk) => (flight.aborted ? Promise.reject(new Error(`checkpoint ${checkpointId} was aborted`)) : out.write(chunk)));
           const handle = await out.close();
@@ -178,7 +180,7 @@ export class SubtaskCheckpointCoordinator {
         }
       }
       if (view.operatorState !== undefined) {
-        const out = new StateOutput(this.services.settings, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-lists`, flight);
+        const out = new StateOutput(this.services.settings, this.services.fileSystems, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-lists`, flight);
         await out.write(view.operatorState.bytes);
         const handle = await out.close();
         operatorState.push({ handle, states: view.operatorState.states.map((entry) => ({ name: entry.name, mode: entry.mode, offsets: entry.offsets, type: typeText(entry.type), ends: [] })) });
@@ -191,11 +193,11 @@ export class SubtaskCheckpointCoordinator {
   }
 
   private directoryOf(checkpointId: number): string {
-    return join(this.services.settings.storageDir, `chk-${checkpointId}`);
+    return statePath(this.services.settings.storageDir, `chk-${checkpointId}`);
   }
 
   private async removeFiles(files: readonly string[]): Promise<void> {
-    await Promise.all(files.map((file) => rm(file, { force: true }).catch(() => undefined)));
+    await Promise.all(files.map((file) => this.services.fileSystems.of(file).delete(file).catch(() => undefined)));
   }
 }
 
@@ -208,11 +210,12 @@ class StateOutput {
   private readonly chunks: Uint8Array[] = [];
   private buffered = 0;
   private size = 0;
-  private file: FileHandle | undefined;
+  private file: StateFileOutput | undefined;
   private path = '';
 
   constructor(
     private readonly settings: cp.TaskCheckpointingSettings,
+    private readonly fileSystems: StateFileSystems,
     private readonly directory: string,
     private readonly baseName: string,
     private readonly flight: InFlight,
@@ -250,42 +253,24 @@ class StateOutput {
     }
     const file = this.file;
     this.file = undefined;
-    try {
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    await file.close();
     return { path: this.path, inlineBytes: new Uint8Array(0), size: this.size };
   }
 
   async abandon(): Promise<void> {
     const file = this.file;
     this.file = undefined;
-    await file?.close().catch(() => undefined);
-    if (this.path !== '') await rm(this.path, { force: true }).catch(() => undefined);
+    await file?.abandon();
   }
 
   private async openFile(): Promise<void> {
-    this.path = join(this.directory, `${this.baseName}-${randomBytes(4).toString('hex')}`);
-    try {
-      await mkdir(this.directory, { recursive: true });
-      this.file = await open(this.path, 'w');
-    } catch (error) {
-      throw new Error(`could not create the state file ${this.path}: ${(error as Error).message}`, { cause: error });
-    }
+    this.path = statePath(this.directory, `${this.baseName}-${randomBytes(4).toString('hex')}`);
+    this.file = await this.fileSystems.of(this.path).createOutput(this.path);
     this.flight.files.push(this.path);
   }
 
   private async writeToFile(chunk: Uint8Array): Promise<void> {
-    try {
-      const file = this.file as FileHandle;
-      for (let offset = 0; offset < chunk.byteLength; ) {
-        const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-        offset += bytesWritten;
-      }
-    } catch (error) {
-      throw new Error(`could not write the state file ${this.path}: ${(error as Error).message}`, { cause: error });
-    }
+    await (this.file as StateFileOutput).write(chunk);
   }
 }
 
