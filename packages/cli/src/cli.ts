@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { cancelCommand } from './commands/cancel-command.js';
 import { savepointCommand } from './commands/savepoint-command.js';
 import { stopCommand } from './commands/stop-command.js';
+import { updateCommand } from './commands/update-command.js';
 import { checkpointsCommand } from './commands/checkpoints-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { initCommand } from './commands/init-command.js';
@@ -30,6 +31,7 @@ export function createProgram(): Command {
     .addCommand(cancelCommand())
     .addCommand(savepointCommand())
     .addCommand(stopCommand())
+    .addCommand(updateCommand())
     .addCommand(infoCommand())
     .addCommand(initCommand())
     .addCommand(logsCommand())

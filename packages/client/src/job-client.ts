@@ -22,6 +22,7 @@ import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError }
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
 import { planJob } from './job-planner.js';
+import type { JobPlan } from '@eddy/api/internal';
 
 export interface JobClientOptions {
   /** The @eddy/api package to bundle jobs with; default the client's own copy (see bundleJob). */
@@ -71,6 +72,8 @@ export interface SubmittedJob {
  */
 export interface PreparedJob {
   readonly graph: eddy_jobgraph_v1.JobGraph;
+  /** The plan the graph was built from: its operators' declared states (checkJobAgainstState). */
+  readonly plan: JobPlan;
   /** The bundle the graph refers to (its blob key). */
   readonly bundlePath: string;
   /** The job file, as an absolute path. */
@@ -102,7 +105,7 @@ export async function prepareJobFile(jobFile: string, options: SubmitJobOptions 
       ...(options.parallelism === undefined ? {} : { defaultParallelism: options.parallelism }),
       configuration,
     });
-    return { graph, bundlePath: bundle.bundlePath, jobFile: bundle.jobFile, dispose: () => bundle.dispose() };
+    return { graph, plan, bundlePath: bundle.bundlePath, jobFile: bundle.jobFile, dispose: () => bundle.dispose() };
   } catch (error) {
     await bundle.dispose();
     throw error;
@@ -320,6 +323,15 @@ export class JobClient {
     const request = { jobId, targetDirectory: options.targetDirectory ?? '', stop: true, drain: options.drain === true };
     const response = await this.call(() => this.dispatcher.triggerSavepoint(request, { timeoutMs: options.timeoutMs ?? DEFAULT_SAVEPOINT_TIMEOUT_MS }), jobId);
     return response.savepointPath;
+  }
+
+  /**
+   * The state a running job holds, as its latest completed checkpoint recorded it, or as the
+   * savepoint at `savepointPath` did: operators, states, types and max parallelism, no bytes.
+   * `found` is false when the job has no completed checkpoint yet.
+   */
+  async requestJobState(jobId: string, savepointPath = ''): Promise<dispatcher.JobStateResponse> {
+    return this.call(() => this.dispatcher.requestJobState({ jobId, savepointPath }), jobId);
   }
 
   /**

@@ -419,6 +419,89 @@ export const protoSchema: Record<string, unknown> = {
           "DisposeSavepoint": {
            "requestType": "DisposeSavepointRequest",
            "responseType": "eddy.cluster.v1.Ack"
+          },
+          "RequestJobState": {
+           "requestType": "JobStateRequest",
+           "responseType": "JobStateResponse"
+          }
+         }
+        },
+        "JobStateRequest": {
+         "fields": {
+          "jobId": {
+           "type": "string",
+           "id": 1
+          },
+          "savepointPath": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "JobStateResponse": {
+         "fields": {
+          "found": {
+           "type": "bool",
+           "id": 1
+          },
+          "checkpointId": {
+           "type": "int64",
+           "id": 2
+          },
+          "metadataPath": {
+           "type": "string",
+           "id": 3
+          },
+          "vertices": {
+           "rule": "repeated",
+           "type": "VertexStateSummary",
+           "id": 4
+          }
+         }
+        },
+        "VertexStateSummary": {
+         "fields": {
+          "vertexId": {
+           "type": "string",
+           "id": 1
+          },
+          "name": {
+           "type": "string",
+           "id": 2
+          },
+          "parallelism": {
+           "type": "int32",
+           "id": 3
+          },
+          "maxParallelism": {
+           "type": "int32",
+           "id": 4
+          },
+          "operators": {
+           "rule": "repeated",
+           "type": "OperatorStateSummary",
+           "id": 5
+          }
+         }
+        },
+        "OperatorStateSummary": {
+         "fields": {
+          "operatorId": {
+           "type": "string",
+           "id": 1
+          },
+          "hasKeyedState": {
+           "type": "bool",
+           "id": 2
+          },
+          "hasOperatorState": {
+           "type": "bool",
+           "id": 3
+          },
+          "states": {
+           "rule": "repeated",
+           "type": "eddy.checkpoint.v1.StateMetaInfo",
+           "id": 4
           }
          }
         },

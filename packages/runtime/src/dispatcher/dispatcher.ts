@@ -175,6 +175,16 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     return { savepointPath };
   }
 
+  async requestJobState(request: dispatcher.JobStateRequest): Promise<dispatcher.JobStateResponse> {
+    const job = this.running.get(request.jobId);
+    if (job === undefined) {
+      const archived = this.archive.get(request.jobId);
+      if (archived !== undefined) throw new DispatcherError(`Job ${request.jobId} already ended ${archived.details.status}; only a running job's state can be described`);
+      throw this.notFound(request.jobId);
+    }
+    return job.callAsync(() => job.requestJobState(request.savepointPath), this.callTimeoutMs);
+  }
+
   async disposeSavepoint(request: dispatcher.DisposeSavepointRequest): Promise<cluster.Ack> {
     const directory = await disposeSavepoint(checkpointDirectoryOf(request.savepointPath));
     this.log.info({ path: directory }, 'Disposed of savepoint');

@@ -17,7 +17,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import { statefulOperatorsWithoutUid } from '@eddy/cluster-common';
-import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
+import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
 import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../checkpoint/checkpoint-coordinator.js';
 import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint/checkpoint-metadata.js';
@@ -25,6 +25,7 @@ import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpo
 import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
 import { s3Settings } from '../checkpoint/filesystem/s3-options.js';
 import { StateFileSystems } from '../checkpoint/filesystem/state-file-systems.js';
+import { summarizeJobState } from '../checkpoint/job-state-summary.js';
 import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
@@ -185,6 +186,16 @@ export class JobCheckpointing {
    */
   triggerSavepoint(targetDirectory: string): Promise<string> {
     return this.savepoint(targetDirectory, (request) => this.coordinator.triggerSavepoint(request));
+  }
+
+  /**
+   * What state the latest completed checkpoint holds, or the savepoint at `savepointPath` (its
+   * directory or `_metadata`): metadata only, no state file is read.
+   */
+  async stateSummary(savepointPath: string): Promise<dispatcher.JobStateResponse> {
+    if (savepointPath === '') return summarizeJobState(this.coordinator.latestCompleted);
+    const path = checkpointDirectoryOf(savepointPath);
+    return summarizeJobState(await readCompletedCheckpoint(path, this.fileSystems.of(path)));
   }
 
   /**

@@ -327,6 +327,11 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     return { savepointPath };
   }
 
+  /** The state the job's latest completed checkpoint (or the savepoint at `savepointPath`) holds, for `eddy update`. */
+  requestJobState(savepointPath: string): Promise<dispatcher.JobStateResponse> {
+    return this.checkpointing.stateSummary(savepointPath);
+  }
+
   heartbeat(request: jm.JobMasterHeartbeatFromTaskManager): Promise<jm.JobMasterHeartbeatResponse> {
     const known = this.taskManagers.has(request.taskManagerId);
     if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);
