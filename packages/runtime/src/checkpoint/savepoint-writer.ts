@@ -133,7 +133,8 @@ export async function checkStateFiles(checkpoint: CompletedCheckpoint): Promise<
     for (const subtask of vertex.subtasks) {
       for (const operator of subtask.state.operators) {
         for (const handle of [...operator.keyedState.map((k) => k.handle), ...operator.operatorState.map((l) => l.handle)]) {
-          if (!handle || handle.path === '') continue;
+          // Files in an object store (s3://) are checked when the task reads them.
+          if (!handle || handle.path === '' || !handle.path.startsWith('/')) continue;
           const owner = `operator ${operator.operatorId} of '${vertex.name}' (${subtask.subtask + 1}/${vertex.parallelism})`;
           let size: number;
           try {
