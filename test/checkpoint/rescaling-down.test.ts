@@ -1,5 +1,5 @@
 /**
- * Rescaling down: the job of rescaling-up.test.ts, checkpointed at parallelism 2, resumes at
+ * Rescaling down: the job of rescaling-up.test.ts, stopped with a savepoint at parallelism 2, resumes at
  * parallelism 1 and commits exactly what an uninterrupted run does; resuming its keyed state at
  * another max parallelism is refused before anything is deployed.
  */
@@ -7,21 +7,21 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkpointJob, followToEnd, scratchDirectory, useCheckpointCluster } from './checkpoint-test-utils.js';
-import { assertResumesAt, RECORDS, retainedCheckpointAtTwo } from './rescaling-test-utils.js';
+import { assertResumesAt, RECORDS, savepointAtTwo } from './rescaling-test-utils.js';
 
 const scratch = scratchDirectory('eddy-rescaling-down-');
 
 describe('restoring at a lower parallelism', () => {
   const cluster = useCheckpointCluster({ taskManagers: 2, slots: 2, restartAttempts: 0 });
-  /** The checkpoint of parallelism 2 the first test resumed, if it ran. */
+  /** The savepoint of parallelism 2 the first test resumed, if it ran. */
   let retained: string | undefined;
 
-  it('resumes a checkpoint of parallelism 2 at parallelism 1: keyed state, timers, window and source positions redistributed, every row committed exactly once', async () => {
+  it('resumes a savepoint of parallelism 2 at parallelism 1: keyed state, timers, window and source positions redistributed, every row committed exactly once', async () => {
     retained = await assertResumesAt(cluster, scratch, 1);
   });
 
   it('refuses before deploying anything to resume keyed state at another max parallelism, saying what to set', async () => {
-    const checkpoint = retained ?? (await retainedCheckpointAtTwo(cluster, scratch, 'max')).checkpoint;
+    const checkpoint = retained ?? (await savepointAtTwo(cluster, scratch, 'max')).checkpoint;
     const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), {
       args: [String(RECORDS), join(scratch, 'max-out-2'), join(scratch, 'max-chk-2'), '200', '0', '3', '256'],
       configuration: { 'execution.savepoint.path': checkpoint },

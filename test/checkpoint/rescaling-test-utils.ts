@@ -3,7 +3,6 @@
  * a retained checkpoint of it taken at parallelism 2.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor, type SharedCluster } from '../cluster/cluster-harness.js';
 import { checkpointJob, committedRecords, followToEnd } from './checkpoint-test-utils.js';
@@ -34,35 +33,31 @@ export function expectedRows(records: number): string[] {
 }
 
 /**
- * Runs jobs/rescalable.ts at parallelism 2 until checkpoints committed part of its output, cancels
- * it, and returns its retained checkpoint and output directory.
+ * Runs jobs/rescalable.ts at parallelism 2 until checkpoints committed part of its output, stops it
+ * with a savepoint (eddy stop without --drain: open windows and timers stay in the savepoint), and
+ * returns the savepoint and the output directory.
  */
-export async function retainedCheckpointAtTwo(cluster: SharedCluster, scratch: string, name: string): Promise<{ output: string; checkpoint: string; committedBefore: number }> {
+export async function savepointAtTwo(cluster: SharedCluster, scratch: string, name: string): Promise<{ output: string; checkpoint: string; committedBefore: number }> {
   const output = join(scratch, `${name}-out`);
   const checkpoints = join(scratch, `${name}-chk`);
-  const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), {
-    args: [String(RECORDS), output, checkpoints, '200', '1000', '2'],
-    configuration: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' },
-  });
+  const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), { args: [String(RECORDS), output, checkpoints, '200', '1000', '2'] });
   const completed = (): number => cluster.jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
   await waitFor(() => completed() >= 3 && committedRecords(output).length > 0, 'three completed checkpoints and committed output', 30_000);
-  await cluster.client.cancelJob(jobId);
+  const savepoint = await cluster.client.stopWithSavepoint(jobId, { targetDirectory: join(scratch, `${name}-savepoints`), timeoutMs: 30_000 });
   const terminal = await followToEnd(cluster.client, jobId);
-  assert.equal(terminal.to, 'CANCELED', terminal.cause?.message);
-  const retained = readdirSync(join(checkpoints, jobId)).filter((entry) => entry.startsWith('chk-'));
-  assert.equal(retained.length, 1, `one retained checkpoint: ${retained.join(', ')}`);
-  return { output, checkpoint: join(checkpoints, jobId, retained[0] as string), committedBefore: committedRecords(output).length };
+  assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+  return { output, checkpoint: savepoint, committedBefore: committedRecords(output).length };
 }
 
 /**
- * Takes a retained checkpoint at parallelism 2, resumes it at `parallelism` into the same output
- * directory, and checks that both runs together committed exactly what an uninterrupted run does.
- * Resolves to the checkpoint (the resumed job never deletes it).
+ * Takes a savepoint at parallelism 2, resumes it at `parallelism` into the same output directory,
+ * and checks that both runs together committed exactly what an uninterrupted run does. Resolves to
+ * the savepoint (the resumed job never deletes it).
  */
 export async function assertResumesAt(cluster: SharedCluster, scratch: string, parallelism: number): Promise<string> {
-  const { output, checkpoint, committedBefore } = await retainedCheckpointAtTwo(cluster, scratch, `to-${parallelism}`);
+  const { output, checkpoint, committedBefore } = await savepointAtTwo(cluster, scratch, `to-${parallelism}`);
   const expected = expectedRows(RECORDS);
-  assert.ok(committedBefore < expected.length, `the cancel came mid-job: ${committedBefore} of ${expected.length} rows committed before it`);
+  assert.ok(committedBefore < expected.length, `the stop came mid-job: ${committedBefore} of ${expected.length} rows committed before it`);
   const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), {
     args: [String(RECORDS), output, join(scratch, `to-${parallelism}-chk-2`), '200', '0', String(parallelism)],
     configuration: { 'execution.savepoint.path': checkpoint },

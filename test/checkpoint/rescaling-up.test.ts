@@ -1,7 +1,7 @@
 /**
  * Rescaling up: a keyed event-time job (keyed state, event-time timers, a window, the exactly-once
  * file sink) runs at parallelism 2 on a JobManager and TaskManagers as child processes, is
- * canceled with its latest checkpoint retained, and resumes from it (execution.savepoint.path) at
+ * stopped with a savepoint (eddy stop, no drain), and resumes from it (execution.savepoint.path) at
  * parallelism 3. What both runs committed together must be exactly what a run without
  * interruption commits, row by row: computed from the events (rescaling-test-utils.ts).
  */
@@ -14,7 +14,7 @@ const scratch = scratchDirectory('eddy-rescaling-up-');
 describe('restoring at a higher parallelism', () => {
   const cluster = useCheckpointCluster({ taskManagers: 2, slots: 2, restartAttempts: 0 });
 
-  it('resumes a checkpoint of parallelism 2 at parallelism 3: keyed state, timers, window and source positions redistributed, every row committed exactly once', async () => {
+  it('resumes a savepoint of parallelism 2 at parallelism 3: keyed state, timers, window and source positions redistributed, every row committed exactly once', async () => {
     await assertResumesAt(cluster, scratch, 3);
   });
 });
