@@ -141,6 +141,47 @@ export interface ChainContext {
    * of the task's thread; either way the next call into the chain throws it.
    */
   failTask?(error: unknown): void;
+  /**
+   * Keyed state larger than memory (`state.backend.type: lmdb`): the task's store, one per keyed
+   * operator, that the runtime opens in a TaskManager-local directory and deletes when the task
+   * ends. Undefined for the heap backend (`hashmap`, the default), and from an older runtime.
+   */
+  readonly keyedStateStores?: KeyedStateStores;
+}
+
+/** A key of a keyed state store: what an ordered-binary key holds (the API tags other keys as strings). */
+export type KeyedStateStoreKey = string | number | boolean;
+
+/** Opens the keyed state store of one operator of the task (see ChainContext.keyedStateStores). */
+export interface KeyedStateStores {
+  /** 'lmdb': for messages. */
+  readonly type: string;
+  open(operatorId: string): KeyedStateStore;
+}
+
+/**
+ * An ordered key-value store of one operator's keyed state, synchronous throughout: entries are
+ * keyed (key group, state index, key), so a key group is one contiguous range of the store.
+ * Values are the API's bytes.
+ */
+export interface KeyedStateStore {
+  /** The bytes of one entry; only valid until the next call into the store (decode them at once). */
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined;
+  /** Runs `writes` (calls of put and remove) as one write transaction. */
+  transaction(writes: () => void): void;
+  /** Inside transaction(): writes one entry. */
+  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: Uint8Array): void;
+  /** Inside transaction(): removes one entry, if there is one. */
+  remove(keyGroup: number, state: number, key: KeyedStateStoreKey): void;
+  /** A read view of the entries as they are now (a read transaction: O(1)); later writes do not show in it. */
+  snapshot(): KeyedStateStoreSnapshot;
+}
+
+export interface KeyedStateStoreSnapshot {
+  /** Visits the entries of key group `keyGroup` in key order (state index, then key). */
+  forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: Uint8Array) => void): void;
+  /** Ends the read transaction; the view cannot be read afterwards. */
+  release(): void;
 }
 
 /** Keyed state of one operator as the runtime hands it back on a restore (bytes loaded from wherever they were). */

@@ -46,6 +46,8 @@ import { contractVersionMismatch } from '../job-contract.js';
 import { loadRestoredState } from './checkpoint/state-loader.js';
 import { SubtaskCheckpointCoordinator } from './checkpoint/subtask-checkpoint-coordinator.js';
 import type { TaskContext } from './task-context.js';
+import type { StateBackendTaskSettings } from './state/state-backend-options.js';
+import { LmdbStateStores } from './state/lmdb-state-stores.js';
 
 export { ContractVersionMismatchError, RUNTIME_CONTRACT_VERSION } from '../job-contract.js';
 
@@ -146,6 +148,8 @@ export interface StreamTaskEnvironment {
   readonly ioMetrics: TaskIOMetrics;
   /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
   readonly network: NetworkTaskSettings;
+  /** state.backend.type and the task's local state directory; the heap backend when absent. */
+  readonly stateBackend?: StateBackendTaskSettings;
   /** The task restored its state and opened its operators: it reports RUNNING. */
   readonly reportRunning: () => void;
 }
@@ -179,6 +183,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const planOptions: PlanOptions = { jobConfiguration: configuration };
   const plan = await api.checkPlan(main, args, expected, planOptions);
   const checkpointing = deployment.checkpointing ?? NO_CHECKPOINTING;
+  // Keyed state in LMDB (state.backend.type: lmdb): closed and removed in the finally below.
+  const stateStores = environment.stateBackend?.type === 'lmdb' ? new LmdbStateStores(environment.stateBackend.localDir) : undefined;
   const isSourceVertex = deployment.inputGates.length === 0;
 
   let failure: { error: unknown } | undefined;
@@ -258,6 +264,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     collect: (records) => collect.send(records),
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
+    keyedStateStores: stateStores,
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
   const checkpoints = new SubtaskCheckpointCoordinator({
@@ -507,5 +514,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     await chain.close().catch(() => undefined);
     for (const writer of writers) writer.close();
     for (const gate of gates) gate.close();
+    // Before the thread ends (an LMDB environment left open can hang its termination).
+    await stateStores?.close().catch((error: unknown) => context.log('Could not close the keyed state stores', { directory: stateStores.directory, err: error }));
   }
 }

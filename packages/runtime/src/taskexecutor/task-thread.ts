@@ -43,6 +43,7 @@ import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWork
 import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { resolveNetworkTaskSettings } from '../network/network-options.js';
+import { resolveStateBackendSettings } from './state/state-backend-options.js';
 
 /** How a TaskThread talks back to the TaskExecutor. */
 export interface TaskThreadCallbacks {
@@ -157,6 +158,7 @@ export class TaskThread {
         ioMetrics: this.ioMetrics.buffer,
         network,
         collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
+        stateBackend: resolveStateBackendSettings(options.taskManagerConfiguration, deployment.jobConfiguration, deployment),
       };
       this.#worker = new Worker(WORKER_URL, { workerData, resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb } });
     } catch (error) {
@@ -172,7 +174,7 @@ export class TaskThread {
       this.#workerError ??= error;
     });
     this.#worker.on('exit', (exitCode) => this.#onExit(exitCode));
-    this.#logger.info({ task: this.#location, threadId: this.#worker.threadId, heapLimitMb: limits.heapLimitMb, network: workerData.network }, 'Task thread started');
+    this.#logger.info({ task: this.#location, threadId: this.#worker.threadId, heapLimitMb: limits.heapLimitMb, network: workerData.network, stateBackend: workerData.stateBackend.type }, 'Task thread started');
   }
 
   /**

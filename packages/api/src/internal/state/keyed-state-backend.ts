@@ -106,10 +106,24 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   restoreTable(name: string, kind: StateKind): StateTable {
     const existing = this.tables.get(name);
     if (existing !== undefined) return existing.table;
-    const table = new StateTable(name, kind);
+    const table = this.createTable(name, kind);
     this.tables.set(name, { table, handle: undefined });
     return table;
   }
+
+  /** The table of a newly registered state (the lmdb backend's tables live in its store). */
+  protected createTable(name: string, kind: StateKind): StateTable {
+    return new StateTable(name, kind);
+  }
+
+  /**
+   * A point between records (the end of an input batch, a fired timer, a restored key group): a
+   * backend that buffers writes may write them out now. Nothing to do on the heap.
+   */
+  endOfBatch(): void {}
+
+  /** Between two timers or restored key groups: endOfBatch if the backend buffers much. */
+  flushIfLarge(): void {}
 
   forEachEntryByKeyGroup(visitor: (keyGroup: number, stateName: string, key: unknown, value: unknown) => void): void {
     const byGroup = new Map<number, [string, unknown, unknown][]>();
@@ -137,7 +151,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       throw new Error(`state '${descriptor.name}' is already registered as ${existing.table.kind} state; it cannot also be ${descriptor.kind} state`);
     }
     if (existing?.handle !== undefined) return existing.handle;
-    const table = existing?.table ?? new StateTable(descriptor.name, descriptor.kind);
+    const table = existing?.table ?? this.createTable(descriptor.name, descriptor.kind);
     const handle = create(table);
     this.tables.set(descriptor.name, { table, handle });
     return handle;

@@ -51,8 +51,29 @@ export interface KeyedStateSnapshotResult {
 /** Where the bytes go; may return a promise (a file write) that the writer awaits. */
 export type ChunkSink = (chunk: Uint8Array) => void | Promise<void>;
 
-/** A frozen view of a backend's state and timers, written later. */
-export class KeyedStateSnapshot {
+/**
+ * The synchronous part of a keyed snapshot (what AbstractStreamOperator.snapshotState returns):
+ * a frozen view, written afterwards off the record path. Every backend writes the same format.
+ */
+export interface KeyedSnapshotWriter {
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  /** Writes the snapshot into `sink`, yielding between slices; resolves to the key group offsets. */
+  write(sink: ChunkSink, yieldTurn?: () => Promise<void>): Promise<KeyedStateSnapshotResult>;
+  /** The snapshot is written (or abandoned): the backend lets go of the frozen view. */
+  release(): void;
+}
+
+/** The header of an EKS1 snapshot. */
+export interface KeyedSnapshotHeader {
+  readonly maxParallelism: number;
+  readonly keyGroupStart: number;
+  readonly keyGroupEnd: number;
+  readonly states: readonly { readonly name: string; readonly kind: string }[];
+}
+
+/** A frozen view of a heap backend's state and timers, written later. */
+export class KeyedStateSnapshot implements KeyedSnapshotWriter {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
   private readonly views: { name: string; kind: string; entries: ReadonlyMap<unknown, unknown> }[];
@@ -84,33 +105,9 @@ export class KeyedStateSnapshot {
         if (++work % SLICE_ENTRIES === 0) await yieldTurn();
       }
     }
-    for (const timer of this.timers) {
-      const bucket = buckets[keyGroupFor(timer.key, maxParallelism) - start];
-      bucket?.push(-2, timer.key, [timer.service, timer.domain === 'EVENT_TIME' ? 0 : 1, timer.namespace, timer.time]);
-    }
-    const header = Buffer.from(
-      JSON.stringify({ serializer: STATE_SERIALIZER, maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.views.map(({ name, kind }) => ({ name, kind })) }),
-    );
-    const prefix = Buffer.alloc(8);
-    prefix.writeUInt32LE(MAGIC, 0);
-    prefix.writeUInt32LE(header.byteLength, 4);
-    await sink(prefix);
-    await sink(header);
-    let position = 8 + header.byteLength;
-    const offsets: number[] = [];
-    for (const bucket of buckets) {
-      offsets.push(position);
-      if (bucket.length === 0) continue;
-      const bytes = encodeStateBatch(bucket);
-      await sink(bytes);
-      position += bytes.byteLength;
-      work += bucket.length / 3;
-      if (work >= SLICE_ENTRIES) {
-        work = 0;
-        await yieldTurn();
-      }
-    }
-    return { keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, offsets, size: position };
+    addTimers(buckets, this.timers, start, maxParallelism);
+    const header = { maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.views.map(({ name, kind }) => ({ name, kind })) };
+    return writeKeyGroups(sink, header, (group) => buckets[group - start] as unknown[], yieldTurn);
   }
 
   /** The snapshot is written (or abandoned): the tables fold the changes made meanwhile back in. */
@@ -121,7 +118,52 @@ export class KeyedStateSnapshot {
   }
 }
 
-function nextTurn(): Promise<void> {
+/** Puts every timer into the bucket of its key's group (the buckets of key groups start..). */
+export function addTimers(buckets: unknown[][], timers: readonly KeyedTimer[], start: number, maxParallelism: number): void {
+  for (const timer of timers) {
+    const bucket = buckets[keyGroupFor(timer.key, maxParallelism) - start];
+    bucket?.push(-2, timer.key, [timer.service, timer.domain === 'EVENT_TIME' ? 0 : 1, timer.namespace, timer.time]);
+  }
+}
+
+/**
+ * Writes an EKS1 snapshot: the header, then the entries of each key group of the header's range in
+ * order, as `entriesOf(group)` gives them (flattened [state index, key, value, ...]; may be
+ * empty). Yields between slices of about SLICE_ENTRIES entries.
+ */
+export async function writeKeyGroups(
+  sink: ChunkSink,
+  header: KeyedSnapshotHeader,
+  entriesOf: (keyGroup: number) => unknown[],
+  yieldTurn: () => Promise<void> = nextTurn,
+): Promise<KeyedStateSnapshotResult> {
+  const { keyGroupStart: start, keyGroupEnd: end } = header;
+  const headerBytes = Buffer.from(JSON.stringify({ serializer: STATE_SERIALIZER, ...header }));
+  const prefix = Buffer.alloc(8);
+  prefix.writeUInt32LE(MAGIC, 0);
+  prefix.writeUInt32LE(headerBytes.byteLength, 4);
+  await sink(prefix);
+  await sink(headerBytes);
+  let position = 8 + headerBytes.byteLength;
+  const offsets: number[] = [];
+  let work = 0;
+  for (let group = start; group <= end; group++) {
+    offsets.push(position);
+    const entries = entriesOf(group);
+    if (entries.length === 0) continue;
+    const bytes = encodeStateBatch(entries);
+    await sink(bytes);
+    position += bytes.byteLength;
+    work += entries.length / 3;
+    if (work >= SLICE_ENTRIES) {
+      work = 0;
+      await yieldTurn();
+    }
+  }
+  return { keyGroupStart: start, keyGroupEnd: end, offsets, size: position };
+}
+
+export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -186,6 +228,8 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
         backend.setCurrentKey(key);
         table.set(backend.currentStateKey, value);
       }
+      backend.flushIfLarge();
     }
   }
+  backend.endOfBatch();
 }

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../../src/index.js';
+import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups.js';
+import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot } from '../../src/internal/contract.js';
+import { HeapKeyedStateBackend, type KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
+import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
+import { StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
+import { writeToMemory } from './snapshot-test-utils.js';
+
+const MAX = 128;
+
+/**
+ * An in-memory KeyedStateStore with the contract of the runtime's LMDB store (a unit-test double):
+ * entries kept as bytes, a snapshot a copy, writes only inside transaction(), and a count of the
+ * write transactions.
+ */
+class MemoryStore implements KeyedStateStore {
+  readonly entries = new Map<string, { group: number; state: number; key: KeyedStateStoreKey; value: Uint8Array }>();
+  transactions = 0;
+  gets = 0;
+  private inTransaction = false;
+
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined {
+    this.gets++;
+    return this.entries.get(id(keyGroup, state, key))?.value;
+  }
+  transaction(writes: () => void): void {
+    this.transactions++;
+    this.inTransaction = true;
+    try {
+      writes();
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: Uint8Array): void {
+    assert.ok(this.inTransaction, 'put only inside a transaction');
+    this.entries.set(id(keyGroup, state, key), { group: keyGroup, state, key, value: Uint8Array.from(value) });
+  }
+  remove(keyGroup: number, state: number, key: KeyedStateStoreKey): void {
+    assert.ok(this.inTransaction, 'remove only inside a transaction');
+    this.entries.delete(id(keyGroup, state, key));
+  }
+  snapshot(): KeyedStateStoreSnapshot {
+    const copy = [...this.entries.values()];
+    let released = false;
+    return {
+      forEachInKeyGroup: (group, visit) => {
+        assert.ok(!released, 'read after release');
+        for (const entry of copy.filter((e) => e.group === group).sort((a, b) => a.state - b.state || String(a.key).localeCompare(String(b.key)))) visit(entry.state, entry.key, entry.value);
+      },
+      release: () => {
+        released = true;
+      },
+    };
+  }
+}
+
+function id(group: number, state: number, key: KeyedStateStoreKey): string {
+  return `${group}/${state}/${typeof key}:${String(key)}`;
+}
+
+function storeBackend(store = new MemoryStore(), parallelism = 1, subtask = 0): StoreKeyedStateBackend {
+  return new StoreKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask), store);
+}
+
+function heapBackend(parallelism = 1, subtask = 0): HeapKeyedStateBackend {
+  return new HeapKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask));
+}
+
+
+function takeSnapshot(backend: HeapKeyedStateBackend, timers: readonly KeyedTimer[] = []): KeyedSnapshotWriter {
+  return backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers) : new KeyedStateSnapshot(backend, timers);
+}
+
+const KEYS: unknown[] = ['alice', 'bob', 42, -1.5, true, null, undefined, 12345678901234567890n, ['composite', 1], { user: 'carol' }];
+
+/** Fills value, list and map state for every key of KEYS, the way operators do (list add and map values changed in place). */
+function fill(backend: HeapKeyedStateBackend): void {
+  const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+  const pages = backend.getListState(new ListStateDescriptor<string>('pages'));
+  const perPage = backend.getMapState(new MapStateDescriptor<string, { hits: number }>('per-page'));
+  KEYS.forEach((key, i) => {
+    backend.setCurrentKey(key);
+    counts.update(i + 1);
+    pages.add(`p${i}`);
+    backend.endOfBatch();
+    backend.setCurrentKey(key);
+    pages.add(`q${i}`);
+    perPage.put(`p${i}`, { hits: 0 });
+    backend.endOfBatch();
+    backend.setCurrentKey(key);
+    perPage.get(`p${i}`)!.hits = i; // changed in place, no put
+    backend.endOfBatch();
+  });
+}
+
+function assertFilled(backend: KeyedStateBackend, keys: readonly unknown[] = KEYS): void {
+  const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+  const pages = backend.getListState(new ListStateDescriptor<string>('pages'));
+  const perPage = backend.getMapState(new MapStateDescriptor<string, { hits: number }>('per-page'));
+  for (const key of keys) {
+    const i = KEYS.indexOf(key);
+    backend.setCurrentKey(key);
+    assert.equal(counts.value(), i + 1, `count of ${String(key)}`);
+    assert.deepEqual(pages.get(), [`p${i}`, `q${i}`], `pages of ${String(key)}`);
+    assert.deepEqual([...perPage.entries()], [[`p${i}`, { hits: i }]], `per-page of ${String(key)}`);
+  }
+}
+
+describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)', () => {
+  it('keeps value, list and map state in the store, with values changed in place, across batches, for every kind of key', () => {
+    const store = new MemoryStore();
+    const backend = storeBackend(store);
+    fill(backend);
+    assert.equal(backend.cachedEntries, 0, 'every batch written out');
+    assert.ok(store.entries.size >= KEYS.length * 3, `entries in the store (${store.entries.size})`);
+    assertFilled(backend);
+    // A second backend over the same store reads the same state: nothing stayed on the heap only.
+    assertFilled(storeBackend(store));
+  });
+
+  it('writes one transaction per batch, and none for a batch that only read primitives', () => {
+    const store = new MemoryStore();
+    const backend = storeBackend(store);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    for (let i = 0; i < 1000; i++) {
+      backend.setCurrentKey(`k${i % 100}`);
+      counts.update((counts.value() ?? 0) + 1);
+    }
+    assert.equal(store.transactions, 0, 'nothing written before the end of the batch');
+    assert.equal(store.gets, 100, 'each key read from the store once in the batch');
+    backend.endOfBatch();
+    assert.equal(store.transactions, 1);
+    assert.equal(store.entries.size, 100);
+    for (let i = 0; i < 100; i++) {
+      backend.setCurrentKey(`k${i}`);
+      assert.equal(counts.value(), 10);
+    }
+    backend.endOfBatch();
+    assert.equal(store.transactions, 1, 'a batch that read numbers only writes nothing');
+    backend.setCurrentKey('k0');
+    counts.clear();
+    backend.endOfBatch();
+    assert.equal(store.entries.size, 99, 'a cleared value is removed from the store');
+  });
+
+  it('writes the same EKS1 snapshots as the heap: a store checkpoint restores on the heap and back, with timers, and at parallelism 2', async () => {
+    const timers: KeyedTimer[] = [
+      { service: 'user-timers', domain: 'PROCESSING_TIME', namespace: undefined, time: 1000, key: 'alice' },
+      { service: 'windows', domain: 'EVENT_TIME', namespace: { start: 0, end: 10 }, time: 2000, key: ['composite', 1] },
+    ];
+    const store = storeBackend();
+    fill(store);
+    const snapshot = takeSnapshot(store, timers);
+    // Written after the barrier: not in the snapshot.
+    store.setCurrentKey('alice');
+    store.getValueState(new ValueStateDescriptor<number>('count')).update(1000);
+    store.endOfBatch();
+    const fromStore = await writeToMemory(snapshot);
+    snapshot.release();
+
+    const heap = heapBackend();
+    const restoredTimers: KeyedTimer[] = [];
+    restoreKeyedState(heap, [fromStore], (timer) => restoredTimers.push(timer));
+    assertFilled(heap);
+    assert.deepEqual(
+      restoredTimers.sort((a, b) => a.time - b.time).map(({ key, time }) => [key, time]),
+      [
+        ['alice', 1000],
+        [['composite', 1], 2000],
+      ],
+    );
+
+    const fromHeap = await writeToMemory(takeSnapshot(heap, restoredTimers));
+    const back = storeBackend();
+    const timersBack: KeyedTimer[] = [];
+    restoreKeyedState(back, [fromHeap], (timer) => timersBack.push(timer));
+    assertFilled(back);
+    assert.equal(timersBack.length, 2);
+
+    for (const subtask of [0, 1]) {
+      const part = storeBackend(new MemoryStore(), 2, subtask);
+      restoreKeyedState(part, [fromStore], () => {});
+      const range = part.keyGroupRange;
+      const owned = KEYS.filter((key) => {
+        const group = keyGroupFor(key, MAX);
+        return group >= range.startKeyGroup && group <= range.endKeyGroup;
+      });
+      assertFilled(part, owned);
+      const counts = part.getValueState(new ValueStateDescriptor<number>('count'));
+      for (const key of KEYS.filter((k) => !owned.includes(k))) {
+        part.setCurrentKey(key);
+        assert.equal(counts.value(), undefined, `${String(key)} belongs to the other subtask`);
+      }
+    }
+  });
+
+  it('walks every entry by key group, and clears a state', () => {
+    const backend = storeBackend();
+    fill(backend);
+    const seen: [number, string, unknown][] = [];
+    backend.forEachEntryByKeyGroup((group, name, key) => seen.push([group, name, key]));
+    assert.equal(seen.length, KEYS.length * 3);
+    assert.deepEqual(
+      seen.map(([group]) => group),
+      seen.map(([group]) => group).sort((a, b) => a - b),
+      'in key group order',
+    );
+    for (const [group, , key] of seen) assert.equal(group, keyGroupFor(key, MAX));
+    backend.getListState(new ListStateDescriptor<string>('pages'));
+    const table = backend.restoreTable('pages', 'list');
+    assert.equal(table.size, KEYS.length);
+    table.clear();
+    assert.equal(table.size, 0);
+    backend.setCurrentKey('alice');
+    assert.equal(backend.getValueState(new ValueStateDescriptor<number>('count')).value(), 1, 'other states kept');
+  });
+});
