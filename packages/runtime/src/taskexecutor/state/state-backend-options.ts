@@ -56,7 +56,7 @@ function directories(text: string): string[] {
 export function resolveStateBackendSettings(
   taskManagerConfiguration: Configuration,
   jobConfiguration: Readonly<Record<string, string>>,
-  attempt: { readonly jobId: string; readonly vertexId: string; readonly subtaskIndex: number; readonly attemptNumber: number; readonly executionAttemptId: string },
+  attempt: { readonly jobId: string; readonly subtaskIndex: number; readonly executionAttemptId: string },
 ): StateBackendTaskSettings {
   const fromJob: Record<string, string> = {};
   const jobType = jobConfiguration[StateBackendOptions.type.key];
@@ -67,6 +67,6 @@ export function resolveStateBackendSettings(
   if (roots.length === 0) roots.push(...directories(configuration.get(StateBackendOptions.ioTmpDirs)));
   if (roots.length === 0) roots.push(tmpdir());
   const root = roots[attempt.subtaskIndex % roots.length] as string;
-  const name = `eddy-state-${attempt.jobId}-${attempt.vertexId}-${attempt.subtaskIndex}-${attempt.attemptNumber}-${attempt.executionAttemptId}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const name = `eddy-state-${attempt.jobId}-${attempt.executionAttemptId}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   return { type, localDir: join(root, name) };
 }

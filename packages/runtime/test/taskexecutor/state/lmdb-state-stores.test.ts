@@ -59,7 +59,7 @@ describe('LmdbStateStores', () => {
   });
 
   it("resolves the job's state.backend.type over the TaskManager's, and a directory per attempt under taskmanager.state.local.root-dirs or io.tmp.dirs", () => {
-    const attempt = { jobId: 'job1', vertexId: 'v/1', subtaskIndex: 1, attemptNumber: 2, executionAttemptId: 'e1' };
+    const attempt = { jobId: 'job1', subtaskIndex: 1, executionAttemptId: 'v/1-1-2-e1' };
     const cluster = Configuration.fromRecord({ 'state.backend.type': 'lmdb', 'taskmanager.state.local.root-dirs': '/a,/b', 'io.tmp.dirs': '/t' }, 'test');
     const settings = resolveStateBackendSettings(cluster, {}, attempt);
     assert.equal(settings.type, 'lmdb');
