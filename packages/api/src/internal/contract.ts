@@ -178,6 +178,8 @@ export interface KeyedStateStore {
 }
 
 export interface KeyedStateStoreSnapshot {
+  /** The bytes of one entry as they were when the view was taken (a copy). */
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined;
   /** Visits the entries of key group `keyGroup` in key order (state index, then key). */
   forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: Uint8Array) => void): void;
   /** Ends the read transaction; the view cannot be read afterwards. */
@@ -213,7 +215,16 @@ export interface RestoredTaskState {
 export interface KeyedStateWriter {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
-  write(sink: (chunk: Uint8Array) => void | Promise<void>): Promise<{ readonly offsets: number[]; readonly size: number }>;
+  /**
+   * Writes the keyed state in key group order. An incremental snapshot (once a checkpoint of the
+   * operator completed) writes a change log of what changed since then, `changes: true`, unless
+   * `full`: the restore applies it over the handles of that checkpoint.
+   */
+  write(
+    sink: (chunk: Uint8Array) => void | Promise<void>,
+    yieldTurn?: () => Promise<void>,
+    full?: boolean,
+  ): Promise<{ readonly offsets: number[]; readonly size: number; readonly changes?: boolean }>;
 }
 
 /** One operator's part of a task's snapshot. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../../src/index.js';
 import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups.js';
-import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot } from '../../src/internal/contract.js';
+import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot, RestoredKeyedStateHandle } from '../../src/internal/contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
 import { StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
@@ -45,7 +45,9 @@ class MemoryStore implements KeyedStateStore {
   snapshot(): KeyedStateStoreSnapshot {
     const copy = [...this.entries.values()];
     let released = false;
+    const byId = new Map(copy.map((entry) => [id(entry.group, entry.state, entry.key), entry.value]));
     return {
+      get: (group, state, key) => byId.get(id(group, state, key)),
       forEachInKeyGroup: (group, visit) => {
         assert.ok(!released, 'read after release');
         for (const entry of copy.filter((e) => e.group === group).sort((a, b) => a.state - b.state || String(a.key).localeCompare(String(b.key)))) visit(entry.state, entry.key, entry.value);
@@ -216,5 +218,51 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
     assert.equal(table.size, 0);
     backend.setCurrentKey('alice');
     assert.equal(backend.getValueState(new ValueStateDescriptor<number>('count')).value(), 1, 'other states kept');
+  });
+});
+
+describe('StoreKeyedStateBackend incremental snapshots', () => {
+  it('writes a change log of the entries written since the last completed checkpoint (over aborted ones), removals and replaced timers included; the chain restores the latest state', async () => {
+    const backend = new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, new MemoryStore(), true);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
+    const put = (key: string, value: number | undefined): void => {
+      backend.setCurrentKey(key);
+      counts.update(value);
+    };
+    for (const key of keys) put(key, 1);
+    backend.endOfBatch();
+    const timer: KeyedTimer = { service: 'user-timers', domain: 'EVENT_TIME', namespace: undefined, time: 10, key: 'key-100' };
+    const firstSnapshot = backend.snapshot([timer], 1);
+    const first = await writeToMemory(firstSnapshot);
+    assert.equal((await firstSnapshot.write(() => undefined, async () => undefined)).changes, undefined, 'no completed checkpoint yet: full');
+    backend.notifyCheckpointComplete(1);
+
+    put('key-7', 2);
+    backend.endOfBatch();
+    const second = await backend.snapshot([timer], 2).write(() => undefined, async () => undefined);
+    assert.equal(second.changes, true);
+    // 2 never completes; 3 logs what changed since 1, over both snapshots; the timer of key-100 fired meanwhile.
+    put('key-9', 3);
+    put('key-11', undefined);
+    backend.endOfBatch();
+    const thirdSnapshot = backend.snapshot([], 3);
+    const third = await writeToMemory(thirdSnapshot);
+    assert.ok(third.bytes.byteLength * 20 < first.bytes.byteLength, `the change log (${third.bytes.byteLength} bytes) is a small part of the full snapshot (${first.bytes.byteLength} bytes)`);
+    const full = await thirdSnapshot.write(() => undefined, async () => undefined, true);
+    assert.equal(full.changes, undefined, 'full when the runtime asks');
+    assert.ok(full.size > 20 * third.bytes.byteLength, `the full snapshot of 3 holds every key (${full.size} bytes)`);
+
+    for (const target of [heapBackend(), storeBackend()]) {
+      const timers: KeyedTimer[] = [];
+      restoreKeyedState(target, [first, third], (t) => timers.push(t));
+      const restored = target.getValueState(new ValueStateDescriptor<number>('count'));
+      for (const key of keys) {
+        target.setCurrentKey(key);
+        const expected = key === 'key-7' ? 2 : key === 'key-9' ? 3 : key === 'key-11' ? undefined : 1;
+        assert.equal(restored.value(), expected, `${key} restored from the chain into ${target.constructor.name}`);
+      }
+      assert.deepEqual(timers, [], 'the timer that fired after checkpoint 1 is not restored');
+    }
   });
 });

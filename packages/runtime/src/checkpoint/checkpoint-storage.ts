@@ -9,7 +9,7 @@
  * Writing `_metadata` is the commit point of a checkpoint: temp file, fsync, rename, fsync of the
  * directory, so a crash leaves either no metadata or a whole one. Deleting goes by file: a file is
  * removed once no retained checkpoint refers to it (a finished task's state is carried into later
- * checkpoints by reference).
+ * checkpoints by reference, and so are the unchanged key groups of an incremental checkpoint).
  *
  * Threading: called from the JobMaster's main thread; the returned promises settle off it (file
  * I/O), so callers re-enter the mailbox before touching their state.
@@ -76,7 +76,10 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
 
   async discardFiles(checkpointId: number, paths: readonly string[], metadataPath: string): Promise<void> {
     await Promise.all([...paths, ...(metadataPath === '' ? [] : [metadataPath])].map((path) => unlink(path).catch(ignoreMissing)));
-    await rmdir(join(this.taskStorageDirectory, checkpointDirectoryName(checkpointId))).catch(() => undefined);
+    // The checkpoint's directory, and those of earlier checkpoints whose last shared file (an
+    // incremental checkpoint refers to earlier files) went now, once they are empty.
+    const directories = new Set([join(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)), ...paths.map((path) => dirname(path))]);
+    await Promise.all([...directories].filter((directory) => dirname(directory) === this.taskStorageDirectory).map((directory) => rmdir(directory).catch(() => undefined)));
   }
 
   async discardAborted(checkpointId: number): Promise<void> {

@@ -48,6 +48,7 @@ import { SubtaskCheckpointCoordinator } from './checkpoint/subtask-checkpoint-co
 import type { TaskContext } from './task-context.js';
 import type { StateBackendTaskSettings } from './state/state-backend-options.js';
 import { LmdbStateStores } from './state/lmdb-state-stores.js';
+import { CheckpointingOptions } from '../checkpoint/checkpointing-options.js';
 
 export { ContractVersionMismatchError, RUNTIME_CONTRACT_VERSION } from '../job-contract.js';
 
@@ -158,7 +159,7 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The task was canceled', 'AbortError');
 }
 
-const NO_CHECKPOINTING: cp.TaskCheckpointingSettings = { enabled: false, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 0, maxInlineStateBytes: 0 };
+const NO_CHECKPOINTING: cp.TaskCheckpointingSettings = { enabled: false, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 0, maxInlineStateBytes: 0, incremental: false };
 
 /** Checks that the bundle is an Eddy job built for this runtime's contract; returns its API. */
 export function checkBundle(bundle: Record<string, unknown>): { api: ApiInternal; main: JobMain } {
@@ -252,6 +253,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       ...configuration,
       [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms`,
       [PipelineOptions.autoWatermarkInterval.key]: `${autoWatermarkIntervalMs(configuration)} ms`,
+      // The effective value (the cluster's when the job sets none): a keyed lmdb backend reads it.
+      [CheckpointingOptions.incremental.key]: String(checkpointing.enabled && checkpointing.incremental),
     },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),

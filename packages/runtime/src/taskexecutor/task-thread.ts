@@ -21,6 +21,7 @@
  * Threading: all methods and callbacks run on the TaskExecutor's event loop. Callbacks are invoked
  * synchronously from worker events; an exception thrown by a callback is logged, never propagated.
  */
+import { rm } from 'node:fs/promises';
 import type { MessagePort } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import type { Configuration, Logger } from '@eddy/common';
@@ -107,6 +108,8 @@ export class TaskThread {
   readonly #cancellationTimeoutMs: number;
   readonly #worker: Worker | undefined;
   readonly #limits: TaskWorkerLimits | undefined;
+  /** The task's local state directory (state.backend.type lmdb): the task removes it, and this after a thread that was terminated. */
+  #localStateDirectory = '';
   readonly #resolveTerminated: () => void;
   /** Split requests of the worker waiting for the callback's answer. */
   readonly #pendingRequests = new Set<number>();
@@ -173,6 +176,7 @@ export class TaskThread {
     this.#worker.on('error', (error) => {
       this.#workerError ??= error;
     });
+    if (workerData.stateBackend.type === 'lmdb') this.#localStateDirectory = workerData.stateBackend.localDir;
     this.#worker.on('exit', (exitCode) => this.#onExit(exitCode));
     this.#logger.info({ task: this.#location, threadId: this.#worker.threadId, heapLimitMb: limits.heapLimitMb, network: workerData.network, stateBackend: workerData.stateBackend.type }, 'Task thread started');
   }
@@ -385,6 +389,10 @@ export class TaskThread {
       this.#pendingRequests.clear();
     }
     this.#logger.debug({ task: this.#location, exitCode }, 'Task thread exited');
+    if (this.#localStateDirectory !== '') {
+      const directory = this.#localStateDirectory;
+      rm(directory, { recursive: true, force: true }).catch((error: unknown) => this.#logger.warn({ err: error, directory }, 'Could not remove the local state directory of an ended task'));
+    }
     const terminalReported = this.#state !== undefined && isTerminalTaskThreadState(this.#state);
     if (!terminalReported && !this.#silenced) {
       if (this.#cancelRequested) {

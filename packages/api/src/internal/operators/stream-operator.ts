@@ -5,6 +5,7 @@ import type { ChainContext } from '../contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
 import { StoreKeyedStateBackend } from '../state/store-keyed-state-backend.js';
+import { INCREMENTAL_CHECKPOINTS_KEY } from '../config.js';
 import { InternalTimeServiceManager, type InternalTimerService, type Triggerable } from '../state/internal-timer-service.js';
 import type { OutputTag } from '../../output-tag.js';
 import type { Collector } from '../../functions.js';
@@ -188,7 +189,8 @@ export abstract class AbstractStreamOperator implements StreamOperator {
       const stores = context.chain.keyedStateStores;
       if (stores === undefined) this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, range);
       else {
-        const backend = new StoreKeyedStateBackend(maxParallelism, range, stores.open(context.operatorId));
+        const incremental = context.chain.configuration[INCREMENTAL_CHECKPOINTS_KEY] === 'true';
+        const backend = new StoreKeyedStateBackend(maxParallelism, range, stores.open(context.operatorId), incremental);
         context.onEndOfBatch(() => backend.endOfBatch());
         this.keyedBackend = backend;
       }
@@ -236,13 +238,14 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     snapshotUserState(this.userFunction, { getCheckpointId: () => checkpointId, getCheckpointTimestamp: () => timestamp });
     const backend = this.keyedBackend;
     const timers = backend === undefined ? [] : (this.timeServiceManager?.snapshotTimers() ?? []);
-    const keyed = backend === undefined ? undefined : backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers) : new KeyedStateSnapshot(backend, timers);
+    const keyed = backend === undefined ? undefined : backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers, checkpointId) : new KeyedStateSnapshot(backend, timers);
     const operatorState = this.operatorStateStore.snapshot();
     if (keyed === undefined && operatorState === undefined) return undefined;
     return { keyed, operatorState };
   }
 
   notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    if (this.keyedBackend instanceof StoreKeyedStateBackend) this.keyedBackend.notifyCheckpointComplete(checkpointId);
     return notifyUserCheckpointComplete(this.userFunction, checkpointId);
   }
 

@@ -4,12 +4,17 @@
  *
  *   bytes 0..3     magic "EKS1"
  *   bytes 4..7     u32 LE length of the header
- *   header         JSON { serializer, maxParallelism, keyGroupStart, keyGroupEnd, states: [{ name, kind }] }
+ *   header         JSON { serializer, maxParallelism, keyGroupStart, keyGroupEnd, states: [{ name, kind }], changes? }
  *   per key group  (start..end, in order) a serialized batch of entries, flattened:
  *                  [state index, key, value, state index, key, value, ...]; state index -2 is a
  *                  timer (key, [service, domain 0 event time | 1 processing time, namespace, time]);
  *                  -1, written before event time existed, a processing-time timer of the
  *                  KeyedProcessFunction (key, time); nothing at all for an empty key group
+ *
+ * A change log (header `changes: true`, an incremental checkpoint of the lmdb backend) holds only
+ * what changed since the checkpoint it builds on, and is restored over it (handles apply in
+ * order): entries as above overwrite, -3 removes (key, state index), and -4 (null, null) first in
+ * a key group says that the timers that follow replace every timer restored for it so far.
  *
  * offsets[i] is where key group start+i begins; the last one runs to the end of the bytes.
  *
@@ -46,7 +51,14 @@ export interface KeyedStateSnapshotResult {
   readonly keyGroupEnd: number;
   readonly offsets: number[];
   readonly size: number;
+  /** A change log (see the file comment), to restore over the handles of the last completed checkpoint. */
+  readonly changes?: boolean;
 }
+
+/** A change log entry that removes (key, state index). */
+export const REMOVED_ENTRY = -3;
+/** First in a key group of a change log: the timers that follow replace the key group's timers. */
+export const TIMERS_REPLACED = -4;
 
 /** Where the bytes go; may return a promise (a file write) that the writer awaits. */
 export type ChunkSink = (chunk: Uint8Array) => void | Promise<void>;
@@ -58,8 +70,12 @@ export type ChunkSink = (chunk: Uint8Array) => void | Promise<void>;
 export interface KeyedSnapshotWriter {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
-  /** Writes the snapshot into `sink`, yielding between slices; resolves to the key group offsets. */
-  write(sink: ChunkSink, yieldTurn?: () => Promise<void>): Promise<KeyedStateSnapshotResult>;
+  /**
+   * Writes the snapshot into `sink`, yielding between slices; resolves to the key group offsets.
+   * An incremental snapshot writes a change log (KeyedStateSnapshotResult.changes) unless `full`
+   * (the runtime has no chain to add it to, or starts a new one).
+   */
+  write(sink: ChunkSink, yieldTurn?: () => Promise<void>, full?: boolean): Promise<KeyedStateSnapshotResult>;
   /** The snapshot is written (or abandoned): the backend lets go of the frozen view. */
   release(): void;
 }
@@ -70,6 +86,8 @@ export interface KeyedSnapshotHeader {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
   readonly states: readonly { readonly name: string; readonly kind: string }[];
+  /** A change log (see the file comment). */
+  readonly changes?: true;
 }
 
 /** A frozen view of a heap backend's state and timers, written later. */
@@ -160,7 +178,7 @@ export async function writeKeyGroups(
       await yieldTurn();
     }
   }
-  return { keyGroupStart: start, keyGroupEnd: end, offsets, size: position };
+  return { keyGroupStart: start, keyGroupEnd: end, offsets, size: position, ...(header.changes === true ? { changes: true } : {}) };
 }
 
 export function nextTurn(): Promise<void> {
@@ -183,13 +201,20 @@ export interface RestoredKeyedState {
  */
 export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: readonly RestoredKeyedState[], restoreTimer: (timer: KeyedTimer) => void): void {
   const own = backend.keyGroupRange;
+  // Timers by key group, handed out at the end: a change log may replace a key group's timers.
+  const timers = new Map<number, KeyedTimer[]>();
+  const timersOf = (group: number): KeyedTimer[] => {
+    let list = timers.get(group);
+    if (list === undefined) timers.set(group, (list = []));
+    return list;
+  };
   for (const handle of handles) {
     const { bytes, where } = handle;
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (view.byteLength < 8 || view.readUInt32LE(0) !== MAGIC) throw new Error(`${where} is not a keyed state snapshot (wrong magic bytes, or the file is truncated)`);
     const headerLength = view.readUInt32LE(4);
     if (8 + headerLength > view.byteLength) throw new Error(`${where} is truncated: its header needs ${headerLength} bytes, ${view.byteLength - 8} are there`);
-    let header: { serializer: string; maxParallelism: number; keyGroupStart: number; keyGroupEnd: number; states: { name: string; kind: StateKind }[] };
+    let header: { serializer: string; maxParallelism: number; keyGroupStart: number; keyGroupEnd: number; states: { name: string; kind: StateKind }[]; changes?: boolean };
     try {
       header = JSON.parse(view.toString('utf8', 8, 8 + headerLength)) as typeof header;
     } catch (error) {
@@ -201,6 +226,7 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
     }
     const tables = header.states.map(({ name, kind }) => backend.restoreTable(name, kind));
     const count = header.keyGroupEnd - header.keyGroupStart + 1;
+    const changes = header.changes === true;
     if (handle.offsets.length !== count) throw new Error(`${where} has ${handle.offsets.length} key group offsets for ${count} key groups`);
     for (let i = 0; i < count; i++) {
       const group = header.keyGroupStart + i;
@@ -216,11 +242,22 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
         const value = entries[e + 2];
         if (index === -2) {
           const [service, domain, namespace, time] = value as [string, number, unknown, number];
-          restoreTimer({ service, domain: domain === 0 ? 'EVENT_TIME' : 'PROCESSING_TIME', key, namespace, time });
+          timersOf(group).push({ service, domain: domain === 0 ? 'EVENT_TIME' : 'PROCESSING_TIME', key, namespace, time });
           continue;
         }
         if (index === -1) {
-          restoreTimer({ service: USER_TIMERS_SERVICE, domain: 'PROCESSING_TIME', key, namespace: undefined, time: value as number });
+          timersOf(group).push({ service: USER_TIMERS_SERVICE, domain: 'PROCESSING_TIME', key, namespace: undefined, time: value as number });
+          continue;
+        }
+        if (changes && index === TIMERS_REPLACED) {
+          timers.delete(group);
+          continue;
+        }
+        if (changes && index === REMOVED_ENTRY) {
+          const removed = tables[value as number];
+          if (removed === undefined) throw new Error(`${where} is corrupt: a removal in key group ${group} names state #${String(value)}, the header lists ${tables.length}`);
+          backend.setCurrentKey(key);
+          removed.delete(backend.currentStateKey);
           continue;
         }
         const table = tables[index];
@@ -232,4 +269,5 @@ export function restoreKeyedState(backend: HeapKeyedStateBackend, handles: reado
     }
   }
   backend.endOfBatch();
+  for (const list of timers.values()) for (const timer of list) restoreTimer(timer);
 }

@@ -17,13 +17,20 @@
  * canonical EKS1 format (keyed-state-snapshot.ts), the same bytes the heap backend writes, so a
  * checkpoint of either backend restores into the other, at any parallelism.
  *
+ * Incremental checkpoints (execution.checkpointing.incremental; FLIP-158's idea, by key): the
+ * backend remembers which entries each batch wrote, and once a checkpoint it took a snapshot for
+ * completed, a snapshot writes a change log: the current value (or the removal) of every entry
+ * written since that checkpoint, over every snapshot since, completed or not, plus the timers of
+ * the key groups that have timers now or had them then (timers live on the heap). Its size goes
+ * with the change, not the state. The runtime restores it over that checkpoint's handles.
+ *
  * Timers stay on the heap (InternalTimeServiceManager), as in the heap backend; a map state is one
  * entry per key (the whole Map), not one per map key.
  */
 import { keyGroupFor, type KeyGroupRange } from '../../key-groups.js';
 import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot } from '../contract.js';
 import { fromStateKey, HeapKeyedStateBackend } from './keyed-state-backend.js';
-import { addTimers, nextTurn, writeKeyGroups, type ChunkSink, type KeyedSnapshotWriter, type KeyedStateSnapshotResult, type KeyedTimer } from './keyed-state-snapshot.js';
+import { addTimers, nextTurn, REMOVED_ENTRY, TIMERS_REPLACED, writeKeyGroups, type ChunkSink, type KeyedSnapshotWriter, type KeyedStateSnapshotResult, type KeyedTimer } from './keyed-state-snapshot.js';
 import { decodeStateValue, encodeStateValue } from './state-serializer.js';
 import { StateTable } from './state-table.js';
 import type { StateKind } from '../../state.js';
@@ -37,6 +44,14 @@ const REMOVED: unique symbol = Symbol('eddy.storeRemoved');
  * within one input batch (a restore, a burst of timers): bounds the heap the cache takes.
  */
 const MAX_CACHED_ENTRIES = 8192;
+
+/** (key group, state index, store key) of an entry written since a snapshot. */
+type ChangedEntry = [number, number, KeyedStateStoreKey];
+/** What an incremental snapshot writes: the written entries by key group, and the key groups whose timers it replaces. */
+interface ChangeLog {
+  readonly entries: ReadonlyMap<number, readonly ChangedEntry[]>;
+  readonly timerGroups: ReadonlySet<number>;
+}
 
 const UNDEFINED_KEY = '\u0000u';
 const NULL_KEY = '\u0000z';
@@ -74,11 +89,19 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   cachedEntries = 0;
   private readonly storeTables: StoreStateTable[] = [];
   private disposed = false;
+  /** Incremental: the entries written since the last snapshot, by changeId. */
+  private changedEntries = new Map<string, ChangedEntry>();
+  /** Incremental: the snapshots taken since the base, with the entries written before each and their timers' key groups. */
+  private readonly deltas: { readonly checkpointId: number; readonly changed: Map<string, ChangedEntry>; readonly timerGroups: Set<number> }[] = [];
+  /** The last completed checkpoint this backend took a snapshot for; undefined: none yet (snapshots are full). */
+  private base: { readonly checkpointId: number; readonly timerGroups: Set<number> } | undefined;
 
+  /** `incremental`: execution.checkpointing.incremental (see snapshot()). */
   constructor(
     maxParallelism: number,
     keyGroupRange: KeyGroupRange,
     readonly store: KeyedStateStore,
+    readonly incremental = false,
   ) {
     super(maxParallelism, keyGroupRange);
   }
@@ -127,10 +150,50 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     this.cachedEntries = 0;
   }
 
-  /** The synchronous part of a snapshot: the batch written out, a read view of the store taken. */
-  snapshot(timers: readonly KeyedTimer[]): KeyedSnapshotWriter {
+  /**
+   * The synchronous part of a snapshot: the batch written out, a read view of the store taken.
+   * Incremental, once a checkpoint of this backend completed: the snapshot writes only the key
+   * groups written since that checkpoint (over every snapshot since, completed or not), and those
+   * with timers now or then (timers live on the heap and change without the store).
+   */
+  snapshot(timers: readonly KeyedTimer[], checkpointId = 0): KeyedSnapshotWriter {
     this.flush();
-    return new StoreKeyedStateSnapshot(this, this.store.snapshot(), timers);
+    let changes: ChangeLog | undefined;
+    if (this.incremental) {
+      const timerGroups = new Set<number>();
+      for (const timer of timers) timerGroups.add(keyGroupFor(timer.key, this.maxParallelism));
+      this.deltas.push({ checkpointId, changed: this.changedEntries, timerGroups });
+      this.changedEntries = new Map();
+      if (this.base !== undefined) {
+        const entries = new Map<number, ChangedEntry[]>();
+        const seen = new Set<string>();
+        for (const delta of this.deltas) {
+          for (const [id, entry] of delta.changed) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+            let list = entries.get(entry[0]);
+            if (list === undefined) entries.set(entry[0], (list = []));
+            list.push(entry);
+          }
+        }
+        changes = { entries, timerGroups: new Set([...this.base.timerGroups, ...timerGroups]) };
+      }
+    }
+    return new StoreKeyedStateSnapshot(this, this.store.snapshot(), timers, changes);
+  }
+
+  /** Incremental: (key group, state, key) was written in this batch. */
+  noteWritten(keyGroup: number, state: number, key: KeyedStateStoreKey): void {
+    this.changedEntries.set(`${keyGroup}\u0001${state}\u0001${typeof key === 'string' ? 's' : typeof key === 'number' ? 'n' : 'b'}${String(key)}`, [keyGroup, state, key]);
+  }
+
+  /** Checkpoint N completed: the base of the next incremental snapshots, if this backend took a snapshot for it. */
+  notifyCheckpointComplete(checkpointId: number): void {
+    const delta = this.deltas.find((d) => d.checkpointId === checkpointId);
+    if (delta === undefined || (this.base !== undefined && this.base.checkpointId >= checkpointId)) return;
+    this.base = { checkpointId, timerGroups: delta.timerGroups };
+    const index = this.deltas.indexOf(delta);
+    this.deltas.splice(0, index + 1);
   }
 
   /** Every state, in the order of their indexes in the store. */
@@ -243,15 +306,17 @@ class StoreStateTable extends StateTable {
 
   /** Inside the batch's write transaction: changed entries, and objects read (they may have been changed in place). */
   writeOut(): void {
-    const { store } = this.backend;
+    const { store, incremental } = this.backend;
     const dirty = this.dirty;
     for (const [key, value] of this.cache) {
       if (value === ABSENT) continue;
       const changed = dirty.has(key);
       if (!changed && (typeof value !== 'object' || value === null)) continue;
       const group = this.groups.get(key) as number;
-      if (value === REMOVED) store.remove(group, this.index, toStoreKey(key));
-      else store.put(group, this.index, toStoreKey(key), encodeStateValue(value));
+      const storeKey = toStoreKey(key);
+      if (incremental) this.backend.noteWritten(group, this.index, storeKey);
+      if (value === REMOVED) store.remove(group, this.index, storeKey);
+      else store.put(group, this.index, storeKey, encodeStateValue(value));
     }
   }
 
@@ -291,24 +356,42 @@ class StoreKeyedStateSnapshot implements KeyedSnapshotWriter {
     private readonly backend: StoreKeyedStateBackend,
     private readonly view: KeyedStateStoreSnapshot,
     private readonly timers: readonly KeyedTimer[],
+    /** Incremental: what to write instead of every entry; undefined: a full snapshot. */
+    private readonly changes: ChangeLog | undefined,
   ) {
     this.keyGroupStart = backend.keyGroupRange.startKeyGroup;
     this.keyGroupEnd = backend.keyGroupRange.endKeyGroup;
     this.states = backend.states();
   }
 
-  write(sink: ChunkSink, yieldTurn: () => Promise<void> = nextTurn): Promise<KeyedStateSnapshotResult> {
+  write(sink: ChunkSink, yieldTurn: () => Promise<void> = nextTurn, full = false): Promise<KeyedStateSnapshotResult> {
     const start = this.keyGroupStart;
     const timerBuckets: unknown[][] = Array.from({ length: this.keyGroupEnd - start + 1 }, () => []);
     addTimers(timerBuckets, this.timers, start, this.backend.maxParallelism);
-    const header = { maxParallelism: this.backend.maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.states };
+    const changes = full ? undefined : this.changes;
+    const header = { maxParallelism: this.backend.maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.states, ...(changes === undefined ? {} : { changes: true as const }) };
+    const where = (group: number): string => `key group ${group} of the keyed state store`;
     const entriesOf = (group: number): unknown[] => {
       if (this.released) throw new Error('the snapshot of the keyed state store was released (the task ended) before it was written');
       const entries: unknown[] = [];
-      this.view.forEachInKeyGroup(group, (state, storeKey, bytes) => {
-        entries.push(state, fromStateKey(fromStoreKey(storeKey)), decodeStateValue(bytes, `key group ${group} of the keyed state store`));
-      });
-      for (const timer of timerBuckets[group - start] as unknown[]) entries.push(timer);
+      const timers = timerBuckets[group - start] as unknown[];
+      if (changes === undefined) {
+        this.view.forEachInKeyGroup(group, (state, storeKey, bytes) => {
+          entries.push(state, fromStateKey(fromStoreKey(storeKey)), decodeStateValue(bytes, where(group)));
+        });
+        for (const part of timers) entries.push(part);
+        return entries;
+      }
+      if (changes.timerGroups.has(group)) {
+        entries.push(TIMERS_REPLACED, null, null);
+        for (const part of timers) entries.push(part);
+      }
+      for (const [, state, storeKey] of changes.entries.get(group) ?? []) {
+        const bytes = this.view.get(group, state, storeKey);
+        const key = fromStateKey(fromStoreKey(storeKey));
+        if (bytes === undefined) entries.push(REMOVED_ENTRY, key, state);
+        else entries.push(state, key, decodeStateValue(bytes, where(group)));
+      }
       return entries;
     };
     return writeKeyGroups(sink, header, entriesOf, yieldTurn);

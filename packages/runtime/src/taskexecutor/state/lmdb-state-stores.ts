@@ -111,6 +111,11 @@ class LmdbSnapshot implements KeyedStateStoreSnapshot {
     private readonly onRelease: (view: LmdbSnapshot) => void,
   ) {}
 
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined {
+    if (this.#released) throw new Error('the snapshot of the keyed state store was released (the task ended) before it was read');
+    return this.db.get([keyGroup, state, key], { transaction: this.transaction });
+  }
+
   forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: Uint8Array) => void): void {
     if (this.#released) throw new Error('the snapshot of the keyed state store was released (the task ended) before it was read');
     for (const { key, value } of this.db.getRange({ start: [keyGroup], end: [keyGroup + 1], transaction: this.transaction })) {

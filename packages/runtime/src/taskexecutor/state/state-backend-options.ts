@@ -5,7 +5,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Configuration, enumOption, stringOption } from '@eddy/common';
+import { type Configuration, enumOption, stringOption } from '@eddy/common/config';
 
 export const STATE_BACKEND_TYPES = ['hashmap', 'lmdb'] as const;
 export type StateBackendType = (typeof STATE_BACKEND_TYPES)[number];
