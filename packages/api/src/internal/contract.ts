@@ -162,15 +162,16 @@ export interface KeyedStateStores {
 /**
  * An ordered key-value store of one operator's keyed state, synchronous throughout: entries are
  * keyed (key group, state index, key), so a key group is one contiguous range of the store.
- * Values are the API's bytes.
+ * Values are state values (what a snapshot can hold: primitives, bigint, arrays, plain objects,
+ * Map, Set, Date, typed arrays); the store encodes them, and a get returns a fresh copy.
  */
 export interface KeyedStateStore {
-  /** The bytes of one entry; only valid until the next call into the store (decode them at once). */
-  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined;
+  /** A copy of one entry's value. */
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown;
   /** Runs `writes` (calls of put and remove) as one write transaction. */
   transaction(writes: () => void): void;
   /** Inside transaction(): writes one entry. */
-  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: Uint8Array): void;
+  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: unknown): void;
   /** Inside transaction(): removes one entry, if there is one. */
   remove(keyGroup: number, state: number, key: KeyedStateStoreKey): void;
   /** A read view of the entries as they are now (a read transaction: O(1)); later writes do not show in it. */
@@ -178,10 +179,10 @@ export interface KeyedStateStore {
 }
 
 export interface KeyedStateStoreSnapshot {
-  /** The bytes of one entry as they were when the view was taken (a copy). */
-  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined;
+  /** A copy of one entry's value as it was when the view was taken. */
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown;
   /** Visits the entries of key group `keyGroup` in key order (state index, then key). */
-  forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: Uint8Array) => void): void;
+  forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: unknown) => void): void;
   /** Ends the read transaction; the view cannot be read afterwards. */
   release(): void;
 }

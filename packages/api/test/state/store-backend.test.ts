@@ -12,18 +12,18 @@ const MAX = 128;
 
 /**
  * An in-memory KeyedStateStore with the contract of the runtime's LMDB store (a unit-test double):
- * entries kept as bytes, a snapshot a copy, writes only inside transaction(), and a count of the
- * write transactions.
+ * values kept as copies and read back as copies, a snapshot a copy, writes only inside
+ * transaction(), and a count of the write transactions.
  */
 class MemoryStore implements KeyedStateStore {
-  readonly entries = new Map<string, { group: number; state: number; key: KeyedStateStoreKey; value: Uint8Array }>();
+  readonly entries = new Map<string, { group: number; state: number; key: KeyedStateStoreKey; value: unknown }>();
   transactions = 0;
   gets = 0;
   private inTransaction = false;
 
-  get(keyGroup: number, state: number, key: KeyedStateStoreKey): Uint8Array | undefined {
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown {
     this.gets++;
-    return this.entries.get(id(keyGroup, state, key))?.value;
+    return structuredClone(this.entries.get(id(keyGroup, state, key))?.value);
   }
   transaction(writes: () => void): void {
     this.transactions++;
@@ -34,23 +34,23 @@ class MemoryStore implements KeyedStateStore {
       this.inTransaction = false;
     }
   }
-  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: Uint8Array): void {
+  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: unknown): void {
     assert.ok(this.inTransaction, 'put only inside a transaction');
-    this.entries.set(id(keyGroup, state, key), { group: keyGroup, state, key, value: Uint8Array.from(value) });
+    this.entries.set(id(keyGroup, state, key), { group: keyGroup, state, key, value: structuredClone(value) });
   }
   remove(keyGroup: number, state: number, key: KeyedStateStoreKey): void {
     assert.ok(this.inTransaction, 'remove only inside a transaction');
     this.entries.delete(id(keyGroup, state, key));
   }
   snapshot(): KeyedStateStoreSnapshot {
-    const copy = [...this.entries.values()];
+    const copy = [...this.entries.values()].map((entry) => ({ ...entry, value: structuredClone(entry.value) }));
     let released = false;
     const byId = new Map(copy.map((entry) => [id(entry.group, entry.state, entry.key), entry.value]));
     return {
-      get: (group, state, key) => byId.get(id(group, state, key)),
+      get: (group, state, key) => structuredClone(byId.get(id(group, state, key))),
       forEachInKeyGroup: (group, visit) => {
         assert.ok(!released, 'read after release');
-        for (const entry of copy.filter((e) => e.group === group).sort((a, b) => a.state - b.state || String(a.key).localeCompare(String(b.key)))) visit(entry.state, entry.key, entry.value);
+        for (const entry of copy.filter((e) => e.group === group).sort((a, b) => a.state - b.state || String(a.key).localeCompare(String(b.key)))) visit(entry.state, entry.key, structuredClone(entry.value));
       },
       release: () => {
         released = true;
@@ -78,7 +78,12 @@ function takeSnapshot(backend: HeapKeyedStateBackend, timers: readonly KeyedTime
 
 const KEYS: unknown[] = ['alice', 'bob', 42, -1.5, true, null, undefined, 12345678901234567890n, ['composite', 1], { user: 'carol' }];
 
-/** Fills value, list and map state for every key of KEYS, the way operators do (list add and map values changed in place). */
+/** Writes a store backend's cached entries out (what the end of a long enough input batch does). */
+function writeOut(backend: HeapKeyedStateBackend): void {
+  if (backend instanceof StoreKeyedStateBackend) backend.flush();
+}
+
+/** Fills value, list and map state for every key of KEYS, the way operators do (list add and map values changed in place), writing out between steps. */
 function fill(backend: HeapKeyedStateBackend): void {
   const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
   const pages = backend.getListState(new ListStateDescriptor<string>('pages'));
@@ -87,14 +92,14 @@ function fill(backend: HeapKeyedStateBackend): void {
     backend.setCurrentKey(key);
     counts.update(i + 1);
     pages.add(`p${i}`);
-    backend.endOfBatch();
+    writeOut(backend);
     backend.setCurrentKey(key);
     pages.add(`q${i}`);
     perPage.put(`p${i}`, { hits: 0 });
-    backend.endOfBatch();
+    writeOut(backend);
     backend.setCurrentKey(key);
     perPage.get(`p${i}`)!.hits = i; // changed in place, no put
-    backend.endOfBatch();
+    writeOut(backend);
   });
 }
 
@@ -116,14 +121,14 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
     const store = new MemoryStore();
     const backend = storeBackend(store);
     fill(backend);
-    assert.equal(backend.cachedEntries, 0, 'every batch written out');
+    assert.equal(backend.cachedEntries, 0, 'everything written out');
     assert.ok(store.entries.size >= KEYS.length * 3, `entries in the store (${store.entries.size})`);
     assertFilled(backend);
     // A second backend over the same store reads the same state: nothing stayed on the heap only.
     assertFilled(storeBackend(store));
   });
 
-  it('writes one transaction per batch, and none for a batch that only read primitives', () => {
+  it('writes what the cache holds in one transaction at the end of a batch once it is large, and nothing for entries only read as numbers', () => {
     const store = new MemoryStore();
     const backend = storeBackend(store);
     const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
@@ -131,21 +136,30 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
       backend.setCurrentKey(`k${i % 100}`);
       counts.update((counts.value() ?? 0) + 1);
     }
-    assert.equal(store.transactions, 0, 'nothing written before the end of the batch');
-    assert.equal(store.gets, 100, 'each key read from the store once in the batch');
+    assert.equal(store.gets, 100, 'each key read from the store once');
     backend.endOfBatch();
+    assert.equal(store.transactions, 0, 'a small batch stays in the cache');
+    backend.flush();
     assert.equal(store.transactions, 1);
     assert.equal(store.entries.size, 100);
-    for (let i = 0; i < 100; i++) {
-      backend.setCurrentKey(`k${i}`);
-      assert.equal(counts.value(), 10);
+    const many = 20_000;
+    for (let i = 0; i < many; i++) {
+      backend.setCurrentKey(`m${i}`);
+      counts.update(i);
     }
     backend.endOfBatch();
-    assert.equal(store.transactions, 1, 'a batch that read numbers only writes nothing');
+    assert.equal(store.transactions, 2, 'a batch that left many entries cached is written in one transaction');
+    assert.equal(backend.cachedEntries, 0);
+    for (let i = 0; i < many; i++) {
+      backend.setCurrentKey(`m${i}`);
+      assert.equal(counts.value(), i);
+    }
+    backend.endOfBatch();
+    assert.equal(store.transactions, 2, 'entries only read as numbers are not written again');
     backend.setCurrentKey('k0');
     counts.clear();
-    backend.endOfBatch();
-    assert.equal(store.entries.size, 99, 'a cleared value is removed from the store');
+    backend.flush();
+    assert.equal(store.entries.size, 100 + many - 1, 'a cleared value is removed from the store');
   });
 
   it('writes the same EKS1 snapshots as the heap: a store checkpoint restores on the heap and back, with timers, and at parallelism 2', async () => {
@@ -159,7 +173,7 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
     // Written after the barrier: not in the snapshot.
     store.setCurrentKey('alice');
     store.getValueState(new ValueStateDescriptor<number>('count')).update(1000);
-    store.endOfBatch();
+    store.flush();
     const fromStore = await writeToMemory(snapshot);
     snapshot.release();
 
@@ -231,7 +245,7 @@ describe('StoreKeyedStateBackend incremental snapshots', () => {
       counts.update(value);
     };
     for (const key of keys) put(key, 1);
-    backend.endOfBatch();
+    backend.flush();
     const timer: KeyedTimer = { service: 'user-timers', domain: 'EVENT_TIME', namespace: undefined, time: 10, key: 'key-100' };
     const firstSnapshot = backend.snapshot([timer], 1);
     const first = await writeToMemory(firstSnapshot);
@@ -239,13 +253,11 @@ describe('StoreKeyedStateBackend incremental snapshots', () => {
     backend.notifyCheckpointComplete(1);
 
     put('key-7', 2);
-    backend.endOfBatch();
     const second = await backend.snapshot([timer], 2).write(() => undefined, async () => undefined);
     assert.equal(second.changes, true);
     // 2 never completes; 3 logs what changed since 1, over both snapshots; the timer of key-100 fired meanwhile.
     put('key-9', 3);
     put('key-11', undefined);
-    backend.endOfBatch();
     const thirdSnapshot = backend.snapshot([], 3);
     const third = await writeToMemory(thirdSnapshot);
     assert.ok(third.bytes.byteLength * 20 < first.bytes.byteLength, `the change log (${third.bytes.byteLength} bytes) is a small part of the full snapshot (${first.bytes.byteLength} bytes)`);

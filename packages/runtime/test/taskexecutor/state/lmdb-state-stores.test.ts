@@ -10,8 +10,8 @@ import { resolveStateBackendSettings } from '../../../src/taskexecutor/state/sta
 const scratch = mkdtempSync(join(tmpdir(), 'eddy-lmdb-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const bytes = (text: string): Uint8Array => Buffer.from(text);
-const text = (value: Uint8Array | undefined): string | undefined => (value === undefined ? undefined : Buffer.from(value).toString());
+const bytes = (text: string): string => text;
+const text = (value: unknown): unknown => value;
 
 describe('LmdbStateStores', () => {
   it('keeps entries by (key group, state, key), reads a key group as one range, and a snapshot does not see later writes', async () => {
@@ -39,6 +39,34 @@ describe('LmdbStateStores', () => {
     assert.throws(() => view.forEachInKeyGroup(3, () => {}), /released/);
     assert.equal(store.get(3, 0, 'b'), undefined);
     assert.equal(text(store.get(3, 0, 'c')), 'late');
+    await stores.close();
+  });
+
+  it('keeps every kind of value state holds, and a read view sees only the entries', async () => {
+    const stores = new LmdbStateStores(join(scratch, 'task-values'));
+    const store = stores.open('op-1');
+    const values: unknown[] = [
+      42,
+      -0.5,
+      'text',
+      true,
+      null,
+      [1, undefined, 'x', [2]],
+      { count: 3, nested: { list: [1, 2], when: new Date(5) } },
+      new Map<unknown, unknown>([['a', 1], [2, { b: 3 }]]),
+      new Set(['x', 'y']),
+      12345678901234567890123n,
+      -7n,
+      new Uint8Array([1, 2, 3]),
+      new Float64Array([0.5, 1.5]),
+    ];
+    store.transaction(() => values.forEach((value, i) => store.put(5, 0, i, value)));
+    values.forEach((value, i) => assert.deepEqual(store.get(5, 0, i), value, `value #${i} read back`));
+    const seen: unknown[] = [];
+    const view = store.snapshot();
+    for (let group = 0; group < 128; group++) view.forEachInKeyGroup(group, (_state, _key, value) => seen.push(value));
+    view.release();
+    assert.deepEqual(seen, values, 'every value, in key order, and nothing else (msgpackr keeps its shared structures outside the key groups)');
     await stores.close();
   });
 
