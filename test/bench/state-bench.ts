@@ -2,7 +2,7 @@
  * npm run bench:state: what keyed state costs with each backend, as one JSON object. Each
  * measurement runs on a fresh cluster (a JobManager and two TaskManagers of one slot, as child
  * processes) and adds its fields; to add one, write a function of BenchContext and list it in
- * MEASUREMENTS.
+ * MEASUREMENTS. `--only=incremental,larger_than_heap` runs some of them.
  *
  *   throughput (keyed counting, parallelism 2, every key seen twice, jobs alternating)
  *     records_per_s.<keys>.hashmap / .lmdb      medians, from the first task RUNNING to FINISHED
@@ -12,7 +12,7 @@
  *     full_checkpoint_bytes / _ms               median of checkpoints without execution.checkpointing.incremental
  *     incremental_checkpoint_bytes / _ms        median of the change logs with it (materialized full ones excluded)
  *     incremental_size_ratio                    incremental / full bytes (target <= 0.05)
- *   larger_than_heap (with --large: 1 M keys of 1 KB at parallelism 2 under a 256 MB task heap per TaskManager)
+ *   larger_than_heap (with --large: 1 M keys (--large-keys=N) of 1 KB at parallelism 2 under a 256 MB task heap per TaskManager)
  *     larger_than_heap.lmdb / .hashmap          how the job ended, with its completed checkpoints
  *
  * Bytes are what each checkpoint wrote (the sum of its subtasks' state sizes, Flink's checkpointed
@@ -39,7 +39,7 @@ interface BenchContext {
 
 type Measurement = (context: BenchContext) => Promise<Record<string, unknown>>;
 
-const MEASUREMENTS: readonly Measurement[] = [throughput, incremental, largerThanHeap];
+const MEASUREMENTS: Readonly<Record<string, Measurement>> = { throughput, incremental, larger_than_heap: largerThanHeap };
 
 /** Runs a job to its end; returns how it ended and the seconds from its first RUNNING task to then. */
 async function run(client: JobClient, job: string, args: string[], configuration: Record<string, string>): Promise<{ to: string; seconds: number; cause: string; jobId: string }> {
@@ -125,7 +125,7 @@ async function incremental(context: BenchContext): Promise<Record<string, unknow
 
 async function largerThanHeap(context: BenchContext): Promise<Record<string, unknown>> {
   if (!context.flags.has('--large')) return {};
-  const keys = 1_000_000;
+  const keys = Number(process.argv.find((arg) => arg.startsWith('--large-keys='))?.slice('--large-keys='.length) ?? 1_000_000);
   const ended: Record<string, unknown> = {};
   await context.withCluster({ 'taskmanager.memory.task.heap.size': '256m' }, async (client, jobManager) => {
     for (const backend of ['lmdb', 'hashmap']) {
@@ -135,7 +135,7 @@ async function largerThanHeap(context: BenchContext): Promise<Record<string, unk
       });
       const checkpoints = jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === result.jobId).length;
       ended[backend] = { ended: result.to, seconds: Math.round(result.seconds), completed_checkpoints: checkpoints, cause: result.cause.slice(0, 300) };
-      progress(`1 M keys x 1 KB under a 256 MB task heap, ${backend}: ${JSON.stringify(ended[backend])}`);
+      progress(`${keys} keys x 1 KB under a 256 MB task heap, ${backend}: ${JSON.stringify(ended[backend])}`);
     }
   });
   return { larger_than_heap: { keys, value_bytes: 1000, task_heap: '256m', parallelism: 2, ...ended } };
@@ -160,7 +160,9 @@ async function main(): Promise<void> {
   };
   try {
     const result: Record<string, unknown> = {};
-    for (const measurement of MEASUREMENTS) Object.assign(result, await measurement(context));
+    // --only=<name>[,<name>] runs some of them (names as in MEASUREMENTS).
+    const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+    for (const [name, measurement] of Object.entries(MEASUREMENTS)) if (only === undefined || only.includes(name)) Object.assign(result, await measurement(context));
     console.log(JSON.stringify(result, null, 2));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
