@@ -96,6 +96,17 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     description: 'event-time windows: Nexmark q5 (sliding) and q7 (tumbling) at parallelism 2, without and with checkpoints',
   },
   {
+    name: 'state',
+    script: 'test/dist/bench/state-bench.js',
+    format: 'json',
+    description: 'keyed state: keyed counting over 1 M keys with the hashmap and lmdb backends, full against incremental checkpoints at 1 % of keys changed',
+    settings: ['incremental_keys', 'incremental_changed_keys_per_interval'],
+    targets: [
+      { metric: 'lmdb_vs_heap_throughput_ratio', op: '>=', threshold: () => 0.5, source: 'issue 15' },
+      { metric: 'incremental_size_ratio', op: '<=', threshold: () => 0.05, source: 'issue 15' },
+    ],
+  },
+  {
     name: 'codec',
     script: 'packages/runtime/dist/bench/record-codec-bench.js',
     format: 'json',

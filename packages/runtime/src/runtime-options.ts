@@ -1,4 +1,5 @@
 /** Every option the runtime declares, for validation at start-up and the generated reference. */
+import { StateBackendOptions } from './taskexecutor/state/state-backend-options.js';
 import { PipelineOptions } from './taskexecutor/pipeline-options.js';
 import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
@@ -34,6 +35,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     CollectSinkOptions,
     LogOptions,
     TaskManagerStdoutOptions,
+    StateBackendOptions,
   ] as unknown as Record<string, ConfigOption<unknown>>[];
   return groups.flatMap((group) => Object.values(group));
 }

@@ -5,9 +5,8 @@
  * With exactly-once state the count of index i is always floor(i / keys) + 1, after any restore.
  * Args: keys rate outputDir checkpointDir [intervalMs]
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { KeyedProcessFunction, ValueStateDescriptor, type Collector, type JobMain, type KeyedProcessContext, type RuntimeContext, type Sink, type ValueState } from '@eddy/api';
+import { KeyedProcessFunction, ValueStateDescriptor, type Collector, type JobMain, type KeyedProcessContext, type ValueState } from '@eddy/api';
+import { AppendingSink } from './appending-sink.js';
 
 class Counter extends KeyedProcessFunction<number, number, [number, number, number]> {
   private count!: ValueState<number>;
@@ -18,23 +17,6 @@ class Counter extends KeyedProcessFunction<number, number, [number, number, numb
     const next = (this.count.value() ?? 0) + 1;
     this.count.update(next);
     out.collect([index, next, 0]);
-  }
-}
-
-class AppendingSink implements Sink<[number, number, number]> {
-  private fd = -1;
-  private attempt = 0;
-  constructor(private readonly directory: string) {}
-  open(context: RuntimeContext): void {
-    mkdirSync(this.directory, { recursive: true });
-    this.attempt = context.attemptNumber;
-    this.fd = openSync(join(this.directory, `subtask-${context.indexOfThisSubtask}`), 'a');
-  }
-  invoke([index, count]: [number, number, number]): void {
-    writeSync(this.fd, `${index} ${count} ${this.attempt}\n`);
-  }
-  dispose(): void {
-    if (this.fd >= 0) closeSync(this.fd);
   }
 }
 

@@ -6,6 +6,11 @@ export const DEFAULT_BUFFER_TIMEOUT_MS = 100;
 /** How often watermark generators emit (Flink's key; the runtime declares the option). */
 export const AUTO_WATERMARK_INTERVAL_KEY = 'pipeline.auto-watermark-interval';
 export const DEFAULT_AUTO_WATERMARK_INTERVAL_MS = 200;
+/**
+ * Incremental checkpoints (Flink's key; the runtime declares the option and hands the chain the
+ * task's effective value, 'true' only with checkpointing on).
+ */
+export const INCREMENTAL_CHECKPOINTS_KEY = 'execution.checkpointing.incremental';
 
 const UNITS: Record<string, number> = {
   '': 1, ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,

@@ -149,6 +149,50 @@ export interface ChainContext {
    * of the task's thread; either way the next call into the chain throws it.
    */
   failTask?(error: unknown): void;
+  /**
+   * Keyed state larger than memory (`state.backend.type: lmdb`): the task's store, one per keyed
+   * operator, that the runtime opens in a TaskManager-local directory and deletes when the task
+   * ends. Undefined for the heap backend (`hashmap`, the default), and from an older runtime.
+   */
+  readonly keyedStateStores?: KeyedStateStores;
+}
+
+/** A key of a keyed state store: what an ordered-binary key holds (the API tags other keys as strings). */
+export type KeyedStateStoreKey = string | number | boolean;
+
+/** Opens the keyed state store of one operator of the task (see ChainContext.keyedStateStores). */
+export interface KeyedStateStores {
+  /** 'lmdb': for messages. */
+  readonly type: string;
+  open(operatorId: string): KeyedStateStore;
+}
+
+/**
+ * An ordered key-value store of one operator's keyed state, synchronous throughout: entries are
+ * keyed (key group, state index, key), so a key group is one contiguous range of the store.
+ * Values are state values (what a snapshot can hold: primitives, bigint, arrays, plain objects,
+ * Map, Set, Date, typed arrays); the store encodes them, and a get returns a fresh copy.
+ */
+export interface KeyedStateStore {
+  /** A copy of one entry's value. */
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown;
+  /** Runs `writes` (calls of put and remove) as one write transaction. */
+  transaction(writes: () => void): void;
+  /** Inside transaction(): writes one entry. */
+  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: unknown): void;
+  /** Inside transaction(): removes one entry, if there is one. */
+  remove(keyGroup: number, state: number, key: KeyedStateStoreKey): void;
+  /** A read view of the entries as they are now (a read transaction: O(1)); later writes do not show in it. */
+  snapshot(): KeyedStateStoreSnapshot;
+}
+
+export interface KeyedStateStoreSnapshot {
+  /** A copy of one entry's value as it was when the view was taken. */
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown;
+  /** Visits the entries of key group `keyGroup` in key order (state index, then key). */
+  forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: unknown) => void): void;
+  /** Ends the read transaction; the view cannot be read afterwards. */
+  release(): void;
 }
 
 /** Keyed state of one operator as the runtime hands it back on a restore (bytes loaded from wherever they were). */
@@ -181,7 +225,16 @@ export interface RestoredTaskState {
 export interface KeyedStateWriter {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
-  write(sink: (chunk: Uint8Array) => void | Promise<void>): Promise<{ readonly offsets: number[]; readonly size: number }>;
+  /**
+   * Writes the keyed state in key group order. An incremental snapshot (once a checkpoint of the
+   * operator completed) writes a change log of what changed since then, `changes: true`, unless
+   * `full`: the restore applies it over the handles of that checkpoint.
+   */
+  write(
+    sink: (chunk: Uint8Array) => void | Promise<void>,
+    yieldTurn?: () => Promise<void>,
+    full?: boolean,
+  ): Promise<{ readonly offsets: number[]; readonly size: number; readonly changes?: boolean }>;
 }
 
 /**

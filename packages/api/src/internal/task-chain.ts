@@ -58,6 +58,8 @@ export class OperatorTaskChain implements TaskChain {
   private rejectAsync: (error: unknown) => void = () => {};
   private readonly asyncFailure: Promise<never>;
   private inputsEnded = false;
+  /** Called after every input batch and watermark (see OperatorContext.onEndOfBatch); empty for the heap backend. */
+  private readonly endOfBatchListeners: (() => void)[] = [];
   private opened = false;
   private initialized = false;
 
@@ -192,11 +194,18 @@ export class OperatorTaskChain implements TaskChain {
     } else {
       for (let i = 0; i < records.length; i++) head.collect(records[i], timestamps[i] as number);
     }
+    this.endOfBatch();
+  }
+
+  private endOfBatch(): void {
+    const listeners = this.endOfBatchListeners;
+    for (let i = 0; i < listeners.length; i++) (listeners[i] as () => void)();
   }
 
   processWatermark(input: number, watermark: number): void {
     this.throwAsyncError();
     this.inputOf(input).emitWatermark(watermark);
+    this.endOfBatch();
   }
 
   processWatermarkStatus(input: number, idle: boolean): void {
@@ -329,6 +338,7 @@ export class OperatorTaskChain implements TaskChain {
       taskName,
       failAsync: (error) => this.failAsync(error),
       createRuntimeContext: (backend?: KeyedStateBackend) => createRuntimeContext(context, taskName, backend),
+      onEndOfBatch: (listener) => this.endOfBatchListeners.push(listener),
     };
   }
 }

@@ -44,6 +44,7 @@ export class TwoInputHarness {
       taskName: t.name,
       failAsync: (error: unknown) => harness.failures.push(error),
       createRuntimeContext: (backend?: KeyedStateBackend): RuntimeContext => runtimeContext(chain, backend),
+      onEndOfBatch: () => {},
     };
     const operator = harness.operator as StreamOperator;
     const restored = restore.keyed !== undefined || restore.operatorState !== undefined;

@@ -3,9 +3,10 @@ import { describe, it } from 'node:test';
 import { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../../src/index.js';
 import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups.js';
 import { HeapKeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
-import { KeyedStateSnapshot, restoreKeyedState, type KeyedTimer, type RestoredKeyedState } from '../../src/internal/state/keyed-state-snapshot.js';
+import { KeyedStateSnapshot, restoreKeyedState, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
 import { DefaultOperatorStateStore } from '../../src/internal/state/operator-state-store.js';
 import { StateTable } from '../../src/internal/state/state-table.js';
+import { writeToMemory } from './snapshot-test-utils.js';
 
 const MAX = 128;
 
@@ -13,14 +14,6 @@ function backend(parallelism = 1, subtask = 0): HeapKeyedStateBackend {
   return new HeapKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask));
 }
 
-/** Writes a snapshot into memory the way the runtime does, chunk by chunk. */
-async function writeToMemory(snapshot: KeyedStateSnapshot): Promise<RestoredKeyedState> {
-  const chunks: Uint8Array[] = [];
-  const result = await snapshot.write((chunk) => void chunks.push(chunk), async () => undefined);
-  const bytes = Buffer.concat(chunks);
-  assert.equal(bytes.byteLength, result.size);
-  return { keyGroupStart: result.keyGroupStart, keyGroupEnd: result.keyGroupEnd, offsets: result.offsets, bytes, where: 'test snapshot' };
-}
 
 describe('StateTable (copy-on-write)', () => {
   it('keeps the snapshot as it was while the live view changes, then folds the changes back in', () => {

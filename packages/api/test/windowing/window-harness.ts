@@ -66,6 +66,7 @@ export class WindowHarness {
       taskName: window.name,
       failAsync: (error: unknown) => this.failures.push(error),
       createRuntimeContext: (backend?: KeyedStateBackend): RuntimeContext => runtimeContext(chain, backend),
+      onEndOfBatch: () => {},
     };
     const operator = this.operator as StreamOperator;
     await operator.initializeState(context, restored.length === 0 ? FRESH_START : { restoredCheckpointId: 1, keyed: restored, operatorState: [] });

@@ -299,6 +299,10 @@ export const protoSchema: Record<string, unknown> = {
           "maxInlineStateBytes": {
            "type": "int64",
            "id": 5
+          },
+          "incremental": {
+           "type": "bool",
+           "id": 6
           }
          }
         }

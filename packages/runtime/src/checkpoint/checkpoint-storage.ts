@@ -10,7 +10,7 @@
  * file, fsync, rename, fsync of the directory; one PutObject on S3), so a crash leaves either no
  * metadata or a whole one. Deleting goes by file: a file is
  * removed once no retained checkpoint refers to it (a finished task's state is carried into later
- * checkpoints by reference).
+ * checkpoints by reference, and so are the unchanged key groups of an incremental checkpoint).
  *
  * Threading: called from the JobMaster's main thread; the returned promises settle off it (file
  * I/O), so callers re-enter the mailbox before touching their state.
@@ -74,7 +74,11 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
 
   async discardFiles(checkpointId: number, paths: readonly string[], metadataPath: string): Promise<void> {
     await Promise.all([...paths, ...(metadataPath === '' ? [] : [metadataPath])].map((path) => this.fileSystem.delete(path)));
-    await this.fileSystem.deleteDirectoryIfEmpty(statePath(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
+    // The checkpoint's directory, and those of earlier checkpoints whose last shared file (an
+    // incremental checkpoint refers to earlier files) went now, once they are empty.
+    const base = this.taskStorageDirectory.replace(/\/+$/, '');
+    const directories = new Set([statePath(this.taskStorageDirectory, checkpointDirectoryName(checkpointId)), ...paths.map((path) => parentOf(path))]);
+    await Promise.all([...directories].filter((directory) => parentOf(directory) === base).map((directory) => this.fileSystem.deleteDirectoryIfEmpty(directory).catch(() => undefined)));
   }
 
   async discardAborted(checkpointId: number): Promise<void> {

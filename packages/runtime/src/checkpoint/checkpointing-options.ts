@@ -4,7 +4,7 @@
  * cluster's configuration gives the defaults under the job's (the JobMaster's configuration is the
  * cluster's with the job's over it).
  */
-import { booleanOption, type Configuration, durationOption, enumOption, integerOption, memorySizeOption, stringOption } from '@eddy/common';
+import { booleanOption, type Configuration, durationOption, enumOption, integerOption, memorySizeOption, stringOption } from '@eddy/common/config';
 import { parseS3Path } from './filesystem/s3-state-file-system.js';
 import { isS3Path, normalizeS3Path } from './filesystem/state-file-system.js';
 
@@ -64,6 +64,14 @@ export const CheckpointingOptions = {
     key: 'execution.checkpointing.unaligned.enabled',
     defaultValue: false,
     description: 'Unaligned checkpoints (barriers overtaking buffered records). Not supported yet: with true the JobManager logs a warning when the job is submitted and takes aligned checkpoints.',
+  }),
+  incremental: booleanOption({
+    key: 'execution.checkpointing.incremental',
+    defaultValue: false,
+    description:
+      'Incremental checkpoints: a keyed operator on state.backend.type lmdb writes only the key groups that changed since its last completed checkpoint, ' +
+      'and refers to the files of earlier checkpoints for the others (the JobManager deletes a file only once no retained checkpoint refers to it). ' +
+      'The first checkpoint of every task attempt is full; the hashmap backend always writes full checkpoints.',
   }),
   checkpointsDirectory: stringOption({
     key: 'state.checkpoints.dir',
@@ -139,6 +147,7 @@ export interface CheckpointingSettings {
   readonly retention: ExternalizedCheckpointRetention;
   readonly inlineThresholdBytes: number;
   readonly maxInlineStateBytes: number;
+  readonly incremental: boolean;
   /** '' for a fresh start. */
   readonly restorePath: string;
 }
@@ -176,6 +185,7 @@ export function checkpointingSettings(configuration: Configuration): Checkpointi
     retention: configuration.get(CheckpointingOptions.externalizedCheckpointRetention),
     inlineThresholdBytes: configuration.get(CheckpointingOptions.memoryThreshold),
     maxInlineStateBytes: configuration.get(CheckpointingOptions.maxInlineStateSize),
+    incremental: configuration.get(CheckpointingOptions.incremental),
     restorePath: configuration.get(CheckpointingOptions.savepointPath).trim(),
   };
 }

@@ -284,6 +284,7 @@ export class JobCheckpointing {
       storageDir: this.storage.taskStorageDirectory,
       inlineThresholdBytes: this.settings.inlineThresholdBytes,
       maxInlineStateBytes: this.settings.maxInlineStateBytes,
+      incremental: this.settings.incremental,
     };
     const taskRestore = this.coordinator.restoreFor(jobVertex.id, execution.vertex.subtaskIndex, jobVertex.parallelism, jobVertex.jobVertex.operators.map((operator) => operator.id)) ?? null;
     return { checkpointing, taskRestore };

@@ -48,6 +48,9 @@ import type { S3Settings } from '../checkpoint/filesystem/s3-options.js';
 import { StateFileSystems } from '../checkpoint/filesystem/state-file-systems.js';
 import { SubtaskCheckpointCoordinator } from './checkpoint/subtask-checkpoint-coordinator.js';
 import type { TaskContext } from './task-context.js';
+import type { StateBackendTaskSettings } from './state/state-backend-options.js';
+import { LmdbStateStores } from './state/lmdb-state-stores.js';
+import { CheckpointingOptions } from '../checkpoint/checkpointing-options.js';
 
 export { ContractVersionMismatchError, RUNTIME_CONTRACT_VERSION } from '../job-contract.js';
 
@@ -162,6 +165,8 @@ export interface StreamTaskEnvironment {
   readonly network: NetworkTaskSettings;
   /** The S3 options, for `s3://` checkpoint directories. */
   readonly s3: S3Settings;
+  /** state.backend.type and the task's local state directory; the heap backend when absent. */
+  readonly stateBackend?: StateBackendTaskSettings;
   /** The task restored its state and opened its operators: it reports RUNNING. */
   readonly reportRunning: () => void;
 }
@@ -170,7 +175,7 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The task was canceled', 'AbortError');
 }
 
-const NO_CHECKPOINTING: cp.TaskCheckpointingSettings = { enabled: false, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 0, maxInlineStateBytes: 0 };
+const NO_CHECKPOINTING: cp.TaskCheckpointingSettings = { enabled: false, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 0, maxInlineStateBytes: 0, incremental: false };
 
 /** Checks that the bundle is an Eddy job built for this runtime's contract; returns its API. */
 export function checkBundle(bundle: Record<string, unknown>): { api: ApiInternal; main: JobMain } {
@@ -195,6 +200,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const planOptions: PlanOptions = { jobConfiguration: configuration };
   const plan = await api.checkPlan(main, args, expected, planOptions);
   const checkpointing = deployment.checkpointing ?? NO_CHECKPOINTING;
+  // Keyed state in LMDB (state.backend.type: lmdb): closed and removed in the finally below.
+  const stateStores = environment.stateBackend?.type === 'lmdb' ? new LmdbStateStores(environment.stateBackend.localDir) : undefined;
   const isSourceVertex = deployment.inputGates.length === 0;
 
   let failure: { error: unknown } | undefined;
@@ -262,6 +269,8 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
       ...configuration,
       [BUFFER_TIMEOUT_KEY]: `${settings.bufferTimeoutMs} ms`,
       [PipelineOptions.autoWatermarkInterval.key]: `${autoWatermarkIntervalMs(configuration)} ms`,
+      // The effective value (the cluster's when the job sets none): a keyed lmdb backend reads it.
+      [CheckpointingOptions.incremental.key]: String(checkpointing.enabled && checkpointing.incremental),
     },
     outputs,
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
@@ -274,6 +283,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     collect: (records) => collect.send(records),
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
+    keyedStateStores: stateStores,
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
   // Where state files are written and read; its connections end with the task.
@@ -543,5 +553,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     await chain.close().catch(() => undefined);
     for (const writer of writers) writer.close();
     for (const gate of gates) gate.close();
+    // Before the thread ends (an LMDB environment left open can hang its termination).
+    await stateStores?.close().catch((error: unknown) => context.log('Could not close the keyed state stores', { directory: stateStores.directory, err: error }));
   }
 }

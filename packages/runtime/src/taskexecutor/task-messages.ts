@@ -19,6 +19,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { eddy_checkpoint_v1, eddy_cluster_v1, eddy_taskexecutor_v1 } from '@eddy/proto';
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import type { S3Settings } from '../checkpoint/filesystem/s3-options.js';
+import type { StateBackendTaskSettings } from './state/state-backend-options.js';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 
@@ -42,6 +43,8 @@ export interface TaskWorkerData {
   readonly s3: S3Settings;
   /** collect-sink.max-in-flight-size: bytes of collected batches posted and not yet acknowledged before the task is backpressured. */
   readonly collectMaxInFlightBytes: number;
+  /** state.backend.type of the task and its local state directory, resolved by the parent. */
+  readonly stateBackend: StateBackendTaskSettings;
 }
 
 // ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@
  * Threading: all methods and callbacks run on the TaskExecutor's event loop. Callbacks are invoked
  * synchronously from worker events; an exception thrown by a callback is logged, never propagated.
  */
+import { rm } from 'node:fs/promises';
 import { resolveTaskS3Settings } from '../checkpoint/filesystem/s3-options.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
@@ -44,6 +45,7 @@ import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWork
 import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { resolveNetworkTaskSettings } from '../network/network-options.js';
+import { resolveStateBackendSettings } from './state/state-backend-options.js';
 
 /** How a TaskThread talks back to the TaskExecutor. */
 export interface TaskThreadCallbacks {
@@ -107,6 +109,8 @@ export class TaskThread {
   readonly #cancellationTimeoutMs: number;
   readonly #worker: Worker | undefined;
   readonly #limits: TaskWorkerLimits | undefined;
+  /** The task's local state directory (state.backend.type lmdb): the task removes it, and this after a thread that was terminated. */
+  #localStateDirectory = '';
   readonly #resolveTerminated: () => void;
   /** Split requests of the worker waiting for the callback's answer. */
   readonly #pendingRequests = new Set<number>();
@@ -159,6 +163,7 @@ export class TaskThread {
         network,
         s3: resolveTaskS3Settings(options.taskManagerConfiguration, deployment.jobConfiguration),
         collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
+        stateBackend: resolveStateBackendSettings(options.taskManagerConfiguration, deployment.jobConfiguration, deployment),
       };
       this.#worker = new Worker(WORKER_URL, { workerData, resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb } });
     } catch (error) {
@@ -173,8 +178,9 @@ export class TaskThread {
     this.#worker.on('error', (error) => {
       this.#workerError ??= error;
     });
+    if (workerData.stateBackend.type === 'lmdb') this.#localStateDirectory = workerData.stateBackend.localDir;
     this.#worker.on('exit', (exitCode) => this.#onExit(exitCode));
-    this.#logger.info({ task: this.#location, threadId: this.#worker.threadId, heapLimitMb: limits.heapLimitMb, network: workerData.network }, 'Task thread started');
+    this.#logger.info({ task: this.#location, threadId: this.#worker.threadId, heapLimitMb: limits.heapLimitMb, network: workerData.network, stateBackend: workerData.stateBackend.type }, 'Task thread started');
   }
 
   /**
@@ -390,6 +396,10 @@ export class TaskThread {
       this.#pendingRequests.clear();
     }
     this.#logger.debug({ task: this.#location, exitCode }, 'Task thread exited');
+    if (this.#localStateDirectory !== '') {
+      const directory = this.#localStateDirectory;
+      rm(directory, { recursive: true, force: true }).catch((error: unknown) => this.#logger.warn({ err: error, directory }, 'Could not remove the local state directory of an ended task'));
+    }
     const terminalReported = this.#state !== undefined && isTerminalTaskThreadState(this.#state);
     if (!terminalReported && !this.#silenced) {
       if (this.#cancelRequested) {

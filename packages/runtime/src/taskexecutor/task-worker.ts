@@ -34,7 +34,7 @@ if (parentPort === null) {
 const port = parentPort;
 // Job bundles carry inline source maps: task stack traces then name the user's file and line.
 process.setSourceMapsEnabled(true);
-const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, network, s3, collectMaxInFlightBytes } = workerData as TaskWorkerData;
+const { deployment, bundlePath, ioMetrics: ioMetricsBuffer, network, s3, collectMaxInFlightBytes, stateBackend } = workerData as TaskWorkerData;
 /** Counted here, read by the TaskExecutor through the same shared memory. */
 const ioMetrics = new TaskIOMetrics(ioMetricsBuffer);
 const location = taskLocation(deployment);
@@ -236,6 +236,7 @@ async function loadInvokable(): Promise<Invokable> {
         ioMetrics,
         network,
         s3,
+        stateBackend,
         reportRunning,
       });
   }

@@ -29,6 +29,7 @@ function settings(overrides: Partial<CheckpointingSettings> = {}): Checkpointing
     retention: 'NO_EXTERNALIZED_CHECKPOINTS',
     inlineThresholdBytes: 1024,
     maxInlineStateBytes: 1 << 20,
+    incremental: false,
     restorePath: '',
     ...overrides,
   };

@@ -36,7 +36,7 @@ function coordinator(): { subtask: SubtaskCheckpointCoordinator; acknowledged: M
   const subtask = new SubtaskCheckpointCoordinator({
     chain: statelessChain(notes),
     writers: [],
-    settings: { enabled: true, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 1024, maxInlineStateBytes: 1 << 20 },
+    settings: { enabled: true, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 1024, maxInlineStateBytes: 1 << 20, incremental: false },
     fileSystems: new StateFileSystems(s3Settings(Configuration.empty()), { warn: () => undefined }),
     fileNamePrefix: 'v-0-0',
     acknowledge: (id, state) => void acknowledged.set(id, state.endOfInput),

@@ -3,7 +3,9 @@ import type { RuntimeContext } from '../../process-function.js';
 import type { CheckpointedFunction, CheckpointListener, FunctionInitializationContext, FunctionSnapshotContext } from '../../checkpoint.js';
 import type { ChainContext } from '../contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-state-backend.js';
-import { KeyedStateSnapshot, restoreKeyedState, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
+import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
+import { StoreKeyedStateBackend } from '../state/store-keyed-state-backend.js';
+import { INCREMENTAL_CHECKPOINTS_KEY } from '../config.js';
 import { InternalTimeServiceManager, type InternalTimerService, type Triggerable } from '../state/internal-timer-service.js';
 import type { OutputTag } from '../../output-tag.js';
 import type { Collector } from '../../functions.js';
@@ -63,6 +65,8 @@ export interface OperatorContext {
   failAsync(error: unknown): void;
   /** A RuntimeContext for user functions; with keyed state when a backend is given. */
   createRuntimeContext(backend?: KeyedStateBackend): RuntimeContext;
+  /** Calls `listener` after every input batch and watermark the chain processes (a store backend writes its batch then). */
+  onEndOfBatch(listener: () => void): void;
 }
 
 /** The state an operator starts from: empty lists for a fresh start. */
@@ -77,7 +81,7 @@ export const FRESH_START: OperatorStateInitialization = Object.freeze({ restored
 
 /** The synchronous part of an operator's snapshot: a frozen view, written afterwards off the record path. */
 export interface OperatorSnapshot {
-  readonly keyed: KeyedStateSnapshot | undefined;
+  readonly keyed: KeyedSnapshotWriter | undefined;
   readonly operatorState: OperatorStateSnapshotResult | undefined;
   /** Every state of the operator with its kind and type (what checkpoint metadata lists). */
   readonly states: readonly StateMetaInfo[];
@@ -192,7 +196,15 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     this.restoredCheckpointId = state.restoredCheckpointId;
     if (this.isKeyed) {
       const { maxParallelism, parallelism, subtaskIndex } = context.chain;
-      this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex), context.operatorId);
+      const range = keyGroupRangeForOperatorIndex(maxParallelism, parallelism, subtaskIndex);
+      const stores = context.chain.keyedStateStores;
+      if (stores === undefined) this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, range, context.operatorId);
+      else {
+        const incremental = context.chain.configuration[INCREMENTAL_CHECKPOINTS_KEY] === 'true';
+        const backend = new StoreKeyedStateBackend(maxParallelism, range, stores.open(context.operatorId), incremental, context.operatorId);
+        context.onEndOfBatch(() => backend.endOfBatch());
+        this.keyedBackend = backend;
+      }
       const manager = new InternalTimeServiceManager(this.keyedBackend, (error) => context.failAsync(error));
       this.timeServiceManager = manager;
       restoreKeyedState(this.keyedBackend, state.keyed, (timer) => manager.addRestored(timer));
@@ -236,13 +248,16 @@ export abstract class AbstractStreamOperator implements StreamOperator {
 
   snapshotState(checkpointId: number, timestamp: number): OperatorSnapshot | undefined {
     snapshotUserState(this.userFunction, { getCheckpointId: () => checkpointId, getCheckpointTimestamp: () => timestamp });
-    const keyed = this.keyedBackend === undefined ? undefined : new KeyedStateSnapshot(this.keyedBackend, this.timeServiceManager?.snapshotTimers() ?? []);
+    const backend = this.keyedBackend;
+    const timers = backend === undefined ? [] : (this.timeServiceManager?.snapshotTimers() ?? []);
+    const keyed = backend === undefined ? undefined : backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers, checkpointId) : new KeyedStateSnapshot(backend, timers);
     const operatorState = this.operatorStateStore.snapshot();
     if (keyed === undefined && operatorState === undefined) return undefined;
     return { keyed, operatorState, states: [...(this.keyedBackend?.stateMetaInfos() ?? []), ...this.operatorStateStore.stateMetaInfos()] };
   }
 
   notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    if (this.keyedBackend instanceof StoreKeyedStateBackend) this.keyedBackend.notifyCheckpointComplete(checkpointId);
     return notifyUserCheckpointComplete(this.userFunction, checkpointId);
   }
 

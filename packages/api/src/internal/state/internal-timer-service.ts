@@ -253,6 +253,7 @@ export class DefaultInternalTimerService<N> implements InternalTimerService<N> {
         for (const timer of due) {
           backend.setCurrentStateKey(timer.stateKey, timer.key);
           triggerable.onEventTime(timer);
+          backend.flushIfLarge();
         }
       }
     } finally {
@@ -306,8 +307,10 @@ export class DefaultInternalTimerService<N> implements InternalTimerService<N> {
         for (const timer of due) {
           backend.setCurrentStateKey(timer.stateKey, timer.key);
           this.triggerable.onProcessingTime(timer);
+          backend.flushIfLarge();
         }
       }
+      backend.endOfBatch();
     } catch (error) {
       this.quiesce();
       this.failAsync(error);

@@ -121,7 +121,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   restoreTable(name: string, kind: StateKind, type?: StateTypeJson): StateTable {
     const existing = this.tables.get(name);
     if (existing !== undefined) return existing.table;
-    const table = new StateTable(name, kind);
+    const table = this.createTable(name, kind);
     this.tables.set(name, { table, handle: undefined });
     if (type !== undefined) this.types.set(name, type);
     this.unchecked.add(name);
@@ -137,6 +137,20 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   stateMetaInfos(): StateMetaInfo[] {
     return [...this.tables.values()].map(({ table }) => ({ name: table.name, kind: table.kind, type: this.types.get(table.name) }));
   }
+
+  /** The table of a newly registered state (the lmdb backend's tables live in its store). */
+  protected createTable(name: string, kind: StateKind): StateTable {
+    return new StateTable(name, kind);
+  }
+
+  /**
+   * A point between records (the end of an input batch, a fired timer, a restored key group): a
+   * backend that buffers writes may write them out now. Nothing to do on the heap.
+   */
+  endOfBatch(): void {}
+
+  /** Between two timers or restored key groups: endOfBatch if the backend buffers much. */
+  flushIfLarge(): void {}
 
   forEachEntryByKeyGroup(visitor: (keyGroup: number, stateName: string, key: unknown, value: unknown) => void): void {
     const byGroup = new Map<number, [string, unknown, unknown][]>();
@@ -165,7 +179,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       throw new Error(`state '${descriptor.name}' is already registered as ${existing.table.kind} state; it cannot also be ${descriptor.kind} state`);
     }
     if (existing?.handle !== undefined) return existing.handle;
-    const table = existing?.table ?? new StateTable(descriptor.name, descriptor.kind);
+    const table = existing?.table ?? this.createTable(descriptor.name, descriptor.kind);
     const handle = create(table);
     this.tables.set(descriptor.name, { table, handle });
     const type = descriptor.stateType();

@@ -12,6 +12,15 @@
  *      `<job dir>/chk-<n>/` (a local directory or S3, see checkpoint/filesystem/); then the task
  *      acknowledges N with the handles, or declines it with the path and the cause.
  *
+ * Incremental checkpoints (execution.checkpointing.incremental): a keyed backend that can (lmdb)
+ * writes a change log of what changed since the base, the task's last completed checkpoint, and
+ * the operator's handles are the base's chain (a full snapshot, then change logs, oldest first)
+ * plus the new log; a restore applies them in order. The base switches on notifyCheckpointComplete
+ * before the operators hear of it, so an operator's idea of the base is never newer than this
+ * one's (an older one only makes its log longer). The first checkpoint of every task attempt is
+ * full, and so is one whose chain would get longer than MAX_CHANGE_LOGS logs or whose logs would
+ * hold more bytes than the full snapshot (Flink's materialization).
+ *
  * It also remembers when the task reached the end of its input: every checkpoint taken after that
  * holds the task's final state, and once one of them completes the task may finish
  * (finalCheckpointDone). One that is aborted no longer counts; the notifications of two
@@ -46,10 +55,30 @@ interface InFlight {
   readonly snapshot: ChainSnapshot;
   aborted: boolean;
   readonly files: string[];
+  /** Incremental: the base at the barrier; undefined: write full snapshots. */
+  readonly base: KeyedReferences | undefined;
 }
+
+/** For each keyed operator, its chain in a checkpoint: a full snapshot, then change logs, oldest first. */
+type KeyedReferences = Map<string, KeyedChain>;
+interface KeyedChain {
+  readonly start: number;
+  readonly end: number;
+  readonly handles: readonly cp.KeyedStateHandle[];
+  /** Bytes of the full snapshot, and of the change logs after it. */
+  readonly fullBytes: number;
+  readonly changeBytes: number;
+}
+
+/** Change logs after which an incremental checkpoint writes a full snapshot again (restores read the whole chain). */
+export const MAX_CHANGE_LOGS = 10;
 
 export class SubtaskCheckpointCoordinator {
   private readonly inFlight = new Map<number, InFlight>();
+  /** Incremental: the chains of checkpoints acknowledged and not yet complete. */
+  private readonly acknowledgedReferences = new Map<number, KeyedReferences>();
+  /** Incremental: the chains of the last completed checkpoint, the base of the next ones. */
+  private base: { readonly checkpointId: number; readonly references: KeyedReferences } | undefined;
   private endOfInput = false;
   /** Checkpoints taken after the end of the input and not aborted. */
   private readonly finalCandidates = new Set<number>();
@@ -96,7 +125,7 @@ export class SubtaskCheckpointCoordinator {
     const endOfInput = this.endOfInput;
     if (endOfInput) this.finalCandidates.add(id);
     const syncDurationMs = Math.round(performance.now() - started);
-    const flight: InFlight = { snapshot, aborted: false, files: [] };
+    const flight: InFlight = { snapshot, aborted: false, files: [], base: this.services.settings.incremental ? this.base?.references : undefined };
     this.inFlight.set(id, flight);
     const asyncStarted = performance.now();
     this.write(id, flight).then(
@@ -107,6 +136,7 @@ export class SubtaskCheckpointCoordinator {
           void this.removeFiles(flight.files);
           return;
         }
+        if (this.services.settings.incremental) this.acknowledgedReferences.set(id, operators.references);
         const state: cp.TaskStateSnapshot = {
           operators: operators.state,
           heldSplitIds: [...snapshot.heldSplitIds],
@@ -133,6 +163,9 @@ export class SubtaskCheckpointCoordinator {
   /** Checkpoint N completed: operators commit; a task past its end finishes after its final one. */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     if (this.closed) return;
+    const references = this.acknowledgedReferences.get(checkpointId);
+    if (references !== undefined && (this.base === undefined || this.base.checkpointId < checkpointId)) this.base = { checkpointId, references };
+    for (const id of this.acknowledgedReferences.keys()) if (id <= checkpointId) this.acknowledgedReferences.delete(id);
     await this.services.chain.notifyCheckpointComplete(checkpointId);
     // A completed checkpoint subsumes the earlier ones: any final candidate up to it is complete.
     for (const candidate of this.finalCandidates) {
@@ -146,6 +179,7 @@ export class SubtaskCheckpointCoordinator {
   notifyCheckpointAborted(checkpointId: number): void {
     const flight = this.inFlight.get(checkpointId);
     if (flight !== undefined) flight.aborted = true;
+    this.acknowledgedReferences.delete(checkpointId);
     this.finalCandidates.delete(checkpointId);
     if (!this.closed) this.services.chain.notifyCheckpointAborted(checkpointId);
   }
@@ -159,8 +193,9 @@ export class SubtaskCheckpointCoordinator {
     }
   }
 
-  private async write(checkpointId: number, flight: InFlight): Promise<{ state: cp.OperatorSubtaskState[]; size: number }> {
+  private async write(checkpointId: number, flight: InFlight): Promise<{ state: cp.OperatorSubtaskState[]; size: number; references: KeyedReferences }> {
     const operators: cp.OperatorSubtaskState[] = [];
+    const references: KeyedReferences = new Map();
     let size = 0;
     const { snapshot } = flight;
     for (let index = 0; index < snapshot.operators.length; index++) {
@@ -170,9 +205,19 @@ export class SubtaskCheckpointCoordinator {
       if (view.keyed !== undefined) {
         const out = new StateOutput(this.services.settings, this.services.fileSystems, this.directoryOf(checkpointId), `${this.services.fileNamePrefix}-op${index}-keyed`, flight);
         try {
-          const result = await view.keyed.write((chunk) => (flight.aborted ? Promise.reject(new Error(`checkpoint ${checkpointId} was aborted`)) : out.write(chunk)));
+          const { keyGroupStart: start, keyGroupEnd: end } = view.keyed;
+          const base = flight.base?.get(view.operatorId);
+          const extend = base !== undefined && base.start === start && base.end === end && base.handles.length <= MAX_CHANGE_LOGS && base.changeBytes <= base.fullBytes;
+          const result = await view.keyed.write((chunk) => (flight.aborted ? Promise.reject(new Error(`checkpoint ${checkpointId} was aborted`)) : out.write(chunk)), undefined, !extend);
           const handle = await out.close();
-          keyedState.push({ keyGroupStart: view.keyed.keyGroupStart, keyGroupEnd: view.keyed.keyGroupEnd, keyGroupOffsets: result.offsets, handle });
+          const written: cp.KeyedStateHandle = { keyGroupStart: start, keyGroupEnd: end, keyGroupOffsets: result.offsets, handle };
+          let chain: KeyedChain = { start, end, handles: [written], fullBytes: handle.size, changeBytes: 0 };
+          if (result.changes === true) {
+            if (!extend) throw new Error(`internal error: operator ${view.operatorId} wrote a change log for a full checkpoint`);
+            chain = { start, end, handles: [...base.handles, written], fullBytes: base.fullBytes, changeBytes: base.changeBytes + handle.size };
+          }
+          keyedState.push(...chain.handles);
+          references.set(view.operatorId, chain);
           size += handle.size;
         } catch (error) {
           await out.abandon();
@@ -189,7 +234,7 @@ export class SubtaskCheckpointCoordinator {
       const states = (view.states ?? []).map((state) => ({ name: state.name, kind: state.kind, type: typeText(state.type) }));
       operators.push({ operatorId: view.operatorId, keyedState, operatorState, unionOperatorState: [], states });
     }
-    return { state: operators, size };
+    return { state: operators, size, references };
   }
 
   private directoryOf(checkpointId: number): string {

@@ -18,7 +18,11 @@ export interface StreamStateHandle {
 
 /**
  * The keyed state of one operator of one subtask, for the key groups [key_group_start,
- * key_group_end] (inclusive), written key group after key group.
+ * key_group_end] (inclusive), written key group after key group. An operator's handles are
+ * restored in their order: an incremental checkpoint (execution.checkpointing.incremental) lists
+ * the full snapshot it builds on first, then the change logs of the checkpoints since, oldest
+ * first; a change log (its header says so) holds the entries written or removed since the
+ * checkpoint before it and replaces the timers of the key groups it names.
  */
 export interface KeyedStateHandle {
   keyGroupStart: number;
@@ -192,4 +196,10 @@ export interface TaskCheckpointingSettings {
    * Without a storage dir: the largest state a subtask may send inline.
    */
   maxInlineStateBytes: number;
+  /**
+   * execution.checkpointing.incremental: a keyed backend that can (lmdb) writes a change log of
+   * what changed since the task's last completed checkpoint, and the task refers to the earlier
+   * files of that checkpoint's chain for the rest.
+   */
+  incremental: boolean;
 }

@@ -229,7 +229,7 @@ export interface TaskExecutorGateway {
 /** Descriptor of {@link TaskExecutorGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const TaskExecutorGateway: GatewayDescriptor<TaskExecutorGateway> = {
   name: 'eddy.taskexecutor.v1.TaskExecutorGateway',
-  fingerprint: '0722a852137488e9',
+  fingerprint: '6d629f8ab2d17a49',
   methods: {
     requestSlot: { name: 'requestSlot', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/RequestSlot', requestType: 'eddy.taskexecutor.v1.RequestSlotRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
     submitTask: { name: 'submitTask', path: '/eddy.taskexecutor.v1.TaskExecutorGateway/SubmitTask', requestType: 'eddy.taskexecutor.v1.SubmitTaskRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },

@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../../src/index.js';
+import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups.js';
+import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot, RestoredKeyedStateHandle } from '../../src/internal/contract.js';
+import { HeapKeyedStateBackend, type KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
+import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
+import { StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
+import { writeToMemory } from './snapshot-test-utils.js';
+
+const MAX = 128;
+
+/**
+ * An in-memory KeyedStateStore with the contract of the runtime's LMDB store (a unit-test double):
+ * values kept as copies and read back as copies, a snapshot a copy, writes only inside
+ * transaction(), and a count of the write transactions.
+ */
+class MemoryStore implements KeyedStateStore {
+  readonly entries = new Map<string, { group: number; state: number; key: KeyedStateStoreKey; value: unknown }>();
+  transactions = 0;
+  gets = 0;
+  private inTransaction = false;
+
+  get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown {
+    this.gets++;
+    return structuredClone(this.entries.get(id(keyGroup, state, key))?.value);
+  }
+  transaction(writes: () => void): void {
+    this.transactions++;
+    this.inTransaction = true;
+    try {
+      writes();
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+  put(keyGroup: number, state: number, key: KeyedStateStoreKey, value: unknown): void {
+    assert.ok(this.inTransaction, 'put only inside a transaction');
+    this.entries.set(id(keyGroup, state, key), { group: keyGroup, state, key, value: structuredClone(value) });
+  }
+  remove(keyGroup: number, state: number, key: KeyedStateStoreKey): void {
+    assert.ok(this.inTransaction, 'remove only inside a transaction');
+    this.entries.delete(id(keyGroup, state, key));
+  }
+  snapshot(): KeyedStateStoreSnapshot {
+    const copy = [...this.entries.values()].map((entry) => ({ ...entry, value: structuredClone(entry.value) }));
+    let released = false;
+    const byId = new Map(copy.map((entry) => [id(entry.group, entry.state, entry.key), entry.value]));
+    return {
+      get: (group, state, key) => structuredClone(byId.get(id(group, state, key))),
+      forEachInKeyGroup: (group, visit) => {
+        assert.ok(!released, 'read after release');
+        for (const entry of copy.filter((e) => e.group === group).sort((a, b) => a.state - b.state || String(a.key).localeCompare(String(b.key)))) visit(entry.state, entry.key, structuredClone(entry.value));
+      },
+      release: () => {
+        released = true;
+      },
+    };
+  }
+}
+
+function id(group: number, state: number, key: KeyedStateStoreKey): string {
+  return `${group}/${state}/${typeof key}:${String(key)}`;
+}
+
+function storeBackend(store = new MemoryStore(), parallelism = 1, subtask = 0): StoreKeyedStateBackend {
+  return new StoreKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask), store);
+}
+
+function heapBackend(parallelism = 1, subtask = 0): HeapKeyedStateBackend {
+  return new HeapKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask));
+}
+
+
+function takeSnapshot(backend: HeapKeyedStateBackend, timers: readonly KeyedTimer[] = []): KeyedSnapshotWriter {
+  return backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers) : new KeyedStateSnapshot(backend, timers);
+}
+
+const KEYS: unknown[] = ['alice', 'bob', 42, -1.5, true, null, undefined, 12345678901234567890n, ['composite', 1], { user: 'carol' }];
+
+/** Writes a store backend's cached entries out (what the end of a long enough input batch does). */
+function writeOut(backend: HeapKeyedStateBackend): void {
+  if (backend instanceof StoreKeyedStateBackend) backend.flush();
+}
+
+/** Fills value, list and map state for every key of KEYS, the way operators do (list add and map values changed in place), writing out between steps. */
+function fill(backend: HeapKeyedStateBackend): void {
+  const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+  const pages = backend.getListState(new ListStateDescriptor<string>('pages'));
+  const perPage = backend.getMapState(new MapStateDescriptor<string, { hits: number }>('per-page'));
+  KEYS.forEach((key, i) => {
+    backend.setCurrentKey(key);
+    counts.update(i + 1);
+    pages.add(`p${i}`);
+    writeOut(backend);
+    backend.setCurrentKey(key);
+    pages.add(`q${i}`);
+    perPage.put(`p${i}`, { hits: 0 });
+    writeOut(backend);
+    backend.setCurrentKey(key);
+    perPage.get(`p${i}`)!.hits = i; // changed in place, no put
+    writeOut(backend);
+  });
+}
+
+function assertFilled(backend: KeyedStateBackend, keys: readonly unknown[] = KEYS): void {
+  const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+  const pages = backend.getListState(new ListStateDescriptor<string>('pages'));
+  const perPage = backend.getMapState(new MapStateDescriptor<string, { hits: number }>('per-page'));
+  for (const key of keys) {
+    const i = KEYS.indexOf(key);
+    backend.setCurrentKey(key);
+    assert.equal(counts.value(), i + 1, `count of ${String(key)}`);
+    assert.deepEqual(pages.get(), [`p${i}`, `q${i}`], `pages of ${String(key)}`);
+    assert.deepEqual([...perPage.entries()], [[`p${i}`, { hits: i }]], `per-page of ${String(key)}`);
+  }
+}
+
+describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)', () => {
+  it('keeps value, list and map state in the store, with values changed in place, across batches, for every kind of key', () => {
+    const store = new MemoryStore();
+    const backend = storeBackend(store);
+    fill(backend);
+    assert.equal(backend.cachedEntries, 0, 'everything written out');
+    assert.ok(store.entries.size >= KEYS.length * 3, `entries in the store (${store.entries.size})`);
+    assertFilled(backend);
+    // A second backend over the same store reads the same state: nothing stayed on the heap only.
+    assertFilled(storeBackend(store));
+  });
+
+  it('writes what the cache holds in one transaction at the end of a batch once it is large, and nothing for entries only read as numbers', () => {
+    const store = new MemoryStore();
+    const backend = storeBackend(store);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    for (let i = 0; i < 1000; i++) {
+      backend.setCurrentKey(`k${i % 100}`);
+      counts.update((counts.value() ?? 0) + 1);
+    }
+    assert.equal(store.gets, 100, 'each key read from the store once');
+    backend.endOfBatch();
+    assert.equal(store.transactions, 0, 'a small batch stays in the cache');
+    backend.flush();
+    assert.equal(store.transactions, 1);
+    assert.equal(store.entries.size, 100);
+    const many = 20_000;
+    for (let i = 0; i < many; i++) {
+      backend.setCurrentKey(`m${i}`);
+      counts.update(i);
+    }
+    backend.endOfBatch();
+    assert.equal(store.transactions, 2, 'a batch that left many entries cached is written in one transaction');
+    assert.equal(backend.cachedEntries, 0);
+    for (let i = 0; i < many; i++) {
+      backend.setCurrentKey(`m${i}`);
+      assert.equal(counts.value(), i);
+    }
+    backend.endOfBatch();
+    assert.equal(store.transactions, 2, 'entries only read as numbers are not written again');
+    backend.setCurrentKey('k0');
+    counts.clear();
+    backend.flush();
+    assert.equal(store.entries.size, 100 + many - 1, 'a cleared value is removed from the store');
+  });
+
+  it('writes the same EKS1 snapshots as the heap: a store checkpoint restores on the heap and back, with timers, and at parallelism 2', async () => {
+    const timers: KeyedTimer[] = [
+      { service: 'user-timers', domain: 'PROCESSING_TIME', namespace: undefined, time: 1000, key: 'alice' },
+      { service: 'windows', domain: 'EVENT_TIME', namespace: { start: 0, end: 10 }, time: 2000, key: ['composite', 1] },
+    ];
+    const store = storeBackend();
+    fill(store);
+    const snapshot = takeSnapshot(store, timers);
+    // Written after the barrier: not in the snapshot.
+    store.setCurrentKey('alice');
+    store.getValueState(new ValueStateDescriptor<number>('count')).update(1000);
+    store.flush();
+    const fromStore = await writeToMemory(snapshot);
+    snapshot.release();
+
+    const heap = heapBackend();
+    const restoredTimers: KeyedTimer[] = [];
+    restoreKeyedState(heap, [fromStore], (timer) => restoredTimers.push(timer));
+    assertFilled(heap);
+    assert.deepEqual(
+      restoredTimers.sort((a, b) => a.time - b.time).map(({ key, time }) => [key, time]),
+      [
+        ['alice', 1000],
+        [['composite', 1], 2000],
+      ],
+    );
+
+    const fromHeap = await writeToMemory(takeSnapshot(heap, restoredTimers));
+    const back = storeBackend();
+    const timersBack: KeyedTimer[] = [];
+    restoreKeyedState(back, [fromHeap], (timer) => timersBack.push(timer));
+    assertFilled(back);
+    assert.equal(timersBack.length, 2);
+
+    for (const subtask of [0, 1]) {
+      const part = storeBackend(new MemoryStore(), 2, subtask);
+      restoreKeyedState(part, [fromStore], () => {});
+      const range = part.keyGroupRange;
+      const owned = KEYS.filter((key) => {
+        const group = keyGroupFor(key, MAX);
+        return group >= range.startKeyGroup && group <= range.endKeyGroup;
+      });
+      assertFilled(part, owned);
+      const counts = part.getValueState(new ValueStateDescriptor<number>('count'));
+      for (const key of KEYS.filter((k) => !owned.includes(k))) {
+        part.setCurrentKey(key);
+        assert.equal(counts.value(), undefined, `${String(key)} belongs to the other subtask`);
+      }
+    }
+  });
+
+  it('walks every entry by key group, and clears a state', () => {
+    const backend = storeBackend();
+    fill(backend);
+    const seen: [number, string, unknown][] = [];
+    backend.forEachEntryByKeyGroup((group, name, key) => seen.push([group, name, key]));
+    assert.equal(seen.length, KEYS.length * 3);
+    assert.deepEqual(
+      seen.map(([group]) => group),
+      seen.map(([group]) => group).sort((a, b) => a - b),
+      'in key group order',
+    );
+    for (const [group, , key] of seen) assert.equal(group, keyGroupFor(key, MAX));
+    backend.getListState(new ListStateDescriptor<string>('pages'));
+    const table = backend.restoreTable('pages', 'list');
+    assert.equal(table.size, KEYS.length);
+    table.clear();
+    assert.equal(table.size, 0);
+    backend.setCurrentKey('alice');
+    assert.equal(backend.getValueState(new ValueStateDescriptor<number>('count')).value(), 1, 'other states kept');
+  });
+});
+
+describe('StoreKeyedStateBackend incremental snapshots', () => {
+  it('writes a change log of the entries written since the last completed checkpoint (over aborted ones), removals and replaced timers included; the chain restores the latest state', async () => {
+    const backend = new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, new MemoryStore(), true);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
+    const put = (key: string, value: number | undefined): void => {
+      backend.setCurrentKey(key);
+      counts.update(value);
+    };
+    for (const key of keys) put(key, 1);
+    backend.flush();
+    const timer: KeyedTimer = { service: 'user-timers', domain: 'EVENT_TIME', namespace: undefined, time: 10, key: 'key-100' };
+    const firstSnapshot = backend.snapshot([timer], 1);
+    const first = await writeToMemory(firstSnapshot);
+    assert.equal((await firstSnapshot.write(() => undefined, async () => undefined)).changes, undefined, 'no completed checkpoint yet: full');
+    backend.notifyCheckpointComplete(1);
+
+    put('key-7', 2);
+    const second = await backend.snapshot([timer], 2).write(() => undefined, async () => undefined);
+    assert.equal(second.changes, true);
+    // 2 never completes; 3 logs what changed since 1, over both snapshots; the timer of key-100 fired meanwhile.
+    put('key-9', 3);
+    put('key-11', undefined);
+    const thirdSnapshot = backend.snapshot([], 3);
+    const third = await writeToMemory(thirdSnapshot);
+    assert.ok(third.bytes.byteLength * 20 < first.bytes.byteLength, `the change log (${third.bytes.byteLength} bytes) is a small part of the full snapshot (${first.bytes.byteLength} bytes)`);
+    const full = await thirdSnapshot.write(() => undefined, async () => undefined, true);
+    assert.equal(full.changes, undefined, 'full when the runtime asks');
+    assert.ok(full.size > 20 * third.bytes.byteLength, `the full snapshot of 3 holds every key (${full.size} bytes)`);
+
+    for (const target of [heapBackend(), storeBackend()]) {
+      const timers: KeyedTimer[] = [];
+      restoreKeyedState(target, [first, third], (t) => timers.push(t));
+      const restored = target.getValueState(new ValueStateDescriptor<number>('count'));
+      for (const key of keys) {
+        target.setCurrentKey(key);
+        const expected = key === 'key-7' ? 2 : key === 'key-9' ? 3 : key === 'key-11' ? undefined : 1;
+        assert.equal(restored.value(), expected, `${key} restored from the chain into ${target.constructor.name}`);
+      }
+      assert.deepEqual(timers, [], 'the timer that fired after checkpoint 1 is not restored');
+    }
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * npm run bench:state: what keyed state costs with each backend, as one JSON object. Each
+ * measurement runs on a fresh cluster (a JobManager and two TaskManagers of one slot, as child
+ * processes) and adds its fields; to add one, write a function of BenchContext and list it in
+ * MEASUREMENTS. `--only=incremental,larger_than_heap` runs some of them.
+ *
+ *   throughput (keyed counting, parallelism 2, every key seen twice, jobs alternating)
+ *     records_per_s.<keys>.hashmap / .lmdb      medians, from the first task RUNNING to FINISHED
+ *     lmdb_vs_heap_throughput_ratio             lmdb / hashmap at 1 M keys (target >= 0.5)
+ *     keys_measured                             1 M; 10 M too with --10m (slow: about 20 M records per backend)
+ *   incremental (lmdb, 1 M keys, 1 % of them updated per checkpoint interval of 1 s)
+ *     full_checkpoint_bytes / _ms               median of checkpoints without execution.checkpointing.incremental
+ *     incremental_checkpoint_bytes / _ms        median of the change logs with it (materialized full ones excluded)
+ *     incremental_size_ratio                    incremental / full bytes (target <= 0.05)
+ *   larger_than_heap (with --large: 1 M keys (--large-keys=N) of 1 KB at parallelism 2 under a 256 MB task heap per TaskManager)
+ *     larger_than_heap.lmdb / .hashmap          how the job ended, with its completed checkpoints
+ *
+ * Bytes are what each checkpoint wrote (the sum of its subtasks' state sizes, Flink's checkpointed
+ * data size); durations from trigger to completion.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JobClient } from '@eddy/client';
+import { median } from './bench-stats.js';
+import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
+
+const benchJob = (name: string): string => fileURLToPath(new URL(`../../../test/bench/jobs/${name}.ts`, import.meta.url));
+const checkpointJob = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
+const progress = (message: string): void => void process.stderr.write(`bench:state: ${message}\n`);
+
+interface BenchContext {
+  readonly flags: ReadonlySet<string>;
+  readonly scratch: string;
+  /** Runs `body` on a fresh cluster whose TaskManagers have `taskManagerConfig`. */
+  withCluster<T>(taskManagerConfig: Record<string, string>, body: (client: JobClient, jobManager: JobManagerProcess) => Promise<T>): Promise<T>;
+}
+
+type Measurement = (context: BenchContext) => Promise<Record<string, unknown>>;
+
+const MEASUREMENTS: Readonly<Record<string, Measurement>> = { throughput, incremental, larger_than_heap: largerThanHeap };
+
+/** Runs a job to its end; returns how it ended and the seconds from its first RUNNING task to then. */
+async function run(client: JobClient, job: string, args: string[], configuration: Record<string, string>): Promise<{ to: string; seconds: number; cause: string; jobId: string }> {
+  const { jobId } = await client.submitJobFile(job, { args, configuration });
+  let firstRunning = 0;
+  const terminal = await client.followJob(jobId, (event) => {
+    if (firstRunning === 0 && event.kind === 'task' && event.to === 'RUNNING') firstRunning = event.timestamp;
+  });
+  return { to: terminal.to, seconds: (terminal.timestamp - firstRunning) / 1000, cause: terminal.cause?.message ?? '', jobId };
+}
+
+async function throughput(context: BenchContext): Promise<Record<string, unknown>> {
+  const keyCounts = context.flags.has('--10m') ? [1_000_000, 10_000_000] : [1_000_000];
+  const rates: Record<string, Record<string, number>> = {};
+  const runs: Record<string, Record<string, number[]>> = {};
+  await context.withCluster({}, async (client) => {
+    for (const keys of keyCounts) {
+      const records = 2 * keys;
+      const perBackend: Record<string, number[]> = { hashmap: [], lmdb: [] };
+      const repetitions = keys > 1_000_000 ? 1 : 3;
+      for (let repetition = 0; repetition < repetitions; repetition++) {
+        for (const backend of ['hashmap', 'lmdb']) {
+          const result = await run(client, benchJob('keyed-state'), [String(records), String(keys), '0', '0', ''], { 'state.backend.type': backend });
+          if (result.to !== 'FINISHED') throw new Error(`keyed counting over ${keys} keys with ${backend} ended ${result.to}: ${result.cause}`);
+          const rate = records / result.seconds;
+          perBackend[backend]!.push(Math.round(rate));
+          progress(`${keys} keys, ${backend}: ${Math.round(rate)} records/s`);
+        }
+      }
+      rates[String(keys)] = { hashmap: Math.round(median(perBackend['hashmap']!)), lmdb: Math.round(median(perBackend['lmdb']!)) };
+      runs[String(keys)] = perBackend;
+    }
+  });
+  const oneMillion = rates['1000000'] as Record<string, number>;
+  return {
+    keys_measured: keyCounts,
+    records_per_s: rates,
+    lmdb_vs_heap_throughput_ratio: Math.round(((oneMillion['lmdb'] as number) / (oneMillion['hashmap'] as number)) * 100) / 100,
+    throughput_runs: runs,
+  };
+}
+
+async function incremental(context: BenchContext): Promise<Record<string, unknown>> {
+  const keys = 1_000_000;
+  const hot = keys / 100;
+  const measured: Record<string, { bytes: number[]; ms: number[] }> = {};
+  await context.withCluster({ 'state.backend.type': 'lmdb' }, async (client) => {
+    for (const mode of ['full', 'incremental']) {
+      const output = join(context.scratch, `sparse-${mode}`);
+      const { jobId } = await client.submitJobFile(checkpointJob('sparse-updates'), {
+        // hot keys updated at `hot` per second: 1 % of the keys change per 1 s checkpoint interval.
+        args: [String(keys), String(hot), String(hot), output, join(context.scratch, `chk-${mode}`), '1000', '16'],
+        configuration: { 'execution.checkpointing.incremental': String(mode === 'incremental') },
+      });
+      await waitFor(() => existsSync(output) && readdirSync(output).some((name) => statSync(join(output, name)).size > 0), `the ${keys} keys to be counted (${mode})`, 300_000, 200);
+      const details = async () => (await client.requestJob(jobId)).checkpoints;
+      const after = (await details())?.latestCompleted?.checkpointId ?? 0;
+      // A full one to start the chain, then change logs (one more full one after 10 of them).
+      await waitFor(async () => ((await details())?.latestCompleted?.checkpointId ?? 0) >= after + 6, `six checkpoints (${mode})`, 300_000, 200);
+      const history = (await details())?.history ?? [];
+      const completed = history.filter((checkpoint) => checkpoint.status === 'COMPLETED' && checkpoint.checkpointId > after + 1);
+      const sizes = completed.map((checkpoint) => ({ bytes: checkpoint.subtasks.reduce((sum, subtask) => sum + subtask.stateSize, 0), ms: checkpoint.endTimestamp - checkpoint.triggerTimestamp, full: checkpoint.stateSize }));
+      // Without incremental every checkpoint is full; with it, the materialized full ones are left out.
+      const kept = mode === 'full' ? sizes : sizes.filter(({ bytes, full }) => bytes < full / 2);
+      measured[mode] = { bytes: kept.map(({ bytes }) => bytes), ms: kept.map(({ ms }) => ms) };
+      progress(`${mode}: ${JSON.stringify(measured[mode])}`);
+      await client.cancelJob(jobId);
+    }
+  });
+  const full = measured['full'] as { bytes: number[]; ms: number[] };
+  const logs = measured['incremental'] as { bytes: number[]; ms: number[] };
+  return {
+    incremental_keys: keys,
+    incremental_changed_keys_per_interval: hot,
+    full_checkpoint_bytes: median(full.bytes),
+    full_checkpoint_ms: median(full.ms),
+    incremental_checkpoint_bytes: median(logs.bytes),
+    incremental_checkpoint_ms: median(logs.ms),
+    incremental_size_ratio: Math.round((median(logs.bytes) / median(full.bytes)) * 1000) / 1000,
+    incremental_runs: measured,
+  };
+}
+
+async function largerThanHeap(context: BenchContext): Promise<Record<string, unknown>> {
+  if (!context.flags.has('--large')) return {};
+  const keys = Number(process.argv.find((arg) => arg.startsWith('--large-keys='))?.slice('--large-keys='.length) ?? 1_000_000);
+  const ended: Record<string, unknown> = {};
+  await context.withCluster({ 'taskmanager.memory.task.heap.size': '256m' }, async (client, jobManager) => {
+    for (const backend of ['lmdb', 'hashmap']) {
+      const result = await run(client, benchJob('keyed-state'), [String(keys), String(keys), '1000', '5000', join(context.scratch, `large-${backend}`)], {
+        'state.backend.type': backend,
+        'restart-strategy.type': 'none',
+      });
+      const checkpoints = jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === result.jobId).length;
+      ended[backend] = { ended: result.to, seconds: Math.round(result.seconds), completed_checkpoints: checkpoints, cause: result.cause.slice(0, 300) };
+      progress(`${keys} keys x 1 KB under a 256 MB task heap, ${backend}: ${JSON.stringify(ended[backend])}`);
+    }
+  });
+  return { larger_than_heap: { keys, value_bytes: 1000, task_heap: '256m', parallelism: 2, ...ended } };
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), 'eddy-bench-state-'));
+  const context: BenchContext = {
+    flags: new Set(process.argv.slice(2)),
+    scratch,
+    async withCluster(taskManagerConfig, body) {
+      const jobManager = await startJobManager({ config: { 'heartbeat.interval': '1 s', 'heartbeat.timeout': '10 s' } });
+      await Promise.all([startTaskManager(jobManager.address, { slots: 1, config: taskManagerConfig }), startTaskManager(jobManager.address, { slots: 1, config: taskManagerConfig })]);
+      const client = await JobClient.connect(jobManager.address);
+      try {
+        return await body(client, jobManager);
+      } finally {
+        await client.close();
+        await stopClusterProcesses();
+      }
+    },
+  };
+  try {
+    const result: Record<string, unknown> = {};
+    // --only=<name>[,<name>] runs some of them (names as in MEASUREMENTS).
+    const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+    for (const [name, measurement] of Object.entries(MEASUREMENTS)) if (only === undefined || only.includes(name)) Object.assign(result, await measurement(context));
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => stopClusterProcesses());
