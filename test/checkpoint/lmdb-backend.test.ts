@@ -71,11 +71,14 @@ describe('state.backend.type lmdb on a cluster', () => {
       args: [String(keys), String(hot), '200', output, checkpoints, '300', '200'],
       configuration: { 'execution.checkpointing.incremental': 'true' },
     });
-    const completedIds = (): number[] => jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).map((line) => line['checkpointId'] as number);
+    // From the JobMaster itself: its log lines reach this process through a pipe that may lag behind
+    // the committed output (a checkpoint's files are committed before its line is read here).
+    const completedIds = async (): Promise<number[]> =>
+      ((await client.requestJob(jobId)).checkpoints?.history ?? []).filter((checkpoint) => checkpoint.status === 'COMPLETED').map((checkpoint) => checkpoint.checkpointId);
     // Every key counted (20 numbers expand to 20,000 keys), then six more checkpoints of hot updates.
     await waitFor(() => readCounts(output).length > 0, 'the first hot updates', 30_000);
-    const afterFill = Math.max(0, ...completedIds());
-    await waitFor(() => completedIds().filter((id) => id > afterFill).length >= 6, 'six checkpoints after the keys were filled', 30_000);
+    const afterFill = Math.max(0, ...(await completedIds()));
+    await waitFor(async () => (await completedIds()).filter((id) => id > afterFill).length >= 6, 'six checkpoints after the keys were filled', 30_000);
     // What each checkpoint wrote: the sum of its subtasks' state sizes (Flink's checkpointed data size).
     const history = (await client.requestJob(jobId)).checkpoints?.history ?? [];
     const sizes = history
