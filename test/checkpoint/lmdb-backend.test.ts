@@ -77,7 +77,10 @@ describe('state.backend.type lmdb on a cluster', () => {
       ((await client.requestJob(jobId)).checkpoints?.history ?? []).filter((checkpoint) => checkpoint.status === 'COMPLETED').map((checkpoint) => checkpoint.checkpointId);
     // Every key counted (20 numbers expand to 20,000 keys), then six more checkpoints of hot updates.
     await waitFor(() => readCounts(output).length > 0, 'the first hot updates', 30_000);
-    const afterFill = Math.max(0, ...(await completedIds()));
+    // A checkpoint triggered after the first hot update has every filled key behind its barrier (the
+    // expanding map is one FIFO channel per counter): the one after the latest completed by now.
+    const afterFill = Math.max(0, ...(await completedIds())) + 1;
+    await waitFor(async () => (await completedIds()).includes(afterFill), `checkpoint ${afterFill}, the first with every key`, 30_000);
     await waitFor(async () => (await completedIds()).filter((id) => id > afterFill).length >= 6, 'six checkpoints after the keys were filled', 30_000);
     // What each checkpoint wrote: the sum of its subtasks' state sizes (Flink's checkpointed data size).
     const history = (await client.requestJob(jobId)).checkpoints?.history ?? [];
