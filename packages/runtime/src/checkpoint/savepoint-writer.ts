@@ -21,7 +21,7 @@ import type { eddy_checkpoint_v1 as cp } from '@eddy/proto';
 import { CheckpointMetadataError, encodeMetadata, METADATA_FILE_NAME, type CompletedCheckpoint } from './checkpoint-metadata.js';
 import { readCompletedCheckpoint } from './checkpoint-storage.js';
 import { LocalStateFileSystem, syncDirectory } from './filesystem/local-state-file-system.js';
-import type { StateFileSystem } from './filesystem/state-file-system.js';
+import { isS3Path, type StateFileSystem } from './filesystem/state-file-system.js';
 
 /** A savepoint that cannot be written, read or disposed of; the message says what and where. */
 export class SavepointError extends Error {
@@ -45,7 +45,7 @@ export async function writeSavepoint(
   checkpointFileSystem: StateFileSystem = new LocalStateFileSystem(),
 ): Promise<CompletedCheckpoint> {
   // State in an object store (s3://) is copied down; a local checkpoint directory's files are moved.
-  const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(checkpointDirectory);
+  const local = !isS3Path(checkpointDirectory);
   const directory = join(targetDirectory, savepointDirectoryName(savepoint.jobId));
   try {
     await mkdir(directory, { recursive: true });
@@ -97,7 +97,7 @@ async function placeFile(from: string, to: string, move: boolean, fileSystem: St
     }
   }
   try {
-    if (from.startsWith('/')) await copyFile(from, to);
+    if (!isS3Path(from)) await copyFile(from, to);
     else await writeFile(to, await fileSystem.readFile(from), { flush: true });
   } catch (error) {
     throw new Error(`could not copy the state file ${from} into it: ${(error as Error).message}`, { cause: error });
@@ -134,7 +134,7 @@ export async function checkStateFiles(checkpoint: CompletedCheckpoint): Promise<
       for (const operator of subtask.state.operators) {
         for (const handle of [...operator.keyedState.map((k) => k.handle), ...operator.operatorState.map((l) => l.handle)]) {
           // Files in an object store (s3://) are checked when the task reads them.
-          if (!handle || handle.path === '' || !handle.path.startsWith('/')) continue;
+          if (!handle || handle.path === '' || isS3Path(handle.path)) continue;
           const owner = `operator ${operator.operatorId} of '${vertex.name}' (${subtask.subtask + 1}/${vertex.parallelism})`;
           let size: number;
           try {

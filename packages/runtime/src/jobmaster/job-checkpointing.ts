@@ -24,6 +24,7 @@ import { CheckpointMetadataError, type CompletedCheckpoint } from '../checkpoint
 import { checkpointDirectoryName, FileSystemCheckpointStorage, JobManagerCheckpointStorage, readCompletedCheckpoint, type CheckpointStorage } from '../checkpoint/checkpoint-storage.js';
 import { CheckpointingOptions, checkpointDirectoryOf, checkpointingSettings, discardsCheckpointsWhenEnded, type CheckpointingSettings } from '../checkpoint/checkpointing-options.js';
 import { s3Settings } from '../checkpoint/filesystem/s3-options.js';
+import { isS3Path } from '../checkpoint/filesystem/state-file-system.js';
 import { StateFileSystems } from '../checkpoint/filesystem/state-file-systems.js';
 import { summarizeJobState } from '../checkpoint/job-state-summary.js';
 import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
@@ -216,7 +217,7 @@ export class JobCheckpointing {
     if (target === '') {
       return Promise.reject(new SavepointFailedError('no savepoint directory: name one (`eddy savepoint <jobId> <directory>`, `eddy stop <jobId> --savepointPath <directory>`) or set state.savepoints.dir'));
     }
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    if (isS3Path(target)) {
       return Promise.reject(new SavepointFailedError(`savepoints cannot go to ${target} yet: give a directory of a file system the JobManager can write (checkpoints may stay on S3)`));
     }
     const checkpointDirectory = (checkpointId: number): string => (this.storage.taskStorageDirectory === '' ? '' : join(this.storage.taskStorageDirectory, checkpointDirectoryName(checkpointId)));
