@@ -3,11 +3,12 @@
  * processes, `state.backend.type: lmdb` in the TaskManagers' configuration): a canceled job's
  * tasks close their LMDB environments and end, their TaskManagers stay up and the local state
  * directories are removed; incremental checkpoints write what changed, not the state, and a
- * TaskManager killed mid-chain restores from it. (More failover and restore with lmdb:
+ * TaskManager killed mid-chain restores from it; a savepoint of an incremental job is full and
+ * canonical and resumes on the heap backend. (More failover and restore with lmdb:
  * restored-state.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobClient } from '@eddy/client';
@@ -91,7 +92,10 @@ describe('state.backend.type lmdb on a cluster', () => {
     assert.ok(full > keys * 200, `a checkpoint holds every key's 200-character value (${full} bytes)`);
     const logs = sizes.filter(({ written }) => written < full / 2);
     assert.ok(logs.length >= 4, `most checkpoints after the keys were filled are change logs: ${JSON.stringify(sizes)}`);
-    for (const { id, written } of logs) assert.ok(written < full / 20, `checkpoint ${id} wrote ${written} bytes, what ~60 updates of ${hot} hot keys changed, not the state (${full} bytes)`);
+    // The first ones after the fill may still log the fill for a subtask that heard of the
+    // completion of `afterFill` only after the next barrier (notifications are asynchronous; its
+    // base was older); the latest ones log only the hot updates.
+    for (const { id, written } of [...sizes].sort((a, b) => a.id - b.id).slice(-3)) assert.ok(written < full / 20, `checkpoint ${id} wrote ${written} bytes, what ~60 updates of ${hot} hot keys changed, not the state (${full} bytes): ${JSON.stringify(sizes)}`);
     // The files of the chain's full checkpoint are kept while later checkpoints refer to them (num-retained 1).
     const jobDirectory = join(checkpoints, jobId);
     assert.ok(readdirSync(jobDirectory).filter((name) => name.startsWith('chk-')).length >= 2, 'the chain’s full checkpoint and the latest one are on disk');
@@ -109,6 +113,51 @@ describe('state.backend.type lmdb on a cluster', () => {
     assert.ok(records.some((r) => r.attempt > 0));
     for (const record of records) {
       assert.equal(record.count, Math.floor(record.index / hot) + 2, `count of update ${record.index} in attempt ${record.attempt}: restored from the chain, neither lost nor counted twice`);
+    }
+  });
+
+  it('writes a savepoint of an incremental job full and canonical (one state file per subtask, no change log), and resumes it on the heap backend', async () => {
+    const keys = 5_000;
+    const hot = 50;
+    const output = join(scratch, 'savepoint-out');
+    const args = (checkpoints: string): string[] => [String(keys), String(hot), '200', output, checkpoints, '200', '50'];
+    const { jobId } = await client.submitJobFile(checkpointJob('sparse-updates'), {
+      args: args(join(scratch, 'savepoint-chk')),
+      configuration: { 'execution.checkpointing.incremental': 'true' },
+    });
+    const history = async () => ((await client.requestJob(jobId)).checkpoints?.history ?? []).filter((checkpoint) => checkpoint.status === 'COMPLETED');
+    // A change log completed: the job's checkpoints are a chain now.
+    await waitFor(
+      async () => (await history()).some((checkpoint) => checkpoint.subtasks.reduce((sum, subtask) => sum + subtask.stateSize, 0) < checkpoint.stateSize / 2),
+      'an incremental checkpoint (a change log) to complete',
+      30_000,
+    );
+    const savepointPath = await client.triggerSavepoint(jobId, join(scratch, 'savepoints'));
+    const { checkpoint } = JSON.parse(readFileSync(join(savepointPath, '_metadata'), 'utf8')) as {
+      checkpoint: { vertices: { subtasks: { state: { operators: { operatorId: string; keyed: { start: number; end: number; handle: { file?: string } }[] }[] } }[] }[] };
+    };
+    const keyed = checkpoint.vertices.flatMap((vertex) => vertex.subtasks.flatMap((subtask) => subtask.state.operators.filter((operator) => operator.keyed.length > 0)));
+    assert.equal(keyed.length, 2, 'the counter’s two subtasks have keyed state');
+    for (const operator of keyed) {
+      assert.equal(operator.keyed.length, 1, `${operator.operatorId}: one full snapshot, not a chain of change logs (${JSON.stringify(operator.keyed)})`);
+      const file = readFileSync(join(savepointPath, operator.keyed[0]!.handle.file as string));
+      const header = file.subarray(0, 4096).toString('latin1');
+      assert.ok(header.startsWith('EKS1') && !header.includes('"changes"'), 'a canonical EKS1 snapshot, not a change log');
+    }
+    await client.cancelJob(jobId);
+    await followToEnd(client, jobId);
+    const before = Math.max(...readCounts(output).map((r) => r.index));
+
+    const resumed = await client.submitJobFile(checkpointJob('sparse-updates'), {
+      args: args(join(scratch, 'savepoint-chk-2')),
+      configuration: { 'state.backend.type': 'hashmap' },
+      savepointPath,
+    });
+    await waitFor(() => readCounts(output).some((r) => r.index > before + 2 * hot), 'the resumed job to update every hot key again', 30_000);
+    await client.cancelJob(resumed.jobId);
+    await followToEnd(client, resumed.jobId);
+    for (const record of readCounts(output)) {
+      assert.equal(record.count, Math.floor(record.index / hot) + 2, `count of update ${record.index}: the lmdb savepoint restored into the heap backend`);
     }
   });
 });

@@ -39,7 +39,7 @@ describe('planJob', () => {
     const plan = await planJob(bundlePath, ['--from', '7']);
 
     assert.equal(plan.jobName, 'numbers');
-    assert.equal(plan.contractVersion, 4, "the contract version of the bundle's API");
+    assert.equal(plan.contractVersion, 5, "the contract version of the bundle's API");
     assert.deepEqual(plan.configuration, { 'numbers.args': '--from,7' });
     assert.deepEqual(
       plan.vertices.map((v) => [v.id, v.name, v.parallelism]),

@@ -23,8 +23,10 @@
  *      TaskChain.processWatermark*), keyed snapshots hold event- and processing-time timers
  *   4  state types: plan operators list their declared states, snapshot views list every state with
  *      its kind and type, restored operator state lists carry their recorded type
+ *   5  state larger than memory: ChainContext.keyedStateStores, keyed snapshots that write change
+ *      logs (KeyedStateWriter.write's `full`, `changes`), snapshotState's `savepoint`
  */
-export const CONTRACT_VERSION = 4;
+export const CONTRACT_VERSION = 5;
 
 /** A job module's default export. */
 export type JobMain = (env: unknown, args: string[]) => void | Promise<void>;
@@ -311,8 +313,11 @@ export interface TaskChain {
   close(): Promise<void>;
   /** Before barrier N goes downstream: operators send on what they buffer. */
   prepareSnapshotPreBarrier(checkpointId: number): void;
-  /** Takes the synchronous part of snapshot N of every operator (O(1) per keyed state). */
-  snapshotState(checkpointId: number, timestamp: number): ChainSnapshot;
+  /**
+   * Takes the synchronous part of snapshot N of every operator (O(1) per keyed state). A savepoint
+   * (`savepoint`) is written full and canonical and never becomes the base of an incremental one.
+   */
+  snapshotState(checkpointId: number, timestamp: number, savepoint?: boolean): ChainSnapshot;
   notifyCheckpointComplete(checkpointId: number): Promise<void>;
   notifyCheckpointAborted(checkpointId: number): void;
 }

@@ -262,11 +262,11 @@ export class OperatorTaskChain implements TaskChain {
     for (const { operator } of this.operators) operator.prepareSnapshotPreBarrier(checkpointId);
   }
 
-  snapshotState(checkpointId: number, timestamp: number): ChainSnapshot {
+  snapshotState(checkpointId: number, timestamp: number, savepoint = false): ChainSnapshot {
     this.throwAsyncError();
     const snapshots: { id: string; snapshot: OperatorSnapshot }[] = [];
     const take = (id: string, operator: StreamOperator | SourceOperator): void => {
-      const snapshot = operator.snapshotState(checkpointId, timestamp);
+      const snapshot = operator.snapshotState(checkpointId, timestamp, savepoint);
       if (snapshot !== undefined) snapshots.push({ id, snapshot });
     };
     try {

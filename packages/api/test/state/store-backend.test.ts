@@ -277,4 +277,30 @@ describe('StoreKeyedStateBackend incremental snapshots', () => {
       assert.deepEqual(timers, [], 'the timer that fired after checkpoint 1 is not restored');
     }
   });
+  it('writes a savepoint full even after a completed checkpoint, and never takes it as the base of a change log', async () => {
+    const backend = new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, new MemoryStore(), true);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    const put = (key: string, value: number): void => {
+      backend.setCurrentKey(key);
+      counts.update(value);
+    };
+    for (let i = 0; i < 500; i++) put(`key-${i}`, 1);
+    const first = await writeToMemory(backend.snapshot([], 1));
+    backend.notifyCheckpointComplete(1);
+
+    put('key-1', 2);
+    const savepoint = backend.snapshot([], 2, true);
+    assert.equal((await savepoint.write(() => undefined, async () => undefined)).changes, undefined, 'a savepoint is full');
+    backend.notifyCheckpointComplete(2);
+    put('key-2', 3);
+    // Checkpoint 3 logs what changed since checkpoint 1 (key-1 and key-2), not since the savepoint.
+    const third = await writeToMemory(backend.snapshot([], 3));
+    const target = heapBackend();
+    restoreKeyedState(target, [first, third], () => undefined);
+    const restored = target.getValueState(new ValueStateDescriptor<number>('count'));
+    for (const [key, expected] of [['key-1', 2], ['key-2', 3], ['key-3', 1]] as const) {
+      target.setCurrentKey(key);
+      assert.equal(restored.value(), expected, `${key} restored from checkpoint 1 and the change log of 3`);
+    }
+  });
 });

@@ -163,7 +163,13 @@ export interface CheckpointBarrier {
   readonly timestamp: number;
   /** Align (exactly once) or not (at least once). */
   readonly exactlyOnce: boolean;
+  /** A savepoint: keyed state is written full and canonical, never as a change log (docs/savepoints.md). */
+  readonly savepoint?: boolean;
 }
+
+/** Bits of a barrier's flags byte. */
+const BARRIER_AT_LEAST_ONCE = 1;
+const BARRIER_SAVEPOINT = 2;
 
 const BARRIER_BYTES = BUFFER_HEADER_BYTES + 17;
 
@@ -173,7 +179,7 @@ export function barrierBuffer(barrier: CheckpointBarrier): ArrayBuffer {
   view.setUint8(0, BufferKind.CHECKPOINT_BARRIER);
   view.setFloat64(1, barrier.checkpointId, true);
   view.setFloat64(9, barrier.timestamp, true);
-  view.setUint8(17, barrier.exactlyOnce ? 0 : 1);
+  view.setUint8(17, (barrier.exactlyOnce ? 0 : BARRIER_AT_LEAST_ONCE) | (barrier.savepoint === true ? BARRIER_SAVEPOINT : 0));
   return buffer;
 }
 
@@ -181,5 +187,6 @@ export function barrierBuffer(barrier: CheckpointBarrier): ArrayBuffer {
 export function readBarrier(buffer: ArrayBuffer): CheckpointBarrier {
   if (buffer.byteLength !== BARRIER_BYTES) throw new RangeError(`a checkpoint barrier is ${BARRIER_BYTES} bytes, got ${buffer.byteLength}`);
   const view = new DataView(buffer);
-  return { checkpointId: view.getFloat64(1, true), timestamp: view.getFloat64(9, true), exactlyOnce: view.getUint8(17) === 0 };
+  const flags = view.getUint8(17);
+  return { checkpointId: view.getFloat64(1, true), timestamp: view.getFloat64(9, true), exactlyOnce: (flags & BARRIER_AT_LEAST_ONCE) === 0, savepoint: (flags & BARRIER_SAVEPOINT) !== 0 };
 }

@@ -97,7 +97,7 @@ export class ChannelPorts {
 
 /** What the stream task does with checkpoint messages from the TaskExecutor. */
 export interface CheckpointTarget {
-  trigger(checkpointId: number, timestamp: number, exactlyOnce: boolean): void;
+  trigger(barrier: CheckpointBarrier): void;
   complete(checkpointId: number): void;
   abort(checkpointId: number): void;
   /** Stop-with-savepoint: a source stops reading; with drain it ends event time first. */
@@ -135,9 +135,9 @@ export class CheckpointRelay implements CheckpointTarget {
     else this.target.stopSource(drain);
   }
 
-  trigger(checkpointId: number, timestamp: number, exactlyOnce: boolean): void {
-    if (this.target === undefined) this.replies.decline(checkpointId, new Error('the task is not ready for checkpoints yet (restoring or opening)'), 'TASK_NOT_READY');
-    else this.target.trigger(checkpointId, timestamp, exactlyOnce);
+  trigger(barrier: CheckpointBarrier): void {
+    if (this.target === undefined) this.replies.decline(barrier.checkpointId, new Error('the task is not ready for checkpoints yet (restoring or opening)'), 'TASK_NOT_READY');
+    else this.target.trigger(barrier);
   }
 
   complete(checkpointId: number): void {
@@ -474,12 +474,12 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     throwIfStopped();
     environment.reportRunning();
     environment.checkpoints.attach({
-      trigger: (checkpointId, timestamp, exactlyOnce) => {
-        if (isSourceVertex) checkpoints.checkpoint({ checkpointId, timestamp, exactlyOnce }, 0);
+      trigger: (barrier) => {
+        if (isSourceVertex) checkpoints.checkpoint(barrier, 0);
         else {
           // Every subtask upstream of this one finished (see CheckpointCoordinator): no barrier
           // will come; the checkpoint is taken once every input ended, behind all their records.
-          triggeredWithoutBarrier.push({ checkpointId, timestamp, exactlyOnce });
+          triggeredWithoutBarrier.push(barrier);
           takeTriggeredCheckpoints();
         }
       },

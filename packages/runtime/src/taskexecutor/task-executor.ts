@@ -448,7 +448,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     if (thread === undefined) {
       return Promise.reject(new TaskNotFoundError(`Attempt ${request.executionAttemptId} is not running on TaskManager ${this.taskManagerId}; it cannot take checkpoint ${request.checkpointId}`));
     }
-    thread.triggerCheckpoint(request.checkpointId, request.timestamp, request.options?.mode !== 'AT_LEAST_ONCE');
+    thread.triggerCheckpoint({ checkpointId: request.checkpointId, timestamp: request.timestamp, exactlyOnce: request.options?.mode !== 'AT_LEAST_ONCE', savepoint: request.options?.isSavepoint === true });
     return Promise.resolve({});
   }
 

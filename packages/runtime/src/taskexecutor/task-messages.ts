@@ -20,6 +20,7 @@ import type { eddy_checkpoint_v1, eddy_cluster_v1, eddy_taskexecutor_v1 } from '
 import type { NetworkTaskSettings } from '../network/network-options.js';
 import type { S3Settings } from '../checkpoint/filesystem/s3-options.js';
 import type { StateBackendTaskSettings } from './state/state-backend-options.js';
+import type { CheckpointBarrier } from '../network/network-buffer.js';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 
@@ -66,9 +67,7 @@ export interface InputSplitMessage {
 /** A source task takes its part of checkpoint N now (the JobMaster triggered it). */
 export interface TriggerCheckpointMessage {
   readonly type: 'triggerCheckpoint';
-  readonly checkpointId: number;
-  readonly timestamp: number;
-  readonly exactlyOnce: boolean;
+  readonly barrier: CheckpointBarrier;
 }
 
 /** A source task stops reading for a stop-with-savepoint; with drain it ends event time first. */

@@ -45,6 +45,7 @@ import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWork
 import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
 import { resolveNetworkTaskSettings } from '../network/network-options.js';
+import type { CheckpointBarrier } from '../network/network-buffer.js';
 import { resolveStateBackendSettings } from './state/state-backend-options.js';
 
 /** How a TaskThread talks back to the TaskExecutor. */
@@ -199,8 +200,8 @@ export class TaskThread {
   }
 
   /** A source task takes its part of checkpoint N. */
-  triggerCheckpoint(checkpointId: number, timestamp: number, exactlyOnce: boolean): void {
-    if (!this.#isClosed()) this.#post({ type: 'triggerCheckpoint', checkpointId, timestamp, exactlyOnce });
+  triggerCheckpoint(barrier: CheckpointBarrier): void {
+    if (!this.#isClosed()) this.#post({ type: 'triggerCheckpoint', barrier });
   }
 
   notifyCheckpointComplete(checkpointId: number): void {

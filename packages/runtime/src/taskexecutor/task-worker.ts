@@ -133,7 +133,7 @@ port.on('message', (message: ParentToWorkerMessage) => {
       collectChannel.fail(errorFromInfo(message.error));
       break;
     case 'triggerCheckpoint':
-      checkpointRelay.trigger(message.checkpointId, message.timestamp, message.exactlyOnce);
+      checkpointRelay.trigger(message.barrier);
       break;
     case 'notifyCheckpointComplete':
       checkpointRelay.complete(message.checkpointId);

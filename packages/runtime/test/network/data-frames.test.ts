@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { BufferKind } from '../../src/network/network-buffer.js';
+import { barrierBuffer, BufferKind, readBarrier } from '../../src/network/network-buffer.js';
 import {
   DataProtocolError,
   decodeError,
@@ -130,5 +130,17 @@ describe('data connection frames', () => {
 
   it('refuses a CREDIT body that is not four bytes', () => {
     assert.throws(() => decodeUint32(Buffer.from([1, 2])), /2 bytes is not a 32-bit number/);
+  });
+});
+
+describe('checkpoint barrier events', () => {
+  it('carry the checkpoint, its timestamp, the alignment mode and whether it is a savepoint', () => {
+    for (const exactlyOnce of [true, false]) {
+      for (const savepoint of [true, false]) {
+        const barrier = { checkpointId: 42, timestamp: 1_700_000_000_123, exactlyOnce, savepoint };
+        assert.deepEqual(readBarrier(barrierBuffer(barrier)), barrier);
+      }
+    }
+    assert.equal(readBarrier(barrierBuffer({ checkpointId: 1, timestamp: 2, exactlyOnce: true })).savepoint, false, 'a checkpoint unless it says otherwise');
   });
 });

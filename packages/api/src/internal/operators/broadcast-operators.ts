@@ -188,9 +188,9 @@ abstract class AbstractBroadcastOperator extends AbstractTwoInputStreamOperator 
     this.broadcastStates.open(this.operatorStateStore);
   }
 
-  override snapshotState(checkpointId: number, timestamp: number): ReturnType<AbstractTwoInputStreamOperator['snapshotState']> {
+  override snapshotState(checkpointId: number, timestamp: number, savepoint = false): ReturnType<AbstractTwoInputStreamOperator['snapshotState']> {
     this.broadcastStates.snapshot();
-    return super.snapshotState(checkpointId, timestamp);
+    return super.snapshotState(checkpointId, timestamp, savepoint);
   }
 
   get timeDomainNow(): TimeDomain {

@@ -123,13 +123,13 @@ export class FileSinkOperator extends AbstractStreamOperator {
     if (this.buffer.length >= FILE_BUFFER_CHARS) this.writeBuffer();
   }
 
-  override snapshotState(checkpointId: number, timestamp: number): ReturnType<AbstractStreamOperator['snapshotState']> {
+  override snapshotState(checkpointId: number, timestamp: number, savepoint = false): ReturnType<AbstractStreamOperator['snapshotState']> {
     if (this.exactlyOnce) {
       this.rollPart();
       for (const part of this.pending) if (part.checkpointId < 0) part.checkpointId = checkpointId;
       this.state?.update([{ pending: this.pending.map((part) => ({ ...part })), nextCounter: this.counter, subtask: this.subtask }]);
     }
-    return super.snapshotState(checkpointId, timestamp);
+    return super.snapshotState(checkpointId, timestamp, savepoint);
   }
 
   override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {

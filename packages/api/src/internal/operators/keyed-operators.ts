@@ -213,9 +213,9 @@ export class ProcessOperator extends AbstractStreamOperator implements TimerServ
     this.registerEventTimeTimer(time);
   }
 
-  override snapshotState(checkpointId: number, timestamp: number): ReturnType<AbstractStreamOperator['snapshotState']> {
+  override snapshotState(checkpointId: number, timestamp: number, savepoint = false): ReturnType<AbstractStreamOperator['snapshotState']> {
     this.timerState?.update((this.timers?.snapshot() ?? []).map((timer) => timer.time));
-    return super.snapshotState(checkpointId, timestamp);
+    return super.snapshotState(checkpointId, timestamp, savepoint);
   }
 
   /** Pending timers are dropped at the end of input, as in Flink; then the function finishes. */

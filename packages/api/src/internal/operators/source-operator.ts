@@ -59,10 +59,10 @@ export class SourceOperator extends AbstractStreamOperator {
     return { held: held.map((split) => split.id), finished };
   }
 
-  override snapshotState(checkpointId: number, timestamp: number): ReturnType<AbstractStreamOperator['snapshotState']> {
+  override snapshotState(checkpointId: number, timestamp: number, savepoint = false): ReturnType<AbstractStreamOperator['snapshotState']> {
     const source = this.source;
     if (isSplitReaderSource(source)) this.splitsState?.update(source.snapshotSplits().held);
-    return super.snapshotState(checkpointId, timestamp);
+    return super.snapshotState(checkpointId, timestamp, savepoint);
   }
 
   override async finish(): Promise<void> {

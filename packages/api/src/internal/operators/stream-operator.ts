@@ -107,7 +107,7 @@ export interface StreamOperator extends Output {
   /** Before barrier N goes downstream: send on what is buffered, so it is before the barrier. */
   prepareSnapshotPreBarrier(checkpointId: number): void;
   /** Takes the synchronous part of snapshot N; undefined when the operator has no state. */
-  snapshotState(checkpointId: number, timestamp: number): OperatorSnapshot | undefined;
+  snapshotState(checkpointId: number, timestamp: number, savepoint?: boolean): OperatorSnapshot | undefined;
   /** Checkpoint N completed (exactly-once sinks commit what it covers). */
   notifyCheckpointComplete(checkpointId: number): void | Promise<void>;
   notifyCheckpointAborted(checkpointId: number): void;
@@ -246,11 +246,11 @@ export abstract class AbstractStreamOperator implements StreamOperator {
 
   prepareSnapshotPreBarrier(_checkpointId: number): void {}
 
-  snapshotState(checkpointId: number, timestamp: number): OperatorSnapshot | undefined {
+  snapshotState(checkpointId: number, timestamp: number, savepoint = false): OperatorSnapshot | undefined {
     snapshotUserState(this.userFunction, { getCheckpointId: () => checkpointId, getCheckpointTimestamp: () => timestamp });
     const backend = this.keyedBackend;
     const timers = backend === undefined ? [] : (this.timeServiceManager?.snapshotTimers() ?? []);
-    const keyed = backend === undefined ? undefined : backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers, checkpointId) : new KeyedStateSnapshot(backend, timers);
+    const keyed = backend === undefined ? undefined : backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers, checkpointId, savepoint) : new KeyedStateSnapshot(backend, timers);
     const operatorState = this.operatorStateStore.snapshot();
     if (keyed === undefined && operatorState === undefined) return undefined;
     return { keyed, operatorState, states: [...(this.keyedBackend?.stateMetaInfos() ?? []), ...this.operatorStateStore.stateMetaInfos()] };

@@ -95,7 +95,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   /** Incremental: the entries written since the last snapshot, by changeId. */
   private changedEntries = new Map<string, ChangedEntry>();
   /** Incremental: the snapshots taken since the base, with the entries written before each and their timers' key groups. */
-  private readonly deltas: { readonly checkpointId: number; readonly changed: Map<string, ChangedEntry>; readonly timerGroups: Set<number> }[] = [];
+  private readonly deltas: { readonly checkpointId: number; readonly savepoint: boolean; readonly changed: Map<string, ChangedEntry>; readonly timerGroups: Set<number> }[] = [];
   /** The last completed checkpoint this backend took a snapshot for; undefined: none yet (snapshots are full). */
   private base: { readonly checkpointId: number; readonly timerGroups: Set<number> } | undefined;
 
@@ -160,15 +160,15 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
    * groups written since that checkpoint (over every snapshot since, completed or not), and those
    * with timers now or then (timers live on the heap and change without the store).
    */
-  snapshot(timers: readonly KeyedTimer[], checkpointId = 0): KeyedSnapshotWriter {
+  snapshot(timers: readonly KeyedTimer[], checkpointId = 0, savepoint = false): KeyedSnapshotWriter {
     this.flush();
     let changes: ChangeLog | undefined;
     if (this.incremental) {
       const timerGroups = new Set<number>();
       for (const timer of timers) timerGroups.add(keyGroupFor(timer.key, this.maxParallelism));
-      this.deltas.push({ checkpointId, changed: this.changedEntries, timerGroups });
+      this.deltas.push({ checkpointId, savepoint, changed: this.changedEntries, timerGroups });
       this.changedEntries = new Map();
-      if (this.base !== undefined) {
+      if (this.base !== undefined && !savepoint) {
         const entries = new Map<number, ChangedEntry[]>();
         const seen = new Set<string>();
         for (const delta of this.deltas) {
@@ -191,10 +191,14 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     this.changedEntries.set(`${keyGroup}\u0001${state}\u0001${typeof key === 'string' ? 's' : typeof key === 'number' ? 'n' : 'b'}${String(key)}`, [keyGroup, state, key]);
   }
 
-  /** Checkpoint N completed: the base of the next incremental snapshots, if this backend took a snapshot for it. */
+  /**
+   * Checkpoint N completed: the base of the next incremental snapshots, if this backend took a
+   * snapshot for it and it is not a savepoint (a savepoint is full and canonical, owned by the user:
+   * no checkpoint may refer to its files, as in Flink).
+   */
   notifyCheckpointComplete(checkpointId: number): void {
     const delta = this.deltas.find((d) => d.checkpointId === checkpointId);
-    if (delta === undefined || (this.base !== undefined && this.base.checkpointId >= checkpointId)) return;
+    if (delta === undefined || delta.savepoint || (this.base !== undefined && this.base.checkpointId >= checkpointId)) return;
     this.base = { checkpointId, timerGroups: delta.timerGroups };
     const index = this.deltas.indexOf(delta);
     this.deltas.splice(0, index + 1);

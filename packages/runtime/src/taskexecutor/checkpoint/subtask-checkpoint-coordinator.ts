@@ -19,7 +19,8 @@
  * before the operators hear of it, so an operator's idea of the base is never newer than this
  * one's (an older one only makes its log longer). The first checkpoint of every task attempt is
  * full, and so is one whose chain would get longer than MAX_CHANGE_LOGS logs or whose logs would
- * hold more bytes than the full snapshot (Flink's materialization).
+ * hold more bytes than the full snapshot (Flink's materialization). A savepoint (the barrier says so)
+ * is always full and never the base of a later checkpoint.
  *
  * It also remembers when the task reached the end of its input: every checkpoint taken after that
  * holds the task's final state, and once one of them completes the task may finish
@@ -108,7 +109,7 @@ export class SubtaskCheckpointCoordinator {
     let snapshot: ChainSnapshot;
     try {
       chain.prepareSnapshotPreBarrier(id);
-      snapshot = chain.snapshotState(id, barrier.timestamp);
+      snapshot = chain.snapshotState(id, barrier.timestamp, barrier.savepoint === true);
     } catch (error) {
       this.services.decline(id, error, 'TASK_FAILURE');
       this.services.fail(error);
@@ -125,7 +126,9 @@ export class SubtaskCheckpointCoordinator {
     const endOfInput = this.endOfInput;
     if (endOfInput) this.finalCandidates.add(id);
     const syncDurationMs = Math.round(performance.now() - started);
-    const flight: InFlight = { snapshot, aborted: false, files: [], base: this.services.settings.incremental ? this.base?.references : undefined };
+    // A savepoint is full and canonical: no change log over a checkpoint's files, and never a base.
+    const savepoint = barrier.savepoint === true;
+    const flight: InFlight = { snapshot, aborted: false, files: [], base: this.services.settings.incremental && !savepoint ? this.base?.references : undefined };
     this.inFlight.set(id, flight);
     const asyncStarted = performance.now();
     this.write(id, flight).then(
@@ -136,7 +139,7 @@ export class SubtaskCheckpointCoordinator {
           void this.removeFiles(flight.files);
           return;
         }
-        if (this.services.settings.incremental) this.acknowledgedReferences.set(id, operators.references);
+        if (this.services.settings.incremental && !savepoint) this.acknowledgedReferences.set(id, operators.references);
         const state: cp.TaskStateSnapshot = {
           operators: operators.state,
           heldSplitIds: [...snapshot.heldSplitIds],
