@@ -99,11 +99,13 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     name: 'state',
     script: 'test/dist/bench/state-bench.js',
     format: 'json',
-    description: 'keyed state: keyed counting over 1 M keys with the hashmap and lmdb backends, full against incremental checkpoints at 1 % of keys changed',
+    description: 'keyed state: keyed counting over 1 M keys with the hashmap and lmdb backends, full against incremental checkpoints at 1 % of keys changed, savepoint, eddy update and restore at another parallelism of a job with 1 M keys',
     settings: ['incremental_keys', 'incremental_changed_keys_per_interval'],
     targets: [
       { metric: 'lmdb_vs_heap_throughput_ratio', op: '>=', threshold: () => 0.5, source: 'issue 15' },
       { metric: 'incremental_size_ratio', op: '<=', threshold: () => 0.05, source: 'issue 15' },
+      { metric: 'update_gap_ms.hashmap', op: '<=', threshold: () => 3000, source: 'issue 15' },
+      { metric: 'update_gap_ms.lmdb', op: '<=', threshold: () => 3000, source: 'issue 15' },
     ],
   },
   {

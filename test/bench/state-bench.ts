@@ -12,6 +12,10 @@
  *     full_checkpoint_bytes / _ms               median of checkpoints without execution.checkpointing.incremental
  *     incremental_checkpoint_bytes / _ms        median of the change logs with it (materialized full ones excluded)
  *     incremental_size_ratio                    incremental / full bytes (target <= 0.05)
+ *   operations (1 M keys counted by an unbounded job at parallelism 2 fed 100,000 records/s, per backend; two TaskManagers of two slots)
+ *     savepoint_ms.<backend>, savepoint_bytes.<backend>   eddy savepoint of the running job
+ *     update_gap_ms.<backend>                             eddy update to the same code: stop request to every new subtask RUNNING (target <= 3 s)
+ *     restore_p2_to_p3_ms.<backend>                       stop with a savepoint, then submit at parallelism 3 from it to every subtask RUNNING
  *   larger_than_heap (with --large: 1 M keys (--large-keys=N) of 1 KB at parallelism 2 under a 256 MB task heap per TaskManager)
  *     larger_than_heap.lmdb / .hashmap          how the job ended, with its completed checkpoints
  *
@@ -22,7 +26,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JobClient } from '@eddy/client';
+import { JobClient, prepareJobFile, updateJob } from '@eddy/client';
 import { median } from './bench-stats.js';
 import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
 
@@ -33,13 +37,13 @@ const progress = (message: string): void => void process.stderr.write(`bench:sta
 interface BenchContext {
   readonly flags: ReadonlySet<string>;
   readonly scratch: string;
-  /** Runs `body` on a fresh cluster whose TaskManagers have `taskManagerConfig`. */
-  withCluster<T>(taskManagerConfig: Record<string, string>, body: (client: JobClient, jobManager: JobManagerProcess) => Promise<T>): Promise<T>;
+  /** Runs `body` on a fresh cluster of two TaskManagers with `slots` slots (default 1) and `taskManagerConfig`. */
+  withCluster<T>(taskManagerConfig: Record<string, string>, body: (client: JobClient, jobManager: JobManagerProcess) => Promise<T>, slots?: number): Promise<T>;
 }
 
 type Measurement = (context: BenchContext) => Promise<Record<string, unknown>>;
 
-const MEASUREMENTS: Readonly<Record<string, Measurement>> = { throughput, incremental, larger_than_heap: largerThanHeap };
+const MEASUREMENTS: Readonly<Record<string, Measurement>> = { throughput, incremental, operations, larger_than_heap: largerThanHeap };
 
 /** Runs a job to its end; returns how it ended and the seconds from its first RUNNING task to then. */
 async function run(client: JobClient, job: string, args: string[], configuration: Record<string, string>): Promise<{ to: string; seconds: number; cause: string; jobId: string }> {
@@ -123,6 +127,76 @@ async function incremental(context: BenchContext): Promise<Record<string, unknow
   };
 }
 
+/** Records the job's tasks took in from other tasks (the keyed vertex's input), current attempts. */
+async function recordsIn(client: JobClient, jobId: string): Promise<number> {
+  const { vertices } = await client.requestJob(jobId);
+  return vertices.reduce((sum, vertex) => sum + vertex.subtasks.reduce((inVertex, subtask) => inVertex + Number(subtask.attempts.at(-1)?.numRecordsIn ?? 0), 0), 0);
+}
+
+/** Resolves once every subtask's current attempt of the job is RUNNING. */
+async function everySubtaskRunning(client: JobClient, jobId: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const { status, vertices } = await client.requestJob(jobId);
+      if (status === 'FAILED' || status === 'CANCELED') throw new Error(`job ${jobId} ended ${status}`);
+      return vertices.every((vertex) => vertex.subtasks.every((subtask) => subtask.attempts.at(-1)?.state === 'RUNNING'));
+    },
+    `every subtask of ${jobId} to run`,
+    300_000,
+    10,
+  );
+}
+
+async function operations(context: BenchContext): Promise<Record<string, unknown>> {
+  const keys = 1_000_000;
+  const fields: Record<string, Record<string, number>> = { savepoint_ms: {}, savepoint_bytes: {}, update_gap_ms: {}, restore_p2_to_p3_ms: {} };
+  for (const backend of ['hashmap', 'lmdb']) {
+    await context.withCluster(
+      {},
+      async (client) => {
+        const directory = join(context.scratch, `operations-${backend}`);
+        // A steady 100,000 records/s, not as fast as it can: a savepoint's barrier then waits behind
+        // little backpressured data, and the figures are about the state.
+        const args = (parallelism: number): string[] => ['Infinity', String(keys), '0', '10000', join(directory, 'checkpoints'), String(parallelism), '100000'];
+        const configuration = { 'state.backend.type': backend };
+        const { jobId } = await client.submitJobFile(benchJob('keyed-state'), { args: args(2), configuration });
+        await waitFor(async () => (await recordsIn(client, jobId)) >= keys, `all ${keys} keys to be counted (${backend})`, 300_000, 250);
+
+        let started = performance.now();
+        const savepointPath = await client.triggerSavepoint(jobId, join(directory, 'savepoints'));
+        fields['savepoint_ms']![backend] = Math.round(performance.now() - started);
+        fields['savepoint_bytes']![backend] = readdirSync(savepointPath).reduce((sum, name) => sum + statSync(join(savepointPath, name)).size, 0);
+        progress(`${backend}: savepoint of ${keys} keys in ${fields['savepoint_ms']![backend]} ms`);
+
+        const sameCode = await prepareJobFile(benchJob('keyed-state'), { args: args(2), configuration });
+        let update;
+        try {
+          update = await updateJob(client, jobId, sameCode, { savepointDirectory: join(directory, 'savepoints'), timeoutMs: 300_000 });
+        } finally {
+          await sameCode.dispose();
+        }
+        fields['update_gap_ms']![backend] = update.gapMs;
+        progress(`${backend}: eddy update gap ${update.gapMs} ms`);
+
+        const stopped = await client.stopWithSavepoint(update.newJobId, { targetDirectory: join(directory, 'savepoints') });
+        const rescaled = await prepareJobFile(benchJob('keyed-state'), { args: args(3), configuration, savepointPath: stopped });
+        try {
+          started = performance.now();
+          const { jobId: resumed } = await client.submitPreparedJob(rescaled);
+          await everySubtaskRunning(client, resumed);
+          fields['restore_p2_to_p3_ms']![backend] = Math.round(performance.now() - started);
+          progress(`${backend}: restore at parallelism 3 in ${fields['restore_p2_to_p3_ms']![backend]} ms`);
+          await client.cancelJob(resumed);
+        } finally {
+          await rescaled.dispose();
+        }
+      },
+      2,
+    );
+  }
+  return { operations_keys: keys, ...fields };
+}
+
 async function largerThanHeap(context: BenchContext): Promise<Record<string, unknown>> {
   if (!context.flags.has('--large')) return {};
   const keys = Number(process.argv.find((arg) => arg.startsWith('--large-keys='))?.slice('--large-keys='.length) ?? 1_000_000);
@@ -146,9 +220,9 @@ async function main(): Promise<void> {
   const context: BenchContext = {
     flags: new Set(process.argv.slice(2)),
     scratch,
-    async withCluster(taskManagerConfig, body) {
+    async withCluster(taskManagerConfig, body, slots = 1) {
       const jobManager = await startJobManager({ config: { 'heartbeat.interval': '1 s', 'heartbeat.timeout': '10 s' } });
-      await Promise.all([startTaskManager(jobManager.address, { slots: 1, config: taskManagerConfig }), startTaskManager(jobManager.address, { slots: 1, config: taskManagerConfig })]);
+      await Promise.all([startTaskManager(jobManager.address, { slots, config: taskManagerConfig }), startTaskManager(jobManager.address, { slots, config: taskManagerConfig })]);
       const client = await JobClient.connect(jobManager.address);
       try {
         return await body(client, jobManager);

@@ -2,8 +2,9 @@
  * Savepoints on a real cluster (a JobManager and TaskManagers as child processes): a savepoint of a
  * running keyed job with an exactly-once sink, the job canceled, the savepoint moved elsewhere and
  * the job resumed from it, its committed output compared with an uninterrupted run update by
- * update; and the restores a savepoint refuses (an operator the job lost, another max
- * parallelism, a corrupt savepoint) before anything is deployed.
+ * update; a job that sets no max parallelism takes the savepoint's; and the restores a savepoint
+ * refuses (an operator the job lost, another max parallelism, a corrupt savepoint) before anything
+ * is deployed.
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,6 +139,32 @@ describe('savepoints', () => {
     assert.equal(refused.to, 'FAILED');
     assert.match(refused.cause?.message ?? '', /operator \S+ has keyed state cut into 128 key groups .* with max parallelism 64\. The max parallelism of an operator with keyed state cannot change: set it back to 128/);
     assert.equal(await anythingDeployed(cluster.client, jobId), false, 'nothing deployed');
+  });
+
+  it('takes the max parallelism of the savepoint when the job sets none (as Flink), and counts on exactly once', async () => {
+    const output = join(scratch, 'adopt-out');
+    const args = (checkpoints: string, maxParallelism: string): string[] => [String(RECORDS), String(KEYS), output, checkpoints, '60000', '1000', 'same', maxParallelism];
+    const { jobId } = await cluster.client.submitJobFile(countingJob, { args: args(join(scratch, 'adopt-chk-1'), '64'), configuration: STATE_IN_FILES });
+    await waitUntilRunning(cluster.client, jobId);
+    let path = '';
+    await waitFor(
+      async () => {
+        path = await cluster.client.triggerSavepoint(jobId, join(scratch, 'adopt-savepoints'));
+        return sinkHoldsPendingParts(path);
+      },
+      'a savepoint that holds records the sink has not committed',
+      20_000,
+    );
+    await cluster.client.cancelJob(jobId);
+    await followToEnd(cluster.client, jobId);
+
+    // No setMaxParallelism now: derived from parallelism 2 it would be 128.
+    const resumed = await cluster.client.submitJobFile(countingJob, { args: args(join(scratch, 'adopt-chk-2'), '0'), configuration: STATE_IN_FILES, savepointPath: path });
+    const terminal = await followToEnd(cluster.client, resumed.jobId, 60_000);
+    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    assertExactCounts(committedRecords(output), RECORDS, KEYS);
+    const adopted = cluster.jobManager.linesWith(/sets no max parallelism: it runs with 64/).filter((line) => line['jobId'] === resumed.jobId);
+    assert.ok(adopted.length > 0, 'the JobMaster says it took 64 from the savepoint');
   });
 
   it('refuses a corrupt savepoint (a missing state file, a truncated or edited _metadata) naming the file, before anything is deployed', async () => {

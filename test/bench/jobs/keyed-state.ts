@@ -1,8 +1,9 @@
 // bench:state's keyed counting: `records` generated numbers over `keys` keys (i % keys), counted
 // per key (sum), parallelism 2, into a discarding sink. With valueBytes > 0 each key keeps its
 // latest `valueBytes`-character value instead of a count (state larger than the heap). With
-// intervalMs > 0 a checkpoint every intervalMs into checkpointDir.
-// args [records, keys, valueBytes, intervalMs, checkpointDir].
+// intervalMs > 0 a checkpoint every intervalMs into checkpointDir. records 'Infinity': unbounded;
+// recordsPerSecond > 0 limits the source's rate.
+// args [records, keys, valueBytes, intervalMs, checkpointDir, parallelism, recordsPerSecond].
 import type { JobMain, Sink } from '@eddy/api';
 
 class DiscardingSink<T> implements Sink<T> {
@@ -10,15 +11,15 @@ class DiscardingSink<T> implements Sink<T> {
 }
 
 const main: JobMain = (env, args) => {
-  const [records = '1000000', keys = '1000000', valueBytes = '0', interval = '0', checkpoints = 'checkpoints'] = args;
+  const [records = '1000000', keys = '1000000', valueBytes = '0', interval = '0', checkpoints = 'checkpoints', parallelism = '2', rate = '0'] = args;
   const keyCount = Number(keys);
   const bytes = Number(valueBytes);
-  env.setParallelism(2);
+  env.setParallelism(Number(parallelism));
   if (Number(interval) > 0) {
     env.enableCheckpointing(Number(interval));
     env.getCheckpointConfig().setCheckpointStorage(checkpoints);
   }
-  const numbers = env.fromGenerator(Number(records), (i) => i);
+  const numbers = env.fromGenerator(Number(records), (i) => i, Number(rate) > 0 ? { recordsPerSecond: Number(rate) } : {});
   if (bytes > 0) {
     const padding = 'x'.repeat(bytes);
     numbers

@@ -187,6 +187,11 @@ describe('checkJobAgainstState', () => {
     assert.deepEqual([allowed.incompatibilities, allowed.droppedOperators], [[], ['counter']]);
   });
 
+  it('accepts a job that sets no max parallelism against state cut into other key groups: the restore takes the state\'s (as Flink)', async () => {
+    const plan = await buildPlan(countingJob(new ValueStateDescriptor('count', Counter)), []);
+    assert.deepEqual(checkJobAgainstState(plan, checkpoint([{ name: 'count', kind: 'value', type: JSON.stringify(Counter) }], 'counter', 64)).incompatibilities, []);
+  });
+
   it('leaves states the plan cannot see to the restore', async () => {
     const plan = await buildPlan(countingJob(new ValueStateDescriptor('other', Counter)), []);
     const result = checkJobAgainstState(plan, counted);

@@ -203,8 +203,11 @@ export class ExecutionJobVertex {
   readonly id: string;
   readonly name: string;
   readonly parallelism: number;
-  /** Effective: the JobVertex's own, or the default derived from the parallelism. */
-  readonly maxParallelism: number;
+  /**
+   * Effective: the JobVertex's own, or the default derived from the parallelism, or, when the job
+   * sets none and starts from a checkpoint, the one its keyed state was cut into (adoptMaxParallelism).
+   */
+  #maxParallelism: number;
   /** Effective: 'default' when the JobVertex names none. */
   readonly slotSharingGroup: string;
   readonly taskVertices: readonly ExecutionVertex[];
@@ -223,7 +226,7 @@ export class ExecutionJobVertex {
     this.id = jobVertex.id;
     this.name = jobVertex.name;
     this.parallelism = jobVertex.parallelism;
-    this.maxParallelism = effectiveMaxParallelism(jobVertex);
+    this.#maxParallelism = effectiveMaxParallelism(jobVertex);
     this.slotSharingGroup = slotSharingGroupOf(jobVertex);
     const taskVertices: ExecutionVertex[] = [];
     for (let subtask = 0; subtask < this.parallelism; subtask++) taskVertices.push(new ExecutionVertex(this, subtask, context));
@@ -236,6 +239,21 @@ export class ExecutionJobVertex {
       producer.producedEdgeIndexes.splice(at, 0, edgeIndex);
       this.consumed.push({ result, partitioner: edge.partitioner, distributionPattern: edge.distributionPattern });
     }
+  }
+
+  get maxParallelism(): number {
+    return this.#maxParallelism;
+  }
+
+  /**
+   * Flink's rule on a restore: a vertex whose max parallelism the job does not set takes the one the
+   * checkpoint's keyed state was cut into. Only before the first deployment (the JobMaster's
+   * prepare), and only when the job set none; returns whether it did.
+   */
+  adoptMaxParallelism(maxParallelism: number): boolean {
+    if (this.jobVertex.maxParallelism > 0 || maxParallelism < this.parallelism || maxParallelism === this.#maxParallelism) return false;
+    this.#maxParallelism = maxParallelism;
+    return true;
   }
 
   /** One per outgoing JobEdge. */

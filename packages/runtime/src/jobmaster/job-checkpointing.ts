@@ -142,9 +142,33 @@ export class JobCheckpointing {
     if (this.settings.restorePath === '') return;
     const checkpoint = await readCompletedCheckpoint(this.settings.restorePath, this.fileSystems.of(this.settings.restorePath));
     await checkStateFiles(checkpoint);
+    this.adoptMaxParallelism(checkpoint);
     this.checkFits(checkpoint);
     this.coordinator.restoreFrom(checkpoint);
     this.services.logger.info({ checkpointId: checkpoint.checkpointId, path: checkpoint.metadataPath }, 'Starting the job from a checkpoint');
+  }
+
+  /**
+   * As Flink: a vertex whose max parallelism the job leaves unset runs at the max parallelism its
+   * operators' keyed state was cut into, when its parallelism fits under it (else checkFits says
+   * what to set). A job that sets one keeps it, and a different one is refused.
+   */
+  private adoptMaxParallelism(checkpoint: CompletedCheckpoint): void {
+    const cutInto = new Map<string, number>();
+    for (const vertex of checkpoint.vertices) {
+      for (const subtask of vertex.subtasks) for (const operator of subtask.state.operators) if (operator.keyedState.length > 0) cutInto.set(operator.operatorId, vertex.maxParallelism);
+    }
+    for (const vertex of this.services.graph.verticesTopologically) {
+      const restored = vertex.jobVertex.operators.map((operator) => cutInto.get(operator.id)).find((value) => value !== undefined);
+      if (restored === undefined) continue;
+      const derived = vertex.maxParallelism;
+      if (vertex.adoptMaxParallelism(restored)) {
+        this.services.logger.info(
+          { vertex: vertex.name, maxParallelism: restored, derived },
+          `'${vertex.name}' sets no max parallelism: it runs with ${restored}, the key groups its keyed state was cut into, instead of the ${derived} derived from its parallelism`,
+        );
+      }
+    }
   }
 
   /**

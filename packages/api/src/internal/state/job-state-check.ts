@@ -104,8 +104,10 @@ export function checkJobAgainstState(plan: Pick<JobPlan, 'vertices'>, checkpoint
         }
         continue;
       }
+      // Unset, it is taken from the state when the parallelism fits under it (as the runtime does, as Flink).
+      const adopted = found.vertex.maxParallelism === 0 && vertex.maxParallelism >= found.vertex.parallelism;
       const effective = found.vertex.maxParallelism > 0 ? found.vertex.maxParallelism : defaultMaxParallelism(found.vertex.parallelism);
-      if (effective !== vertex.maxParallelism) {
+      if (!adopted && effective !== vertex.maxParallelism) {
         incompatibilities.push({
           operatorUid: uid,
           stateName: undefined,
