@@ -236,14 +236,23 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
 /**
  * One state's entries in the store, with the batch cache described in the file comment. Keys are
  * state keys (toStateKey), as in the heap's StateTable.
+ *
+ * The cache is one Map from state key to a slot, and the slots' key, key group, value (ABSENT,
+ * REMOVED or the value) and whether the batch wrote them in parallel arrays: one hash lookup per
+ * access and nothing allocated per entry. The arrays are reused from batch to batch.
  */
 class StoreStateTable extends StateTable {
-  /** state key -> value, ABSENT or REMOVED; emptied at the end of every batch. */
-  private readonly cache = new Map<unknown, unknown>();
-  /** The key group of each cached key. */
-  private readonly groups = new Map<unknown, number>();
-  /** Keys written in this batch. */
-  private readonly dirty = new Set<unknown>();
+  /** state key -> slot; emptied when the batch is written out. */
+  private readonly slots = new Map<unknown, number>();
+  private readonly keys: unknown[] = [];
+  private readonly values: unknown[] = [];
+  private groups = new Int32Array(1024);
+  /** 1: written in this batch (set or delete). */
+  private written = new Uint8Array(1024);
+  /** Slots in use. */
+  private used = 0;
+  /** Slots written in this batch. */
+  private writes = 0;
 
   constructor(
     name: string,
@@ -255,21 +264,18 @@ class StoreStateTable extends StateTable {
   }
 
   override get(key: unknown): unknown {
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached === ABSENT || cached === REMOVED ? undefined : cached;
-    return this.load(key);
+    const slot = this.slots.get(key);
+    if (slot === undefined) return this.load(key);
+    const cached = this.values[slot];
+    return cached === ABSENT || cached === REMOVED ? undefined : cached;
   }
 
   override set(key: unknown, value: unknown): void {
-    this.track(key);
-    this.cache.set(key, value);
-    this.dirty.add(key);
+    this.write(key, value);
   }
 
   override delete(key: unknown): void {
-    this.track(key);
-    this.cache.set(key, REMOVED);
-    this.dirty.add(key);
+    this.write(key, REMOVED);
   }
 
   override has(key: unknown): boolean {
@@ -307,49 +313,75 @@ class StoreStateTable extends StateTable {
   override release(): void {}
 
   hasWrites(): boolean {
-    if (this.dirty.size > 0) return true;
-    for (const value of this.cache.values()) if (typeof value === 'object' && value !== null) return true;
+    if (this.writes > 0) return true;
+    const values = this.values;
+    for (let slot = 0; slot < this.used; slot++) {
+      const value = values[slot];
+      if (typeof value === 'object' && value !== null) return true;
+    }
     return false;
   }
 
   /** Inside the batch's write transaction: changed entries, and objects read (they may have been changed in place). */
   writeOut(): void {
     const { store, incremental } = this.backend;
-    const dirty = this.dirty;
-    for (const [key, value] of this.cache) {
+    const { keys, values, groups, written, index } = this;
+    for (let slot = 0; slot < this.used; slot++) {
+      const value = values[slot];
       if (value === ABSENT) continue;
-      const changed = dirty.has(key);
-      if (!changed && (typeof value !== 'object' || value === null)) continue;
-      const group = this.groups.get(key) as number;
-      const storeKey = toStoreKey(key);
-      if (incremental) this.backend.noteWritten(group, this.index, storeKey);
-      if (value === REMOVED) store.remove(group, this.index, storeKey);
-      else store.put(group, this.index, storeKey, value);
+      if (written[slot] === 0 && (typeof value !== 'object' || value === null)) continue;
+      const group = groups[slot] as number;
+      const storeKey = toStoreKey(keys[slot]);
+      if (incremental) this.backend.noteWritten(group, index, storeKey);
+      if (value === REMOVED) store.remove(group, index, storeKey);
+      else store.put(group, index, storeKey, value);
     }
   }
 
   clearCache(): void {
-    this.cache.clear();
-    this.groups.clear();
-    this.dirty.clear();
+    this.slots.clear();
+    // Drop the references (the arrays keep their length; slots past `used` are never read).
+    this.keys.fill(undefined, 0, this.used);
+    this.values.fill(undefined, 0, this.used);
+    this.written.fill(0, 0, this.used);
+    this.used = 0;
+    this.writes = 0;
   }
 
-  private track(key: unknown): void {
-    if (this.groups.has(key)) return;
-    this.groups.set(key, this.backend.keyGroupOf(key));
-    this.backend.cachedEntries++;
+  private write(key: unknown, value: unknown): void {
+    let slot = this.slots.get(key);
+    if (slot === undefined) slot = this.add(key, this.backend.keyGroupOf(key), value);
+    else this.values[slot] = value;
+    if (this.written[slot] === 0) {
+      this.written[slot] = 1;
+      this.writes++;
+    }
   }
 
   private load(key: unknown): unknown {
     const group = this.backend.keyGroupOf(key);
     const stored = this.backend.store.get(group, this.index, toStoreKey(key));
-    const value = stored === undefined ? ABSENT : stored;
-    if (!this.groups.has(key)) {
-      this.groups.set(key, group);
-      this.backend.cachedEntries++;
+    this.add(key, group, stored === undefined ? ABSENT : stored);
+    return stored;
+  }
+
+  /** A new slot for `key` (not cached yet). */
+  private add(key: unknown, group: number, value: unknown): number {
+    const slot = this.used++;
+    if (slot === this.groups.length) {
+      const groups = new Int32Array(slot * 2);
+      groups.set(this.groups);
+      this.groups = groups;
+      const written = new Uint8Array(slot * 2);
+      written.set(this.written);
+      this.written = written;
     }
-    this.cache.set(key, value);
-    return value === ABSENT ? undefined : value;
+    this.slots.set(key, slot);
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    this.groups[slot] = group;
+    this.backend.cachedEntries++;
+    return slot;
   }
 }
 

@@ -10,7 +10,8 @@
  * nothing needs to reach the disk). Values are encoded by lmdb's msgpackr with structured clone
  * (Map, Set, Date, bigint, typed arrays, undefined kept): several times faster than node:v8's
  * serializer for the small values keyed state holds (measured: 1 M get+put of [key, count] at
- * ~200 k/s against ~50 k/s). The known trap: a worker thread that ends with an environment
+ * ~200 k/s against ~50 k/s). Keys are (key group, state, key) in a compact binary layout of
+ * our own (lmdb-store-keys.ts), so a key group is one contiguous range. The known trap: a worker thread that ends with an environment
  * open can hang the process when it is terminated, so close() awaits `db.flushed` and `db.close()`
  * before the task's thread ends.
  */
@@ -18,8 +19,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStores, KeyedStateStoreSnapshot } from '@eddy/api/internal';
+import { storeKeyEncoder, type StoreKey } from './lmdb-store-keys.js';
 
-type StoreKey = [number, number, KeyedStateStoreKey];
 /** Where msgpackr keeps the record structures it shares between values (not a key range of state). */
 const STRUCTURES_KEY = Symbol.for('eddy.structures');
 /** msgpackr options lmdb passes on (not in its types): keep Map, Set, Date, typed arrays and any bigint. */
@@ -39,7 +40,7 @@ export class LmdbStateStores implements KeyedStateStores {
     const path = join(this.directory, `${operatorId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${this.#stores.length}.mdb`);
     let db: RootDatabase<unknown, StoreKey>;
     try {
-      db = open<unknown, StoreKey>({ path, noSync: true, encoding: 'msgpack', sharedStructuresKey: STRUCTURES_KEY, compression: false, cache: false, ...MSGPACK_OPTIONS });
+      db = open<unknown, StoreKey>({ path, noSync: true, encoding: 'msgpack', keyEncoder: storeKeyEncoder(STRUCTURES_KEY), sharedStructuresKey: STRUCTURES_KEY, compression: false, cache: false, ...MSGPACK_OPTIONS });
     } catch (error) {
       throw new Error(`could not open the LMDB environment of operator ${operatorId} in ${path}: ${(error as Error).message}; check taskmanager.state.local.root-dirs (or io.tmp.dirs)`, { cause: error });
     }
@@ -124,7 +125,7 @@ class LmdbSnapshot implements KeyedStateStoreSnapshot {
   forEachInKeyGroup(keyGroup: number, visit: (state: number, key: KeyedStateStoreKey, value: unknown) => void): void {
     if (this.#released) throw new Error('the snapshot of the keyed state store was released (the task ended) before it was read');
     for (const { key, value } of this.db.getRange({ start: [keyGroup], end: [keyGroup + 1], transaction: this.transaction })) {
-      visit(key[1], key[2], value);
+      visit(key[1] as number, key[2] as KeyedStateStoreKey, value);
     }
   }
 
