@@ -222,6 +222,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         maxQueuedBuffersPerChannel: settings.maxQueuedBuffersPerChannel,
         onError: (error) => fail(error),
         numRecordsOut: ioMetrics.numRecordsOut,
+        numBytesOut: ioMetrics.numBytesOut,
       }),
   );
   // Once END_OF_DATA went out nothing follows on the outputs (a late periodic watermark is dropped).
@@ -240,6 +241,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         lastWatermark = watermark;
         // A source has no input: its currentInputWatermark shows what it emits.
         if (isSourceVertex) ioMetrics.currentInputWatermark.set(watermark, -1, -1);
+        if (!(watermark <= (ioMetrics.currentOutputWatermark.value() ?? Number.NEGATIVE_INFINITY))) ioMetrics.currentOutputWatermark.set(watermark);
         writer.broadcastEvent(watermarkBuffer(watermark));
       },
       emitWatermarkStatus: (status) => {
@@ -254,8 +256,15 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     for (const writer of writers) if (writer.isBackPressured()) return true;
     return collect.isBackPressured();
   };
+  // The time spent here is the task's back-pressured time (Flink's backPressuredTimeMsPerSecond).
   const waitForOutputs = async (): Promise<void> => {
-    await Promise.all([...writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()), collect.whenAvailable()]);
+    const backPressured = isBackPressured();
+    if (backPressured) ioMetrics.backPressure.start();
+    try {
+      await Promise.all([...writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()), collect.whenAvailable()]);
+    } finally {
+      if (backPressured) ioMetrics.backPressure.stop();
+    }
   };
 
   const chainContext: ChainContext = {
@@ -388,6 +397,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     return new InputGate({
       numberOfChannels: gate.channels.length,
       initialCredit: settings.initialCredit,
+      numBytesIn: ioMetrics.numBytesIn,
       onError: (error) => fail(error),
       onBatch: (records: unknown[], _channel, timestamps) => {
         if (failure !== undefined) return;

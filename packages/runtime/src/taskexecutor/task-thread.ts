@@ -128,6 +128,12 @@ export class TaskThread {
   /** The worker's 'error' event, which comes before its 'exit'. */
   #workerError: unknown;
 
+  /** The worker's event-loop utilization so far (idle and active ms); undefined when no worker runs. */
+  eventLoopUtilization(): { idle: number; active: number } | undefined {
+    if (this.#worker === undefined || this.#exited) return undefined;
+    return this.#worker.performance.eventLoopUtilization();
+  }
+
   /** Starts the task's worker thread. Never throws: a thread that cannot start is reported FAILED. */
   static start(options: TaskThreadOptions): TaskThread {
     return new TaskThread(options);
