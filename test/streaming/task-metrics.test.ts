@@ -104,6 +104,19 @@ describe('task metrics', () => {
     }
     assert.ok((value(samples, 'eddy_taskmanager_Status_Node_Memory_Heap_Used', { tm_id: taskManager.taskManagerId }) as number) > 0);
 
+    // User metrics of the process function, under Flink's operator scope.
+    const operator = { job_id: jobId, operator_name: 'Doubled', subtask_index: '0' };
+    await waitFor(async () => {
+      samples = await scrape(tmPort);
+      return value(samples, 'eddy_taskmanager_job_task_operator_lastValue', operator) === records - 1;
+    }, 'the gauge to be sampled at the last record', 10_000, 200);
+    assert.equal(value(samples, 'eddy_taskmanager_job_task_operator_recordsSeen', operator), records);
+    assert.equal(value(samples, 'eddy_taskmanager_job_task_operator_values_count', operator), records);
+    // The window holds the last 1024 of i % 100: their median is about 50.
+    const median = value(samples, 'eddy_taskmanager_job_task_operator_values', { ...operator, quantile: '0.5' }) as number;
+    assert.ok(median >= 45 && median <= 55, `the histogram's median ${median}`);
+    assert.ok((value(samples, 'eddy_taskmanager_job_task_operator_recordsSeenRate', operator) as number) > 0, 'the meter has a rate');
+
     const jm = await scrape(jmPort);
     assert.ok((value(jm, 'eddy_jobmanager_job_uptime', { job_id: jobId, job_name: 'metered' }) as number) > 0, 'the job has an uptime');
     assert.equal(value(jm, 'eddy_jobmanager_job_numRestarts', { job_id: jobId }), 0);

@@ -7,6 +7,8 @@ import type { eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import { scopeComponent, type MetricGroup, type MetricRegistry } from './metric-registry.js';
 import type { TaskIOMetrics } from './task-io-metrics.js';
 import type { TaskMetricsView } from './task-metrics-view.js';
+import { HISTOGRAM_QUANTILES } from '@eddy/api/internal';
+import type { UserMetricAnnouncement } from './user-metrics-region.js';
 
 export interface TaskScope {
   readonly host: string;
@@ -50,4 +52,50 @@ export function registerTaskMetrics(registry: MetricRegistry, scope: TaskScope, 
   group.gauge('currentInputWatermark', () => ioMetrics.currentInputWatermark.snapshot()?.currentInputWatermark ?? Number.NEGATIVE_INFINITY);
   group.gauge('currentOutputWatermark', () => ioMetrics.currentOutputWatermark.value() ?? Number.NEGATIVE_INFINITY);
   return group;
+}
+
+/**
+ * Adds a user metric the task's worker announced to its operator's group (Flink's operator scope
+ * `<host>.taskmanager.<tm_id>.<job_name>.<operator_name>.<subtask_index>`, logical scope
+ * `taskmanager.job.task.operator`), made on first use; close the groups when the task ends.
+ */
+export function registerUserMetric(
+  registry: MetricRegistry,
+  scope: TaskScope,
+  deployment: te.TaskDeploymentDescriptor,
+  slots: Float64Array,
+  metric: UserMetricAnnouncement,
+  groups: Map<string, MetricGroup>,
+): void {
+  let group = groups.get(metric.operatorId);
+  if (group === undefined) {
+    const variables = { ...taskVariables(scope, deployment), operator_id: metric.operatorId, operator_name: metric.operatorName };
+    const components = [scope.host, 'taskmanager', scope.taskManagerId, scopeComponent(deployment.jobName), scopeComponent(metric.operatorName), String(deployment.subtaskIndex)];
+    group = registry.addGroup(components, 'taskmanager.job.task.operator', variables);
+    groups.set(metric.operatorId, group);
+  }
+  // The API refuses a second metric of one name in an operator: a repeated announcement is added once.
+  if (group.metrics.has(metric.name)) return;
+  const at = metric.offset;
+  const slot = (i: number): number => slots[at + i] as number;
+  switch (metric.kind) {
+    case 'counter':
+      group.counter(metric.name, () => slot(0));
+      break;
+    case 'gauge':
+      group.gauge(metric.name, () => {
+        const value = slot(0);
+        // NaN: the gauge's function threw when sampled; reporters leave it out.
+        if (Number.isNaN(value)) throw new Error(`gauge ${metric.name} has no value`);
+        return value;
+      });
+      break;
+    case 'meter':
+      // Flink reports a meter as its rate.
+      group.gauge(metric.name, () => slot(1));
+      break;
+    case 'histogram':
+      group.histogram(metric.name, () => ({ count: slot(0), min: slot(1), max: slot(2), mean: slot(3), quantiles: new Map(HISTOGRAM_QUANTILES.map((quantile, i) => [quantile, slot(4 + i)])) }));
+      break;
+  }
 }

@@ -16,10 +16,13 @@
  * API show what the job does now, which is what a user looks at them for.
  */
 import type { TaskIOMetrics } from './task-io-metrics.js';
+import type { UserMetricsRegion } from './user-metrics-region.js';
 
 /** What a view samples: the task's shared counters and its worker's event-loop utilization (ms), if it runs. */
 export interface TaskMetricsSource {
   readonly ioMetrics: TaskIOMetrics;
+  /** The task's user metrics, when it has a worker that can register them. */
+  readonly userMetrics?: UserMetricsRegion;
   eventLoopUtilization(): { readonly idle: number; readonly active: number } | undefined;
 }
 

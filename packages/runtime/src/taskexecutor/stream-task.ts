@@ -41,6 +41,7 @@ import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import type { UserMetricsRegistrar } from '../metrics/user-metrics-region.js';
 import { CheckpointBarrierHandler } from './checkpoint/checkpoint-barrier-handler.js';
 import { contractVersionMismatch } from '../job-contract.js';
 import { loadRestoredState } from './checkpoint/state-loader.js';
@@ -161,6 +162,8 @@ export interface StreamTaskEnvironment {
   readonly writeStdout: (text: string) => void;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
+  /** Where the chain's user metrics live; closed when the task ends. */
+  readonly userMetrics?: UserMetricsRegistrar;
   /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
   readonly network: NetworkTaskSettings;
   /** The S3 options, for `s3://` checkpoint directories. */
@@ -293,6 +296,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
     keyedStateStores: stateStores,
+    userMetrics: environment.userMetrics,
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
   // Where state files are written and read; its connections end with the task.
@@ -558,6 +562,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     context.signal.removeEventListener('abort', onAbort);
     environment.checkpoints.attach(undefined);
     checkpoints.close();
+    environment.userMetrics?.close();
     void fileSystems.close();
     if (!finished) chainAbort.abort();
     await chain.close().catch(() => undefined);

@@ -44,6 +44,7 @@ import { TaskManagerOptions } from './taskmanager-options.js';
 import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWorkerLimits } from './task-worker-limits.js';
 import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import { UserMetricsRegion } from '../metrics/user-metrics-region.js';
 import { resolveNetworkTaskSettings } from '../network/network-options.js';
 import { resolveStateBackendSettings } from './state/state-backend-options.js';
 
@@ -102,6 +103,8 @@ export class TaskThread {
    * the terminal state is reported they hold their final values.
    */
   readonly ioMetrics = new TaskIOMetrics();
+  /** The task's user metrics: their slots, and the metrics the worker announced. */
+  readonly userMetrics = new UserMetricsRegion();
 
   readonly #location: string;
   readonly #logger: Logger;
@@ -166,6 +169,7 @@ export class TaskThread {
         deployment,
         bundlePath: options.bundlePath,
         ioMetrics: this.ioMetrics.buffer,
+        userMetrics: this.userMetrics.buffer,
         network,
         s3: resolveTaskS3Settings(options.taskManagerConfiguration, deployment.jobConfiguration),
         collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
@@ -287,6 +291,9 @@ export class TaskThread {
         break;
       case 'endOfData':
         if (!this.#isClosed()) this.#callbacks.notifyEndOfData?.();
+        break;
+      case 'userMetric':
+        this.userMetrics.announced.push(message.metric);
         break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');
