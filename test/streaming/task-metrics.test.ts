@@ -24,7 +24,7 @@ interface Sample {
 }
 
 /** The samples of a Prometheus text exposition. */
-export function parsePrometheus(text: string): Sample[] {
+function parsePrometheus(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
@@ -37,7 +37,7 @@ export function parsePrometheus(text: string): Sample[] {
   return samples;
 }
 
-export async function scrape(port: number): Promise<Sample[]> {
+async function scrape(port: number): Promise<Sample[]> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
@@ -48,7 +48,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string>):
   return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, v]) => sample.labels[key] === v))?.value;
 }
 
-export function metricsPortOf(process: JobManagerProcess | TaskManagerProcess, started: string): number {
+function metricsPortOf(process: JobManagerProcess | TaskManagerProcess, started: string): number {
   const line = process.linesWith(started)[0];
   const port = line?.['metricsPort'];
   assert.equal(typeof port, 'number', `${started} logs the Prometheus port`);
