@@ -109,6 +109,13 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     ],
   },
   {
+    name: 'metrics',
+    script: 'test/dist/bench/metrics-bench.js',
+    format: 'json',
+    description: 'the WordCount job with the Prometheus reporter on every process, scraped each second, against metrics off',
+    targets: [{ metric: 'throughput_ratio_with_metrics', op: '>=', threshold: () => 0.97, source: 'issue 16' }],
+  },
+  {
     name: 'codec',
     script: 'packages/runtime/dist/bench/record-codec-bench.js',
     format: 'json',

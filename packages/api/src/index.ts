@@ -97,6 +97,7 @@ export {
   type WatermarkOutput,
 } from './watermark-strategy.js';
 export { OutputTag } from './output-tag.js';
+export type { Counter, Gauge, Histogram, HistogramStatistics, Meter, MetricGroup } from './metrics.js';
 export {
   CheckpointConfig,
   type CheckpointedFunction,

@@ -1,6 +1,7 @@
 /** What the client and the TaskManagers' worker threads use of a job bundle's API copy. */
 export type * from './internal/contract.js';
 export { CONTRACT_VERSION } from './internal/contract.js';
+export { HISTOGRAM_QUANTILES, USER_METRIC_WIDTH, type UserMetricDefinition, type UserMetricKind, type UserMetricsBacking } from './internal/user-metrics.js';
 export {
   buildPlan,
   checkPlan,

@@ -1,5 +1,6 @@
 import type { Collector, TaskInfo } from './functions.js';
 import type { OutputTag } from './output-tag.js';
+import type { MetricGroup } from './metrics.js';
 import type { ListState, ListStateDescriptor, MapState, MapStateDescriptor, ValueState, ValueStateDescriptor } from './state.js';
 
 /** Flink's RuntimeContext: the task a function runs in, and its keyed state (on keyed streams). */
@@ -7,6 +8,8 @@ export interface RuntimeContext extends TaskInfo {
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
   getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV>;
+  /** The operator's metrics (Flink's getMetricGroup()): counters, gauges, histograms and meters, reported by the TaskManager. */
+  getMetricGroup(): MetricGroup;
 }
 
 /** Timers and clocks, of processing time and of event time (Flink's TimerService). */

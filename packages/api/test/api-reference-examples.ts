@@ -634,6 +634,62 @@ export function examples(scope: ExampleScope): unknown[] {
   // #endregion
   shown.push(counter, history, perDay);
 
+  // ---- User metrics ----
+
+  // #region RuntimeContext.getMetricGroup
+  const metrics = runtime.getMetricGroup();
+  // #endregion
+  // #region MetricGroup.counter
+  const parsed = metrics.counter('recordsParsed');
+  // #endregion
+  // #region Counter.inc
+  parsed.inc();
+  parsed.inc(10);
+  // #endregion
+  // #region Counter.dec
+  parsed.dec();
+  // #endregion
+  // #region Counter.getCount
+  const parsedSoFar = parsed.getCount();
+  // #endregion
+  // #region MetricGroup.gauge
+  let queueLength = 0;
+  const queued = metrics.gauge('queueLength', () => queueLength);
+  // #endregion
+  // #region Gauge.getValue
+  queueLength = 3;
+  const queuedNow = queued.getValue();
+  // #endregion
+  // #region MetricGroup.histogram
+  const latency = metrics.histogram('lookupLatencyMs');
+  // #endregion
+  // #region Histogram.update
+  latency.update(12.5);
+  // #endregion
+  // #region Histogram.getCount
+  const lookups = latency.getCount();
+  // #endregion
+  // #region Histogram.getStatistics
+  const statistics = latency.getStatistics();
+  // #endregion
+  // #region HistogramStatistics.getQuantile
+  const p99 = statistics.getQuantile(0.99);
+  // #endregion
+  // #region MetricGroup.meter
+  const events = metrics.meter('eventsPerSecond');
+  // #endregion
+  // #region Meter.markEvent
+  events.markEvent();
+  events.markEvent(5);
+  // #endregion
+  // #region Meter.getRate
+  const perSecond = events.getRate();
+  // #endregion
+  // #region Meter.getCount
+  const eventsSoFar = events.getCount();
+  // #endregion
+  shown.push(parsedSoFar, queuedNow, lookups, p99, perSecond, eventsSoFar);
+
   // ---- Keyed state ----
 
   const Visit = Types.OBJECT({ url: Types.STRING, at: Types.DATE, tags: Types.OPTIONAL(Types.LIST(Types.STRING)) });

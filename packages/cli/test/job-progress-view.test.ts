@@ -4,7 +4,7 @@ import type { JobDetails } from '@eddy/client';
 import { formatDuration, jobProgressOf, LiveView, renderJobProgress, type JobProgress } from '../src/commands/job-progress-view.js';
 
 function attempt(attempt: number, state: string, numRecordsIn: number, numRecordsOut: number): JobDetails['vertices'][number]['subtasks'][number]['attempts'][number] {
-  return { attempt, state, stateTimestamps: {}, taskManagerId: 'tm-1', taskManagerAddress: '127.0.0.1:1/taskexecutor', failureCause: null, numRecordsIn, numRecordsOut };
+  return { attempt, state, stateTimestamps: {}, taskManagerId: 'tm-1', taskManagerAddress: '127.0.0.1:1/taskexecutor', failureCause: null, numRecordsIn, numRecordsOut, numBytesIn: 0, numBytesOut: 0, backPressuredTimeMsPerSecond: 0, idleTimeMsPerSecond: 0, busyTimeMsPerSecond: 0, numRecordsInPerSecond: 0, numRecordsOutPerSecond: 0, numBytesInPerSecond: 0, numBytesOutPerSecond: 0 };
 }
 
 function details(overrides: Partial<JobDetails> = {}): JobDetails {

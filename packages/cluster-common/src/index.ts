@@ -7,3 +7,4 @@ export { blobKeyOf, isBlobKey, checkBlobKey, InvalidBlobKeyError } from './blob/
 export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/blob-errors.js';
 export { fileSize, hashFile, writeFully } from './blob/blob-files.js';
 export { createOwnedTempDir, createOwnedTempDirSync, isOwnerAlive, processStartTime, removeStaleTempDirs } from './owned-temp-dir.js';
+export { backPressureLevel, backPressureRatio, BACK_PRESSURE_HIGH_THRESHOLD, BACK_PRESSURE_LOW_THRESHOLD, type BackPressureLevel } from './backpressure.js';

@@ -65,3 +65,8 @@ export { CollectedResults, CollectedResultsReleasedError, type CollectSource } f
 export { FileSystemCheckpointStorage, readCompletedCheckpoint } from './checkpoint/checkpoint-storage.js';
 export { S3StateFileSystem } from './checkpoint/filesystem/s3-state-file-system.js';
 export { S3Options, type S3Settings } from './checkpoint/filesystem/s3-options.js';
+export { MetricOptions, PROMETHEUS_REPORTER_FACTORY } from './metrics/metric-options.js';
+export { MetricRegistry, MetricGroup, type Metric, type HistogramStatistics } from './metrics/metric-registry.js';
+export { ProcessMetrics, prometheusEnabled } from './metrics/process-metrics.js';
+export { renderPrometheus, parsePortRange } from './metrics/prometheus-reporter.js';
+export { TaskMetricsView, type TaskRates } from './metrics/task-metrics-view.js';

@@ -16,6 +16,7 @@ import { TaskOptions } from './taskexecutor/task-options.js';
 import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 import { TaskManagerStdoutOptions } from './taskexecutor/taskmanager-stdout.js';
 import { NetworkOptions } from './network/network-options.js';
+import { MetricOptions } from './metrics/metric-options.js';
 
 export function allRuntimeOptions(): ConfigOption<unknown>[] {
   const groups: Record<string, ConfigOption<unknown>>[] = [
@@ -36,6 +37,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     LogOptions,
     TaskManagerStdoutOptions,
     StateBackendOptions,
+    MetricOptions,
   ] as unknown as Record<string, ConfigOption<unknown>>[];
   return groups.flatMap((group) => Object.values(group));
 }

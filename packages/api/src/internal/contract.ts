@@ -10,6 +10,7 @@
  * (a user uid(), or derived from the operator's position in the pipeline), and the worker checks
  * that the plan it rebuilds matches the submitted one (`planFingerprint`).
  */
+import type { UserMetricsBacking } from './user-metrics.js';
 
 /**
  * The version of this contract. The runtime checks that a job bundle's copy of the API speaks the
@@ -157,6 +158,8 @@ export interface ChainContext {
    * ends. Undefined for the heap backend (`hashmap`, the default), and from an older runtime.
    */
   readonly keyedStateStores?: KeyedStateStores;
+  /** Where user metrics live (see user-metrics.ts); undefined from an older runtime: they then work locally and are reported nowhere. */
+  readonly userMetrics?: UserMetricsBacking;
 }
 
 /** A key of a keyed state store: what an ordered-binary key holds (the API tags other keys as strings). */

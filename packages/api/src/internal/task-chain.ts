@@ -1,5 +1,7 @@
 import { JobGraphMismatchError } from '../errors.js';
+import type { MetricGroup } from '../metrics.js';
 import type { RuntimeContext } from '../process-function.js';
+import { createOperatorMetricGroup } from './user-metrics.js';
 import type { Source } from '../source.js';
 import type { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../state.js';
 import type { ChainContext, ChainSnapshot, OperatorSnapshotView, RestoredTaskState, TaskChain } from './contract.js';
@@ -331,19 +333,22 @@ export class OperatorTaskChain implements TaskChain {
   private operatorContext(node: StreamNode): OperatorContext {
     const context = this.context;
     const taskName = this.chain.vertex.name;
+    // One per operator, made on first use: every RuntimeContext of the operator shares it.
+    let group: MetricGroup | undefined;
+    const metricGroup = (): MetricGroup => (group ??= createOperatorMetricGroup(context.userMetrics, node.id, node.name));
     return {
       chain: context,
       operatorId: node.id,
       operatorName: node.name,
       taskName,
       failAsync: (error) => this.failAsync(error),
-      createRuntimeContext: (backend?: KeyedStateBackend) => createRuntimeContext(context, taskName, backend),
+      createRuntimeContext: (backend?: KeyedStateBackend) => createRuntimeContext(context, taskName, backend, metricGroup),
       onEndOfBatch: (listener) => this.endOfBatchListeners.push(listener),
     };
   }
 }
 
-function createRuntimeContext(context: ChainContext, taskName: string, backend: KeyedStateBackend | undefined): RuntimeContext {
+function createRuntimeContext(context: ChainContext, taskName: string, backend: KeyedStateBackend | undefined, metricGroup: () => MetricGroup): RuntimeContext {
   const keyed = (): KeyedStateBackend => {
     if (backend === undefined) throw new Error("Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy()' operation.");
     return backend;
@@ -359,5 +364,6 @@ function createRuntimeContext(context: ChainContext, taskName: string, backend: 
     getState: <T>(descriptor: ValueStateDescriptor<T>) => keyed().getValueState(descriptor),
     getListState: <T>(descriptor: ListStateDescriptor<T>) => keyed().getListState(descriptor),
     getMapState: <UK, UV>(descriptor: MapStateDescriptor<UK, UV>) => keyed().getMapState(descriptor),
+    getMetricGroup: metricGroup,
   };
 }

@@ -6,6 +6,7 @@ import type { WindowOperator } from '../../src/internal/operators/window-operato
 import type { HeapKeyedStateBackend, KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, type RestoredKeyedState } from '../../src/internal/state/keyed-state-snapshot.js';
 import { TestingChainContext } from '../fixtures/testing-chain-context.js';
+import { createOperatorMetricGroup } from '../../src/internal/user-metrics.js';
 
 /** What the window operator emitted: main records with timestamps, side records per tag, watermarks. */
 export class CollectingOutput implements Output {
@@ -133,6 +134,7 @@ export function runtimeContext(chain: TestingChainContext, backend: KeyedStateBa
     maxNumberOfParallelSubtasks: chain.maxParallelism,
     attemptNumber: chain.attemptNumber,
     configuration: chain.configuration,
+    getMetricGroup: () => createOperatorMetricGroup(undefined, 'window', 'window'),
     getState: (descriptor) => keyed().getValueState(descriptor),
     getListState: (descriptor) => keyed().getListState(descriptor),
     getMapState: (descriptor) => keyed().getMapState(descriptor),

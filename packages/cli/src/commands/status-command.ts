@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import type { eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
-import { isGloballyTerminal, isRequestingSlots, type JobStatus } from '@eddy/runtime';
+import { backPressureLevel, backPressureRatio, isGloballyTerminal, isRequestingSlots, type JobStatus } from '@eddy/runtime';
 import { hostPortOf } from '../output/addresses.js';
 import { printJson, printText } from '../output/print.js';
 import { formatFields, formatTable } from '../output/table.js';
@@ -39,8 +39,10 @@ export function jobDetailsForJson(details: dispatcher.JobDetails, now: number): 
     ...details,
     vertices: details.vertices.map((vertex) => {
       const watermark = vertexWatermark(vertex);
+      const ratio = vertexBackPressureRatio(vertex);
       return {
         ...{ id: vertex.id, name: vertex.name, parallelism: vertex.parallelism, maxParallelism: vertex.maxParallelism, slotSharingGroup: vertex.slotSharingGroup },
+        ...(ratio === undefined ? {} : { backPressure: { level: backPressureLevel(ratio), ratio } }),
         ...(watermark === undefined ? {} : { currentInputWatermark: watermarkForJson(watermark), ...(Number.isFinite(watermark) ? { watermarkLagMs: now - watermark } : {}) }),
         ...vertex,
         subtasks: vertex.subtasks.map((subtask) => ({
@@ -50,6 +52,7 @@ export function jobDetailsForJson(details: dispatcher.JobDetails, now: number): 
             ...{ attempt: attempt.attempt, state: attempt.state },
             ...attempt,
             ...(attempt.currentInputWatermark === undefined ? {} : { currentInputWatermark: watermarkForJson(attempt.currentInputWatermark) }),
+            ...(attempt.currentOutputWatermark === undefined ? {} : { currentOutputWatermark: watermarkForJson(attempt.currentOutputWatermark) }),
           })),
         })),
       };
@@ -119,11 +122,33 @@ function renderCause(cause: cluster.ErrorInfo, verbose: boolean): string {
   return lines.join('\n');
 }
 
+/**
+ * Flink's backpressure of a vertex: its most backpressured running subtask's share of time waiting
+ * for output credit, as a level (ok up to 0.10, low up to 0.50, high above) and the ratio;
+ * undefined when no subtask runs.
+ */
+export function vertexBackPressure(vertex: dispatcher.VertexDetails): string | undefined {
+  const ratio = vertexBackPressureRatio(vertex);
+  return ratio === undefined ? undefined : `${backPressureLevel(ratio)} (${ratio.toFixed(2)})`;
+}
+
+function vertexBackPressureRatio(vertex: dispatcher.VertexDetails): number | undefined {
+  let ratio: number | undefined;
+  for (const subtask of vertex.subtasks) {
+    const current = subtask.attempts[subtask.attempts.length - 1];
+    if (current?.state !== 'RUNNING') continue;
+    ratio = Math.max(ratio ?? 0, backPressureRatio(current.backPressuredTimeMsPerSecond));
+  }
+  return ratio;
+}
+
 function renderVertex(vertex: dispatcher.VertexDetails, now: number): string {
   const watermark = vertexWatermark(vertex);
-  const heading =
-    `${vertex.name}  (parallelism ${vertex.parallelism}, slot sharing group '${vertex.slotSharingGroup}')` +
-    (watermark === undefined ? '' : `\n${formatFields([['Watermark', describeWatermark(watermark, now)]], '  ')}`);
+  const backPressure = vertexBackPressure(vertex);
+  const lines: [string, string][] = [];
+  if (backPressure !== undefined) lines.push(['Backpressure', backPressure]);
+  if (watermark !== undefined) lines.push(['Watermark', describeWatermark(watermark, now)]);
+  const heading = `${vertex.name}  (parallelism ${vertex.parallelism}, slot sharing group '${vertex.slotSharingGroup}')` + (lines.length === 0 ? '' : `\n${formatFields(lines, '  ')}`);
   const rows = vertex.subtasks.map((subtask) => {
     const current = subtask.attempts[subtask.attempts.length - 1];
     return [

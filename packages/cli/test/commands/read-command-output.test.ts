@@ -11,7 +11,7 @@ import { listedTaskManagers, renderTaskManagers } from '../../src/commands/taskm
 const JOB_ID = '0123456789abcdef0123456789abcdef';
 
 function attempt(attemptNumber: number, state: string, extra: Partial<dispatcher.AttemptDetails> = {}): dispatcher.AttemptDetails {
-  return { attempt: attemptNumber, state, stateTimestamps: {}, taskManagerId: 'tm-1', taskManagerAddress: '127.0.0.1:4001/taskexecutor', failureCause: null, numRecordsIn: 0, numRecordsOut: 0, ...extra };
+  return { attempt: attemptNumber, state, stateTimestamps: {}, taskManagerId: 'tm-1', taskManagerAddress: '127.0.0.1:4001/taskexecutor', failureCause: null, numRecordsIn: 0, numRecordsOut: 0, numBytesIn: 0, numBytesOut: 0, backPressuredTimeMsPerSecond: 0, idleTimeMsPerSecond: 0, busyTimeMsPerSecond: 0, numRecordsInPerSecond: 0, numRecordsOutPerSecond: 0, numBytesInPerSecond: 0, numBytesOutPerSecond: 0, ...extra };
 }
 
 function details(overrides: Partial<dispatcher.JobDetails> = {}): dispatcher.JobDetails {
@@ -104,7 +104,25 @@ describe('eddy status output', () => {
     const json = JSON.parse(JSON.stringify(jobDetailsForJson(withCounters, 5_000))) as Record<string, unknown>;
     assert.deepEqual(Object.keys(json).slice(0, 3), ['jobId', 'name', 'status']);
     assert.equal(json['numRecordsIn'], 42);
-    assert.deepEqual(json['vertices'], JSON.parse(JSON.stringify(withCounters.vertices)));
+    // Besides what the CLI derives for a vertex (its backpressure while subtasks run).
+    const vertices = (json['vertices'] as Record<string, unknown>[]).map(({ backPressure: _derived, ...vertex }) => vertex);
+    assert.deepEqual(vertices, JSON.parse(JSON.stringify(withCounters.vertices)));
+  });
+
+  it("shows a vertex's backpressure as Flink's level and its most backpressured running subtask's ratio", () => {
+    const withBackPressure = (a: number, b: number, stateB = 'RUNNING'): dispatcher.JobDetails => {
+      const vertex = details().vertices[0]!;
+      return details({ vertices: [{ ...vertex, subtasks: [{ subtask: 0, attempts: [attempt(0, 'RUNNING', { backPressuredTimeMsPerSecond: a })] }, { subtask: 1, attempts: [attempt(0, stateB, { backPressuredTimeMsPerSecond: b })] }] }] });
+    };
+    const line = (job: dispatcher.JobDetails): string[] => cells(lineStarting(renderJobDetails(job, { verbose: false, now: 0 }), 'Backpressure'));
+    assert.deepEqual(line(withBackPressure(20, 780)), ['Backpressure', 'high (0.78)']);
+    assert.deepEqual(line(withBackPressure(20, 300)), ['Backpressure', 'low (0.30)']);
+    assert.deepEqual(line(withBackPressure(20, 100)), ['Backpressure', 'ok (0.10)']);
+    // A subtask that no longer runs does not count.
+    assert.deepEqual(line(withBackPressure(20, 900, 'FINISHED')), ['Backpressure', 'ok (0.02)']);
+    const json = jobDetailsForJson(withBackPressure(600, 0), 0) as { vertices: { backPressure: unknown }[] };
+    assert.deepEqual(json.vertices[0]!.backPressure, { level: 'high', ratio: 0.6 });
+    assert.doesNotMatch(renderJobDetails(details({ status: 'FINISHED', vertices: [{ ...details().vertices[0]!, subtasks: [{ subtask: 0, attempts: [attempt(0, 'FINISHED')] }] }] }), { verbose: false, now: 0 }), /Backpressure/);
   });
 
   it("shows each task's lowest input watermark and how far it lags behind now, and nothing of it in a job without watermarks", () => {

@@ -918,6 +918,11 @@ export const protoSchema: Record<string, unknown> = {
            "oneof": [
             "currentInputWatermark"
            ]
+          },
+          "_currentOutputWatermark": {
+           "oneof": [
+            "currentOutputWatermark"
+           ]
           }
          },
          "fields": {
@@ -960,6 +965,49 @@ export const protoSchema: Record<string, unknown> = {
            "options": {
             "proto3_optional": true
            }
+          },
+          "currentOutputWatermark": {
+           "type": "double",
+           "id": 10,
+           "options": {
+            "proto3_optional": true
+           }
+          },
+          "numBytesIn": {
+           "type": "int64",
+           "id": 11
+          },
+          "numBytesOut": {
+           "type": "int64",
+           "id": 12
+          },
+          "backPressuredTimeMsPerSecond": {
+           "type": "double",
+           "id": 13
+          },
+          "idleTimeMsPerSecond": {
+           "type": "double",
+           "id": 14
+          },
+          "busyTimeMsPerSecond": {
+           "type": "double",
+           "id": 15
+          },
+          "numRecordsInPerSecond": {
+           "type": "double",
+           "id": 16
+          },
+          "numRecordsOutPerSecond": {
+           "type": "double",
+           "id": 17
+          },
+          "numBytesInPerSecond": {
+           "type": "double",
+           "id": 18
+          },
+          "numBytesOutPerSecond": {
+           "type": "double",
+           "id": 19
           }
          }
         },
@@ -1379,6 +1427,14 @@ export const protoSchema: Record<string, unknown> = {
           "numRecordsOut": {
            "type": "int64",
            "id": 6
+          },
+          "numBytesIn": {
+           "type": "int64",
+           "id": 7
+          },
+          "numBytesOut": {
+           "type": "int64",
+           "id": 8
           }
          }
         },
@@ -1441,6 +1497,13 @@ export const protoSchema: Record<string, unknown> = {
          }
         },
         "TaskIOMetrics": {
+         "oneofs": {
+          "_currentOutputWatermark": {
+           "oneof": [
+            "currentOutputWatermark"
+           ]
+          }
+         },
          "fields": {
           "executionAttemptId": {
            "type": "string",
@@ -1457,6 +1520,49 @@ export const protoSchema: Record<string, unknown> = {
           "watermark": {
            "type": "TaskWatermark",
            "id": 4
+          },
+          "numBytesIn": {
+           "type": "int64",
+           "id": 5
+          },
+          "numBytesOut": {
+           "type": "int64",
+           "id": 6
+          },
+          "backPressuredTimeMsPerSecond": {
+           "type": "double",
+           "id": 7
+          },
+          "idleTimeMsPerSecond": {
+           "type": "double",
+           "id": 8
+          },
+          "busyTimeMsPerSecond": {
+           "type": "double",
+           "id": 9
+          },
+          "numRecordsInPerSecond": {
+           "type": "double",
+           "id": 10
+          },
+          "numRecordsOutPerSecond": {
+           "type": "double",
+           "id": 11
+          },
+          "numBytesInPerSecond": {
+           "type": "double",
+           "id": 12
+          },
+          "numBytesOutPerSecond": {
+           "type": "double",
+           "id": 13
+          },
+          "currentOutputWatermark": {
+           "type": "double",
+           "id": 14,
+           "options": {
+            "proto3_optional": true
+           }
           }
          }
         },

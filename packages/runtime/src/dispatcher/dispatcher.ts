@@ -28,6 +28,7 @@ import { summarize } from '../jobmaster/job-details.js';
 import { contractVersionMismatch } from '../job-contract.js';
 import { JobMaster, type JobMasterListener } from '../jobmaster/job-master.js';
 import { JobEventLog } from './job-event-log.js';
+import type { MetricRegistry } from '../metrics/metric-registry.js';
 
 /** What the JobManager at `address` says about a job id it does not know. */
 export function unknownJobMessage(jobId: string, address: string): string {
@@ -37,6 +38,8 @@ export function unknownJobMessage(jobId: string, address: string): string {
 export interface DispatcherServices {
   readonly configuration: Configuration;
   readonly blobServer: BlobServer;
+  /** The JobManager's metric registry and host, for the jobs' metric groups. */
+  readonly metrics?: { readonly registry: MetricRegistry; readonly host: string };
 }
 
 interface ArchivedJob {
@@ -114,7 +117,7 @@ export class Dispatcher extends RpcEndpoint implements dispatcher.DispatcherGate
     };
     let jobMaster: JobMaster;
     try {
-      jobMaster = new JobMaster(this.rpc, graph, { configuration, resourceManager, listener, collectedResults: logs.results, logger: this.rpcService.logger });
+      jobMaster = new JobMaster(this.rpc, graph, { configuration, resourceManager, listener, collectedResults: logs.results, logger: this.rpcService.logger, ...(this.services.metrics === undefined ? {} : { metrics: this.services.metrics }) });
     } catch (error) {
       this.events.forget(graph.jobId);
       throw error;

@@ -9,6 +9,8 @@ import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
 import { ResourceManager } from '../resourcemanager/resource-manager.js';
 import { JobManagerOptions } from './jobmanager-options.js';
+import { ProcessMetrics } from '../metrics/process-metrics.js';
+import { hostOfAddress } from '../metrics/metric-registry.js';
 
 export class JobManagerRunner {
   private stopping: Promise<void> | undefined;
@@ -18,6 +20,8 @@ export class JobManagerRunner {
     readonly blobServer: BlobServer,
     readonly resourceManager: ResourceManager,
     readonly dispatcher: Dispatcher,
+    /** The process's metric registry and, when configured, its Prometheus endpoint. */
+    readonly metrics: ProcessMetrics,
     private readonly logger: Logger,
   ) {}
 
@@ -35,16 +39,20 @@ export class JobManagerRunner {
       configuration,
       logger,
     });
+    let metrics: ProcessMetrics | undefined;
     try {
+      const host = hostOfAddress(rpcService.address);
+      metrics = await ProcessMetrics.start({ configuration, component: 'jobmanager', host, bindHost: configuration.get(JobManagerOptions.bindHost), logger });
       const blobServer = await BlobServer.start(rpcService, { configuration, logger });
       const resourceManager = new ResourceManager(rpcService, configuration);
       await resourceManager.start();
-      const dispatcher = new Dispatcher(rpcService, { configuration, blobServer });
+      const dispatcher = new Dispatcher(rpcService, { configuration, blobServer, metrics: { registry: metrics.registry, host } });
       await dispatcher.start();
       serveJobEvents(rpcService, dispatcher.events);
-      logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, blobStorage: blobServer.storagePath }, 'JobManager started');
-      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, logger);
+      logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, blobStorage: blobServer.storagePath, metricsPort: metrics.prometheus?.port }, 'JobManager started');
+      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, metrics, logger);
     } catch (error) {
+      await metrics?.close();
       await rpcService.stop();
       throw error;
     }
@@ -57,6 +65,7 @@ export class JobManagerRunner {
       await this.dispatcher.closeAsync().catch((error: unknown) => this.logger.warn({ err: error }, 'Dispatcher did not stop cleanly'));
       await this.rpcService.stop();
       await this.blobServer.close();
+      await this.metrics.close();
       this.logger.info({}, 'JobManager stopped');
     })();
     return this.stopping;

@@ -9,6 +9,8 @@ import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
 import { TaskManagerStdout, TaskManagerStdoutOptions } from '../taskexecutor/taskmanager-stdout.js';
+import { ProcessMetrics } from '../metrics/process-metrics.js';
+import { hostOfAddress } from '../metrics/metric-registry.js';
 
 /** How long a TaskManager bound to a wildcard waits for its JobManager to find its own address. */
 const ADVERTISED_HOST_DETECTION_MS = 60_000;
@@ -22,6 +24,8 @@ export class TaskManagerRunner {
     private readonly blobCache: BlobCache,
     private readonly network: TaskManagerNetwork,
     private readonly stdout: TaskManagerStdout,
+    /** The process's metric registry and, when configured, its Prometheus endpoint. */
+    readonly metrics: ProcessMetrics,
     private readonly logger: Logger,
   ) {}
 
@@ -67,22 +71,25 @@ export class TaskManagerRunner {
       retainedChars: configuration.get(TaskManagerStdoutOptions.retainedSize),
       logger,
     });
-    const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache, network, stdout });
+    let metrics: ProcessMetrics | undefined;
     try {
+      metrics = await ProcessMetrics.start({ configuration, component: 'taskmanager', host: hostOfAddress(rpcService.address), taskManagerId, bindHost, logger });
+      const taskExecutor = new TaskExecutor(rpcService, { configuration, taskManagerId, jobManagerAddress, blobCache, network, stdout, metricRegistry: metrics.registry });
       await network.start();
       await taskExecutor.start();
+      logger.info(
+        { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory, stdout: stdout.location, metricsPort: metrics.prometheus?.port },
+        'TaskManager started',
+      );
+      return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, stdout, metrics, logger);
     } catch (error) {
+      await metrics?.close();
       await rpcService.stop();
       network.close();
       await blobCache.close();
       stdout.close();
       throw error;
     }
-    logger.info(
-      { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory, stdout: stdout.location },
-      'TaskManager started',
-    );
-    return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, stdout, logger);
   }
 
   /** Cancels the tasks, tells the JobManager it is leaving, stops. */
@@ -94,6 +101,7 @@ export class TaskManagerRunner {
       await this.rpcService.stop();
       await this.blobCache.close();
       this.stdout.close();
+      await this.metrics.close();
       this.logger.info({ taskManagerId: this.taskManagerId }, 'TaskManager stopped');
     })();
     return this.stopping;

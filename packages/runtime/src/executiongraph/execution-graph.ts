@@ -26,6 +26,7 @@ import { effectiveMaxParallelism, isLegalJobTransition, type JobStatus, slotShar
 import { EXECUTION_STATES, type ExecutionState, isLegalExecutionTransition, isTerminalExecutionState } from './execution-state.js';
 import { IllegalStateTransitionError } from './illegal-state-transition-error.js';
 import { jobIdField } from './transition-log.js';
+import type { TaskRates } from '../metrics/task-metrics-view.js';
 
 type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 type JobGraph = eddy_jobgraph_v1.JobGraph;
@@ -340,6 +341,9 @@ export interface ExecutionWatermark {
   readonly laggingPartitionId: string;
 }
 
+/** Per-second values of an attempt (see metrics/task-metrics-view.ts) and its output watermark. */
+export type ExecutionRates = TaskRates & { readonly currentOutputWatermark?: number };
+
 /** One attempt to run one subtask. Its state follows the diagram in execution-state.ts. */
 export class Execution {
   /** Unique across attempts and jobs: `${vertexId}-${subtask}-${attempt}-${6 random hex}`. */
@@ -349,6 +353,10 @@ export class Execution {
   /** Flink's task IO metrics as the TaskManager last reported them (see reportIOMetrics). */
   numRecordsIn = 0;
   numRecordsOut = 0;
+  numBytesIn = 0;
+  numBytesOut = 0;
+  /** Rates, backpressure and output watermark as last reported by the TaskManager's heartbeat. */
+  rates: ExecutionRates | undefined = undefined;
   /** Event time: the attempt's input watermark as last reported; undefined until a watermark reached it. */
   watermark: ExecutionWatermark | undefined = undefined;
 
@@ -391,9 +399,11 @@ export class Execution {
    * Takes the counts a TaskManager reported. Counters only grow within an attempt, so a report
    * that arrives late (a heartbeat sent before the final values) never lowers them.
    */
-  reportIOMetrics(numRecordsIn: number, numRecordsOut: number): void {
+  reportIOMetrics(numRecordsIn: number, numRecordsOut: number, numBytesIn = 0, numBytesOut = 0): void {
     this.numRecordsIn = Math.max(this.numRecordsIn, numRecordsIn);
     this.numRecordsOut = Math.max(this.numRecordsOut, numRecordsOut);
+    this.numBytesIn = Math.max(this.numBytesIn, numBytesIn);
+    this.numBytesOut = Math.max(this.numBytesOut, numBytesOut);
   }
 
   /** Records the slot the attempt will be deployed to; only before deployment (CREATED or SCHEDULED). */

@@ -62,6 +62,9 @@ function record<K extends string>(map: ReadonlyMap<K, number>): Record<string, n
 }
 
 function attemptDetails(execution: Execution): dispatcher.AttemptDetails {
+  // Per-second values describe a running attempt; an ended one shows 0 (its counts stay).
+  const running = execution.state === 'RUNNING';
+  const rates = execution.rates;
   return {
     attempt: execution.attemptNumber,
     state: execution.state,
@@ -71,7 +74,17 @@ function attemptDetails(execution: Execution): dispatcher.AttemptDetails {
     failureCause: execution.failureCause ?? null,
     numRecordsIn: execution.numRecordsIn,
     numRecordsOut: execution.numRecordsOut,
+    numBytesIn: execution.numBytesIn,
+    numBytesOut: execution.numBytesOut,
     ...(execution.watermark === undefined ? {} : { currentInputWatermark: execution.watermark.currentInputWatermark }),
+    ...(rates?.currentOutputWatermark === undefined ? {} : { currentOutputWatermark: rates.currentOutputWatermark }),
+    backPressuredTimeMsPerSecond: running ? (rates?.backPressuredTimeMsPerSecond ?? 0) : 0,
+    idleTimeMsPerSecond: running ? (rates?.idleTimeMsPerSecond ?? 0) : 0,
+    busyTimeMsPerSecond: running ? (rates?.busyTimeMsPerSecond ?? 0) : 0,
+    numRecordsInPerSecond: running ? (rates?.numRecordsInPerSecond ?? 0) : 0,
+    numRecordsOutPerSecond: running ? (rates?.numRecordsOutPerSecond ?? 0) : 0,
+    numBytesInPerSecond: running ? (rates?.numBytesInPerSecond ?? 0) : 0,
+    numBytesOutPerSecond: running ? (rates?.numBytesOutPerSecond ?? 0) : 0,
   };
 }
 

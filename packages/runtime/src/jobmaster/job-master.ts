@@ -60,6 +60,8 @@ import { buildJobDetails } from './job-details.js';
 import { countOf, describeSlotWait } from './slot-wait-message.js';
 import { JobCheckpointing } from './job-checkpointing.js';
 import { WatermarkStallOptions, WatermarkStallWarning } from './watermark-stall-warning.js';
+import type { MetricGroup, MetricRegistry } from '../metrics/metric-registry.js';
+import { registerJobMetrics } from '../metrics/job-metric-group.js';
 
 export const jobMasterEndpointId = (jobId: string): string => `jobmaster-${jobId}`;
 
@@ -77,6 +79,8 @@ export interface JobMasterServices {
   /** Where the job's collect sinks' batches go for its client (the Dispatcher keeps it past the job's end). */
   readonly collectedResults: CollectedResults;
   readonly logger: Logger;
+  /** The JobManager's metric registry and host: the job's metric group goes there while it runs. */
+  readonly metrics?: { readonly registry: MetricRegistry; readonly host: string };
 }
 
 interface RegisteredTaskManager {
@@ -114,6 +118,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   private readonly watermarkStall: WatermarkStallWarning;
   private readonly heartbeats: HeartbeatManager<te.TaskExecutorHeartbeatResponse>;
   private readonly lag = new EventLoopLagProbe();
+  private metricGroup: MetricGroup | undefined;
   private readonly slotRequestTimeoutMs: number;
   private readonly redeclareIntervalMs: number;
   private readonly reconciler: ExecutionDeploymentReconciler;
@@ -192,6 +197,8 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   protected override onStart(): void {
     this.jobLog.info({ jobName: this.graph.jobName, requiredSlots: this.requiredSlots, restartStrategy: this.restartStrategy.describe() }, 'JobMaster started');
     this.graph.transitionState('CREATED', 'RUNNING');
+    const { metrics } = this.services;
+    if (metrics !== undefined) this.metricGroup = registerJobMetrics(metrics.registry, metrics.host, this.graph, () => this.checkpointing.view.stats);
     this.checkpointing.prepare().then(
       () => this.runAsync(() => this.graph.state === 'RUNNING' && this.startScheduling()),
       (error: unknown) => this.runAsync(() => this.failWithoutRestart(error, 'no restart: the checkpoint storage or the checkpoint to start from cannot be used')),
@@ -199,6 +206,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
   }
 
   protected override onStop(): void {
+    this.metricGroup?.close();
     this.heartbeats.stop();
     this.lag.close();
     this.clearWaiting();
@@ -262,7 +270,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     const execution = this.graph.findExecution(request.executionAttemptId);
     if (execution === undefined) return Promise.resolve({ accepted: false });
     // Before the transition: a terminal one may end the job, whose details then hold the final counts.
-    execution.reportIOMetrics(request.numRecordsIn, request.numRecordsOut);
+    execution.reportIOMetrics(request.numRecordsIn, request.numRecordsOut, request.numBytesIn, request.numBytesOut);
     const state = request.state as ExecutionState;
     switch (state) {
       case 'INITIALIZING':
@@ -337,8 +345,10 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (known) this.heartbeats.reportHeartbeatFrom(request.taskManagerId);
     for (const metrics of request.taskIoMetrics) {
       const execution = this.graph.findExecution(metrics.executionAttemptId);
-      execution?.reportIOMetrics(metrics.numRecordsIn, metrics.numRecordsOut);
-      if (execution !== undefined && metrics.watermark !== null) execution.watermark = metrics.watermark;
+      if (execution === undefined) continue;
+      execution.reportIOMetrics(metrics.numRecordsIn, metrics.numRecordsOut, metrics.numBytesIn, metrics.numBytesOut);
+      execution.rates = metrics;
+      if (metrics.watermark !== null) execution.watermark = metrics.watermark;
     }
     this.watermarkStall.check();
     return Promise.resolve({ known, payload: { eventLoopLagMs: this.lag.sampleMs(), timestamp: Date.now() } });

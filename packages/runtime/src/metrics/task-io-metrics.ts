@@ -9,6 +9,11 @@
  * values whenever it reports (each heartbeat to the JobMaster, and the attempt's terminal state,
  * which carries the final values). The record path adds per batch, never per record.
  *
+ * Also numBytesIn and numBytesOut (the bytes of the buffers behind those records, per buffer), the
+ * time the task waited for output credit (Flink's back-pressured time, see BackPressureTimer; the
+ * TaskExecutor turns it into backPressuredTimeMsPerSecond, see task-metrics-view.ts) and the last
+ * watermark the task emitted (currentOutputWatermark).
+ *
  * Event time: the task's input watermark (Flink's currentInputWatermark gauge) and, when one input
  * channel holds it back, which one, set by the worker each time a watermark or watermark status
  * arrives (never per record); a source task sets the watermark it emits. The TaskExecutor sends
@@ -27,6 +32,10 @@ export interface Counter {
 export interface TaskIOMetricsSnapshot {
   readonly numRecordsIn: number;
   readonly numRecordsOut: number;
+  readonly numBytesIn: number;
+  readonly numBytesOut: number;
+  /** Microseconds the task waited for output credit since it started, including a wait in progress. */
+  readonly backPressuredTimeUs: number;
 }
 
 const NUM_RECORDS_IN = 0;
@@ -37,7 +46,21 @@ const WATERMARK = 2;
 const LAGGING_GATE = 3;
 const LAGGING_CHANNEL = 4;
 const WATERMARK_SEEN = 5;
-const COUNTERS = 6;
+const NUM_BYTES_IN = 6;
+const NUM_BYTES_OUT = 7;
+// Microseconds spent backpressured in waits that ended, and when the wait in progress began (epoch
+// microseconds; 0: none).
+const BACK_PRESSURED_US = 8;
+const BACK_PRESSURED_SINCE_US = 9;
+// The last watermark the task emitted (encoded), and whether it emitted one.
+const OUTPUT_WATERMARK = 10;
+const OUTPUT_WATERMARK_SEEN = 11;
+const COUNTERS = 12;
+
+/** Now, in microseconds since the epoch: comparable between threads (each has its own timeOrigin). */
+export function epochMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
 
 const MIN_ENCODED = -(2n ** 63n);
 const MAX_ENCODED = 2n ** 63n - 1n;
@@ -95,6 +118,50 @@ export class TaskWatermarkGauge {
 }
 
 /**
+ * Flink's back-pressured time of a task: the time it waits for output credit (its outputs' queues
+ * are full and it awaits their availability). start() and stop() run in the worker once per wait,
+ * never per record; nested waits (a source's and its chain's) count once.
+ */
+export class BackPressureTimer {
+  #depth = 0;
+
+  constructor(private readonly slots: BigInt64Array) {}
+
+  start(): void {
+    if (this.#depth++ === 0) Atomics.store(this.slots, BACK_PRESSURED_SINCE_US, BigInt(epochMicros()));
+  }
+
+  stop(): void {
+    if (this.#depth === 0 || --this.#depth > 0) return;
+    const since = Number(Atomics.load(this.slots, BACK_PRESSURED_SINCE_US));
+    Atomics.add(this.slots, BACK_PRESSURED_US, BigInt(Math.max(0, epochMicros() - since)));
+    Atomics.store(this.slots, BACK_PRESSURED_SINCE_US, 0n);
+  }
+
+  /** Microseconds backpressured so far, a wait in progress included (read on any thread). */
+  timeUs(): number {
+    const since = Number(Atomics.load(this.slots, BACK_PRESSURED_SINCE_US));
+    const ended = Number(Atomics.load(this.slots, BACK_PRESSURED_US));
+    return since === 0 ? ended : ended + Math.max(0, epochMicros() - since);
+  }
+}
+
+/** Flink's currentOutputWatermark of a task: the last watermark it emitted; undefined before the first. */
+export class OutputWatermarkGauge {
+  constructor(private readonly slots: BigInt64Array) {}
+
+  set(watermark: number): void {
+    Atomics.store(this.slots, OUTPUT_WATERMARK, encodeWatermark(watermark));
+    Atomics.store(this.slots, OUTPUT_WATERMARK_SEEN, 1n);
+  }
+
+  value(): number | undefined {
+    if (Atomics.load(this.slots, OUTPUT_WATERMARK_SEEN) === 0n) return undefined;
+    return decodeWatermark(Atomics.load(this.slots, OUTPUT_WATERMARK));
+  }
+}
+
+/**
  * One slot of a BigInt64Array over shared memory. Atomics keep a read on the other thread from
  * ever seeing half of a write; BigInt keeps counts exact past 2^53 in principle and costs one
  * small allocation per batch.
@@ -119,7 +186,11 @@ export class TaskIOMetrics {
   readonly buffer: SharedArrayBuffer;
   readonly numRecordsIn: Counter;
   readonly numRecordsOut: Counter;
+  readonly numBytesIn: Counter;
+  readonly numBytesOut: Counter;
+  readonly backPressure: BackPressureTimer;
   readonly currentInputWatermark: TaskWatermarkGauge;
+  readonly currentOutputWatermark: OutputWatermarkGauge;
 
   /** Fresh counters at zero (and no watermark), or a view of the ones another thread created. */
   constructor(buffer?: SharedArrayBuffer) {
@@ -136,10 +207,20 @@ export class TaskIOMetrics {
     }
     this.numRecordsIn = new SharedCounter(counts, NUM_RECORDS_IN);
     this.numRecordsOut = new SharedCounter(counts, NUM_RECORDS_OUT);
+    this.numBytesIn = new SharedCounter(counts, NUM_BYTES_IN);
+    this.numBytesOut = new SharedCounter(counts, NUM_BYTES_OUT);
+    this.backPressure = new BackPressureTimer(counts);
     this.currentInputWatermark = new TaskWatermarkGauge(counts);
+    this.currentOutputWatermark = new OutputWatermarkGauge(counts);
   }
 
   snapshot(): TaskIOMetricsSnapshot {
-    return { numRecordsIn: this.numRecordsIn.getCount(), numRecordsOut: this.numRecordsOut.getCount() };
+    return {
+      numRecordsIn: this.numRecordsIn.getCount(),
+      numRecordsOut: this.numRecordsOut.getCount(),
+      numBytesIn: this.numBytesIn.getCount(),
+      numBytesOut: this.numBytesOut.getCount(),
+      backPressuredTimeUs: this.backPressure.timeUs(),
+    };
   }
 }

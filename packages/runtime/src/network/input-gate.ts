@@ -48,6 +48,7 @@ import {
 } from './network-buffer.js';
 import { ChannelClosedError, CorruptBufferError, NetworkError } from './network-errors.js';
 import { defaultRecordBatchSerializer, type RecordBatchSerializer, type RecordBatchSerializerFactory } from './record-batch-serializer.js';
+import type { Counter } from '../metrics/task-io-metrics.js';
 
 /** An event of a channel, in order with its records. */
 export type ChannelEvent =
@@ -75,6 +76,8 @@ export interface InputGateOptions {
   readonly onEndOfInput: () => void;
   /** The gate failed (see the class comment); runs once. */
   readonly onError?: (error: Error) => void;
+  /** Counts the bytes of each data buffer delivered (the task's numBytesIn). */
+  readonly numBytesIn?: Counter;
 }
 
 type GateState = 'RUNNING' | 'FINISHED' | 'FAILED' | 'CLOSED';
@@ -105,6 +108,7 @@ export class InputGate {
   readonly #onChannelEnded: ((channel: number) => void) | undefined;
   readonly #onEndOfInput: () => void;
   readonly #onError: ((error: Error) => void) | undefined;
+  readonly #numBytesIn: Counter | undefined;
   #state: GateState = 'RUNNING';
   #endedChannels = 0;
   #paused = false;
@@ -128,6 +132,7 @@ export class InputGate {
     this.#onChannelEnded = options.onChannelEnded;
     this.#onEndOfInput = options.onEndOfInput;
     this.#onError = options.onError;
+    this.#numBytesIn = options.numBytesIn;
   }
 
   /** Connects a channel to its producer's subpartition and grants the initial credit. */
@@ -259,6 +264,7 @@ export class InputGate {
         this.#fail(new CorruptBufferError(channel.index, error instanceof Error ? error.message : String(error), { cause: error }));
         return;
       }
+      this.#numBytesIn?.inc(buffer.byteLength);
       try {
         this.#onBatch(records, channel.index, timestamps);
       } catch (error) {

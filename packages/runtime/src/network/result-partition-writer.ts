@@ -73,6 +73,8 @@ export interface ResultPartitionWriterOptions {
   readonly onError?: (error: Error) => void;
   /** Counts the records of each buffer as it is cut (the task's numRecordsOut). */
   readonly numRecordsOut?: Counter;
+  /** Counts the bytes of each data buffer as it is cut (the task's numBytesOut). */
+  readonly numBytesOut?: Counter;
 }
 
 type WriterState = 'RUNNING' | 'FINISHING' | 'FINISHED' | 'FAILED' | 'CLOSED';
@@ -135,6 +137,7 @@ export class ResultPartitionWriter {
   readonly #serializerFactory: RecordBatchSerializerFactory;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #numRecordsOut: Counter | undefined;
+  readonly #numBytesOut: Counter | undefined;
   readonly #flushEveryRecord: boolean;
   #state: WriterState = 'RUNNING';
   #failure: Error | undefined;
@@ -173,6 +176,7 @@ export class ResultPartitionWriter {
     this.#serializerFactory = options.serializerFactory ?? defaultRecordBatchSerializer;
     this.#onError = options.onError;
     this.#numRecordsOut = options.numRecordsOut;
+    this.#numBytesOut = options.numBytesOut;
     this.#flushEveryRecord = this.bufferTimeoutMs === 0;
     this.#subpartitions = Array.from({ length: numberOfSubpartitions }, (_, index) => new ResultSubpartition(index, this.#serializerFactory()));
     this.#unfinishedSubpartitions = numberOfSubpartitions;
@@ -356,9 +360,11 @@ export class ResultPartitionWriter {
     subpartition.flushRequested = false;
     const timestamps = subpartition.timestamps;
     subpartition.timestamps = undefined;
-    subpartition.queue.push(timestamps === undefined ? dataBuffer(payload) : timestampedDataBuffer(payload, timestamps));
+    const buffer = timestamps === undefined ? dataBuffer(payload) : timestampedDataBuffer(payload, timestamps);
+    subpartition.queue.push(buffer);
     subpartition.queuedData++;
     this.#numRecordsOut?.inc(count);
+    this.#numBytesOut?.inc(buffer.byteLength);
     this.#learnRecordSize(payload.byteLength / count);
   }
 

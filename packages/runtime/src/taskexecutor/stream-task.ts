@@ -41,6 +41,7 @@ import type { NetworkTaskSettings } from '../network/network-options.js';
 import { ResultPartitionWriter } from '../network/result-partition-writer.js';
 import type { CollectChannel } from '../collect/collect-channel.js';
 import type { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import type { UserMetricsRegistrar } from '../metrics/user-metrics-region.js';
 import { CheckpointBarrierHandler } from './checkpoint/checkpoint-barrier-handler.js';
 import { contractVersionMismatch } from '../job-contract.js';
 import { loadRestoredState } from './checkpoint/state-loader.js';
@@ -161,6 +162,8 @@ export interface StreamTaskEnvironment {
   readonly writeStdout: (text: string) => void;
   /** numRecordsIn and numRecordsOut of this attempt, counted per batch. */
   readonly ioMetrics: TaskIOMetrics;
+  /** Where the chain's user metrics live; closed when the task ends. */
+  readonly userMetrics?: UserMetricsRegistrar;
   /** Buffer size, timeout, credits and queue length: the job's settings over the TaskManager's. */
   readonly network: NetworkTaskSettings;
   /** The S3 options, for `s3://` checkpoint directories. */
@@ -222,6 +225,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         maxQueuedBuffersPerChannel: settings.maxQueuedBuffersPerChannel,
         onError: (error) => fail(error),
         numRecordsOut: ioMetrics.numRecordsOut,
+        numBytesOut: ioMetrics.numBytesOut,
       }),
   );
   // Once END_OF_DATA went out nothing follows on the outputs (a late periodic watermark is dropped).
@@ -240,6 +244,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
         lastWatermark = watermark;
         // A source has no input: its currentInputWatermark shows what it emits.
         if (isSourceVertex) ioMetrics.currentInputWatermark.set(watermark, -1, -1);
+        if (!(watermark <= (ioMetrics.currentOutputWatermark.value() ?? Number.NEGATIVE_INFINITY))) ioMetrics.currentOutputWatermark.set(watermark);
         writer.broadcastEvent(watermarkBuffer(watermark));
       },
       emitWatermarkStatus: (status) => {
@@ -254,8 +259,15 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     for (const writer of writers) if (writer.isBackPressured()) return true;
     return collect.isBackPressured();
   };
+  // The time spent here is the task's back-pressured time (Flink's backPressuredTimeMsPerSecond).
   const waitForOutputs = async (): Promise<void> => {
-    await Promise.all([...writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()), collect.whenAvailable()]);
+    const backPressured = isBackPressured();
+    if (backPressured) ioMetrics.backPressure.start();
+    try {
+      await Promise.all([...writers.filter((writer) => writer.isBackPressured()).map((writer) => writer.whenAvailable()), collect.whenAvailable()]);
+    } finally {
+      if (backPressured) ioMetrics.backPressure.stop();
+    }
   };
 
   const chainContext: ChainContext = {
@@ -284,6 +296,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     log: (message, fields) => context.log(message, fields),
     failTask: (error) => fail(error),
     keyedStateStores: stateStores,
+    userMetrics: environment.userMetrics,
   };
   const chain = await api.createTaskChain(main, args, deployment.vertexId, chainContext, planOptions);
   // Where state files are written and read; its connections end with the task.
@@ -388,6 +401,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     return new InputGate({
       numberOfChannels: gate.channels.length,
       initialCredit: settings.initialCredit,
+      numBytesIn: ioMetrics.numBytesIn,
       onError: (error) => fail(error),
       onBatch: (records: unknown[], _channel, timestamps) => {
         if (failure !== undefined) return;
@@ -548,6 +562,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     context.signal.removeEventListener('abort', onAbort);
     environment.checkpoints.attach(undefined);
     checkpoints.close();
+    environment.userMetrics?.close();
     void fileSystems.close();
     if (!finished) chainAbort.abort();
     await chain.close().catch(() => undefined);

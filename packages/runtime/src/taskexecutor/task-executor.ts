@@ -36,6 +36,8 @@ import { isLegalExecutionTransition, isTerminalExecutionState, type ExecutionSta
 import { logAttemptTransition, taskNameWithSubtask, type AttemptIdentity } from '../executiongraph/transition-log.js';
 import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
 import type { TaskWatermarkSnapshot } from '../metrics/task-io-metrics.js';
+import { hostOfAddress, type MetricRegistry } from '../metrics/metric-registry.js';
+import { TaskMetricsSampler } from '../metrics/task-metrics-sampler.js';
 import { DefaultHeartbeatManager, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
@@ -84,6 +86,8 @@ export interface TaskExecutorServices {
   readonly network: TaskManagerNetwork;
   /** Where print() sinks write: the .out file or stdout, and each job's recent lines. */
   readonly stdout: TaskManagerStdout;
+  /** The process's metric registry: each task's metric group goes there while it runs. */
+  readonly metricRegistry?: MetricRegistry;
 }
 
 export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway {
@@ -108,6 +112,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private readonly cancellationTimeoutMs: number;
   private readonly shutdownTimeoutMs: number;
   private readonly checkpointResponder: CheckpointResponder;
+  private readonly taskMetrics: TaskMetricsSampler;
 
   constructor(
     rpcService: RpcService,
@@ -123,6 +128,8 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.refusedDelayMs = configuration.get(TaskManagerOptions.refusedRegistrationDelay);
     this.cancellationTimeoutMs = configuration.get(TaskOptions.cancellationTimeout);
     this.shutdownTimeoutMs = configuration.get(TaskManagerOptions.shutdownTimeout);
+    const { metricRegistry } = services;
+    this.taskMetrics = new TaskMetricsSampler(metricRegistry === undefined ? undefined : { registry: metricRegistry, scope: { host: hostOfAddress(rpcService.address), taskManagerId: this.taskManagerId } });
     this.checkpointResponder = new CheckpointResponder((jobId) => this.jobs.get(jobId)?.gateway, this.log);
     const settings = heartbeatSettings(configuration);
     const mainThread = {
@@ -200,6 +207,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.jobMasterHeartbeats.stop();
     this.stateReporter.stop();
     this.collectForwarder.close();
+    this.taskMetrics.close();
     this.lag.close();
   }
 
@@ -386,6 +394,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       },
     });
     task.releaseNetwork = this.connectNetwork(task, task.thread);
+    this.taskMetrics.register(deployment, task.thread);
     task.thread.terminated.then(
       () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
       () => this.runAsync(() => this.notifyThreadEnded(attemptId, task)),
@@ -617,8 +626,20 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     const metrics: jm.TaskIOMetrics[] = [];
     for (const [executionAttemptId, task] of this.tasks) {
       if (task.deployment.jobId !== jobId || task.thread === undefined) continue;
-      const watermark = task.thread.ioMetrics.currentInputWatermark.snapshot();
-      metrics.push({ executionAttemptId, ...task.thread.ioMetrics.snapshot(), watermark: watermark === undefined ? null : taskWatermarkOf(task.deployment, watermark) });
+      const { ioMetrics } = task.thread;
+      const watermark = ioMetrics.currentInputWatermark.snapshot();
+      const outputWatermark = ioMetrics.currentOutputWatermark.value();
+      const { numRecordsIn, numRecordsOut, numBytesIn, numBytesOut } = ioMetrics.snapshot();
+      metrics.push({
+        executionAttemptId,
+        numRecordsIn,
+        numRecordsOut,
+        numBytesIn,
+        numBytesOut,
+        ...this.taskMetrics.rates(executionAttemptId),
+        watermark: watermark === undefined ? null : taskWatermarkOf(task.deployment, watermark),
+        ...(outputWatermark === undefined ? {} : { currentOutputWatermark: outputWatermark }),
+      });
     }
     return metrics;
   }
@@ -659,15 +680,16 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     logAttemptTransition(this.log, task.identity, from, target, this.taskManagerId, error === undefined ? undefined : `${error.name}: ${error.message}`);
     if (target === 'CANCELING' || this.jobs.get(task.deployment.jobId)?.gateway === undefined) return;
     // A terminal state is reported after the worker's last count, so these are the final values.
-    const ioMetrics = task.thread?.ioMetrics.snapshot() ?? { numRecordsIn: 0, numRecordsOut: 0 };
+    const { numRecordsIn, numRecordsOut, numBytesIn, numBytesOut } = task.thread?.ioMetrics.snapshot() ?? { numRecordsIn: 0, numRecordsOut: 0, numBytesIn: 0, numBytesOut: 0 };
     this.stateReporter.report({
       jobId: task.deployment.jobId,
       task: `${taskNameWithSubtask(task.identity)} (attempt ${task.deployment.attemptNumber})`,
-      update: { executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId, ...ioMetrics },
+      update: { executionAttemptId: task.deployment.executionAttemptId, state: target, error: error ?? null, taskManagerId: this.taskManagerId, numRecordsIn, numRecordsOut, numBytesIn, numBytesOut },
     });
   }
 
   private notifyThreadEnded(attemptId: string, task: RunningTask): void {
+    this.taskMetrics.unregister(attemptId);
     if (this.tasks.get(attemptId) !== task) return;
     if (!isTerminalExecutionState(task.state)) {
       // TaskThread reports a terminal state before it ends; this is a safety net.

@@ -21,6 +21,7 @@ import type { NetworkTaskSettings } from '../network/network-options.js';
 import type { S3Settings } from '../checkpoint/filesystem/s3-options.js';
 import type { StateBackendTaskSettings } from './state/state-backend-options.js';
 import type { CheckpointBarrier } from '../network/network-buffer.js';
+import type { UserMetricAnnouncement } from '../metrics/user-metrics-region.js';
 
 export type ErrorInfo = eddy_cluster_v1.ErrorInfo;
 
@@ -38,6 +39,8 @@ export interface TaskWorkerData {
   readonly bundlePath: string | undefined;
   /** The attempt's TaskIOMetrics counters, shared with the parent (see metrics/task-io-metrics.ts). */
   readonly ioMetrics: SharedArrayBuffer;
+  /** The attempt's user metrics, shared with the parent (see metrics/user-metrics-region.ts). */
+  readonly userMetrics: SharedArrayBuffer;
   /** The task's network settings, resolved by the parent from the job's and the TaskManager's configuration. */
   readonly network: NetworkTaskSettings;
   /** The S3 options (s3.*) for `s3://` checkpoint directories: the job's over the TaskManager's. */
@@ -198,7 +201,14 @@ export interface EndOfDataMessage {
   readonly type: 'endOfData';
 }
 
+/** User code registered a metric (once per metric; its updates go through shared memory). */
+export interface UserMetricMessage {
+  readonly type: 'userMetric';
+  readonly metric: UserMetricAnnouncement;
+}
+
 export type WorkerToParentMessage =
+  | UserMetricMessage
   | StateMessage
   | RequestInputSplitMessage
   | LogMessage

@@ -44,6 +44,7 @@ import { TaskManagerOptions } from './taskmanager-options.js';
 import { heapLimitExceeded, isWorkerOutOfMemory, taskWorkerLimits, type TaskWorkerLimits } from './task-worker-limits.js';
 import { CollectSinkOptions } from '../collect/collect-sink-options.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import { UserMetricsRegion } from '../metrics/user-metrics-region.js';
 import { resolveNetworkTaskSettings } from '../network/network-options.js';
 import type { CheckpointBarrier } from '../network/network-buffer.js';
 import { resolveStateBackendSettings } from './state/state-backend-options.js';
@@ -103,6 +104,8 @@ export class TaskThread {
    * the terminal state is reported they hold their final values.
    */
   readonly ioMetrics = new TaskIOMetrics();
+  /** The task's user metrics: their slots, and the metrics the worker announced. */
+  readonly userMetrics = new UserMetricsRegion();
 
   readonly #location: string;
   readonly #logger: Logger;
@@ -128,6 +131,12 @@ export class TaskThread {
   #timer: NodeJS.Timeout | undefined;
   /** The worker's 'error' event, which comes before its 'exit'. */
   #workerError: unknown;
+
+  /** The worker's event-loop utilization so far (idle and active ms); undefined when no worker runs. */
+  eventLoopUtilization(): { idle: number; active: number } | undefined {
+    if (this.#worker === undefined || this.#exited) return undefined;
+    return this.#worker.performance.eventLoopUtilization();
+  }
 
   /** Starts the task's worker thread. Never throws: a thread that cannot start is reported FAILED. */
   static start(options: TaskThreadOptions): TaskThread {
@@ -161,6 +170,7 @@ export class TaskThread {
         deployment,
         bundlePath: options.bundlePath,
         ioMetrics: this.ioMetrics.buffer,
+        userMetrics: this.userMetrics.buffer,
         network,
         s3: resolveTaskS3Settings(options.taskManagerConfiguration, deployment.jobConfiguration),
         collectMaxInFlightBytes: options.collectMaxInFlightBytes ?? CollectSinkOptions.maxInFlightSize.defaultValue,
@@ -282,6 +292,9 @@ export class TaskThread {
         break;
       case 'endOfData':
         if (!this.#isClosed()) this.#callbacks.notifyEndOfData?.();
+        break;
+      case 'userMetric':
+        this.userMetrics.announced.push(message.metric);
         break;
       default:
         this.#logger.warn({ message: message as unknown }, 'Ignored a message of unknown type from the task thread');

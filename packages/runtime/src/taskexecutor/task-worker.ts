@@ -13,6 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CollectChannel } from '../collect/collect-channel.js';
 import { TaskIOMetrics } from '../metrics/task-io-metrics.js';
+import { USER_METRIC_WIDTH } from '@eddy/api/internal';
+import { UserMetricsRegion, UserMetricsRegistrar } from '../metrics/user-metrics-region.js';
 import { STREAM_INVOKABLE } from '@eddy/cluster-common/jobgraph';
 import { ChannelPorts, CheckpointRelay, runStreamTask } from './stream-task.js';
 import type { InputSplitAssignment, Invokable, TaskContext, TaskOperator } from './task-context.js';
@@ -234,6 +236,9 @@ async function loadInvokable(): Promise<Invokable> {
           if (!ended) post({ type: 'stdout', text });
         },
         ioMetrics,
+        userMetrics: new UserMetricsRegistrar(new UserMetricsRegion(workerData.userMetrics), USER_METRIC_WIDTH, (metric) => {
+          if (!ended) post({ type: 'userMetric', metric });
+        }),
         network,
         s3,
         stateBackend,

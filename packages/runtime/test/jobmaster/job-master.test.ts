@@ -113,7 +113,7 @@ async function setUp(parallelism: number, count: number, configuration: Record<s
   }
   const offer = (executor: TestingTaskExecutor, allocationId: string) => gateway.offerSlots({ taskManagerId: executor.taskManagerId, offers: [{ allocationId, slotIndex: 0 }] });
   const report = (deployment: te.TaskDeploymentDescriptor, state: string) =>
-    gateway.updateTaskExecutionState({ executionAttemptId: deployment.executionAttemptId, state, error: null, taskManagerId: '', numRecordsIn: 0, numRecordsOut: 0 });
+    gateway.updateTaskExecutionState({ executionAttemptId: deployment.executionAttemptId, state, error: null, taskManagerId: '', numRecordsIn: 0, numRecordsOut: 0, numBytesIn: 0, numBytesOut: 0 });
   return { rpc, jobMaster, gateway, listener, executors, offer, report };
 }
 

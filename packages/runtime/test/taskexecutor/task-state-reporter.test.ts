@@ -77,7 +77,7 @@ function harness(options: { dropStates?: string[] } = {}) {
     now = end;
   };
   const report = (attemptId: string, state: string, jobId = 'job-1'): void =>
-    reporter.report({ jobId, task: `Map (1/1) (attempt 0)`, update: { executionAttemptId: attemptId, state, error: null, taskManagerId: 'tm-1', numRecordsIn: 0, numRecordsOut: 0 } });
+    reporter.report({ jobId, task: `Map (1/1) (attempt 0)`, update: { executionAttemptId: attemptId, state, error: null, taskManagerId: 'tm-1', numRecordsIn: 0, numRecordsOut: 0, numBytesIn: 0, numBytesOut: 0 } });
   return {
     reporter,
     outcomes,

@@ -279,6 +279,27 @@ export interface AttemptDetails {
    * event time). Updated with each TaskManager heartbeat.
    */
   currentInputWatermark?: number;
+  /**
+   * The last watermark the attempt emitted; absent before the first.
+   */
+  currentOutputWatermark?: number;
+  /**
+   * Bytes of the buffers behind num_records_in and num_records_out.
+   */
+  numBytesIn: number;
+  numBytesOut: number;
+  /**
+   * Flink's backpressure of the attempt: ms per second it waited for output credit, waited for
+   * input, and worked (they add up to 1000), over the TaskManager's last few seconds; the rates
+   * over the same window. Updated with each TaskManager heartbeat; 0 once the attempt ended.
+   */
+  backPressuredTimeMsPerSecond: number;
+  idleTimeMsPerSecond: number;
+  busyTimeMsPerSecond: number;
+  numRecordsInPerSecond: number;
+  numRecordsOutPerSecond: number;
+  numBytesInPerSecond: number;
+  numBytesOutPerSecond: number;
 }
 
 export interface FollowJobRequest {
@@ -373,7 +394,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: '7335b43f7ab8072a',
+  fingerprint: '1769b55b8df850f7',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

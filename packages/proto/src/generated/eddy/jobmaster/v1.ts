@@ -109,6 +109,8 @@ export interface TaskExecutionStateUpdate {
    */
   numRecordsIn: number;
   numRecordsOut: number;
+  numBytesIn: number;
+  numBytesOut: number;
 }
 
 export interface UpdateTaskExecutionStateResponse {
@@ -159,6 +161,30 @@ export interface TaskIOMetrics {
    * without watermarks has none.
    */
   watermark?: TaskWatermark | null;
+  /**
+   * Bytes of the buffers behind num_records_in and num_records_out.
+   */
+  numBytesIn: number;
+  numBytesOut: number;
+  /**
+   * Flink's task load, in ms per second over the TaskManager's last few seconds (see
+   * metrics/task-metrics-view.ts): waiting for output credit (backpressure), waiting for input,
+   * and the rest. The three add up to 1000.
+   */
+  backPressuredTimeMsPerSecond: number;
+  idleTimeMsPerSecond: number;
+  busyTimeMsPerSecond: number;
+  /**
+   * Rates over the same window.
+   */
+  numRecordsInPerSecond: number;
+  numRecordsOutPerSecond: number;
+  numBytesInPerSecond: number;
+  numBytesOutPerSecond: number;
+  /**
+   * The last watermark the attempt emitted (ms since the epoch); absent before the first.
+   */
+  currentOutputWatermark?: number;
 }
 
 /**
@@ -231,7 +257,7 @@ export interface JobMasterGateway {
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: 'ea99e888e66b1baf',
+  fingerprint: 'f962a2dc12913c34',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },

@@ -1,0 +1,106 @@
+/**
+ * npm run bench:metrics: what metrics cost the data plane, as one JSON object.
+ *
+ *   metrics_off_records_per_s  the WordCount job of bench:throughput (6 M lines, parallelism 2 on
+ *                              two TaskManagers of one slot) on a cluster without a reporter
+ *   metrics_on_records_per_s   the same on a cluster with the Prometheus reporter on every process,
+ *                              each endpoint scraped every second while the job runs
+ *   throughput_ratio_with_metrics  on / off, in the same run (issue 16: >= 0.97)
+ *
+ * Both clusters run side by side and the jobs alternate (off, on, off, on...), so drift in the
+ * machine's load hits both alike; the idle cluster costs only its heartbeats. Task counters are
+ * counted per buffer in both (they feed the job details too); what the reporter adds is the
+ * sampling, the registry and the scrapes.
+ */
+import { JobClient } from '@eddy/client';
+import { fileURLToPath } from 'node:url';
+import { startJobManager, startTaskManager, stopClusterProcesses, type ClusterProcess } from '../cluster/cluster-harness.js';
+import { median } from './bench-stats.js';
+
+const jobFile = (name: string): string => fileURLToPath(new URL(`../../../test/bench/jobs/${name}.ts`, import.meta.url));
+const HEARTBEATS = { 'heartbeat.interval': '1 s', 'heartbeat.timeout': '10 s' };
+
+interface Cluster {
+  readonly client: JobClient;
+  /** The Prometheus ports of its processes; empty with metrics off. */
+  readonly metricsPorts: number[];
+}
+
+async function startCluster(metrics: boolean): Promise<Cluster> {
+  const config = metrics ? { ...HEARTBEATS, 'metrics.reporter.prom.port': '0' } : HEARTBEATS;
+  const jobManager = await startJobManager({ config });
+  const taskManagers = await Promise.all([startTaskManager(jobManager.address, { slots: 1, config }), startTaskManager(jobManager.address, { slots: 1, config })]);
+  const portOf = (process: ClusterProcess, started: string): number => process.linesWith(started)[0]?.['metricsPort'] as number;
+  const metricsPorts = metrics ? [portOf(jobManager, 'JobManager started'), ...taskManagers.map((tm) => portOf(tm, 'TaskManager started'))] : [];
+  return { client: await JobClient.connect(jobManager.address), metricsPorts };
+}
+
+/** Runs a job to FINISHED, scraping the cluster's endpoints every second; returns seconds from its first RUNNING task to its end. */
+async function timedRun(cluster: Cluster, lines: number): Promise<{ seconds: number; scrapes: number }> {
+  let scrapes = 0;
+  const scrape = (): void => {
+    for (const port of cluster.metricsPorts) {
+      fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })
+        .then((response) => response.text())
+        .then(
+          () => scrapes++,
+          (error: unknown) => console.error(`[bench:metrics] scrape of port ${port} failed: ${String(error)}`),
+        );
+    }
+  };
+  const scraper = cluster.metricsPorts.length === 0 ? undefined : setInterval(scrape, 1000);
+  try {
+    const { jobId } = await cluster.client.submitJobFile(jobFile('word-count-generator'), { args: [String(lines), '2'] });
+    let firstRunning = 0;
+    const terminal = await cluster.client.followJob(jobId, (event) => {
+      if (firstRunning === 0 && event.kind === 'task' && event.to === 'RUNNING') firstRunning = event.timestamp;
+    });
+    if (terminal.to !== 'FINISHED') throw new Error(`benchmark job ended ${terminal.to}: ${terminal.cause?.message ?? ''}`);
+    return { seconds: (terminal.timestamp - firstRunning) / 1000, scrapes };
+  } finally {
+    if (scraper !== undefined) clearInterval(scraper);
+  }
+}
+
+async function main(): Promise<void> {
+  const off = await startCluster(false);
+  const on = await startCluster(true);
+  try {
+    const lines = 6_000_000;
+    const rounds = 3;
+    const offRuns: number[] = [];
+    const onRuns: number[] = [];
+    let scrapes = 0;
+    for (let round = 0; round < rounds; round++) {
+      offRuns.push(lines / (await timedRun(off, lines)).seconds);
+      const run = await timedRun(on, lines);
+      onRuns.push(lines / run.seconds);
+      scrapes += run.scrapes;
+      console.error(`[bench:metrics] round ${round + 1}/${rounds}: off ${Math.round(offRuns.at(-1) as number)}, on ${Math.round(onRuns.at(-1) as number)} lines/s`);
+    }
+    const offMedian = median(offRuns);
+    const onMedian = median(onRuns);
+    console.log(
+      JSON.stringify(
+        {
+          metrics_off_records_per_s: Math.round(offMedian),
+          metrics_on_records_per_s: Math.round(onMedian),
+          throughput_ratio_with_metrics: Math.round((onMedian / offMedian) * 1000) / 1000,
+          scrapes,
+          runs: { off: offRuns.map(Math.round), on: onRuns.map(Math.round) },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await Promise.all([off.client.close(), on.client.close()]);
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => stopClusterProcesses());
