@@ -161,12 +161,16 @@ export interface TaskManagerSummary {
   timeSinceLastHeartbeat?: number;
   slotsNumber: number;
   freeSlots: number;
+  /** Eddy's own: the TaskManager's recent event-loop lag (p99), from its last heartbeat. */
+  eventLoopLagMs?: number;
   hardware?: { cpuCores?: number; physicalMemory?: number; freeMemory?: number; managedMemory?: number };
 }
 
 export interface TaskManagerDetails extends TaskManagerSummary {
+  /** Eddy's own: when it registered. */
+  registeredAt?: number;
   metrics?: Partial<Record<string, number | unknown>>;
-  allocatedSlots?: { jobId?: string; resource?: unknown }[];
+  allocatedSlots?: { index?: number; jobId?: string }[];
 }
 
 /** A REST call that got an answer other than 2xx: the status and Flink's `errors` list. */

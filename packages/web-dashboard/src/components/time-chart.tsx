@@ -3,6 +3,12 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+/** hh:mm:ss of a uPlot time (seconds since the epoch). */
+function clock(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 const COLOURS = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2', '#4b5563'];
 
 export interface Series {
@@ -26,7 +32,7 @@ export function TimeChart({ times, series, unit, height = 160 }: { times: readon
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [{ stroke: '#6b7a90' }, { stroke: '#6b7a90', size: 70, values: (_u, ticks) => ticks.map(unit) }],
+      axes: [{ stroke: '#6b7a90', space: 70, values: (_u, ticks) => ticks.map(clock) }, { stroke: '#6b7a90', size: 70, values: (_u, ticks) => ticks.map(unit) }],
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, value: (_u: uPlot, v: number | null) => (v === null ? '-' : unit(v)) }))],
     };
     plot.current = new uPlot(options, [[...times], ...series.map((s) => [...s.values])] as uPlot.AlignedData, element);

@@ -47,7 +47,7 @@ export function Empty({ children }: { children: ComponentChildren }) {
 
 /** A task-state summary bar: one coloured part per state with tasks, as Flink's job list shows. */
 export function TaskBar({ counts }: { counts: Partial<Record<string, number>> | undefined }) {
-  const entries = Object.entries(counts ?? {}).filter(([, n]) => (n ?? 0) > 0) as [string, number][];
+  const entries = Object.entries(counts ?? {}).filter(([state, n]) => state !== 'total' && (n ?? 0) > 0) as [string, number][];
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   if (total === 0) return <span class="muted">-</span>;
   return (

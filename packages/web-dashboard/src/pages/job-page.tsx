@@ -77,6 +77,16 @@ export function JobPage({ jobId }: { jobId: string }) {
     rates.current.add(snapshot.at, snapshot.job.vertices);
   }
 
+  if (polled.error instanceof RestError && polled.error.status === 400) {
+    return (
+      <div class="page job-page">
+        <h1>Job {jobId}</h1>
+        <p class="error-note">
+          <strong>{jobId}</strong> is not a job id: a job id is 32 hex digits, as <code>eddy list</code> and the job list show them. <a href="#/jobs">See the jobs</a>
+        </p>
+      </div>
+    );
+  }
   if (polled.error instanceof RestError && polled.error.status === 404) {
     return (
       <div class="page job-page">
@@ -85,7 +95,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         </h1>
         <div class="evicted" data-evicted="true">
           <p>
-            <strong>The JobManager does not know this job{snapshot ? ' any more' : ''}.</strong> It keeps the last <code>jobstore.max-capacity</code> finished jobs;
+            <strong>The JobManager does not know this job{snapshot ? ' any more' : ''}.</strong> It keeps the last <code>jobstore.max-capacity</code> ended jobs (finished, failed or canceled);
             this one was evicted from that history (or the id is wrong, or the JobManager restarted since).
           </p>
           <p>

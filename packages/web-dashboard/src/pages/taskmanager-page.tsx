@@ -1,6 +1,6 @@
 /** TaskManagers: the list, and one TaskManager's slots, hardware and resource use over time. */
 import { useRef } from 'preact/hooks';
-import { bytes, count, duration } from '../format.js';
+import { bytes, count, duration, time } from '../format.js';
 import { rest, RestError, type TaskManagerDetails, type TaskManagerSummary } from '../rest.js';
 import { usePoll } from '../poll.js';
 import { Empty, ErrorNote, Section, Stat } from '../components/ui.js';
@@ -17,8 +17,7 @@ export function TaskManagersTable({ taskManagers }: { taskManagers: readonly Tas
           <th class="num">Slots</th>
           <th class="num">Free slots</th>
           <th class="num">Last heartbeat</th>
-          <th class="num">CPU cores</th>
-          <th class="num">Memory</th>
+          <th class="num">Event-loop lag</th>
         </tr>
       </thead>
       <tbody>
@@ -33,8 +32,7 @@ export function TaskManagersTable({ taskManagers }: { taskManagers: readonly Tas
             <td class="num">{tm.slotsNumber}</td>
             <td class="num">{tm.freeSlots}</td>
             <td class="num">{tm.timeSinceLastHeartbeat === undefined ? '-' : `${duration(Date.now() - tm.timeSinceLastHeartbeat)} ago`}</td>
-            <td class="num">{tm.hardware?.cpuCores ?? '-'}</td>
-            <td class="num">{bytes(tm.hardware?.physicalMemory)}</td>
+            <td class="num">{lag(tm.eventLoopLagMs)}</td>
           </tr>
         ))}
       </tbody>
@@ -65,20 +63,26 @@ function metricValue(name: string, value: unknown): string {
 
 const HISTORY = 120;
 
+function lag(ms: number | undefined): string {
+  return ms === undefined ? '-' : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+}
+
+function numeric(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
 export function TaskManagerPage({ id }: { id: string }) {
   const tm = usePoll(() => rest.taskManager(id), [id]);
-  const history = useRef<{ times: number[]; heap: (number | null)[] }>({ times: [], heap: [] });
+  const history = useRef<{ times: number[]; lag: (number | null)[]; heap: (number | null)[] }>({ times: [], lag: [], heap: [] });
   const data: TaskManagerDetails | undefined = tm.data;
   const seen = useRef(0);
   if (data !== undefined && tm.updates !== seen.current) {
     seen.current = tm.updates;
-    const heap = typeof data.metrics?.['heapUsed'] === 'number' ? (data.metrics['heapUsed'] as number) : null;
-    history.current.times.push(Date.now() / 1000);
-    history.current.heap.push(heap);
-    if (history.current.times.length > HISTORY) {
-      history.current.times.shift();
-      history.current.heap.shift();
-    }
+    const h = history.current;
+    h.times.push(Date.now() / 1000);
+    h.lag.push(numeric(data.eventLoopLagMs));
+    h.heap.push(numeric(data.metrics?.['heapUsed']));
+    if (h.times.length > HISTORY) for (const series of [h.times, h.lag, h.heap]) series.shift();
   }
   if (tm.error instanceof RestError && tm.error.status === 404) {
     return (
@@ -89,8 +93,9 @@ export function TaskManagerPage({ id }: { id: string }) {
     );
   }
   const metrics = Object.entries(data?.metrics ?? {}).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
+  const h = history.current;
   return (
-    <div class="page">
+    <div class="page taskmanager-page">
       <h1>
         TaskManager <span class="mono">{id}</span>
       </h1>
@@ -100,25 +105,26 @@ export function TaskManagerPage({ id }: { id: string }) {
           <div class="stats">
             <Stat label="Slots" value={data.slotsNumber} testId="tm-slots" />
             <Stat label="Free slots" value={data.freeSlots} testId="tm-free-slots" />
-            <Stat label="CPU cores" value={data.hardware?.cpuCores ?? '-'} />
-            <Stat label="Physical memory" value={bytes(data.hardware?.physicalMemory)} />
+            <Stat label="Event-loop lag" value={lag(data.eventLoopLagMs)} testId="tm-lag" />
+            <Stat label="Last heartbeat" value={data.timeSinceLastHeartbeat === undefined ? '-' : `${duration(Date.now() - data.timeSinceLastHeartbeat)} ago`} />
+            <Stat label="Registered" value={time(data.registeredAt)} />
           </div>
           <Section title="Slots">
             <p>
-              {data.slotsNumber - data.freeSlots} of {data.slotsNumber} slots in use{data.path ? ` · ${data.path}` : ''}
+              {data.slotsNumber - data.freeSlots} of {data.slotsNumber} slots in use{data.path ? <> · <span class="mono">{data.path}</span></> : null}
             </p>
             {(data.allocatedSlots ?? []).length > 0 && (
-              <table class="table">
+              <table class="table narrow">
                 <thead>
                   <tr>
-                    <th>Slot</th>
+                    <th class="num">Slot</th>
                     <th>Job</th>
                   </tr>
                 </thead>
                 <tbody>
                   {(data.allocatedSlots ?? []).map((slot, i) => (
-                    <tr key={i}>
-                      <td>{i}</td>
+                    <tr key={slot.index ?? i} data-slot={slot.index ?? i}>
+                      <td class="num">{slot.index ?? i}</td>
                       <td class="mono">{slot.jobId ? <a href={`#/jobs/${slot.jobId}`}>{slot.jobId}</a> : '-'}</td>
                     </tr>
                   ))}
@@ -127,10 +133,15 @@ export function TaskManagerPage({ id }: { id: string }) {
             )}
           </Section>
           <Section title="Resource use">
-            {history.current.heap.some((v) => v !== null) && <TimeChart times={history.current.times} series={[{ label: 'heap used', values: history.current.heap }]} unit={(v) => bytes(v)} height={140} />}
-            {metrics.length === 0 ? (
-              <Empty>The JobManager reports no metrics for this TaskManager.</Empty>
+            {h.times.length < 2 ? (
+              <Empty>The chart starts after two updates.</Empty>
             ) : (
+              <>
+                <TimeChart times={h.times} series={[{ label: 'event-loop lag', values: h.lag }]} unit={(v) => lag(v)} height={140} />
+                {h.heap.some((v) => v !== null) && <TimeChart times={h.times} series={[{ label: 'heap used', values: h.heap }]} unit={(v) => bytes(v)} height={140} />}
+              </>
+            )}
+            {metrics.length > 0 && (
               <table class="table kv">
                 <tbody>
                   {metrics.map(([name, value]) => (
