@@ -8,6 +8,8 @@ import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
 import { ResourceManager } from '../resourcemanager/resource-manager.js';
+import { startJobManagerRest } from '../rest/jobmanager-rest.js';
+import type { RestServer } from '../rest/rest-server.js';
 import { JobManagerOptions } from './jobmanager-options.js';
 
 export class JobManagerRunner {
@@ -18,6 +20,8 @@ export class JobManagerRunner {
     readonly blobServer: BlobServer,
     readonly resourceManager: ResourceManager,
     readonly dispatcher: Dispatcher,
+    /** The REST API (rest.port). */
+    readonly restServer: RestServer,
     private readonly logger: Logger,
   ) {}
 
@@ -42,8 +46,9 @@ export class JobManagerRunner {
       const dispatcher = new Dispatcher(rpcService, { configuration, blobServer });
       await dispatcher.start();
       serveJobEvents(rpcService, dispatcher.events);
-      logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, blobStorage: blobServer.storagePath }, 'JobManager started');
-      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, logger);
+      const restServer = await startJobManagerRest(rpcService, configuration, logger);
+      logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, restAddress: restServer.url, blobStorage: blobServer.storagePath }, 'JobManager started');
+      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, restServer, logger);
     } catch (error) {
       await rpcService.stop();
       throw error;
@@ -54,6 +59,7 @@ export class JobManagerRunner {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({ address: this.address }, 'JobManager stopping');
+      await this.restServer.close().catch((error: unknown) => this.logger.warn({ err: error }, 'REST endpoint did not stop cleanly'));
       await this.dispatcher.closeAsync().catch((error: unknown) => this.logger.warn({ err: error }, 'Dispatcher did not stop cleanly'));
       await this.rpcService.stop();
       await this.blobServer.close();
