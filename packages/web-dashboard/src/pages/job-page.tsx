@@ -146,7 +146,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <Stat label="Ended" value={time(job['end-time'])} />
         <Stat label="Duration" value={duration(job.duration)} />
         <Stat label="Vertices" value={job.vertices.length} />
-        <Stat label="Max parallelism" value={job.maxParallelism ?? '-'} />
+        {job.maxParallelism !== undefined && <Stat label="Max parallelism" value={job.maxParallelism} />}
       </div>
 
       <Section title="Job graph" id="job-graph" extra={<BackpressureLegend />}>
