@@ -86,7 +86,14 @@ export function JobGraph({ job, live }: { job: JobDetails; live: ReadonlyMap<str
           const lines = nameLines(vertex.name);
           const level = now?.backpressure ?? 'unknown';
           return (
-            <g class={`vertex bp-${level}`} data-vertex-id={vertex.id} data-records-out={now?.recordsOut ?? ''} key={vertex.id} transform={`translate(${x},${y})`}>
+            <g
+              class={`vertex bp-${level}`}
+              data-vertex-id={vertex.id}
+              data-records-out={now?.recordsOut ?? ''}
+              key={vertex.id}
+              transform={`translate(${x},${y})`}
+              onClick={() => document.getElementById(`subtasks-${vertex.id}`)?.scrollIntoView({ behavior: 'smooth' })}
+            >
               <title>{vertex.name}</title>
               <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx="6" />
               <rect class="bp-bar" width="6" height={NODE_HEIGHT} rx="3" />

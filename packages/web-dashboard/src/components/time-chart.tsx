@@ -31,8 +31,8 @@ export function TimeChart({ times, series, unit, height = 160 }: { times: readon
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
-      axes: [{ stroke: '#6b7a90', space: 70, values: (_u, ticks) => ticks.map(clock) }, { stroke: '#6b7a90', size: 70, values: (_u, ticks) => ticks.map(unit) }],
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+      axes: [{ stroke: '#6b7a90', space: 70, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600], values: (_u, ticks) => ticks.map(clock) }, { stroke: '#6b7a90', size: 70, values: (_u, ticks) => ticks.map(unit) }],
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, value: (_u: uPlot, v: number | null) => (v === null ? '-' : unit(v)) }))],
     };
     plot.current = new uPlot(options, [[...times], ...series.map((s) => [...s.values])] as uPlot.AlignedData, element);
