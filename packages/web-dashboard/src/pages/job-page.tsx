@@ -436,19 +436,39 @@ function ExceptionsView({ exceptions }: { exceptions: Exceptions }) {
   );
 }
 
-/** The job's status transitions, oldest first, from the times Flink's job details give each status. */
+/**
+ * The job's status transitions, oldest first, from the time Flink's job details give each status
+ * (`timestamps`): the last time it entered each one, so a status entered twice (RUNNING again
+ * after a restart) appears once, at its latest time.
+ */
 function TransitionsView({ job }: { job: JobDetails }) {
   const entries = Object.entries(job.timestamps ?? {})
     .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0)
     .sort((a, b) => a[1] - b[1]);
   if (entries.length === 0) return <Empty>No transition recorded.</Empty>;
   return (
-    <ol class="transitions">
-      {entries.map(([state, at], i) => (
-        <li key={state} data-transition={state}>
-          <span class="mono">{time(at)}</span> {i === 0 ? <>job {job.name}</> : <>switched from {entries[i - 1]![0]} to</>} <StateBadge state={state} />
-        </li>
-      ))}
-    </ol>
+    <>
+      <table class="table narrow transitions">
+        <thead>
+          <tr>
+            <th>Status</th>
+            <th>Last entered</th>
+            <th class="num">After start</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(([state, at]) => (
+            <tr key={state} data-transition={state}>
+              <td>
+                <StateBadge state={state} />
+              </td>
+              <td class="mono">{time(at)}</td>
+              <td class="num">{duration(at - entries[0]![1])}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="muted small">Each status at the last time the job entered it; every task's transitions are in the JobManager's log.</p>
+    </>
   );
 }
