@@ -1,8 +1,10 @@
 /**
  * The web dashboard's files, as the REST server serves them at `/`: index.html and the hashed
  * assets `npm run build` writes to packages/web-dashboard/dist (Vite). They are read once when the
- * server starts (about 150 KB) and kept in memory with a gzip copy, so a request never touches the
- * disk and a path can only name a file that was there at start: no traversal, no directory listing.
+ * server starts (about 150 KB) and kept in memory, with a gzip copy made at the first request that
+ * accepts one (so a JobManager nobody browses, a local run or a test's, pays nothing for it). A
+ * request never touches the disk, and a path can only name a file that was there at start: no
+ * traversal, no directory listing.
  *
  * Framework-free on purpose: the REST server's hook turns `respond()` into its reply.
  */
@@ -29,7 +31,8 @@ const GZIP_MIN_BYTES = 1024;
 
 interface DashboardFile {
   readonly body: Buffer;
-  readonly gzip: Buffer | undefined;
+  /** Made on first use, for files of GZIP_MIN_BYTES or more. */
+  gzip: Buffer | undefined;
   readonly contentType: string;
   readonly etag: string;
   /** Vite names assets by their content's hash: they never change under one name. */
@@ -118,7 +121,8 @@ export class DashboardFiles {
       'x-content-type-options': 'nosniff',
     };
     if (requestHeaders['if-none-match'] === file.etag) return { status: 304, headers, body: undefined };
-    if (file.gzip !== undefined && /\bgzip\b/.test(requestHeaders['accept-encoding'] ?? '')) {
+    if (file.body.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(requestHeaders['accept-encoding'] ?? '')) {
+      file.gzip ??= gzipSync(file.body);
       return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: file.gzip };
     }
     return { status: 200, headers, body: file.body };
@@ -128,7 +132,7 @@ export class DashboardFiles {
 function fileOf(body: Buffer, extension: string, immutable: boolean): DashboardFile {
   const contentType = CONTENT_TYPES[extension] ?? 'application/octet-stream';
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-  return { body, gzip: body.length >= GZIP_MIN_BYTES ? gzipSync(body, { level: 9 }) : undefined, contentType, etag, immutable };
+  return { body, gzip: undefined, contentType, etag, immutable };
 }
 
 function listFiles(dir: string): string[] {

@@ -41,7 +41,9 @@ function nameLines(name: string): string[] {
 }
 
 export function JobGraph({ job, live }: { job: JobDetails; live: ReadonlyMap<string, VertexLive> }) {
-  const edges = useMemo(() => edgesOf(job), [job.jid, job.plan]);
+  // Each poll brings new objects: lay the graph out again only when its shape changed.
+  const edges = edgesOf(job);
+  const shapeKey = `${job.vertices.map((v) => v.id).join(',')}|${edges.map((e) => `${e.from}>${e.to}`).join(',')}`;
   const shape = useMemo(() => {
     const graph = new Graph<GraphLabel, NodeLabel, EdgeLabel>();
     graph.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 90, marginx: 16, marginy: 16 });
@@ -51,7 +53,7 @@ export function JobGraph({ job, live }: { job: JobDetails; live: ReadonlyMap<str
     layout(graph);
     const label = graph.graph();
     return { graph, width: label.width ?? NODE_WIDTH, height: label.height ?? NODE_HEIGHT };
-  }, [job.jid, job.vertices.map((v) => v.id).join(','), edges]);
+  }, [shapeKey]);
 
   return (
     <div class="graph-scroll">
