@@ -26,18 +26,23 @@ COPY packages/cluster-common/package.json packages/cluster-common/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/client/package.json packages/client/
 COPY packages/cli/package.json packages/cli/
+COPY packages/web-dashboard/package.json packages/web-dashboard/
 
 FROM manifests AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
-# .dockerignore lets only each package's src/ and tsconfig.json through.
+# .dockerignore lets only each package's src/ and tsconfig.json through (and the dashboard's
+# index.html and vite.config.mjs).
 COPY packages packages
+# The web dashboard (Vite) builds to packages/web-dashboard/dist: static files the REST server serves.
 RUN npx tsc -b packages/cli \
+ && npm run build --workspace @eddy/web-dashboard \
  && chmod +x packages/cli/dist/src/bin/eddy.js \
  && for dir in packages/*/; do \
       mkdir -p "/opt/eddy-image/${dir}dist" \
       && cp "${dir}package.json" "/opt/eddy-image/${dir}" \
-      && cp -R "${dir}dist/src" "/opt/eddy-image/${dir}dist/src"; \
+      && if [ "$dir" = packages/web-dashboard/ ]; then cp -R "${dir}dist/." "/opt/eddy-image/${dir}dist/"; \
+         else cp -R "${dir}dist/src" "/opt/eddy-image/${dir}dist/src"; fi; \
     done \
  && find /opt/eddy-image -name '*.d.ts' -delete -o -name '*.d.ts.map' -delete
 

@@ -36,6 +36,8 @@ const MAY_IMPORT = {
   runtime: ['api', 'cluster-common', 'common', 'proto', 'rpc'],
   client: ['api', 'cluster-common', 'common', 'proto', 'rpc'],
   cli: ['api', 'client', 'cluster-common', 'common', 'proto', 'rpc', 'runtime'],
+  // Runs in a browser and reads the REST API only.
+  'web-dashboard': [],
 };
 
 const NODE_MODULE = (names) => `(^|/)node_modules/(${names.join('|')})/`;

@@ -8,7 +8,7 @@ after(stopClusterProcesses);
 
 /** `eddy <args>` with stdout a pipe, its lines collected (see ClusterProcess). */
 function startDaemon(role: string, args: string[]): ClusterProcess {
-  const child = spawn(process.execPath, [EDDY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: '' } });
+  const child = spawn(process.execPath, [EDDY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDDY_LOG_LEVEL: 'info', EDDY_PROPERTIES: 'rest.port: 0' } });
   return new ClusterProcess(role, child);
 }
 

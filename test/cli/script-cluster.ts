@@ -44,7 +44,7 @@ export interface ScriptCluster {
 export async function scriptCluster(name: string): Promise<ScriptCluster> {
   const logDir = join(scratch, name);
   const port = await freePort();
-  const env = { EDDY_LOG_DIR: logDir, EDDY_PROPERTIES: `jobmanager.rpc.port: ${port}\n`, EDDY_START_TIMEOUT: '60', EDDY_STOP_TIMEOUT: '20' };
+  const env = { EDDY_LOG_DIR: logDir, EDDY_PROPERTIES: `jobmanager.rpc.port: ${port}\nrest.port: 0\n`, EDDY_START_TIMEOUT: '60', EDDY_STOP_TIMEOUT: '20' };
   return {
     logDir,
     port,

@@ -166,6 +166,8 @@ function spawnEddy(role: string, args: string[], config: Record<string, string>,
 export interface JobManagerProcess extends ClusterProcess {
   /** host:port */
   address: string;
+  /** The REST API's URL, e.g. http://127.0.0.1:40123 (rest.port is 0 unless `config` sets it). */
+  restUrl: string;
 }
 
 /**
@@ -177,9 +179,10 @@ export async function startJobManager(
   options: { port?: number; config?: Record<string, string>; unset?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<JobManagerProcess> {
   const fast = Object.fromEntries(Object.entries(FAST_CLUSTER).filter(([key]) => !(options.unset ?? []).includes(key)));
-  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { ...fast, ...options.config }, options.env) as JobManagerProcess;
+  const process = spawnEddy('jobmanager', ['jobmanager', '--port', String(options.port ?? 0)], { 'rest.port': '0', ...fast, ...options.config }, options.env) as JobManagerProcess;
   const started = await process.waitForLine((line) => line.msg === 'JobManager started', 'JobManager started', 15_000);
   process.address = started['advertisedAddress'] as string;
+  process.restUrl = started['restAddress'] as string;
   return process;
 }
 

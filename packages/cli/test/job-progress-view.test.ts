@@ -43,6 +43,8 @@ function details(overrides: Partial<JobDetails> = {}): JobDetails {
     restarts: 1,
     startTime: 1_000,
     endTime: 0,
+    edges: [],
+    configuration: {},
     ...overrides,
   };
 }

@@ -37,7 +37,7 @@ describe('JobClient', () => {
   let dir: JobDir;
 
   before(async () => {
-    jobManager = await JobManagerRunner.start(Configuration.fromRecord({ 'jobmanager.rpc.port': '0' }), silentLogger());
+    jobManager = await JobManagerRunner.start(Configuration.fromRecord({ 'jobmanager.rpc.port': '0', 'rest.port': '0' }), silentLogger());
     client = await JobClient.connect(jobManager.address, { apiPackageDir: FAKE_API_DIR });
     dir = await JobDir.create();
   });

@@ -5,6 +5,9 @@ export { TaskThread, type TaskThreadCallbacks, type TaskThreadOptions } from './
 export { allRuntimeOptions } from './runtime-options.js';
 export { RUNTIME_CONTRACT_VERSION } from './job-contract.js';
 export { JobManagerOptions } from './entrypoint/jobmanager-options.js';
+export { RestOptions } from './rest/rest-options.js';
+export { buildRestApp, RestServer } from './rest/rest-server.js';
+export type { RestApp, RestPlugin, RestServices } from './rest/rest-app.js';
 export { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 export { JobMasterOptions } from './jobmaster/jobmaster-options.js';
 export { JobManagerRunner } from './entrypoint/jobmanager-runner.js';

@@ -17,11 +17,13 @@ import { TaskManagerOptions } from './taskexecutor/taskmanager-options.js';
 import { TaskManagerStdoutOptions } from './taskexecutor/taskmanager-stdout.js';
 import { NetworkOptions } from './network/network-options.js';
 import { MetricOptions } from './metrics/metric-options.js';
+import { RestOptions } from './rest/rest-options.js';
 
 export function allRuntimeOptions(): ConfigOption<unknown>[] {
   const groups: Record<string, ConfigOption<unknown>>[] = [
     RpcOptions,
     JobManagerOptions,
+    RestOptions,
     TaskManagerOptions,
     HeartbeatOptions,
     JobMasterOptions,

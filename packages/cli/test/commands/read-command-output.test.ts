@@ -38,6 +38,8 @@ function details(overrides: Partial<dispatcher.JobDetails> = {}): dispatcher.Job
     restarts: 1,
     startTime: 1_000,
     endTime: 0,
+    edges: [],
+    configuration: {},
     ...overrides,
   };
 }
@@ -175,7 +177,7 @@ describe('eddy list output', () => {
 });
 
 describe('eddy taskmanagers output', () => {
-  const info = { taskManagerId: 'tm-1', address: '127.0.0.1:4001/taskexecutor', slotsTotal: 2, slotsFree: 1, lastHeartbeat: 9_000, eventLoopLagMs: 1.25, registeredAt: 1_000 };
+  const info = { taskManagerId: 'tm-1', address: '127.0.0.1:4001/taskexecutor', slotsTotal: 2, slotsFree: 1, lastHeartbeat: 9_000, eventLoopLagMs: 1.25, registeredAt: 1_000, slots: [] };
 
   it('gives each TaskManager its host:port, slots, heartbeat age and event-loop lag', () => {
     const listed = listedTaskManagers([info]);

@@ -733,6 +733,16 @@ export const protoSchema: Record<string, unknown> = {
           "checkpoints": {
            "type": "CheckpointStatistics",
            "id": 11
+          },
+          "edges": {
+           "rule": "repeated",
+           "type": "eddy.jobgraph.v1.JobEdge",
+           "id": 20
+          },
+          "configuration": {
+           "keyType": "string",
+           "type": "string",
+           "id": 21
           }
          }
         },
@@ -1875,6 +1885,11 @@ export const protoSchema: Record<string, unknown> = {
           "registeredAt": {
            "type": "int64",
            "id": 7
+          },
+          "slots": {
+           "rule": "repeated",
+           "type": "eddy.cluster.v1.SlotStatus",
+           "id": 8
           }
          }
         }

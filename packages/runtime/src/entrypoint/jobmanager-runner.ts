@@ -8,6 +8,8 @@ import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
 import { ResourceManager } from '../resourcemanager/resource-manager.js';
+import { startJobManagerRest } from '../rest/jobmanager-rest.js';
+import type { RestServer } from '../rest/rest-server.js';
 import { JobManagerOptions } from './jobmanager-options.js';
 import { ProcessMetrics } from '../metrics/process-metrics.js';
 import { hostOfAddress } from '../metrics/metric-registry.js';
@@ -22,6 +24,8 @@ export class JobManagerRunner {
     readonly dispatcher: Dispatcher,
     /** The process's metric registry and, when configured, its Prometheus endpoint. */
     readonly metrics: ProcessMetrics,
+    /** The REST API (rest.port). */
+    readonly restServer: RestServer,
     private readonly logger: Logger,
   ) {}
 
@@ -49,8 +53,12 @@ export class JobManagerRunner {
       const dispatcher = new Dispatcher(rpcService, { configuration, blobServer, metrics: { registry: metrics.registry, host } });
       await dispatcher.start();
       serveJobEvents(rpcService, dispatcher.events);
-      logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, blobStorage: blobServer.storagePath, metricsPort: metrics.prometheus?.port }, 'JobManager started');
-      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, metrics, logger);
+      const restServer = await startJobManagerRest(rpcService, configuration, logger);
+      logger.info(
+        { bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, restAddress: restServer.url, blobStorage: blobServer.storagePath, metricsPort: metrics.prometheus?.port },
+        'JobManager started',
+      );
+      return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, metrics, restServer, logger);
     } catch (error) {
       await metrics?.close();
       await rpcService.stop();
@@ -62,6 +70,7 @@ export class JobManagerRunner {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({ address: this.address }, 'JobManager stopping');
+      await this.restServer.close().catch((error: unknown) => this.logger.warn({ err: error }, 'REST endpoint did not stop cleanly'));
       await this.dispatcher.closeAsync().catch((error: unknown) => this.logger.warn({ err: error }, 'Dispatcher did not stop cleanly'));
       await this.rpcService.stop();
       await this.blobServer.close();

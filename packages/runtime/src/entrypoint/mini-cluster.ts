@@ -10,7 +10,7 @@ import { TaskManagerRunner } from './taskmanager-runner.js';
 export interface MiniClusterOptions {
   readonly taskManagers?: number;
   readonly slotsPerTaskManager?: number;
-  /** Cluster configuration; ports are forced to 0 (ephemeral). */
+  /** Cluster configuration; ports are forced to 0 (ephemeral), the REST port too unless it sets rest.port. */
   readonly configuration?: Configuration;
   readonly logger: Logger;
 }
@@ -27,8 +27,14 @@ export class MiniCluster {
   }
 
   static async start(options: MiniClusterOptions): Promise<MiniCluster> {
-    const base = (options.configuration ?? Configuration.empty()).withOverrides(
-      { 'jobmanager.rpc.port': '0', 'taskmanager.rpc.port': '0', 'taskmanager.numberOfTaskSlots': String(options.slotsPerTaskManager ?? 1) },
+    const configuration = options.configuration ?? Configuration.empty();
+    const base = configuration.withOverrides(
+      {
+        'jobmanager.rpc.port': '0',
+        'taskmanager.rpc.port': '0',
+        'taskmanager.numberOfTaskSlots': String(options.slotsPerTaskManager ?? 1),
+        ...(configuration.has('rest.port') ? {} : { 'rest.port': '0' }),
+      },
       'MiniCluster',
     );
     const jobManager = await JobManagerRunner.start(base, options.logger.child({ process: 'jobmanager' }));

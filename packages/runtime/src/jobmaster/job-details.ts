@@ -112,6 +112,8 @@ export function buildJobDetails(graph: ExecutionGraph, waitingFor: string, check
     startTime: statusTimestamps['CREATED'] ?? 0,
     endTime: statusTimestamps[graph.state] !== undefined && ['FINISHED', 'FAILED', 'CANCELED'].includes(graph.state) ? (statusTimestamps[graph.state] as number) : 0,
     checkpoints: checkpointing === undefined ? null : buildCheckpointStatistics(checkpointing),
+    edges: graph.jobGraph.edges,
+    configuration: graph.jobGraph.configuration,
   };
 }
 

@@ -179,6 +179,7 @@ export class ResourceManager extends RpcEndpoint implements rm.ResourceManagerGa
       lastHeartbeat: tm.lastHeartbeat,
       eventLoopLagMs: tm.eventLoopLagMs,
       registeredAt: tm.registeredAt,
+      slots: tm.slots.map((slot, slotIndex) => ({ slotIndex, allocationId: slot.allocationId, jobId: slot.jobId })),
     }));
     return Promise.resolve({ taskManagers });
   }

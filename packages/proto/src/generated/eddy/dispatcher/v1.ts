@@ -173,6 +173,11 @@ export interface JobDetails {
    * How the job's checkpoints go; enabled is false when checkpointing is off.
    */
   checkpoints?: CheckpointStatistics | null;
+  /**
+   * The JobGraph's edges and configuration overrides, for the REST API's plan and job config.
+   */
+  edges: eddy_jobgraph_v1.JobEdge[];
+  configuration: Record<string, string>;
 }
 
 /**
@@ -394,7 +399,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: '1769b55b8df850f7',
+  fingerprint: 'f8847883d0ed4823',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

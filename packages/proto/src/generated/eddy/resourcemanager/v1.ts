@@ -112,6 +112,10 @@ export interface TaskManagerInfo {
   lastHeartbeat: number;
   eventLoopLagMs: number;
   registeredAt: number;
+  /**
+   * Its slots as its last slot report said, with the job each is allocated to.
+   */
+  slots: eddy_cluster_v1.SlotStatus[];
 }
 
 export interface ResourceManagerGateway {
@@ -147,7 +151,7 @@ export interface ResourceManagerGateway {
 /** Descriptor of {@link ResourceManagerGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const ResourceManagerGateway: GatewayDescriptor<ResourceManagerGateway> = {
   name: 'eddy.resourcemanager.v1.ResourceManagerGateway',
-  fingerprint: '7d3d30b6019a0ad4',
+  fingerprint: 'a88a6863c6bc7511',
   methods: {
     registerTaskExecutor: { name: 'registerTaskExecutor', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/RegisterTaskExecutor', requestType: 'eddy.resourcemanager.v1.RegisterTaskExecutorRequest', responseType: 'eddy.resourcemanager.v1.RegistrationResponse', oneWay: false },
     sendSlotReport: { name: 'sendSlotReport', path: '/eddy.resourcemanager.v1.ResourceManagerGateway/SendSlotReport', requestType: 'eddy.resourcemanager.v1.SlotReportRequest', responseType: 'eddy.cluster.v1.Ack', oneWay: false },
