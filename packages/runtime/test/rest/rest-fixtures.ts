@@ -16,6 +16,15 @@ export function attempt(overrides: Partial<dispatcher.AttemptDetails> = {}): dis
     failureCause: null,
     numRecordsIn: 10,
     numRecordsOut: 20,
+    numBytesIn: 100,
+    numBytesOut: 200,
+    backPressuredTimeMsPerSecond: 0,
+    idleTimeMsPerSecond: 0,
+    busyTimeMsPerSecond: 1000,
+    numRecordsInPerSecond: 0,
+    numRecordsOutPerSecond: 0,
+    numBytesInPerSecond: 0,
+    numBytesOutPerSecond: 0,
     ...overrides,
   };
 }
