@@ -15,7 +15,7 @@ const { silentLogger } = await import(pathToFileURL(join(root, 'packages', 'comm
 // The routes only describe themselves here: no gateway is called.
 const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not called while generating the OpenAPI document')) });
 const { app } = await buildRestApp({
-  services: { dispatcher: unused, resourceManager: unused, callTimeoutMs: 1, savepointTimeoutMs: 1, logger: silentLogger() },
+  services: { dispatcher: unused, resourceManager: unused, callTimeoutMs: 1, savepointTimeoutMs: 1, logger: silentLogger(), cache: unused, refreshIntervalMs: 1000 },
   maxContentLength: 1024 * 1024,
 });
 const document = app.swagger();
