@@ -9,7 +9,7 @@ import { writeOrCheck } from './generated-doc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'docs', 'rest-openapi.json');
-const { buildRestApp } = await import(pathToFileURL(join(root, 'packages', 'runtime', 'dist', 'src', 'index.js')).href);
+const { buildRestApp } = await import(pathToFileURL(join(root, 'packages', 'runtime', 'dist', 'src', 'rest', 'rest-server.js')).href);
 const { silentLogger } = await import(pathToFileURL(join(root, 'packages', 'common', 'dist', 'src', 'index.js')).href);
 
 // The routes only describe themselves here: no gateway is called.

@@ -8,7 +8,6 @@ import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
 import { ResourceManager } from '../resourcemanager/resource-manager.js';
-import { startJobManagerRest } from '../rest/jobmanager-rest.js';
 import type { RestServer } from '../rest/rest-server.js';
 import { JobManagerOptions } from './jobmanager-options.js';
 
@@ -46,6 +45,8 @@ export class JobManagerRunner {
       const dispatcher = new Dispatcher(rpcService, { configuration, blobServer });
       await dispatcher.start();
       serveJobEvents(rpcService, dispatcher.events);
+      // Loaded here, not at the top: only a JobManager needs fastify, not every process (CLI, TaskManager) that imports the runtime.
+      const { startJobManagerRest } = await import('../rest/jobmanager-rest.js');
       const restServer = await startJobManagerRest(rpcService, configuration, logger);
       logger.info({ bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, restAddress: restServer.url, blobStorage: blobServer.storagePath }, 'JobManager started');
       return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, restServer, logger);
