@@ -9,13 +9,13 @@ import { writeOrCheck } from './generated-doc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'docs', 'rest-openapi.json');
-const { buildRestApp } = await import(pathToFileURL(join(root, 'packages', 'runtime', 'dist', 'src', 'index.js')).href);
+const { buildRestApp } = await import(pathToFileURL(join(root, 'packages', 'runtime', 'dist', 'src', 'rest', 'rest-server.js')).href);
 const { silentLogger } = await import(pathToFileURL(join(root, 'packages', 'common', 'dist', 'src', 'index.js')).href);
 
 // The routes only describe themselves here: no gateway is called.
 const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not called while generating the OpenAPI document')) });
 const { app } = await buildRestApp({
-  services: { dispatcher: unused, resourceManager: unused, callTimeoutMs: 1, savepointTimeoutMs: 1, logger: silentLogger() },
+  services: { dispatcher: unused, resourceManager: unused, callTimeoutMs: 1, savepointTimeoutMs: 1, logger: silentLogger(), cache: unused, refreshIntervalMs: 1000 },
   maxContentLength: 1024 * 1024,
 });
 const document = app.swagger();

@@ -116,6 +116,13 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     targets: [{ metric: 'throughput_ratio_with_metrics', op: '>=', threshold: () => 0.97, source: 'issue 16' }],
   },
   {
+    name: 'rest',
+    script: 'test/dist/bench/rest-bench.js',
+    format: 'json',
+    description: "the REST API's latency with 100 jobs in history: /overview and /jobs/:jobid, afresh and cached",
+    settings: ['jobs_in_history', 'requests'],
+  },
+  {
     name: 'codec',
     script: 'packages/runtime/dist/bench/record-codec-bench.js',
     format: 'json',

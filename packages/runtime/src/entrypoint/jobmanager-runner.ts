@@ -8,7 +8,6 @@ import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
 import { ResourceManager } from '../resourcemanager/resource-manager.js';
-import { startJobManagerRest } from '../rest/jobmanager-rest.js';
 import type { RestServer } from '../rest/rest-server.js';
 import { JobManagerOptions } from './jobmanager-options.js';
 import { ProcessMetrics } from '../metrics/process-metrics.js';
@@ -53,6 +52,8 @@ export class JobManagerRunner {
       const dispatcher = new Dispatcher(rpcService, { configuration, blobServer, metrics: { registry: metrics.registry, host } });
       await dispatcher.start();
       serveJobEvents(rpcService, dispatcher.events);
+      // Loaded here, not at the top: only a JobManager needs fastify, not every process (CLI, TaskManager) that imports the runtime.
+      const { startJobManagerRest } = await import('../rest/jobmanager-rest.js');
       const restServer = await startJobManagerRest(rpcService, configuration, logger);
       logger.info(
         { bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, restAddress: restServer.url, blobStorage: blobServer.storagePath, metricsPort: metrics.prometheus?.port },

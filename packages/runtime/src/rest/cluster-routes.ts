@@ -1,7 +1,7 @@
 /** GET /overview and GET /config: the cluster at a glance, and what the dashboard needs to know. */
 import { Type } from 'typebox';
-import { ErrorResponse, gatewayCall } from './rest-errors.js';
-import type { RestApp, RestServices } from './rest-app.js';
+import { fetchJobs, fetchTaskManagers, type RestApp, type RestServices } from './rest-app.js';
+import { ErrorResponse } from './rest-errors.js';
 
 const ClusterOverview = Type.Object(
   {
@@ -31,10 +31,7 @@ export function registerClusterRoutes(app: RestApp, services: RestServices): voi
     '/overview',
     { schema: { summary: 'TaskManagers, slots and jobs by status', response: { 200: ClusterOverview, 503: ErrorResponse } } },
     async () => {
-      const [{ taskManagers }, { jobs }] = await Promise.all([
-        gatewayCall(services.resourceManager.requestTaskManagers({}, { timeoutMs: services.callTimeoutMs })),
-        gatewayCall(services.dispatcher.listJobs({ includeFinished: true }, { timeoutMs: services.callTimeoutMs })),
-      ]);
+      const [taskManagers, jobs] = await Promise.all([fetchTaskManagers(services), fetchJobs(services)]);
       const count = (status: string): number => jobs.filter((job) => job.status === status).length;
       return {
         taskmanagers: taskManagers.length,
@@ -48,7 +45,7 @@ export function registerClusterRoutes(app: RestApp, services: RestServices): voi
     },
   );
   app.get('/config', { schema: { summary: "The dashboard's settings", response: { 200: DashboardConfiguration } } }, () => ({
-    'refresh-interval': 1000,
+    'refresh-interval': services.refreshIntervalMs,
     'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone,
     'timezone-offset': -new Date().getTimezoneOffset() * 60_000,
     features: { 'web-submit': false, 'web-cancel': true, 'web-rescale': false, 'web-history': false },

@@ -1,7 +1,7 @@
 /** The job routes: list, overview, details (with the plan), config, exceptions, cancel. */
 import { Type } from 'typebox';
 import { exceptionsJson, jobDetailsJson, jobOverviewJson } from './job-json.js';
-import { fetchJob, JobIdParams, type RestApp, type RestServices } from './rest-app.js';
+import { fetchJob, fetchJobs, JobIdParams, type RestApp, type RestServices } from './rest-app.js';
 import { badRequest, ErrorResponse, gatewayCall } from './rest-errors.js';
 
 const Counts = Type.Record(Type.String(), Type.Integer());
@@ -85,13 +85,12 @@ const JobExceptionsInfo = Type.Object(
 const JobErrors = { 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse };
 
 export function registerJobRoutes(app: RestApp, services: RestServices): void {
-  const listJobs = () => gatewayCall(services.dispatcher.listJobs({ includeFinished: true }, { timeoutMs: services.callTimeoutMs }));
   app.get('/jobs', { schema: { summary: 'Every job the JobManager knows, with its status', response: { 200: JobIdsWithStatus, 503: ErrorResponse } } }, async () => {
-    const { jobs } = await listJobs();
+    const jobs = await fetchJobs(services);
     return { jobs: jobs.map((job) => ({ id: job.jobId, status: job.status })) };
   });
   app.get('/jobs/overview', { schema: { summary: 'Every job with its times and task counts', response: { 200: MultipleJobsDetails, 503: ErrorResponse } } }, async () => {
-    const { jobs } = await listJobs();
+    const jobs = await fetchJobs(services);
     const now = Date.now();
     return { jobs: jobs.map((job) => jobOverviewJson(job, now)) };
   });

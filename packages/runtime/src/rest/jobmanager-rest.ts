@@ -11,6 +11,7 @@ import type { RpcService } from '@eddy/rpc';
 import { CheckpointingOptions } from '../checkpoint/checkpointing-options.js';
 import { JobManagerOptions } from '../entrypoint/jobmanager-options.js';
 import { isWildcardHost } from '../entrypoint/advertised-host.js';
+import { CachedReads } from './cached-reads.js';
 import { RestOptions } from './rest-options.js';
 import { jobManagerRestPlugins } from './rest-plugins.js';
 import { RestServer } from './rest-server.js';
@@ -31,6 +32,8 @@ export async function startJobManagerRest(rpcService: RpcService, configuration:
       callTimeoutMs: rpcService.askTimeoutMs,
       savepointTimeoutMs: configuration.get(CheckpointingOptions.timeout) + 2 * rpcService.askTimeoutMs,
       logger: log,
+      cache: new CachedReads(configuration.get(RestOptions.refreshInterval)),
+      refreshIntervalMs: configuration.get(RestOptions.refreshInterval),
     },
     bindAddress,
     port: configuration.get(RestOptions.port),

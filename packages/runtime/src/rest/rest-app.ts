@@ -5,6 +5,7 @@ import type { Logger } from '@eddy/common';
 import type { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { CachedReads } from './cached-reads.js';
 import { gatewayCall } from './rest-errors.js';
 
 /** The fastify instance routes are registered on, typed by typebox schemas. */
@@ -26,6 +27,10 @@ export interface RestServices {
   /** Deadline of a savepoint (the checkpoint timeout plus the ask timeout). */
   readonly savepointTimeoutMs: number;
   readonly logger: Logger;
+  /** Reads of job details, job lists and TaskManagers, shared for web.refresh-interval. */
+  readonly cache: CachedReads;
+  /** web.refresh-interval, for the dashboard. */
+  readonly refreshIntervalMs: number;
 }
 
 
@@ -38,7 +43,20 @@ export const VertexParams = Type.Object({
   vertexid: Type.String({ pattern: '^[0-9A-Za-z_.:-]{1,256}$', description: 'A vertex id of the job' }),
 });
 
-/** The job's details from the Dispatcher (its JobMaster while it runs, the archive after). */
+/** The job's details from the Dispatcher (its JobMaster while it runs, the archive after), through the cache. */
 export function fetchJob(services: RestServices, jobId: string): Promise<dispatcher.JobDetails> {
-  return gatewayCall(services.dispatcher.requestJob({ jobId: jobId.toLowerCase() }, { timeoutMs: services.callTimeoutMs }));
+  const id = jobId.toLowerCase();
+  return gatewayCall(services.cache.get(`job ${id}`, () => services.dispatcher.requestJob({ jobId: id }, { timeoutMs: services.callTimeoutMs })));
+}
+
+/** Every job the Dispatcher knows (running and archived), through the cache. */
+export async function fetchJobs(services: RestServices): Promise<dispatcher.JobSummary[]> {
+  const response = await gatewayCall(services.cache.get('jobs', () => services.dispatcher.listJobs({ includeFinished: true }, { timeoutMs: services.callTimeoutMs })));
+  return response.jobs;
+}
+
+/** The registered TaskManagers, through the cache. */
+export async function fetchTaskManagers(services: RestServices): Promise<rm.TaskManagerInfo[]> {
+  const response = await gatewayCall(services.cache.get('taskmanagers', () => services.resourceManager.requestTaskManagers({}, { timeoutMs: services.callTimeoutMs })));
+  return response.taskManagers;
 }

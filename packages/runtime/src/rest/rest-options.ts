@@ -1,5 +1,5 @@
 /** Options of the REST endpoint on the JobManager (Flink's `rest.*` keys where Flink has them). */
-import { integerOption, memorySizeOption, stringOption } from '@eddy/common';
+import { durationOption, integerOption, memorySizeOption, stringOption } from '@eddy/common';
 
 export const RestOptions = {
   port: integerOption({
@@ -31,5 +31,12 @@ export const RestOptions = {
     defaultValue: 512,
     min: 1,
     description: 'Open connections the REST API accepts at once; further ones are closed at once, so a flood of clients cannot starve the JobManager.',
+  }),
+  refreshInterval: durationOption({
+    key: 'web.refresh-interval',
+    defaultMs: 1000,
+    minMs: 0,
+    description:
+      "How often the web dashboard refreshes; the REST API also keeps what it read of jobs and TaskManagers this long (as Flink's does), so a flood of requests costs the JobManager's endpoints a few calls per second. 0 reads afresh for every request.",
   }),
 } as const;

@@ -1,8 +1,8 @@
 /** GET /taskmanagers and /taskmanagers/:tmid: the registered TaskManagers, their slots and event-loop lag. */
 import type { eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import { Type } from 'typebox';
-import type { RestApp, RestServices } from './rest-app.js';
-import { ErrorResponse, gatewayCall, notFound } from './rest-errors.js';
+import { fetchTaskManagers, type RestApp, type RestServices } from './rest-app.js';
+import { ErrorResponse, notFound } from './rest-errors.js';
 
 const TaskManagerFields = {
   id: Type.String(),
@@ -29,7 +29,7 @@ function taskManagerJson(tm: rm.TaskManagerInfo) {
 }
 
 export function registerTaskManagerRoutes(app: RestApp, services: RestServices): void {
-  const taskManagers = async () => (await gatewayCall(services.resourceManager.requestTaskManagers({}, { timeoutMs: services.callTimeoutMs }))).taskManagers;
+  const taskManagers = () => fetchTaskManagers(services);
   app.get('/taskmanagers', { schema: { summary: 'The registered TaskManagers', response: { 200: TaskManagersInfo, 503: ErrorResponse } } }, async () => ({
     taskmanagers: (await taskManagers()).map(taskManagerJson),
   }));

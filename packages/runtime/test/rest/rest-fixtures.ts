@@ -3,6 +3,7 @@ import { silentLogger } from '@eddy/common';
 import type { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import { RemoteHandlerError } from '@eddy/rpc';
 import type { RestServices } from '../../src/rest/rest-app.js';
+import { CachedReads } from '../../src/rest/cached-reads.js';
 
 export const JOB_ID = '0123456789abcdef0123456789abcdef';
 
@@ -101,5 +102,5 @@ export function testingServices(jobs: dispatcher.JobDetails[], calls: string[] =
     ],
   };
   const resourceManager = { requestTaskManagers: async () => ({ taskManagers: [taskManager] }) } as unknown as rm.ResourceManagerGateway;
-  return { dispatcher: dispatcherGateway, resourceManager, callTimeoutMs: 1_000, savepointTimeoutMs: 5_000, logger: silentLogger() };
+  return { dispatcher: dispatcherGateway, resourceManager, callTimeoutMs: 1_000, savepointTimeoutMs: 5_000, logger: silentLogger(), cache: new CachedReads(0), refreshIntervalMs: 1_000 };
 }

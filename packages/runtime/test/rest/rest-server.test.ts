@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { buildRestApp } from '../../src/rest/rest-server.js';
+import { buildRestApp, RestServer } from '../../src/rest/rest-server.js';
 import type { RestApp } from '../../src/rest/rest-app.js';
 import { attempt, JOB_ID, jobDetails, testingServices } from './rest-fixtures.js';
 
@@ -101,5 +101,20 @@ describe('the REST API (in-process, gateways doubled)', () => {
     const paths = Object.keys(body['paths'] as object);
     for (const path of ['/overview', '/jobs/{jobid}', '/jobs/{jobid}/vertices/{vertexid}/backpressure', '/jobs/{jobid}/savepoints/{triggerid}', '/taskmanagers/{tmid}']) assert.ok(paths.includes(path), path);
     assert.ok(!paths.includes('/openapi.json'));
+  });
+});
+
+describe('the REST server', () => {
+  it('says which option to change when its port is taken, and closes cleanly', async () => {
+    const options = { services: testingServices([]), bindAddress: '127.0.0.1', port: 0, advertisedHost: '127.0.0.1', maxContentLength: 1024, maxConnections: 10 };
+    const first = await RestServer.start(options);
+    try {
+      assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await fetch(`${first.url}/jobs`)).status, 200);
+      await assert.rejects(RestServer.start({ ...options, port: first.port }), /port is in use; set rest\.port to a free port \(0 picks one\)/);
+    } finally {
+      await first.close();
+    }
+    await assert.rejects(fetch(`${first.url}/jobs`));
   });
 });
