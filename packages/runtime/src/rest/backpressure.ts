@@ -1,10 +1,13 @@
 /**
  * Backpressure as Flink's REST API shows it (JobVertexBackPressureHandler): from a subtask's
  * backPressuredTimeMsPerSecond, idleTimeMsPerSecond and busyTimeMsPerSecond, ratios of a second,
- * and a level with Flink's thresholds: ok up to 0.10, low up to 0.5, high above.
+ * and a level with Flink's thresholds (cluster-common's backPressureLevel, which `eddy status` uses
+ * too): ok up to 0.10, low up to 0.5, high above.
  */
 
-export type BackPressureLevel = 'ok' | 'low' | 'high';
+import { backPressureLevel, backPressureRatio, type BackPressureLevel } from '@eddy/cluster-common';
+
+export { backPressureLevel, type BackPressureLevel };
 
 /** The three time metrics Flink reports per subtask, in ms per second. */
 export interface SubtaskBusyTimes {
@@ -20,16 +23,9 @@ export interface SubtaskBackPressure {
   readonly level: BackPressureLevel;
 }
 
-/** Flink's thresholds (JobVertexBackPressureHandler#getBackPressureLevel). */
-export function backPressureLevel(ratio: number): BackPressureLevel {
-  if (ratio <= 0.1) return 'ok';
-  if (ratio <= 0.5) return 'low';
-  return 'high';
-}
-
 /** Ratios of a second, each clamped to [0, 1] (a rate sampled over a slightly longer window can pass 1000 ms/s). */
 export function subtaskBackPressure(times: SubtaskBusyTimes): SubtaskBackPressure {
-  const ratioOf = (ms: number): number => (Number.isFinite(ms) ? Math.min(1, Math.max(0, ms / 1000)) : 0);
+  const ratioOf = (ms: number): number => (Number.isFinite(ms) ? backPressureRatio(ms) : 0);
   const ratio = ratioOf(times.backPressuredTimeMsPerSecond);
   return { ratio, idleRatio: ratioOf(times.idleTimeMsPerSecond), busyRatio: ratioOf(times.busyTimeMsPerSecond), level: backPressureLevel(ratio) };
 }

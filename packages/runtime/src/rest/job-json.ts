@@ -55,9 +55,22 @@ function taskCounts(vertex: Vertex): Record<string, number> {
 }
 
 /** Flink's IO metrics of a set of attempts: records in and out, and whether they are final. */
-export function recordMetrics(attempts: readonly Attempt[]): { 'read-records': number; 'read-records-complete': boolean; 'write-records': number; 'write-records-complete': boolean } {
+export function recordMetrics(attempts: readonly Attempt[]): {
+  'read-bytes': number;
+  'read-bytes-complete': boolean;
+  'write-bytes': number;
+  'write-bytes-complete': boolean;
+  'read-records': number;
+  'read-records-complete': boolean;
+  'write-records': number;
+  'write-records-complete': boolean;
+} {
   const complete = attempts.every((attempt) => TERMINAL_STATES.has(attempt.state));
   return {
+    'read-bytes': attempts.reduce((sum, attempt) => sum + attempt.numBytesIn, 0),
+    'read-bytes-complete': complete,
+    'write-bytes': attempts.reduce((sum, attempt) => sum + attempt.numBytesOut, 0),
+    'write-bytes-complete': complete,
     'read-records': attempts.reduce((sum, attempt) => sum + attempt.numRecordsIn, 0),
     'read-records-complete': complete,
     'write-records': attempts.reduce((sum, attempt) => sum + attempt.numRecordsOut, 0),

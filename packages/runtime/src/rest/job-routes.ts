@@ -7,6 +7,10 @@ import { badRequest, ErrorResponse, gatewayCall } from './rest-errors.js';
 const Counts = Type.Record(Type.String(), Type.Integer());
 const Times = { 'start-time': Type.Integer(), 'end-time': Type.Integer({ description: '-1 while running' }), duration: Type.Integer() };
 export const RecordMetrics = Type.Object({
+  'read-bytes': Type.Integer(),
+  'read-bytes-complete': Type.Boolean(),
+  'write-bytes': Type.Integer(),
+  'write-bytes-complete': Type.Boolean(),
   'read-records': Type.Integer(),
   'read-records-complete': Type.Boolean(),
   'write-records': Type.Integer(),

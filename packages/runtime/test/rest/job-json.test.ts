@@ -20,7 +20,16 @@ describe("JobDetails in Flink's JSON shapes", () => {
     assert.equal(count.status, 'RUNNING');
     assert.equal(count.tasks['RUNNING'], 2);
     assert.equal(count.tasks['FAILED'], 0, 'only current attempts count');
-    assert.deepEqual(count.metrics, { 'read-records': 20, 'read-records-complete': false, 'write-records': 40, 'write-records-complete': false });
+    assert.deepEqual(count.metrics, {
+      'read-bytes': 200,
+      'read-bytes-complete': false,
+      'write-bytes': 400,
+      'write-bytes-complete': false,
+      'read-records': 20,
+      'read-records-complete': false,
+      'write-records': 40,
+      'write-records-complete': false,
+    });
     assert.equal(count['start-time'], 1_100);
     assert.deepEqual(json['status-counts']['RUNNING'], 2);
     assert.deepEqual(json.plan.nodes[1]!.inputs, [{ num: 0, id: 'source', ship_strategy: 'HASH', exchange: 'pipelined_bounded' }]);
