@@ -61,9 +61,10 @@ RUN ln -s /opt/eddy/packages/cli/dist/src/bin/eddy.js /usr/local/bin/eddy
 # The node image's unprivileged user. Eddy writes only under the system temp directory (blob
 # store, blob cache, job bundles) and where a job's sinks write.
 USER node
-# 6123: jobmanager.rpc.port, for TaskManagers and clients. 8081 is reserved for the REST API and
-# web UI to come. TaskManagers listen on taskmanager.rpc.port (0: any free port), reached inside
-# the container network only.
-EXPOSE 6123
+# 6123: jobmanager.rpc.port, for TaskManagers and clients. 8081: rest.port, the REST API and the
+# web dashboard. 9249: metrics.reporter.prom.port, the Prometheus endpoint, when a reporter is
+# configured (docker-compose.yml does). TaskManagers listen on taskmanager.rpc.port (0: any free
+# port), reached inside the container network only.
+EXPOSE 6123 8081 9249
 ENTRYPOINT ["eddy"]
 CMD ["--help"]

@@ -4,7 +4,11 @@
  *   metrics_off_records_per_s  the WordCount job of bench:throughput (6 M lines, parallelism 2 on
  *                              two TaskManagers of one slot) on a cluster without a reporter
  *   metrics_on_records_per_s   the same on a cluster with the Prometheus reporter on every process,
- *                              each endpoint scraped every second while the job runs
+ *                              each endpoint scraped every second while the job runs, and the
+ *                              web dashboard's live updates: every second, the REST requests the
+ *                              dashboard's job page makes (the job, each vertex's details,
+ *                              backpressure and watermarks, checkpoints, exceptions) and its
+ *                              overview page's (overview, job list, TaskManagers)
  *   throughput_ratio_with_metrics  on / off, in the same run (issue 16: >= 0.97)
  *
  * Both clusters run side by side and the jobs alternate (off, on, off, on...), so drift in the
@@ -24,6 +28,8 @@ interface Cluster {
   readonly client: JobClient;
   /** The Prometheus ports of its processes; empty with metrics off. */
   readonly metricsPorts: number[];
+  /** The REST API the dashboard's live updates poll; undefined with metrics off (nothing polls it). */
+  readonly restUrl: string | undefined;
 }
 
 async function startCluster(metrics: boolean): Promise<Cluster> {
@@ -32,12 +38,35 @@ async function startCluster(metrics: boolean): Promise<Cluster> {
   const taskManagers = await Promise.all([startTaskManager(jobManager.address, { slots: 1, config }), startTaskManager(jobManager.address, { slots: 1, config })]);
   const portOf = (process: ClusterProcess, started: string): number => process.linesWith(started)[0]?.['metricsPort'] as number;
   const metricsPorts = metrics ? [portOf(jobManager, 'JobManager started'), ...taskManagers.map((tm) => portOf(tm, 'TaskManager started'))] : [];
-  return { client: await JobClient.connect(jobManager.address), metricsPorts };
+  return { client: await JobClient.connect(jobManager.address), metricsPorts, restUrl: metrics ? jobManager.restUrl : undefined };
+}
+
+/** One round of what the dashboard's overview and job pages fetch every second. */
+async function pollDashboard(restUrl: string, jobId: string): Promise<number> {
+  const get = async (path: string): Promise<unknown> => {
+    const response = await fetch(`${restUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
+    return response.json();
+  };
+  const job = `/jobs/${jobId}`;
+  const [details] = await Promise.all([get(job), get('/overview'), get('/jobs/overview'), get('/taskmanagers'), get(`${job}/checkpoints`), get(`${job}/exceptions`)]);
+  const vertices = (details as { vertices: { id: string }[] }).vertices;
+  await Promise.all(vertices.flatMap((v) => ['', '/backpressure', '/watermarks'].map((part) => get(`${job}/vertices/${v.id}${part}`))));
+  return 6 + vertices.length * 3;
 }
 
 /** Runs a job to FINISHED, scraping the cluster's endpoints every second; returns seconds from its first RUNNING task to its end. */
-async function timedRun(cluster: Cluster, lines: number): Promise<{ seconds: number; scrapes: number }> {
+async function timedRun(cluster: Cluster, lines: number): Promise<{ seconds: number; scrapes: number; restRequests: number }> {
   let scrapes = 0;
+  let restRequests = 0;
+  let polledJob: string | undefined;
+  const poll = (): void => {
+    if (cluster.restUrl === undefined || polledJob === undefined) return;
+    pollDashboard(cluster.restUrl, polledJob).then(
+      (requests) => (restRequests += requests),
+      (error: unknown) => console.error(`[bench:metrics] dashboard poll failed: ${String(error)}`),
+    );
+  };
   const scrape = (): void => {
     for (const port of cluster.metricsPorts) {
       fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })
@@ -49,16 +78,19 @@ async function timedRun(cluster: Cluster, lines: number): Promise<{ seconds: num
     }
   };
   const scraper = cluster.metricsPorts.length === 0 ? undefined : setInterval(scrape, 1000);
+  const poller = cluster.restUrl === undefined ? undefined : setInterval(poll, 1000);
   try {
     const { jobId } = await cluster.client.submitJobFile(jobFile('word-count-generator'), { args: [String(lines), '2'] });
+    polledJob = jobId;
     let firstRunning = 0;
     const terminal = await cluster.client.followJob(jobId, (event) => {
       if (firstRunning === 0 && event.kind === 'task' && event.to === 'RUNNING') firstRunning = event.timestamp;
     });
     if (terminal.to !== 'FINISHED') throw new Error(`benchmark job ended ${terminal.to}: ${terminal.cause?.message ?? ''}`);
-    return { seconds: (terminal.timestamp - firstRunning) / 1000, scrapes };
+    return { seconds: (terminal.timestamp - firstRunning) / 1000, scrapes, restRequests };
   } finally {
     if (scraper !== undefined) clearInterval(scraper);
+    if (poller !== undefined) clearInterval(poller);
   }
 }
 
@@ -71,11 +103,13 @@ async function main(): Promise<void> {
     const offRuns: number[] = [];
     const onRuns: number[] = [];
     let scrapes = 0;
+    let restRequests = 0;
     for (let round = 0; round < rounds; round++) {
       offRuns.push(lines / (await timedRun(off, lines)).seconds);
       const run = await timedRun(on, lines);
       onRuns.push(lines / run.seconds);
       scrapes += run.scrapes;
+      restRequests += run.restRequests;
       console.error(`[bench:metrics] round ${round + 1}/${rounds}: off ${Math.round(offRuns.at(-1) as number)}, on ${Math.round(onRuns.at(-1) as number)} lines/s`);
     }
     const offMedian = median(offRuns);
@@ -87,6 +121,7 @@ async function main(): Promise<void> {
           metrics_on_records_per_s: Math.round(onMedian),
           throughput_ratio_with_metrics: Math.round((onMedian / offMedian) * 1000) / 1000,
           scrapes,
+          rest_requests: restRequests,
           runs: { off: offRuns.map(Math.round), on: onRuns.map(Math.round) },
         },
         null,

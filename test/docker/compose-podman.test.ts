@@ -2,7 +2,7 @@
  * docker-compose.yml for real, with Podman: the image built from the repository's Dockerfile as it
  * is, the compose file brought up by podman-compose (one JobManager, two TaskManagers from
  * `deploy.replicas`), and everything else done from the host as a user does it, through the
- * published port: `eddy taskmanagers`, `eddy run` of test/docker/jobs/across-containers.ts (bundled
+ * published ports: `eddy taskmanagers`, the REST API, the dashboard and the Prometheus endpoints, `eddy run` of test/docker/jobs/across-containers.ts (bundled
  * on the host, shipped to the containers by the blob store), `podman stop` and `podman kill` of a
  * TaskManager container under a running job, and `podman-compose down`.
  *
@@ -30,6 +30,9 @@ const LOCK_FILE = join(tmpdir(), 'eddy-compose-podman-test.lock');
 /** What docker-compose.yml's `image:` names, and what `docker compose build` would tag. */
 const IMAGE = 'eddy:latest';
 const JOB_MANAGER_PORT = 6123;
+/** rest.port and the JobManager's metrics.reporter.prom.port, as docker-compose.yml publishes them. */
+const REST_PORT = 8081;
+const METRICS_PORT = 9249;
 const JOB_MANAGER = `localhost:${JOB_MANAGER_PORT}`;
 const project = new ComposeProject('eddy-compose-test');
 
@@ -212,7 +215,7 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
       // A run that died before its cleanup may have left the project behind, port 6123 included.
       project.removeAll();
       removeOnSignals();
-      await assertPortFree(JOB_MANAGER_PORT, 'stop whatever listens there (`ss -ltnp | grep 6123`, `podman ps`) and run the test again');
+      for (const port of [JOB_MANAGER_PORT, REST_PORT, METRICS_PORT]) await assertPortFree(port, `stop whatever listens there (\`ss -ltnp | grep ${port}\`, \`podman ps\`) and run the test again`);
       await podman(['build', '--network', 'host', '--pull=never', '--tag', IMAGE, '.'], 20 * 60_000);
       await project.up();
     },
@@ -312,6 +315,41 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
     },
   );
 
+  withCluster("serves the REST API, the web dashboard and every process's Prometheus endpoint on the host's loopback, through the published ports", 120_000, async () => {
+    const taskManagers = await twoRegisteredTaskManagers();
+    const rest = async (path: string): Promise<Record<string, unknown>> => {
+      const response = await fetch(`http://127.0.0.1:${REST_PORT}${path}`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(response.status, 200, `GET ${path}`);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const overview = await rest('/overview');
+    assert.equal(overview['taskmanagers'], 2, JSON.stringify(overview));
+    assert.equal(overview['slots-total'], 4, JSON.stringify(overview));
+    const listed = ((await rest('/taskmanagers'))['taskmanagers'] as { id: string }[]).map((tm) => tm.id).sort();
+    assert.deepEqual(listed, taskManagers.map((tm) => tm.taskManagerId).sort(), 'the REST API lists the TaskManagers the CLI lists');
+    // The job the test before ran is in the history, as the dashboard's job list shows it.
+    const jobs = (await rest('/jobs/overview'))['jobs'] as { name: string; state: string }[];
+    assert.ok(jobs.some((job) => job.name === 'spread' && job.state === 'FINISHED'), JSON.stringify(jobs));
+    const page = await fetch(`http://127.0.0.1:${REST_PORT}/`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<script[^>]+src="[^"]+\.js"/, 'the dashboard page loads its script from the JobManager (no CDN)');
+
+    const scrape = async (port: number): Promise<string> => {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(response.status, 200, `GET :${port}/metrics`);
+      return response.text();
+    };
+    assert.match(await scrape(METRICS_PORT), /^eddy_jobmanager_Status_Node_Memory_Heap_Used(\{[^}]*\})? [1-9]/m, "the JobManager's endpoint");
+    for (const { container, taskManagerId } of taskManagers) {
+      // "127.0.0.1:<port>": the host port the engine picked for this replica.
+      const published = /^127\.0\.0\.1:(\d+)$/m.exec(await podman(['port', container, `${METRICS_PORT}/tcp`]));
+      assert.ok(published !== null, `${container} publishes ${METRICS_PORT} on loopback`);
+      const metrics = await scrape(Number(published[1]));
+      assert.match(metrics, new RegExp(`^eddy_taskmanager_Status_Node_Memory_Heap_Used\\{[^}]*tm_id="${taskManagerId}"[^}]*\\} [1-9]`, 'm'), `${container}'s endpoint, with its tm_id`);
+    }
+  });
+
   withCluster('restarts the job on the other TaskManager and finishes it when one TaskManager container is stopped (podman stop) mid-job', 240_000, async () => {
     const { victim } = await recoversWhenStopped('stop', 0);
     // podman stop sends SIGTERM: the TaskManager shut down cleanly.
@@ -335,6 +373,6 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
     assert.ok(networks.every((network) => network === project.network), `left behind: ${networks.join(', ')}`);
     if (networks.length > 0) await podman(['network', 'rm', project.network]);
     assert.deepEqual(await project.networks(), []);
-    await assertPortFree(JOB_MANAGER_PORT, 'podman-compose down should have freed it');
+    for (const port of [JOB_MANAGER_PORT, REST_PORT, METRICS_PORT]) await assertPortFree(port, 'podman-compose down should have freed it');
   });
 });

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { createProgram } from '@eddy/cli';
 import { loadConfiguration, type Configuration } from '@eddy/common';
-import { allRuntimeOptions, JobManagerOptions, TaskManagerOptions } from '@eddy/runtime';
+import { allRuntimeOptions, JobManagerOptions, MetricOptions, RestOptions, TaskManagerOptions } from '@eddy/runtime';
 import { baseImageOf, copiesOf, DockerIgnore, execForm, parseDockerfile, type Stage } from './dockerfile.js';
 import { parse as parseYaml } from 'yaml';
 
@@ -115,17 +115,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("publishes the JobManager port that TaskManagers and clients use, on the host's loopback only, and no other", () => {
+  it("publishes the JobManager's RPC, REST and metrics ports on the host's loopback only, and no other", () => {
     const jobManager = configurationOf(jobManagerService as string);
     const port = jobManager.get(JobManagerOptions.port);
+    const restPort = jobManager.get(RestOptions.port);
+    const metricsPort = Number(jobManager.get(MetricOptions.promPort));
     assert.equal(port, JobManagerOptions.port.defaultValue, 'the default port, which clients use without -m');
-    // Anyone who reaches the port can run code on the cluster (no authentication yet): never every interface.
-    assert.deepEqual(list(service(jobManagerService as string)['ports']), [`127.0.0.1:${port}:${port}`]);
+    assert.equal(restPort, RestOptions.port.defaultValue, "Flink's 8081");
+    assert.equal(metricsPort, 9249, "Flink's Prometheus port");
+    // Anyone who reaches these ports can run code on the cluster or cancel its jobs: never every interface.
+    assert.deepEqual(list(service(jobManagerService as string)['ports']), [port, restPort, metricsPort].map((p) => `127.0.0.1:${p}:${p}`));
     for (const name of taskManagerServices) assert.equal(configurationOf(name).get(JobManagerOptions.port), port, `${name} registers at that port`);
-    assert.ok(
-      finalStage.instructions.some((i) => i.keyword === 'EXPOSE' && i.args.split(/\s+/).includes(String(port))),
-      'the image exposes it',
-    );
+    const exposed = finalStage.instructions.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
+    for (const published of [port, restPort, metricsPort]) assert.ok(exposed.includes(String(published)), `the image exposes ${published}`);
   });
 
   it('lets the JobManager listen on every interface and advertise its service name', () => {
@@ -146,13 +148,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('can scale the TaskManagers: several replicas, no container name, no host port', () => {
+  it('can scale the TaskManagers: several replicas, no container name, only a metrics port on a host port the engine picks', () => {
     for (const name of taskManagerServices) {
       const taskManager = service(name);
       const replicas = mapping(taskManager['deploy'], `${name}'s deploy`)['replicas'];
       assert.ok(typeof replicas === 'number' && replicas >= 2, `${name} has replicas`);
       assert.equal(taskManager['container_name'], undefined, `${name} has no container_name`);
-      assert.equal(taskManager['ports'], undefined, `${name} publishes no port`);
+      const metricsPort = Number(configurationOf(name).get(MetricOptions.promPort));
+      assert.deepEqual(list(taskManager['ports']), [`127.0.0.1::${metricsPort}`], `${name} publishes its Prometheus endpoint only, on loopback, at any free host port`);
     }
   });
 });
