@@ -60,8 +60,12 @@ if (missing.length > 0) {
 }
 const files = tests.map(({ compiled }) => compiled);
 
-/** Per test, and per file too: node --test applies --test-timeout to each file as a whole. */
-const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * Per test, and per file too: node --test applies --test-timeout to each file as a whole.
+ * Two minutes: a hang is still caught, and the files that start many `eddy` processes (each one
+ * bundles and type-checks a job) keep their margin when two files run at once on a loaded machine.
+ */
+const DEFAULT_TIMEOUT_MS = 120_000;
 /**
  * Files that need more time than that, run after the others in a second `node --test` with their
  * own timeout. compose-podman builds an image and runs a cluster in containers; on a fresh
@@ -79,11 +83,23 @@ const LONG_RUNNING = new Map([
 ]);
 
 const timeoutOf = (file) => LONG_RUNNING.get(relative(root, file)) ?? DEFAULT_TIMEOUT_MS;
+/**
+ * How many test files of the main group run at once (EDDY_TEST_CONCURRENCY, default 2). Most
+ * files spend their time waiting for processes they start, so two at a time nearly halve the
+ * run on two cores; every multi-process test uses ephemeral ports and its own temp directories,
+ * so files do not meet. The long-running files run one at a time.
+ */
+const CONCURRENCY = Number.parseInt(process.env['EDDY_TEST_CONCURRENCY'] ?? '2', 10);
+if (!(CONCURRENCY >= 1)) {
+  console.error(`EDDY_TEST_CONCURRENCY must be a whole number >= 1, not '${process.env['EDDY_TEST_CONCURRENCY']}'`);
+  process.exit(1);
+}
 const runs = [...new Set(files.map(timeoutOf))].sort((a, b) => a - b).map((timeoutMs) => ({ timeoutMs, files: files.filter((f) => timeoutOf(f) === timeoutMs) }));
 let failed = false;
 for (const { timeoutMs, files: group } of runs) {
-  console.log(`Running ${group.length} test files (timeout ${timeoutMs / 1000} s per test and per file):\n${group.map((f) => `  ${relative(root, f)}`).join('\n')}`);
-  const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-timeout=${timeoutMs}`, ...group], { stdio: 'inherit', cwd: root });
+  const concurrency = timeoutMs === DEFAULT_TIMEOUT_MS ? CONCURRENCY : 1;
+  console.log(`Running ${group.length} test files, ${concurrency} at a time (timeout ${timeoutMs / 1000} s per test and per file):\n${group.map((f) => `  ${relative(root, f)}`).join('\n')}`);
+  const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...group], { stdio: 'inherit', cwd: root });
   if (result.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

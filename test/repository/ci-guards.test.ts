@@ -56,6 +56,14 @@ describe('the guards npm test runs before the tests', () => {
       assert.doesNotMatch(run.output, /stale compiled test|deleted\.test/);
     });
 
+    it('runs the main group two files at a time unless EDDY_TEST_CONCURRENCY says otherwise, and refuses a value that is not a whole number >= 1', () => {
+      assert.match(runScript('run-tests.mjs', ['--root', checkout]).output, /Running 2 test files, 2 at a time/);
+      assert.match(runScript('run-tests.mjs', ['--root', checkout], { EDDY_TEST_CONCURRENCY: '1' }).output, /Running 2 test files, 1 at a time/);
+      const refused = runScript('run-tests.mjs', ['--root', checkout], { EDDY_TEST_CONCURRENCY: 'two' });
+      assert.equal(refused.status, 1);
+      assert.match(refused.output, /EDDY_TEST_CONCURRENCY must be a whole number >= 1, not 'two'/);
+    });
+
     it('fails, naming the file, when a test source has no compiled file', () => {
       write('packages/demo/test/unbuilt.test.ts', '// never compiled\n');
       try {
@@ -68,5 +76,14 @@ describe('the guards npm test runs before the tests', () => {
         rmSync(join(checkout, 'packages/demo/test/unbuilt.test.ts'));
       }
     });
+  });
+
+  it("names in README.md, as the test command, exactly what .ci/run runs", () => {
+    const ciCommand = readFileSync(join(repo, '.ci', 'run'), 'utf8').trim().split('\n').at(-1)!;
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('**The test command.**'));
+    assert.ok(section.length > 0, 'README.md has its test command section');
+    const block = /```sh\n([^\n]+)\n```/.exec(section);
+    assert.equal(block?.[1], ciCommand);
   });
 });

@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 export const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Runs `node scripts/<script> <args>` from the repository root to its end. */
-export function runScript(script: string, args: string[]): { status: number | null; output: string } {
-  // Without the test runner's marker, or a `node --test` the script starts would not run its files.
-  const { NODE_TEST_CONTEXT: _marker, ...env } = process.env;
-  const result = spawnSync(process.execPath, [join(repo, 'scripts', script), ...args], { encoding: 'utf8', cwd: repo, env });
+export function runScript(script: string, args: string[], extraEnv: Record<string, string> = {}): { status: number | null; output: string } {
+  // Without the test runner's marker, or a `node --test` the script starts would not run its files;
+  // and without the run's own test concurrency, which a test sets when it means to.
+  const { NODE_TEST_CONTEXT: _marker, EDDY_TEST_CONCURRENCY: _concurrency, ...env } = process.env;
+  const result = spawnSync(process.execPath, [join(repo, 'scripts', script), ...args], { encoding: 'utf8', cwd: repo, env: { ...env, ...extraEnv } });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
