@@ -52,6 +52,7 @@ import { EventLoopLagProbe } from '../heartbeat/event-loop-lag.js';
 import { DefaultHeartbeatManager, isUnreachable, type HeartbeatManager } from '../heartbeat/heartbeat-manager.js';
 import { heartbeatSettings } from '../heartbeat/heartbeat-options.js';
 import { createRestartBackoffTimeStrategy, type RestartBackoffTimeStrategy } from './failover/restart-backoff-time-strategy.js';
+import { isConsequentialFailure } from './failover/consequential-failure.js';
 import { unrecoverableReason } from './failover/unrecoverable-failure.js';
 import { JobMasterOptions } from './jobmaster-options.js';
 import { inputGatesOf, producedPartitionsOf } from './deployment-descriptors.js';
@@ -289,8 +290,10 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
         break;
       case 'FAILED':
         // A task that fails while it is being canceled counts as canceled, as in Flink (a channel
-        // whose producer was canceled first breaks before its own cancel arrives).
-        if (execution.state === 'CANCELING') {
+        // whose producer was canceled first breaks before its own cancel arrives); unless the
+        // failover was started by a consequence of another failure and this one is not such a
+        // consequence: then it is kept, as the failover's root cause (refineRootCause).
+        if (execution.state === 'CANCELING' && !this.isRootCauseOf(request.error)) {
           execution.transitionState('CANCELED');
           this.checkTerminationProgress();
           break;
@@ -597,7 +600,29 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     const located = cause.location === '' ? { ...cause, location: this.locationOf(execution) } : cause;
     if (!execution.transitionState('FAILED', located)) return;
     if (this.graph.state === 'RUNNING' && !this.redeploying) this.startFailover(located);
-    else this.checkTerminationProgress();
+    else {
+      this.refineRootCause(located);
+      this.checkTerminationProgress();
+    }
+  }
+
+  /** Whether `error`, reported while the job fails over, would take the place of its root cause. */
+  private isRootCauseOf(error: cluster.ErrorInfo | null | undefined): error is cluster.ErrorInfo {
+    const current = this.graph.failureCause;
+    if (error === null || error === undefined || current === undefined) return false;
+    if (this.graph.state !== 'RESTARTING' && this.graph.state !== 'FAILING') return false;
+    return isConsequentialFailure(current) && !isConsequentialFailure(error);
+  }
+
+  /**
+   * A failure that arrives while the job fails over: when the failover began with a consequence of
+   * another failure (consequential-failure.ts) and this one is not, this one is the root cause.
+   */
+  private refineRootCause(cause: cluster.ErrorInfo): void {
+    const current = this.graph.failureCause;
+    if (current === undefined || !this.isRootCauseOf(cause)) return;
+    this.graph.failureCause = cause;
+    this.jobLog.warn({ rootCause: describeError(cause), stack: cause.stack, consequence: describeError(current) }, 'Root cause of the failover found: the failure reported first was its consequence');
   }
 
   private startFailover(cause: cluster.ErrorInfo): void {

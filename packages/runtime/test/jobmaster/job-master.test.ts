@@ -25,6 +25,8 @@ class TestingTaskExecutor extends AcceptingTaskExecutor {
   readonly cancels: string[] = [];
   /** The attempts its heartbeat answers name; by default the ones submitted here. */
   holds: (() => string[]) | undefined;
+  /** Whether a cancel is taken (the attempt stays CANCELING until it reports its end) instead of refused as not running here. */
+  acceptsCancel = false;
   heartbeats = 0;
 
   constructor(rpc: RpcService, readonly taskManagerId: string) {
@@ -37,6 +39,7 @@ class TestingTaskExecutor extends AcceptingTaskExecutor {
   }
   override cancelTask(request: te.CancelTaskRequest): Promise<cluster.Ack> {
     this.cancels.push(request.executionAttemptId);
+    if (this.acceptsCancel) return Promise.resolve({});
     return Promise.reject(new TaskNotFoundError(`not running ${request.executionAttemptId}`));
   }
   override heartbeatFromJobManager(): Promise<te.TaskExecutorHeartbeatResponse> {
@@ -167,6 +170,46 @@ describe('JobMaster', () => {
     assert.equal(cause?.name, 'ExecutionLostError');
     assert.match(cause?.message ?? '', /^Worker \(\d\/2\) \(attempt 0\) is unexpectedly no longer running on TaskManager tm-0, and its end was never reported$/);
     assert.match(cause?.location ?? '', /^Worker \(\d\/2\) \(attempt 0\) on tm-0 /);
+  });
+
+  /** A job of `parallelism` subtasks RUNNING on as many TaskManagers that take cancels, and a way to report a subtask FAILED. */
+  async function runningJobThatFails(parallelism: number) {
+    const { jobMaster, gateway, listener, executors, offer, report } = await setUp(parallelism, parallelism, { 'heartbeat.interval': '50 ms', 'heartbeat.timeout': '10 s', 'restart-strategy.type': 'none' });
+    for (const [i, executor] of executors.entries()) {
+      executor.acceptsCancel = true;
+      await offer(executor, `slot-${i}`);
+    }
+    await waitFor(() => executors.every((executor) => executor.submitted.length === 1), 'every deployment');
+    for (const executor of executors) await report(executor.submitted[0]!, 'RUNNING');
+    const fail = (executor: TestingTaskExecutor, name: string, message: string) =>
+      gateway.updateTaskExecutionState({ executionAttemptId: executor.submitted[0]!.executionAttemptId, state: 'FAILED', error: { name, message, stack: '', location: '' }, taskManagerId: '', numRecordsIn: 0, numRecordsOut: 0, numBytesIn: 0, numBytesOut: 0 });
+    return { jobMaster, listener, executors, fail };
+  }
+
+  it('takes as the root cause of a failover the real failure that arrives after a consequence of it (a lost channel) was reported first', async () => {
+    const { jobMaster, listener, executors, fail } = await runningJobThatFails(3);
+    const [consumer, producer, other] = executors as [TestingTaskExecutor, TestingTaskExecutor, TestingTaskExecutor];
+    // The consumer's TaskManager noticed the lost channel first; the producer's own failure came second.
+    await fail(consumer, 'ChannelClosedError', 'Input channel 1 was closed before its END_OF_PARTITION');
+    await waitFor(() => jobMaster.graph.state === 'FAILING', 'the failover');
+    await fail(producer, 'ERR_WORKER_OUT_OF_MEMORY', 'Worker terminated due to reaching memory limit: JS heap out of memory');
+    // A further consequence does not take the place of the real failure.
+    await fail(other, 'ConnectionLostError', 'Lost the connection to TaskManager tm-1');
+    await waitFor(() => listener.terminated !== undefined, 'the job to end');
+    assert.equal(listener.terminated, 'FAILED');
+    assert.equal(jobMaster.graph.failureCause?.name, 'ERR_WORKER_OUT_OF_MEMORY');
+    assert.match(jobMaster.graph.failureCause?.location ?? '', /on tm-1 /);
+    const failed = listener.events.find((event) => event.kind === 'job' && event.to === 'FAILED');
+    assert.equal(failed?.cause?.name, 'ERR_WORKER_OUT_OF_MEMORY', 'the FAILED transition carries the root cause');
+  });
+
+  it('keeps the first failure as the root cause when it is not a consequence of another', async () => {
+    const { jobMaster, listener, executors, fail } = await runningJobThatFails(2);
+    await fail(executors[0]!, 'TypeError', 'the user function threw');
+    await waitFor(() => jobMaster.graph.state === 'FAILING', 'the failover');
+    await fail(executors[1]!, 'RangeError', 'another task threw while canceling');
+    await waitFor(() => listener.terminated !== undefined, 'the job to end');
+    assert.equal(jobMaster.graph.failureCause?.name, 'TypeError');
   });
 
   it('cancels on the TaskManager an attempt that the JobMaster does not expect there', async () => {
