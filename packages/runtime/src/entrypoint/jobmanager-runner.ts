@@ -3,6 +3,7 @@
  * JobMaster per running job), the blob store and the job event streams.
  */
 import type { Configuration, Logger } from '@eddy/common';
+import { authTokenOf } from '@eddy/cluster-common';
 import { RpcService } from '@eddy/rpc';
 import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
@@ -40,6 +41,7 @@ export class JobManagerRunner {
       port: configuration.get(JobManagerOptions.port),
       ...(advertised === '' ? {} : { advertisedHost: advertised }),
       configuration,
+      authToken: authTokenOf(configuration),
       logger,
     });
     let metrics: ProcessMetrics | undefined;

@@ -4,7 +4,7 @@ import { LogOptions, outFileOf, type Configuration, type Logger } from '@eddy/co
 import { RpcService } from '@eddy/rpc';
 import { detectAdvertisedHost, isWildcardHost } from './advertised-host.js';
 import { BlobCache } from '../blob/blob-cache.js';
-import { BlobOptions } from '@eddy/cluster-common';
+import { authTokenOf, BlobOptions } from '@eddy/cluster-common';
 import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
@@ -50,6 +50,7 @@ export class TaskManagerRunner {
       port: configuration.get(TaskManagerOptions.port),
       ...(advertised === '' ? {} : { advertisedHost: advertised }),
       configuration,
+      authToken: authTokenOf(configuration),
       logger,
     });
     const configuredId = configuration.get(TaskManagerOptions.resourceId);
