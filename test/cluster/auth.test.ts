@@ -82,6 +82,26 @@ describe('a cluster with security.auth.token', () => {
     assert.equal((await client.requestJob(runningJobId)).status, 'RUNNING');
   });
 
+  it('answers REST requests with the token and 401s without it; the job configuration it shows holds no token', async () => {
+    const get = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> => {
+      const response = await fetch(`${jobManager.restUrl}${path}`, { headers, signal: AbortSignal.timeout(5_000) });
+      const body = await response.text();
+      printed.push(body);
+      return { status: response.status, body };
+    };
+    const bearer = { authorization: `Bearer ${TOKEN}` };
+    for (const path of ['/overview', '/config', `/jobs/${runningJobId}/config`]) {
+      assert.equal((await get(path)).status, 401, path);
+      assert.equal((await get(path, { authorization: 'Bearer nope' })).status, 401, path);
+      assert.equal((await get(path, bearer)).status, 200, path);
+    }
+    const config = JSON.parse((await get(`/jobs/${runningJobId}/config`, bearer)).body) as { 'execution-config': { 'user-config': Record<string, string> } };
+    assert.equal(config['execution-config']['user-config']['security.auth.token'], undefined);
+    const refused = await fetch(`${jobManager.restUrl}/jobs/${runningJobId}?mode=cancel`, { method: 'PATCH', signal: AbortSignal.timeout(5_000) });
+    assert.equal(refused.status, 401);
+    assert.match(((await refused.json()) as { errors: string[] }).errors[0]!, /Authorization: Bearer <token>/);
+  });
+
   it('cancels a job for a client that gives the token with -D', async () => {
     const result = await eddy(['cancel', runningJobId, '-D', `security.auth.token=${TOKEN}`]);
     assert.equal(result.code, 0, `stderr: ${result.stderr}`);
