@@ -11,6 +11,7 @@ import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
 import { TaskManagerStdout, TaskManagerStdoutOptions } from '../taskexecutor/taskmanager-stdout.js';
 import { ProcessMetrics } from '../metrics/process-metrics.js';
 import { hostOfAddress } from '../metrics/metric-registry.js';
+import { warnIfExposed } from './exposure-warning.js';
 
 /** How long a TaskManager bound to a wildcard waits for its JobManager to find its own address. */
 const ADVERTISED_HOST_DETECTION_MS = 60_000;
@@ -82,6 +83,7 @@ export class TaskManagerRunner {
         { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory, stdout: stdout.location, metricsPort: metrics.prometheus?.port },
         'TaskManager started',
       );
+      warnIfExposed('TaskManager', [{ what: 'RPC and data ports (taskmanager.rpc.port, taskmanager.data.port)', bindHost }], configuration, logger);
       return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, stdout, metrics, logger);
     } catch (error) {
       await metrics?.close();
