@@ -59,8 +59,9 @@ describe('a cluster with security.auth.token', () => {
   });
 
   it('refuses eddy run, list and cancel without the token, and with a wrong one, naming what to set', async () => {
-    // -D, not the environment: the token must not become part of the job's configuration.
-    const submitted = await eddy(['run', '--no-typecheck', '-d', cliJob('endless'), '-D', `security.auth.token=${TOKEN}`]);
+    // -D, not the environment: the token must not become part of the job's configuration. Another
+    // secret does (a job may need it), and must be shown hidden.
+    const submitted = await eddy(['run', '--no-typecheck', '-d', cliJob('endless'), '-D', `security.auth.token=${TOKEN}`, '-D', `s3.secret-key=${TOKEN}`]);
     assert.equal(submitted.code, 0, `stderr: ${submitted.stderr}`);
     runningJobId = /[0-9a-f]{32}/.exec(submitted.stdout)?.[0] ?? '';
     assert.notEqual(runningJobId, '', submitted.stdout);
@@ -82,7 +83,7 @@ describe('a cluster with security.auth.token', () => {
     assert.equal((await client.requestJob(runningJobId)).status, 'RUNNING');
   });
 
-  it('answers REST requests with the token and 401s without it; the job configuration it shows holds no token', async () => {
+  it('answers REST requests with the token and 401s without it; the job configuration it shows holds no token and hides secrets', async () => {
     const get = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> => {
       const response = await fetch(`${jobManager.restUrl}${path}`, { headers, signal: AbortSignal.timeout(5_000) });
       const body = await response.text();
@@ -97,6 +98,7 @@ describe('a cluster with security.auth.token', () => {
     }
     const config = JSON.parse((await get(`/jobs/${runningJobId}/config`, bearer)).body) as { 'execution-config': { 'user-config': Record<string, string> } };
     assert.equal(config['execution-config']['user-config']['security.auth.token'], undefined);
+    assert.equal(config['execution-config']['user-config']['s3.secret-key'], '******');
     const refused = await fetch(`${jobManager.restUrl}/jobs/${runningJobId}?mode=cancel`, { method: 'PATCH', signal: AbortSignal.timeout(5_000) });
     assert.equal(refused.status, 401);
     assert.match(((await refused.json()) as { errors: string[] }).errors[0]!, /Authorization: Bearer <token>/);
