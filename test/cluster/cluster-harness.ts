@@ -274,8 +274,9 @@ export class ClusterClient {
     readonly resourceManager: rm.ResourceManagerGateway,
   ) {}
 
-  static async connect(jobManagerAddress: string): Promise<ClusterClient> {
-    const rpc = await RpcService.start();
+  /** `authToken`: the cluster's security.auth.token, when it has one. */
+  static async connect(jobManagerAddress: string, options: { authToken?: string } = {}): Promise<ClusterClient> {
+    const rpc = await RpcService.start(options);
     // The first connect may race the JobManager's start-up; stop the service if it fails.
     try {
       return await ClusterClient.connectWith(rpc, jobManagerAddress);

@@ -17,7 +17,7 @@ import { unpack } from 'msgpackr';
 import { parseDuration, type Configuration, type Logger } from '@eddy/common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm, type eddy_jobgraph_v1 } from '@eddy/proto';
 import { RemoteHandlerError, RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
-import { BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, missingUidWarning, RESOURCE_MANAGER_ENDPOINT_ID, statefulOperatorsWithoutUid, type JobStatus } from '@eddy/cluster-common';
+import { authTokenOf, BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, missingUidWarning, RESOURCE_MANAGER_ENDPOINT_ID, statefulOperatorsWithoutUid, type JobStatus } from '@eddy/cluster-common';
 import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError } from './client-errors.js';
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
@@ -185,7 +185,11 @@ export class JobClient {
 
   /** Connects to the Dispatcher of the JobManager at `jobManagerAddress` (host:port). */
   static async connect(jobManagerAddress: string, options: JobClientOptions = {}): Promise<JobClient> {
-    const rpcService = await RpcService.start({ configuration: options.configuration, logger: options.logger });
+    const rpcService = await RpcService.start({
+      configuration: options.configuration,
+      logger: options.logger,
+      ...(options.configuration === undefined ? {} : { authToken: authTokenOf(options.configuration) }),
+    });
     try {
       const gateway = await rpcService.connect(`${jobManagerAddress}/${DISPATCHER_ENDPOINT_ID}`, dispatcher.DispatcherGateway);
       return new JobClient(rpcService, jobManagerAddress, gateway, options);

@@ -43,11 +43,11 @@ export class GrpcTransport implements RpcTransport {
   readonly client: grpc.Client;
   private closed = false;
 
-  /** `channelOptions` adds to or overrides the defaults below (the data channel's window). */
+  /** `channelOptions` adds to or overrides the defaults below (the data channel's window, the auth interceptor). */
   constructor(
     readonly hostPort: string,
     maxMessageSize: number,
-    channelOptions: grpc.ChannelOptions = {},
+    channelOptions: grpc.ClientOptions = {},
   ) {
     const limit = grpcMessageLimit(maxMessageSize);
     this.client = new grpc.Client(hostPort, grpc.credentials.createInsecure(), {

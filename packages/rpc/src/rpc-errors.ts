@@ -232,6 +232,27 @@ export class ProtocolVersionMismatchError extends RpcError {
   }
 }
 
+export interface UnauthenticatedFields {
+  /** The gRPC method path the call named. */
+  readonly method: string;
+  readonly address: string;
+  /** Whether the call carried a token at all (a wrong one otherwise). */
+  readonly tokenPresent: boolean;
+}
+
+/** The call did not carry the cluster's security.auth.token; it was not run. */
+export class UnauthenticatedError extends RpcError {
+  override readonly name = 'UnauthenticatedError';
+  readonly code = GrpcStatus.UNAUTHENTICATED;
+  constructor(readonly fields: UnauthenticatedFields) {
+    super(
+      `${fields.address} refused ${fields.method}: the call carried ${fields.tokenPresent ? 'a wrong auth token' : 'no auth token'}; ` +
+        'the cluster requires security.auth.token: set it on the caller to the cluster\'s token ' +
+        '(for the eddy CLI: -D security.auth.token=... or the EDDY_AUTH_TOKEN environment variable)',
+    );
+  }
+}
+
 /** `'id' at host:port`, or the endpoint address alone when it already names the endpoint. */
 function endpointAt(address: string, endpointId: string): string {
   return address.endsWith(`/${endpointId}`) ? `endpoint ${address}` : `endpoint '${endpointId}' at ${address}`;
@@ -253,6 +274,7 @@ const WIRE_ERRORS: ReadonlyMap<string, ErrorConstructor> = new Map<string, Error
   ['MalformedPayloadError', MalformedPayloadError],
   ['GatewayMismatchError', GatewayMismatchError],
   ['ProtocolVersionMismatchError', ProtocolVersionMismatchError],
+  ['UnauthenticatedError', UnauthenticatedError],
 ]);
 
 /** The trailer an RpcError travels in. */

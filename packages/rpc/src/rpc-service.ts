@@ -16,6 +16,7 @@ import { allGateways, eddy_rpc_v1, type GatewayDescriptor, type MethodDescriptor
 import { CallRouter, HANDSHAKE_METHOD, RPC_PROTOCOL_VERSION } from './call-router.js';
 import type { EndpointHost, HostedEndpoint } from './endpoint-host.js';
 import { createGatewayProxy } from './gateway-proxy.js';
+import { authClientInterceptor, authServerInterceptor } from './call-auth.js';
 import { ENDPOINT_HEADER, FENCING_TOKEN_HEADER, GrpcTransport, grpcMessageLimit } from './grpc-transport.js';
 import { formatHostPort, parseEndpointAddress } from './rpc-address.js';
 import { codecFor } from './rpc-codec.js';
@@ -34,6 +35,11 @@ export interface RpcServiceOptions {
   /** Source of rpc.* options. */
   readonly configuration?: Configuration;
   readonly logger?: Logger;
+  /**
+   * The cluster's security.auth.token ('' or absent: none). When set, the server refuses calls
+   * that do not carry it and every outgoing call carries it (call-auth.ts).
+   */
+  readonly authToken?: string;
   /** Only for tests of the handshake: pretend to speak another protocol version. */
   readonly protocolVersion?: number;
 }
@@ -54,6 +60,8 @@ export class RpcService implements EndpointHost {
   private readonly dataTransports = new Map<string, GrpcTransport>();
   private readonly server: grpc.Server;
   private readonly protocolVersion: number;
+  /** What every outgoing channel gets: the auth interceptor when a token is set. */
+  private readonly clientOptions: grpc.ClientOptions;
   private boundAddress = '';
   private advertisedAddress = '';
   private boundPort = 0;
@@ -69,7 +77,13 @@ export class RpcService implements EndpointHost {
     this.router = new CallRouter(() => this.advertisedAddress, this.maxMessageSize, this.log, this.protocolVersion);
     this.localTransport = new LocalTransport(this.router);
     const limit = grpcMessageLimit(this.maxMessageSize);
-    this.server = new grpc.Server({ 'grpc.max_receive_message_length': limit, 'grpc.max_send_message_length': limit });
+    const authToken = options.authToken ?? '';
+    this.clientOptions = authToken === '' ? {} : { interceptors: [authClientInterceptor(authToken)] };
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': limit,
+      'grpc.max_send_message_length': limit,
+      ...(authToken === '' ? {} : { interceptors: [authServerInterceptor(authToken, () => this.advertisedAddress, this.log)] }),
+    });
     for (const gateway of allGateways) this.serveGateway(gateway);
   }
 
@@ -193,6 +207,7 @@ export class RpcService implements EndpointHost {
     let transport = this.dataTransports.get(hostPort);
     if (transport === undefined) {
       transport = new GrpcTransport(hostPort, this.maxMessageSize, {
+        ...this.clientOptions,
         'grpc-node.flow_control_window': options.dataChannel.flowControlWindowBytes,
         'grpc.per_rpc_retry_buffer_size': 0,
         // Its own connection: grpc-js shares one between channels of equal options otherwise.
@@ -211,7 +226,7 @@ export class RpcService implements EndpointHost {
   private grpcTransportFor(hostPort: string): GrpcTransport {
     let transport = this.remoteTransports.get(hostPort);
     if (transport === undefined) {
-      transport = new GrpcTransport(hostPort, this.maxMessageSize);
+      transport = new GrpcTransport(hostPort, this.maxMessageSize, this.clientOptions);
       this.remoteTransports.set(hostPort, transport);
     }
     return transport;

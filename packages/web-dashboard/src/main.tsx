@@ -4,6 +4,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { TokenPrompt } from './components/token-prompt.js';
 import { JobPage } from './pages/job-page.js';
 import { JobsPage } from './pages/jobs-page.js';
 import { OverviewPage } from './pages/overview-page.js';
@@ -53,6 +54,7 @@ function App() {
         </nav>
       </header>
       <main>
+        <TokenPrompt />
         {route.page === 'overview' && <OverviewPage />}
         {route.page === 'jobs' && <JobsPage />}
         {route.page === 'job' && <JobPage jobId={route.jobId} key={route.jobId} />}

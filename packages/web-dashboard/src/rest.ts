@@ -3,6 +3,7 @@
  * declared loosely, since a field Eddy does not know is left out rather than invented. Pages read
  * nothing else: what they show, a script can read with curl.
  */
+import { authToken, noteAuthStatus } from './auth.js';
 
 /** Counts of a job's or a vertex's tasks per ExecutionState, lower-cased as Flink writes them. */
 export type TaskCounts = Partial<Record<string, number>>;
@@ -192,10 +193,13 @@ const REQUEST_TIMEOUT_MS = 5_000;
 async function call<T>(method: string, path: string, query = ''): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`.${path}${query}`, { method, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const token = authToken();
+    const headers: Record<string, string> = token === undefined ? { accept: 'application/json' } : { accept: 'application/json', authorization: `Bearer ${token}` };
+    response = await fetch(`.${path}${query}`, { method, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (error) {
     throw new RestError(path, 0, [`the JobManager did not answer (${error instanceof Error ? error.message : String(error)})`]);
   }
+  noteAuthStatus(response.status);
   if (!response.ok) {
     let errors: string[] = [];
     try {

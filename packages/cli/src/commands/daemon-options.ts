@@ -1,7 +1,7 @@
 /** Flags shared by the daemon commands, and turning them into a Configuration. */
 import { Option, type Command } from 'commander';
 import { createFileLogger, createRootLogger, loadConfiguration, LogOptions, type Configuration, type Logger } from '@eddy/common';
-import { allRuntimeOptions } from '@eddy/runtime';
+import { allRuntimeOptions, withAuthTokenFromEnvironment } from '@eddy/runtime';
 
 export interface DaemonFlags {
   readonly define: string[];
@@ -33,16 +33,20 @@ export function addConfigurationFlags(command: Command): Command {
     .option('--config <file>', 'read configuration options from a properties file');
 }
 
-/** Flags > EDDY_PROPERTIES > config file > defaults; `extra` are flags spelled as options of the command. */
+/**
+ * Flags > EDDY_PROPERTIES > config file > defaults; `extra` are flags spelled as options of the
+ * command. The auth token may also come from EDDY_AUTH_TOKEN, after -D and before the rest.
+ */
 export function configurationFrom(flags: DaemonFlags, extra: Record<string, string | undefined>): Configuration {
   const explicit: string[] = [];
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) explicit.push(`${key}=${value}`);
-  return loadConfiguration({
+  const loaded = loadConfiguration({
     flags: [...flags.define, ...explicit],
     environment: process.env,
     ...(flags.config === undefined ? {} : { configFile: flags.config }),
     options: allRuntimeOptions(),
   });
+  return withAuthTokenFromEnvironment(loaded, process.env);
 }
 
 /**

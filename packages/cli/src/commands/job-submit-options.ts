@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { COMMAND_LINE_SOURCE, type Configuration } from '@eddy/common';
 import type { SubmitJobOptions } from '@eddy/client';
-import { UPPER_BOUND_MAX_PARALLELISM } from '@eddy/runtime';
+import { AuthOptions, UPPER_BOUND_MAX_PARALLELISM } from '@eddy/runtime';
 
 /** The flags of run and info that shape the JobGraph. */
 export interface JobShapeFlags {
@@ -23,10 +23,15 @@ export function parseParallelism(value: string): number {
   return parallelism;
 }
 
-/** -D flags become the job's configuration too (the config file and EDDY_PROPERTIES configure the client only). */
+/**
+ * -D flags become the job's configuration too (the config file and EDDY_PROPERTIES configure the
+ * client only), except the auth token: it is the client's credential, and a job's configuration is
+ * shown by the REST API and written into savepoints.
+ */
 export function commandLineEntries(configuration: Configuration): Record<string, string> {
   const entries: Record<string, string> = {};
   for (const key of configuration.keys()) {
+    if (key === AuthOptions.token.key) continue;
     const value = configuration.getRaw(key);
     if (value !== undefined && configuration.sourceOf(key) === COMMAND_LINE_SOURCE) entries[key] = value;
   }

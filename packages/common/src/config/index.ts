@@ -4,3 +4,4 @@
  */
 export * from './config-option.js';
 export * from './configuration.js';
+export * from './sensitive-keys.js';

@@ -3,6 +3,7 @@
  * JobMaster per running job), the blob store and the job event streams.
  */
 import type { Configuration, Logger } from '@eddy/common';
+import { authTokenOf } from '@eddy/cluster-common';
 import { RpcService } from '@eddy/rpc';
 import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
@@ -10,6 +11,8 @@ import { serveJobEvents } from '../dispatcher/job-events-service.js';
 import { ResourceManager } from '../resourcemanager/resource-manager.js';
 import type { RestServer } from '../rest/rest-server.js';
 import { JobManagerOptions } from './jobmanager-options.js';
+import { warnIfExposed } from './exposure-warning.js';
+import { RestOptions } from '../rest/rest-options.js';
 import { ProcessMetrics } from '../metrics/process-metrics.js';
 import { hostOfAddress } from '../metrics/metric-registry.js';
 
@@ -40,6 +43,7 @@ export class JobManagerRunner {
       port: configuration.get(JobManagerOptions.port),
       ...(advertised === '' ? {} : { advertisedHost: advertised }),
       configuration,
+      authToken: authTokenOf(configuration),
       logger,
     });
     let metrics: ProcessMetrics | undefined;
@@ -58,6 +62,16 @@ export class JobManagerRunner {
       logger.info(
         { bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, restAddress: restServer.url, blobStorage: blobServer.storagePath, metricsPort: metrics.prometheus?.port },
         'JobManager started',
+      );
+      const bindHost = configuration.get(JobManagerOptions.bindHost);
+      warnIfExposed(
+        'JobManager',
+        [
+          { what: 'RPC port (jobmanager.rpc.port)', bindHost },
+          { what: 'REST port (rest.port)', bindHost: configuration.get(RestOptions.bindAddress) || bindHost },
+        ],
+        configuration,
+        logger,
       );
       return new JobManagerRunner(rpcService, blobServer, resourceManager, dispatcher, metrics, restServer, logger);
     } catch (error) {

@@ -4,13 +4,14 @@ import { LogOptions, outFileOf, type Configuration, type Logger } from '@eddy/co
 import { RpcService } from '@eddy/rpc';
 import { detectAdvertisedHost, isWildcardHost } from './advertised-host.js';
 import { BlobCache } from '../blob/blob-cache.js';
-import { BlobOptions } from '@eddy/cluster-common';
+import { authTokenOf, BlobOptions } from '@eddy/cluster-common';
 import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
 import { TaskManagerStdout, TaskManagerStdoutOptions } from '../taskexecutor/taskmanager-stdout.js';
 import { ProcessMetrics } from '../metrics/process-metrics.js';
 import { hostOfAddress } from '../metrics/metric-registry.js';
+import { warnIfExposed } from './exposure-warning.js';
 
 /** How long a TaskManager bound to a wildcard waits for its JobManager to find its own address. */
 const ADVERTISED_HOST_DETECTION_MS = 60_000;
@@ -50,6 +51,7 @@ export class TaskManagerRunner {
       port: configuration.get(TaskManagerOptions.port),
       ...(advertised === '' ? {} : { advertisedHost: advertised }),
       configuration,
+      authToken: authTokenOf(configuration),
       logger,
     });
     const configuredId = configuration.get(TaskManagerOptions.resourceId);
@@ -81,6 +83,7 @@ export class TaskManagerRunner {
         { taskManagerId, bindAddress: rpcService.bindAddress, advertisedAddress: rpcService.address, jobManager: jobManagerAddress, slots: configuration.get(TaskManagerOptions.numberOfTaskSlots), blobCache: blobCache.directory, stdout: stdout.location, metricsPort: metrics.prometheus?.port },
         'TaskManager started',
       );
+      warnIfExposed('TaskManager', [{ what: 'RPC and data ports (taskmanager.rpc.port, taskmanager.data.port)', bindHost }], configuration, logger);
       return new TaskManagerRunner(rpcService, taskExecutor, blobCache, network, stdout, metrics, logger);
     } catch (error) {
       await metrics?.close();

@@ -1,4 +1,5 @@
 /** Snapshots of a running job for clients: JobDetails and JobSummary from the ExecutionGraph. */
+import { hideSensitiveValues } from '@eddy/common/config';
 import type { eddy_dispatcher_v1 as dispatcher } from '@eddy/proto';
 import type { ExecutionGraph } from '../executiongraph/execution-graph.js';
 import type { Execution } from '../executiongraph/execution-graph.js';
@@ -113,7 +114,8 @@ export function buildJobDetails(graph: ExecutionGraph, waitingFor: string, check
     endTime: statusTimestamps[graph.state] !== undefined && ['FINISHED', 'FAILED', 'CANCELED'].includes(graph.state) ? (statusTimestamps[graph.state] as number) : 0,
     checkpoints: checkpointing === undefined ? null : buildCheckpointStatistics(checkpointing),
     edges: graph.jobGraph.edges,
-    configuration: graph.jobGraph.configuration,
+    // What the REST API and `eddy status` show: secrets (tokens, keys) as ******.
+    configuration: hideSensitiveValues(graph.jobGraph.configuration),
   };
 }
 

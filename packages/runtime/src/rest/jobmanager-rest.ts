@@ -5,7 +5,7 @@
  * this process (in-process calls, with the ask timeout as deadline).
  */
 import type { Configuration, Logger } from '@eddy/common';
-import { DISPATCHER_ENDPOINT_ID, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
+import { AuthOptions, authTokenOf, DISPATCHER_ENDPOINT_ID, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import type { RpcService } from '@eddy/rpc';
 import { CheckpointingOptions } from '../checkpoint/checkpointing-options.js';
@@ -41,5 +41,6 @@ export async function startJobManagerRest(rpcService: RpcService, configuration:
     maxContentLength: configuration.get(RestOptions.maxContentLength),
     maxConnections: configuration.get(RestOptions.maxConnections),
     plugins: jobManagerRestPlugins(configuration),
+    auth: { token: authTokenOf(configuration), readOnlyAnonymous: configuration.get(AuthOptions.restReadOnlyAnonymous) },
   });
 }

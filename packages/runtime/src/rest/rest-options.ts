@@ -18,7 +18,7 @@ export const RestOptions = {
     key: 'rest.bind-address',
     defaultValue: '',
     description:
-      'Interface the REST API listens on; empty means jobmanager.bind-host (127.0.0.1 by default, 0.0.0.0 in the container setup). Whoever reaches it can cancel jobs and take savepoints: there is no authentication yet.',
+      'Interface the REST API listens on; empty means jobmanager.bind-host (127.0.0.1 by default, 0.0.0.0 in the container setup). Whoever reaches it can read jobs, cancel them and take savepoints unless security.auth.token is set (docs/security.md).',
   }),
   maxContentLength: memorySizeOption({
     key: 'rest.server.max-content-length',

@@ -22,6 +22,7 @@ import Fastify, { type FastifyError } from 'fastify';
 import type { RestApp, RestPlugin, RestServices } from './rest-app.js';
 import { registerCheckpointRoutes } from './checkpoint-routes.js';
 import { registerClusterRoutes } from './cluster-routes.js';
+import { BEARER_SCHEME, registerRestAuth, type RestAuthOptions } from './rest-auth.js';
 import { RestHandlerError } from './rest-errors.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerSavepointRoutes } from './savepoint-routes.js';
@@ -38,6 +39,8 @@ export interface RestServerOptions {
   readonly maxContentLength: number;
   readonly maxConnections: number;
   readonly plugins?: readonly RestPlugin[];
+  /** security.auth.token and security.rest.read-only-anonymous; none: no authentication. */
+  readonly auth?: RestAuthOptions;
 }
 
 /** A request's whole body and headers must arrive within this long (slow clients are cut off). */
@@ -46,7 +49,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 /** Builds the app with every route and the OpenAPI document, without listening (tests use inject). */
-export async function buildRestApp(options: Pick<RestServerOptions, 'services' | 'maxContentLength' | 'plugins'>): Promise<{ app: RestApp; triggers: SavepointTriggers }> {
+export async function buildRestApp(options: Pick<RestServerOptions, 'services' | 'maxContentLength' | 'plugins' | 'auth'>): Promise<{ app: RestApp; triggers: SavepointTriggers }> {
   const app: RestApp = Fastify({
     bodyLimit: options.maxContentLength,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -60,8 +63,21 @@ export async function buildRestApp(options: Pick<RestServerOptions, 'services' |
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Eddy REST API', version: '1', description: "The JobManager's REST API: Flink's paths and JSON shapes where Eddy has the values (docs/rest.md)." },
+      components: {
+        securitySchemes: {
+          [BEARER_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "The cluster's security.auth.token, required when the JobManager has one (else 401); " +
+              'with security.rest.read-only-anonymous, GET requests need none (docs/security.md).',
+          },
+        },
+      },
+      security: [{ [BEARER_SCHEME]: [] }, {}],
     },
   });
+  registerRestAuth(app, options.auth ?? { token: '', readOnlyAnonymous: false });
   app.setErrorHandler((error: FastifyError | RestHandlerError, request, reply) => {
     if (error instanceof RestHandlerError) {
       if (error.statusCode >= 500) log.warn({ method: request.method, url: request.url, status: error.statusCode, reason: error.message }, 'REST request failed');

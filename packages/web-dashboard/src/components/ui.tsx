@@ -31,6 +31,7 @@ export function Stat({ label, value, testId }: { label: string; value: Component
 export function describeError(error: unknown): string {
   if (error instanceof RestError) {
     if (error.status === 0) return `The JobManager did not answer ${error.path}; retrying every second.`;
+    if (error.status === 401) return `${error.path} needs the cluster's auth token: enter it above.`;
     return error.errors.length > 0 ? `${error.path}: ${error.errors.join('; ')} (HTTP ${error.status})` : `${error.path} answered HTTP ${error.status}.`;
   }
   return error instanceof Error ? error.message : String(error);
