@@ -8,3 +8,5 @@ export { BlobError, BlobIntegrityError, BlobTransferTimeoutError } from './blob/
 export { fileSize, hashFile, writeFully } from './blob/blob-files.js';
 export { createOwnedTempDir, createOwnedTempDirSync, isOwnerAlive, processStartTime, removeStaleTempDirs } from './owned-temp-dir.js';
 export { backPressureLevel, backPressureRatio, BACK_PRESSURE_HIGH_THRESHOLD, BACK_PRESSURE_LOW_THRESHOLD, type BackPressureLevel } from './backpressure.js';
+export { SslOptions } from './security/ssl-options.js';
+export { loadInternalTls, loadRestTls, parseFingerprints, TlsConfigurationError, type RestTls } from './security/tls-material.js';
