@@ -10,3 +10,5 @@ export * from './rpc-errors.js';
 export { StreamClient, StreamCallError, type StreamWriter, type IncomingStream, type BidiStream, type StreamServiceHandlers, type StreamClientOptions } from './stream-service.js';
 /** gRPC's status codes, which RPC and stream calls fail with: the rest of Eddy reaches grpc-js only through this package. */
 export { status as GrpcStatus } from '@grpc/grpc-js';
+export { channelCredentials, pinRefusal, secureContextOptions, tlsFailureReason, type MutualTls } from './tls-credentials.js';
+export { MutualTlsListener, type MutualTlsListenerOptions } from './tls-listener.js';
