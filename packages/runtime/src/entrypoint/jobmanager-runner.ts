@@ -4,6 +4,7 @@
  */
 import type { Configuration, Logger } from '@eddy/common';
 import { RpcService } from '@eddy/rpc';
+import { loadInternalTls } from '@eddy/cluster-common';
 import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
@@ -35,12 +36,14 @@ export class JobManagerRunner {
 
   static async start(configuration: Configuration, logger: Logger): Promise<JobManagerRunner> {
     const advertised = configuration.get(JobManagerOptions.address);
+    const tls = loadInternalTls(configuration);
     const rpcService = await RpcService.start({
       bindHost: configuration.get(JobManagerOptions.bindHost),
       port: configuration.get(JobManagerOptions.port),
       ...(advertised === '' ? {} : { advertisedHost: advertised }),
       configuration,
       logger,
+      ...(tls === undefined ? {} : { tls }),
     });
     let metrics: ProcessMetrics | undefined;
     try {
