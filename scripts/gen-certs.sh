@@ -3,7 +3,7 @@
 # authority and one key and certificate per component, all PEM (docs/security.md says which option
 # takes which file).
 #
-#   scripts/gen-certs.sh DIR [--san NAME ...] [--days N] [--other-ca] [--expired]
+#   scripts/gen-certs.sh DIR [--san NAME ...] [--days N] [--other-ca] [--expired] [--readable-keys]
 #
 # Writes to DIR (created if need be; existing files are overwritten):
 #   ca.pem, ca.key                  the cluster's CA: security.ssl.internal.truststore (and .rest.truststore)
@@ -17,12 +17,15 @@
 #   --other-ca    also other-ca.pem/.key, an unrelated CA, and other.pem/.key signed by it (for tests:
 #                 a peer the cluster must refuse)
 #   --expired     also expired.pem/.key, signed by the cluster's CA, valid only in January 2020
+#   --readable-keys  write DIR and the keys (not the CA's) readable by everyone, for a directory mounted
+#                 into containers whose user is not the files' owner (docker-compose.secure.yml);
+#                 keep such a directory on a machine only the cluster's operators use
 #
-# The keys are written readable by their owner only (umask 077). Takes about 0.3 s.
+# Otherwise DIR and the keys are readable by their owner only (umask 077). Takes about 0.3 s.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 DIR [--san NAME ...] [--days N] [--other-ca] [--expired]" >&2
+  echo "usage: $0 DIR [--san NAME ...] [--days N] [--other-ca] [--expired] [--readable-keys]" >&2
   exit 2
 }
 
@@ -32,6 +35,7 @@ shift
 days=365
 other_ca=0
 expired=0
+mask=077
 sans=(DNS:localhost DNS:jobmanager DNS:taskmanager IP:127.0.0.1 IP:::1)
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -47,12 +51,13 @@ while [[ $# -gt 0 ]]; do
       ;;
     --other-ca) other_ca=1; shift ;;
     --expired) expired=1; shift ;;
+    --readable-keys) mask=022; shift ;;
     *) usage ;;
   esac
 done
 
 command -v openssl >/dev/null || { echo "$0: the openssl command is missing; install openssl" >&2; exit 1; }
-umask 077
+umask "$mask"
 mkdir -p "$dir"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -115,4 +120,11 @@ EOF
   openssl rand -hex 16 >"$work/ca-db/serial"
   openssl ca -batch -config "$work/ca.cnf" -cert "$dir/ca.pem" -keyfile "$dir/ca.key" -in "$work/expired.csr" \
     -startdate 20200101000000Z -enddate 20200131000000Z -extfile "$work/leaf.ext" -notext -out "$dir/expired.pem" 2>/dev/null
+fi
+
+if [[ "$mask" == 022 ]]; then
+  # openssl writes keys for their owner only whatever the umask; the CA's key stays so.
+  for key in "$dir"/*.key; do
+    case "$(basename "$key")" in ca.key | other-ca.key) ;; *) chmod 0644 "$key" ;; esac
+  done
 fi
