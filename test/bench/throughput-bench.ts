@@ -16,12 +16,21 @@
  * Each job's tasks run in fresh worker threads whose code starts cold, while the loop runs warm in
  * this process; 6 M lines (about 6 s per job) keep the JIT warm-up a small part of the window (with
  * 2 M lines the same build measured ~10 % lower: 0.93-0.96 against 1.06 M lines/s).
+ *
+ *   npm run bench:throughput -- --tls
+ *
+ * instead runs two clusters side by side, one plaintext and one with mutual TLS everywhere
+ * (security.ssl.internal.*, certificates of scripts/gen-certs.sh), and alternates the WordCount job
+ * and the cross-TaskManager exchange between them; it prints each rate's median per cluster and
+ * tls_throughput_ratio (TLS / plaintext, WordCount) and tls_cross_tm_ratio.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
+import { Configuration } from '@eddy/common';
 import { startJobManager, startTaskManager, stopClusterProcesses } from '../cluster/cluster-harness.js';
 import { median } from './bench-stats.js';
 import { benchLine } from './jobs/bench-text.js';
@@ -99,7 +108,65 @@ async function main(): Promise<void> {
   }
 }
 
-main()
+/** Two clusters of a JobManager and two one-slot TaskManagers: plaintext, and mutual TLS everywhere. */
+async function tlsComparison(): Promise<void> {
+  const certs = mkdtempSync(join(tmpdir(), 'eddy-bench-tls-'));
+  execFileSync(fileURLToPath(new URL('../../../scripts/gen-certs.sh', import.meta.url)), [certs], { stdio: 'pipe' });
+  const tls = (name: string): Record<string, string> => ({
+    'security.ssl.internal.enabled': 'true',
+    'security.ssl.internal.key': join(certs, `${name}.key`),
+    'security.ssl.internal.cert': join(certs, `${name}.pem`),
+    'security.ssl.internal.truststore': join(certs, 'ca.pem'),
+  });
+  const heartbeats = { 'heartbeat.interval': '1 s', 'heartbeat.timeout': '10 s' };
+  const clients: JobClient[] = [];
+  try {
+    const start = async (secure: boolean): Promise<JobClient> => {
+      const jobManager = await startJobManager({ config: { ...heartbeats, ...(secure ? tls('jobmanager') : {}) } });
+      const config = { ...heartbeats, ...(secure ? tls('taskmanager') : {}) };
+      await Promise.all([startTaskManager(jobManager.address, { slots: 1, config }), startTaskManager(jobManager.address, { slots: 1, config })]);
+      const client = await JobClient.connect(jobManager.address, { configuration: Configuration.fromRecord(secure ? tls('client') : {}) });
+      clients.push(client);
+      return client;
+    };
+    const plain = await start(false);
+    const secure = await start(true);
+    const lines = 6_000_000;
+    const records = 5_000_000;
+    const rates: Record<'plain' | 'tls', { cluster: number[]; crossTm: number[] }> = { plain: { cluster: [], crossTm: [] }, tls: { cluster: [], crossTm: [] } };
+    for (let run = 0; run < 3; run++) {
+      // Alternate which goes first, so neither always runs on a warmer (or more tired) machine.
+      const order: ['plain' | 'tls', JobClient][] = run % 2 === 0 ? [['plain', plain], ['tls', secure]] : [['tls', secure], ['plain', plain]];
+      for (const [name, client] of order) rates[name].cluster.push(lines / (await timedRun(client, 'word-count-generator', [String(lines), '2'])));
+      for (const [name, client] of order) rates[name].crossTm.push(records / (await timedRun(client, 'exchange', [String(records), '0', ''])));
+    }
+    const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
+    console.log(
+      JSON.stringify(
+        {
+          plain_cluster_records_per_s: Math.round(median(rates.plain.cluster)),
+          tls_cluster_records_per_s: Math.round(median(rates.tls.cluster)),
+          tls_throughput_ratio: ratio(median(rates.tls.cluster), median(rates.plain.cluster)),
+          plain_cross_tm_records_per_s: Math.round(median(rates.plain.crossTm)),
+          tls_cross_tm_records_per_s: Math.round(median(rates.tls.crossTm)),
+          tls_cross_tm_ratio: ratio(median(rates.tls.crossTm), median(rates.plain.crossTm)),
+          target: { tls_throughput_ratio_min: 0.85 },
+          runs: {
+            plain: { cluster: rates.plain.cluster.map(Math.round), cross_tm: rates.plain.crossTm.map(Math.round) },
+            tls: { cluster: rates.tls.cluster.map(Math.round), cross_tm: rates.tls.crossTm.map(Math.round) },
+          },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    for (const client of clients) await client.close();
+    rmSync(certs, { recursive: true, force: true });
+  }
+}
+
+(process.argv.includes('--tls') ? tlsComparison() : main())
   .catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;

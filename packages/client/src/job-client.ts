@@ -17,7 +17,7 @@ import { unpack } from 'msgpackr';
 import { parseDuration, type Configuration, type Logger } from '@eddy/common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm, type eddy_jobgraph_v1 } from '@eddy/proto';
 import { RemoteHandlerError, RpcService, RpcTimeoutError, RpcUnreachableError } from '@eddy/rpc';
-import { authTokenOf, BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, missingUidWarning, RESOURCE_MANAGER_ENDPOINT_ID, statefulOperatorsWithoutUid, type JobStatus } from '@eddy/cluster-common';
+import { authTokenOf, BlobClient, BlobOptions, type BlobClientOptions, DISPATCHER_ENDPOINT_ID, isGloballyTerminal, JobNotFoundError, loadInternalTls, SslOptions, missingUidWarning, RESOURCE_MANAGER_ENDPOINT_ID, statefulOperatorsWithoutUid, type JobStatus } from '@eddy/cluster-common';
 import { JobEventStreamEndedError, JobManagerUnreachableError, UnknownJobError } from './client-errors.js';
 import { bundleJob } from './job-bundler.js';
 import { toJobGraph } from './job-graph-translator.js';
@@ -185,17 +185,19 @@ export class JobClient {
 
   /** Connects to the Dispatcher of the JobManager at `jobManagerAddress` (host:port). */
   static async connect(jobManagerAddress: string, options: JobClientOptions = {}): Promise<JobClient> {
+    const tls = options.configuration === undefined ? undefined : loadInternalTls(options.configuration);
     const rpcService = await RpcService.start({
       configuration: options.configuration,
       logger: options.logger,
       ...(options.configuration === undefined ? {} : { authToken: authTokenOf(options.configuration) }),
+      ...(tls === undefined ? {} : { tls }),
     });
     try {
       const gateway = await rpcService.connect(`${jobManagerAddress}/${DISPATCHER_ENDPOINT_ID}`, dispatcher.DispatcherGateway);
       return new JobClient(rpcService, jobManagerAddress, gateway, options);
     } catch (error) {
       await rpcService.stop();
-      throw unreachableOr(error, jobManagerAddress, true);
+      throw withTlsHint(unreachableOr(error, jobManagerAddress, true), tls === undefined);
     }
   }
 
@@ -398,6 +400,16 @@ function blobClientOptions(configuration: Configuration | undefined): BlobClient
  * A JobManagerUnreachableError for a transport failure, the error itself otherwise. At connect
  * time a timeout means unreachable too; later it means a slow JobManager and stays a timeout.
  */
+/**
+ * A JobManager with mutual TLS drops a client without TLS before a word is said, which grpc-js
+ * reports as "Failed to connect": name the options that may be missing.
+ */
+function withTlsHint(error: unknown, plaintext: boolean): unknown {
+  if (!plaintext || !(error instanceof JobManagerUnreachableError) || !/Failed to connect|Connection dropped|ECONNRESET|socket hang up/.test(error.message)) return error;
+  error.message += `; if the cluster uses mutual TLS, set ${SslOptions.internalEnabled.key} and the key, cert and truststore of security.ssl.internal.* (docs/security.md)`;
+  return error;
+}
+
 function unreachableOr(error: unknown, address: string, connecting = false): unknown {
   if (error instanceof RpcUnreachableError) {
     return new JobManagerUnreachableError(address, `${error.fields.cause} (${error.fields.detail})`, { cause: error });

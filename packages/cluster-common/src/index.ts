@@ -9,3 +9,5 @@ export { fileSize, hashFile, writeFully } from './blob/blob-files.js';
 export { createOwnedTempDir, createOwnedTempDirSync, isOwnerAlive, processStartTime, removeStaleTempDirs } from './owned-temp-dir.js';
 export { backPressureLevel, backPressureRatio, BACK_PRESSURE_HIGH_THRESHOLD, BACK_PRESSURE_LOW_THRESHOLD, type BackPressureLevel } from './backpressure.js';
 export { AuthOptions, AUTH_TOKEN_ENV, authTokenOf, withAuthTokenFromEnvironment } from './security/auth-options.js';
+export { SslOptions } from './security/ssl-options.js';
+export { loadInternalTls, loadRestTls, parseFingerprints, TlsConfigurationError, type RestTls } from './security/tls-material.js';

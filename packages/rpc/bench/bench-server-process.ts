@@ -8,6 +8,8 @@
  *       with @grpc/proto-loader, whose Increment does the same work (add delta, reply the value).
  *
  * Prints ONE JSON line on stdout once both listen: `{"eddy":"host:port/bench-counter","bare":"host:port","pid":n}`.
+ * With `--tls DIR` (certificates of scripts/gen-certs.sh) it also hosts the endpoint on a second
+ * RpcService with mutual TLS, and the line has `"eddyTls":"host:port/bench-counter"`.
  * Nothing else goes to stdout. Exits on SIGTERM/SIGINT, or when its stdin closes (so it cannot
  * outlive a parent that died).
  */
@@ -16,6 +18,7 @@ import { silentLogger } from '@eddy/common';
 import { RpcService } from '../src/index.js';
 import { TestingCounterEndpoint } from '../test/fixtures/testing-counter-endpoint.js';
 import { loadBareCounterGateway } from './bare-grpc.js';
+import { benchTls } from './bench-tls.js';
 
 const ENDPOINT_ID = 'bench-counter';
 
@@ -57,6 +60,10 @@ async function main(): Promise<void> {
   const service = await RpcService.start({ logger: silentLogger() });
   const endpoint = new TestingCounterEndpoint(service, ENDPOINT_ID);
   await endpoint.start();
+  const tlsDir = process.argv.indexOf('--tls');
+  const tlsService = tlsDir < 0 ? undefined : await RpcService.start({ logger: silentLogger(), tls: benchTls(process.argv[tlsDir + 1] ?? '', 'jobmanager') });
+  const tlsEndpoint = tlsService === undefined ? undefined : new TestingCounterEndpoint(tlsService, ENDPOINT_ID);
+  await tlsEndpoint?.start();
   const bare = await startBareServer();
 
   let stopping = false;
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
     stopping = true;
     // Never hang on a graceful shutdown: the parent is waiting for us to go.
     setTimeout(() => process.exit(0), 2000).unref();
-    void Promise.allSettled([service.stop(), new Promise<void>((resolve) => bare.server.tryShutdown(() => resolve()))]).then(() => process.exit(0));
+    void Promise.allSettled([service.stop(), tlsService?.stop(), new Promise<void>((resolve) => bare.server.tryShutdown(() => resolve()))]).then(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   process.stdin.on('error', shutdown);
   process.stdin.resume();
 
-  process.stdout.write(`${JSON.stringify({ eddy: endpoint.address, bare: bare.address, pid: process.pid })}\n`);
+  process.stdout.write(`${JSON.stringify({ eddy: endpoint.address, bare: bare.address, pid: process.pid, ...(tlsEndpoint === undefined ? {} : { eddyTls: tlsEndpoint.address }) })}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -15,9 +15,16 @@
  *
  * and prints ONE JSON object on stdout with the median of each metric across rounds. Progress goes
  * to stderr.
+ *
+ *   npm run bench:rpc -- --tls
+ *
+ * instead compares Eddy remote asks over plaintext and over mutual TLS (certificates of
+ * scripts/gen-certs.sh; the child hosts the endpoint on a second RpcService with TLS), latency and
+ * 64 in flight, alternating in each round, and prints their medians and ratios.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +34,7 @@ import { eddy_testing_v1 as testing } from '@eddy/proto';
 import { RpcService } from '../src/index.js';
 import { TestingCounterEndpoint } from '../test/fixtures/testing-counter-endpoint.js';
 import { loadBareCounterGateway } from './bare-grpc.js';
+import { benchTls, generateBenchCertificates } from './bench-tls.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -141,6 +149,8 @@ interface ServerAddresses {
   /** `host:port` of the bare grpc-js server. */
   bare: string;
   pid: number;
+  /** With --tls: the same endpoint on an RpcService with mutual TLS. */
+  eddyTls?: string;
 }
 
 /** Kills the child however this process ends. */
@@ -154,8 +164,8 @@ function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function startServerProcess(): Promise<{ child: ChildProcess; addresses: ServerAddresses }> {
-  const child = spawn(process.execPath, [SERVER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startServerProcess(tlsDir: string | undefined): Promise<{ child: ChildProcess; addresses: ServerAddresses }> {
+  const child = spawn(process.execPath, [SERVER_SCRIPT, ...(tlsDir === undefined ? [] : ['--tls', tlsDir])], { stdio: ['pipe', 'pipe', 'inherit'] });
   // Last resort: whatever path this process takes out, the child goes with it.
   process.once('exit', () => killChild(child, 'SIGKILL'));
   const lines = createInterface({ input: child.stdout! });
@@ -401,10 +411,68 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
   }
 }
 
+/** `--tls`: Eddy remote asks over plaintext against the same over mutual TLS, alternating in each round. */
+async function runTls(addresses: ServerAddresses, tlsDir: string): Promise<Record<string, unknown>> {
+  const plainRpc = await RpcService.start({ logger: silentLogger() });
+  const tlsRpc = await RpcService.start({ logger: silentLogger(), tls: benchTls(tlsDir, 'taskmanager') });
+  try {
+    const plain = await plainRpc.connect(addresses.eddy, testing.CounterGateway);
+    const secure = await tlsRpc.connect(addresses.eddyTls ?? '', testing.CounterGateway);
+    const plainCall: Call = () => plain.increment({ delta: 1 });
+    const tlsCall: Call = () => secure.increment({ delta: 1 });
+    const rounds: Record<string, number>[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order: [string, Call][] = r % 2 === 0 ? [['plain', plainCall], ['tls', tlsCall]] : [['tls', tlsCall], ['plain', plainCall]];
+      const result: Record<string, number> = {};
+      progress(`round ${r + 1}/${ROUNDS}: sequential latency and ${IN_FLIGHT} in flight, plaintext and TLS`);
+      for (const [name, call] of order) {
+        const latency = await measureLatency(call, LATENCY_WARMUP, LATENCY_CALLS);
+        result[`${name}_ask_p50_us`] = round1(latency.p50);
+        result[`${name}_ask_p99_us`] = round1(latency.p99);
+      }
+      for (const [name, call] of order) {
+        await measureThroughputFor(call, IN_FLIGHT, THROUGHPUT_WARMUP_MS);
+        result[`${name}_asks_per_s_64`] = Math.round(await measureThroughputFor(call, IN_FLIGHT, THROUGHPUT_MS));
+      }
+      progress(`round ${r + 1}/${ROUNDS}: ${JSON.stringify(result)}`);
+      rounds.push(result);
+    }
+    const med = (key: string): number => median(rounds.map((round) => round[key] ?? Number.NaN));
+    const ratioP50 = round3(med('tls_ask_p50_us') / med('plain_ask_p50_us'));
+    return {
+      plain_ask_p50_us: med('plain_ask_p50_us'),
+      tls_ask_p50_us: med('tls_ask_p50_us'),
+      plain_ask_p99_us: med('plain_ask_p99_us'),
+      tls_ask_p99_us: med('tls_ask_p99_us'),
+      plain_asks_per_s_64: med('plain_asks_per_s_64'),
+      tls_asks_per_s_64: med('tls_asks_per_s_64'),
+      ratio_tls_ask_p50: ratioP50,
+      ratio_tls_asks_64: round3(med('tls_asks_per_s_64') / med('plain_asks_per_s_64')),
+      targets: { tls_ask_p50_max_ratio: 1.3, met: { tls_ask_p50: ratioP50 <= 1.3 } },
+      method:
+        `Server in a child process hosting the same TestingCounterEndpoint on two RpcServices, one plaintext, one with mutual TLS (EC P-256 ` +
+        `certificates of scripts/gen-certs.sh); the client holds one RpcService of each. ${ROUNDS} rounds, plaintext first in odd rounds and TLS first in even ones; ` +
+        `latency: ${LATENCY_CALLS} sequential asks after ${LATENCY_WARMUP}; throughput: ${IN_FLIGHT} in flight for ${THROUGHPUT_MS} ms after ${THROUGHPUT_WARMUP_MS} ms. ` +
+        `Medians across rounds; ratios from the medians. The TLS handshake happens once per channel, before timing.`,
+      rounds,
+      node: process.version,
+      cpus: cpus().length,
+      timestamp: new Date().toISOString(),
+    };
+  } finally {
+    await tlsRpc.stop();
+    await plainRpc.stop();
+  }
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   progress('starting bench-server-process');
-  const { child, addresses } = await startServerProcess();
+  const tlsDir = process.argv.includes('--tls') ? generateBenchCertificates() : undefined;
+  process.once('exit', () => {
+    if (tlsDir !== undefined) rmSync(tlsDir, { recursive: true, force: true });
+  });
+  const { child, addresses } = await startServerProcess(tlsDir);
   const onSignal = (signal: NodeJS.Signals): void => {
     killChild(child, 'SIGKILL');
     process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
@@ -413,7 +481,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     progress(`server pid ${addresses.pid}: eddy ${addresses.eddy}, bare ${addresses.bare}`);
-    const result = await run(addresses);
+    const result = tlsDir === undefined ? await run(addresses) : await runTls(addresses, tlsDir);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;

@@ -41,16 +41,24 @@ export class RpcCallError extends RpcError {
 export class GrpcTransport implements RpcTransport {
   /** The channel; stream services (see stream-service.ts) share it with gateway calls. */
   readonly client: grpc.Client;
+  /** True over mutual TLS: a refused certificate then looks like a connection that failed. */
+  readonly secure: boolean;
   private closed = false;
 
-  /** `channelOptions` adds to or overrides the defaults below (the data channel's window, the auth interceptor). */
+  /**
+   * `channelOptions` adds to or overrides the defaults below (the data channel's window, the auth
+   * interceptor); `credentials` are mutual TLS's (tls-credentials.ts) when the cluster uses it,
+   * plaintext otherwise.
+   */
   constructor(
     readonly hostPort: string,
     maxMessageSize: number,
     channelOptions: grpc.ClientOptions = {},
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const limit = grpcMessageLimit(maxMessageSize);
-    this.client = new grpc.Client(hostPort, grpc.credentials.createInsecure(), {
+    this.secure = credentials._isSecure();
+    this.client = new grpc.Client(hostPort, credentials, {
       'grpc.max_send_message_length': limit,
       'grpc.max_receive_message_length': limit,
       // Calls are never retried under the caller: a retry is the caller's decision.
@@ -80,7 +88,7 @@ export class GrpcTransport implements RpcTransport {
           metadata,
           { deadline: Date.now() + timeoutMs },
           (error, response) => {
-            if (error) reject(toRpcError(error, label, target.address, timeoutMs));
+            if (error) reject(toRpcError(error, label, target.address, timeoutMs, this.secure));
             else resolve(response ?? Buffer.alloc(0));
           },
         );
@@ -102,7 +110,7 @@ export class GrpcTransport implements RpcTransport {
   }
 }
 
-export function toRpcError(error: grpc.ServiceError, label: string, address: string, timeoutMs: number): RpcError {
+export function toRpcError(error: grpc.ServiceError, label: string, address: string, timeoutMs: number, secure = false): RpcError {
   const trailer = error.metadata?.get(ERROR_TRAILER)[0];
   if (trailer instanceof Buffer) {
     const rebuilt = errorFromWire(trailer, address);
@@ -113,7 +121,7 @@ export function toRpcError(error: grpc.ServiceError, label: string, address: str
     case grpc.status.DEADLINE_EXCEEDED:
       return new RpcTimeoutError({ method: label, address, timeoutMs });
     case grpc.status.UNAVAILABLE:
-      return new RpcUnreachableError({ method: label, address, cause: unreachableCause(detail), detail });
+      return new RpcUnreachableError({ method: label, address, cause: unreachableCause(detail), detail: secure ? withTlsHint(detail) : detail });
     case grpc.status.RESOURCE_EXHAUSTED: {
       const sizes = /larger than max \((\d+) vs\. (\d+)\)/.exec(detail);
       if (sizes !== null) {
@@ -149,6 +157,15 @@ export function grpcDetail(details: string): string {
   const noAddresses = /^No addresses resolved\. Resolution note: ([\s\S]*)$/.exec(details);
   if (noAddresses !== null) return (noAddresses[1] ?? '').trim() || 'no addresses resolved';
   return details.replace(/\.? Resolution note: ?$/, '');
+}
+
+/**
+ * A server that refuses this process's certificate closes the connection right after the handshake,
+ * without a word the client could show (grpc-js says "Failed to connect"): say where to look.
+ */
+function withTlsHint(detail: string): string {
+  if (!/Failed to connect|socket hang up|ECONNRESET|Connection dropped|disconnected before secure/i.test(detail)) return detail;
+  return `${detail}; over mutual TLS this is how a peer refuses this process's certificate (security.ssl.internal.cert): expired, or not signed by the CA the peer trusts; the peer's log names the reason`;
 }
 
 function unreachableCause(detail: string): UnreachableCause {

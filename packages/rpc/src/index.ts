@@ -11,3 +11,5 @@ export { StreamClient, StreamCallError, type StreamWriter, type IncomingStream, 
 /** gRPC's status codes, which RPC and stream calls fail with: the rest of Eddy reaches grpc-js only through this package. */
 export { status as GrpcStatus } from '@grpc/grpc-js';
 export { AuthTokenCheck, bearer, AUTHORIZATION_HEADER } from './call-auth.js';
+export { channelCredentials, pinRefusal, secureContextOptions, tlsFailureReason, type MutualTls } from './tls-credentials.js';
+export { MutualTlsListener, type MutualTlsListenerOptions } from './tls-listener.js';

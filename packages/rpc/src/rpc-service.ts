@@ -24,6 +24,8 @@ import { ERROR_TRAILER, errorToWire, RpcError } from './rpc-errors.js';
 import { RpcOptions } from './rpc-options.js';
 import { LocalTransport, type RpcTransport } from './rpc-transport.js';
 import { grpcServiceFor, StreamClient, type StreamClientOptions, type StreamServiceHandlers } from './stream-service.js';
+import { channelCredentials, TLS_CHANNEL_OPTIONS, type MutualTls } from './tls-credentials.js';
+import { MutualTlsListener } from './tls-listener.js';
 
 export interface RpcServiceOptions {
   /** Interface the server listens on. Default 127.0.0.1. */
@@ -42,6 +44,11 @@ export interface RpcServiceOptions {
   readonly authToken?: string;
   /** Only for tests of the handshake: pretend to speak another protocol version. */
   readonly protocolVersion?: number;
+  /**
+   * Mutual TLS (tls-credentials.ts): the server takes only peers with a certificate of the
+   * cluster's CA, and every channel out presents this one. Plaintext when absent.
+   */
+  readonly tls?: MutualTls;
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -62,6 +69,9 @@ export class RpcService implements EndpointHost {
   private readonly protocolVersion: number;
   /** What every outgoing channel gets: the auth interceptor when a token is set. */
   private readonly clientOptions: grpc.ClientOptions;
+  /** Mutual TLS's: the credentials of every channel out, and the listener the server sits behind. */
+  private readonly credentials: grpc.ChannelCredentials | undefined;
+  private tlsListener: MutualTlsListener | undefined;
   private boundAddress = '';
   private advertisedAddress = '';
   private boundPort = 0;
@@ -74,6 +84,7 @@ export class RpcService implements EndpointHost {
     this.logger = options.logger ?? silentLogger();
     this.log = this.logger.child({ component: 'RpcService' });
     this.protocolVersion = options.protocolVersion ?? RPC_PROTOCOL_VERSION;
+    this.credentials = options.tls === undefined ? undefined : channelCredentials(options.tls);
     this.router = new CallRouter(() => this.advertisedAddress, this.maxMessageSize, this.log, this.protocolVersion);
     this.localTransport = new LocalTransport(this.router);
     const limit = grpcMessageLimit(this.maxMessageSize);
@@ -90,13 +101,18 @@ export class RpcService implements EndpointHost {
   /** Starts an RpcService listening on bindHost:port. */
   static async start(options: RpcServiceOptions = {}): Promise<RpcService> {
     const service = new RpcService(options);
-    await service.bind(options.bindHost ?? '127.0.0.1', options.port ?? 0, options.advertisedHost);
+    await service.bind(options.bindHost ?? '127.0.0.1', options.port ?? 0, options.advertisedHost, options.tls);
     return service;
   }
 
   /** `host:port` other processes reach this service under (the advertised address). */
   get address(): string {
     return this.advertisedAddress;
+  }
+
+  /** True when the server and every channel use mutual TLS. */
+  get isSecure(): boolean {
+    return this.credentials !== undefined;
   }
 
   /** `host:port` the server listens on. */
@@ -184,6 +200,7 @@ export class RpcService implements EndpointHost {
         resolve();
       });
     });
+    await this.tlsListener?.close();
     this.log.info({ address: this.advertisedAddress }, 'RPC service stopped');
   }
 
@@ -212,7 +229,8 @@ export class RpcService implements EndpointHost {
         'grpc.per_rpc_retry_buffer_size': 0,
         // Its own connection: grpc-js shares one between channels of equal options otherwise.
         'grpc.use_local_subchannel_pool': 1,
-      });
+        ...(this.credentials === undefined ? {} : TLS_CHANNEL_OPTIONS),
+      }, this.credentials);
       this.dataTransports.set(hostPort, transport);
     }
     return new StreamClient(transport);
@@ -226,14 +244,14 @@ export class RpcService implements EndpointHost {
   private grpcTransportFor(hostPort: string): GrpcTransport {
     let transport = this.remoteTransports.get(hostPort);
     if (transport === undefined) {
-      transport = new GrpcTransport(hostPort, this.maxMessageSize, this.clientOptions);
+      transport = new GrpcTransport(hostPort, this.maxMessageSize, { ...this.clientOptions, ...(this.credentials === undefined ? {} : TLS_CHANNEL_OPTIONS) }, this.credentials);
       this.remoteTransports.set(hostPort, transport);
     }
     return transport;
   }
 
-  private async bind(bindHost: string, port: number, advertisedHost: string | undefined): Promise<void> {
-    const boundPort = await new Promise<number>((resolve, reject) => {
+  private async bind(bindHost: string, port: number, advertisedHost: string | undefined, tls: MutualTls | undefined): Promise<void> {
+    const boundPort = tls !== undefined ? await this.bindTls(bindHost, port, tls) : await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(formatHostPort(bindHost, port), grpc.ServerCredentials.createInsecure(), (error, actualPort) => {
         if (error) reject(new Error(`RpcService could not listen on ${formatHostPort(bindHost, port)}: ${error.message}`, { cause: error }));
         else resolve(actualPort);
@@ -243,7 +261,30 @@ export class RpcService implements EndpointHost {
     this.boundPort = boundPort;
     this.boundAddress = formatHostPort(bindHost, boundPort);
     this.advertisedAddress = formatHostPort(advertisedHost ?? (wildcard ? '127.0.0.1' : bindHost), boundPort);
-    this.log.info({ bindAddress: this.boundAddress, advertisedAddress: this.advertisedAddress }, 'RPC service listening');
+    this.log.info({ bindAddress: this.boundAddress, advertisedAddress: this.advertisedAddress, tls: tls !== undefined }, 'RPC service listening');
+  }
+
+  /**
+   * Mutual TLS: a node:tls listener does the handshake (so a refused peer is logged with its
+   * address and the reason, which grpc-js's own TLS server keeps to itself) and hands each
+   * accepted connection to the gRPC server, which speaks HTTP/2 over it.
+   */
+  private async bindTls(bindHost: string, port: number, tls: MutualTls): Promise<number> {
+    const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    try {
+      this.tlsListener = await MutualTlsListener.listen({
+        tls,
+        host: bindHost,
+        port,
+        name: 'RPC',
+        alpnProtocols: ['h2'],
+        logger: this.log,
+        onConnection: (socket) => injector.injectConnection(socket),
+      });
+    } catch (error) {
+      throw new Error(`RpcService could not listen on ${formatHostPort(bindHost, port)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return this.tlsListener.port;
   }
 
   /** Registers a gRPC service whose every method routes to the CallRouter. */

@@ -3,7 +3,7 @@ import { StateBackendOptions } from './taskexecutor/state/state-backend-options.
 import { PipelineOptions } from './taskexecutor/pipeline-options.js';
 import { LogOptions, type ConfigOption } from '@eddy/common';
 import { RpcOptions } from '@eddy/rpc';
-import { AuthOptions, BlobOptions } from '@eddy/cluster-common';
+import { AuthOptions, BlobOptions, SslOptions } from '@eddy/cluster-common';
 import { CheckpointingOptions } from './checkpoint/checkpointing-options.js';
 import { S3Options } from './checkpoint/filesystem/s3-options.js';
 import { CollectSinkOptions } from './collect/collect-sink-options.js';
@@ -34,6 +34,7 @@ export function allRuntimeOptions(): ConfigOption<unknown>[] {
     PipelineOptions,
     WatermarkStallOptions,
     BlobOptions,
+    SslOptions,
     NetworkOptions,
     CollectSinkOptions,
     LogOptions,

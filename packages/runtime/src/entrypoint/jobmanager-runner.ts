@@ -3,8 +3,8 @@
  * JobMaster per running job), the blob store and the job event streams.
  */
 import type { Configuration, Logger } from '@eddy/common';
-import { authTokenOf } from '@eddy/cluster-common';
 import { RpcService } from '@eddy/rpc';
+import { authTokenOf, loadInternalTls } from '@eddy/cluster-common';
 import { BlobServer } from '../blob/blob-server.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import { serveJobEvents } from '../dispatcher/job-events-service.js';
@@ -38,6 +38,7 @@ export class JobManagerRunner {
 
   static async start(configuration: Configuration, logger: Logger): Promise<JobManagerRunner> {
     const advertised = configuration.get(JobManagerOptions.address);
+    const tls = loadInternalTls(configuration);
     const rpcService = await RpcService.start({
       bindHost: configuration.get(JobManagerOptions.bindHost),
       port: configuration.get(JobManagerOptions.port),
@@ -45,6 +46,7 @@ export class JobManagerRunner {
       configuration,
       authToken: authTokenOf(configuration),
       logger,
+      ...(tls === undefined ? {} : { tls }),
     });
     let metrics: ProcessMetrics | undefined;
     try {

@@ -4,7 +4,7 @@ import { LogOptions, outFileOf, type Configuration, type Logger } from '@eddy/co
 import { RpcService } from '@eddy/rpc';
 import { detectAdvertisedHost, isWildcardHost } from './advertised-host.js';
 import { BlobCache } from '../blob/blob-cache.js';
-import { authTokenOf, BlobOptions } from '@eddy/cluster-common';
+import { authTokenOf, BlobOptions, loadInternalTls } from '@eddy/cluster-common';
 import { TaskManagerNetwork } from '../network/task-manager-network.js';
 import { TaskExecutor } from '../taskexecutor/task-executor.js';
 import { TaskManagerOptions } from '../taskexecutor/taskmanager-options.js';
@@ -46,6 +46,7 @@ export class TaskManagerRunner {
     if (advertised === '' && isWildcardHost(bindHost)) {
       advertised = await detectAdvertisedHost({ jobManagerAddress, logger, maxWaitMs: ADVERTISED_HOST_DETECTION_MS });
     }
+    const tls = loadInternalTls(configuration);
     const rpcService = await RpcService.start({
       bindHost,
       port: configuration.get(TaskManagerOptions.port),
@@ -53,6 +54,7 @@ export class TaskManagerRunner {
       configuration,
       authToken: authTokenOf(configuration),
       logger,
+      ...(tls === undefined ? {} : { tls }),
     });
     const configuredId = configuration.get(TaskManagerOptions.resourceId);
     const taskManagerId = configuredId !== '' ? configuredId : `taskmanager-${rpcService.address}-${randomBytes(2).toString('hex')}`;
@@ -64,7 +66,7 @@ export class TaskManagerRunner {
       cleanupIntervalMs: configuration.get(BlobOptions.cleanupInterval),
       maxSizeBytes: configuration.get(BlobOptions.cacheMaxSize),
     });
-    const network = new TaskManagerNetwork({ rpcService, configuration, logger });
+    const network = new TaskManagerNetwork({ rpcService, configuration, logger, ...(tls === undefined ? {} : { tls }) });
     const logFile = configuration.get(LogOptions.file);
     const stdout = new TaskManagerStdout({
       ...(logFile === ''

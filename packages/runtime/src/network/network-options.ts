@@ -54,6 +54,13 @@ export const NetworkOptions = {
     description:
       'Port of the TaskManager\'s data server, which other TaskManagers connect to for the records its tasks produce (one TCP connection per pair of TaskManagers). 0 picks a free port; consumers learn it from the TaskManager\'s RPC address. It listens on taskmanager.bind-host.',
   }),
+  handshakeTimeout: durationOption({
+    key: 'taskmanager.network.handshake-timeout',
+    defaultMs: 10_000,
+    minMs: 1,
+    description:
+      "A connection to the data port that has not sent the data protocol's HELLO within this long is closed (with security.ssl.internal.enabled, the TLS handshake must complete within this long too, and the HELLO within this long after it), so idle connections cannot hold the port's resources.",
+  }),
   requestTimeout: durationOption({
     key: 'taskmanager.network.request-timeout',
     defaultMs: 10_000,

@@ -15,7 +15,8 @@
  * Failure: when the connection ends or fails, every channel's port is closed, so each producer
  * task's ResultPartitionWriter sees its consumer go away. A producer whose port closes before its
  * END_OF_PARTITION is reported on the channel as an error. A peer that does not open with this
- * protocol's HELLO, or sends a malformed frame, is disconnected.
+ * protocol's HELLO (within taskmanager.network.handshake-timeout), or sends a malformed frame, is
+ * disconnected.
  *
  * Threading: the TaskExecutor's event loop.
  */
@@ -43,6 +44,8 @@ export class PartitionRequestServer {
   readonly #decoder = new FrameDecoder((type, channel, body) => this.#handle(type, channel, body));
   #greeted = false;
   #closed = false;
+  /** Closes a connection that sends no HELLO in time (taskmanager.network.handshake-timeout). */
+  #helloTimer: NodeJS.Timeout | undefined;
 
   /** Serves `socket` until it ends; `onClosed` runs once when it did or close() was called. */
   constructor(
@@ -50,7 +53,12 @@ export class PartitionRequestServer {
     private readonly socket: Socket,
     private readonly logger: Logger,
     private readonly onClosed: (server: PartitionRequestServer) => void,
+    handshakeTimeoutMs: number,
   ) {
+    this.#helloTimer = setTimeout(() => {
+      this.logger.warn({ remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, waitedMs: handshakeTimeoutMs }, 'Closing a data connection that sent no HELLO in time (taskmanager.network.handshake-timeout)');
+      this.#close(true);
+    }, handshakeTimeoutMs);
     this.#writer = new FrameWriter(socket);
     this.#decoder.maxFrameBytes = MAX_HELLO_FRAME_BYTES;
     socket.on('data', (chunk: Buffer) => {
@@ -80,6 +88,7 @@ export class PartitionRequestServer {
   #close(abort: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#helloTimer);
     if (abort) this.socket.destroy();
     else this.socket.end();
     const channels = [...this.#channels.values()];
@@ -98,6 +107,7 @@ export class PartitionRequestServer {
         throw new DataProtocolError(`the first frame is not a HELLO of ${DATA_PROTOCOL}`);
       }
       this.#greeted = true;
+      clearTimeout(this.#helloTimer);
       this.#decoder.maxFrameBytes = MAX_FRAME_BYTES;
       return;
     }

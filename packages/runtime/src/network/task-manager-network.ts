@@ -19,7 +19,9 @@
  *     consumer worker ◄─► A: PartitionRequestClient ◄═ TCP, one per (A, B) ═► B: PartitionRequestServer ◄─► producer worker
  *
  * A asks B's NetworkGateway for B's data port once (within the request timeout), then
- * connects to that port on the host of B's RPC address. Data never shares a connection with
+ * connects to that port on the host of B's RPC address. With security.ssl.internal.enabled the
+ * connection is mutual TLS with the RPC's certificates (a MutualTlsListener of @eddy/rpc on B's
+ * side); TLS is per socket, so the frames and batches on it are the same. Data never shares a connection with
  * control calls, and skips gRPC's framing, flow control and copies (per buffer that cost the
  * TaskExecutor's thread several times what a socket write does). How many bytes are in flight is
  * bounded by the consumers' credits: credits × segment size per channel.
@@ -30,10 +32,11 @@
  * the call that registered them.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
 import { Configuration, silentLogger, type Logger } from '@eddy/common';
 import { eddy_network_v1 as network } from '@eddy/proto';
-import type { RpcService } from '@eddy/rpc';
+import { MutualTlsListener, pinRefusal, secureContextOptions, type MutualTls, type RpcService } from '@eddy/rpc';
 import { NETWORK_ENDPOINT_ID, NetworkEndpoint } from './network-endpoint.js';
 import { NetworkOptions } from './network-options.js';
 import { PartitionRequestClient } from './partition-request-client.js';
@@ -47,6 +50,8 @@ export interface TaskManagerNetworkOptions {
   readonly rpcService: RpcService;
   readonly configuration?: Configuration;
   readonly logger?: Logger;
+  /** Mutual TLS on every data connection, both ways (security.ssl.internal.*); plain TCP when absent. */
+  readonly tls?: MutualTls;
 }
 
 /** Which subpartition a consumer's input channel reads. */
@@ -70,7 +75,10 @@ export class TaskManagerNetwork {
   readonly #clients = new Map<string, PartitionRequestClient>();
   readonly #servers = new Set<PartitionRequestServer>();
   readonly #dataPort: number;
+  readonly #handshakeTimeoutMs: number;
+  readonly #tls: MutualTls | undefined;
   #dataServer: Server | undefined;
+  #tlsServer: MutualTlsListener | undefined;
   #endpoint: NetworkEndpoint | undefined;
   #started = false;
   #closed = false;
@@ -81,6 +89,8 @@ export class TaskManagerNetwork {
     const configuration = options.configuration ?? Configuration.empty();
     this.requestTimeoutMs = configuration.get(NetworkOptions.requestTimeout);
     this.#dataPort = configuration.get(NetworkOptions.dataPort);
+    this.#handshakeTimeoutMs = configuration.get(NetworkOptions.handshakeTimeout);
+    this.#tls = options.tls === undefined ? undefined : { ...options.tls, handshakeTimeoutMs: this.#handshakeTimeoutMs };
     this.#partitions = new ResultPartitionManager(() => this.#rpcService.address, this.requestTimeoutMs);
   }
 
@@ -89,26 +99,34 @@ export class TaskManagerNetwork {
     if (this.#started) return;
     if (this.#closed) throw new Error('The TaskManagerNetwork is closed');
     this.#started = true;
-    const server = createServer((socket) => this.#accept(socket));
-    this.#dataServer = server;
     const bindHost = hostOf(this.#rpcService.bindAddress);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#dataPort, bindHost, () => {
-        server.off('error', reject);
-        resolve();
+    const tls = this.#tls;
+    await (async () => {
+      if (tls !== undefined) {
+        this.#tlsServer = await MutualTlsListener.listen({ tls, host: bindHost, port: this.#dataPort, name: 'data', logger: this.#logger, onConnection: (socket) => this.#accept(socket) });
+        return;
+      }
+      const server = createServer((socket) => this.#accept(socket));
+      this.#dataServer = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.#dataPort, bindHost, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    }).catch((error: unknown) => {
+      server.on('error', (error) => this.#logger.error({ err: error }, 'The data server failed'));
+    })().catch((error: unknown) => {
       throw new Error(`The TaskManager's data server could not listen on ${bindHost}:${this.#dataPort} (taskmanager.data.port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    server.on('error', (error) => this.#logger.error({ err: error }, 'The data server failed'));
     this.#endpoint = new NetworkEndpoint(this.#rpcService, () => this.dataPort);
     await this.#endpoint.start();
-    this.#logger.info({ address: this.#rpcService.address, dataPort: this.dataPort }, 'TaskManager network started');
+    this.#logger.info({ address: this.#rpcService.address, dataPort: this.dataPort, tls: tls !== undefined }, 'TaskManager network started');
   }
 
   /** Port of the data server; 0 before start(). */
   get dataPort(): number {
+    if (this.#tlsServer !== undefined) return this.#tlsServer.port;
     const address = this.#dataServer?.address();
     return address !== null && typeof address === 'object' ? address.port : 0;
   }
@@ -195,6 +213,7 @@ export class TaskManagerNetwork {
     for (const server of [...this.#servers]) server.close();
     this.#servers.clear();
     this.#dataServer?.close();
+    this.#tlsServer?.close().catch(() => undefined);
     this.#endpoint?.closeAsync().catch((error: unknown) => this.#logger.warn({ err: error }, 'The network endpoint did not stop cleanly'));
     this.#logger.info({ address: this.#rpcService.address }, 'TaskManager network closed');
   }
@@ -240,24 +259,32 @@ export class TaskManagerNetwork {
       ({ port } = await gateway.getDataPort({}, { timeoutMs: Math.max(1, deadline - Date.now()) }));
       return new Promise<Socket>((resolve, reject) => {
         if (expired) throw new Error('gave up waiting');
-        const opened = connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS });
+        const opened = this.#tls === undefined ? connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS }) : this.#connectTls(host, port, this.#tls);
         socket = opened;
         opened.once('error', reject);
-        opened.once('connect', () => {
+        opened.once(this.#tls === undefined ? 'connect' : 'secureConnect', () => {
           opened.off('error', reject);
+          opened.setNoDelay(true);
+          opened.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
           resolve(opened);
         });
       });
     })();
     try {
       const connected = await Promise.race([connecting, timedOut]);
-      this.#logger.info({ remoteAddress: producerAddress, dataAddress: `${host}:${port}` }, 'Opened a data connection to a TaskManager');
+      const tls = this.#tls === undefined ? false : (connected as TLSSocket).getProtocol();
+      this.#logger.info({ remoteAddress: producerAddress, dataAddress: `${host}:${port}`, tls }, 'Opened a data connection to a TaskManager');
       return connected;
     } finally {
       clearTimeout(timer);
       connecting.catch(() => undefined);
       timedOut.catch(() => undefined);
     }
+  }
+
+  /** A TLS connection to a data port: this TaskManager's certificate out, the producer's checked (tls-credentials.ts). */
+  #connectTls(host: string, port: number, tls: MutualTls): TLSSocket {
+    return connectTls({ host, port, ...secureContextOptions(tls), checkServerIdentity: (_host, certificate) => pinRefusal(tls, certificate) });
   }
 
   #accept(socket: Socket): void {
@@ -267,7 +294,7 @@ export class TaskManagerNetwork {
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
-    const server = new PartitionRequestServer(this.#partitions, socket, this.#logger, (closed) => this.#servers.delete(closed));
+    const server = new PartitionRequestServer(this.#partitions, socket, this.#logger, (closed) => this.#servers.delete(closed), this.#handshakeTimeoutMs);
     this.#servers.add(server);
   }
 }

@@ -5,7 +5,7 @@
  * this process (in-process calls, with the ask timeout as deadline).
  */
 import type { Configuration, Logger } from '@eddy/common';
-import { AuthOptions, authTokenOf, DISPATCHER_ENDPOINT_ID, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
+import { AuthOptions, authTokenOf, DISPATCHER_ENDPOINT_ID, loadRestTls, RESOURCE_MANAGER_ENDPOINT_ID } from '@eddy/cluster-common';
 import { eddy_dispatcher_v1 as dispatcher, eddy_resourcemanager_v1 as rm } from '@eddy/proto';
 import type { RpcService } from '@eddy/rpc';
 import { CheckpointingOptions } from '../checkpoint/checkpointing-options.js';
@@ -25,6 +25,7 @@ export async function startJobManagerRest(rpcService: RpcService, configuration:
     rpcService.connect(`${rpcService.address}/${DISPATCHER_ENDPOINT_ID}`, dispatcher.DispatcherGateway),
     rpcService.connect(`${rpcService.address}/${RESOURCE_MANAGER_ENDPOINT_ID}`, rm.ResourceManagerGateway),
   ]);
+  const https = loadRestTls(configuration);
   return RestServer.start({
     services: {
       dispatcher: dispatcherGateway,
@@ -42,5 +43,6 @@ export async function startJobManagerRest(rpcService: RpcService, configuration:
     maxConnections: configuration.get(RestOptions.maxConnections),
     plugins: jobManagerRestPlugins(configuration),
     auth: { token: authTokenOf(configuration), readOnlyAnonymous: configuration.get(AuthOptions.restReadOnlyAnonymous) },
+    ...(https === undefined ? {} : { https }),
   });
 }

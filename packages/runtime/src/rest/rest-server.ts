@@ -18,6 +18,7 @@
 import swagger from '@fastify/swagger';
 import type { Logger } from '@eddy/common';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RestTls } from '@eddy/cluster-common';
 import Fastify, { type FastifyError } from 'fastify';
 import type { RestApp, RestPlugin, RestServices } from './rest-app.js';
 import { registerCheckpointRoutes } from './checkpoint-routes.js';
@@ -41,6 +42,8 @@ export interface RestServerOptions {
   readonly plugins?: readonly RestPlugin[];
   /** security.auth.token and security.rest.read-only-anonymous; none: no authentication. */
   readonly auth?: RestAuthOptions;
+  /** HTTPS (security.ssl.rest.*), and with `requireClientCertificate` mutual TLS; plain HTTP when absent. */
+  readonly https?: RestTls;
 }
 
 /** A request's whole body and headers must arrive within this long (slow clients are cut off). */
@@ -49,8 +52,22 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 /** Builds the app with every route and the OpenAPI document, without listening (tests use inject). */
-export async function buildRestApp(options: Pick<RestServerOptions, 'services' | 'maxContentLength' | 'plugins' | 'auth'>): Promise<{ app: RestApp; triggers: SavepointTriggers }> {
+export async function buildRestApp(options: Pick<RestServerOptions, 'services' | 'maxContentLength' | 'plugins' | 'auth' | 'https'>): Promise<{ app: RestApp; triggers: SavepointTriggers }> {
+  const https = options.https;
+  // Fastify types an HTTPS app apart from an HTTP one; the routes see the same requests.
+  const httpsOptions: object =
+    https === undefined
+      ? {}
+      : {
+          https: {
+            key: https.key,
+            cert: https.cert,
+            minVersion: 'TLSv1.2',
+            ...(https.requireClientCertificate ? { ca: https.ca, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+        };
   const app: RestApp = Fastify({
+    ...httpsOptions,
     bodyLimit: options.maxContentLength,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -107,7 +124,7 @@ export class RestServer {
 
   private constructor(
     private readonly app: RestApp,
-    /** The URL the API is served at, e.g. http://127.0.0.1:8081. */
+    /** The URL the API is served at, e.g. http://127.0.0.1:8081 (https:// with security.ssl.rest.enabled). */
     readonly url: string,
     readonly port: number,
     private readonly logger: Logger,
@@ -127,8 +144,12 @@ export class RestServer {
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.port;
     const host = options.advertisedHost.includes(':') ? `[${options.advertisedHost}]` : options.advertisedHost;
-    const server = new RestServer(app, `http://${host}:${port}`, port, options.services.logger);
-    options.services.logger.info({ restAddress: server.url, bindAddress: `${options.bindAddress}:${port}`, maxConnections: options.maxConnections }, 'REST endpoint started');
+    const scheme = options.https === undefined ? 'http' : 'https';
+    const server = new RestServer(app, `${scheme}://${host}:${port}`, port, options.services.logger);
+    options.services.logger.info(
+      { restAddress: server.url, bindAddress: `${options.bindAddress}:${port}`, maxConnections: options.maxConnections, clientCertificates: options.https?.requireClientCertificate ?? false },
+      'REST endpoint started',
+    );
     return server;
   }
 

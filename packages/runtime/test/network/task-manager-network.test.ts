@@ -148,7 +148,7 @@ describe('TaskManagerNetwork between two TaskManagers', () => {
   let producerTm: TestTaskManager;
   let consumerTm: TestTaskManager;
   before(async () => {
-    producerTm = await startTaskManager({ 'taskmanager.network.request-timeout': '500 ms' });
+    producerTm = await startTaskManager({ 'taskmanager.network.request-timeout': '500 ms', 'taskmanager.network.handshake-timeout': '300 ms' });
     consumerTm = await startTaskManager();
   });
   after(async () => {
@@ -253,5 +253,13 @@ describe('TaskManagerNetwork between two TaskManagers', () => {
     writer.emit({ word: 'still', count: 1 }, 0);
     writer.flushAll();
     await until(() => consumer.received[0]!.length === 1, 'the record to arrive');
+  });
+
+  it('closes a connection that sends no HELLO within taskmanager.network.handshake-timeout', async () => {
+    const started = Date.now();
+    const silent = connect({ host: '127.0.0.1', port: producerTm.network.dataPort });
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()).on('error', () => undefined));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 250 && waited < 5000, `closed after the 300 ms handshake timeout (${waited} ms)`);
   });
 });
