@@ -34,10 +34,13 @@ export const FrameType = {
 
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-/** The HELLO body: a consumer speaking another protocol (or no Eddy at all) is turned away. */
+/**
+ * The HELLO body starts with this: a consumer speaking another protocol (or no Eddy at all) is
+ * turned away. With security.auth.token, a space and a proof of the token follow (data-auth.ts).
+ */
 export const DATA_PROTOCOL = 'eddy-data/1';
-/** Longest frame a server reads before the HELLO. */
-export const MAX_HELLO_FRAME_BYTES = 64;
+/** Longest frame a server reads before the HELLO (the protocol name and a proof of the token). */
+export const MAX_HELLO_FRAME_BYTES = 128;
 
 /** Bytes of the length, type and channel fields. */
 const FRAME_HEADER_BYTES = 9;

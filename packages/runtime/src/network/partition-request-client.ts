@@ -24,7 +24,7 @@
 import type { Socket } from 'node:net';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '@eddy/common';
-import { DATA_PROTOCOL, decodeError, encodeOpen, encodeUint32, FrameDecoder, FrameType, FrameWriter } from './data-frames.js';
+import { decodeError, encodeOpen, encodeUint32, FrameDecoder, FrameType, FrameWriter } from './data-frames.js';
 import { BufferKind } from './network-buffer.js';
 import { ConnectionLostError, PartitionNotFoundError, RemoteChannelError } from './network-errors.js';
 import type { PendingRequest } from './result-partition-manager.js';
@@ -62,6 +62,8 @@ export class PartitionRequestClient {
     connect: DataConnector,
     logger: Logger,
     private readonly onClosed: (client: PartitionRequestClient) => void,
+    /** The HELLO's body: the protocol, and the proof of the cluster's token when it has one (data-auth.ts). */
+    private readonly hello: Buffer,
   ) {
     this.#logger = logger;
     connect().then(
@@ -147,7 +149,7 @@ export class PartitionRequestClient {
     socket.on('error', (error) => this.#lost(error));
     socket.on('close', () => this.#lost(undefined));
     const writer = new FrameWriter(socket);
-    writer.write(FrameType.HELLO, 0, Buffer.from(DATA_PROTOCOL, 'utf8'));
+    writer.write(FrameType.HELLO, 0, this.hello);
     for (const [type, channel, body] of this.#backlog ?? []) writer.write(type, channel, body);
     this.#backlog = undefined;
     this.#writer = writer;

@@ -16,7 +16,7 @@
  * task's ResultPartitionWriter sees its consumer go away. A producer whose port closes before its
  * END_OF_PARTITION is reported on the channel as an error. A peer that does not open with this
  * protocol's HELLO (within taskmanager.network.handshake-timeout), or sends a malformed frame, is
- * disconnected.
+ * disconnected; so is one whose HELLO lacks the proof of the cluster's token (data-auth.ts).
  *
  * Threading: the TaskExecutor's event loop.
  */
@@ -24,6 +24,7 @@ import type { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from '@eddy/common';
 import { DATA_PROTOCOL, DataProtocolError, MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, decodeOpen, decodeUint32, encodeError, FrameDecoder, FrameType, FrameWriter } from './data-frames.js';
+import type { DataConnectionAuth } from './data-auth.js';
 import { BufferKind, bufferKindOf } from './network-buffer.js';
 import { PartitionNotFoundError } from './network-errors.js';
 import type { PendingRequest, ResultPartitionManager } from './result-partition-manager.js';
@@ -54,6 +55,8 @@ export class PartitionRequestServer {
     private readonly logger: Logger,
     private readonly onClosed: (server: PartitionRequestServer) => void,
     handshakeTimeoutMs: number,
+    /** The cluster's token: a HELLO without its proof is dropped. */
+    private readonly auth: DataConnectionAuth,
   ) {
     this.#helloTimer = setTimeout(() => {
       this.logger.warn({ remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, waitedMs: handshakeTimeoutMs }, 'Closing a data connection that sent no HELLO in time (taskmanager.network.handshake-timeout)');
@@ -103,8 +106,14 @@ export class PartitionRequestServer {
   #handle(type: number, id: number, body: Uint8Array): void {
     if (this.#closed) return;
     if (!this.#greeted) {
-      if (type !== FrameType.HELLO || Buffer.from(body).toString('utf8') !== DATA_PROTOCOL) {
+      const hello = Buffer.from(body);
+      const protocol = hello.subarray(0, Buffer.byteLength(DATA_PROTOCOL)).toString('utf8');
+      if (type !== FrameType.HELLO || protocol !== DATA_PROTOCOL || (hello.length > protocol.length && hello[protocol.length] !== 0x20)) {
         throw new DataProtocolError(`the first frame is not a HELLO of ${DATA_PROTOCOL}`);
+      }
+      if (!this.auth.admits(hello, this.socket.remoteAddress ?? 'unknown')) {
+        this.#close(true);
+        return;
       }
       this.#greeted = true;
       clearTimeout(this.#helloTimer);

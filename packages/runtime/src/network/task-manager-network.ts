@@ -37,6 +37,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { Configuration, silentLogger, type Logger } from '@eddy/common';
 import { eddy_network_v1 as network } from '@eddy/proto';
 import { MutualTlsListener, pinRefusal, secureContextOptions, type MutualTls, type RpcService } from '@eddy/rpc';
+import { authTokenOf } from '@eddy/cluster-common';
+import { DataConnectionAuth } from './data-auth.js';
 import { NETWORK_ENDPOINT_ID, NetworkEndpoint } from './network-endpoint.js';
 import { NetworkOptions } from './network-options.js';
 import { PartitionRequestClient } from './partition-request-client.js';
@@ -76,6 +78,7 @@ export class TaskManagerNetwork {
   readonly #servers = new Set<PartitionRequestServer>();
   readonly #dataPort: number;
   readonly #handshakeTimeoutMs: number;
+  readonly #auth: DataConnectionAuth;
   readonly #tls: MutualTls | undefined;
   #dataServer: Server | undefined;
   #tlsServer: MutualTlsListener | undefined;
@@ -90,6 +93,7 @@ export class TaskManagerNetwork {
     this.requestTimeoutMs = configuration.get(NetworkOptions.requestTimeout);
     this.#dataPort = configuration.get(NetworkOptions.dataPort);
     this.#handshakeTimeoutMs = configuration.get(NetworkOptions.handshakeTimeout);
+    this.#auth = new DataConnectionAuth(authTokenOf(configuration), this.#logger);
     this.#tls = options.tls === undefined ? undefined : { ...options.tls, handshakeTimeoutMs: this.#handshakeTimeoutMs };
     this.#partitions = new ResultPartitionManager(() => this.#rpcService.address, this.requestTimeoutMs);
   }
@@ -231,9 +235,15 @@ export class TaskManagerNetwork {
   #clientFor(producerAddress: string): PartitionRequestClient {
     let client = this.#clients.get(producerAddress);
     if (client === undefined || client.isClosed) {
-      client = new PartitionRequestClient(producerAddress, () => this.#connect(producerAddress), this.#logger, (closed) => {
-        if (this.#clients.get(producerAddress) === closed) this.#clients.delete(producerAddress);
-      });
+      client = new PartitionRequestClient(
+        producerAddress,
+        () => this.#connect(producerAddress),
+        this.#logger,
+        (closed) => {
+          if (this.#clients.get(producerAddress) === closed) this.#clients.delete(producerAddress);
+        },
+        this.#auth.helloBody(),
+      );
       this.#clients.set(producerAddress, client);
     }
     return client;
@@ -294,7 +304,7 @@ export class TaskManagerNetwork {
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
-    const server = new PartitionRequestServer(this.#partitions, socket, this.#logger, (closed) => this.#servers.delete(closed), this.#handshakeTimeoutMs);
+    const server = new PartitionRequestServer(this.#partitions, socket, this.#logger, (closed) => this.#servers.delete(closed), this.#handshakeTimeoutMs, this.#auth);
     this.#servers.add(server);
   }
 }

@@ -263,3 +263,48 @@ describe('TaskManagerNetwork between two TaskManagers', () => {
     assert.ok(waited >= 250 && waited < 5000, `closed after the 300 ms handshake timeout (${waited} ms)`);
   });
 });
+
+describe('TaskManagerNetwork with security.auth.token', () => {
+  const token = { 'security.auth.token': 'data-plane-test-token-0123456789' };
+  let producerTm: TestTaskManager;
+  let consumerTm: TestTaskManager;
+  let strangerTm: TestTaskManager;
+  before(async () => {
+    producerTm = await startTaskManager({ ...token, 'taskmanager.network.request-timeout': '500 ms' });
+    consumerTm = await startTaskManager(token);
+    strangerTm = await startTaskManager({ 'security.auth.token': 'another-token-0123456789' });
+  });
+  after(async () => {
+    for (const taskManager of [strangerTm, consumerTm, producerTm]) await stopTaskManager(taskManager);
+  });
+  afterEach(() => settle());
+
+  it('serves a consumer whose HELLO proves the token', async () => {
+    const writer = deployProducer(producerTm, 'p-token', 1);
+    const consumer = deployConsumer(consumerTm, [{ producerAddress: producerTm.address, partitionId: 'p-token', subpartition: 0 }]);
+    writer.emit({ word: 'in', count: 1 }, 0);
+    writer.flushAll();
+    await until(() => consumer.received[0]!.length === 1, 'the record to arrive');
+  });
+
+  it('drops a connection whose HELLO lacks the proof, or proves another token, before serving any partition', async () => {
+    deployProducer(producerTm, 'p-guarded', 1);
+    // A peer that speaks the protocol but knows no token: the HELLO of a cluster without one.
+    const bare = connect({ host: '127.0.0.1', port: producerTm.network.dataPort });
+    const hello = Buffer.from('eddy-data/1', 'utf8');
+    const frame = Buffer.alloc(9 + hello.length);
+    frame.writeUInt32BE(5 + hello.length, 0);
+    frame.writeUInt8(0, 4);
+    frame.writeUInt32BE(0, 5);
+    hello.copy(frame, 9);
+    bare.write(frame);
+    let received = 0;
+    bare.on('data', (chunk: Buffer) => (received += chunk.length)).on('error', () => undefined);
+    await new Promise<void>((resolve) => bare.once('close', () => resolve()));
+    assert.equal(received, 0, 'not a byte back');
+    // A TaskManager of another cluster (another token) cannot consume.
+    const consumer = deployConsumer(strangerTm, [{ producerAddress: producerTm.address, partitionId: 'p-guarded', subpartition: 0 }]);
+    await until(() => consumer.connectErrors.length === 1 || consumer.gateErrors.length === 1, 'the stranger to be turned away');
+    assert.equal(consumer.received[0]!.length, 0);
+  });
+});
