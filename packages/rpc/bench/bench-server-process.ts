@@ -4,10 +4,11 @@
  *
  * Hosts both
  *   (a) an Eddy RpcService with a TestingCounterEndpoint (id `bench-counter`), and
+ *   (a') a second RpcService with the auth token given as the first argument, and the same endpoint, and
  *   (b) a bare grpc-js server serving eddy.testing.v1.CounterGateway from testing.proto, loaded
  *       with @grpc/proto-loader, whose Increment does the same work (add delta, reply the value).
  *
- * Prints ONE JSON line on stdout once both listen: `{"eddy":"host:port/bench-counter","bare":"host:port","pid":n}`.
+ * Prints ONE JSON line on stdout once all listen: `{"eddy":"host:port/bench-counter","eddyWithToken":"host:port/bench-counter","bare":"host:port","pid":n}`.
  * Nothing else goes to stdout. Exits on SIGTERM/SIGINT, or when its stdin closes (so it cannot
  * outlive a parent that died).
  */
@@ -18,6 +19,9 @@ import { TestingCounterEndpoint } from '../test/fixtures/testing-counter-endpoin
 import { loadBareCounterGateway } from './bare-grpc.js';
 
 const ENDPOINT_ID = 'bench-counter';
+
+/** The token of the authenticated RpcService: the first argument, from the parent. */
+const BENCH_AUTH_TOKEN = process.argv[2] ?? '';
 
 /** dist/bench/ → repository root's proto/ directory. */
 
@@ -54,9 +58,13 @@ async function startBareServer(): Promise<{ server: grpc.Server; address: string
 }
 
 async function main(): Promise<void> {
+  if (BENCH_AUTH_TOKEN === '') throw new Error('usage: bench-server-process.js <auth token>');
   const service = await RpcService.start({ logger: silentLogger() });
   const endpoint = new TestingCounterEndpoint(service, ENDPOINT_ID);
   await endpoint.start();
+  const serviceWithToken = await RpcService.start({ logger: silentLogger(), authToken: BENCH_AUTH_TOKEN });
+  const endpointWithToken = new TestingCounterEndpoint(serviceWithToken, ENDPOINT_ID);
+  await endpointWithToken.start();
   const bare = await startBareServer();
 
   let stopping = false;
@@ -65,7 +73,7 @@ async function main(): Promise<void> {
     stopping = true;
     // Never hang on a graceful shutdown: the parent is waiting for us to go.
     setTimeout(() => process.exit(0), 2000).unref();
-    void Promise.allSettled([service.stop(), new Promise<void>((resolve) => bare.server.tryShutdown(() => resolve()))]).then(() => process.exit(0));
+    void Promise.allSettled([service.stop(), serviceWithToken.stop(), new Promise<void>((resolve) => bare.server.tryShutdown(() => resolve()))]).then(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
@@ -74,7 +82,7 @@ async function main(): Promise<void> {
   process.stdin.on('error', shutdown);
   process.stdin.resume();
 
-  process.stdout.write(`${JSON.stringify({ eddy: endpoint.address, bare: bare.address, pid: process.pid })}\n`);
+  process.stdout.write(`${JSON.stringify({ eddy: endpoint.address, eddyWithToken: endpointWithToken.address, bare: bare.address, pid: process.pid })}\n`);
 }
 
 main().catch((error: unknown) => {
