@@ -66,13 +66,16 @@ describe('eddy info', () => {
     ]);
   });
 
-  it('prints the plan as JSON, takes the job arguments after --, and puts -D settings in the job configuration', async () => {
-    const result = await runEddy(['info', WORD_COUNT, '--json', '-D', 'restart-strategy.type=none', '--', 'in.txt', 'out', '2']);
+  it('prints the plan as JSON, takes the job arguments after --, and puts -D settings in the job configuration (secrets hidden, the auth token left out)', async () => {
+    const result = await runEddy([
+      'info', WORD_COUNT, '--json', '-D', 'restart-strategy.type=none', '-D', 's3.secret-key=s3cr3t-value', '-D', 'security.auth.token=t0ken-value', '--', 'in.txt', 'out', '2',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const info = parseJson(result) as InfoJson;
     assert.equal(info.jobFile, WORD_COUNT);
     assert.deepEqual(info.args, ['in.txt', 'out', '2']);
-    assert.deepEqual(info.configuration, { 'restart-strategy.type': 'none' });
+    assert.deepEqual(info.configuration, { 'restart-strategy.type': 'none', 's3.secret-key': '******' });
+    assert.ok(!result.stdout.includes('s3cr3t-value') && !result.stdout.includes('t0ken-value'));
     assert.deepEqual(
       info.vertices.map((v) => [v.name, v.parallelism, v.maxParallelism, v.slotSharingGroup, v.operators.map((o) => `${o.name} (${o.kind})`)]),
       [

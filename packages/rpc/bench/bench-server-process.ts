@@ -4,11 +4,12 @@
  *
  * Hosts both
  *   (a) an Eddy RpcService with a TestingCounterEndpoint (id `bench-counter`), and
+ *   (a') a second RpcService with the auth token given as the first argument, and the same endpoint, and
  *   (b) a bare grpc-js server serving eddy.testing.v1.CounterGateway from testing.proto, loaded
  *       with @grpc/proto-loader, whose Increment does the same work (add delta, reply the value).
  *
- * Prints ONE JSON line on stdout once both listen: `{"eddy":"host:port/bench-counter","bare":"host:port","pid":n}`.
- * With `--tls DIR` (certificates of scripts/gen-certs.sh) it also hosts the endpoint on a second
+ * Prints ONE JSON line on stdout once all listen: `{"eddy":"host:port/bench-counter","eddyWithToken":"host:port/bench-counter","bare":"host:port","pid":n}`.
+ * With `--tls DIR` (certificates of scripts/gen-certs.sh) it also hosts the endpoint on a further
  * RpcService with mutual TLS, and the line has `"eddyTls":"host:port/bench-counter"`.
  * Nothing else goes to stdout. Exits on SIGTERM/SIGINT, or when its stdin closes (so it cannot
  * outlive a parent that died).
@@ -21,6 +22,9 @@ import { loadBareCounterGateway } from './bare-grpc.js';
 import { benchTls } from './bench-tls.js';
 
 const ENDPOINT_ID = 'bench-counter';
+
+/** The token of the authenticated RpcService: the first argument, from the parent. */
+const BENCH_AUTH_TOKEN = process.argv[2] ?? '';
 
 /** dist/bench/ → repository root's proto/ directory. */
 
@@ -57,6 +61,7 @@ async function startBareServer(): Promise<{ server: grpc.Server; address: string
 }
 
 async function main(): Promise<void> {
+  if (BENCH_AUTH_TOKEN === '') throw new Error('usage: bench-server-process.js <auth token>');
   const service = await RpcService.start({ logger: silentLogger() });
   const endpoint = new TestingCounterEndpoint(service, ENDPOINT_ID);
   await endpoint.start();
@@ -64,6 +69,9 @@ async function main(): Promise<void> {
   const tlsService = tlsDir < 0 ? undefined : await RpcService.start({ logger: silentLogger(), tls: benchTls(process.argv[tlsDir + 1] ?? '', 'jobmanager') });
   const tlsEndpoint = tlsService === undefined ? undefined : new TestingCounterEndpoint(tlsService, ENDPOINT_ID);
   await tlsEndpoint?.start();
+  const serviceWithToken = await RpcService.start({ logger: silentLogger(), authToken: BENCH_AUTH_TOKEN });
+  const endpointWithToken = new TestingCounterEndpoint(serviceWithToken, ENDPOINT_ID);
+  await endpointWithToken.start();
   const bare = await startBareServer();
 
   let stopping = false;
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
     stopping = true;
     // Never hang on a graceful shutdown: the parent is waiting for us to go.
     setTimeout(() => process.exit(0), 2000).unref();
-    void Promise.allSettled([service.stop(), tlsService?.stop(), new Promise<void>((resolve) => bare.server.tryShutdown(() => resolve()))]).then(() => process.exit(0));
+    void Promise.allSettled([service.stop(), serviceWithToken.stop(), tlsService?.stop(), new Promise<void>((resolve) => bare.server.tryShutdown(() => resolve()))]).then(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
@@ -81,7 +89,7 @@ async function main(): Promise<void> {
   process.stdin.on('error', shutdown);
   process.stdin.resume();
 
-  process.stdout.write(`${JSON.stringify({ eddy: endpoint.address, bare: bare.address, pid: process.pid, ...(tlsEndpoint === undefined ? {} : { eddyTls: tlsEndpoint.address }) })}\n`);
+  process.stdout.write(`${JSON.stringify({ eddy: endpoint.address, eddyWithToken: endpointWithToken.address, bare: bare.address, pid: process.pid, ...(tlsEndpoint === undefined ? {} : { eddyTls: tlsEndpoint.address }) })}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,9 @@
  *   - throughput with 64 calls in flight: bare grpc-js vs. Eddy remote asks;
  *   - throughput of Eddy tells (incrementOneWay), until the remote counter has seen them all;
  *   - throughput of Eddy local asks (an endpoint in this process, no network), 64 in flight;
+ *   - sequential latency and 64-in-flight throughput of Eddy remote asks to a second RpcService of
+ *     the child that has security.auth.token, from a client RpcService with the token, against
+ *     the same without (issue 18: the cost of the token's interceptors and check);
  *
  * and prints ONE JSON object on stdout with the median of each metric across rounds. Progress goes
  * to stderr.
@@ -23,6 +26,7 @@
  * 64 in flight, alternating in each round, and prints their medians and ratios.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -58,6 +62,7 @@ const CHILD_START_TIMEOUT_MS = 20_000;
 
 const TARGETS = {
   remote_ask_p50_max_ratio_vs_bare: 1.2,
+  token_ask_p50_max_ratio_vs_no_token: 1.1,
   remote_asks_per_s_64_min_ratio_vs_bare: 0.9,
   local_asks_per_s_min: 200_000,
 } as const;
@@ -146,6 +151,8 @@ async function measureThroughputCount(call: Call, inFlight: number, total: numbe
 interface ServerAddresses {
   /** `host:port/endpointId` of the Eddy TestingCounterEndpoint. */
   eddy: string;
+  /** The same endpoint on an RpcService with the auth token. */
+  eddyWithToken: string;
   /** `host:port` of the bare grpc-js server. */
   bare: string;
   pid: number;
@@ -164,8 +171,11 @@ function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** The auth token of the child's second RpcService and of this process's client of it. */
+const AUTH_TOKEN = randomBytes(24).toString('hex');
+
 async function startServerProcess(tlsDir: string | undefined): Promise<{ child: ChildProcess; addresses: ServerAddresses }> {
-  const child = spawn(process.execPath, [SERVER_SCRIPT, ...(tlsDir === undefined ? [] : ['--tls', tlsDir])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER_SCRIPT, AUTH_TOKEN, ...(tlsDir === undefined ? [] : ['--tls', tlsDir])], { stdio: ['pipe', 'pipe', 'inherit'] });
   // Last resort: whatever path this process takes out, the child goes with it.
   process.once('exit', () => killChild(child, 'SIGKILL'));
   const lines = createInterface({ input: child.stdout! });
@@ -236,6 +246,11 @@ interface RoundResult {
   tells_per_s: number | null;
   tells_lost?: number;
   local_asks_per_s: number;
+  /** Eddy without a token, measured back to back with the token's latency. */
+  no_token_ask_p50_us: number;
+  token_ask_p50_us: number;
+  token_ask_p99_us: number;
+  token_asks_per_s_64: number;
 }
 
 /**
@@ -277,9 +292,12 @@ async function measureTells(counter: testing.CounterGateway, count: number): Pro
 
 async function run(addresses: ServerAddresses): Promise<Record<string, unknown>> {
   const rpc = await RpcService.start({ logger: silentLogger() });
+  const rpcWithToken = await RpcService.start({ logger: silentLogger(), authToken: AUTH_TOKEN });
   const bareClient = createBareClient(addresses.bare);
   try {
     const remote = await rpc.connect(addresses.eddy, testing.CounterGateway);
+    const withToken = await rpcWithToken.connect(addresses.eddyWithToken, testing.CounterGateway);
+    const tokenCall: Call = () => withToken.increment({ delta: 1 });
 
     const localEndpoint = new TestingCounterEndpoint(rpc, 'bench-local-counter');
     await localEndpoint.start();
@@ -324,6 +342,15 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
         () => measureLatency(remoteCall, LATENCY_WARMUP, LATENCY_CALLS),
       );
 
+      progress(`round ${r + 1}/${ROUNDS}: sequential latency with the auth token (${LATENCY_CALLS} calls)`);
+      // The "bare" side of this pair is Eddy without a token, measured again right next to the token's.
+      const tokenLatency = await pair(
+        () => measureLatency(remoteCall, LATENCY_WARMUP, LATENCY_CALLS),
+        () => measureLatency(tokenCall, LATENCY_WARMUP, LATENCY_CALLS),
+      );
+      await measureThroughputFor(tokenCall, IN_FLIGHT, THROUGHPUT_WARMUP_MS);
+      const tokenThroughput = await measureThroughputFor(tokenCall, IN_FLIGHT, THROUGHPUT_MS);
+
       progress(`round ${r + 1}/${ROUNDS}: throughput, ${IN_FLIGHT} in flight (${THROUGHPUT_MS} ms each)`);
       const throughput = await pair(
         async () => {
@@ -353,6 +380,10 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
         tells_per_s: 'perSecond' in tells ? Math.round(tells.perSecond) : null,
         ...('lost' in tells ? { tells_lost: tells.lost } : {}),
         local_asks_per_s: Math.round(localRate),
+        no_token_ask_p50_us: round1(tokenLatency.bare.p50),
+        token_ask_p50_us: round1(tokenLatency.eddy.p50),
+        token_ask_p99_us: round1(tokenLatency.eddy.p99),
+        token_asks_per_s_64: Math.round(tokenThroughput),
       };
       progress(`round ${r + 1}/${ROUNDS}: ${JSON.stringify(result)}`);
       rounds.push(result);
@@ -369,6 +400,9 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
     const localRate = med('local_asks_per_s');
     const ratioP50 = round3(remoteP50 / bareP50);
     const ratio64 = round3(remote64 / bare64);
+    const tokenP50 = med('token_ask_p50_us');
+    const noTokenP50 = med('no_token_ask_p50_us');
+    const ratioToken = round3(tokenP50 / noTokenP50);
 
     return {
       bare_grpc_p50_us: bareP50,
@@ -382,12 +416,18 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
       local_asks_per_s: localRate,
       ratio_remote_p50_vs_bare: ratioP50,
       ratio_asks_64_vs_bare: ratio64,
+      no_token_ask_p50_us: noTokenP50,
+      token_ask_p50_us: tokenP50,
+      token_ask_p99_us: med('token_ask_p99_us'),
+      token_asks_per_s_64: med('token_asks_per_s_64'),
+      ratio_token_p50_vs_no_token: ratioToken,
       targets: {
         ...TARGETS,
         met: {
           remote_ask_p50: ratioP50 <= TARGETS.remote_ask_p50_max_ratio_vs_bare,
           remote_asks_per_s_64: ratio64 >= TARGETS.remote_asks_per_s_64_min_ratio_vs_bare,
           local_asks_per_s: localRate >= TARGETS.local_asks_per_s_min,
+          token_ask_p50: ratioToken <= TARGETS.token_ask_p50_max_ratio_vs_no_token,
         },
       },
       method:
@@ -398,7 +438,9 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
         `Throughput: ${IN_FLIGHT} calls kept in flight for ${THROUGHPUT_MS} ms after ${THROUGHPUT_WARMUP_MS} ms warm-up. ` +
         `Tells: ${TELLS} incrementOneWay (timeoutMs ${TELL_DEADLINE_MS}) sent in chunks of ${TELL_CHUNK} with setImmediate between, then getValue polled until the ` +
         `counter grew by ${TELLS}; rate = ${TELLS} / elapsed (null, with tells_lost, when tells were dropped). Local asks: in-process endpoint through RpcService.connect to its own ` +
-        `address, ${IN_FLIGHT} in flight, ${LOCAL_CALLS} calls after ${LOCAL_WARMUP} warm-up. Each reported metric is the median ` +
+        `address, ${IN_FLIGHT} in flight, ${LOCAL_CALLS} calls after ${LOCAL_WARMUP} warm-up. Auth token: the same latency and throughput ` +
+        `against a second RpcService of the child with security.auth.token, from a client RpcService with the token, its latency back to back ` +
+        `with Eddy's without a token (no_token_ask_p50_us; order alternating by round). Each reported metric is the median ` +
         `across rounds (per-round values under "rounds"); ratios are computed from the medians. Timing with process.hrtime.bigint().`,
       rounds,
       node: process.version,
@@ -407,6 +449,7 @@ async function run(addresses: ServerAddresses): Promise<Record<string, unknown>>
     };
   } finally {
     bareClient.close();
+    await rpcWithToken.stop();
     await rpc.stop();
   }
 }

@@ -7,6 +7,7 @@
  */
 import { Command } from 'commander';
 import { prepareJobFile } from '@eddy/client';
+import { hideSensitiveValues } from '@eddy/common';
 import type { eddy_jobgraph_v1 as jg } from '@eddy/proto';
 import { effectiveMaxParallelism, JOB_ARGS_KEY, PLAN_FINGERPRINT_KEY, requiredSlots, requiredSlotsPerGroup, slotSharingGroupOf, topologicalOrder } from '@eddy/runtime';
 import { printJson, printText } from '../output/print.js';
@@ -99,7 +100,8 @@ export function describeJobGraph(graph: jg.JobGraph, jobFile: string, args: read
     jobName: graph.name,
     jobFile,
     args: [...args],
-    configuration,
+    // Shown to whoever reads the terminal or the --json output: secrets as ******.
+    configuration: hideSensitiveValues(configuration),
     vertices: topologicalOrder(graph).map((vertex) => ({
       id: vertex.id,
       name: vertex.name,
