@@ -15,11 +15,14 @@
  * whether the tests passed or not, and at the start, in case a run died before its cleanup.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCommand } from '../cli/eddy-cli.js';
-import { killCliProcesses, runEddyLines, startEddy, type CliProcess } from '../cli/eddy-cli.js';
+import { killCliProcesses, runEddy, runEddyLines, startEddy, type CliProcess } from '../cli/eddy-cli.js';
 import { waitFor } from '../cluster/cluster-harness.js';
 import type { PrintedRecord } from './jobs/across-containers.js';
 import { assertPortFree, ComposeProject, hostnameOf, jsonLogLines, logsOf, MachineLock, mountCountOf, podman, REPOSITORY, stateOf } from './podman.js';
@@ -35,6 +38,10 @@ const REST_PORT = 8081;
 const METRICS_PORT = 9249;
 const JOB_MANAGER = `localhost:${JOB_MANAGER_PORT}`;
 const project = new ComposeProject('eddy-compose-test');
+/** The secure mode: both compose files, copied with gen-certs.sh's certificates into a scratch directory (compose mounts ./certs). */
+const SECURE_TOKEN = randomBytes(24).toString('hex');
+const secureDirectory = mkdtempSync(join(tmpdir(), 'eddy-compose-secure-'));
+const secureProject = new ComposeProject('eddy-compose-secure-test', ['docker-compose.yml', 'docker-compose.secure.yml'], secureDirectory, { EDDY_AUTH_TOKEN: SECURE_TOKEN });
 
 /** The job's two tasks (chains), each of parallelism 2. */
 const TASKS = ['Source: Generator -> Process', 'KeyedProcess -> Sink: Print to Std. Out'];
@@ -109,6 +116,20 @@ async function printedIn(container: string, run: string): Promise<(PrintedRecord
     if (match === null) return [];
     const record = JSON.parse(match[2]!) as PrintedRecord;
     return record.run === run ? [{ ...record, subtask: Number(match[1]) }] : [];
+  });
+}
+
+/** GET over HTTPS, trusting the CA in `caFile`. */
+function httpsGet(url: string, caFile: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca: readFileSync(caFile), headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.end();
   });
 }
 
@@ -189,6 +210,7 @@ function removeOnSignals(): void {
       killCliProcesses();
       try {
         project.removeAll();
+        secureProject.removeAll();
       } finally {
         lock?.release();
         process.exit(1);
@@ -214,6 +236,7 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
       }
       // A run that died before its cleanup may have left the project behind, port 6123 included.
       project.removeAll();
+      secureProject.removeAll();
       removeOnSignals();
       for (const port of [JOB_MANAGER_PORT, REST_PORT, METRICS_PORT]) await assertPortFree(port, `stop whatever listens there (\`ss -ltnp | grep ${port}\`, \`podman ps\`) and run the test again`);
       await podman(['build', '--network', 'host', '--pull=never', '--tag', IMAGE, '.'], 20 * 60_000);
@@ -226,9 +249,13 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
     async () => {
       killCliProcesses();
       try {
-        if (unavailable === undefined) project.removeAll();
+        if (unavailable === undefined) {
+          project.removeAll();
+          secureProject.removeAll();
+        }
       } finally {
         lock?.release();
+        rmSync(secureDirectory, { recursive: true, force: true });
       }
     },
     { timeout: 5 * 60_000 },
@@ -375,4 +402,56 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
     assert.deepEqual(await project.networks(), []);
     for (const port of [JOB_MANAGER_PORT, REST_PORT, METRICS_PORT]) await assertPortFree(port, 'podman-compose down should have freed it');
   });
+  withCluster(
+    'brings up the secure mode (docker-compose.secure.yml): from the host, the CLI with the client certificate and the token lists both TaskManagers and runs a job across them, without the token or without a certificate it is refused, and the REST API answers over HTTPS with the token only',
+    300_000,
+    async () => {
+      for (const file of ['docker-compose.yml', 'docker-compose.secure.yml']) copyFileSync(join(REPOSITORY, file), join(secureDirectory, file));
+      const certs = join(secureDirectory, 'certs');
+      await runCommand('bash', [join(REPOSITORY, 'scripts/gen-certs.sh'), certs, '--readable-keys'], { timeoutMs: 60_000 }).then((result) => assert.equal(result.code, 0, result.stderr));
+      for (const port of [JOB_MANAGER_PORT, REST_PORT, METRICS_PORT]) await assertPortFree(port, 'the plain project should be down');
+      await secureProject.up();
+      const tls = ['security.ssl.internal.enabled=true', `security.ssl.internal.truststore=${certs}/ca.pem`, `security.ssl.internal.key=${certs}/client.key`, `security.ssl.internal.cert=${certs}/client.pem`].flatMap((define) => ['-D', define]);
+      const withToken = { env: { EDDY_AUTH_TOKEN: SECURE_TOKEN }, timeoutMs: 60_000 };
+
+      let listed: ListedTaskManager[] = [];
+      await waitFor(
+        async () => {
+          const result = await runEddy(['taskmanagers', '-m', JOB_MANAGER, '--json', ...tls], withToken);
+          listed = result.code === 0 ? (JSON.parse(result.stdout) as ListedTaskManager[]) : [];
+          return listed.length === 2 && listed.every((tm) => tm.slotsFree === tm.slotsTotal);
+        },
+        'both TaskManager containers registered over mutual TLS with the token',
+        90_000,
+        1_000,
+      );
+      const records = 500;
+      const run = await runEddy(['run', JOB, '-m', JOB_MANAGER, '-n', 'secure', ...tls, '--', 'secure', String(records), '2000'], { ...withToken, timeoutMs: 120_000 });
+      assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      assert.match(run.stdout, /Job 'secure' RUNNING -> FINISHED/);
+      const taskManagers = await secureProject.containers('taskmanager');
+      const printed = (await Promise.all(taskManagers.map((container) => printedIn(container, 'secure')))).flat();
+      assert.deepEqual([...new Set(sortedNumbers(printed))], range(records), 'every record printed');
+      assert.equal(new Set(printed.map((record) => record.processedOn)).size, 2, 'both TaskManagers keyed records: they crossed over TLS');
+
+      const noToken = await runEddy(['list', '-m', JOB_MANAGER, ...tls], { timeoutMs: 60_000 });
+      assert.equal(noToken.code, 1, noToken.stderr);
+      assert.match(noToken.stderr, /security\.auth\.token/);
+      const noCertificate = await runEddy(['list', '-m', JOB_MANAGER, '-D', 'rpc.ask-timeout=3 s'], withToken);
+      assert.notEqual(noCertificate.code, 0);
+      assert.match(noCertificate.stderr, /mutual TLS/);
+
+      const overview = (authorization?: string) => httpsGet(`https://localhost:${REST_PORT}/overview`, join(certs, 'ca.pem'), authorization === undefined ? {} : { authorization });
+      assert.equal((await overview()).status, 401);
+      const answered = await overview(`Bearer ${SECURE_TOKEN}`);
+      assert.equal(answered.status, 200);
+      assert.equal((JSON.parse(answered.body) as { taskmanagers: number }).taskmanagers, 2);
+
+      for (const container of await secureProject.containers()) {
+        assert.deepEqual((await logsOf(container)).filter((line) => line.includes(SECURE_TOKEN)), [], `${container} logged the token`);
+      }
+      await secureProject.down();
+      secureProject.removeAll();
+    },
+  );
 });

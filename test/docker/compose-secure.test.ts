@@ -62,6 +62,20 @@ describe('docker-compose.secure.yml', () => {
     }
   });
 
+  it('gives every service the token from EDDY_AUTH_TOKEN, which compose requires, and serves REST over HTTPS with files gen-certs.sh writes', () => {
+    for (const [name, service] of Object.entries(secure)) {
+      const token = (service['environment'] as Record<string, string>)['EDDY_AUTH_TOKEN'] ?? '';
+      assert.match(token, /^\$\{EDDY_AUTH_TOKEN:\?[^}]+\}$/, `${name} takes the token from the host's EDDY_AUTH_TOKEN and will not start without it`);
+      assert.doesNotMatch(propertiesOf(service), /security\.auth\.token/, `${name} holds no token in the file`);
+    }
+    const jobManager = loadConfiguration({ environment: { EDDY_PROPERTIES: propertiesOf(secure['jobmanager']!) }, options: allRuntimeOptions() });
+    assert.equal(jobManager.get(SslOptions.restEnabled), true);
+    const { container } = mountOf('jobmanager');
+    for (const path of [jobManager.get(SslOptions.restKey), jobManager.get(SslOptions.restCert)]) {
+      assert.ok(path.startsWith(`${container}/`) && GENERATED.includes(path.slice(container.length + 1)), `${path} is a file gen-certs.sh writes, mounted`);
+    }
+  });
+
   it("loads each service's certificates as gen-certs.sh makes them", () => {
     const certs = mkdtempSync(join(tmpdir(), 'eddy-compose-certs-'));
     after(() => rmSync(certs, { recursive: true, force: true }));

@@ -44,7 +44,16 @@ export class ComposeProject {
   /** podman-compose 1.0.3 names the default network `<project>_default`. */
   readonly network: string;
 
-  constructor(readonly name: string) {
+  /**
+   * `files`: the compose files, in order (`-f` each), in `directory`, which relative paths in them
+   * (volumes) are relative to; `env`: added to podman-compose's environment (the files' variables).
+   */
+  constructor(
+    readonly name: string,
+    private readonly files: readonly string[] = ['docker-compose.yml'],
+    private readonly directory: string = REPOSITORY,
+    private readonly env: Readonly<Record<string, string>> = {},
+  ) {
     this.network = `${name}_default`;
   }
 
@@ -53,7 +62,7 @@ export class ComposeProject {
   }
 
   private async compose(args: readonly string[], timeoutMs: number): Promise<string> {
-    const result = await runCommand('podman-compose', ['-p', this.name, '-f', 'docker-compose.yml', ...args], { timeoutMs, cwd: REPOSITORY });
+    const result = await runCommand('podman-compose', ['-p', this.name, ...this.files.flatMap((file) => ['-f', file]), ...args], { timeoutMs, cwd: this.directory, env: this.env });
     return succeeded(result, `podman-compose ${args.join(' ')}`);
   }
 
