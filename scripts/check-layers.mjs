@@ -36,6 +36,8 @@ const MAY_IMPORT = {
   runtime: ['api', 'cluster-common', 'common', 'proto', 'rpc'],
   client: ['api', 'cluster-common', 'common', 'proto', 'rpc'],
   cli: ['api', 'client', 'cluster-common', 'common', 'proto', 'rpc', 'runtime'],
+  // Bundled into user jobs with @eddy/api, like a Flink connector jar in a job's fat jar.
+  'connector-kafka': ['api'],
 };
 
 const NODE_MODULE = (names) => `(^|/)node_modules/(${names.join('|')})/`;
