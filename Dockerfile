@@ -21,6 +21,7 @@ COPY package.json package-lock.json ./
 COPY packages/proto/package.json packages/proto/
 COPY packages/common/package.json packages/common/
 COPY packages/api/package.json packages/api/
+COPY packages/connector-kafka/package.json packages/connector-kafka/
 COPY packages/rpc/package.json packages/rpc/
 COPY packages/cluster-common/package.json packages/cluster-common/
 COPY packages/runtime/package.json packages/runtime/
@@ -32,7 +33,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 # .dockerignore lets only each package's src/ and tsconfig.json through.
 COPY packages packages
-RUN npx tsc -b packages/cli \
+RUN npx tsc -b packages/cli packages/connector-kafka \
  && chmod +x packages/cli/dist/src/bin/eddy.js \
  && for dir in packages/*/; do \
       mkdir -p "/opt/eddy-image/${dir}dist" \

@@ -15,7 +15,7 @@ import { freePort, killOnSigterm, waitFor } from '../cluster/cluster-harness.js'
 
 const INSTALL_SCRIPT = fileURLToPath(new URL('../../../scripts/install-kafka.sh', import.meta.url));
 const READY_LINE = 'Kafka Server started';
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 120_000;
 
 export interface KafkaBrokerOptions {
   /** Extra server.properties, e.g. { 'transaction.max.timeout.ms': '60000' }. */
@@ -138,7 +138,7 @@ export class KafkaBroker {
         if (exited) throw new Error(`the Kafka broker exited before it was ready: ${this.output.join('').slice(-3000)}`);
         return ready;
       },
-      `the Kafka broker on ${this.bootstrapServers} to log "${READY_LINE}"`,
+      () => `the Kafka broker on ${this.bootstrapServers} to log "${READY_LINE}"; its output ends with: ${this.output.join('').slice(-3000)}`,
       START_TIMEOUT_MS,
       50,
     );

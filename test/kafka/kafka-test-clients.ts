@@ -3,8 +3,11 @@
  * records, and read a topic whole as a read_committed (or read_uncommitted) consumer would,
  * aborted transactions filtered out. Every call has a deadline.
  */
+import { after, before } from 'node:test';
 import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
 import { AbortedTransactions } from '@eddy/connector-kafka';
+import { waitFor } from '../cluster/cluster-harness.js';
+import { KafkaBroker } from './kafka-broker.js';
 
 const TIMEOUTS = { timeout: 10_000, connectTimeout: 5_000, retries: 3, retryDelay: 200 };
 
@@ -17,17 +20,44 @@ export async function createTopic(bootstrap: string, topic: string, partitions: 
   }
 }
 
-/** Produces the numbers from..to-1 as text, spread over the partitions (no key: round robin). */
-export async function produceNumbers(bootstrap: string, topic: string, from: number, to: number): Promise<void> {
+/** The topics of a count job: `<name>-in` (4 partitions, holding the numbers 0..records-1) and `<name>-out` (2). */
+export async function countTopics(bootstrap: string, name: string, records: number): Promise<void> {
+  await createTopic(bootstrap, `${name}-in`, 4);
+  await createTopic(bootstrap, `${name}-out`, 2);
+  await produceNumbers(bootstrap, `${name}-in`, 0, records);
+}
+
+/** Produces the numbers from..to-1 as text, number n to partition n % partitions. */
+export async function produceNumbers(bootstrap: string, topic: string, from: number, to: number, partitions = 4): Promise<void> {
   const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, ...TIMEOUTS });
   try {
     for (let start = from; start < to; start += 1000) {
       const messages = [];
-      for (let n = start; n < Math.min(to, start + 1000); n++) messages.push({ topic, value: String(n), partition: n % 4 });
+      for (let n = start; n < Math.min(to, start + 1000); n++) messages.push({ topic, value: String(n), partition: n % partitions });
       await producer.send({ messages });
     }
   } finally {
     await producer.close();
+  }
+}
+
+/** Produces raw values (bad records, for instance) to partition 0. */
+export async function produceValues(bootstrap: string, topic: string, values: string[]): Promise<void> {
+  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, ...TIMEOUTS });
+  try {
+    await producer.send({ messages: values.map((value) => ({ topic, value, partition: 0 })) });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Grows `topic` to `partitions` partitions. */
+export async function addPartitions(bootstrap: string, topic: string, partitions: number): Promise<void> {
+  const admin = new Admin({ clientId: 'eddy-test-admin', bootstrapBrokers: [bootstrap], ...TIMEOUTS });
+  try {
+    await admin.createPartitions({ topics: [{ name: topic, count: partitions }] });
+  } finally {
+    await admin.close();
   }
 }
 
@@ -75,4 +105,38 @@ export async function readTopic(bootstrap: string, topic: string, readCommitted 
   } finally {
     await consumer.close();
   }
+}
+
+/** The broker of a test file: started before its tests, closed after them. */
+export function useKafkaBroker(): { readonly broker: KafkaBroker } {
+  const shared = {} as { broker: KafkaBroker };
+  before(async () => {
+    shared.broker = await KafkaBroker.start();
+  });
+  after(async () => {
+    await shared.broker?.close();
+  });
+  return shared;
+}
+
+/** The output of the count jobs: "k3 17" -> ["k3", 17]. */
+export const pairs = (values: string[]): [string, number][] => values.map((value) => value.split(' ')).map(([key, count]) => [key as string, Number(count)]);
+
+/** True once every key's highest running count adds up to `records`. */
+export function complete(output: [string, number][], records: number): boolean {
+  const highest = new Map<string, number>();
+  for (const [key, count] of output) highest.set(key, Math.max(highest.get(key) ?? 0, count));
+  return [...highest.values()].reduce((a, b) => a + b, 0) >= records;
+}
+
+/** Waits until the committed counts of `topic` add up to `records` (read_committed); answers them. */
+export async function waitForCounts(bootstrap: string, topic: string, records: number, timeoutMs = 60_000): Promise<[string, number][]> {
+  let output: [string, number][] = [];
+  await waitFor(
+    async () => complete((output = pairs(await readTopic(bootstrap, topic))), records),
+    () => `the committed counts of ${topic} to add up to ${records} records (has ${output.length} updates)`,
+    timeoutMs,
+    500,
+  );
+  return output;
 }

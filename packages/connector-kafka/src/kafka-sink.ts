@@ -213,19 +213,23 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
   /** End of input: what was not committed with a checkpoint is written now. */
   async close(): Promise<void> {
     this.stopTimer();
-    this.send();
     try {
       if (this.config.deliveryGuarantee === 'EXACTLY_ONCE') {
         const current = this.current;
-        // Without checkpoints (or after the last one) the open transaction ends with the input.
-        if (current !== undefined && current.records > 0) {
+        // Without checkpoints (or records after the last one, or kept back because the
+        // transaction had not begun at it) the open transaction ends with the input.
+        if (current !== undefined) {
           await current.begun;
-          await current.sent;
-          await current.transaction?.commit();
+          this.send();
+          if (current.records > 0) {
+            await current.sent;
+            await current.transaction?.commit();
+          }
         }
         await current?.producer.close().catch(() => undefined);
         for (const prepared of this.prepared) await prepared.open?.producer.close().catch(() => undefined);
       } else {
+        this.send();
         await this.sending;
       }
       if (this.error !== undefined) throw this.failure();
