@@ -268,6 +268,8 @@ export interface ChainSnapshot {
   readonly operators: readonly OperatorSnapshotView[];
   readonly heldSplitIds: readonly string[];
   readonly finishedSplitIds: readonly string[];
+  /** Settles when what the operators wrote before the barrier is durable (sinks that write asynchronously); the acknowledgement waits for it. */
+  readonly flushed?: Promise<void>;
   /** The views are written (or abandoned): state folds the changes made meanwhile back in. Idempotent. */
   release(): void;
 }

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AbortedTransactions, DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, ownerOf, serializer, SimpleStringSchema } from '../src/index.js';
+
+describe('KafkaSource partition assignment', () => {
+  it('gives each partition the subtask Flink\'s KafkaSourceEnumerator gives it (values from Java\'s String.hashCode)', () => {
+    // Computed with the JDK: ((topic.hashCode() * 31) & 0x7FFFFFFF) % 3, plus the partition, mod 3.
+    const expected: [string, number[]][] = [
+      ['eo-in', [2, 0, 1]],
+      ['orders', [0, 1, 2]],
+      ['a-much-longer-topic-name-for-hashing', [2, 0, 1]],
+    ];
+    for (const [topic, owners] of expected) assert.deepEqual([0, 1, 2].map((partition) => ownerOf(topic, partition, 3)), owners, topic);
+  });
+});
+
+describe('read_committed filtering (AbortedTransactions)', () => {
+  it('skips the batches of an aborted transaction from its first offset up to its abort marker, and nothing of other producers', () => {
+    const aborted = new AbortedTransactions([{ producerId: 7n, firstOffset: 10n }]);
+    assert.equal(aborted.isAborted(7n, 5n), false, 'before the aborted transaction began');
+    assert.equal(aborted.isAborted(7n, 10n), true);
+    assert.equal(aborted.isAborted(8n, 11n), false, 'another producer');
+    aborted.onControl(7n);
+    assert.equal(aborted.isAborted(7n, 20n), false, 'after its abort marker');
+  });
+});
+
+describe('the builders', () => {
+  it('refuse a source without topics or deserializer, and an exactly-once sink without a transactional id prefix, saying what to call', () => {
+    assert.throws(() => KafkaSource.builder<string>().setBootstrapServers('127.0.0.1:9092').setValueOnlyDeserializer(new SimpleStringSchema()).build(), /setTopics/);
+    assert.throws(() => KafkaSource.builder<string>().setBootstrapServers('127.0.0.1:9092').setTopics('in').build(), /setValueOnlyDeserializer/);
+    const records = KafkaRecordSerializationSchema.builder<string>().setTopic('out').setValueSerializationSchema(new SimpleStringSchema()).build();
+    assert.throws(() => KafkaSink.builder<string>().setBootstrapServers('127.0.0.1:9092').setRecordSerializer(records).setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).build(), /setTransactionalIdPrefix/);
+    assert.throws(() => KafkaSink.builder<string>().setRecordSerializer(records).build(), /setBootstrapServers/);
+  });
+
+  it('serializes a record to its topic, key and value', () => {
+    const schema = KafkaRecordSerializationSchema.builder<[string, number]>()
+      .setTopic('out')
+      .setKeySerializationSchema(serializer(([key]) => key))
+      .setValueSerializationSchema(serializer(([key, n]) => `${key}=${n}`))
+      .build();
+    const record = schema.serialize(['k', 3]);
+    assert.equal(record.topic, 'out');
+    assert.equal(record.key?.toString(), 'k');
+    assert.equal(record.value?.toString(), 'k=3');
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The Kafka connector against a real broker (one KRaft node started by the test file, shared by
+ * its tests) and a real cluster (a JobManager and TaskManagers as child processes): a bounded read
+ * of a topic with several partitions, and Kafka -> keyBy/count -> Kafka under failures, whose
+ * output a read_committed consumer reads and compares with an independent count, update by update.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { waitFor } from '../cluster/cluster-harness.js';
+import { assertExactCounts, followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
+import { countTopics, createTopic, pairs, produceNumbers, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
+import { fileURLToPath } from 'node:url';
+
+const JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-count.ts', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../examples/kafka-word-count.ts', import.meta.url));
+const scratch = scratchDirectory('eddy-kafka-');
+const KEYS = 10;
+
+
+
+describe('the Kafka connector', () => {
+  const kafka = useKafkaBroker();
+  const cluster = useCheckpointCluster({ taskManagers: 2, slots: 2, restartAttempts: 20 });
+
+  it('reads a topic of four partitions to its end at parallelism 2 (bounded) and writes each running count once', async () => {
+    const records = 2000;
+    await countTopics(kafka.broker.bootstrapServers, 'bounded', records);
+    const { jobId } = await cluster.client.submitJobFile(JOB, { args: [kafka.broker.bootstrapServers, 'bounded-in', 'bounded-out', String(KEYS), 'AT_LEAST_ONCE', 'true'] });
+    const terminal = await followToEnd(cluster.client, jobId);
+    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    const failures = cluster.jobManager.linesWith(/failed|FAILED/).map((line) => JSON.stringify(line).slice(0, 1500));
+    assert.equal((await cluster.client.requestJob(jobId)).restarts, 0, `no restart: ${failures.join('\n')}`);
+    assertExactCounts(pairs(await readTopic(kafka.broker.bootstrapServers, 'bounded-out', false)), records, KEYS);
+  });
+
+  it('writes every running count exactly once (read_committed) while records keep coming and TaskManagers are killed twice', async () => {
+    const before = 3000;
+    const during = 3000;
+    await countTopics(kafka.broker.bootstrapServers, 'eo', before);
+    const checkpoints = join(scratch, 'eo-chk');
+    const { jobId } = await cluster.client.submitJobFile(JOB, {
+      args: [kafka.broker.bootstrapServers, 'eo-in', 'eo-out', String(KEYS), 'EXACTLY_ONCE', 'false', checkpoints, '300', 'eo-test'],
+    });
+    const completed = (): number => cluster.jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
+    for (let kill = 0; kill < 2; kill++) {
+      const seen = completed();
+      await waitFor(() => completed() >= seen + 1, `a completed checkpoint before kill ${kill + 1}`, 30_000);
+      // Records produced while the job runs (an unbounded read), half before each kill.
+      await produceNumbers(kafka.broker.bootstrapServers, 'eo-in', before + (kill * during) / 2, before + ((kill + 1) * during) / 2);
+      await killBusyTaskManager(cluster, jobId, kill);
+    }
+    const records = before + during;
+    await waitForCounts(kafka.broker.bootstrapServers, 'eo-out', records, 60_000);
+    await cluster.client.cancelJob(jobId);
+    assertExactCounts(pairs(await readTopic(kafka.broker.bootstrapServers, 'eo-out')), records, KEYS);
+  });
+
+  it('stops with a savepoint at parallelism 2 and resumes from it at parallelism 3 with offsets and counts intact', async () => {
+    const first = 2000;
+    const second = 2000;
+    await countTopics(kafka.broker.bootstrapServers, 'sp', first);
+    const args = (parallelism: number, checkpoints: string): string[] => [kafka.broker.bootstrapServers, 'sp-in', 'sp-out', String(KEYS), 'EXACTLY_ONCE', 'false', checkpoints, '300', 'sp-test', String(parallelism)];
+    const { jobId } = await cluster.client.submitJobFile(JOB, { args: args(2, join(scratch, 'sp-chk-1')) });
+    await waitForCounts(kafka.broker.bootstrapServers, 'sp-out', first, 60_000);
+    const savepoint = await cluster.client.stopWithSavepoint(jobId, { targetDirectory: join(scratch, 'savepoints') });
+    await produceNumbers(kafka.broker.bootstrapServers, 'sp-in', first, first + second);
+    const resumed = await cluster.client.submitJobFile(JOB, { args: args(3, join(scratch, 'sp-chk-2')), savepointPath: savepoint });
+    await waitForCounts(kafka.broker.bootstrapServers, 'sp-out', first + second, 60_000);
+    await cluster.client.cancelJob(resumed.jobId);
+    // Read again from the savepoint's offsets: no record twice, none left out, counts going on from the savepoint's.
+    assertExactCounts(pairs(await readTopic(kafka.broker.bootstrapServers, 'sp-out')), first + second, KEYS);
+  });
+
+  it('runs examples/kafka-word-count.ts: the word counts of a topic of lines, committed exactly once', async () => {
+    await createTopic(kafka.broker.bootstrapServers, 'lines', 2);
+    await createTopic(kafka.broker.bootstrapServers, 'word-counts', 2);
+    await produceValues(kafka.broker.bootstrapServers, 'lines', ['to be or not to be', 'that is the question']);
+    const { jobId } = await cluster.client.submitJobFile(EXAMPLE, { args: [kafka.broker.bootstrapServers, 'lines', 'word-counts', 'true'] });
+    const terminal = await followToEnd(cluster.client, jobId);
+    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    const highest = new Map<string, number>();
+    for (const [word, count] of pairs(await readTopic(kafka.broker.bootstrapServers, 'word-counts'))) highest.set(word, Math.max(highest.get(word) ?? 0, count));
+    assert.deepEqual(Object.fromEntries([...highest].sort()), { be: 2, is: 1, not: 1, or: 1, question: 1, that: 1, the: 1, to: 2 });
+  });
+});
