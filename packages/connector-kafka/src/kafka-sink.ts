@@ -53,6 +53,8 @@ type SinkStateEntry =
 
 interface OpenTransaction {
   readonly transactionalId: string;
+  /** n of <prefix>-<subtask>-<n>. */
+  readonly index: number;
   readonly producer: Producer;
   /** Set once InitProducerId answered. */
   transaction: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
@@ -184,7 +186,8 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       const { open: _open, ...rest } = prepared;
       entries.push({ kind: 'prepared', subtask: this.subtask, ...rest });
     }
-    entries.push({ kind: 'next', subtask: this.subtask, nextTransaction: this.nextTransaction });
+    // The open transaction was begun after this checkpoint: a restore must fence its id too.
+    entries.push({ kind: 'next', subtask: this.subtask, nextTransaction: (this.current as OpenTransaction).index });
     this.state?.update(entries);
   }
 
@@ -290,12 +293,13 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
   }
 
   private beginTransaction(): void {
-    const transactionalId = `${this.config.transactionalIdPrefix}-${this.subtask}-${this.nextTransaction++}`;
+    const index = this.nextTransaction++;
+    const transactionalId = `${this.config.transactionalIdPrefix}-${this.subtask}-${index}`;
     const options = clientOptions(this.config.properties, `eddy-sink-${this.subtask}`);
     const timeoutMs = wholeProperty(this.config.properties, TRANSACTION_TIMEOUT_MS, DEFAULT_TRANSACTION_TIMEOUT_MS);
     // The client sends its request timeout as the transaction timeout in InitProducerId.
     const producer = new Producer({ ...options, timeout: timeoutMs, transactionalId, idempotent: true });
-    const open: OpenTransaction = { transactionalId, producer, transaction: undefined, begun: Promise.resolve(), sent: Promise.resolve(), records: 0 };
+    const open: OpenTransaction = { transactionalId, index, producer, transaction: undefined, begun: Promise.resolve(), sent: Promise.resolve(), records: 0 };
     open.begun = producer.beginTransaction().then(
       (transaction) => {
         open.transaction = transaction;
