@@ -53,7 +53,11 @@ describe('state.backend.type lmdb on a cluster', () => {
     await client.cancelJob(jobId);
     const terminal = await followToEnd(client, jobId);
     assert.equal(terminal.to, 'CANCELED');
-    await waitFor(() => taskDirectories().length === 0, () => `the local state directories to be removed (left: ${taskDirectories().join(', ')})`, 10_000);
+    // A directory goes when its task's thread has exited: after the task closed its environments,
+    // which under load can take a while (a lingering thread is terminated after 5 s).
+    const threadLines = (): string =>
+      JSON.stringify(taskManagers.flatMap((tm) => tm.linesWith(/Task thread (exited|still runs)|state directory/)).filter((line) => line['jobId'] === jobId || line['task'] !== undefined).slice(-8));
+    await waitFor(() => taskDirectories().length === 0, () => `the local state directories to be removed (left: ${taskDirectories().join(', ')}; task threads: ${threadLines()})`, 30_000);
     for (const tm of taskManagers) assert.equal(tm.hasExited, false, 'the TaskManager is still up');
     const forced = taskManagers.flatMap((tm) => tm.linesWith(/cancellation timeout; terminating its thread/)).filter((line) => line['jobId'] === jobId);
     assert.deepEqual(forced, [], 'no task thread had to be terminated: each closed its environments and ended by itself');
