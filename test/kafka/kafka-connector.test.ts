@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from '../cluster/cluster-harness.js';
 import { assertExactCounts, followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
-import { countTopics, createTopic, pairs, produceNumbers, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
+import { countTopics, createTopic, pairs, produceAbortedTransactions, produceNumbers, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
 import { fileURLToPath } from 'node:url';
 
 const JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-count.ts', import.meta.url));
@@ -32,6 +32,24 @@ describe('the Kafka connector', () => {
     const failures = cluster.jobManager.linesWith(/failed|FAILED/).map((line) => JSON.stringify(line).slice(0, 1500));
     assert.equal((await cluster.client.requestJob(jobId)).restarts, 0, `no restart: ${failures.join('\n')}`);
     assertExactCounts(pairs(await readTopic(kafka.broker.bootstrapServers, 'bounded-out', false)), records, KEYS);
+  });
+
+  it('reads read_committed past an abort marker the broker does not list and from inside an aborted transaction, in the source and the test reader', async () => {
+    // Partition 0 of rc-in: aborted 0..99 (listed), an empty aborted transaction (marker not listed), committed 100..299.
+    const committed = Array.from({ length: 200 }, (_, i) => String(100 + i));
+    await countTopics(kafka.broker.bootstrapServers, 'rc', 0);
+    const marker = await produceAbortedTransactions(kafka.broker.bootstrapServers, 'rc-in', Array.from({ length: 100 }, (_, i) => String(i)), committed);
+    assert.deepEqual(await readTopic(kafka.broker.bootstrapServers, 'rc-in'), committed);
+    // From the first transaction's marker: the broker lists that transaction, the fetch holds only its marker.
+    assert.deepEqual(await readTopic(kafka.broker.bootstrapServers, 'rc-in', true, marker), committed);
+    const { jobId } = await cluster.client.submitJobFile(JOB, {
+      args: [kafka.broker.bootstrapServers, 'rc-in', 'rc-out', String(KEYS), 'AT_LEAST_ONCE', 'true', '', '200', 'rc-test', '2', 'false', 'read_committed'],
+    });
+    const terminal = await followToEnd(cluster.client, jobId);
+    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    const highest = new Map<string, number>();
+    for (const [key, count] of pairs(await readTopic(kafka.broker.bootstrapServers, 'rc-out', false))) highest.set(key, Math.max(highest.get(key) ?? 0, count));
+    assert.deepEqual([...highest.values()].reduce((a, b) => a + b, 0), committed.length, 'counted the committed records only');
   });
 
   it('writes every running count exactly once (read_committed) while records keep coming and TaskManagers are killed twice', async () => {

@@ -4,8 +4,8 @@
  * aborted transactions filtered out. Every call has a deadline.
  */
 import { after, before } from 'node:test';
-import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
-import { AbortedTransactions } from '@eddy/connector-kafka';
+import { addPartitionsToTxnV3, Admin, Connection, Consumer, endTxnV4, initProducerIdV4, Producer, stringSerializers } from '@platformatic/kafka';
+import { AbortedTransactions, fetchRaw } from '@eddy/connector-kafka';
 import { waitFor } from '../cluster/cluster-harness.js';
 import { KafkaBroker } from './kafka-broker.js';
 
@@ -51,6 +51,68 @@ export async function produceValues(bootstrap: string, topic: string, values: st
   }
 }
 
+/**
+ * Writes to partition 0 of `topic`, in this order: `aborted` in a transaction that is aborted (the
+ * broker lists it in a fetch's abortedTransactions); an aborted transaction that added the
+ * partition but wrote nothing to it (its ABORT marker's producer is not listed: what an
+ * exactly-once sink's transaction leaves when its TaskManager is killed between AddPartitionsToTxn
+ * and the records, and a restore fences it); `committed` in a committed transaction of the first
+ * producer. Answers the offset of the first transaction's ABORT marker.
+ */
+export async function produceAbortedTransactions(bootstrap: string, topic: string, aborted: string[], committed: string[]): Promise<bigint> {
+  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, transactionalId: `${topic}-writer`, idempotent: true, ...TIMEOUTS });
+  const connection = new Connection('eddy-test-txn', { connectTimeout: 5_000, requestTimeout: 10_000 });
+  try {
+    const first = await producer.beginTransaction();
+    await first.send({ messages: aborted.map((value) => ({ topic, value, partition: 0 })) });
+    await first.abort();
+    const [host, port] = bootstrap.split(':') as [string, string];
+    await connection.connect(host, Number(port));
+    const transactionalId = `${topic}-empty`;
+    const { producerId, producerEpoch } = await initProducerIdV4.api.async(connection, transactionalId, 60_000, -1n, -1);
+    await addPartitionsToTxnV3.api.async(connection, [{ transactionalId, producerId, producerEpoch, verifyOnly: false, topics: [{ name: topic, partitions: [0] }] }]);
+    await endTxnV4.api.async(connection, transactionalId, producerId, producerEpoch, false);
+    const second = await producer.beginTransaction();
+    await second.send({ messages: committed.map((value) => ({ topic, value, partition: 0 })) });
+    await second.commit();
+    // The coordinator writes markers after EndTxn answers: find the first one in the log.
+    return await abortMarkerOffset(bootstrap, topic, producer.producerId as bigint);
+  } finally {
+    await connection.close().catch(() => undefined);
+    await producer.close();
+  }
+}
+
+/** The offset of `producerId`'s first control marker in partition 0 of `topic` (waits for it). */
+async function abortMarkerOffset(bootstrap: string, topic: string, producerId: bigint): Promise<bigint> {
+  const consumer = new Consumer({ clientId: 'eddy-test-reader', groupId: 'eddy-test-reader', bootstrapBrokers: [bootstrap], ...TIMEOUTS });
+  try {
+    const described = (await consumer.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
+    if (described === undefined) throw new Error(`no topic ${topic}`);
+    let marker: bigint | undefined;
+    await waitFor(
+      async () => {
+        const response = await fetchRaw(consumer, {
+          node: described.partitions[0]!.leader,
+          topics: [{ topicId: described.id, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+          maxWaitTime: 100,
+          minBytes: 1,
+          maxBytes: 1 << 22,
+          isolationLevel: 0,
+        });
+        const batches = response.responses[0]?.partitions[0]?.records ?? [];
+        marker = batches.find((batch) => (batch.attributes & 0x20) !== 0 && batch.producerId === producerId)?.firstOffset;
+        return marker !== undefined;
+      },
+      `the abort marker of producer ${producerId} in ${topic}-0`,
+      10_000,
+    );
+    return marker as bigint;
+  } finally {
+    await consumer.close();
+  }
+}
+
 /** Grows `topic` to `partitions` partitions. */
 export async function addPartitions(bootstrap: string, topic: string, partitions: number): Promise<void> {
   const admin = new Admin({ clientId: 'eddy-test-admin', bootstrapBrokers: [bootstrap], ...TIMEOUTS });
@@ -61,8 +123,12 @@ export async function addPartitions(bootstrap: string, topic: string, partitions
   }
 }
 
-/** Every value of `topic` up to its current end, partition by partition, as text. */
-export async function readTopic(bootstrap: string, topic: string, readCommitted = true): Promise<string[]> {
+/**
+ * Every value of `topic` up to its current end, partition by partition, as text, from offset
+ * `from` on (of every partition). Fetches as the KafkaSource does (fetchRaw and AbortedTransactions:
+ * the client's own read_committed filter fails on some abort markers).
+ */
+export async function readTopic(bootstrap: string, topic: string, readCommitted = true, from = 0n): Promise<string[]> {
   const consumer = new Consumer({ clientId: 'eddy-test-reader', groupId: 'eddy-test-reader', bootstrapBrokers: [bootstrap], ...TIMEOUTS });
   try {
     const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true });
@@ -73,23 +139,23 @@ export async function readTopic(bootstrap: string, topic: string, readCommitted 
     const values: string[] = [];
     for (const partition of partitions) {
       const end = ends.get(topic)?.[partition] ?? 0n;
-      let next = 0n;
+      let next = from;
       const deadline = Date.now() + 30_000;
       while (next < end) {
         if (Date.now() > deadline) throw new Error(`reading ${topic}-${partition} did not reach offset ${end} within 30 s (at ${next})`);
-        const response = await consumer.fetch({
+        const response = await fetchRaw(consumer, {
           node: described.partitions[partition]!.leader,
-          topics: [{ topicId: described.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+          topics: [{ topicId: described.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 1 << 20 }] }],
           maxWaitTime: 100,
           minBytes: 1,
           maxBytes: 1 << 22,
           isolationLevel: readCommitted ? 1 : 0,
-        } as Parameters<Consumer['fetch']>[0]);
+        });
         for (const partitionResponse of response.responses[0]?.partitions ?? []) {
           const aborted = new AbortedTransactions(partitionResponse.abortedTransactions);
           for (const batch of partitionResponse.records ?? []) {
             const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-            if ((batch.attributes & 0x20) !== 0) aborted.onControl(batch.producerId);
+            if ((batch.attributes & 0x20) !== 0) aborted.onControl(batch.producerId, batch.firstOffset);
             else if (!((batch.attributes & 0x10) !== 0 && aborted.isAborted(batch.producerId, batch.firstOffset))) {
               for (const record of batch.records) {
                 const offset = batch.firstOffset + BigInt(record.offsetDelta);

@@ -31,8 +31,6 @@
  * when every owned partition reached its end.
  */
 import { Admin, Consumer, type ClusterMetadata } from '@platformatic/kafka';
-
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
 import { ListStateDescriptor, type CheckpointedFunction, type CheckpointListener, type FunctionInitializationContext, type ListState, type RuntimeContext, type Source, type SourceContext } from '@eddy/api';
 import {
   BOOTSTRAP_SERVERS,
@@ -43,6 +41,7 @@ import {
   PARTITION_DISCOVERY_INTERVAL_MS,
   wholeProperty,
 } from './kafka-client-options.js';
+import { AbortedTransactions, fetchRaw, type FetchPartition, type FetchResponse } from './kafka-fetch.js';
 import { OffsetsInitializer } from './offsets-initializer.js';
 import { KafkaRecordDeserializationSchema, type DeserializationSchema, type KafkaConsumerRecord } from './serialization.js';
 
@@ -152,7 +151,7 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
     }
     const discoveryMs = this.config.bounded ? 0 : wholeProperty(this.config.properties, PARTITION_DISCOVERY_INTERVAL_MS, DEFAULT_DISCOVERY_INTERVAL_MS);
     let nextDiscovery = Date.now() + discoveryMs;
-    const isolationLevel = this.config.properties.get(ISOLATION_LEVEL) === 'read_committed' ? 1 : 0;
+    const isolationLevel: 0 | 1 = this.config.properties.get(ISOLATION_LEVEL) === 'read_committed' ? 1 : 0;
     const splits = ctx as SourceContext<T> & { startSplit?(id: string): void; finishSplit?(id: string): void };
     for (const reader of this.readers) splits.startSplit?.(reader.splitId);
     while (!ctx.isCanceled) {
@@ -297,22 +296,23 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
     return result;
   }
 
-  private fetch(leader: number, readers: PartitionReader[], metadata: ClusterMetadata, isolationLevel: number): Promise<FetchResponse> {
-    const byTopic = new Map<string, { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[]>();
+  private fetch(leader: number, readers: PartitionReader[], metadata: ClusterMetadata, isolationLevel: 0 | 1): Promise<FetchResponse> {
+    const byTopic = new Map<string, FetchPartition[]>();
     for (const reader of readers) {
       const id = metadata.topics.get(reader.topic)?.id as string;
       let list = byTopic.get(id);
       if (list === undefined) byTopic.set(id, (list = []));
-      list.push({ partition: reader.partition, fetchOffset: BigInt(reader.next), partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+      list.push({ partition: reader.partition, fetchOffset: BigInt(reader.next), partitionMaxBytes: PARTITION_MAX_BYTES });
     }
-    return (this.consumer as Consumer).fetch({
+    // Not Consumer#fetch: its read_committed filter fails on some abort markers (see kafka-fetch.ts).
+    return fetchRaw(this.consumer as Consumer, {
       node: leader,
       topics: Array.from(byTopic, ([topicId, partitions]) => ({ topicId, partitions })),
       maxWaitTime: FETCH_MAX_WAIT_MS,
       minBytes: 1,
       maxBytes: FETCH_MAX_BYTES,
       isolationLevel,
-    } as Parameters<Consumer['fetch']>[0]);
+    });
   }
 
   /**
@@ -352,7 +352,7 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
         for (const batch of batches) {
           const lastOffset = Number(batch.firstOffset) + batch.lastOffsetDelta;
           if ((batch.attributes & IS_CONTROL) !== 0) {
-            aborted.onControl(batch.producerId);
+            aborted.onControl(batch.producerId, batch.firstOffset);
             if (lastOffset + 1 > reader.next) reader.next = Math.min(reader.stop, lastOffset + 1);
             continue;
           }
@@ -404,29 +404,6 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
 
 function isTransactional(attributes: number): boolean {
   return (attributes & IS_TRANSACTIONAL) !== 0;
-}
-
-/**
- * Kafka's read_committed filter on the client side: the broker lists the aborted transactions of
- * the fetched range (producer id and first offset); a transactional batch of such a producer at or
- * after that offset is skipped until the producer's abort marker.
- */
-export class AbortedTransactions {
-  private readonly pending: { producerId: bigint; firstOffset: bigint }[];
-  private readonly active = new Set<bigint>();
-
-  constructor(list: readonly { producerId: bigint; firstOffset: bigint }[] | undefined) {
-    this.pending = [...(list ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
-  }
-
-  isAborted(producerId: bigint, offset: bigint): boolean {
-    while (this.pending.length > 0 && (this.pending[0] as { firstOffset: bigint }).firstOffset <= offset) this.active.add((this.pending.shift() as { producerId: bigint }).producerId);
-    return this.active.has(producerId);
-  }
-
-  onControl(producerId: bigint): void {
-    this.active.delete(producerId);
-  }
 }
 
 function toConsumerRecord(

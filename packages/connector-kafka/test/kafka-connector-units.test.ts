@@ -20,8 +20,24 @@ describe('read_committed filtering (AbortedTransactions)', () => {
     assert.equal(aborted.isAborted(7n, 5n), false, 'before the aborted transaction began');
     assert.equal(aborted.isAborted(7n, 10n), true);
     assert.equal(aborted.isAborted(8n, 11n), false, 'another producer');
-    aborted.onControl(7n);
+    aborted.onControl(7n, 15n);
     assert.equal(aborted.isAborted(7n, 20n), false, 'after its abort marker');
+  });
+
+  it('ends an aborted transaction at its marker when the fetch starts after its first record (no batch of it before the marker)', () => {
+    // The broker lists the transaction (its marker is in range) but the fetch holds only the marker of it.
+    const aborted = new AbortedTransactions([{ producerId: 7n, firstOffset: 10n }]);
+    aborted.onControl(7n, 15n);
+    assert.equal(aborted.isAborted(7n, 16n), false, 'the producer\'s next transaction is not aborted');
+  });
+
+  it('takes an abort marker of a producer the broker did not list (an aborted transaction without records here) in its stride', () => {
+    const aborted = new AbortedTransactions([{ producerId: 7n, firstOffset: 10n }]);
+    assert.equal(aborted.isAborted(7n, 10n), true);
+    aborted.onControl(9n, 12n);
+    assert.equal(aborted.isAborted(7n, 13n), true, 'still inside 7\'s aborted transaction');
+    aborted.onControl(7n, 14n);
+    assert.equal(aborted.isAborted(9n, 15n), false);
   });
 });
 

@@ -2,13 +2,14 @@
  * Kafka -> keyBy/count -> Kafka at parallelism 2: every record of `input` (a number as text) is
  * counted under the key `k<n % keys>`, and every running count goes to `output` as "key count"
  * (keyed by the key). Args: bootstrap input output keys guarantee bounded checkpointDir
- * [intervalMs] [prefix] [parallelism] [pattern]. guarantee: NONE, AT_LEAST_ONCE or EXACTLY_ONCE; bounded: true or false.
+ * [intervalMs] [prefix] [parallelism] [pattern] [isolation]. guarantee: NONE, AT_LEAST_ONCE or EXACTLY_ONCE; bounded: true or false;
+ * isolation: the source's isolation.level (read_uncommitted by default).
  */
 import { WatermarkStrategy, type JobMain } from '@eddy/api';
 import { KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, serializer, SimpleStringSchema } from '@eddy/connector-kafka';
 
 const main: JobMain = (env, args) => {
-  const [bootstrap = '', input = 'in', output = 'out', keys = '10', guarantee = 'NONE', bounded = 'false', checkpoints = '', interval = '200', prefix = 'eddy-test', parallelism = '2', pattern = 'false'] = args;
+  const [bootstrap = '', input = 'in', output = 'out', keys = '10', guarantee = 'NONE', bounded = 'false', checkpoints = '', interval = '200', prefix = 'eddy-test', parallelism = '2', pattern = 'false', isolation = 'read_uncommitted'] = args;
   const keyCount = Number(keys);
   env.setParallelism(Number(parallelism));
   if (checkpoints !== '') {
@@ -20,7 +21,8 @@ const main: JobMain = (env, args) => {
     .setGroupId(`${prefix}-group`)
     .setStartingOffsets(OffsetsInitializer.earliest())
     .setValueOnlyDeserializer(new SimpleStringSchema())
-    .setProperty('partition.discovery.interval.ms', '500');
+    .setProperty('partition.discovery.interval.ms', '500')
+    .setProperty('isolation.level', isolation);
   // pattern=true: every topic whose name starts with `input` (topics found as they appear).
   if (pattern === 'true') builder.setTopicPattern(new RegExp(`${input}.*`));
   else builder.setTopics(input);
