@@ -11,11 +11,39 @@ import { waitFor } from '../cluster/cluster-harness.js';
 import { assertExactCounts, followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
 import { countTopics, createTopic, pairs, produceAbortedTransactions, produceNumbers, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
 import { fileURLToPath } from 'node:url';
+import type { FunctionInitializationContext, ListState, RuntimeContext } from '@eddy/api';
+import { DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, SimpleStringSchema } from '@eddy/connector-kafka';
 
 const JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-count.ts', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../examples/kafka-word-count.ts', import.meta.url));
 const scratch = scratchDirectory('eddy-kafka-');
 const KEYS = 10;
+
+/** An exactly-once KafkaSink run by hand (subtask 0 of 1), as the runtime runs it, with its operator state in memory. */
+async function openSink(bootstrap: string, topic: string, prefix: string): Promise<KafkaSink<string>> {
+  const sink = KafkaSink.builder<string>()
+    .setBootstrapServers(bootstrap)
+    .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+    .setTransactionalIdPrefix(prefix)
+    .setProperty('transaction.timeout.ms', '60000')
+    .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic(topic).setValueSerializationSchema(new SimpleStringSchema()).build())
+    .build();
+  let list: unknown[] = [];
+  const state: ListState<unknown> = { get: () => list, add: (value) => void list.push(value), addAll: (values) => void list.push(...values), update: (values) => void (list = [...values]), clear: () => void (list = []) };
+  const store = { getListState: () => state, getUnionListState: () => state, getRegisteredStateNames: () => [] };
+  sink.initializeState({ isRestored: () => false, getRestoredCheckpointId: () => undefined, getOperatorStateStore: () => store, getKeyedStateStore: () => undefined } as unknown as FunctionInitializationContext);
+  await sink.open({ indexOfThisSubtask: 0, numberOfParallelSubtasks: 1 } as RuntimeContext);
+  return sink;
+}
+
+/** Writes `values` into the sink's open transaction once it has begun, and takes checkpoint `id` (its records flushed). */
+async function checkpointSink(sink: KafkaSink<string>, id: number, values: string[]): Promise<void> {
+  const open = sink as unknown as { current?: { transaction?: unknown } };
+  await waitFor(() => open.current?.transaction !== undefined, `the sink's transaction before checkpoint ${id} to begin`, 10_000);
+  for (const value of values) sink.invoke(value);
+  sink.snapshotState({ getCheckpointId: () => id, getCheckpointTimestamp: () => Date.now() });
+  await sink.flushForCheckpoint(id);
+}
 
 
 
@@ -50,6 +78,34 @@ describe('the Kafka connector', () => {
     const highest = new Map<string, number>();
     for (const [key, count] of pairs(await readTopic(kafka.broker.bootstrapServers, 'rc-out', false))) highest.set(key, Math.max(highest.get(key) ?? 0, count));
     assert.deepEqual([...highest.values()].reduce((a, b) => a + b, 0), committed.length, 'counted the committed records only');
+  });
+
+  it('commits each prepared transaction once when checkpoint notifications overlap (the runtime does not wait for one before the next)', async () => {
+    await createTopic(kafka.broker.bootstrapServers, 'overlap-out', 1);
+    const sink = await openSink(kafka.broker.bootstrapServers, 'overlap-out', 'overlap-test');
+    try {
+      await checkpointSink(sink, 1, ['a', 'b']);
+      await checkpointSink(sink, 2, ['c']);
+      // Checkpoint 2's notification comes while checkpoint 1's is still busy: it has committed
+      // checkpoint 1's transaction and closes its producer.
+      const prepared = (sink as unknown as { prepared: { open?: { producer: { close(...args: unknown[]): Promise<void> } } }[] }).prepared;
+      const producer = prepared[0]?.open?.producer as { close(...args: unknown[]): Promise<void> };
+      const close = producer.close.bind(producer);
+      let second: Promise<void> | undefined;
+      producer.close = (...args: unknown[]) => {
+        second ??= sink.notifyCheckpointComplete(2) as Promise<void>;
+        return close(...args);
+      };
+      await sink.notifyCheckpointComplete(1);
+      await second;
+      // The coordinator writes the commit markers after EndTxn answers.
+      let read: string[] = [];
+      await waitFor(async () => (read = await readTopic(kafka.broker.bootstrapServers, 'overlap-out')).length >= 3, () => `the 3 committed records (has ${read.join()})`, 10_000, 100);
+      assert.deepEqual(read, ['a', 'b', 'c']);
+      await sink.close();
+    } finally {
+      await sink.dispose();
+    }
   });
 
   it('writes every running count exactly once (read_committed) while records keep coming and TaskManagers are killed twice', async () => {

@@ -101,6 +101,8 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
   private prepared: Prepared[] = [];
   private nextTransaction = 0;
   private flushing: Promise<void> | undefined;
+  /** The commits of notifyCheckpointComplete, one after the other. */
+  private committing: Promise<void> = Promise.resolve();
 
   static builder<T>(): KafkaSinkBuilder<T> {
     return new KafkaSinkBuilder<T>();
@@ -197,8 +199,20 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
     return flushing;
   }
 
-  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
-    if (this.config.deliveryGuarantee !== 'EXACTLY_ONCE') return;
+  /**
+   * Commits the transactions prepared up to `checkpointId`. The runtime does not wait for one
+   * notification before it sends the next, so they are chained here: each commits, in checkpoint
+   * order, what the ones before left, and a transaction is committed once. A prepared transaction
+   * stays in the state until it is committed, so a checkpoint taken meanwhile keeps it too.
+   */
+  notifyCheckpointComplete(checkpointId: number): Promise<void> | undefined {
+    if (this.config.deliveryGuarantee !== 'EXACTLY_ONCE') return undefined;
+    const commit = this.committing.then(() => this.commitUpTo(checkpointId));
+    this.committing = commit.catch(() => undefined);
+    return commit;
+  }
+
+  private async commitUpTo(checkpointId: number): Promise<void> {
     const due = this.prepared.filter((prepared) => prepared.checkpointId <= checkpointId);
     for (const prepared of due) {
       const open = prepared.open;
@@ -218,6 +232,7 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
     this.stopTimer();
     try {
       if (this.config.deliveryGuarantee === 'EXACTLY_ONCE') {
+        await this.committing;
         const current = this.current;
         // Without checkpoints (or records after the last one, or kept back because the
         // transaction had not begun at it) the open transaction ends with the input.
