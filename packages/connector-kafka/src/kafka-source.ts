@@ -88,7 +88,7 @@ export interface KafkaSourceConfig<T> {
 export class KafkaSource<T> implements Source<T>, CheckpointedFunction, CheckpointListener {
   private readonly state = new ListStateDescriptor<PartitionOffset>(STATE_NAME);
   private offsetsState: ListState<PartitionOffset> | undefined;
-  private restored = new Map<string, number>();
+  private restored = new Map<string, PartitionOffset>();
   private readers: PartitionReader[] = [];
   private readonly known = new Set<string>();
   private subtask = 0;
@@ -107,7 +107,7 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
 
   initializeState(context: FunctionInitializationContext): void {
     this.offsetsState = context.getOperatorStateStore().getUnionListState(this.state);
-    this.restored = new Map(Array.from(this.offsetsState.get(), (entry) => [splitId(entry.topic, entry.partition), entry.offset]));
+    this.restored = new Map(Array.from(this.offsetsState.get(), (entry) => [splitId(entry.topic, entry.partition), entry]));
   }
 
   open(context: RuntimeContext): void {
@@ -117,6 +117,13 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
 
   snapshotState(context: { getCheckpointId(): number }): void {
     const offsets = this.readers.map((reader) => ({ topic: reader.topic, partition: reader.partition, offset: reader.next }));
+    // Restored offsets of partitions this subtask owns but has no reader for yet (a checkpoint
+    // before the first discovery, a topic gone for now) stay in the state: without them a restore
+    // from this checkpoint would start those partitions over.
+    const reading = new Set(this.readers.map((reader) => reader.splitId));
+    for (const [id, { topic, partition, offset }] of this.restored) {
+      if (!reading.has(id) && ownerOf(topic, partition, this.parallelism) === this.subtask) offsets.push({ topic, partition, offset });
+    }
     this.offsetsState?.update(offsets);
     this.toCommit.set(context.getCheckpointId(), offsets);
   }
@@ -221,7 +228,7 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
     const stops = this.config.bounded ? await this.listOffsets(fresh, -1n) : undefined;
     for (const { topic, partition } of fresh) {
       const id = splitId(topic, partition);
-      this.readers.push({ topic, partition, splitId: id, next: this.restored.get(id) ?? (starts.get(id) as number), stop: stops?.get(id) ?? UNBOUNDED });
+      this.readers.push({ topic, partition, splitId: id, next: this.restored.get(id)?.offset ?? (starts.get(id) as number), stop: stops?.get(id) ?? UNBOUNDED });
     }
     return metadata;
   }

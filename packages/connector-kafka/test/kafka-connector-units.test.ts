@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { FunctionInitializationContext, ListState, RuntimeContext } from '@eddy/api';
 import { AbortedTransactions, DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, ownerOf, serializer, SimpleStringSchema } from '../src/index.js';
 
 describe('KafkaSource partition assignment', () => {
@@ -11,6 +12,23 @@ describe('KafkaSource partition assignment', () => {
       ['a-much-longer-topic-name-for-hashing', [2, 0, 1]],
     ];
     for (const [topic, owners] of expected) assert.deepEqual([0, 1, 2].map((partition) => ownerOf(topic, partition, 3)), owners, topic);
+  });
+});
+
+describe('KafkaSource offsets in checkpoints', () => {
+  it('keeps the restored offsets of its partitions in a checkpoint taken before it lists them (a restore from it must not start them over)', () => {
+    const restored = [0, 1, 2, 3].map((partition) => ({ topic: 'in', partition, offset: 100 + partition }));
+    for (const subtask of [0, 1]) {
+      let list: unknown[] = [...restored];
+      const state: ListState<unknown> = { get: () => list, add: (value) => void list.push(value), addAll: (values) => void list.push(...values), update: (values) => void (list = [...values]), clear: () => void (list = []) };
+      const store = { getListState: () => state, getUnionListState: () => state, getRegisteredStateNames: () => [] };
+      const source = KafkaSource.builder<string>().setBootstrapServers('127.0.0.1:9092').setTopics('in').setValueOnlyDeserializer(new SimpleStringSchema()).build();
+      source.initializeState({ isRestored: () => true, getRestoredCheckpointId: () => 1, getOperatorStateStore: () => store, getKeyedStateStore: () => undefined } as unknown as FunctionInitializationContext);
+      source.open({ indexOfThisSubtask: subtask, numberOfParallelSubtasks: 2 } as RuntimeContext);
+      // Checkpoint 2, before run() listed the partitions: each subtask keeps the offsets of the partitions it owns, no other.
+      source.snapshotState({ getCheckpointId: () => 2 });
+      assert.deepEqual(list, restored.filter(({ partition }) => ownerOf('in', partition, 2) === subtask), `subtask ${subtask}`);
+    }
   });
 });
 
