@@ -19,7 +19,10 @@ const EXAMPLE = fileURLToPath(new URL('../../../examples/kafka-word-count.ts', i
 const scratch = scratchDirectory('eddy-kafka-');
 const KEYS = 10;
 
-/** An exactly-once KafkaSink run by hand (subtask 0 of 1), as the runtime runs it, with its operator state in memory. */
+/**
+ * An exactly-once KafkaSink run by hand (subtask 0 of 1), as the runtime runs it, with its
+ * operator state in memory, in a job that takes checkpoints.
+ */
 async function openSink(bootstrap: string, topic: string, prefix: string): Promise<KafkaSink<string>> {
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap)
@@ -32,8 +35,15 @@ async function openSink(bootstrap: string, topic: string, prefix: string): Promi
   const state: ListState<unknown> = { get: () => list, add: (value) => void list.push(value), addAll: (values) => void list.push(...values), update: (values) => void (list = [...values]), clear: () => void (list = []) };
   const store = { getListState: () => state, getUnionListState: () => state, getRegisteredStateNames: () => [] };
   sink.initializeState({ isRestored: () => false, getRestoredCheckpointId: () => undefined, getOperatorStateStore: () => store, getKeyedStateStore: () => undefined } as unknown as FunctionInitializationContext);
-  await sink.open({ indexOfThisSubtask: 0, numberOfParallelSubtasks: 1 } as RuntimeContext);
+  await sink.open({ indexOfThisSubtask: 0, numberOfParallelSubtasks: 1, configuration: { 'execution.checkpointing.interval': '1000 ms' } } as unknown as RuntimeContext);
   return sink;
+}
+
+/** The values of `topic` once `count` are committed (the coordinator writes commit markers after EndTxn answers). */
+async function committedValues(bootstrap: string, topic: string, count: number): Promise<string[]> {
+  let read: string[] = [];
+  await waitFor(async () => (read = await readTopic(bootstrap, topic)).length >= count, () => `${count} committed records in ${topic} (has ${read.join()})`, 10_000, 100);
+  return read;
 }
 
 /** Writes `values` into the sink's open transaction once it has begun, and takes checkpoint `id` (its records flushed). */
@@ -98,11 +108,26 @@ describe('the Kafka connector', () => {
       };
       await sink.notifyCheckpointComplete(1);
       await second;
-      // The coordinator writes the commit markers after EndTxn answers.
-      let read: string[] = [];
-      await waitFor(async () => (read = await readTopic(kafka.broker.bootstrapServers, 'overlap-out')).length >= 3, () => `the 3 committed records (has ${read.join()})`, 10_000, 100);
-      assert.deepEqual(read, ['a', 'b', 'c']);
+      assert.deepEqual(await committedValues(kafka.broker.bootstrapServers, 'overlap-out', 3), ['a', 'b', 'c']);
       await sink.close();
+    } finally {
+      await sink.dispose();
+    }
+  });
+
+  it('commits the records after the last checkpoint with the final checkpoint taken after the end of input, once', async () => {
+    await createTopic(kafka.broker.bootstrapServers, 'final-out', 1);
+    const sink = await openSink(kafka.broker.bootstrapServers, 'final-out', 'final-test');
+    try {
+      await checkpointSink(sink, 1, ['a']);
+      await sink.notifyCheckpointComplete(1);
+      await checkpointSink(sink, 2, ['b']);
+      sink.invoke('c');
+      // End of input (the runtime's finish), then the final checkpoint, as a bounded job with checkpoints ends.
+      await sink.close();
+      await checkpointSink(sink, 3, []);
+      await sink.notifyCheckpointComplete(3);
+      assert.deepEqual(await committedValues(kafka.broker.bootstrapServers, 'final-out', 3), ['a', 'b', 'c']);
     } finally {
       await sink.dispose();
     }

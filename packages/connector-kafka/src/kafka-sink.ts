@@ -27,6 +27,7 @@
  */
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
 import {
+  CheckpointConfig,
   ListStateDescriptor,
   type CheckpointedFunction,
   type CheckpointListener,
@@ -103,6 +104,10 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
   private flushing: Promise<void> | undefined;
   /** The commits of notifyCheckpointComplete, one after the other. */
   private committing: Promise<void> = Promise.resolve();
+  /** The job takes checkpoints (execution.checkpointing.interval): then a final one follows the end of input. */
+  private checkpointing = false;
+  /** close() ran (end of input) in a job with checkpoints: no transaction begins any more. */
+  private ended = false;
 
   static builder<T>(): KafkaSinkBuilder<T> {
     return new KafkaSinkBuilder<T>();
@@ -117,6 +122,7 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
 
   async open(context: RuntimeContext): Promise<void> {
     this.subtask = context.indexOfThisSubtask;
+    this.checkpointing = new CheckpointConfig(new Map(Object.entries(context.configuration ?? {}))).isCheckpointingEnabled();
     const options = clientOptions(this.config.properties, `eddy-sink-${this.subtask}`);
     const servers = this.config.properties.get(BOOTSTRAP_SERVERS) as string;
     if (this.config.deliveryGuarantee === 'EXACTLY_ONCE') {
@@ -165,16 +171,21 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       this.state?.update([]);
       return;
     }
-    const current = this.current as OpenTransaction;
+    const current = this.current;
     const entries: SinkStateEntry[] = [];
-    if (current.transaction !== undefined && current.transaction.id !== undefined) {
+    if (current === undefined) {
+      // After the end of input, the last transaction was prepared by an earlier checkpoint.
+      this.flushing = undefined;
+    } else if (current.transaction !== undefined && current.transaction.id !== undefined) {
       this.send();
       const producerId = current.producer.producerId;
       const producerEpoch = current.producer.producerEpoch;
       if (current.records > 0 && producerId !== undefined && producerEpoch !== undefined) {
         this.prepared.push({ transactionalId: current.transactionalId, producerId: String(producerId), producerEpoch, transactionVersion: 1, checkpointId, open: current });
         this.flushing = current.sent;
-        this.beginTransaction();
+        // After the end of input nothing more comes: this (final) checkpoint commits the last transaction.
+        if (this.ended) this.current = undefined;
+        else this.beginTransaction();
       } else {
         this.flushing = undefined;
       }
@@ -189,7 +200,7 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       entries.push({ kind: 'prepared', subtask: this.subtask, ...rest });
     }
     // The open transaction was begun after this checkpoint: a restore must fence its id too.
-    entries.push({ kind: 'next', subtask: this.subtask, nextTransaction: (this.current as OpenTransaction).index });
+    entries.push({ kind: 'next', subtask: this.subtask, nextTransaction: this.current?.index ?? this.nextTransaction });
     this.state?.update(entries);
   }
 
@@ -225,35 +236,56 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       }
       this.prepared.splice(this.prepared.indexOf(prepared), 1);
     }
+    await this.releaseIfDone();
   }
 
-  /** End of input: what was not committed with a checkpoint is written now. */
+  /**
+   * End of input (Flink's finish). NONE and AT_LEAST_ONCE: every record is sent and acknowledged.
+   * EXACTLY_ONCE: the open transaction's records are sent; with checkpoints, the final checkpoint
+   * the runtime takes after the end of input prepares that transaction and its completion commits
+   * it (and then the producers go, see releaseIfDone); without checkpoints it is committed here.
+   */
   async close(): Promise<void> {
     this.stopTimer();
-    try {
-      if (this.config.deliveryGuarantee === 'EXACTLY_ONCE') {
-        await this.committing;
-        const current = this.current;
-        // Without checkpoints (or records after the last one, or kept back because the
-        // transaction had not begun at it) the open transaction ends with the input.
-        if (current !== undefined) {
-          await current.begun;
-          this.send();
-          if (current.records > 0) {
-            await current.sent;
-            await current.transaction?.commit();
-          }
-        }
-        await current?.producer.close().catch(() => undefined);
-        for (const prepared of this.prepared) await prepared.open?.producer.close().catch(() => undefined);
-      } else {
+    if (this.config.deliveryGuarantee !== 'EXACTLY_ONCE') {
+      try {
         this.send();
         await this.sending;
+        if (this.error !== undefined) throw this.failure();
+      } finally {
+        await this.release();
       }
-      if (this.error !== undefined) throw this.failure();
-    } finally {
-      await this.release();
+      return;
     }
+    const current = this.current;
+    if (current !== undefined) {
+      await current.begun;
+      this.send();
+      await current.sent.catch(() => undefined);
+    }
+    if (this.error !== undefined) {
+      await this.dispose();
+      throw this.failure();
+    }
+    if (this.checkpointing) {
+      this.ended = true;
+      await this.releaseIfDone();
+      return;
+    }
+    try {
+      await this.committing;
+      if (current !== undefined && current.records > 0) await current.transaction?.commit();
+    } finally {
+      await this.dispose();
+    }
+  }
+
+  /** After the end of input: once nothing is left to commit, the producers and the admin client go. */
+  private async releaseIfDone(): Promise<void> {
+    if (!this.ended || this.prepared.length > 0 || (this.current !== undefined && this.current.records > 0)) return;
+    await closeProducer(this.current?.producer);
+    this.current = undefined;
+    await this.release();
   }
 
   /** After a failure or cancel: nothing more is committed here (a restore decides). */
