@@ -133,6 +133,21 @@ describe('the Kafka connector', () => {
     }
   });
 
+  it('writes what waited while its transaction began (more than a broker takes in one record batch) in several sends', async () => {
+    await createTopic(kafka.broker.bootstrapServers, 'backlog-out', 1);
+    const sink = await openSink(kafka.broker.bootstrapServers, 'backlog-out', 'backlog-test');
+    try {
+      // Right after open() the transaction has not begun (InitProducerId is on its way): 3 MB wait in the buffer.
+      const values = Array.from({ length: 3000 }, (_, i) => `${i} ${'x'.repeat(1000)}`);
+      for (const value of values) sink.invoke(value);
+      await checkpointSink(sink, 1, []);
+      await sink.notifyCheckpointComplete(1);
+      assert.deepEqual(await committedValues(kafka.broker.bootstrapServers, 'backlog-out', values.length), values);
+    } finally {
+      await sink.dispose();
+    }
+  });
+
   it('writes every running count exactly once (read_committed) while records keep coming and TaskManagers are killed twice', async () => {
     const before = 3000;
     const during = 3000;

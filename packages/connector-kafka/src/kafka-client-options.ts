@@ -46,13 +46,17 @@ export function wholeProperty(properties: ReadonlyMap<string, string>, key: stri
   return parsed;
 }
 
-/** The message of an error with its causes (the client wraps network errors in MultipleErrors). */
+/**
+ * The message of an error with its causes (the client wraps errors in MultipleErrors, several
+ * levels deep: "Producing messages failed" > "produce failed 3 times" > a response error > the
+ * Kafka error), each Kafka error with its name (PRODUCER_FENCED, ...).
+ */
 export function describeError(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
-    const e = current as { message?: unknown; errors?: unknown[]; cause?: unknown };
-    if (typeof e.message === 'string' && e.message.length > 0) parts.push(e.message);
+  for (let depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
+    const e = current as { message?: unknown; errors?: unknown[]; cause?: unknown; apiId?: unknown };
+    if (typeof e.message === 'string' && e.message.length > 0) parts.push(typeof e.apiId === 'string' ? `${e.apiId} (${e.message})` : e.message);
     current = Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[e.errors.length - 1] : e.cause;
   }
   return parts.length === 0 ? String(error) : [...new Set(parts)].join(': ');

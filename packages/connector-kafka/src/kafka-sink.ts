@@ -72,6 +72,9 @@ interface Prepared extends PreparedTransaction {
 
 const STATE_NAME = 'kafka-sink-transactions';
 const BATCH_RECORDS = 1000;
+/** The most a send carries: half of a broker's default message.max.bytes (1 MB), its record batches' limit. */
+const SEND_MAX_BYTES = 512 * 1024;
+const RECORD_OVERHEAD_BYTES = 24;
 const DEFAULT_LINGER_MS = 10;
 /** Flink's default is 1 h, above a broker's default maximum of 15 min; Eddy's fits under it. */
 const DEFAULT_TRANSACTION_TIMEOUT_MS = 600_000;
@@ -182,7 +185,7 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       const producerEpoch = current.producer.producerEpoch;
       if (current.records > 0 && producerId !== undefined && producerEpoch !== undefined) {
         this.prepared.push({ transactionalId: current.transactionalId, producerId: String(producerId), producerEpoch, transactionVersion: 1, checkpointId, open: current });
-        this.flushing = current.sent;
+        this.flushing = current.sent.catch(() => Promise.reject(this.failure()));
         // After the end of input nothing more comes: this (final) checkpoint commits the last transaction.
         if (this.ended) this.current = undefined;
         else this.beginTransaction();
@@ -227,12 +230,17 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
     const due = this.prepared.filter((prepared) => prepared.checkpointId <= checkpointId);
     for (const prepared of due) {
       const open = prepared.open;
-      if (open !== undefined) {
-        await open.sent;
-        await open.transaction?.commit();
-        await open.producer.close().catch(() => undefined);
-      } else {
-        await (this.transactions as KafkaTransactions).commitPrepared(prepared);
+      try {
+        if (open !== undefined) {
+          await open.sent;
+          await open.transaction?.commit();
+          await open.producer.close().catch(() => undefined);
+        } else {
+          await (this.transactions as KafkaTransactions).commitPrepared(prepared);
+        }
+      } catch (error) {
+        this.error ??= error;
+        throw this.failure();
       }
       this.prepared.splice(this.prepared.indexOf(prepared), 1);
     }
@@ -311,11 +319,10 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
   private send(): void {
     if (this.buffer.length === 0) return;
     if (this.config.deliveryGuarantee !== 'EXACTLY_ONCE') {
-      const messages = this.buffer;
-      this.buffer = [];
+      const batches = this.takeBatches();
       const producer = this.producer as Producer;
       // One send at a time: the idempotent producer's sequence numbers must reach the broker in order.
-      this.sending = this.sending.then(() => producer.send({ messages })).then(
+      this.sending = this.sending.then(() => sendAll(producer, batches)).then(
         () => undefined,
         (error: unknown) => {
           this.error ??= error;
@@ -326,10 +333,9 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
     const current = this.current as OpenTransaction;
     const transaction = current.transaction;
     if (transaction === undefined) return;
-    const messages = this.buffer;
-    this.buffer = [];
-    current.records += messages.length;
-    current.sent = current.sent.then(() => transaction.send({ messages })).then(
+    current.records += this.buffer.length;
+    const batches = this.takeBatches();
+    current.sent = current.sent.then(() => sendAll(transaction, batches)).then(
       () => undefined,
       (error: unknown) => {
         this.error ??= error;
@@ -337,6 +343,33 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       },
     );
     current.sent.catch(() => undefined);
+  }
+
+  /**
+   * Empties the buffer into sends of at most BATCH_RECORDS records and about SEND_MAX_BYTES: the
+   * client writes a send's records of a partition as one record batch, which must stay under the
+   * broker's message.max.bytes (1 MB by default), and the buffer can hold far more (records wait
+   * there while a transaction begins).
+   */
+  private takeBatches(): MessageToProduce[][] {
+    const buffer = this.buffer;
+    this.buffer = [];
+    if (buffer.length <= BATCH_RECORDS && bytesOf(buffer) <= SEND_MAX_BYTES) return [buffer];
+    const batches: MessageToProduce[][] = [];
+    let batch: MessageToProduce[] = [];
+    let bytes = 0;
+    for (const message of buffer) {
+      const size = messageBytes(message);
+      if (batch.length > 0 && (batch.length >= BATCH_RECORDS || bytes + size > SEND_MAX_BYTES)) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(message);
+      bytes += size;
+    }
+    if (batch.length > 0) batches.push(batch);
+    return batches;
   }
 
   private beginTransaction(): void {
@@ -395,6 +428,24 @@ export class KafkaSink<T> implements Sink<T>, CheckpointedFunction, CheckpointLi
       { cause: error },
     );
   }
+}
+
+/** Sends the batches one after the other (in order: the producer is idempotent). */
+async function sendAll(target: { send(options: { messages: MessageToProduce[] }): Promise<unknown> }, batches: MessageToProduce[][]): Promise<void> {
+  for (const messages of batches) await target.send({ messages });
+}
+
+/** About what a record takes in a record batch (key, value, headers and its framing). */
+function messageBytes(message: MessageToProduce): number {
+  let bytes = RECORD_OVERHEAD_BYTES + ((message.key as Buffer | undefined)?.length ?? 0) + ((message.value as Buffer | undefined)?.length ?? 0);
+  if (message.headers !== undefined) for (const [name, value] of message.headers as Map<Buffer, Buffer>) bytes += name.length + (value?.length ?? 0);
+  return bytes;
+}
+
+function bytesOf(messages: readonly MessageToProduce[]): number {
+  let bytes = 0;
+  for (const message of messages) bytes += messageBytes(message);
+  return bytes;
 }
 
 /** Closes a producer even with sends pending (after a failure, or once everything was awaited). */
