@@ -21,6 +21,7 @@ COPY package.json package-lock.json ./
 COPY packages/proto/package.json packages/proto/
 COPY packages/common/package.json packages/common/
 COPY packages/api/package.json packages/api/
+COPY packages/connector-kafka/package.json packages/connector-kafka/
 COPY packages/rpc/package.json packages/rpc/
 COPY packages/cluster-common/package.json packages/cluster-common/
 COPY packages/runtime/package.json packages/runtime/
@@ -35,7 +36,7 @@ COPY tsconfig.base.json ./
 # index.html and vite.config.mjs).
 COPY packages packages
 # The web dashboard (Vite) builds to packages/web-dashboard/dist: static files the REST server serves.
-RUN npx tsc -b packages/cli \
+RUN npx tsc -b packages/cli packages/connector-kafka \
  && npm run build --workspace @eddy/web-dashboard \
  && chmod +x packages/cli/dist/src/bin/eddy.js \
  && for dir in packages/*/; do \

@@ -38,6 +38,8 @@ const MAY_IMPORT = {
   cli: ['api', 'client', 'cluster-common', 'common', 'proto', 'rpc', 'runtime'],
   // Runs in a browser and reads the REST API only.
   'web-dashboard': [],
+  // Bundled into user jobs with @eddy/api, like a Flink connector jar in a job's fat jar.
+  'connector-kafka': ['api'],
 };
 
 const NODE_MODULE = (names) => `(^|/)node_modules/(${names.join('|')})/`;

@@ -80,6 +80,10 @@ const LONG_RUNNING = new Map([
   [join('test', 'dist', 's3', 's3-checkpoints.test.js'), 5 * 60_000],
   [join('test', 'dist', 's3', 's3-restore-and-errors.test.js'), 5 * 60_000],
   [join('test', 'dist', 's3', 's3-state-file-system.test.js'), 5 * 60_000],
+  // A real Kafka broker (installed by scripts/install-kafka.sh when missing) and a cluster whose
+  // TaskManagers are killed mid-job.
+  [join('test', 'dist', 'kafka', 'kafka-connector.test.js'), 5 * 60_000],
+  [join('test', 'dist', 'kafka', 'kafka-faults.test.js'), 5 * 60_000],
 ]);
 
 const timeoutOf = (file) => LONG_RUNNING.get(relative(root, file)) ?? DEFAULT_TIMEOUT_MS;

@@ -123,6 +123,14 @@ export const BENCHMARKS: readonly BenchmarkSpec[] = [
     settings: ['jobs_in_history', 'requests'],
   },
   {
+    name: 'kafka',
+    script: 'test/dist/bench/kafka-bench.js',
+    format: 'json',
+    description: 'Kafka -> keyed count -> Kafka at parallelism 2 against a local broker: NONE, AT_LEAST_ONCE and EXACTLY_ONCE, exactly-once latency',
+    settings: ['checkpoint_interval_ms'],
+    targets: [{ metric: 'kafka_eo_vs_none_ratio', op: '>=', threshold: () => 0.7, source: 'issue 17' }],
+  },
+  {
     name: 'codec',
     script: 'packages/runtime/dist/bench/record-codec-bench.js',
     format: 'json',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
-import { useCluster, type SharedCluster } from '../cluster/cluster-harness.js';
+import { startTaskManager, useCluster, waitFor, type SharedCluster } from '../cluster/cluster-harness.js';
 
 /** A job of test/checkpoint/jobs by name. */
 export const checkpointJob = (name: string): string => fileURLToPath(new URL(`../../../test/checkpoint/jobs/${name}.ts`, import.meta.url));
@@ -30,6 +30,22 @@ export function useCheckpointCluster(options: { readonly taskManagers: number; r
     config: { 'restart-strategy.fixed-delay.attempts': String(options.restartAttempts), 'restart-strategy.fixed-delay.delay': '200 ms' },
     replaceDeadTaskManagers: true,
   });
+}
+
+/**
+ * Kill number `kill` (0-based) of a failure test: SIGKILLs a TaskManager that runs a subtask of
+ * `jobId` still RUNNING (so the kill fails the job over), starts a replacement, and waits for the
+ * job's restart.
+ */
+export async function killBusyTaskManager(cluster: SharedCluster, jobId: string, kill: number): Promise<void> {
+  const status = await cluster.client.requestJob(jobId);
+  assert.equal(status.status, 'RUNNING', `the job still runs at kill ${kill + 1}`);
+  const busy = new Set(status.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)).filter((a) => a?.state === 'RUNNING').map((a) => a?.taskManagerId)));
+  const victim = cluster.taskManagers.findIndex((tm) => !tm.hasExited && busy.has(tm.taskManagerId));
+  assert.ok(victim >= 0, 'a TaskManager running the job');
+  await cluster.taskManagers[victim]!.kill('SIGKILL');
+  cluster.taskManagers[victim] = await startTaskManager(cluster.jobManager.address, { slots: 2 });
+  await waitFor(async () => (await cluster.client.requestJob(jobId)).restarts >= kill + 1, `the restart after kill ${kill + 1}`, 30_000);
 }
 
 /**

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { waitFor, startTaskManager } from '../cluster/cluster-harness.js';
-import { committedRecords, assertExactCounts, useCheckpointCluster, checkpointJob, scratchDirectory, followToEnd } from './checkpoint-test-utils.js';
+import { waitFor } from '../cluster/cluster-harness.js';
+import { committedRecords, assertExactCounts, useCheckpointCluster, checkpointJob, scratchDirectory, followToEnd, killBusyTaskManager } from './checkpoint-test-utils.js';
 
 const scratch = scratchDirectory('eddy-exactly-once-');
 
@@ -25,15 +25,7 @@ describe('exactly once with checkpoints, TaskManagers killed', () => {
     for (let kill = 0; kill < 3; kill++) {
       const before = completed();
       await waitFor(() => completed() >= before + 1, `a completed checkpoint before kill ${kill + 1}`, 30_000);
-      const status = await cluster.client.requestJob(jobId);
-      assert.equal(status.status, 'RUNNING', `the job still runs at kill ${kill + 1}`);
-      // A TaskManager running a subtask that has not finished, so the kill fails the job over.
-      const busy = new Set(status.vertices.flatMap((v) => v.subtasks.map((s) => s.attempts.at(-1)).filter((a) => a?.state === 'RUNNING').map((a) => a?.taskManagerId)));
-      const victim = cluster.taskManagers.findIndex((tm) => !tm.hasExited && busy.has(tm.taskManagerId));
-      assert.ok(victim >= 0, 'a TaskManager running the job');
-      await cluster.taskManagers[victim]!.kill('SIGKILL');
-      cluster.taskManagers[victim] = await startTaskManager(cluster.jobManager.address, { slots: 2 });
-      await waitFor(async () => (await cluster.client.requestJob(jobId)).restarts >= kill + 1, `the restart after kill ${kill + 1}`, 30_000);
+      await killBusyTaskManager(cluster, jobId, kill);
     }
     const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);

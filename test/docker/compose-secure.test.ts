@@ -21,7 +21,8 @@ import { parse as parseYaml } from 'yaml';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 type Mapping = Record<string, unknown>;
 const servicesOf = (file: string): Record<string, Mapping> => (parseYaml(readFileSync(join(repo, file), 'utf8')) as { services: Record<string, Mapping> }).services;
-const base = servicesOf('docker-compose.yml');
+/** Eddy's services in the base file: those outside a profile (`--profile kafka` adds a broker, which the override leaves alone). */
+const base = Object.fromEntries(Object.entries(servicesOf('docker-compose.yml')).filter(([, service]) => service['profiles'] === undefined));
 const secure = servicesOf('docker-compose.secure.yml');
 const propertiesOf = (service: Mapping): string => (service['environment'] as Record<string, string>)['EDDY_PROPERTIES'] ?? '';
 

@@ -40,7 +40,9 @@ function list(value: YamlValue | undefined): string[] {
 }
 
 const compose = mapping(parseYaml(read('docker-compose.yml')) as YamlValue, 'docker-compose.yml');
-const services = mapping(compose['services'], 'services');
+const allServices = mapping(compose['services'], 'services');
+/** Eddy's services: those outside a profile (`--profile kafka` adds a broker from another image). */
+const services: Mapping = Object.fromEntries(Object.entries(allServices).filter(([, value]) => mapping(value, 'a service')['profiles'] === undefined));
 const service = (name: string): Mapping => mapping(services[name], `service ${name}`);
 const stages = parseDockerfile(read('Dockerfile'));
 const finalStage = stages.at(-1) as Stage;
@@ -161,6 +163,14 @@ describe('docker-compose.yml', () => {
 });
 
 describe('the Dockerfile and .dockerignore', () => {
+  it('starts a Kafka broker beside the cluster with --profile kafka, reachable from the containers as kafka:9092 and from the host on its loopback', () => {
+    const kafka = mapping(allServices['kafka'], 'service kafka');
+    assert.deepEqual(kafka['profiles'], ['kafka']);
+    const environment = mapping(kafka['environment'], "kafka's environment");
+    assert.match(text(environment['KAFKA_ADVERTISED_LISTENERS'], 'KAFKA_ADVERTISED_LISTENERS'), /PLAINTEXT:\/\/kafka:9092/);
+    assert.ok(list(kafka['ports']).every((port) => port.startsWith('127.0.0.1:')), 'published on the loopback only');
+  });
+
   it('builds every stage on the same Node.js 20 image', () => {
     const bases = stages.map((stage) => baseImageOf(stage, stages));
     assert.ok(stages.length >= 2, 'a build stage and a runtime stage');

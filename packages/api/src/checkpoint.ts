@@ -70,6 +70,15 @@ export interface CheckpointedFunction {
   snapshotState(context: FunctionSnapshotContext): void;
 }
 
+/**
+ * A sink whose writes finish asynchronously (Flink's SinkWriter.flush at a checkpoint): called
+ * right after snapshotState, between two records. Checkpoint N is acknowledged only once the
+ * promise resolves (what was written before the barrier is durable), and declined when it rejects.
+ */
+export interface FlushingFunction {
+  flushForCheckpoint(checkpointId: number): Promise<void> | undefined;
+}
+
 /** Told when checkpoints complete or are aborted (Flink's CheckpointListener); a sink commits here. */
 export interface CheckpointListener {
   notifyCheckpointComplete(checkpointId: number): void | Promise<void>;

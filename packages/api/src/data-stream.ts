@@ -232,6 +232,12 @@ export class DataStream<T> {
     return this.sink('Unnamed', () => new UserSinkOperator(sink as Sink<unknown>));
   }
 
+  /** Flink's name for a connector's sink (`stream.sinkTo(KafkaSink.builder()...build())`): addSink, named after the sink when it says its name. */
+  sinkTo(sink: Sink<T> & { readonly sinkName?: string }): DataStreamSink<T> {
+    const added = this.addSink(sink);
+    return typeof sink.sinkName === 'string' ? added.name(sink.sinkName) : added;
+  }
+
   protected transform<R>(kind: string, name: string, createOperator: (output: Output) => StreamOperator): SingleOutputStreamOperator<R> {
     const transformation = this.graph.add(kind, name, [this.transformation], { type: 'operator', createOperator });
     return new SingleOutputStreamOperator<R>(this.graph, transformation);

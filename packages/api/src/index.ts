@@ -103,6 +103,7 @@ export {
   type CheckpointedFunction,
   type CheckpointingMode,
   type CheckpointListener,
+  type FlushingFunction,
   type ExternalizedCheckpointRetention,
   type FunctionInitializationContext,
   type FunctionSnapshotContext,

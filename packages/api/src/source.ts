@@ -17,6 +17,11 @@ import type { RuntimeContext } from './process-function.js';
 export interface SourceContext<T> {
   /** Emits one record. Returns false when the source should await waitForOutputs() before the next. */
   collect(record: T): boolean;
+  /**
+   * collect() with the timestamp the record carries (epoch ms; a Kafka record's): its event time,
+   * or what a WatermarkStrategy's timestamp assigner gets as recordTimestamp.
+   */
+  collectWithTimestamp(record: T, timestamp: number): boolean;
   /** Emits the records, then waits while the outputs are back-pressured. One promise per batch. */
   collectBatch(records: Iterable<T>): Promise<void>;
   /** Resolves when the outputs can take records again, or the task is canceled. */

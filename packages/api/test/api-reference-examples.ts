@@ -9,6 +9,7 @@ import {
   CheckpointConfig,
   type CheckpointedFunction,
   type CheckpointListener,
+  type FlushingFunction,
   type FunctionInitializationContext,
   type FunctionSnapshotContext,
   type KeyedStateStore,
@@ -318,6 +319,9 @@ export function examples(scope: ExampleScope): unknown[] {
   // #endregion
   // #region DataStream.addSink
   numbers.addSink({ invoke: (n) => console.log(n) });
+  // #endregion
+  // #region DataStream.sinkTo
+  numbers.sinkTo({ sinkName: 'Console Sink', invoke: (n) => console.log(n) });
   // #endregion
 
   // #region SingleOutputStreamOperator
@@ -832,6 +836,9 @@ export function examples(scope: ExampleScope): unknown[] {
   // #region SourceContext.collect
   if (!sourceCtx.collect(1)) void sourceCtx.waitForOutputs();
   // #endregion
+  // #region SourceContext.collectWithTimestamp
+  if (!sourceCtx.collectWithTimestamp(1, Date.parse('2026-12-04T00:00:00Z'))) void sourceCtx.waitForOutputs();
+  // #endregion
   // #region SourceContext.collectBatch
   void sourceCtx.collectBatch([1, 2, 3]);
   // #endregion
@@ -914,6 +921,10 @@ export function examples(scope: ExampleScope): unknown[] {
   // #region CheckpointListener.notifyCheckpointComplete
   const commitUpTo = (checkpointId: number): string => `commit the transactions of checkpoints up to ${checkpointId}`;
   // #endregion
+  // #region FlushingFunction.flushForCheckpoint
+  const pendingWrites: Promise<void>[] = [];
+  const flushingSink: FlushingFunction = { flushForCheckpoint: () => Promise.all(pendingWrites).then(() => undefined) };
+  // #endregion
   // #region CheckpointListener.notifyCheckpointAborted
   const discard = (checkpointId: number): string => `forget what checkpoint ${checkpointId} prepared`;
   // #endregion
@@ -953,7 +964,7 @@ export function examples(scope: ExampleScope): unknown[] {
   // #region KeyedStateStore.getMapState
   const perPage = keyedState.getMapState(new MapStateDescriptor<string, number>('per-page'));
   // #endregion
-  shown.push(BufferingSink, commitUpTo, discard, restored, restoredFrom, store, keyedStore, checkpointId, checkpointTime, offsets, everyOffset, names, lastVisit, visits, perPage);
+  shown.push(BufferingSink, commitUpTo, flushingSink, discard, restored, restoredFrom, store, keyedStore, checkpointId, checkpointTime, offsets, everyOffset, names, lastVisit, visits, perPage);
 
   // ---- Errors ----
 

@@ -105,6 +105,9 @@ export async function bundleJob(jobFile: string, options: BundleOptions = {}): P
       // Function and class names as written: operator names and stack traces use them.
       keepNames: true,
       banner: { js: REQUIRE_SHIM },
+      // Packages that read a file next to their own module (import.meta.url) cannot be bundled as
+      // they are; these have an entry point with the file inlined (the Kafka client's WebAssembly).
+      alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
       logLevel: 'silent',
       plugins: [eddyJobPlugin(api)],
     }));

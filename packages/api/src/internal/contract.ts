@@ -25,7 +25,8 @@ import type { UserMetricsBacking } from './user-metrics.js';
  *   4  state types: plan operators list their declared states, snapshot views list every state with
  *      its kind and type, restored operator state lists carry their recorded type
  *   5  state larger than memory: ChainContext.keyedStateStores, keyed snapshots that write change
- *      logs (KeyedStateWriter.write's `full`, `changes`), snapshotState's `savepoint`
+ *      logs (KeyedStateWriter.write's `full`, `changes`), snapshotState's `savepoint`; connectors:
+ *      ChainSnapshot.flushed (a sink's writes before the barrier are durable)
  */
 export const CONTRACT_VERSION = 5;
 
@@ -268,6 +269,8 @@ export interface ChainSnapshot {
   readonly operators: readonly OperatorSnapshotView[];
   readonly heldSplitIds: readonly string[];
   readonly finishedSplitIds: readonly string[];
+  /** Settles when what the operators wrote before the barrier is durable (sinks that write asynchronously); the acknowledgement waits for it. */
+  readonly flushed?: Promise<void>;
   /** The views are written (or abandoned): state folds the changes made meanwhile back in. Idempotent. */
   release(): void;
 }

@@ -285,8 +285,10 @@ export class OperatorTaskChain implements TaskChain {
       operatorState: snapshot.operatorState,
       states: snapshot.states.map(({ name, kind, type }) => (type === undefined ? { name, kind } : { name, kind, type })),
     }));
+    const flushes = snapshots.flatMap(({ snapshot }) => (snapshot.flushed === undefined ? [] : [snapshot.flushed]));
     return {
       operators,
+      ...(flushes.length === 0 ? {} : { flushed: Promise.all(flushes).then(() => undefined) }),
       heldSplitIds: splits.held,
       finishedSplitIds: splits.finished,
       release: () => {

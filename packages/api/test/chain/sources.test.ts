@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { JobMain, RuntimeContext, Source, SourceContext } from '../../src/index.js';
+import { ProcessFunction, WatermarkStrategy, type Collector, type JobMain, type ProcessContext, type RuntimeContext, type Source, type SourceContext } from '../../src/index.js';
 import { buildChain, flushMicrotasks } from '../fixtures/build-chain.js';
 import { runLocally } from '../fixtures/local-executor.js';
 
@@ -156,6 +156,31 @@ describe('source backpressure and cancellation', () => {
     assert.equal(emitted.length, 602);
     assert.deepEqual(emitted.slice(-2), [1000, 1001]);
     await chain.finish();
+  });
+});
+
+describe('fromSource with collectWithTimestamp', () => {
+  it('gives each record the timestamp the source read with it, as event time and as the assigner\'s recordTimestamp', async () => {
+    const stamped: Source<string> = {
+      run: (ctx) => {
+        ctx.collectWithTimestamp('a', 1_000);
+        ctx.collectWithTimestamp('b', 2_000);
+      },
+    };
+    const run = await runLocally((env) => {
+      env.setParallelism(1);
+      env
+        .fromSource(stamped, WatermarkStrategy.forMonotonousTimestamps<string>().withTimestampAssigner((value, recordTimestamp) => recordTimestamp + (value === 'b' ? 5 : 0)), 'Stamped')
+        .process(
+          new (class extends ProcessFunction<string, string> {
+            processElement(value: string, context: ProcessContext, out: Collector<string>): void {
+              out.collect(`${value}@${context.timestamp()}`);
+            }
+          })(),
+        )
+        .collect();
+    });
+    assert.deepEqual(run.collected, ['a@1000', 'b@2005']);
   });
 });
 

@@ -7,8 +7,8 @@ import { StateFileSystems } from '../../src/checkpoint/filesystem/state-file-sys
 import { SubtaskCheckpointCoordinator } from '../../src/taskexecutor/checkpoint/subtask-checkpoint-coordinator.js';
 
 /** A chain without state: snapshots are empty, notifications are recorded. */
-function statelessChain(notes: string[]): TaskChain {
-  const snapshot: ChainSnapshot = { operators: [], heldSplitIds: [], finishedSplitIds: [], release: () => undefined };
+function statelessChain(notes: string[], flushed?: () => Promise<void>): TaskChain {
+  const snapshot = (): ChainSnapshot => ({ operators: [], heldSplitIds: [], finishedSplitIds: [], ...(flushed === undefined ? {} : { flushed: flushed() }), release: () => undefined });
   return {
     isSource: false,
     initializeState: () => Promise.resolve(),
@@ -21,7 +21,7 @@ function statelessChain(notes: string[]): TaskChain {
     finish: () => Promise.resolve(),
     close: () => Promise.resolve(),
     prepareSnapshotPreBarrier: () => undefined,
-    snapshotState: () => snapshot,
+    snapshotState: () => snapshot(),
     notifyCheckpointComplete: (id) => {
       notes.push(`complete ${id}`);
       return Promise.resolve();
@@ -30,17 +30,17 @@ function statelessChain(notes: string[]): TaskChain {
   };
 }
 
-function coordinator(): { subtask: SubtaskCheckpointCoordinator; acknowledged: Map<number, boolean>; notes: string[] } {
+function coordinator(flushed?: () => Promise<void>): { subtask: SubtaskCheckpointCoordinator; acknowledged: Map<number, boolean>; notes: string[] } {
   const acknowledged = new Map<number, boolean>();
   const notes: string[] = [];
   const subtask = new SubtaskCheckpointCoordinator({
-    chain: statelessChain(notes),
+    chain: statelessChain(notes, flushed),
     writers: [],
     settings: { enabled: true, mode: 'EXACTLY_ONCE', storageDir: '', inlineThresholdBytes: 1024, maxInlineStateBytes: 1 << 20, incremental: false },
     fileSystems: new StateFileSystems(s3Settings(Configuration.empty()), { warn: () => undefined }),
     fileNamePrefix: 'v-0-0',
     acknowledge: (id, state) => void acknowledged.set(id, state.endOfInput),
-    decline: (id, reason) => assert.fail(`checkpoint ${id} declined: ${String(reason)}`),
+    decline: (id, reason) => (flushed === undefined ? assert.fail(`checkpoint ${id} declined: ${String(reason)}`) : void notes.push(`declined ${id}: ${(reason as Error).message}`)),
     fail: (error) => assert.fail(`the task failed: ${String(error)}`),
   });
   return { subtask, acknowledged, notes };
@@ -96,6 +96,26 @@ describe('SubtaskCheckpointCoordinator, the final checkpoint of a task', () => {
     subtask.checkpoint({ checkpointId: 4, timestamp: 0, exactlyOnce: true }, 0);
     await subtask.notifyCheckpointComplete(4);
     assert.equal(await settles(subtask.finalCheckpointDone), true);
+    subtask.close();
+  });
+});
+
+describe('SubtaskCheckpointCoordinator, a sink that writes asynchronously', () => {
+  it('acknowledges a checkpoint only once what the sink wrote before the barrier is durable, and declines it when the flush fails', async () => {
+    const flushes: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const { subtask, acknowledged, notes } = coordinator(() => new Promise<void>((resolve, reject) => void flushes.push({ resolve, reject })));
+    subtask.checkpoint({ checkpointId: 1, timestamp: 0, exactlyOnce: true }, 0);
+    subtask.checkpoint({ checkpointId: 2, timestamp: 0, exactlyOnce: true }, 0);
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(acknowledged.size, 0, 'nothing acknowledged while the flushes are pending');
+    flushes[0]!.resolve();
+    flushes[1]!.reject(new Error('the broker is gone'));
+    for (let turns = 0; acknowledged.size < 1 || notes.length < 1; turns++) {
+      assert.ok(turns < 1000, 'checkpoint 1 acknowledged, checkpoint 2 declined');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual([...acknowledged.keys()], [1]);
+    assert.deepEqual(notes, ['declined 2: the broker is gone']);
     subtask.close();
   });
 });

@@ -1,6 +1,6 @@
 import { keyGroupRangeForOperatorIndex } from '../../key-groups.js';
 import type { RuntimeContext } from '../../process-function.js';
-import type { CheckpointedFunction, CheckpointListener, FunctionInitializationContext, FunctionSnapshotContext } from '../../checkpoint.js';
+import type { CheckpointedFunction, CheckpointListener, FlushingFunction, FunctionInitializationContext, FunctionSnapshotContext } from '../../checkpoint.js';
 import type { ChainContext } from '../contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
@@ -85,6 +85,8 @@ export interface OperatorSnapshot {
   readonly operatorState: OperatorStateSnapshotResult | undefined;
   /** Every state of the operator with its kind and type (what checkpoint metadata lists). */
   readonly states: readonly StateMetaInfo[];
+  /** Settles when what the operator wrote before the barrier is durable (a FlushingFunction's flush). */
+  readonly flushed?: Promise<void>;
 }
 
 export interface StreamOperator extends Output {
@@ -252,8 +254,10 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     const timers = backend === undefined ? [] : (this.timeServiceManager?.snapshotTimers() ?? []);
     const keyed = backend === undefined ? undefined : backend instanceof StoreKeyedStateBackend ? backend.snapshot(timers, checkpointId, savepoint) : new KeyedStateSnapshot(backend, timers);
     const operatorState = this.operatorStateStore.snapshot();
-    if (keyed === undefined && operatorState === undefined) return undefined;
-    return { keyed, operatorState, states: [...(this.keyedBackend?.stateMetaInfos() ?? []), ...this.operatorStateStore.stateMetaInfos()] };
+    const flushed = flushUserFunction(this.userFunction, checkpointId);
+    if (keyed === undefined && operatorState === undefined && flushed === undefined) return undefined;
+    const states = [...(this.keyedBackend?.stateMetaInfos() ?? []), ...this.operatorStateStore.stateMetaInfos()];
+    return flushed === undefined ? { keyed, operatorState, states } : { keyed, operatorState, states, flushed };
   }
 
   notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
@@ -309,6 +313,11 @@ export function snapshotUserState(fn: unknown, context: FunctionSnapshotContext)
     const result = fn.snapshotState(context) as unknown;
     if (result instanceof Promise) throw new Error('snapshotState must be synchronous: it runs between two records, and what it leaves in its operator state is what is saved');
   }
+}
+
+function flushUserFunction(fn: unknown, checkpointId: number): Promise<void> | undefined {
+  const flushing = fn as Partial<FlushingFunction> | undefined;
+  return typeof flushing?.flushForCheckpoint === 'function' ? flushing.flushForCheckpoint(checkpointId) : undefined;
 }
 
 export function notifyUserCheckpointComplete(fn: unknown, checkpointId: number): void | Promise<void> {

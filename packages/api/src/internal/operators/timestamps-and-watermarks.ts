@@ -241,13 +241,13 @@ export class SourceWatermarks {
   }
 
   /** The timestamp of a record of the current split (a source without splits is one split). */
-  timestamp(record: unknown): number {
+  timestamp(record: unknown, recordTimestamp = Number.NEGATIVE_INFINITY): number {
     let split = this.current;
     if (split === undefined) {
       this.startSplit('');
       split = this.current as SplitWatermarks;
     }
-    const timestamp = assignTimestamp(this.assigner, record, Number.NEGATIVE_INFINITY, this.operatorName);
+    const timestamp = assignTimestamp(this.assigner, record, recordTimestamp, this.operatorName);
     if (split.idle) split.markActive();
     split.generator.onEvent(record, timestamp, split);
     return timestamp;

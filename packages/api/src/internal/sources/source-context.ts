@@ -52,6 +52,13 @@ export class DefaultSourceContext implements SourceContext<unknown>, SplitAwareS
     return !this.paused;
   }
 
+  collectWithTimestamp(record: unknown, timestamp: number): boolean {
+    const watermarks = this.watermarks;
+    this.output.collect(record, watermarks === undefined ? timestamp : watermarks.timestamp(record, timestamp));
+    if ((++this.count & (BACKPRESSURE_CHECK_INTERVAL - 1)) === 0 && !this.paused) this.paused = this.shouldPause();
+    return !this.paused;
+  }
+
   async collectBatch(records: Iterable<unknown>): Promise<void> {
     const output = this.output;
     const watermarks = this.watermarks;

@@ -131,7 +131,9 @@ export class SubtaskCheckpointCoordinator {
     const flight: InFlight = { snapshot, aborted: false, files: [], base: this.services.settings.incremental && !savepoint ? this.base?.references : undefined };
     this.inFlight.set(id, flight);
     const asyncStarted = performance.now();
-    this.write(id, flight).then(
+    // A sink that writes asynchronously is acknowledged once what it wrote before the barrier is durable.
+    const written = snapshot.flushed === undefined ? this.write(id, flight) : snapshot.flushed.then(() => this.write(id, flight));
+    written.then(
       (operators) => {
         this.inFlight.delete(id);
         snapshot.release();
