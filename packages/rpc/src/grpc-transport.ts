@@ -47,17 +47,17 @@ export class GrpcTransport implements RpcTransport {
 
   /**
    * `channelOptions` adds to or overrides the defaults below (the data channel's window);
-   * `credentials` are mutual TLS's (tls-credentials.ts) when the cluster uses it, plaintext otherwise.
+   * `credentials` are mutual TLS's (tls-credentials.ts) when the cluster uses it; plaintext without.
    */
   constructor(
     readonly hostPort: string,
     maxMessageSize: number,
     channelOptions: grpc.ChannelOptions = {},
-    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    credentials?: grpc.ChannelCredentials,
   ) {
     const limit = grpcMessageLimit(maxMessageSize);
-    this.secure = credentials._isSecure();
-    this.client = new grpc.Client(hostPort, credentials, {
+    this.secure = credentials !== undefined;
+    this.client = new grpc.Client(hostPort, credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': limit,
       'grpc.max_receive_message_length': limit,
       // Calls are never retried under the caller: a retry is the caller's decision.
