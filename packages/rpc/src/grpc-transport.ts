@@ -54,11 +54,11 @@ export class GrpcTransport implements RpcTransport {
     readonly hostPort: string,
     maxMessageSize: number,
     channelOptions: grpc.ClientOptions = {},
-    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    credentials?: grpc.ChannelCredentials,
   ) {
     const limit = grpcMessageLimit(maxMessageSize);
-    this.secure = credentials._isSecure();
-    this.client = new grpc.Client(hostPort, credentials, {
+    this.secure = credentials !== undefined;
+    this.client = new grpc.Client(hostPort, credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': limit,
       'grpc.max_receive_message_length': limit,
       // Calls are never retried under the caller: a retry is the caller's decision.
