@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,27 +16,16 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JobClient } from '@eddy/client';
 import { Configuration } from '@eddy/common';
+import { finalWordCounts, generateCertificates, httpsGet } from './tls-fixtures.js';
 import { EDDY, startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess, type TaskManagerProcess } from './cluster-harness.js';
 
 after(stopClusterProcesses);
 
-const GEN_CERTS = fileURLToPath(new URL('../../../scripts/gen-certs.sh', import.meta.url));
 const WORD_COUNT = fileURLToPath(new URL('../../../test/streaming/jobs/word-count.ts', import.meta.url));
 
-const certs = mkdtempSync(join(tmpdir(), 'eddy-tls-'));
-after(() => rmSync(certs, { recursive: true, force: true }));
-execFileSync(GEN_CERTS, [certs, '--other-ca', '--expired'], { stdio: 'pipe' });
-const file = (name: string): string => join(certs, name);
-
-/** The options of a process holding `name`.pem/.key, trusting the cluster's CA. */
-function internalTls(name: string): Record<string, string> {
-  return {
-    'security.ssl.internal.enabled': 'true',
-    'security.ssl.internal.key': file(`${name}.key`),
-    'security.ssl.internal.cert': file(`${name}.pem`),
-    'security.ssl.internal.truststore': file('ca.pem'),
-  };
-}
+const certificates = generateCertificates('eddy-tls-', ['--other-ca', '--expired']);
+after(() => certificates.remove());
+const { file, internalTls } = certificates;
 
 /** HTTPS for the REST API, where only clients with a certificate of the cluster's CA are let in. */
 const restTls = {
@@ -50,20 +38,7 @@ const restTls = {
 
 /** GET `path` of the REST API at `url`, trusting the cluster's CA, with the client certificate or none. */
 function get(url: string, path: string, withCertificate: boolean): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}${path}`,
-      { ca: readFileSync(file('ca.pem')), checkServerIdentity: () => undefined, ...(withCertificate ? { key: readFileSync(file('client.key')), cert: readFileSync(file('client.pem')) } : {}) },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
-    req.end();
-  });
+  return httpsGet(`${url}${path}`, { caFile: file('ca.pem'), anyHostName: true, ...(withCertificate ? { clientCertificate: { certFile: file('client.pem'), keyFile: file('client.key') } } : {}) });
 }
 
 function hostPort(address: string): { host: string; port: number } {
@@ -108,14 +83,7 @@ describe('mutual TLS between the processes of a cluster', () => {
       const { jobId } = await client.submitJobFile(WORD_COUNT, { args: [input, output, '2'] });
       const terminal = await client.followJob(jobId);
       assert.equal(terminal.to, 'FINISHED');
-      const counts = new Map<string, number>();
-      for (const name of readdirSync(output)) {
-        for (const line of readFileSync(join(output, name), 'utf8').split('\n')) {
-          if (line === '') continue;
-          const [word, count] = JSON.parse(line) as [string, number];
-          counts.set(word, Math.max(counts.get(word) ?? 0, count));
-        }
-      }
+      const counts = finalWordCounts(output);
       assert.equal(counts.get('w0'), Math.ceil(2000 / 37) + Math.ceil(2000 / 11) + Math.ceil(2000 / 5));
       const opened = taskManagers.flatMap((tm) => tm.linesWith('Opened a data connection to a TaskManager'));
       assert.ok(opened.length >= 1, 'the TaskManagers exchanged records over a data connection');

@@ -7,10 +7,8 @@
  * connect; and no line any process logged holds the token.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,40 +18,20 @@ import { Configuration } from '@eddy/common';
 import { RpcService, UnauthenticatedError } from '@eddy/rpc';
 import { loadInternalTls } from '@eddy/cluster-common';
 import { BlobClient } from '@eddy/runtime';
+import { finalWordCounts, generateCertificates, httpsGet } from './tls-fixtures.js';
 import { startJobManager, startTaskManager, stopClusterProcesses, TEST_TASKS_BUNDLE, waitFor, type ClusterProcess, type JobManagerProcess } from './cluster-harness.js';
 
 after(stopClusterProcesses);
 
-const GEN_CERTS = fileURLToPath(new URL('../../../scripts/gen-certs.sh', import.meta.url));
 const WORD_COUNT = fileURLToPath(new URL('../../../test/streaming/jobs/word-count.ts', import.meta.url));
 const TOKEN = `secure-test-${randomBytes(16).toString('hex')}`;
 
-const certs = mkdtempSync(join(tmpdir(), 'eddy-secure-'));
-after(() => rmSync(certs, { recursive: true, force: true }));
-execFileSync(GEN_CERTS, [certs], { stdio: 'pipe' });
-const file = (name: string): string => join(certs, name);
-
-/** Mutual TLS with `name`.pem/.key, trusting the cluster's CA. */
-const internalTls = (name: string): Record<string, string> => ({
-  'security.ssl.internal.enabled': 'true',
-  'security.ssl.internal.key': file(`${name}.key`),
-  'security.ssl.internal.cert': file(`${name}.pem`),
-  'security.ssl.internal.truststore': file('ca.pem'),
-});
+const certificates = generateCertificates('eddy-secure-');
+after(() => certificates.remove());
+const { file, internalTls } = certificates;
 
 /** GET over HTTPS, trusting the cluster's CA, with `headers`. */
-function httpsGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca: readFileSync(file('ca.pem')), checkServerIdentity: () => undefined, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
-    req.end();
-  });
-}
+const httpsGetWith = (url: string, headers: Record<string, string>) => httpsGet(url, { caFile: file('ca.pem'), anyHostName: true, headers });
 
 describe('a cluster with mutual TLS, the token and HTTPS', () => {
   let jobManager: JobManagerProcess;
@@ -86,14 +64,7 @@ describe('a cluster with mutual TLS, the token and HTTPS', () => {
       const output = join(scratch, 'out');
       const { jobId } = await client.submitJobFile(WORD_COUNT, { args: [input, output, '2'] });
       assert.equal((await client.followJob(jobId)).to, 'FINISHED');
-      const counts = new Map<string, number>();
-      for (const name of readdirSync(output)) {
-        for (const line of readFileSync(join(output, name), 'utf8').split('\n')) {
-          if (line === '') continue;
-          const [word, count] = JSON.parse(line) as [string, number];
-          counts.set(word, Math.max(counts.get(word) ?? 0, count));
-        }
-      }
+      const counts = finalWordCounts(output);
       assert.equal(counts.get('w0'), Math.ceil(1000 / 7) + Math.ceil(1000 / 3));
       const opened = processes.flatMap((process) => process.linesWith('Opened a data connection to a TaskManager'));
       assert.ok(opened.length >= 1, 'the TaskManagers exchanged records over a data connection');
@@ -128,9 +99,9 @@ describe('a cluster with mutual TLS, the token and HTTPS', () => {
 
   it('serves the REST API over HTTPS with the token, and 401 without it', async () => {
     assert.match(jobManager.restUrl, /^https:\/\//);
-    const refused = await httpsGet(`${jobManager.restUrl}/overview`, {});
-    const answered = await httpsGet(`${jobManager.restUrl}/overview`, { authorization: `Bearer ${TOKEN}` });
-    answers.push(refused.body, answered.body, (await httpsGet(`${jobManager.restUrl}/config`, { authorization: `Bearer ${TOKEN}` })).body);
+    const refused = await httpsGetWith(`${jobManager.restUrl}/overview`, {});
+    const answered = await httpsGetWith(`${jobManager.restUrl}/overview`, { authorization: `Bearer ${TOKEN}` });
+    answers.push(refused.body, answered.body, (await httpsGetWith(`${jobManager.restUrl}/config`, { authorization: `Bearer ${TOKEN}` })).body);
     assert.equal(refused.status, 401);
     assert.equal(answered.status, 200);
     assert.equal((JSON.parse(answered.body) as { taskmanagers: number }).taskmanagers, 2);

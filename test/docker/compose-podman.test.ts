@@ -16,14 +16,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCommand } from '../cli/eddy-cli.js';
 import { killCliProcesses, runEddy, runEddyLines, startEddy, type CliProcess } from '../cli/eddy-cli.js';
 import { waitFor } from '../cluster/cluster-harness.js';
+import { GEN_CERTS, httpsGet } from '../cluster/tls-fixtures.js';
 import type { PrintedRecord } from './jobs/across-containers.js';
 import { assertPortFree, ComposeProject, hostnameOf, jsonLogLines, logsOf, MachineLock, mountCountOf, podman, REPOSITORY, stateOf } from './podman.js';
 
@@ -116,20 +116,6 @@ async function printedIn(container: string, run: string): Promise<(PrintedRecord
     if (match === null) return [];
     const record = JSON.parse(match[2]!) as PrintedRecord;
     return record.run === run ? [{ ...record, subtask: Number(match[1]) }] : [];
-  });
-}
-
-/** GET over HTTPS, trusting the CA in `caFile`. */
-function httpsGet(url: string, caFile: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca: readFileSync(caFile), headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
-    req.end();
   });
 }
 
@@ -408,7 +394,7 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
     async () => {
       for (const file of ['docker-compose.yml', 'docker-compose.secure.yml']) copyFileSync(join(REPOSITORY, file), join(secureDirectory, file));
       const certs = join(secureDirectory, 'certs');
-      await runCommand('bash', [join(REPOSITORY, 'scripts/gen-certs.sh'), certs, '--readable-keys'], { timeoutMs: 60_000 }).then((result) => assert.equal(result.code, 0, result.stderr));
+      await runCommand('bash', [GEN_CERTS, certs, '--readable-keys'], { timeoutMs: 60_000 }).then((result) => assert.equal(result.code, 0, result.stderr));
       for (const port of [JOB_MANAGER_PORT, REST_PORT, METRICS_PORT]) await assertPortFree(port, 'the plain project should be down');
       await secureProject.up();
       const tls = ['security.ssl.internal.enabled=true', `security.ssl.internal.truststore=${certs}/ca.pem`, `security.ssl.internal.key=${certs}/client.key`, `security.ssl.internal.cert=${certs}/client.pem`].flatMap((define) => ['-D', define]);
@@ -441,7 +427,7 @@ describe('docker-compose.yml brought up with podman-compose', { timeout: 30 * 60
       assert.notEqual(noCertificate.code, 0);
       assert.match(noCertificate.stderr, /mutual TLS/);
 
-      const overview = (authorization?: string) => httpsGet(`https://localhost:${REST_PORT}/overview`, join(certs, 'ca.pem'), authorization === undefined ? {} : { authorization });
+      const overview = (authorization?: string) => httpsGet(`https://localhost:${REST_PORT}/overview`, { caFile: join(certs, 'ca.pem'), headers: authorization === undefined ? {} : { authorization } });
       assert.equal((await overview()).status, 401);
       const answered = await overview(`Bearer ${SECURE_TOKEN}`);
       assert.equal(answered.status, 200);
