@@ -169,6 +169,12 @@ export type KeyedStateStoreKey = string | number | boolean;
 export interface KeyedStateStores {
   /** 'lmdb': for messages. */
   readonly type: string;
+  /**
+   * Bytes (estimated) of decoded entries the task's keyed operators keep on the heap between
+   * batches, all together (state.backend.lmdb.cache.size); 0 or undefined (an older runtime): an
+   * entry is kept only until the end of the batch that wrote it out.
+   */
+  readonly cacheBytes?: number;
   open(operatorId: string): KeyedStateStore;
 }
 
