@@ -185,6 +185,11 @@ export interface KeyedStateStores {
  * Map, Set, Date, typed arrays); the store encodes them, and a get returns a fresh copy.
  */
 export interface KeyedStateStore {
+  /**
+   * True: the store held no entry when it was opened, so everything in it is what the backend
+   * wrote (it then knows which keys are absent without a get). Undefined (an older runtime): unknown.
+   */
+  readonly startedEmpty?: boolean;
   /** A copy of one entry's value. */
   get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown;
   /** Runs `writes` (calls of put and remove) as one write transaction. */

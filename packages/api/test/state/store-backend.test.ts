@@ -6,6 +6,7 @@ import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot, Rest
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
 import { estimateHeapBytes, stateCacheBudgetOf, StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
+import { StoreKeyFilter } from '../../src/internal/state/store-key-filter.js';
 import { writeToMemory } from './snapshot-test-utils.js';
 
 const MAX = 128;
@@ -20,6 +21,11 @@ class MemoryStore implements KeyedStateStore {
   transactions = 0;
   gets = 0;
   private inTransaction = false;
+
+  /** As the runtime's store: whether it held nothing when a backend opened it. */
+  get startedEmpty(): boolean {
+    return this.entries.size === 0;
+  }
 
   get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown {
     this.gets++;
@@ -146,7 +152,7 @@ describe(`StoreKeyedStateBackend (state.backend.type lmdb, over a store double, 
       backend.setCurrentKey(`k${i % 100}`);
       counts.update((counts.value() ?? 0) + 1);
     }
-    assert.equal(store.gets, 100, 'each key read from the store once');
+    assert.equal(store.gets, 0, 'keys never written are not read from the store (it started empty)');
     backend.endOfBatch();
     assert.equal(store.transactions, 0, 'a small batch stays in the cache');
     backend.flush();
@@ -164,6 +170,7 @@ describe(`StoreKeyedStateBackend (state.backend.type lmdb, over a store double, 
       backend.setCurrentKey(`m${i}`);
       assert.equal(counts.value(), i);
     }
+    assert.equal(store.gets, many, 'keys written are read from the store');
     backend.endOfBatch();
     assert.equal(store.transactions, 2, 'entries only read as numbers are not written again');
     backend.setCurrentKey('k0');
@@ -339,7 +346,7 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
         if (i % 1000 === 999) backend.endOfBatch();
       }
     }
-    assert.equal(store.gets, keys, 'each key read from the store once, over 200 batches');
+    assert.equal(store.gets, 0, 'new keys are known absent (the store started empty), and every key stays cached over 200 batches: nothing read from the store');
     assert.equal(store.transactions, 0, 'nothing written while the cache holds it');
     const snapshot = backend.snapshot([], 1);
     assert.equal(store.transactions, 1, 'the snapshot writes the changed entries in one transaction');
@@ -428,5 +435,22 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
     assert.ok(estimateHeapBytes([1, 2]) < 100);
     assert.ok(estimateHeapBytes(new Map(Array.from({ length: 1000 }, (_, i) => [i, { hits: i }]))) > 40_000);
     assert.ok(estimateHeapBytes(Array.from({ length: 10_000 }, () => 'abcdefgh')) > 10_000 * 40);
+  });
+});
+
+describe('StoreKeyFilter', () => {
+  it('never says a key it saw is absent, rarely says one it did not see may be present, and stops once it is too full to tell', () => {
+    const filter = new StoreKeyFilter();
+    const keys: (string | number | boolean)[] = [true, 0, -0.5, 1e300, 'alice', '', '\u0000n:12345678901234567890'];
+    for (let i = 0; i < 200_000; i++) keys.push(i % 2 === 0 ? i * 3 : `user-${i}`);
+    for (const key of keys) filter.add(1, key);
+    for (const key of keys) assert.ok(filter.mightContain(1, key), `${String(key)} was added`);
+    let falsePositives = 0;
+    for (let i = 0; i < 100_000; i++) if (filter.mightContain(1, i * 3 + 1) || filter.mightContain(1, `other-${i}`)) falsePositives++;
+    assert.ok(falsePositives < 1000, `${falsePositives} of 100,000 absent keys may be present`);
+    assert.ok(!filter.mightContain(2, 'alice') || !filter.mightContain(2, 0), 'another state is another key');
+    for (let i = 0; i < 4_200_000; i++) filter.add(0, i);
+    assert.equal(filter.active, false);
+    assert.ok(filter.mightContain(5, 'never added'), 'once stopped, every key may be present');
   });
 });

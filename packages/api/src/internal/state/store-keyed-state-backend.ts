@@ -39,6 +39,7 @@ import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot } fro
 import { fromStateKey, HeapKeyedStateBackend } from './keyed-state-backend.js';
 import { addTimers, nextTurn, REMOVED_ENTRY, TIMERS_REPLACED, writeKeyGroups, type ChunkSink, type KeyedSnapshotWriter, type KeyedStateSnapshotResult, type KeyedTimer } from './keyed-state-snapshot.js';
 import { StateTable } from './state-table.js';
+import { StoreKeyFilter } from './store-key-filter.js';
 import type { StateKind } from '../../state.js';
 
 /** Looked up in the store: there is no entry. */
@@ -166,6 +167,8 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   cachedBytes = 0;
   private readonly storeTables: StoreStateTable[] = [];
   private disposed = false;
+  /** The entries written to a store that started empty (store-key-filter.ts); undefined: every read goes to the store. */
+  readonly written: StoreKeyFilter | undefined;
   /** Incremental: the entries written since the last snapshot, by changeId. */
   private changedEntries = new Map<string, ChangedEntry>();
   /** Incremental: the snapshots taken since the base, with the entries written before each and their timers' key groups. */
@@ -187,6 +190,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     readonly cache: StateCacheBudget = { limitBytes: 0, usedBytes: 0 },
   ) {
     super(maxParallelism, keyGroupRange, operatorUid);
+    this.written = store.startedEmpty === true ? new StoreKeyFilter() : undefined;
   }
 
   override setCurrentKey(key: unknown): void {
@@ -523,7 +527,10 @@ class StoreStateTable extends StateTable {
     const store = this.backend.store;
     if (this.backend.incremental) this.backend.noteWritten(group, this.index, storeKey);
     if (value === REMOVED) store.remove(group, this.index, storeKey);
-    else store.put(group, this.index, storeKey, value);
+    else {
+      this.backend.written?.add(this.index, storeKey);
+      store.put(group, this.index, storeKey, value);
+    }
   }
 
   private write(key: unknown, value: unknown): void {
@@ -542,7 +549,9 @@ class StoreStateTable extends StateTable {
 
   private load(key: unknown): unknown {
     const group = this.backend.keyGroupOf(key);
-    const stored = this.backend.store.get(group, this.index, toStoreKey(key));
+    const storeKey = toStoreKey(key);
+    const written = this.backend.written;
+    const stored = written === undefined || written.mightContain(this.index, storeKey) ? this.backend.store.get(group, this.index, storeKey) : undefined;
     if (stored === undefined) {
       this.add(key, group, ABSENT, REFERENCED);
       return undefined;

@@ -76,8 +76,11 @@ class LmdbStateStore implements KeyedStateStore {
   readonly #views = new Set<LmdbSnapshot>();
   #closed = false;
 
+  readonly startedEmpty: boolean;
+
   constructor(db: RootDatabase<unknown, StoreKey>) {
     this.#db = db;
+    this.startedEmpty = (db.getStats() as { entryCount?: number }).entryCount === 0;
   }
 
   get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown {

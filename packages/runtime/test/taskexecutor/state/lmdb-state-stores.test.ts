@@ -18,6 +18,7 @@ describe('LmdbStateStores', () => {
   it('keeps entries by (key group, state, key), reads a key group as one range, and a snapshot does not see later writes', async () => {
     const stores = new LmdbStateStores(join(scratch, 'task-a'));
     const store = stores.open('op-1');
+    assert.equal(store.startedEmpty, true, 'a new environment holds nothing');
     store.transaction(() => {
       store.put(3, 0, 'b', bytes('3/0/b'));
       store.put(3, 1, 'a', bytes('3/1/a'));
