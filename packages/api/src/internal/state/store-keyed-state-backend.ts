@@ -16,8 +16,9 @@
  * entries not used since the last round (a clock over the slots) leave it until it holds
  * EVICT_TO of its bytes, the changed ones written in ONE write transaction. With no bytes (0) an
  * entry is kept only until the batch is written out. Hot keys stay decoded across batches, and a
- * key counted many times between two rounds is written once. Nothing per record allocates a
- * promise.
+ * key counted many times between two rounds is written once. A store that started empty is known:
+ * a Bloom filter of what the backend wrote to it (store-key-filter.ts) answers most reads of new
+ * keys without a get. Nothing per record allocates a promise.
  *
  * A snapshot writes every changed entry of the cache out (they stay cached), then takes a read
  * transaction of the store: O(changes) on the task's thread. Its asynchronous part reads key group after key group from that view and writes the
