@@ -6,7 +6,9 @@
  *
  *   throughput (keyed counting, parallelism 2, every key seen twice, jobs alternating)
  *     records_per_s.<keys>.hashmap / .lmdb      medians, from the first task RUNNING to FINISHED
- *     lmdb_vs_heap_throughput_ratio             lmdb / hashmap at 1 M keys (target >= 0.5)
+ *     lmdb_vs_heap_throughput_ratio             lmdb / hashmap at 1 M keys (target >= 0.5), lmdb with its default cache
+ *     lmdb_vs_heap_throughput_ratio_cache_off   the same with state.backend.lmdb.cache.size 0 (LMDB read and written every batch)
+ *     lmdb_cache                                the default cache per task against the state a task holds (keys, estimated bytes)
  *     keys_measured                             1 M; 10 M too with --10m (slow: about 20 M records per backend)
  *   incremental (lmdb, 1 M keys, 1 % of them updated per checkpoint interval of 1 s)
  *     full_checkpoint_bytes / _ms               median of checkpoints without execution.checkpointing.incremental
@@ -27,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobClient, prepareJobFile, updateJob } from '@eddy/client';
+import { allRuntimeOptions } from '@eddy/runtime';
 import { median } from './bench-stats.js';
 import { startJobManager, startTaskManager, stopClusterProcesses, waitFor, type JobManagerProcess } from '../cluster/cluster-harness.js';
 
@@ -62,18 +65,19 @@ async function throughput(context: BenchContext): Promise<Record<string, unknown
   await context.withCluster({}, async (client) => {
     for (const keys of keyCounts) {
       const records = 2 * keys;
-      const perBackend: Record<string, number[]> = { hashmap: [], lmdb: [] };
+      const perBackend: Record<string, number[]> = { hashmap: [], lmdb: [], lmdb_cache_off: [] };
       const repetitions = keys > 1_000_000 ? 1 : 3;
       for (let repetition = 0; repetition < repetitions; repetition++) {
-        for (const backend of ['hashmap', 'lmdb']) {
-          const result = await run(client, benchJob('keyed-state'), [String(records), String(keys), '0', '0', ''], { 'state.backend.type': backend });
+        for (const backend of Object.keys(perBackend)) {
+          const configuration: Record<string, string> = backend === 'lmdb_cache_off' ? { 'state.backend.type': 'lmdb', 'state.backend.lmdb.cache.size': '0' } : { 'state.backend.type': backend };
+          const result = await run(client, benchJob('keyed-state'), [String(records), String(keys), '0', '0', ''], configuration);
           if (result.to !== 'FINISHED') throw new Error(`keyed counting over ${keys} keys with ${backend} ended ${result.to}: ${result.cause}`);
           const rate = records / result.seconds;
           perBackend[backend]!.push(Math.round(rate));
           progress(`${keys} keys, ${backend}: ${Math.round(rate)} records/s`);
         }
       }
-      rates[String(keys)] = { hashmap: Math.round(median(perBackend['hashmap']!)), lmdb: Math.round(median(perBackend['lmdb']!)) };
+      rates[String(keys)] = Object.fromEntries(Object.entries(perBackend).map(([backend, measured]) => [backend, Math.round(median(measured))]));
       runs[String(keys)] = perBackend;
     }
   });
@@ -82,6 +86,9 @@ async function throughput(context: BenchContext): Promise<Record<string, unknown
     keys_measured: keyCounts,
     records_per_s: rates,
     lmdb_vs_heap_throughput_ratio: Math.round(((oneMillion['lmdb'] as number) / (oneMillion['hashmap'] as number)) * 100) / 100,
+    lmdb_vs_heap_throughput_ratio_cache_off: Math.round(((oneMillion['lmdb_cache_off'] as number) / (oneMillion['hashmap'] as number)) * 100) / 100,
+    // A task holds half the keys (parallelism 2); an entry [key, count] is estimated at 176 bytes (estimateHeapBytes + ENTRY_BYTES).
+    lmdb_cache: { default_bytes_per_task: allRuntimeOptions().find((option) => option.key === 'state.backend.lmdb.cache.size')?.defaultValue, keys_per_task: keyCounts.map((keys) => keys / 2), estimated_state_bytes_per_task: keyCounts.map((keys) => (keys / 2) * 176) },
     throughput_runs: runs,
   };
 }

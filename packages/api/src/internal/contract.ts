@@ -170,6 +170,12 @@ export type KeyedStateStoreKey = string | number | boolean;
 export interface KeyedStateStores {
   /** 'lmdb': for messages. */
   readonly type: string;
+  /**
+   * Bytes (estimated) of decoded entries the task's keyed operators keep on the heap between
+   * batches, all together (state.backend.lmdb.cache.size); 0 or undefined (an older runtime): an
+   * entry is kept only until the end of the batch that wrote it out.
+   */
+  readonly cacheBytes?: number;
   open(operatorId: string): KeyedStateStore;
 }
 
@@ -180,6 +186,11 @@ export interface KeyedStateStores {
  * Map, Set, Date, typed arrays); the store encodes them, and a get returns a fresh copy.
  */
 export interface KeyedStateStore {
+  /**
+   * True: the store held no entry when it was opened, so everything in it is what the backend
+   * wrote (it then knows which keys are absent without a get). Undefined (an older runtime): unknown.
+   */
+  readonly startedEmpty?: boolean;
   /** A copy of one entry's value. */
   get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown;
   /** Runs `writes` (calls of put and remove) as one write transaction. */

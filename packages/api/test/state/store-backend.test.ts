@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor } from '../../src/index.js';
 import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups.js';
 import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot, RestoredKeyedStateHandle } from '../../src/internal/contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
-import { StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
+import { estimateHeapBytes, stateCacheBudgetOf, StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
+import { StoreKeyFilter } from '../../src/internal/state/store-key-filter.js';
 import { writeToMemory } from './snapshot-test-utils.js';
 
 const MAX = 128;
@@ -20,6 +21,11 @@ class MemoryStore implements KeyedStateStore {
   transactions = 0;
   gets = 0;
   private inTransaction = false;
+
+  /** As the runtime's store: whether it held nothing when a backend opened it. */
+  get startedEmpty(): boolean {
+    return this.entries.size === 0;
+  }
 
   get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown {
     this.gets++;
@@ -63,8 +69,12 @@ function id(group: number, state: number, key: KeyedStateStoreKey): string {
   return `${group}/${state}/${typeof key}:${String(key)}`;
 }
 
-function storeBackend(store = new MemoryStore(), parallelism = 1, subtask = 0): StoreKeyedStateBackend {
-  return new StoreKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask), store);
+/** The cache's bytes the backends of a suite get (state.backend.lmdb.cache.size): the suites run without a cache, with one that holds everything, and with a small one. */
+let cacheBytes = 0;
+const CACHE_SIZES = [0, 64 * 1024 * 1024, 4 * 1024];
+
+function storeBackend(store = new MemoryStore(), parallelism = 1, subtask = 0, incremental = false): StoreKeyedStateBackend {
+  return new StoreKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask), store, incremental, 'op', { limitBytes: cacheBytes, usedBytes: 0 });
 }
 
 function heapBackend(parallelism = 1, subtask = 0): HeapKeyedStateBackend {
@@ -116,19 +126,25 @@ function assertFilled(backend: KeyedStateBackend, keys: readonly unknown[] = KEY
   }
 }
 
-describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)', () => {
+for (const cacheSize of CACHE_SIZES) {
+describe(`StoreKeyedStateBackend (state.backend.type lmdb, over a store double, a cache of ${cacheSize} bytes)`, () => {
+  before(() => {
+    cacheBytes = cacheSize;
+  });
+
   it('keeps value, list and map state in the store, with values changed in place, across batches, for every kind of key', () => {
     const store = new MemoryStore();
     const backend = storeBackend(store);
     fill(backend);
-    assert.equal(backend.cachedEntries, 0, 'everything written out');
+    if (cacheBytes === 0) assert.equal(backend.cachedEntries, 0, 'everything written out');
     assert.ok(store.entries.size >= KEYS.length * 3, `entries in the store (${store.entries.size})`);
     assertFilled(backend);
     // A second backend over the same store reads the same state: nothing stayed on the heap only.
     assertFilled(storeBackend(store));
   });
 
-  it('writes what the cache holds in one transaction at the end of a batch once it is large, and nothing for entries only read as numbers', () => {
+  it('writes what the cache holds in one transaction at the end of a batch once it is large, and nothing for entries only read as numbers', (t) => {
+    if (cacheBytes !== 0) return t.skip('without a cache only');
     const store = new MemoryStore();
     const backend = storeBackend(store);
     const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
@@ -136,7 +152,7 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
       backend.setCurrentKey(`k${i % 100}`);
       counts.update((counts.value() ?? 0) + 1);
     }
-    assert.equal(store.gets, 100, 'each key read from the store once');
+    assert.equal(store.gets, 0, 'keys never written are not read from the store (it started empty)');
     backend.endOfBatch();
     assert.equal(store.transactions, 0, 'a small batch stays in the cache');
     backend.flush();
@@ -154,6 +170,7 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
       backend.setCurrentKey(`m${i}`);
       assert.equal(counts.value(), i);
     }
+    assert.equal(store.gets, many, 'keys written are read from the store');
     backend.endOfBatch();
     assert.equal(store.transactions, 2, 'entries only read as numbers are not written again');
     backend.setCurrentKey('k0');
@@ -236,8 +253,12 @@ describe('StoreKeyedStateBackend (state.backend.type lmdb, over a store double)'
 });
 
 describe('StoreKeyedStateBackend incremental snapshots', () => {
+  before(() => {
+    cacheBytes = cacheSize;
+  });
+
   it('writes a change log of the entries written since the last completed checkpoint (over aborted ones), removals and replaced timers included; the chain restores the latest state', async () => {
-    const backend = new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, new MemoryStore(), true);
+    const backend = storeBackend(new MemoryStore(), 1, 0, true);
     const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
     const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
     const put = (key: string, value: number | undefined): void => {
@@ -278,7 +299,7 @@ describe('StoreKeyedStateBackend incremental snapshots', () => {
     }
   });
   it('writes a savepoint full even after a completed checkpoint, and never takes it as the base of a change log', async () => {
-    const backend = new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, new MemoryStore(), true);
+    const backend = storeBackend(new MemoryStore(), 1, 0, true);
     const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
     const put = (key: string, value: number): void => {
       backend.setCurrentKey(key);
@@ -302,5 +323,134 @@ describe('StoreKeyedStateBackend incremental snapshots', () => {
       target.setCurrentKey(key);
       assert.equal(restored.value(), expected, `${key} restored from checkpoint 1 and the change log of 3`);
     }
+  });
+});
+}
+
+describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
+  const cached = (limitBytes: number, store = new MemoryStore(), incremental = false): StoreKeyedStateBackend =>
+    new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, store, incremental, 'op', { limitBytes, usedBytes: 0 });
+
+  it('keeps hot keys decoded across batches: each is read once, written at the snapshot only, and the snapshot holds exactly the state at the barrier', async () => {
+    const store = new MemoryStore();
+    const backend = cached(64 * 1024 * 1024, store, true);
+    const totals = backend.getValueState(new ValueStateDescriptor<{ n: number }>('totals'));
+    // More keys than a batch without a cache keeps (16,384), each counted in 10 passes of batches of 1,000.
+    const keys = 20_000;
+    for (let pass = 0; pass < 10; pass++) {
+      for (let i = 0; i < keys; i++) {
+        backend.setCurrentKey(`k${i}`);
+        const total = totals.value();
+        if (total === undefined) totals.update({ n: 1 });
+        else total.n++; // changed in place
+        if (i % 1000 === 999) backend.endOfBatch();
+      }
+    }
+    assert.equal(store.gets, 0, 'new keys are known absent (the store started empty), and every key stays cached over 200 batches: nothing read from the store');
+    assert.equal(store.transactions, 0, 'nothing written while the cache holds it');
+    const snapshot = backend.snapshot([], 1);
+    assert.equal(store.transactions, 1, 'the snapshot writes the changed entries in one transaction');
+    assert.equal(store.entries.size, keys);
+    backend.setCurrentKey('k0');
+    totals.value()!.n = -1; // after the barrier
+    const first = await writeToMemory(snapshot);
+    const restored = heapBackend();
+    restoreKeyedState(restored, [first], () => {});
+    const restoredTotals = restored.getValueState(new ValueStateDescriptor<{ n: number }>('totals'));
+    for (let i = 0; i < keys; i += 97) {
+      restored.setCurrentKey(`k${i}`);
+      assert.deepEqual(restoredTotals.value(), { n: 10 }, `k${i} as it was at the barrier`);
+    }
+    backend.notifyCheckpointComplete(1);
+    backend.setCurrentKey('k1');
+    totals.value()!.n = 5000;
+    const log = await writeToMemory(backend.snapshot([], 2));
+    const chained = heapBackend();
+    restoreKeyedState(chained, [first, log], () => {});
+    const chainedTotals = chained.getValueState(new ValueStateDescriptor<{ n: number }>('totals'));
+    for (const [key, n] of [['k0', -1], ['k1', 5000], ['k2', 10]] as const) {
+      chained.setCurrentKey(key);
+      assert.deepEqual(chainedTotals.value(), { n }, `${key}: the change log records the entries changed in the cache`);
+    }
+  });
+
+  it('stays within its bytes: entries not used since the last round leave, the changed ones written out, and every value reads back as on the heap', () => {
+    const limitBytes = 256 * 1024;
+    const store = new MemoryStore();
+    const backend = cached(limitBytes, store);
+    const heap = heapBackend();
+    const states = [backend, heap].map((b) => ({ b, counts: b.getValueState(new ValueStateDescriptor<number>('count')), lists: b.getListState(new ListStateDescriptor<number>('seen')) }));
+    let records = 0;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let i = 0; i < 30_000; i++) {
+        const key = i % 7 === 0 ? `hot-${i % 50}` : (i * 7919) % 20_000;
+        for (const { b, counts, lists } of states) {
+          b.setCurrentKey(key);
+          counts.update((counts.value() ?? 0) + 1);
+          if (i % 11 === 0) lists.add(i);
+          if (i % 13 === 0) counts.clear();
+        }
+        if (++records % 200 === 0) {
+          backend.endOfBatch();
+          if (backend.cachedEntries >= 16_384) assert.ok(backend.cache.usedBytes <= limitBytes + 200 * 400, `the cache holds ${backend.cache.usedBytes} bytes against ${limitBytes}`);
+        }
+      }
+    }
+    assert.ok(store.transactions > 0, 'entries were evicted');
+    const fresh = cached(0, store);
+    for (const { b, counts, lists } of [...states, { b: fresh, counts: fresh.getValueState(new ValueStateDescriptor<number>('count')), lists: fresh.getListState(new ListStateDescriptor<number>('seen')) }]) {
+      if (b === fresh) backend.flush();
+      for (let k = 0; k < 20_000; k += 37) {
+        b.setCurrentKey(k);
+        const count = counts.value();
+        const seen = lists.get();
+        heap.setCurrentKey(k);
+        assert.equal(count, states[1]!.counts.value(), `count of ${k} in ${b === fresh ? 'the store' : 'the backend'}`);
+        assert.deepEqual(seen, states[1]!.lists.get(), `list of ${k}`);
+      }
+    }
+  });
+
+  it('shares one budget between the keyed operators of a task, and gives it back when they end', () => {
+    const stores = { cacheBytes: 100_000 };
+    const budget = stateCacheBudgetOf(stores);
+    assert.equal(stateCacheBudgetOf(stores), budget, 'one budget per task');
+    const backends = [0, 1].map(() => new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, new MemoryStore(), false, 'op', budget));
+    for (const backend of backends) {
+      const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+      for (let i = 0; i < 20_000; i++) {
+        backend.setCurrentKey(i);
+        counts.update(i);
+        if (i % 100 === 99) backend.endOfBatch();
+      }
+    }
+    assert.equal(budget.usedBytes, backends[0]!.cachedBytes + backends[1]!.cachedBytes);
+    assert.ok(budget.usedBytes <= 100_000 + 100 * 200, `both together hold ${budget.usedBytes} bytes`);
+    for (const backend of backends) backend.dispose();
+    assert.equal(budget.usedBytes, 0);
+  });
+
+  it('estimates what a value takes on the heap', () => {
+    assert.ok(estimateHeapBytes('x'.repeat(1000)) >= 1000);
+    assert.ok(estimateHeapBytes([1, 2]) < 100);
+    assert.ok(estimateHeapBytes(new Map(Array.from({ length: 1000 }, (_, i) => [i, { hits: i }]))) > 40_000);
+    assert.ok(estimateHeapBytes(Array.from({ length: 10_000 }, () => 'abcdefgh')) > 10_000 * 40);
+  });
+});
+
+describe('StoreKeyFilter', () => {
+  it('never says a key it saw is absent, rarely says one it did not see may be present, and stops once it is too full to tell', () => {
+    const filter = new StoreKeyFilter();
+    const keys: (string | number | boolean)[] = [true, 0, -0.5, 1e300, 'alice', '', '\u0000n:12345678901234567890'];
+    for (let i = 0; i < 200_000; i++) keys.push(i % 2 === 0 ? i * 3 : `user-${i}`);
+    for (const key of keys) filter.add(1, key);
+    for (const key of keys) assert.ok(filter.mightContain(1, key), `${String(key)} was added`);
+    let falsePositives = 0;
+    for (let i = 0; i < 100_000; i++) if (filter.mightContain(1, i * 3 + 1) || filter.mightContain(1, `other-${i}`)) falsePositives++;
+    assert.ok(falsePositives < 1000, `${falsePositives} of 100,000 absent keys may be present`);
+    assert.ok(!filter.mightContain(2, 'alice') || !filter.mightContain(2, 0), 'another state is another key');
+    for (let i = 0; i < 4_200_000; i++) filter.add(0, i);
+    assert.equal(filter.active, false);
+    assert.ok(filter.mightContain(5, 'never added'), 'once stopped, every key may be present');
   });
 });

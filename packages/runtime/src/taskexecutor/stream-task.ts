@@ -204,7 +204,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
   const plan = await api.checkPlan(main, args, expected, planOptions);
   const checkpointing = deployment.checkpointing ?? NO_CHECKPOINTING;
   // Keyed state in LMDB (state.backend.type: lmdb): closed and removed in the finally below.
-  const stateStores = environment.stateBackend?.type === 'lmdb' ? new LmdbStateStores(environment.stateBackend.localDir) : undefined;
+  const stateStores = environment.stateBackend?.type === 'lmdb' ? new LmdbStateStores(environment.stateBackend.localDir, environment.stateBackend.cacheBytes) : undefined;
   const isSourceVertex = deployment.inputGates.length === 0;
 
   let failure: { error: unknown } | undefined;

@@ -4,7 +4,7 @@ import type { CheckpointedFunction, CheckpointListener, FlushingFunction, Functi
 import type { ChainContext } from '../contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type RestoredKeyedState } from '../state/keyed-state-snapshot.js';
-import { StoreKeyedStateBackend } from '../state/store-keyed-state-backend.js';
+import { stateCacheBudgetOf, StoreKeyedStateBackend } from '../state/store-keyed-state-backend.js';
 import { INCREMENTAL_CHECKPOINTS_KEY } from '../config.js';
 import { InternalTimeServiceManager, type InternalTimerService, type Triggerable } from '../state/internal-timer-service.js';
 import type { OutputTag } from '../../output-tag.js';
@@ -203,7 +203,7 @@ export abstract class AbstractStreamOperator implements StreamOperator {
       if (stores === undefined) this.keyedBackend = new HeapKeyedStateBackend(maxParallelism, range, context.operatorId);
       else {
         const incremental = context.chain.configuration[INCREMENTAL_CHECKPOINTS_KEY] === 'true';
-        const backend = new StoreKeyedStateBackend(maxParallelism, range, stores.open(context.operatorId), incremental, context.operatorId);
+        const backend = new StoreKeyedStateBackend(maxParallelism, range, stores.open(context.operatorId), incremental, context.operatorId, stateCacheBudgetOf(stores));
         context.onEndOfBatch(() => backend.endOfBatch());
         this.keyedBackend = backend;
       }

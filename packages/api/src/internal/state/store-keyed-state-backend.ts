@@ -5,15 +5,23 @@
  *
  * The operators and state handles are the heap backend's: each state is a StateTable, here one
  * whose entries live in the store, keyed (key group, state index, key) so a key group is one
- * contiguous range. Reads are synchronous store gets. A table keeps what it read and wrote in a
- * cache (so a value changed in place, `acc.count++`, is kept as on the heap, and a key read twice is
- * decoded once); at the end of an input batch (endOfBatch: the chain calls it after every input
- * batch and watermark, the timer service after fired timers) once the caches hold
- * FLUSH_CACHED_ENTRIES entries, the changed entries and every object read go to the store in ONE
- * write transaction and the caches empty. Nothing per record allocates a promise.
+ * contiguous range. Reads are synchronous store gets. A table keeps the entries it read and wrote in
+ * a cache of decoded values (so a value changed in place, `acc.count++`, is kept as on the heap, and
+ * a key read twice is decoded once), written back: a changed entry, and every object handed out (it
+ * may have been changed in place), goes to the store when it leaves the cache or at a snapshot. The
+ * cache is bounded by an estimate of its bytes on the heap, shared by the task's keyed operators
+ * (KeyedStateStores.cacheBytes, state.backend.lmdb.cache.size): at the end of an input batch
+ * (endOfBatch: the chain calls it after every input batch and watermark, the timer service after
+ * fired timers), once it holds at least FLUSH_CACHED_ENTRIES entries and more bytes than that,
+ * entries not used since the last round (a clock over the slots) leave it until it holds
+ * EVICT_TO of its bytes, the changed ones written in ONE write transaction. With no bytes (0) an
+ * entry is kept only until the batch is written out. Hot keys stay decoded across batches, and a
+ * key counted many times between two rounds is written once. A store that started empty is known:
+ * a Bloom filter of what the backend wrote to it (store-key-filter.ts) answers most reads of new
+ * keys without a get. Nothing per record allocates a promise.
  *
- * A snapshot writes the batch out, then takes a read transaction of the store: O(1) on the task's
- * thread. Its asynchronous part reads key group after key group from that view and writes the
+ * A snapshot writes every changed entry of the cache out (they stay cached), then takes a read
+ * transaction of the store: O(changes) on the task's thread. Its asynchronous part reads key group after key group from that view and writes the
  * canonical EKS1 format (keyed-state-snapshot.ts), the same bytes the heap backend writes, so a
  * checkpoint of either backend restores into the other, at any parallelism.
  *
@@ -32,6 +40,7 @@ import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot } fro
 import { fromStateKey, HeapKeyedStateBackend } from './keyed-state-backend.js';
 import { addTimers, nextTurn, REMOVED_ENTRY, TIMERS_REPLACED, writeKeyGroups, type ChunkSink, type KeyedSnapshotWriter, type KeyedStateSnapshotResult, type KeyedTimer } from './keyed-state-snapshot.js';
 import { StateTable } from './state-table.js';
+import { StoreKeyFilter } from './store-key-filter.js';
 import type { StateKind } from '../../state.js';
 
 /** Looked up in the store: there is no entry. */
@@ -39,14 +48,79 @@ const ABSENT: unique symbol = Symbol('eddy.storeAbsent');
 /** Deleted in this batch: the entry is removed at the end of the batch. */
 const REMOVED: unique symbol = Symbol('eddy.storeRemoved');
 /**
- * Entries cached (read or written) after which the end of an input batch writes them out. LMDB
- * copies every page a write transaction touches, so a transaction of a few hundred keys spread
- * over the key space costs nearly as much as one of thousands: measured with 1 M keys, 20,000
- * entries a transaction ran about 3x faster than 2,000.
+ * Entries cached after which the end of an input batch makes room (when the cache is over its
+ * bytes). LMDB copies every page a write transaction touches, so a transaction of a few hundred keys
+ * spread over the key space costs nearly as much as one of thousands: measured with 1 M keys,
+ * 20,000 entries a transaction ran about 3x faster than 2,000.
  */
 const FLUSH_CACHED_ENTRIES = 16_384;
-/** Entries after which a point between timers or restored key groups writes them out: bounds the heap the cache takes. */
+/** Entries after which a point between timers or restored key groups makes room: bounds the heap the cache takes. */
 const MAX_CACHED_ENTRIES = 65_536;
+/** A round of eviction leaves the cache at this share of its bytes, so the next one is a while away and its transaction large. */
+const EVICT_TO = 0.75;
+/** The heap an entry takes besides its value (estimated): its Map entry, its slot in the tables' arrays, a number or short key. */
+const ENTRY_BYTES = 96;
+
+/** The cache's bytes, shared by the keyed operators of a task (see KeyedStateStores.cacheBytes). */
+export interface StateCacheBudget {
+  readonly limitBytes: number;
+  usedBytes: number;
+}
+
+const budgets = new WeakMap<object, StateCacheBudget>();
+
+/** The budget of the task whose stores these are: one per KeyedStateStores. */
+export function stateCacheBudgetOf(stores: { readonly cacheBytes?: number }): StateCacheBudget {
+  let budget = budgets.get(stores);
+  if (budget === undefined) budgets.set(stores, (budget = { limitBytes: Math.max(0, stores.cacheBytes ?? 0), usedBytes: 0 }));
+  return budget;
+}
+
+/**
+ * What a value takes on the heap, roughly (V8's object layouts, rounded up): for the cache's
+ * bound, not an exact count. Large arrays, maps and objects are estimated from their first items.
+ */
+export function estimateHeapBytes(value: unknown, depth = 0): number {
+  switch (typeof value) {
+    case 'number':
+      return 16;
+    case 'string':
+      return 24 + 2 * value.length;
+    case 'bigint':
+      return 32;
+    case 'object':
+      break;
+    default:
+      return 8;
+  }
+  if (value === null) return 8;
+  if (depth > 4) return 256;
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const sampled = Math.min(length, 16);
+    let items = 0;
+    for (let i = 0; i < sampled; i++) items += estimateHeapBytes(value[i], depth + 1);
+    return 32 + 8 * length + (sampled === 0 ? 0 : (items / sampled) * length);
+  }
+  if (value instanceof Map || value instanceof Set) {
+    const size = value.size;
+    let sampled = 0;
+    let items = 0;
+    for (const item of value instanceof Map ? value.entries() : value.values()) {
+      items += Array.isArray(item) ? estimateHeapBytes(item[0], depth + 1) + estimateHeapBytes(item[1], depth + 1) : estimateHeapBytes(item, depth + 1);
+      if (++sampled === 16) break;
+    }
+    return 64 + 40 * size + (sampled === 0 ? 0 : (items / sampled) * size);
+  }
+  if (ArrayBuffer.isView(value)) return 96 + value.byteLength;
+  if (value instanceof Date) return 32;
+  let count = 0;
+  let items = 0;
+  for (const key in value) {
+    if (++count <= 16) items += 16 + estimateHeapBytes((value as Record<string, unknown>)[key], depth + 1);
+  }
+  return 32 + (count === 0 ? 0 : (items / Math.min(count, 16)) * count);
+}
 
 /** (key group, state index, store key) of an entry written since a snapshot. */
 type ChangedEntry = [number, number, KeyedStateStoreKey];
@@ -90,8 +164,12 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   currentKeyGroup = 0;
   /** Entries in the tables' caches. */
   cachedEntries = 0;
+  /** Bytes (estimated) of the entries in the tables' caches; counted in the budget too. */
+  cachedBytes = 0;
   private readonly storeTables: StoreStateTable[] = [];
   private disposed = false;
+  /** The entries written to a store that started empty (store-key-filter.ts); undefined: every read goes to the store. */
+  readonly written: StoreKeyFilter | undefined;
   /** Incremental: the entries written since the last snapshot, by changeId. */
   private changedEntries = new Map<string, ChangedEntry>();
   /** Incremental: the snapshots taken since the base, with the entries written before each and their timers' key groups. */
@@ -99,15 +177,21 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   /** The last completed checkpoint this backend took a snapshot for; undefined: none yet (snapshots are full). */
   private base: { readonly checkpointId: number; readonly timerGroups: Set<number> } | undefined;
 
-  /** `incremental`: execution.checkpointing.incremental (see snapshot()). */
+  /**
+   * `incremental`: execution.checkpointing.incremental (see snapshot()). `cache`: the bytes the
+   * task's caches may hold (stateCacheBudgetOf); by default none (entries leave at the end of
+   * their batch).
+   */
   constructor(
     maxParallelism: number,
     keyGroupRange: KeyGroupRange,
     readonly store: KeyedStateStore,
     readonly incremental = false,
     operatorUid = 'unknown',
+    readonly cache: StateCacheBudget = { limitBytes: 0, usedBytes: 0 },
   ) {
     super(maxParallelism, keyGroupRange, operatorUid);
+    this.written = store.startedEmpty === true ? new StoreKeyFilter() : undefined;
   }
 
   override setCurrentKey(key: unknown): void {
@@ -131,27 +215,67 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     return table;
   }
 
-  /** Writes the cached entries out once there are many: one write transaction with every changed entry and every object read. */
+  /** Makes room in the cache once it holds many entries and more bytes than the task's budget: one write transaction with the changed entries that leave it. */
   override endOfBatch(): void {
-    if (this.cachedEntries >= FLUSH_CACHED_ENTRIES) this.flush();
+    if (this.overBudget(FLUSH_CACHED_ENTRIES)) this.evict();
   }
 
   override flushIfLarge(): void {
-    if (this.cachedEntries >= MAX_CACHED_ENTRIES) this.flush();
+    if (this.overBudget(MAX_CACHED_ENTRIES)) this.evict();
   }
 
+  /** Over the budget with at least `entries` cached (a transaction worth its cost), or by twice the budget (large values). */
+  private overBudget(entries: number): boolean {
+    const { usedBytes, limitBytes } = this.cache;
+    return usedBytes > limitBytes && (this.cachedEntries >= entries || (limitBytes > 0 && usedBytes > 2 * limitBytes));
+  }
+
+  /** Writes every changed entry out (in one write transaction); they stay cached as far as the budget allows. */
   flush(): void {
     if (this.disposed) return;
     const tables = this.storeTables;
     let writes = false;
-    for (const table of tables) if (table.hasWrites()) writes = true;
+    for (const table of tables) if (table.dirty > 0) writes = true;
     if (writes) {
       this.store.transaction(() => {
-        for (const table of tables) table.writeOut();
+        for (const table of tables) table.writeDirty();
       });
     }
-    for (const table of tables) table.clearCache();
-    this.cachedEntries = 0;
+    if (this.cache.usedBytes > this.cache.limitBytes) this.evict();
+  }
+
+  /**
+   * Entries leave the caches, those not used since the last round first, until the task's caches
+   * hold EVICT_TO of their budget (or this backend's hold nothing); the changed ones are written in
+   * one transaction.
+   */
+  private evict(): void {
+    if (this.disposed) return;
+    const tables = this.storeTables;
+    const cache = this.cache;
+    const target = cache.limitBytes * EVICT_TO;
+    let writes = false;
+    for (const table of tables) if (table.dirty > 0) writes = true;
+    const run = (): void => {
+      // Spread the bytes to free over the tables by their share of this backend's bytes; at most
+      // FLUSH_CACHED_ENTRIES entries a round (larger write transactions measured slower).
+      const over = cache.usedBytes - target;
+      const total = this.cachedBytes;
+      for (const table of tables) {
+        if (cache.usedBytes <= target) break;
+        if (target <= 0 || over >= total) table.evict(Infinity, Infinity);
+        else table.evict(Math.ceil((over * table.bytes) / Math.max(1, total)), Math.ceil((FLUSH_CACHED_ENTRIES * table.bytes) / Math.max(1, total)));
+      }
+    };
+    if (writes) this.store.transaction(run);
+    else run();
+  }
+
+  /** A table's cache changed by `entries` and `bytes`. */
+  noteCached(entries: number, bytes: number): void {
+    this.cachedEntries += entries;
+    this.cachedBytes += bytes;
+    this.cache.usedBytes += bytes;
   }
 
   /**
@@ -228,31 +352,43 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   override dispose(): void {
     this.disposed = true;
     for (const table of this.storeTables) table.clearCache();
-    this.cachedEntries = 0;
     super.dispose();
   }
 }
 
+/** Slot flag: changed since it was last written out (set or delete, or an object handed out). */
+const DIRTY = 1;
+/** Slot flag: used since the clock last passed it. */
+const REFERENCED = 2;
+/** A slot's value while it is free. */
+const FREE: unique symbol = Symbol('eddy.storeFreeSlot');
+
 /**
- * One state's entries in the store, with the batch cache described in the file comment. Keys are
- * state keys (toStateKey), as in the heap's StateTable.
+ * One state's entries in the store, with the cache described in the file comment. Keys are state
+ * keys (toStateKey), as in the heap's StateTable.
  *
  * The cache is one Map from state key to a slot, and the slots' key, key group, value (ABSENT,
- * REMOVED or the value) and whether the batch wrote them in parallel arrays: one hash lookup per
- * access and nothing allocated per entry. The arrays are reused from batch to batch.
+ * REMOVED or the value), estimated bytes and flags in parallel arrays: one hash lookup per access
+ * and nothing allocated per entry. Freed slots are reused.
  */
 class StoreStateTable extends StateTable {
-  /** state key -> slot; emptied when the batch is written out. */
+  /** state key -> slot. */
   private readonly slots = new Map<unknown, number>();
   private readonly keys: unknown[] = [];
   private readonly values: unknown[] = [];
   private groups = new Int32Array(1024);
-  /** 1: written in this batch (set or delete). */
-  private written = new Uint8Array(1024);
-  /** Slots in use. */
+  private sizes = new Int32Array(1024);
+  /** DIRTY | REFERENCED. */
+  private flags = new Uint8Array(1024);
+  /** Slots ever used (free ones among them). */
   private used = 0;
-  /** Slots written in this batch. */
-  private writes = 0;
+  private readonly free: number[] = [];
+  /** The clock's position. */
+  private hand = 0;
+  /** Slots with DIRTY. */
+  dirty = 0;
+  /** Bytes (estimated) of the cached entries. */
+  bytes = 0;
 
   constructor(
     name: string,
@@ -267,7 +403,16 @@ class StoreStateTable extends StateTable {
     const slot = this.slots.get(key);
     if (slot === undefined) return this.load(key);
     const cached = this.values[slot];
-    return cached === ABSENT || cached === REMOVED ? undefined : cached;
+    const flags = this.flags[slot] as number;
+    if (typeof cached !== 'object' || cached === null) {
+      this.flags[slot] = flags | REFERENCED;
+      return cached === ABSENT || cached === REMOVED ? undefined : cached;
+    }
+    // Handed out: it may be changed in place, so it is written out, and its bytes may have grown.
+    if ((flags & DIRTY) === 0) this.dirty++;
+    this.flags[slot] = flags | DIRTY | REFERENCED;
+    this.resize(slot, cached);
+    return cached;
   }
 
   override set(key: unknown, value: unknown): void {
@@ -312,76 +457,163 @@ class StoreStateTable extends StateTable {
 
   override release(): void {}
 
-  hasWrites(): boolean {
-    if (this.writes > 0) return true;
-    const values = this.values;
-    for (let slot = 0; slot < this.used; slot++) {
-      const value = values[slot];
-      if (typeof value === 'object' && value !== null) return true;
-    }
-    return false;
-  }
-
-  /** Inside the batch's write transaction: changed entries, and objects read (they may have been changed in place). */
-  writeOut(): void {
-    const { store, incremental } = this.backend;
-    const { keys, values, groups, written, index } = this;
-    for (let slot = 0; slot < this.used; slot++) {
-      const value = values[slot];
-      if (value === ABSENT) continue;
-      if (written[slot] === 0 && (typeof value !== 'object' || value === null)) continue;
-      const group = groups[slot] as number;
-      const storeKey = toStoreKey(keys[slot]);
-      if (incremental) this.backend.noteWritten(group, index, storeKey);
-      if (value === REMOVED) store.remove(group, index, storeKey);
-      else store.put(group, index, storeKey, value);
+  /** Inside a write transaction: every changed entry, which stays cached (clean). */
+  writeDirty(): void {
+    const { values, flags } = this;
+    for (let slot = 0; slot < this.used && this.dirty > 0; slot++) {
+      const slotFlags = flags[slot] as number;
+      if ((slotFlags & DIRTY) === 0) continue;
+      flags[slot] = slotFlags & ~DIRTY;
+      this.dirty--;
+      this.writeOut(slot);
+      if (values[slot] === REMOVED) values[slot] = ABSENT;
     }
   }
 
+  /**
+   * Inside a write transaction when there are changed entries: entries leave the cache until
+   * `bytes` are freed or `entries` left (Infinity, Infinity: all of them), those used since the
+   * clock last passed them on its second pass; the changed ones are written out.
+   */
+  evict(bytes: number, entries: number): void {
+    if (bytes >= this.bytes && entries >= this.used - this.free.length) {
+      for (let slot = 0; slot < this.used; slot++) if (((this.flags[slot] as number) & DIRTY) !== 0) this.writeOut(slot);
+      this.clearCache();
+      return;
+    }
+    const { flags, values, sizes } = this;
+    const limit = this.used;
+    let freed = 0;
+    let evicted = 0;
+    for (let step = 0; step < 2 * limit && freed < bytes && evicted < entries; step++) {
+      const slot = this.hand;
+      this.hand = slot + 1 === limit ? 0 : slot + 1;
+      if (values[slot] === FREE) continue;
+      const slotFlags = flags[slot] as number;
+      if ((slotFlags & REFERENCED) !== 0) {
+        flags[slot] = slotFlags & ~REFERENCED;
+        continue;
+      }
+      if ((slotFlags & DIRTY) !== 0) {
+        this.writeOut(slot);
+        this.dirty--;
+      }
+      freed += sizes[slot] as number;
+      evicted++;
+      this.freeSlot(slot);
+    }
+  }
+
+  /** Empties the cache, written out or not. */
   clearCache(): void {
     this.slots.clear();
     // Drop the references (the arrays keep their length; slots past `used` are never read).
     this.keys.fill(undefined, 0, this.used);
     this.values.fill(undefined, 0, this.used);
-    this.written.fill(0, 0, this.used);
+    this.flags.fill(0, 0, this.used);
+    this.backend.noteCached(-(this.used - this.free.length), -this.bytes);
     this.used = 0;
-    this.writes = 0;
+    this.free.length = 0;
+    this.hand = 0;
+    this.dirty = 0;
+    this.bytes = 0;
+  }
+
+  /** Inside a write transaction: one entry to the store. */
+  private writeOut(slot: number): void {
+    const value = this.values[slot];
+    if (value === ABSENT) return;
+    const group = this.groups[slot] as number;
+    const storeKey = toStoreKey(this.keys[slot]);
+    const store = this.backend.store;
+    if (this.backend.incremental) this.backend.noteWritten(group, this.index, storeKey);
+    if (value === REMOVED) store.remove(group, this.index, storeKey);
+    else {
+      this.backend.written?.add(this.index, storeKey);
+      store.put(group, this.index, storeKey, value);
+    }
   }
 
   private write(key: unknown, value: unknown): void {
-    let slot = this.slots.get(key);
-    if (slot === undefined) slot = this.add(key, this.backend.keyGroupOf(key), value);
-    else this.values[slot] = value;
-    if (this.written[slot] === 0) {
-      this.written[slot] = 1;
-      this.writes++;
+    const slot = this.slots.get(key);
+    if (slot === undefined) {
+      this.add(key, this.backend.keyGroupOf(key), value, DIRTY | REFERENCED);
+      this.dirty++;
+      return;
     }
+    this.values[slot] = value;
+    const flags = this.flags[slot] as number;
+    if ((flags & DIRTY) === 0) this.dirty++;
+    this.flags[slot] = flags | DIRTY | REFERENCED;
+    this.resize(slot, value);
   }
 
   private load(key: unknown): unknown {
     const group = this.backend.keyGroupOf(key);
-    const stored = this.backend.store.get(group, this.index, toStoreKey(key));
-    this.add(key, group, stored === undefined ? ABSENT : stored);
+    const storeKey = toStoreKey(key);
+    const written = this.backend.written;
+    const stored = written === undefined || written.mightContain(this.index, storeKey) ? this.backend.store.get(group, this.index, storeKey) : undefined;
+    if (stored === undefined) {
+      this.add(key, group, ABSENT, REFERENCED);
+      return undefined;
+    }
+    // An object is handed out: it may be changed in place.
+    const object = typeof stored === 'object' && stored !== null;
+    this.add(key, group, stored, object ? DIRTY | REFERENCED : REFERENCED);
+    if (object) this.dirty++;
     return stored;
   }
 
   /** A new slot for `key` (not cached yet). */
-  private add(key: unknown, group: number, value: unknown): number {
-    const slot = this.used++;
-    if (slot === this.groups.length) {
-      const groups = new Int32Array(slot * 2);
-      groups.set(this.groups);
-      this.groups = groups;
-      const written = new Uint8Array(slot * 2);
-      written.set(this.written);
-      this.written = written;
+  private add(key: unknown, group: number, value: unknown, flags: number): void {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.used++;
+      if (slot === this.groups.length) this.grow(slot * 2);
     }
+    const size = ENTRY_BYTES + (value === ABSENT || value === REMOVED ? 0 : estimateHeapBytes(value));
     this.slots.set(key, slot);
     this.keys[slot] = key;
     this.values[slot] = value;
     this.groups[slot] = group;
-    this.backend.cachedEntries++;
-    return slot;
+    this.flags[slot] = flags;
+    this.sizes[slot] = size;
+    this.bytes += size;
+    this.backend.noteCached(1, size);
+  }
+
+  /** `value`, now in `slot`, may take other bytes. */
+  private resize(slot: number, value: unknown): void {
+    const size = ENTRY_BYTES + (value === ABSENT || value === REMOVED ? 0 : estimateHeapBytes(value));
+    const change = size - (this.sizes[slot] as number);
+    if (change === 0) return;
+    this.sizes[slot] = size;
+    this.bytes += change;
+    this.backend.noteCached(0, change);
+  }
+
+  /** Frees a clean slot. */
+  private freeSlot(slot: number): void {
+    const size = this.sizes[slot] as number;
+    this.slots.delete(this.keys[slot]);
+    this.keys[slot] = undefined;
+    this.values[slot] = FREE;
+    this.flags[slot] = 0;
+    this.free.push(slot);
+    this.bytes -= size;
+    this.backend.noteCached(-1, -size);
+  }
+
+  private grow(length: number): void {
+    const groups = new Int32Array(length);
+    groups.set(this.groups);
+    this.groups = groups;
+    const sizes = new Int32Array(length);
+    sizes.set(this.sizes);
+    this.sizes = sizes;
+    const flags = new Uint8Array(length);
+    flags.set(this.flags);
+    this.flags = flags;
   }
 }
 

@@ -17,6 +17,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStores, KeyedStateStoreSnapshot } from '@eddy/api/internal';
 import { storeKeyEncoder, type StoreKey } from './lmdb-store-keys.js';
@@ -31,8 +32,20 @@ export class LmdbStateStores implements KeyedStateStores {
   readonly #stores: LmdbStateStore[] = [];
   #closed = false;
 
-  /** `directory` is the task attempt's own: created by the first open(), removed by close(). */
-  constructor(readonly directory: string) {}
+  /** What the task's keyed operators may keep decoded on the heap (KeyedStateStores.cacheBytes). */
+  readonly cacheBytes: number;
+
+  /**
+   * `directory` is the task attempt's own: created by the first open(), removed by close().
+   * `cacheBytes`: state.backend.lmdb.cache.size, at most a quarter of this thread's heap limit, so
+   * a small task heap (state larger than the heap) keeps room for everything else.
+   */
+  constructor(
+    readonly directory: string,
+    cacheBytes = 0,
+  ) {
+    this.cacheBytes = Math.max(0, Math.min(cacheBytes, Math.floor(getHeapStatistics().heap_size_limit / 4)));
+  }
 
   open(operatorId: string): KeyedStateStore {
     if (this.#closed) throw new Error(`the keyed state stores in ${this.directory} are closed (the task ended)`);
@@ -63,8 +76,11 @@ class LmdbStateStore implements KeyedStateStore {
   readonly #views = new Set<LmdbSnapshot>();
   #closed = false;
 
+  readonly startedEmpty: boolean;
+
   constructor(db: RootDatabase<unknown, StoreKey>) {
     this.#db = db;
+    this.startedEmpty = (db.getStats() as { entryCount?: number }).entryCount === 0;
   }
 
   get(keyGroup: number, state: number, key: KeyedStateStoreKey): unknown {

@@ -5,7 +5,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Configuration, enumOption, stringOption } from '@eddy/common/config';
+import { type Configuration, enumOption, memorySizeOption, stringOption } from '@eddy/common/config';
 
 export const STATE_BACKEND_TYPES = ['hashmap', 'lmdb'] as const;
 export type StateBackendType = (typeof STATE_BACKEND_TYPES)[number];
@@ -20,6 +20,15 @@ export const StateBackendOptions = {
       "taskmanager.memory.task.heap.size. 'lmdb': an LMDB environment per keyed operator in a TaskManager-local directory (taskmanager.state.local.root-dirs), " +
       'for state larger than the heap (Flink uses RocksDB here); deleted when the task ends, as durability comes from checkpoints. Both write the same ' +
       'checkpoint format, so a job can restore with the other backend. A job may set it for itself.',
+  }),
+  cacheSize: memorySizeOption({
+    key: 'state.backend.lmdb.cache.size',
+    defaultBytes: 128 * 1024 * 1024,
+    description:
+      'With state.backend.type lmdb: how much of its heap a task keeps of decoded keyed state between input batches (estimated; all its keyed operators together), ' +
+      "at most a quarter of the task's heap (taskmanager.memory.task.heap.size over the slots). Entries used since the last round stay; a changed one is written to " +
+      'LMDB when it leaves or at a checkpoint, so a hot key is neither read nor written per batch. 0: an entry is kept only until its batch is written out ' +
+      '(at most 16,384 entries at a time). A job may set it for itself.',
   }),
   localRootDirs: stringOption({
     key: 'taskmanager.state.local.root-dirs',
@@ -40,6 +49,8 @@ export interface StateBackendTaskSettings {
   readonly type: StateBackendType;
   /** The directory the task's stores go into (created by the task, removed when it ends). */
   readonly localDir: string;
+  /** state.backend.lmdb.cache.size in bytes. */
+  readonly cacheBytes: number;
 }
 
 function directories(text: string): string[] {
@@ -59,8 +70,10 @@ export function resolveStateBackendSettings(
   attempt: { readonly jobId: string; readonly subtaskIndex: number; readonly executionAttemptId: string },
 ): StateBackendTaskSettings {
   const fromJob: Record<string, string> = {};
-  const jobType = jobConfiguration[StateBackendOptions.type.key];
-  if (jobType !== undefined) fromJob[StateBackendOptions.type.key] = jobType;
+  for (const option of [StateBackendOptions.type, StateBackendOptions.cacheSize]) {
+    const value = jobConfiguration[option.key];
+    if (value !== undefined) fromJob[option.key] = value;
+  }
   const configuration = taskManagerConfiguration.withOverrides(fromJob, 'job configuration');
   const type = configuration.get(StateBackendOptions.type);
   const roots = directories(configuration.get(StateBackendOptions.localRootDirs));
@@ -68,5 +81,5 @@ export function resolveStateBackendSettings(
   if (roots.length === 0) roots.push(tmpdir());
   const root = roots[attempt.subtaskIndex % roots.length] as string;
   const name = `eddy-state-${attempt.jobId}-${attempt.executionAttemptId}`.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return { type, localDir: join(root, name) };
+  return { type, localDir: join(root, name), cacheBytes: configuration.get(StateBackendOptions.cacheSize) };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { after, describe, it } from 'node:test';
 import { Configuration } from '@eddy/common';
 import { LmdbStateStores } from '../../../src/taskexecutor/state/lmdb-state-stores.js';
@@ -17,6 +18,7 @@ describe('LmdbStateStores', () => {
   it('keeps entries by (key group, state, key), reads a key group as one range, and a snapshot does not see later writes', async () => {
     const stores = new LmdbStateStores(join(scratch, 'task-a'));
     const store = stores.open('op-1');
+    assert.equal(store.startedEmpty, true, 'a new environment holds nothing');
     store.transaction(() => {
       store.put(3, 0, 'b', bytes('3/0/b'));
       store.put(3, 1, 'a', bytes('3/1/a'));
@@ -96,5 +98,16 @@ describe('LmdbStateStores', () => {
     assert.equal(resolveStateBackendSettings(Configuration.fromRecord({ 'io.tmp.dirs': '/t' }, 'test'), {}, attempt).localDir, '/t/eddy-state-job1-v_1-1-2-e1');
     assert.equal(resolveStateBackendSettings(Configuration.empty(), {}, attempt).type, 'hashmap', 'the heap by default');
     assert.throws(() => resolveStateBackendSettings(cluster, { 'state.backend.type': 'rocksdb' }, attempt), /state\.backend\.type.*rocksdb.*job configuration|rocksdb.*'hashmap' or 'lmdb'/s);
+  });
+
+  it("resolves state.backend.lmdb.cache.size, the job's over the TaskManager's, and caps the cache at a quarter of the task thread's heap", () => {
+    const attempt = { jobId: 'job1', subtaskIndex: 0, executionAttemptId: 'e1' };
+    assert.equal(resolveStateBackendSettings(Configuration.empty(), {}, attempt).cacheBytes, 128 * 1024 * 1024, '128 mb by default');
+    const cluster = Configuration.fromRecord({ 'state.backend.lmdb.cache.size': '32 mb' }, 'test');
+    assert.equal(resolveStateBackendSettings(cluster, {}, attempt).cacheBytes, 32 * 1024 * 1024);
+    assert.equal(resolveStateBackendSettings(cluster, { 'state.backend.lmdb.cache.size': '0' }, attempt).cacheBytes, 0, 'a job turns it off');
+    assert.throws(() => resolveStateBackendSettings(cluster, { 'state.backend.lmdb.cache.size': 'lots' }, attempt), /state\.backend\.lmdb\.cache\.size.*lots|lots.*memory size/s);
+    assert.equal(new LmdbStateStores(join(scratch, 'cache'), 1024).cacheBytes, 1024);
+    assert.equal(new LmdbStateStores(join(scratch, 'cache'), Number.MAX_SAFE_INTEGER).cacheBytes, Math.floor(getHeapStatistics().heap_size_limit / 4));
   });
 });
