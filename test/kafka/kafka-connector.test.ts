@@ -193,8 +193,17 @@ describe('the Kafka connector', () => {
     const { jobId } = await cluster.client.submitJobFile(EXAMPLE, { args: [kafka.broker.bootstrapServers, 'lines', 'word-counts', 'true'] });
     const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    // The last counts are committed by the final checkpoint; the coordinator writes the commit markers after EndTxn answers.
     const highest = new Map<string, number>();
-    for (const [word, count] of pairs(await readTopic(kafka.broker.bootstrapServers, 'word-counts'))) highest.set(word, Math.max(highest.get(word) ?? 0, count));
+    await waitFor(
+      async () => {
+        for (const [word, count] of pairs(await readTopic(kafka.broker.bootstrapServers, 'word-counts'))) highest.set(word, Math.max(highest.get(word) ?? 0, count));
+        return highest.size >= 8;
+      },
+      () => `the committed counts of the 8 words (has ${[...highest.keys()].join(', ')})`,
+      10_000,
+      100,
+    );
     assert.deepEqual(Object.fromEntries([...highest].sort()), { be: 2, is: 1, not: 1, or: 1, question: 1, that: 1, the: 1, to: 2 });
   });
 });
