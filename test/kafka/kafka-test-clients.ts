@@ -29,7 +29,7 @@ export async function countTopics(bootstrap: string, name: string, records: numb
 
 /** Produces the numbers from..to-1 as text, number n to partition n % partitions. */
 export async function produceNumbers(bootstrap: string, topic: string, from: number, to: number, partitions = 4): Promise<void> {
-  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, ...TIMEOUTS });
+  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...TIMEOUTS });
   try {
     for (let start = from; start < to; start += 1000) {
       const messages = [];
@@ -43,7 +43,7 @@ export async function produceNumbers(bootstrap: string, topic: string, from: num
 
 /** Produces raw values (bad records, for instance) to partition 0. */
 export async function produceValues(bootstrap: string, topic: string, values: string[]): Promise<void> {
-  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, ...TIMEOUTS });
+  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...TIMEOUTS });
   try {
     await producer.send({ messages: values.map((value) => ({ topic, value, partition: 0 })) });
   } finally {
