@@ -6,13 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { Configuration, Logger } from '@eddy/common';
-import { AuthOptions } from '@eddy/cluster-common';
-
-/**
- * The TLS switch of the control and data plane. Read by its key, not through its option
- * constant: TLS is configured by its own options file (security/ssl-options.ts).
- */
-export const SSL_INTERNAL_ENABLED_KEY = 'security.ssl.internal.enabled';
+import { AuthOptions, SslOptions } from '@eddy/cluster-common';
 
 /** One port a daemon listens on, and the interface it binds. */
 export interface Listener {
@@ -32,8 +26,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** The listeners beyond loopback that nothing protects; empty when TLS or a token is on, or all are on loopback. */
 export function exposedListeners(listeners: readonly Listener[], configuration: Configuration): Listener[] {
-  const tls = (configuration.getRaw(SSL_INTERNAL_ENABLED_KEY) ?? '').toLowerCase() === 'true';
-  if (tls || configuration.get(AuthOptions.token) !== '') return [];
+  if (configuration.get(SslOptions.internalEnabled) || configuration.get(AuthOptions.token) !== '') return [];
   return listeners.filter((listener) => !isLoopbackHost(listener.bindHost));
 }
 
@@ -45,9 +38,9 @@ export function warnIfExposed(component: string, listeners: readonly Listener[],
     {
       component,
       exposed: exposed.map((listener) => `${listener.what} on ${listener.bindHost}`),
-      closeWith: [AuthOptions.token.key, SSL_INTERNAL_ENABLED_KEY],
+      closeWith: [AuthOptions.token.key, SslOptions.internalEnabled.key],
     },
     `The ${component} listens beyond loopback without TLS or an auth token: whoever reaches these ports can submit jobs (run code on every TaskManager), cancel them and read their records; ` +
-      `set ${AuthOptions.token.key} (the same on every process; clients set it or EDDY_AUTH_TOKEN) and ${SSL_INTERNAL_ENABLED_KEY}, or bind to 127.0.0.1 (docs/security.md)`,
+      `set ${AuthOptions.token.key} (the same on every process; clients set it or EDDY_AUTH_TOKEN) and ${SslOptions.internalEnabled.key}, or bind to 127.0.0.1 (docs/security.md)`,
   );
 }
