@@ -12,20 +12,18 @@
  * In-process calls (LocalTransport) never reach the server and are not checked: they come from
  * the process itself.
  *
- * The token is never logged: a refusal is logged once per peer host (up to MAX_LOGGED_PEERS), with
+ * The token is never logged: a refusal is logged once per peer host (OncePerKey), with
  * the method and whether a token was sent at all.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from '@eddy/common';
+import { OncePerKey, type Logger } from '@eddy/common';
 import { ERROR_TRAILER, errorToWire, UnauthenticatedError } from './rpc-errors.js';
 
 /** The metadata key the token travels in, as `Bearer <token>` (gRPC's and HTTP's usual form). */
 export const AUTHORIZATION_HEADER = 'authorization';
 const BEARER_PREFIX = 'Bearer ';
 
-/** Peers whose refusals have been logged; past this many, refusals are no longer logged. */
-const MAX_LOGGED_PEERS = 1024;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
@@ -75,7 +73,7 @@ export function authClientInterceptor(token: string): grpc.Interceptor {
  */
 export function authServerInterceptor(token: string, address: () => string, log: Logger): grpc.ServerInterceptor {
   const check = new AuthTokenCheck(token);
-  const loggedPeers = new Set<string>();
+  const loggedPeers = new OncePerKey();
   return (methodDescriptor, call) => {
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
@@ -87,8 +85,7 @@ export function authServerInterceptor(token: string, address: () => string, log:
         }
         const error = new UnauthenticatedError({ method: methodDescriptor.path, address: address(), tokenPresent: header !== undefined });
         const peerHost = call.getPeer().replace(/:\d+$/, '');
-        if (!loggedPeers.has(peerHost) && loggedPeers.size < MAX_LOGGED_PEERS) {
-          loggedPeers.add(peerHost);
+        if (loggedPeers.first(peerHost)) {
           log.warn({ peer: peerHost, method: methodDescriptor.path, tokenPresent: header !== undefined }, 'Refused a call without the cluster auth token (logged once per peer host)');
         }
         const trailer = new grpc.Metadata();

@@ -9,15 +9,12 @@
  * A refusal is logged once per peer host (the address and why, never a proof or the token).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Logger } from '@eddy/common';
+import { OncePerKey, type Logger } from '@eddy/common';
 import { DATA_PROTOCOL } from './data-frames.js';
-
-/** Peers whose refusals were logged; past this many, refusals are no longer logged. */
-const MAX_LOGGED_PEERS = 1024;
 
 export class DataConnectionAuth {
   readonly #proof: Buffer | undefined;
-  readonly #loggedPeers = new Set<string>();
+  readonly #loggedPeers = new OncePerKey();
 
   /** `token`: security.auth.token ('' for none: every HELLO of the protocol is let in). */
   constructor(
@@ -42,8 +39,7 @@ export class DataConnectionAuth {
     const presented = body.subarray(Buffer.byteLength(DATA_PROTOCOL) + 1).toString('utf8');
     const proof = /^[0-9a-f]{64}$/.test(presented) ? Buffer.from(presented, 'hex') : undefined;
     if (proof !== undefined && timingSafeEqual(proof, this.#proof)) return true;
-    if (!this.#loggedPeers.has(remoteHost) && this.#loggedPeers.size < MAX_LOGGED_PEERS) {
-      this.#loggedPeers.add(remoteHost);
+    if (this.#loggedPeers.first(remoteHost)) {
       this.logger.warn(
         { remoteAddress: remoteHost, reason: proof === undefined ? 'its HELLO carried no proof of the auth token' : 'its HELLO carried the proof of another token' },
         "Refused a data connection without the cluster's auth token (security.auth.token; logged once per peer host)",
