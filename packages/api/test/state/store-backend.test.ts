@@ -331,7 +331,7 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
   const cached = (limitBytes: number, store = new MemoryStore(), incremental = false): StoreKeyedStateBackend =>
     new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, store, incremental, 'op', { limitBytes, usedBytes: 0 });
 
-  it('keeps hot keys decoded across batches: each is read once, written at the snapshot only, and the snapshot holds exactly the state at the barrier', async () => {
+  it('keeps hot keys decoded across batches: each is read once, nothing is written at the snapshot, and the snapshot holds exactly the state at the barrier', async () => {
     const store = new MemoryStore();
     const backend = cached(64 * 1024 * 1024, store, true);
     const totals = backend.getValueState(new ValueStateDescriptor<{ n: number }>('totals'));
@@ -349,10 +349,11 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
     assert.equal(store.gets, 0, 'new keys are known absent (the store started empty), and every key stays cached over 200 batches: nothing read from the store');
     assert.equal(store.transactions, 0, 'nothing written while the cache holds it');
     const snapshot = backend.snapshot([], 1);
-    assert.equal(store.transactions, 1, 'the snapshot writes the changed entries in one transaction');
-    assert.equal(store.entries.size, keys);
+    assert.equal(store.transactions, 0, 'the snapshot writes nothing to the store at the barrier (its synchronous part is O(1))');
     backend.setCurrentKey('k0');
     totals.value()!.n = -1; // after the barrier
+    backend.flush();
+    assert.equal(store.entries.size, keys, 'written out after the barrier, in one transaction');
     const first = await writeToMemory(snapshot);
     const restored = heapBackend();
     restoreKeyedState(restored, [first], () => {});
@@ -372,6 +373,122 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
       chained.setCurrentKey(key);
       assert.deepEqual(chainedTotals.value(), { n }, `${key}: the change log records the entries changed in the cache`);
     }
+  });
+
+  it('freezes the cache at the barrier by copy-on-write: writes, values changed in place, removals, write-outs and evictions after it never reach the snapshot', async () => {
+    for (const limitBytes of [64 * 1024 * 1024, 64 * 1024]) {
+      const store = new MemoryStore();
+      const backend = cached(limitBytes, store, true);
+      const heap = heapBackend();
+      const states = [backend, heap].map((b) => ({ b, counts: b.getValueState(new ValueStateDescriptor<number>('count')), totals: b.getValueState(new ValueStateDescriptor<{ n: number }>('totals')), seen: b.getListState(new ListStateDescriptor<number>('seen')) }));
+      const keys = 30_000;
+      const round = (from: number, to: number, salt: number): void => {
+        for (let i = from; i < to; i++) {
+          const key = (i * 7919 + salt) % keys;
+          for (const { b, counts, totals, seen } of states) {
+            b.setCurrentKey(key);
+            counts.update((counts.value() ?? 0) + salt);
+            const total = totals.value();
+            if (total === undefined) totals.update({ n: i });
+            else total.n += salt; // changed in place
+            if (i % 5 === 0) seen.add(i);
+            if (i % 17 === 0) counts.clear();
+            if (i % 23 === 0) seen.clear();
+          }
+          if (i % 500 === 499) backend.endOfBatch();
+        }
+      };
+      round(0, 60_000, 1);
+      const transactions = store.transactions;
+      // The checkpoint: the heap's snapshot is the independent computation of the state at the barrier.
+      const expected = await writeToMemory(new KeyedStateSnapshot(heap, []));
+      const snapshot = backend.snapshot([], 1);
+      assert.equal(store.transactions, transactions, `cache of ${limitBytes}: nothing written at the barrier`);
+      // After the barrier: changes of every kind, batches that evict and write out, and a flush.
+      round(60_000, 90_000, 3);
+      backend.flush();
+      assert.ok(store.transactions > transactions, 'entries were written out after the barrier');
+      let turns = 0;
+      const written = await writeToMemory(snapshot, () => {
+        // Records between the turns of the snapshot's asynchronous part.
+        round(90_000 + turns * 2_000, 92_000 + turns * 2_000, 5);
+        turns++;
+        return Promise.resolve();
+      });
+      snapshot.release();
+      assert.ok(turns > 0, 'the snapshot yielded to records');
+      const fromStore = heapBackend();
+      restoreKeyedState(fromStore, [written], () => {});
+      const fromHeap = heapBackend();
+      restoreKeyedState(fromHeap, [expected], () => {});
+      for (const name of ['count', 'totals', 'seen']) {
+        const actual = new Map(fromStore.stateTables().find((table) => table.name === name)!.entries());
+        const wanted = new Map(fromHeap.stateTables().find((table) => table.name === name)!.entries());
+        assert.equal(actual.size, wanted.size, `cache of ${limitBytes}: ${name} has the barrier's keys`);
+        for (const [key, value] of wanted) assert.deepEqual(actual.get(key), value, `cache of ${limitBytes}: ${name} of ${String(key)} as at the barrier`);
+      }
+      // The next snapshot, incremental over the first, holds the state after everything.
+      backend.notifyCheckpointComplete(1);
+      const heapNow = await writeToMemory(new KeyedStateSnapshot(heap, []));
+      const log = await writeToMemory(backend.snapshot([], 2));
+      const chained = heapBackend();
+      restoreKeyedState(chained, [written, log], () => {});
+      const now = heapBackend();
+      restoreKeyedState(now, [heapNow], () => {});
+      for (const name of ['count', 'totals', 'seen']) {
+        const actual = new Map(chained.stateTables().find((table) => table.name === name)!.entries());
+        const wanted = new Map(now.stateTables().find((table) => table.name === name)!.entries());
+        assert.deepEqual(actual, wanted, `cache of ${limitBytes}: ${name} after the change log`);
+      }
+    }
+  });
+
+  it('a snapshot released before it collected leaves its entries pending for the next one, and a second snapshot finishes the first one collecting', async () => {
+    const store = new MemoryStore();
+    const backend = cached(64 * 1024 * 1024, store, true);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    const setAll = (value: number): void => {
+      for (let i = 0; i < 1000; i++) {
+        backend.setCurrentKey(i);
+        counts.update(value + i);
+      }
+    };
+    const readAll = async (writer: KeyedSnapshotWriter, chain: Awaited<ReturnType<typeof writeToMemory>>[] = []): Promise<number[]> => {
+      const restored = heapBackend();
+      restoreKeyedState(restored, [...chain, await writeToMemory(writer)], () => {});
+      const state = restored.getValueState(new ValueStateDescriptor<number>('count'));
+      return Array.from({ length: 1000 }, (_, i) => (restored.setCurrentKey(i), state.value() as number));
+    };
+    setAll(0);
+    backend.snapshot([], 1).release(); // aborted before it was written
+    setAll(10_000);
+    const first = backend.snapshot([], 2);
+    setAll(20_000);
+    const second = backend.snapshot([], 3); // while the first is in flight
+    setAll(30_000);
+    assert.deepEqual(await readAll(first), Array.from({ length: 1000 }, (_, i) => 10_000 + i));
+    const secondBytes = await writeToMemory(second);
+    const restored = heapBackend();
+    restoreKeyedState(restored, [secondBytes], () => {});
+    const state = restored.getValueState(new ValueStateDescriptor<number>('count'));
+    restored.setCurrentKey(999);
+    assert.equal(state.value(), 20_999);
+    first.release();
+    second.release();
+    backend.notifyCheckpointComplete(3);
+    // Incremental over checkpoint 3: the entries changed since, though never written to the store.
+    assert.equal(store.transactions, 0);
+    const fourth = backend.snapshot([], 4);
+    assert.deepEqual(await readAll(fourth, [secondBytes]), Array.from({ length: 1000 }, (_, i) => 30_000 + i));
+    fourth.release();
+    backend.notifyCheckpointComplete(4);
+    // Ten keys change: the next change log holds them, not the thousand entries still only in the cache.
+    for (let i = 0; i < 10; i++) {
+      backend.setCurrentKey(i);
+      counts.update(-i);
+    }
+    const log = await writeToMemory(backend.snapshot([], 5));
+    assert.ok(log.bytes.byteLength * 20 < secondBytes.bytes.byteLength, `a change log of ten entries takes ${log.bytes.byteLength} bytes against ${secondBytes.bytes.byteLength} for the whole state`);
   });
 
   it('stays within its bytes: entries not used since the last round leave, the changed ones written out, and every value reads back as on the heap', () => {

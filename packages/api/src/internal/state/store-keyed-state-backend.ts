@@ -20,10 +20,17 @@
  * a Bloom filter of what the backend wrote to it (store-key-filter.ts) answers most reads of new
  * keys without a get. Nothing per record allocates a promise.
  *
- * A snapshot writes every changed entry of the cache out (they stay cached), then takes a read
- * transaction of the store: O(changes) on the task's thread. Its asynchronous part reads key group after key group from that view and writes the
+ * A snapshot's synchronous part is O(1): it takes a read transaction of the store and freezes the
+ * cache's changed entries by copy-on-write (Flink's CopyOnWriteStateMap idea, on the cache): every
+ * slot remembers the snapshot epoch in which it was last changed, so an entry changed before the
+ * barrier and not written out is "pending" for the snapshot without being visited. Until the
+ * snapshot has collected its pending entries, the first change of one (a write, an object handed
+ * out, a write-out to the store, an eviction) first copies its barrier-time value into the
+ * snapshot's overlay (BarrierOverlay). The asynchronous part collects the rest, a slice of slots a
+ * turn, then reads key group after key group from the view with the overlay over it, and writes the
  * canonical EKS1 format (keyed-state-snapshot.ts), the same bytes the heap backend writes, so a
- * checkpoint of either backend restores into the other, at any parallelism.
+ * checkpoint of either backend restores into the other, at any parallelism. Nothing is written to
+ * the store at the barrier: the write transactions stay one per input batch at most.
  *
  * Incremental checkpoints (execution.checkpointing.incremental; FLIP-158's idea, by key): the
  * backend remembers which entries each batch wrote, and once a checkpoint it took a snapshot for
@@ -39,7 +46,7 @@ import { keyGroupFor, type KeyGroupRange } from '../../key-groups.js';
 import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot } from '../contract.js';
 import { fromStateKey, HeapKeyedStateBackend } from './keyed-state-backend.js';
 import { addTimers, nextTurn, REMOVED_ENTRY, TIMERS_REPLACED, writeKeyGroups, type ChunkSink, type KeyedSnapshotWriter, type KeyedStateSnapshotResult, type KeyedTimer } from './keyed-state-snapshot.js';
-import { StateTable } from './state-table.js';
+import { copyStateValue, StateTable } from './state-table.js';
 import { StoreKeyFilter } from './store-key-filter.js';
 import type { StateKind } from '../../state.js';
 
@@ -60,6 +67,8 @@ const MAX_CACHED_ENTRIES = 65_536;
 const EVICT_TO = 0.75;
 /** The heap an entry takes besides its value (estimated): its Map entry, its slot in the tables' arrays, a number or short key. */
 const ENTRY_BYTES = 96;
+/** Slots a snapshot's asynchronous part looks at between two turns of the task's thread while it collects its pending entries. */
+const COLLECT_SLICE = 16_384;
 
 /** The cache's bytes, shared by the keyed operators of a task (see KeyedStateStores.cacheBytes). */
 export interface StateCacheBudget {
@@ -130,6 +139,71 @@ interface ChangeLog {
   readonly timerGroups: ReadonlySet<number>;
 }
 
+/** The snapshot an incremental delta belongs to: the entries written before it, and its timers' key groups. */
+interface Delta {
+  readonly checkpointId: number;
+  /** The backend's epoch from this snapshot on: changes after its barrier are stamped with it. */
+  readonly epoch: number;
+  readonly savepoint: boolean;
+  readonly changed: Map<string, ChangedEntry>;
+  readonly timerGroups: Set<number>;
+}
+
+/**
+ * The barrier-time values of a snapshot's pending entries (changed in the cache before the barrier,
+ * not in the store's view): by key group, then state index, then state key. REMOVED: the entry is
+ * absent at the barrier. Filled by copy-on-write and by the snapshot's collection (see the file
+ * comment); read by the snapshot's asynchronous part over the store's view.
+ */
+class BarrierOverlay {
+  readonly groups = new Map<number, Map<number, Map<unknown, unknown>>>();
+  /** Every slot was looked at: nothing pending is left in the cache. */
+  collected = false;
+
+  constructor(
+    /** The backend's snapshot epoch this overlay belongs to. */
+    readonly epoch: number,
+    /** Incremental: the delta of this snapshot, which gets the collected entries changed since `changedSince`. */
+    readonly delta: Delta | undefined,
+    /** Incremental: the epoch of the base checkpoint (0: none); an entry last changed before it is in the base already. */
+    readonly changedSince: number,
+  ) {}
+
+  /** `value` was the entry's at the barrier; `changed`: the epoch of its last change. */
+  preserve(group: number, state: number, stateKey: unknown, value: unknown, changed: number): void {
+    let states = this.groups.get(group);
+    if (states === undefined) this.groups.set(group, (states = new Map()));
+    let entries = states.get(state);
+    if (entries === undefined) states.set(state, (entries = new Map()));
+    entries.set(stateKey, value);
+    if (this.delta !== undefined && changed >= this.changedSince) {
+      const storeKey = toStoreKey(stateKey);
+      this.delta.changed.set(changeId(group, state, storeKey), [group, state, storeKey]);
+    }
+  }
+}
+
+/** The change log of an incremental snapshot: every entry of `deltas`, once, by key group. */
+function changeLogOf(deltas: readonly Delta[], timerGroups: Set<number>): ChangeLog {
+  const entries = new Map<number, ChangedEntry[]>();
+  const seen = new Set<string>();
+  for (const delta of deltas) {
+    for (const [id, entry] of delta.changed) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      let list = entries.get(entry[0]);
+      if (list === undefined) entries.set(entry[0], (list = []));
+      list.push(entry);
+    }
+  }
+  return { entries, timerGroups };
+}
+
+/** The id of an entry in a delta's changes. */
+function changeId(keyGroup: number, state: number, key: KeyedStateStoreKey): string {
+  return `${keyGroup}\u0001${state}\u0001${typeof key === 'string' ? 's' : typeof key === 'number' ? 'n' : 'b'}${String(key)}`;
+}
+
 const UNDEFINED_KEY = '\u0000u';
 const NULL_KEY = '\u0000z';
 const BIGINT_KEY_TAG = '\u0000n:';
@@ -173,9 +247,15 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   /** Incremental: the entries written since the last snapshot, by changeId. */
   private changedEntries = new Map<string, ChangedEntry>();
   /** Incremental: the snapshots taken since the base, with the entries written before each and their timers' key groups. */
-  private readonly deltas: { readonly checkpointId: number; readonly savepoint: boolean; readonly changed: Map<string, ChangedEntry>; readonly timerGroups: Set<number> }[] = [];
+  private readonly deltas: Delta[] = [];
+  /** Snapshots taken so far: the epoch a slot's last change is stamped with (see the file comment). */
+  epoch = 0;
+  /** The snapshot whose pending entries are still in the cache (copy-on-write is on); undefined: none. */
+  collecting: BarrierOverlay | undefined;
   /** The last completed checkpoint this backend took a snapshot for; undefined: none yet (snapshots are full). */
   private base: { readonly checkpointId: number; readonly timerGroups: Set<number> } | undefined;
+  /** Incremental: the epoch of the base's snapshot (0: none); entries last changed before it need no change log. */
+  changesSince = 0;
 
   /**
    * `incremental`: execution.checkpointing.incremental (see snapshot()). `cache`: the bytes the
@@ -279,40 +359,74 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
   }
 
   /**
-   * The synchronous part of a snapshot: the batch written out, a read view of the store taken.
-   * Incremental, once a checkpoint of this backend completed: the snapshot writes only the key
-   * groups written since that checkpoint (over every snapshot since, completed or not), and those
-   * with timers now or then (timers live on the heap and change without the store).
+   * The synchronous part of a snapshot, O(1) in the state: a read view of the store, and the
+   * cache's changed entries frozen by copy-on-write (the file comment). Incremental, once a
+   * checkpoint of this backend completed: the snapshot writes only the key groups written since
+   * that checkpoint (over every snapshot since, completed or not), and those with timers now or
+   * then (timers live on the heap and change without the store).
    */
   snapshot(timers: readonly KeyedTimer[], checkpointId = 0, savepoint = false): KeyedSnapshotWriter {
-    this.flush();
-    let changes: ChangeLog | undefined;
+    // One snapshot collects at a time: one still collecting (checkpoints in flight together) finishes now.
+    this.finishCollecting();
+    let delta: Delta | undefined;
+    let changes: (() => ChangeLog) | undefined;
     if (this.incremental) {
       const timerGroups = new Set<number>();
       for (const timer of timers) timerGroups.add(keyGroupFor(timer.key, this.maxParallelism));
-      this.deltas.push({ checkpointId, savepoint, changed: this.changedEntries, timerGroups });
+      delta = { checkpointId, epoch: this.epoch + 1, savepoint, changed: this.changedEntries, timerGroups };
+      this.deltas.push(delta);
       this.changedEntries = new Map();
       if (this.base !== undefined && !savepoint) {
-        const entries = new Map<number, ChangedEntry[]>();
-        const seen = new Set<string>();
-        for (const delta of this.deltas) {
-          for (const [id, entry] of delta.changed) {
-            if (seen.has(id)) continue;
-            seen.add(id);
-            let list = entries.get(entry[0]);
-            if (list === undefined) entries.set(entry[0], (list = []));
-            list.push(entry);
-          }
-        }
-        changes = { entries, timerGroups: new Set([...this.base.timerGroups, ...timerGroups]) };
+        // Built once the snapshot collected its pending entries (they join its delta), off the barrier.
+        const deltas = [...this.deltas];
+        const baseTimerGroups = this.base.timerGroups;
+        changes = () => changeLogOf(deltas, new Set([...baseTimerGroups, ...timerGroups]));
       }
     }
-    return new StoreKeyedStateSnapshot(this, this.store.snapshot(), timers, changes);
+    const overlay = new BarrierOverlay(++this.epoch, delta, this.changesSince);
+    let pending = false;
+    for (const table of this.storeTables) if (table.dirty > 0) pending = true;
+    if (pending) this.collecting = overlay;
+    else overlay.collected = true;
+    return new StoreKeyedStateSnapshot(this, this.store.snapshot(), timers, overlay, changes);
+  }
+
+  /**
+   * A snapshot's asynchronous part: copies its pending entries still in the cache into its overlay,
+   * COLLECT_SLICE slots a turn. Copy-on-write keeps the ones changed meanwhile.
+   */
+  async collect(overlay: BarrierOverlay, yieldTurn: () => Promise<void>): Promise<void> {
+    for (const table of this.storeTables) {
+      let from = 0;
+      while (this.collecting === overlay) {
+        from = table.collectPending(overlay, from, COLLECT_SLICE);
+        if (from < 0) break;
+        await yieldTurn();
+      }
+    }
+    // Not collecting it any more without having finished: released, or the task ended (or a later snapshot finished it).
+    if (this.collecting !== overlay) return;
+    this.collecting = undefined;
+    overlay.collected = true;
+  }
+
+  /** The snapshot still collecting collects the rest now (on the task's thread). */
+  private finishCollecting(): void {
+    const overlay = this.collecting;
+    if (overlay === undefined) return;
+    for (const table of this.storeTables) table.collectPending(overlay, 0, Infinity);
+    overlay.collected = true;
+    this.collecting = undefined;
+  }
+
+  /** A snapshot was released before it collected: copy-on-write stops (its entries stay pending for the next one). */
+  abandon(overlay: BarrierOverlay): void {
+    if (this.collecting === overlay) this.collecting = undefined;
   }
 
   /** Incremental: (key group, state, key) was written in this batch. */
   noteWritten(keyGroup: number, state: number, key: KeyedStateStoreKey): void {
-    this.changedEntries.set(`${keyGroup}\u0001${state}\u0001${typeof key === 'string' ? 's' : typeof key === 'number' ? 'n' : 'b'}${String(key)}`, [keyGroup, state, key]);
+    this.changedEntries.set(changeId(keyGroup, state, key), [keyGroup, state, key]);
   }
 
   /**
@@ -324,6 +438,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     const delta = this.deltas.find((d) => d.checkpointId === checkpointId);
     if (delta === undefined || delta.savepoint || (this.base !== undefined && this.base.checkpointId >= checkpointId)) return;
     this.base = { checkpointId, timerGroups: delta.timerGroups };
+    this.changesSince = delta.epoch;
     const index = this.deltas.indexOf(delta);
     this.deltas.splice(0, index + 1);
   }
@@ -351,6 +466,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
 
   override dispose(): void {
     this.disposed = true;
+    this.collecting = undefined;
     for (const table of this.storeTables) table.clearCache();
     super.dispose();
   }
@@ -380,6 +496,10 @@ class StoreStateTable extends StateTable {
   private sizes = new Int32Array(1024);
   /** DIRTY | REFERENCED. */
   private flags = new Uint8Array(1024);
+  /** The backend's snapshot epoch when the slot last changed: DIRTY and older than a collecting snapshot's epoch, it is pending for that snapshot. */
+  private stamps = new Int32Array(1024);
+  /** The epoch of the snapshot whose overlay holds the slot's value at its barrier (it is pending for it no more). */
+  private held = new Int32Array(1024);
   /** Slots ever used (free ones among them). */
   private used = 0;
   private readonly free: number[] = [];
@@ -410,6 +530,8 @@ class StoreStateTable extends StateTable {
     }
     // Handed out: it may be changed in place, so it is written out, and its bytes may have grown.
     if ((flags & DIRTY) === 0) this.dirty++;
+    else if (this.backend.collecting !== undefined) this.preservePending(slot, true);
+    this.stamps[slot] = this.backend.epoch;
     this.flags[slot] = flags | DIRTY | REFERENCED;
     this.resize(slot, cached);
     return cached;
@@ -463,9 +585,9 @@ class StoreStateTable extends StateTable {
     for (let slot = 0; slot < this.used && this.dirty > 0; slot++) {
       const slotFlags = flags[slot] as number;
       if ((slotFlags & DIRTY) === 0) continue;
+      this.writeOut(slot, true);
       flags[slot] = slotFlags & ~DIRTY;
       this.dirty--;
-      this.writeOut(slot);
       if (values[slot] === REMOVED) values[slot] = ABSENT;
     }
   }
@@ -477,7 +599,7 @@ class StoreStateTable extends StateTable {
    */
   evict(bytes: number, entries: number): void {
     if (bytes >= this.bytes && entries >= this.used - this.free.length) {
-      for (let slot = 0; slot < this.used; slot++) if (((this.flags[slot] as number) & DIRTY) !== 0) this.writeOut(slot);
+      for (let slot = 0; slot < this.used; slot++) if (((this.flags[slot] as number) & DIRTY) !== 0) this.writeOut(slot, false);
       this.clearCache();
       return;
     }
@@ -495,7 +617,7 @@ class StoreStateTable extends StateTable {
         continue;
       }
       if ((slotFlags & DIRTY) !== 0) {
-        this.writeOut(slot);
+        this.writeOut(slot, false);
         this.dirty--;
       }
       freed += sizes[slot] as number;
@@ -519,14 +641,45 @@ class StoreStateTable extends StateTable {
     this.bytes = 0;
   }
 
-  /** Inside a write transaction: one entry to the store. */
-  private writeOut(slot: number): void {
+  /**
+   * Copies `slot`'s clean-before-the-change value into the overlay of the snapshot collecting, if it
+   * is pending for it (DIRTY since before its barrier); `copy`: an object stays in the cache, where
+   * it may be changed in place.
+   */
+  private preservePending(slot: number, copy: boolean): void {
+    const overlay = this.backend.collecting;
+    if (overlay === undefined || ((this.flags[slot] as number) & DIRTY) === 0 || (this.stamps[slot] as number) >= overlay.epoch || this.held[slot] === overlay.epoch) return;
+    const value = this.values[slot];
+    overlay.preserve(this.groups[slot] as number, this.index, this.keys[slot], copy ? copyStateValue(value) : value, this.stamps[slot] as number);
+    this.held[slot] = overlay.epoch;
+  }
+
+  /**
+   * A snapshot's collection: the pending entries of slots `from` to `from + count` into its overlay
+   * (copies: they stay in the cache); returns where to go on, or -1 past the last slot.
+   */
+  collectPending(overlay: BarrierOverlay, from: number, count: number): number {
+    const { flags, stamps, held, values } = this;
+    const end = Math.min(this.used, from + count);
+    const epoch = overlay.epoch;
+    for (let slot = from; slot < end; slot++) {
+      if (((flags[slot] as number) & DIRTY) === 0 || (stamps[slot] as number) >= epoch || held[slot] === epoch || values[slot] === FREE) continue;
+      overlay.preserve(this.groups[slot] as number, this.index, this.keys[slot], copyStateValue(values[slot]), stamps[slot] as number);
+      held[slot] = epoch;
+    }
+    return end >= this.used ? -1 : end;
+  }
+
+  /** Inside a write transaction: one entry to the store (copy-on-write first; `stays`: the slot stays cached). */
+  private writeOut(slot: number, stays: boolean): void {
+    if (this.backend.collecting !== undefined) this.preservePending(slot, stays);
     const value = this.values[slot];
     if (value === ABSENT) return;
     const group = this.groups[slot] as number;
     const storeKey = toStoreKey(this.keys[slot]);
     const store = this.backend.store;
-    if (this.backend.incremental) this.backend.noteWritten(group, this.index, storeKey);
+    // Incremental: a change log needs the entry if it changed since the base (one changed before is in the base).
+    if (this.backend.incremental && (this.stamps[slot] as number) >= this.backend.changesSince) this.backend.noteWritten(group, this.index, storeKey);
     if (value === REMOVED) store.remove(group, this.index, storeKey);
     else {
       this.backend.written?.add(this.index, storeKey);
@@ -541,6 +694,8 @@ class StoreStateTable extends StateTable {
       this.dirty++;
       return;
     }
+    if (this.backend.collecting !== undefined) this.preservePending(slot, false);
+    this.stamps[slot] = this.backend.epoch;
     this.values[slot] = value;
     const flags = this.flags[slot] as number;
     if ((flags & DIRTY) === 0) this.dirty++;
@@ -577,6 +732,8 @@ class StoreStateTable extends StateTable {
     this.values[slot] = value;
     this.groups[slot] = group;
     this.flags[slot] = flags;
+    this.stamps[slot] = this.backend.epoch;
+    this.held[slot] = 0;
     this.sizes[slot] = size;
     this.bytes += size;
     this.backend.noteCached(1, size);
@@ -605,19 +762,21 @@ class StoreStateTable extends StateTable {
   }
 
   private grow(length: number): void {
-    const groups = new Int32Array(length);
-    groups.set(this.groups);
-    this.groups = groups;
-    const sizes = new Int32Array(length);
-    sizes.set(this.sizes);
-    this.sizes = sizes;
-    const flags = new Uint8Array(length);
-    flags.set(this.flags);
-    this.flags = flags;
+    this.groups = lengthened(this.groups, new Int32Array(length));
+    this.sizes = lengthened(this.sizes, new Int32Array(length));
+    this.flags = lengthened(this.flags, new Uint8Array(length));
+    this.stamps = lengthened(this.stamps, new Int32Array(length));
+    this.held = lengthened(this.held, new Int32Array(length));
   }
 }
 
-/** A read view of the store with the timers of the barrier, written in EKS1 later. */
+/** `longer` with `array`'s items at its start. */
+function lengthened<T extends Int32Array | Uint8Array>(array: T, longer: T): T {
+  longer.set(array);
+  return longer;
+}
+
+/** A read view of the store, the overlay of the cache's pending entries and the timers of the barrier, written in EKS1 later. */
 class StoreKeyedStateSnapshot implements KeyedSnapshotWriter {
   readonly keyGroupStart: number;
   readonly keyGroupEnd: number;
@@ -628,28 +787,39 @@ class StoreKeyedStateSnapshot implements KeyedSnapshotWriter {
     private readonly backend: StoreKeyedStateBackend,
     private readonly view: KeyedStateStoreSnapshot,
     private readonly timers: readonly KeyedTimer[],
-    /** Incremental: what to write instead of every entry; undefined: a full snapshot. */
-    private readonly changes: ChangeLog | undefined,
+    private readonly overlay: BarrierOverlay,
+    /** Incremental: what to write instead of every entry (built once the overlay is collected); undefined: a full snapshot. */
+    private readonly changes: (() => ChangeLog) | undefined,
   ) {
     this.keyGroupStart = backend.keyGroupRange.startKeyGroup;
     this.keyGroupEnd = backend.keyGroupRange.endKeyGroup;
     this.states = backend.stateMetaInfos().map(({ name, kind, type }) => (type === undefined ? { name, kind } : { name, kind, type }));
   }
 
-  write(sink: ChunkSink, yieldTurn: () => Promise<void> = nextTurn, full = false): Promise<KeyedStateSnapshotResult> {
+  async write(sink: ChunkSink, yieldTurn: () => Promise<void> = nextTurn, full = false): Promise<KeyedStateSnapshotResult> {
+    const overlay = this.overlay;
+    if (!overlay.collected) await this.backend.collect(overlay, yieldTurn);
+    if (this.released || !overlay.collected) throw new Error('the snapshot of the keyed state store was released (the task ended) before it was written');
     const start = this.keyGroupStart;
     const timerBuckets: unknown[][] = Array.from({ length: this.keyGroupEnd - start + 1 }, () => []);
     addTimers(timerBuckets, this.timers, start, this.backend.maxParallelism);
-    const changes = full ? undefined : this.changes;
+    const changes = full || this.changes === undefined ? undefined : this.changes();
     const header = { maxParallelism: this.backend.maxParallelism, keyGroupStart: start, keyGroupEnd: this.keyGroupEnd, states: this.states, ...(changes === undefined ? {} : { changes: true as const }) };
     const entriesOf = (group: number): unknown[] => {
       if (this.released) throw new Error('the snapshot of the keyed state store was released (the task ended) before it was written');
       const entries: unknown[] = [];
       const timers = timerBuckets[group - start] as unknown[];
+      const pending = overlay.groups.get(group);
       if (changes === undefined) {
         this.view.forEachInKeyGroup(group, (state, storeKey, value) => {
-          entries.push(state, fromStateKey(fromStoreKey(storeKey)), value);
+          const stateKey = fromStoreKey(storeKey);
+          if (pending?.get(state)?.has(stateKey) !== true) entries.push(state, fromStateKey(stateKey), value);
         });
+        if (pending !== undefined) {
+          for (const [state, values] of pending) {
+            for (const [stateKey, value] of values) if (value !== REMOVED && value !== ABSENT) entries.push(state, fromStateKey(stateKey), value);
+          }
+        }
         for (const part of timers) entries.push(part);
         return entries;
       }
@@ -658,9 +828,11 @@ class StoreKeyedStateSnapshot implements KeyedSnapshotWriter {
         for (const part of timers) entries.push(part);
       }
       for (const [, state, storeKey] of changes.entries.get(group) ?? []) {
-        const value = this.view.get(group, state, storeKey);
-        const key = fromStateKey(fromStoreKey(storeKey));
-        if (value === undefined) entries.push(REMOVED_ENTRY, key, state);
+        const stateKey = fromStoreKey(storeKey);
+        const values = pending?.get(state);
+        const value = values?.has(stateKey) === true ? values.get(stateKey) : this.view.get(group, state, storeKey);
+        const key = fromStateKey(stateKey);
+        if (value === undefined || value === REMOVED || value === ABSENT) entries.push(REMOVED_ENTRY, key, state);
         else entries.push(state, key, value);
       }
       return entries;
@@ -671,6 +843,7 @@ class StoreKeyedStateSnapshot implements KeyedSnapshotWriter {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.backend.abandon(this.overlay);
     this.view.release();
   }
 }
