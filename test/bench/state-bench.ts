@@ -16,6 +16,7 @@
  *     incremental_size_ratio                    incremental / full bytes (target <= 0.05)
  *   operations (1 M keys counted by an unbounded job at parallelism 2 fed 100,000 records/s, per backend; two TaskManagers of two slots)
  *     savepoint_ms.<backend>, savepoint_bytes.<backend>   eddy savepoint of the running job
+ *     savepoint_sync_ms.<backend>                         its synchronous part in the keyed task (slowest subtask): O(1) in the state
  *     update_gap_ms.<backend>                             eddy update to the same code: stop request to every new subtask RUNNING (target <= 3 s)
  *     restore_p2_to_p3_ms.<backend>                       stop with a savepoint, then submit at parallelism 3 from it to every subtask RUNNING
  *   larger_than_heap (with --large: 1 M keys (--large-keys=N) of 1 KB at parallelism 2 under a 256 MB task heap per TaskManager)
@@ -156,7 +157,7 @@ async function everySubtaskRunning(client: JobClient, jobId: string): Promise<vo
 
 async function operations(context: BenchContext): Promise<Record<string, unknown>> {
   const keys = 1_000_000;
-  const fields: Record<string, Record<string, number>> = { savepoint_ms: {}, savepoint_bytes: {}, update_gap_ms: {}, restore_p2_to_p3_ms: {} };
+  const fields: Record<string, Record<string, number>> = { savepoint_ms: {}, savepoint_bytes: {}, savepoint_sync_ms: {}, update_gap_ms: {}, restore_p2_to_p3_ms: {} };
   for (const backend of ['hashmap', 'lmdb']) {
     await context.withCluster(
       {},
@@ -173,7 +174,12 @@ async function operations(context: BenchContext): Promise<Record<string, unknown
         const savepointPath = await client.triggerSavepoint(jobId, join(directory, 'savepoints'));
         fields['savepoint_ms']![backend] = Math.round(performance.now() - started);
         fields['savepoint_bytes']![backend] = readdirSync(savepointPath).reduce((sum, name) => sum + statSync(join(savepointPath, name)).size, 0);
-        progress(`${backend}: savepoint of ${keys} keys in ${fields['savepoint_ms']![backend]} ms`);
+        // The savepoint's synchronous part on the tasks' threads (the slowest subtask's): O(1) in the state for both backends.
+        const history = (await client.requestJob(jobId)).checkpoints?.history ?? [];
+        const taken = history.find((checkpoint) => checkpoint.externalPath.startsWith(savepointPath));
+        if (taken === undefined) throw new Error(`the savepoint ${savepointPath} is not in the job's checkpoint history`);
+        fields['savepoint_sync_ms']![backend] = Math.max(...taken.subtasks.map((subtask) => subtask.syncDurationMs));
+        progress(`${backend}: savepoint of ${keys} keys in ${fields['savepoint_ms']![backend]} ms (synchronous part ${fields['savepoint_sync_ms']![backend]} ms)`);
 
         const sameCode = await prepareJobFile(benchJob('keyed-state'), { args: args(2), configuration });
         let update;
