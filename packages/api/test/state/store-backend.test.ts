@@ -5,7 +5,7 @@ import { keyGroupFor, keyGroupRangeForOperatorIndex } from '../../src/key-groups
 import type { KeyedStateStore, KeyedStateStoreKey, KeyedStateStoreSnapshot, RestoredKeyedStateHandle } from '../../src/internal/contract.js';
 import { HeapKeyedStateBackend, type KeyedStateBackend } from '../../src/internal/state/keyed-state-backend.js';
 import { KeyedStateSnapshot, restoreKeyedState, type KeyedSnapshotWriter, type KeyedTimer } from '../../src/internal/state/keyed-state-snapshot.js';
-import { estimateHeapBytes, stateCacheBudgetOf, StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
+import { estimateHeapBytes, StateCacheBudget, stateCacheBudgetOf, StoreKeyedStateBackend } from '../../src/internal/state/store-keyed-state-backend.js';
 import { StoreKeyFilter } from '../../src/internal/state/store-key-filter.js';
 import { writeToMemory } from './snapshot-test-utils.js';
 
@@ -74,7 +74,7 @@ let cacheBytes = 0;
 const CACHE_SIZES = [0, 64 * 1024 * 1024, 4 * 1024];
 
 function storeBackend(store = new MemoryStore(), parallelism = 1, subtask = 0, incremental = false): StoreKeyedStateBackend {
-  return new StoreKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask), store, incremental, 'op', { limitBytes: cacheBytes, usedBytes: 0 });
+  return new StoreKeyedStateBackend(MAX, keyGroupRangeForOperatorIndex(MAX, parallelism, subtask), store, incremental, 'op', new StateCacheBudget(cacheBytes));
 }
 
 function heapBackend(parallelism = 1, subtask = 0): HeapKeyedStateBackend {
@@ -329,7 +329,7 @@ describe('StoreKeyedStateBackend incremental snapshots', () => {
 
 describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
   const cached = (limitBytes: number, store = new MemoryStore(), incremental = false): StoreKeyedStateBackend =>
-    new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, store, incremental, 'op', { limitBytes, usedBytes: 0 });
+    new StoreKeyedStateBackend(MAX, { startKeyGroup: 0, endKeyGroup: MAX - 1 }, store, incremental, 'op', new StateCacheBudget(limitBytes));
 
   it('keeps hot keys decoded across batches: each is read once, nothing is written at the snapshot, and the snapshot holds exactly the state at the barrier', async () => {
     const store = new MemoryStore();
@@ -376,12 +376,12 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
   });
 
   it('freezes the cache at the barrier by copy-on-write: writes, values changed in place, removals, write-outs and evictions after it never reach the snapshot', async () => {
-    for (const limitBytes of [64 * 1024 * 1024, 64 * 1024]) {
+    for (const limitBytes of [64 * 1024 * 1024, 32 * 1024]) {
       const store = new MemoryStore();
       const backend = cached(limitBytes, store, true);
       const heap = heapBackend();
       const states = [backend, heap].map((b) => ({ b, counts: b.getValueState(new ValueStateDescriptor<number>('count')), totals: b.getValueState(new ValueStateDescriptor<{ n: number }>('totals')), seen: b.getListState(new ListStateDescriptor<number>('seen')) }));
-      const keys = 30_000;
+      const keys = 40_000;
       const round = (from: number, to: number, salt: number): void => {
         for (let i = from; i < to; i++) {
           const key = (i * 7919 + salt) % keys;
@@ -395,23 +395,23 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
             if (i % 17 === 0) counts.clear();
             if (i % 23 === 0) seen.clear();
           }
-          if (i % 500 === 499) backend.endOfBatch();
+          if (i % 200 === 199) backend.endOfBatch();
         }
       };
-      round(0, 60_000, 1);
+      round(0, 50_000, 1);
       const transactions = store.transactions;
       // The checkpoint: the heap's snapshot is the independent computation of the state at the barrier.
       const expected = await writeToMemory(new KeyedStateSnapshot(heap, []));
       const snapshot = backend.snapshot([], 1);
       assert.equal(store.transactions, transactions, `cache of ${limitBytes}: nothing written at the barrier`);
       // After the barrier: changes of every kind, batches that evict and write out, and a flush.
-      round(60_000, 90_000, 3);
+      round(50_000, 60_000, 3);
       backend.flush();
       assert.ok(store.transactions > transactions, 'entries were written out after the barrier');
       let turns = 0;
       const written = await writeToMemory(snapshot, () => {
         // Records between the turns of the snapshot's asynchronous part.
-        round(90_000 + turns * 2_000, 92_000 + turns * 2_000, 5);
+        round(60_000 + turns * 500, 60_500 + turns * 500, 5);
         turns++;
         return Promise.resolve();
       });
@@ -525,6 +525,51 @@ describe('StoreKeyedStateBackend cache (state.backend.lmdb.cache.size)', () => {
         assert.equal(count, states[1]!.counts.value(), `count of ${k} in ${b === fresh ? 'the store' : 'the backend'}`);
         assert.deepEqual(seen, states[1]!.lists.get(), `list of ${k}`);
       }
+    }
+  });
+
+  it('shrinks a full cache that finds under a tenth of its reads, and tries its full size again after sixteen times as many reads', () => {
+    const budget = new StateCacheBudget(64 * 1024 * 1024);
+    const judge = (entries: number, hits: number, misses: number): number => {
+      budget.usedEntries = entries;
+      budget.hits = hits;
+      budget.misses = misses;
+      budget.review();
+      return budget.effectiveBytes;
+    };
+    assert.equal(judge(100_000, 1_000, 50_000), 64 * 1024 * 1024, 'not judged before as many reads as entries');
+    assert.equal(judge(100_000, 9_000, 91_000), 4 * 1024 * 1024, 'a full cache finding 9 % of 100,000 reads shrinks');
+    assert.equal(judge(20_000, 0, 1_500_000), 4 * 1024 * 1024, 'small until sixteen times the reads that judged it');
+    assert.equal(judge(20_000, 0, 1_600_000), 64 * 1024 * 1024, 'then it tries its full size');
+    assert.equal(judge(100_000, 20_000, 80_000), 64 * 1024 * 1024, 'and keeps it when it finds a fifth of its reads');
+    const small = new StateCacheBudget(4 * 1024 * 1024);
+    small.usedEntries = 10;
+    small.misses = 1_000;
+    small.review();
+    assert.equal(small.effectiveBytes, 4 * 1024 * 1024, 'a cache no larger than the small size is left alone');
+  });
+
+  it('with a working set far larger than the cache walked in a cycle, shrinks to the small size and keeps every value', () => {
+    const limitBytes = 8 * 1024 * 1024;
+    const store = new MemoryStore();
+    const backend = cached(limitBytes, store);
+    const counts = backend.getValueState(new ValueStateDescriptor<number>('count'));
+    const keys = 200_000;
+    let peak = 0;
+    for (let i = 0; i < 2 * keys; i++) {
+      backend.setCurrentKey(i % keys);
+      counts.update((counts.value() ?? 0) + 1);
+      if (i % 1000 === 999) {
+        backend.endOfBatch();
+        if (backend.cache.effectiveBytes < limitBytes) peak = Math.max(peak, backend.cache.usedBytes);
+      }
+    }
+    assert.equal(backend.cache.effectiveBytes, 4 * 1024 * 1024, 'the cache found none of its reads, and shrank');
+    assert.ok(backend.cache.usedBytes <= 4 * 1024 * 1024 + 2000 * 200, `it holds ${backend.cache.usedBytes} bytes`);
+    assert.ok(peak > 0);
+    for (let key = 0; key < keys; key += 101) {
+      backend.setCurrentKey(key);
+      assert.equal(counts.value(), 2, `count of ${key}`);
     }
   });
 

@@ -70,10 +70,57 @@ const ENTRY_BYTES = 96;
 /** Slots a snapshot's asynchronous part looks at between two turns of the task's thread while it collects its pending entries. */
 const COLLECT_SLICE = 16_384;
 
-/** The cache's bytes, shared by the keyed operators of a task (see KeyedStateStores.cacheBytes). */
-export interface StateCacheBudget {
-  readonly limitBytes: number;
-  usedBytes: number;
+/** Below this share of reads found in the cache, a full cache is not worth its cost (see StateCacheBudget). */
+const THRASH_HIT_RATIO = 0.1;
+/** The cache's bytes while it does not earn its cost (about 24,000 entries of counters). */
+const SMALL_CACHE_BYTES = 4 * 1024 * 1024;
+/** Reads at the small size, in multiples of those that judged the full size, before the full size is tried again. */
+const PROBE_AFTER = 16;
+
+/**
+ * The cache's bytes, shared by the keyed operators of a task (see KeyedStateStores.cacheBytes),
+ * and whether the cache earns its cost.
+ *
+ * A cache that is full and finds under THRASH_HIT_RATIO of its reads (a working set far larger
+ * than it, walked without locality: every key once, then again) only adds the cost of a large Map
+ * to every record: measured with 10 M keys, half the throughput of no cache. So once full, after
+ * as many reads as it holds entries, a cache that found too few of them shrinks to
+ * SMALL_CACHE_BYTES (`effectiveBytes`); after PROBE_AFTER times as many reads it grows back to its
+ * limit and is judged again, so a working set that changed to fit is found.
+ */
+export class StateCacheBudget {
+  usedBytes = 0;
+  usedEntries = 0;
+  /** What the cache may hold now: limitBytes, or SMALL_CACHE_BYTES while it does not earn its cost. */
+  effectiveBytes: number;
+  /** Reads found in the cache, and reads that went to the store (or the filter), since the last judgement. */
+  hits = 0;
+  misses = 0;
+  /** While small: the reads after which the full size is tried again. */
+  private probeAfter = 0;
+
+  constructor(readonly limitBytes: number) {
+    this.effectiveBytes = limitBytes;
+  }
+
+  /** A round of eviction is due (the cache is full at its current size): judge whether it earns its cost. */
+  review(): void {
+    const entries = this.usedEntries;
+    if (this.limitBytes <= SMALL_CACHE_BYTES) return;
+    const reads = this.hits + this.misses;
+    if (this.effectiveBytes === this.limitBytes) {
+      if (reads < entries) return;
+      if (this.hits < reads * THRASH_HIT_RATIO) {
+        this.effectiveBytes = SMALL_CACHE_BYTES;
+        this.probeAfter = PROBE_AFTER * reads;
+      }
+    } else {
+      if (reads < this.probeAfter) return;
+      this.effectiveBytes = this.limitBytes;
+    }
+    this.hits = 0;
+    this.misses = 0;
+  }
 }
 
 const budgets = new WeakMap<object, StateCacheBudget>();
@@ -81,7 +128,7 @@ const budgets = new WeakMap<object, StateCacheBudget>();
 /** The budget of the task whose stores these are: one per KeyedStateStores. */
 export function stateCacheBudgetOf(stores: { readonly cacheBytes?: number }): StateCacheBudget {
   let budget = budgets.get(stores);
-  if (budget === undefined) budgets.set(stores, (budget = { limitBytes: Math.max(0, stores.cacheBytes ?? 0), usedBytes: 0 }));
+  if (budget === undefined) budgets.set(stores, (budget = new StateCacheBudget(Math.max(0, stores.cacheBytes ?? 0))));
   return budget;
 }
 
@@ -268,7 +315,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     readonly store: KeyedStateStore,
     readonly incremental = false,
     operatorUid = 'unknown',
-    readonly cache: StateCacheBudget = { limitBytes: 0, usedBytes: 0 },
+    readonly cache: StateCacheBudget = new StateCacheBudget(0),
   ) {
     super(maxParallelism, keyGroupRange, operatorUid);
     this.written = store.startedEmpty === true ? new StoreKeyFilter() : undefined;
@@ -306,8 +353,8 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
 
   /** Over the budget with at least `entries` cached (a transaction worth its cost), or by twice the budget (large values). */
   private overBudget(entries: number): boolean {
-    const { usedBytes, limitBytes } = this.cache;
-    return usedBytes > limitBytes && (this.cachedEntries >= entries || (limitBytes > 0 && usedBytes > 2 * limitBytes));
+    const { usedBytes, effectiveBytes } = this.cache;
+    return usedBytes > effectiveBytes && (this.cachedEntries >= entries || (effectiveBytes > 0 && usedBytes > 2 * effectiveBytes));
   }
 
   /** Writes every changed entry out (in one write transaction); they stay cached as far as the budget allows. */
@@ -321,7 +368,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
         for (const table of tables) table.writeDirty();
       });
     }
-    if (this.cache.usedBytes > this.cache.limitBytes) this.evict();
+    if (this.cache.usedBytes > this.cache.effectiveBytes) this.evict();
   }
 
   /**
@@ -333,7 +380,8 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     if (this.disposed) return;
     const tables = this.storeTables;
     const cache = this.cache;
-    const target = cache.limitBytes * EVICT_TO;
+    cache.review();
+    const target = cache.effectiveBytes * EVICT_TO;
     let writes = false;
     for (const table of tables) if (table.dirty > 0) writes = true;
     const run = (): void => {
@@ -356,6 +404,7 @@ export class StoreKeyedStateBackend extends HeapKeyedStateBackend {
     this.cachedEntries += entries;
     this.cachedBytes += bytes;
     this.cache.usedBytes += bytes;
+    this.cache.usedEntries += entries;
   }
 
   /**
@@ -521,7 +570,11 @@ class StoreStateTable extends StateTable {
 
   override get(key: unknown): unknown {
     const slot = this.slots.get(key);
-    if (slot === undefined) return this.load(key);
+    if (slot === undefined) {
+      this.backend.cache.misses++;
+      return this.load(key);
+    }
+    this.backend.cache.hits++;
     const cached = this.values[slot];
     const flags = this.flags[slot] as number;
     if (typeof cached !== 'object' || cached === null) {

@@ -27,7 +27,7 @@ export const StateBackendOptions = {
     description:
       'With state.backend.type lmdb: how much of its heap a task keeps of decoded keyed state between input batches (estimated; all its keyed operators together), ' +
       "at most a quarter of the task's heap (taskmanager.memory.task.heap.size over the slots). Entries used since the last round stay; a changed one is written to " +
-      'LMDB when it leaves (a checkpoint takes it from the cache by copy-on-write and writes nothing), so a hot key is neither read nor written per batch. 0: an entry is kept only until its batch is written out ' +
+      'LMDB when it leaves (a checkpoint takes it from the cache by copy-on-write and writes nothing), so a hot key is neither read nor written per batch. A full cache that finds under a tenth of its reads (state far larger than it, without locality) shrinks to 4 mb for a while. 0: an entry is kept only until its batch is written out ' +
       '(at most 16,384 entries at a time). A job may set it for itself.',
   }),
   localRootDirs: stringOption({
