@@ -35,4 +35,8 @@ describe('restoring at a lower parallelism', () => {
     const deployed = cluster.jobManager.linesWith(/switched from SCHEDULED to DEPLOYING/).filter((line) => line['jobId'] === jobId);
     assert.deepEqual(deployed, [], 'no task was deployed');
   });
+
+  it('from a savepoint the LMDB backend took at parallelism 2, resumes at parallelism 1 on the heap backend: every row committed exactly once', async () => {
+    await assertResumesAt(cluster, scratch, 1, { from: 'lmdb', to: 'hashmap' });
+  });
 });

@@ -37,10 +37,10 @@ export function expectedRows(records: number): string[] {
  * with a savepoint (eddy stop without --drain: open windows and timers stay in the savepoint), and
  * returns the savepoint and the output directory.
  */
-export async function savepointAtTwo(cluster: SharedCluster, scratch: string, name: string): Promise<{ output: string; checkpoint: string; committedBefore: number }> {
+export async function savepointAtTwo(cluster: SharedCluster, scratch: string, name: string, backend = 'hashmap'): Promise<{ output: string; checkpoint: string; committedBefore: number }> {
   const output = join(scratch, `${name}-out`);
   const checkpoints = join(scratch, `${name}-chk`);
-  const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), { args: [String(RECORDS), output, checkpoints, '200', '1000', '2'] });
+  const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), { args: [String(RECORDS), output, checkpoints, '200', '1000', '2'], configuration: { 'state.backend.type': backend } });
   const completed = (): number => cluster.jobManager.linesWith(/^Completed checkpoint \d+ for job/).filter((line) => line['jobId'] === jobId).length;
   await waitFor(() => completed() >= 3 && committedRecords(output).length > 0, 'three completed checkpoints and committed output', 30_000);
   const savepoint = await cluster.client.stopWithSavepoint(jobId, { targetDirectory: join(scratch, `${name}-savepoints`), timeoutMs: 30_000 });
@@ -50,17 +50,19 @@ export async function savepointAtTwo(cluster: SharedCluster, scratch: string, na
 }
 
 /**
- * Takes a savepoint at parallelism 2, resumes it at `parallelism` into the same output directory,
- * and checks that both runs together committed exactly what an uninterrupted run does. Resolves to
- * the savepoint (the resumed job never deletes it).
+ * Takes a savepoint at parallelism 2 with the state backend `backends.from`, resumes it at
+ * `parallelism` with `backends.to` into the same output directory, and checks that both runs
+ * together committed exactly what an uninterrupted run does. Resolves to the savepoint (the resumed
+ * job never deletes it).
  */
-export async function assertResumesAt(cluster: SharedCluster, scratch: string, parallelism: number): Promise<string> {
-  const { output, checkpoint, committedBefore } = await savepointAtTwo(cluster, scratch, `to-${parallelism}`);
+export async function assertResumesAt(cluster: SharedCluster, scratch: string, parallelism: number, backends = { from: 'hashmap', to: 'hashmap' }): Promise<string> {
+  const name = `to-${parallelism}-${backends.from}-${backends.to}`;
+  const { output, checkpoint, committedBefore } = await savepointAtTwo(cluster, scratch, name, backends.from);
   const expected = expectedRows(RECORDS);
   assert.ok(committedBefore < expected.length, `the stop came mid-job: ${committedBefore} of ${expected.length} rows committed before it`);
   const { jobId } = await cluster.client.submitJobFile(checkpointJob('rescalable'), {
-    args: [String(RECORDS), output, join(scratch, `to-${parallelism}-chk-2`), '200', '0', String(parallelism)],
-    configuration: { 'execution.savepoint.path': checkpoint },
+    args: [String(RECORDS), output, join(scratch, `${name}-chk-2`), '200', '0', String(parallelism)],
+    configuration: { 'execution.savepoint.path': checkpoint, 'state.backend.type': backends.to },
   });
   const terminal = await followToEnd(cluster.client, jobId);
   assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);

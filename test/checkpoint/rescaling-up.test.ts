@@ -17,4 +17,8 @@ describe('restoring at a higher parallelism', () => {
   it('resumes a savepoint of parallelism 2 at parallelism 3: keyed state, timers, window and source positions redistributed, every row committed exactly once', async () => {
     await assertResumesAt(cluster, scratch, 3);
   });
+
+  it('with the LMDB backend (its cache frozen by copy-on-write at the savepoint barrier), resumed at parallelism 3 with LMDB: every row committed exactly once', async () => {
+    await assertResumesAt(cluster, scratch, 3, { from: 'lmdb', to: 'lmdb' });
+  });
 });
