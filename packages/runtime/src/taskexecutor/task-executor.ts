@@ -47,6 +47,7 @@ import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';
 import { TaskStateReporter } from './task-state-reporter.js';
 import { TaskThread } from './task-thread.js';
+import { isHeapLimitExceeded } from './task-worker-limits.js';
 import { TaskManagerOptions } from './taskmanager-options.js';
 import type { TaskManagerStdout } from './taskmanager-stdout.js';
 
@@ -672,8 +673,9 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
   private transitionTask(task: RunningTask, to: ExecutionState, error?: cluster.ErrorInfo): void {
     if (this.tasks.get(task.deployment.executionAttemptId) !== task) return;
     let target = to;
-    // A task that ends normally, or fails, while being canceled counts as canceled, as in Flink.
-    if (task.state === 'CANCELING' && (to === 'FINISHED' || to === 'FAILED')) target = 'CANCELED';
+    // A task that ends normally, or fails, while being canceled counts as canceled, as in Flink;
+    // except when it outgrew its heap (isHeapLimitExceeded).
+    if (task.state === 'CANCELING' && (to === 'FINISHED' || (to === 'FAILED' && !isHeapLimitExceeded(error)))) target = 'CANCELED';
     if (task.state === target || isTerminalExecutionState(task.state) || !isLegalExecutionTransition(task.state, target)) return;
     const from = task.state;
     task.state = target;

@@ -11,7 +11,8 @@
  * - exactly one terminal state (FINISHED, CANCELED or FAILED) is reported, and nothing after it;
  *   terminate() reports nothing at all from then on;
  * - a thread that exits without having sent a terminal state is reported FAILED with the exit code
- *   or the thread's error (CANCELED instead when a cancel had been requested);
+ *   or the thread's error (CANCELED instead when a cancel had been requested, unless it outgrew its
+ *   heap: see isHeapLimitExceeded);
  * - once a cancel was requested, a task that fails is reported CANCELED (as Flink's Task does): what
  *   breaks while a job is canceled, such as a channel whose producer was canceled first, is part of
  *   the canceling;
@@ -416,7 +417,7 @@ export class TaskThread {
     }
     const terminalReported = this.#state !== undefined && isTerminalTaskThreadState(this.#state);
     if (!terminalReported && !this.#silenced) {
-      if (this.#cancelRequested) {
+      if (this.#cancelRequested && !isWorkerOutOfMemory(this.#workerError)) {
         this.#report('CANCELED');
       } else {
         this.#report('FAILED', this.#deathErrorInfo(exitCode));

@@ -34,10 +34,22 @@ export function isWorkerOutOfMemory(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === WORKER_OUT_OF_MEMORY;
 }
 
+const HEAP_LIMIT_EXCEEDED = 'TaskHeapLimitExceededError';
+
 /** What a task that outgrew its heap fails with. */
 export function heapLimitExceeded(limits: TaskWorkerLimits, location: string): ErrorInfo {
   const message =
     `task heap limit of ${limits.heapLimitMb} MB exceeded; raise ${TaskManagerOptions.taskHeapSize.key} ` +
     `(${formatMemorySize(limits.taskHeapBytes)} on this TaskManager, split over its ${limits.slots} slot${limits.slots === 1 ? '' : 's'})`;
-  return { name: 'TaskHeapLimitExceededError', message, stack: `TaskHeapLimitExceededError: ${message}`, location };
+  return { name: HEAP_LIMIT_EXCEEDED, message, stack: `${HEAP_LIMIT_EXCEEDED}: ${message}`, location };
+}
+
+/**
+ * Whether a task failed by outgrowing its heap (heapLimitExceeded): never part of a cancel, so it
+ * is reported FAILED even while the task is being canceled. It is often why the job is failing over
+ * (its consumers' lost channels reach the JobMaster first), and the JobMaster takes it as the root
+ * cause then, and as CANCELED otherwise.
+ */
+export function isHeapLimitExceeded(error: { readonly name: string } | undefined): boolean {
+  return error?.name === HEAP_LIMIT_EXCEEDED;
 }
