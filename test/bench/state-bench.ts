@@ -8,6 +8,7 @@
  *     records_per_s.<keys>.hashmap / .lmdb      medians, from the first task RUNNING to FINISHED
  *     lmdb_vs_heap_throughput_ratio             lmdb / hashmap at 1 M keys (target >= 0.5), lmdb with its default cache
  *     lmdb_vs_heap_throughput_ratio_cache_off   the same with state.backend.lmdb.cache.size 0 (LMDB read and written every batch)
+ *     lmdb_vs_heap_throughput_ratio_10m, ..._cache_off_10m   the same at 10 M keys (with --10m)
  *     lmdb_cache                                the default cache per task against the state a task holds (keys, estimated bytes)
  *     keys_measured                             1 M; 10 M too with --10m (slow: about 20 M records per backend)
  *   incremental (lmdb, 1 M keys, 1 % of them updated per checkpoint interval of 1 s)
@@ -82,12 +83,19 @@ async function throughput(context: BenchContext): Promise<Record<string, unknown
       runs[String(keys)] = perBackend;
     }
   });
-  const oneMillion = rates['1000000'] as Record<string, number>;
+  const ratio = (keys: number, backend: string): number => {
+    const measured = rates[String(keys)] as Record<string, number>;
+    return Math.round(((measured[backend] as number) / (measured['hashmap'] as number)) * 100) / 100;
+  };
+  const tenMillion = keyCounts.includes(10_000_000)
+    ? { lmdb_vs_heap_throughput_ratio_10m: ratio(10_000_000, 'lmdb'), lmdb_vs_heap_throughput_ratio_cache_off_10m: ratio(10_000_000, 'lmdb_cache_off') }
+    : {};
   return {
     keys_measured: keyCounts,
     records_per_s: rates,
-    lmdb_vs_heap_throughput_ratio: Math.round(((oneMillion['lmdb'] as number) / (oneMillion['hashmap'] as number)) * 100) / 100,
-    lmdb_vs_heap_throughput_ratio_cache_off: Math.round(((oneMillion['lmdb_cache_off'] as number) / (oneMillion['hashmap'] as number)) * 100) / 100,
+    lmdb_vs_heap_throughput_ratio: ratio(1_000_000, 'lmdb'),
+    lmdb_vs_heap_throughput_ratio_cache_off: ratio(1_000_000, 'lmdb_cache_off'),
+    ...tenMillion,
     // A task holds half the keys (parallelism 2); an entry [key, count] is estimated at 176 bytes (estimateHeapBytes + ENTRY_BYTES).
     lmdb_cache: { default_bytes_per_task: allRuntimeOptions().find((option) => option.key === 'state.backend.lmdb.cache.size')?.defaultValue, keys_per_task: keyCounts.map((keys) => keys / 2), estimated_state_bytes_per_task: keyCounts.map((keys) => (keys / 2) * 176) },
     throughput_runs: runs,
