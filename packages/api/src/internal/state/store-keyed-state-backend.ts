@@ -8,14 +8,14 @@
  * contiguous range. Reads are synchronous store gets. A table keeps the entries it read and wrote in
  * a cache of decoded values (so a value changed in place, `acc.count++`, is kept as on the heap, and
  * a key read twice is decoded once), written back: a changed entry, and every object handed out (it
- * may have been changed in place), goes to the store when it leaves the cache or at a snapshot. The
- * cache is bounded by an estimate of its bytes on the heap, shared by the task's keyed operators
+ * may have been changed in place), goes to the store when it leaves the cache. The cache is bounded by an estimate of its bytes on the heap, shared by the task's keyed operators
  * (KeyedStateStores.cacheBytes, state.backend.lmdb.cache.size): at the end of an input batch
  * (endOfBatch: the chain calls it after every input batch and watermark, the timer service after
  * fired timers), once it holds at least FLUSH_CACHED_ENTRIES entries and more bytes than that,
  * entries not used since the last round (a clock over the slots) leave it until it holds
  * EVICT_TO of its bytes, the changed ones written in ONE write transaction. With no bytes (0) an
- * entry is kept only until the batch is written out. Hot keys stay decoded across batches, and a
+ * entry is kept only until the batch is written out. A full cache that finds few of its reads
+ * shrinks for a while (StateCacheBudget). Hot keys stay decoded across batches, and a
  * key counted many times between two rounds is written once. A store that started empty is known:
  * a Bloom filter of what the backend wrote to it (store-key-filter.ts) answers most reads of new
  * keys without a get. Nothing per record allocates a promise.
@@ -33,9 +33,10 @@
  * the store at the barrier: the write transactions stay one per input batch at most.
  *
  * Incremental checkpoints (execution.checkpointing.incremental; FLIP-158's idea, by key): the
- * backend remembers which entries each batch wrote, and once a checkpoint it took a snapshot for
+ * backend remembers which entries it wrote out and which of the cache's a snapshot collected (by
+ * their stamps, those changed since the base), and once a checkpoint it took a snapshot for
  * completed, a snapshot writes a change log: the current value (or the removal) of every entry
- * written since that checkpoint, over every snapshot since, completed or not, plus the timers of
+ * changed since that checkpoint, over every snapshot since, completed or not, plus the timers of
  * the key groups that have timers now or had them then (timers live on the heap). Its size goes
  * with the change, not the state. The runtime restores it over that checkpoint's handles.
  *
