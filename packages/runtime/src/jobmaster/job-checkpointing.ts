@@ -315,9 +315,10 @@ export class JobCheckpointing {
     return { checkpointing, taskRestore };
   }
 
-  nextSplit(vertexId: string, subtask: number): jm.NextInputSplitResponse {
+  /** A source subtask's next split (a promise: an enumerator of splits found while the job runs may hold the request up to `waitMs`). */
+  nextSplit(vertexId: string, subtask: number, _waitMs: number): Promise<jm.NextInputSplitResponse> {
     const next = this.enumerators.get(vertexId)?.nextSplit(subtask);
-    return next === undefined ? { hasSplit: false, split: '', splitId: '' } : { hasSplit: true, split: next.split, splitId: next.id };
+    return Promise.resolve(next === undefined ? { hasSplit: false, split: '', splitId: '', moreMayCome: false } : { hasSplit: true, split: next.split, splitId: next.id, moreMayCome: false });
   }
 
   acknowledge(request: jm.AcknowledgeCheckpointRequest): void {

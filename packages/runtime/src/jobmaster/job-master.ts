@@ -311,9 +311,12 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (execution === undefined || execution.vertex.jobVertex.id !== request.vertexId) {
       return Promise.reject(new Error(`Attempt ${request.executionAttemptId} of vertex ${request.vertexId} is not a current attempt of job ${this.jobId}`));
     }
-    const next = this.checkpointing.nextSplit(request.vertexId, execution.vertex.subtaskIndex);
-    this.watermarkStall.notifySplitAssigned(request.vertexId, execution.vertex.subtaskIndex, next.hasSplit ? { id: next.splitId, split: next.split } : undefined);
-    return Promise.resolve(next);
+    const subtask = execution.vertex.subtaskIndex;
+    return this.checkpointing.nextSplit(request.vertexId, subtask, request.waitMs).then((next) => {
+      // A held request is answered later: only a split counts then (none yet is no news).
+      if (next.hasSplit || !next.moreMayCome) this.watermarkStall.notifySplitAssigned(request.vertexId, subtask, next.hasSplit ? { id: next.splitId, split: next.split } : undefined);
+      return next;
+    });
   }
 
   acknowledgeCheckpoint(request: jm.AcknowledgeCheckpointRequest): Promise<cluster.Ack> {
