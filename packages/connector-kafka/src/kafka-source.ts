@@ -42,6 +42,7 @@ import {
   wholeProperty,
 } from './kafka-client-options.js';
 import { AbortedTransactions, fetchRaw, type FetchPartition, type FetchResponse } from './kafka-fetch.js';
+import { ownerOf, splitId } from './kafka-split-assignment.js';
 import { OffsetsInitializer } from './offsets-initializer.js';
 import { KafkaRecordDeserializationSchema, type DeserializationSchema, type KafkaConsumerRecord } from './serialization.js';
 
@@ -424,18 +425,6 @@ function toConsumerRecord(
   const map = new Map<string, Buffer | undefined>();
   for (const [name, header] of headers) if (name !== null) map.set(name.toString('utf8'), header ?? undefined);
   return { topic: reader.topic, partition: reader.partition, offset, timestamp, key: key ?? undefined, value: value ?? undefined, headers: map };
-}
-
-export function splitId(topic: string, partition: number): string {
-  return `${topic}-${partition}`;
-}
-
-/** Flink's KafkaSourceEnumerator.getSplitOwner: (((topic.hashCode() * 31) & 0x7fffffff) % n + partition) % n. */
-export function ownerOf(topic: string, partition: number, parallelism: number): number {
-  let hash = 0;
-  for (let i = 0; i < topic.length; i++) hash = (Math.imul(hash, 31) + topic.charCodeAt(i)) | 0;
-  const start = (Math.imul(hash, 31) & 0x7fffffff) % parallelism;
-  return (start + partition) % parallelism;
 }
 
 /** Flink's KafkaSourceBuilder. */

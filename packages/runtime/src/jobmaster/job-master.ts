@@ -159,6 +159,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       scheduleInMainThread: (fn, delayMs) => this.scheduleRunAsync(fn, delayMs),
       gatewayOf: (execution) => this.taskManagers.get(execution.taskManagerId)?.gateway,
       failJob: (cause) => this.failGlobally(cause),
+      askTimeoutMs: this.rpcService.askTimeoutMs,
     });
     this.watermarkStall = new WatermarkStallWarning(this.graph, services.configuration.get(WatermarkStallOptions.stallWarning), this.jobLog);
     this.slotGroups = requiredSlotsPerGroup(jobGraph);
@@ -212,6 +213,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.lag.close();
     this.clearWaiting();
     this.restartTimer?.cancel();
+    this.checkpointing.closeSplitEnumerators();
   }
 
   // ---- Called by the Dispatcher (through callAsync) ----
