@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { DISCOVERY_ATTEMPTS, KafkaSourceEnumerator, type KafkaEnumeratorContext } from '../src/kafka-source-enumerator.js';
 import { KafkaSplitAssignment, ownerOf, splitId, type KafkaPartitionSplit } from '../src/kafka-split-assignment.js';
+import { KafkaSource, SimpleStringSchema } from '../src/index.js';
 
 const split = (topic: string, partition: number, start = 0): KafkaPartitionSplit => ({ topic, partition, start });
 
@@ -52,6 +53,19 @@ describe('KafkaSplitAssignment (the KafkaSourceEnumerator\'s assignment)', () =>
 });
 
 describe('KafkaSourceEnumerator', () => {
+  it('describes the source for the plan: servers, topics or pattern, properties, starting offsets, bounded', () => {
+    const source = KafkaSource.builder<string>().setBootstrapServers('127.0.0.1:9').setTopicPattern(/in-.*/).setGroupId('g').setProperty('partition.discovery.interval.ms', '500').setValueOnlyDeserializer(new SimpleStringSchema()).build();
+    const descriptor = source.splitEnumerator();
+    assert.equal(descriptor.kind, 'kafka');
+    assert.deepEqual(JSON.parse(JSON.stringify(descriptor.settings)), {
+      properties: { 'bootstrap.servers': '127.0.0.1:9', 'partition.discovery.interval.ms': '500' },
+      topicPattern: { source: '^(?:in-.*)$', flags: '' },
+      groupId: 'g',
+      startingOffsets: { kind: 'earliest' },
+      bounded: false,
+    });
+  });
+
   it('fails the job naming the bootstrap servers and the cause after its attempts, each retry logged with its wait, and leaves no timer behind', async () => {
     // A port that refuses connections: listen, note the port, close.
     const port = await new Promise<number>((resolve) => {
