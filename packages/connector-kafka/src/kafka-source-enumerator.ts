@@ -7,35 +7,24 @@
  * where it stops; and hands each partition to exactly one reader subtask (KafkaSplitAssignment).
  *
  * It runs in the JobManager, built by the runtime from the source's settings in the job's plan
- * (KafkaSource.splitEnumerator()): no job code runs there. Every Kafka call has a deadline
- * (`request.timeout.ms`); a discovery that fails is tried again after a jittered, growing delay,
- * with a log line saying what it waits for, and after DISCOVERY_ATTEMPTS failures the job fails
- * (its restart strategy decides) with the bootstrap servers and the cause. A topic that does not
- * exist fails it at once. close() closes its clients and timers; the JobMaster calls it when the
- * job ends.
+ * (KafkaSource.splitEnumerator()): no job code runs there, and its Kafka client runs in a worker
+ * thread of its own (DiscoveryThread, kafka-discovery-worker.ts), so a client that misbehaves ends
+ * that thread, never the JobManager. Every discovery has a deadline (`request.timeout.ms` + 1 s;
+ * past it the thread is terminated); a discovery that fails is tried again after a jittered,
+ * growing delay, with a log line saying what it waits for, and after DISCOVERY_ATTEMPTS failures
+ * the job fails (its restart strategy decides) with the bootstrap servers and the cause. A topic
+ * that does not exist fails it at once. close() ends the thread (closing its clients) and the
+ * timers; the JobMaster calls it when the job ends.
  *
- * Threading: the owner's main thread. Kafka calls run on the event loop between; their results are
- * applied through `runInMainThread`, and dropped when the enumerator was restarted or closed since
- * (a generation number).
+ * Threading: the owner's main thread. Discovery results are applied through `runInMainThread`, and
+ * dropped when the enumerator was restarted or closed since (a generation number).
  */
-import { Admin, Consumer, type ClusterMetadata } from '@platformatic/kafka';
-import { BOOTSTRAP_SERVERS, clientOptions, describeError, PARTITION_DISCOVERY_INTERVAL_MS, REQUEST_TIMEOUT_MS, wholeProperty } from './kafka-client-options.js';
-import { KafkaSplitAssignment, splitId, type KafkaPartitionSplit, type KafkaSourceEnumState } from './kafka-split-assignment.js';
-import type { OffsetsInitializer } from './offsets-initializer.js';
+import { Worker } from 'node:worker_threads';
+import { BOOTSTRAP_SERVERS, PARTITION_DISCOVERY_INTERVAL_MS, REQUEST_TIMEOUT_MS, wholeProperty } from './kafka-client-options.js';
+import type { DiscoveryRequest } from './kafka-discovery-worker.js';
+import { KafkaSplitAssignment, splitId, type KafkaEnumeratorSettings, type KafkaPartitionSplit, type KafkaSourceEnumState } from './kafka-split-assignment.js';
 
-/** The kind of Source.splitEnumerator() a KafkaSource describes. */
-export const KAFKA_ENUMERATOR_KIND = 'kafka';
-
-/** What the plan carries of a KafkaSource for its enumerator (JSON). */
-export interface KafkaEnumeratorSettings {
-  readonly properties: Readonly<Record<string, string>>;
-  readonly topics?: readonly string[];
-  /** A RegExp as source and flags (anchored by the builder). */
-  readonly topicPattern?: { readonly source: string; readonly flags: string };
-  readonly groupId: string;
-  readonly startingOffsets: OffsetsInitializer;
-  readonly bounded: boolean;
-}
+export { KAFKA_ENUMERATOR_KIND, type KafkaEnumeratorSettings } from './kafka-split-assignment.js';
 
 /** What the enumerator needs of the JobMaster. */
 export interface KafkaEnumeratorContext {
@@ -57,18 +46,14 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DISCOVERY_ATTEMPTS = 3;
 const RETRY_INITIAL_MS = 500;
 const RETRY_MAX_MS = 5_000;
-
-/** A discovery failure that trying again cannot help (a topic that does not exist). */
-class DiscoveryError extends Error {
-  override readonly name = 'KafkaDiscoveryError';
-}
+/** Longest close() waits for the discovery thread to close its Kafka clients before it ends it. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 export class KafkaSourceEnumerator {
   private assignment: KafkaSplitAssignment;
   private generation = 0;
   private timer: { cancel(): void } | undefined;
-  private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
+  private readonly thread: DiscoveryThread;
   private closed = false;
   private readonly properties: ReadonlyMap<string, string>;
   private readonly pattern: RegExp | undefined;
@@ -86,6 +71,7 @@ export class KafkaSourceEnumerator {
     this.discoveryIntervalMs = settings.bounded ? 0 : wholeProperty(this.properties, PARTITION_DISCOVERY_INTERVAL_MS, DEFAULT_DISCOVERY_INTERVAL_MS);
     this.deadlineMs = wholeProperty(this.properties, REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS) + 1_000;
     this.assignment = new KafkaSplitAssignment(parallelism);
+    this.thread = new DiscoveryThread(settings);
   }
 
   /**
@@ -132,16 +118,12 @@ export class KafkaSourceEnumerator {
   async close(): Promise<void> {
     this.closed = true;
     this.stop();
-    const clients = [this.consumer?.close(), this.admin?.close()];
-    this.consumer = undefined;
-    this.admin = undefined;
-    await Promise.all(clients.map((closing) => closing?.catch(() => undefined)));
+    await this.thread.close();
   }
 
   private discover(generation: number, attempt: number): void {
     const initial = !this.assignment.initialDiscoveryFinished;
-    const known = (topic: string, partition: number): boolean => this.assignment.isKnown(topic, partition);
-    withDeadline(this.listNewPartitions(known, initial), this.deadlineMs, () => `listing the partitions took longer than ${this.deadlineMs} ms (request.timeout.ms + 1 s)`).then(
+    this.thread.list(this.assignment.knownIds(), initial, this.deadlineMs).then(
       (splits) =>
         this.context.runInMainThread(() => {
           if (generation !== this.generation || this.closed) return;
@@ -153,84 +135,20 @@ export class KafkaSourceEnumerator {
       (error: unknown) =>
         this.context.runInMainThread(() => {
           if (generation !== this.generation || this.closed) return;
-          const cause = `KafkaSourceEnumerator could not read the partitions of ${this.describeTopics()} from the Kafka brokers at ${this.servers}: ${describeError(error)}`;
-          if (error instanceof DiscoveryError || attempt >= DISCOVERY_ATTEMPTS) {
+          const cause = `KafkaSourceEnumerator could not read the partitions of ${this.describeTopics()} from the Kafka brokers at ${this.servers}: ${(error as Error).message}`;
+          if (!(error as DiscoveryFailure).retriable || attempt >= DISCOVERY_ATTEMPTS) {
             this.stop();
             this.context.failJob(new Error(cause, { cause: error }));
             return;
           }
           const delayMs = Math.round(Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
           this.context.warn(
-            { bootstrapServers: this.servers, attempt, attempts: DISCOVERY_ATTEMPTS, delayMs, err: describeError(error) },
+            { bootstrapServers: this.servers, attempt, attempts: DISCOVERY_ATTEMPTS, delayMs, err: (error as Error).message },
             'Kafka partition discovery failed; waiting for the Kafka brokers to answer before trying again',
           );
           this.timer = this.context.schedule(() => this.discover(generation, attempt + 1), delayMs);
         }),
     );
-  }
-
-  /** The partitions of the source's topics that `known` does not have, with where they start (and stop). */
-  private async listNewPartitions(known: (topic: string, partition: number) => boolean, initial: boolean): Promise<KafkaPartitionSplit[]> {
-    const { consumer, admin } = this.clients();
-    const topics = this.pattern === undefined ? [...(this.settings.topics ?? [])] : (await admin.listTopics()).filter((topic) => (this.pattern as RegExp).test(topic) && !topic.startsWith('__')).sort();
-    if (topics.length === 0) return [];
-    const metadata = await this.metadataOf(consumer, topics);
-    const fresh: { topic: string; partition: number }[] = [];
-    for (const topic of topics) {
-      const described = metadata.topics.get(topic);
-      if (described === undefined) continue;
-      for (let partition = 0; partition < described.partitionsCount; partition++) if (!known(topic, partition)) fresh.push({ topic, partition });
-    }
-    if (fresh.length === 0) return [];
-    // Partitions found after the first discovery start at their beginning (Flink's default for new partitions).
-    const starts = await this.startingOffsets(consumer, fresh, initial ? this.settings.startingOffsets : { kind: 'earliest' });
-    const stops = this.settings.bounded ? await listOffsets(consumer, fresh, -1n) : undefined;
-    return fresh.map(({ topic, partition }) => {
-      const id = splitId(topic, partition);
-      const stop = stops?.get(id);
-      return { topic, partition, start: starts.get(id) ?? 0, ...(stop === undefined ? {} : { stop }) };
-    });
-  }
-
-  private clients(): { consumer: Consumer; admin: Admin } {
-    if (this.consumer === undefined || this.admin === undefined) {
-      const options = clientOptions(this.properties, 'eddy-source-enumerator');
-      this.consumer = new Consumer({ ...options, groupId: this.settings.groupId });
-      this.admin = new Admin(options);
-    }
-    return { consumer: this.consumer, admin: this.admin };
-  }
-
-  private async metadataOf(consumer: Consumer, topics: string[]): Promise<ClusterMetadata> {
-    try {
-      return await consumer.metadata({ topics, forceUpdate: true });
-    } catch (error) {
-      if (/unknown topic|UNKNOWN_TOPIC/i.test(describeError(error))) {
-        throw new DiscoveryError(`a topic of ${topics.join(', ')} does not exist; create it first (auto.create.topics.enable is for producers), or use setTopicPattern to follow topics as they appear`, { cause: error });
-      }
-      throw error;
-    }
-  }
-
-  private async startingOffsets(consumer: Consumer, partitions: { topic: string; partition: number }[], start: OffsetsInitializer): Promise<Map<string, number>> {
-    switch (start.kind) {
-      case 'earliest':
-        return listOffsets(consumer, partitions, -2n);
-      case 'latest':
-        return listOffsets(consumer, partitions, -1n);
-      case 'timestamp':
-        return listOffsets(consumer, partitions, BigInt(start.timestampMs));
-      case 'committed': {
-        const committed = await committedOffsets(consumer, partitions);
-        const missing = partitions.filter(({ topic, partition }) => !committed.has(splitId(topic, partition)));
-        if (missing.length === 0) return committed;
-        if (start.reset === 'NONE') {
-          throw new DiscoveryError(`the group ${this.settings.groupId} has no committed offset for ${missing.map(({ topic, partition }) => splitId(topic, partition)).join(', ')}; use committedOffsets('EARLIEST') or ('LATEST') to start there`);
-        }
-        const reset = await listOffsets(consumer, missing, start.reset === 'EARLIEST' ? -2n : -1n);
-        return new Map([...committed, ...reset]);
-      }
-    }
   }
 
   private get servers(): string {
@@ -242,42 +160,91 @@ export class KafkaSourceEnumerator {
   }
 }
 
-async function listOffsets(consumer: Consumer, partitions: { topic: string; partition: number }[], timestamp: bigint): Promise<Map<string, number>> {
-  const byTopic: Record<string, number[]> = {};
-  for (const { topic, partition } of partitions) (byTopic[topic] ??= []).push(partition);
-  const offsets = await consumer.listOffsets({ topics: Object.keys(byTopic), partitions: byTopic, timestamp });
-  const result = new Map<string, number>();
-  for (const { topic, partition } of partitions) {
-    const offset = offsets.get(topic)?.[partition];
-    // A timestamp past the last record: start at the end (-1 from the broker).
-    result.set(splitId(topic, partition), offset === undefined || offset < 0n ? 0 : Number(offset));
-  }
-  if (timestamp >= 0n) {
-    const ends = await listOffsets(consumer, partitions.filter(({ topic, partition }) => (offsets.get(topic)?.[partition] ?? -1n) < 0n), -1n);
-    for (const [id, end] of ends) result.set(id, end);
-  }
-  return result;
+/** A failed discovery; `retriable` false when trying again cannot help. */
+interface DiscoveryFailure extends Error {
+  readonly retriable: boolean;
 }
 
-async function committedOffsets(consumer: Consumer, partitions: { topic: string; partition: number }[]): Promise<Map<string, number>> {
-  const byTopic = new Map<string, number[]>();
-  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-  const committed = await consumer.listCommittedOffsets({ topics: Array.from(byTopic, ([topic, list]) => ({ topic, partitions: list })) });
-  const result = new Map<string, number>();
-  for (const { topic, partition } of partitions) {
-    const offset = committed.get(topic)?.[partition];
-    if (offset !== undefined && offset >= 0n) result.set(splitId(topic, partition), Number(offset));
-  }
-  return result;
+function discoveryFailure(message: string, retriable: boolean): DiscoveryFailure {
+  return Object.assign(new Error(message), { retriable });
 }
 
-/** `promise`, or a rejection after `ms` saying `what`; the timer is cleared either way. */
-function withDeadline<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what())), ms);
-  });
-  // A call still running at the deadline settles later, unobserved: keep its rejection handled.
-  promise.catch(() => undefined);
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+/**
+ * The worker thread the Kafka calls run in, started at the first discovery and again after it
+ * died or was terminated at a deadline. Every request has a deadline; the thread's death rejects
+ * what is pending. Threading: the owner's main thread.
+ */
+class DiscoveryThread {
+  private worker: Worker | undefined;
+  private lastId = 0;
+  private readonly pending = new Map<number, { resolve(splits: KafkaPartitionSplit[]): void; reject(error: Error): void; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly settings: KafkaEnumeratorSettings) {}
+
+  /** The partitions not in `known` with where they start (see KafkaPartitionLister); rejects with a DiscoveryFailure. */
+  list(known: readonly string[], initial: boolean, deadlineMs: number): Promise<KafkaPartitionSplit[]> {
+    const worker = this.started();
+    const id = ++this.lastId;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A call that does not return: the thread goes, with its clients; the next discovery starts another.
+        this.fail(discoveryFailure(`listing the partitions took longer than ${deadlineMs} ms (request.timeout.ms + 1 s)`, true));
+        void worker.terminate();
+      }, deadlineMs);
+      this.pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ type: 'list', id, known, initial } satisfies DiscoveryRequest);
+    });
+  }
+
+  /** Closes the thread's Kafka clients (waiting at most a few seconds) and ends it. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.fail(discoveryFailure('the enumerator was closed', false));
+    if (worker === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        worker.on('message', (message: { type?: string }) => message.type === 'closed' && resolve());
+        worker.once('exit', () => resolve());
+        worker.postMessage({ type: 'close' } satisfies DiscoveryRequest);
+      }),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    await worker.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(new URL('./kafka-discovery-worker.js', import.meta.url), { workerData: { settings: this.settings } });
+    worker.on('message', (message: { id?: number; splits?: KafkaPartitionSplit[]; error?: { message: string; retriable: boolean } }) => {
+      const request = message.id === undefined ? undefined : this.pending.get(message.id);
+      if (request === undefined) return;
+      this.pending.delete(message.id as number);
+      clearTimeout(request.timer);
+      if (message.error !== undefined) request.reject(discoveryFailure(message.error.message, message.error.retriable));
+      else request.resolve(message.splits ?? []);
+    });
+    worker.on('error', (error) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.fail(discoveryFailure(`the Kafka discovery thread failed: ${error.message}`, true));
+    });
+    worker.on('exit', () => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.fail(discoveryFailure('the Kafka discovery thread ended', true));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private fail(error: DiscoveryFailure): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const request of pending) {
+      clearTimeout(request.timer);
+      request.reject(error);
+    }
+  }
 }

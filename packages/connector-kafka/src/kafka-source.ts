@@ -56,8 +56,7 @@ import {
   wholeProperty,
 } from './kafka-client-options.js';
 import { AbortedTransactions, fetchRaw, type FetchPartition, type FetchResponse } from './kafka-fetch.js';
-import { KAFKA_ENUMERATOR_KIND, type KafkaEnumeratorSettings } from './kafka-source-enumerator.js';
-import { ownerOf, splitId, type KafkaPartitionSplit } from './kafka-split-assignment.js';
+import { KAFKA_ENUMERATOR_KIND, ownerOf, splitId, type KafkaEnumeratorSettings, type KafkaPartitionSplit } from './kafka-split-assignment.js';
 import { OffsetsInitializer } from './offsets-initializer.js';
 import { KafkaRecordDeserializationSchema, type DeserializationSchema, type KafkaConsumerRecord } from './serialization.js';
 

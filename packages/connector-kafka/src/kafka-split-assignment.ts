@@ -11,7 +11,28 @@
  * a restore at another parallelism hands each partition to exactly one subtask. Where a reader
  * resumes is its own operator state, not this one: a split's `start` is only for a partition no
  * reader checkpointed.
+ *
+ * Also what the source and its enumerator share: the enumerator's kind and settings.
  */
+
+import type { OffsetsInitializer } from './offsets-initializer.js';
+
+/** The kind of Source.splitEnumerator() a KafkaSource describes. */
+export const KAFKA_ENUMERATOR_KIND = 'kafka';
+
+/**
+ * What the plan carries of a KafkaSource for its enumerator (JSON). Here, not beside the
+ * enumerator, so the source (bundled into jobs) does not reach the enumerator's worker thread.
+ */
+export interface KafkaEnumeratorSettings {
+  readonly properties: Readonly<Record<string, string>>;
+  readonly topics?: readonly string[];
+  /** A RegExp as source and flags (anchored by the builder). */
+  readonly topicPattern?: { readonly source: string; readonly flags: string };
+  readonly groupId: string;
+  readonly startingOffsets: OffsetsInitializer;
+  readonly bounded: boolean;
+}
 
 /** One Kafka partition as a split of the source (JSON in the plan's split protocol). */
 export interface KafkaPartitionSplit {
@@ -66,6 +87,11 @@ export class KafkaSplitAssignment {
 
   isKnown(topic: string, partition: number): boolean {
     return this.known.has(splitId(topic, partition));
+  }
+
+  /** The ids (splitId) of every known partition. */
+  knownIds(): string[] {
+    return [...this.known.keys()];
   }
 
   /** Adds the splits not known yet (each queued for its owner); returns those. Marks the first discovery done. */
