@@ -18,6 +18,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import { statefulOperatorsWithoutUid } from '@eddy/cluster-common';
+import type { KafkaEnumeratorSettings } from '@eddy/connector-kafka/enumerator';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
 import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../checkpoint/checkpoint-coordinator.js';
@@ -34,7 +35,6 @@ import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-a
 import { isKafkaEnumerator, KafkaSplitEnumerator } from '../source/kafka-split-enumerator.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
-import type { KafkaEnumeratorSettings } from '@eddy/connector-kafka/enumerator';
 
 export interface JobCheckpointingServices {
   readonly configuration: Configuration;
