@@ -16,6 +16,8 @@
 //   client-no-taskmanager-code     the client reaches no TaskManager or network code of the runtime,
 //                                  directly or through anything it imports
 //   runtime-grpc-only-through-rpc  the runtime reaches grpc-js only through @eddy/rpc
+//   runtime-kafka-enumerator-only  the runtime reaches @eddy/connector-kafka only through its
+//                                  `/enumerator` entry (the JobMaster runs a KafkaSource's enumerator)
 //   task-worker-loads-no-pino      a task's worker thread (task-worker.ts and all it imports) does
 //                                  not load pino or pino-pretty: tasks log through their TaskExecutor
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -33,7 +35,9 @@ const MAY_IMPORT = {
   common: ['proto'],
   rpc: ['common', 'proto'],
   'cluster-common': ['common', 'proto', 'rpc'],
-  runtime: ['api', 'cluster-common', 'common', 'proto', 'rpc'],
+  // connector-kafka: the JobMaster runs a KafkaSource's enumerator from the plan's data (its
+  // `/enumerator` entry only; see runtime-kafka-enumerator-only).
+  runtime: ['api', 'cluster-common', 'common', 'connector-kafka', 'proto', 'rpc'],
   client: ['api', 'cluster-common', 'common', 'proto', 'rpc'],
   cli: ['api', 'client', 'cluster-common', 'common', 'proto', 'rpc', 'runtime'],
   // Runs in a browser and reads the REST API only.
@@ -72,6 +76,13 @@ const rules = [
     severity: 'error',
     from: { path: '^packages/runtime/(src|test)/' },
     to: { path: NODE_MODULE(['@grpc']) },
+  },
+  {
+    name: 'runtime-kafka-enumerator-only',
+    comment: "the runtime runs a KafkaSource's enumerator (@eddy/connector-kafka/enumerator) in the JobManager; the source, sink and job-side code of the connector stay in job bundles",
+    severity: 'error',
+    from: { path: '^packages/runtime/src/' },
+    to: { path: '^packages/connector-kafka/src/(index|kafka-source|kafka-sink|kafka-fetch|kafka-transactions|serialization)\\.ts$', reachable: true },
   },
   {
     name: 'task-worker-loads-no-pino',

@@ -84,6 +84,7 @@ const LONG_RUNNING = new Map([
   // TaskManagers are killed mid-job.
   [join('test', 'dist', 'kafka', 'kafka-connector.test.js'), 5 * 60_000],
   [join('test', 'dist', 'kafka', 'kafka-faults.test.js'), 5 * 60_000],
+  [join('test', 'dist', 'kafka', 'kafka-enumerator.test.js'), 5 * 60_000],
 ]);
 
 const timeoutOf = (file) => LONG_RUNNING.get(relative(root, file)) ?? DEFAULT_TIMEOUT_MS;

@@ -1,7 +1,7 @@
 /**
  * The Kafka connector when things go wrong, against a real broker (one KRaft node, shared by the
  * tests of this file, stopped and restarted by the last one) and a real cluster: brokers that
- * cannot be reached, a topic that does not exist, a record the deserializer rejects, partitions
+ * the JobMaster's KafkaSourceEnumerator cannot reach, a topic that does not exist, a record the deserializer rejects, partitions
  * added while a job runs, the broker restarted mid-job, a TaskManager killed under an
  * AT_LEAST_ONCE sink, and two jobs with one transactional id prefix.
  */
@@ -32,11 +32,19 @@ describe('the Kafka connector under faults', () => {
     return terminal.cause?.message ?? '';
   }
 
-  it('fails the source task naming the bootstrap servers and the cause when no broker answers', async () => {
+  it("fails the job from the JobMaster's KafkaSourceEnumerator naming the bootstrap servers and the cause when no broker answers, each retry logged with its wait, the JobManager still serving", async () => {
     const nobody = `127.0.0.1:${await freePort()}`;
-    const message = await readJobFailure([nobody, 'in']);
-    assert.match(message, new RegExp(`Kafka brokers at ${nobody}`));
+    const { jobId } = await cluster.client.submitJobFile(READ_JOB, { args: [nobody, 'in'] });
+    const terminal = await followToEnd(cluster.client, jobId);
+    assert.equal(terminal.to, 'FAILED');
+    const message = terminal.cause?.message ?? '';
+    assert.match(message, new RegExp(`KafkaSourceEnumerator could not read the partitions of topic\\(s\\) in from the Kafka brokers at ${nobody}: `));
     assert.match(message, /ECONNREFUSED|connect/i);
+    const retries = cluster.jobManager.linesWith(/^Kafka partition discovery failed; waiting for the Kafka brokers/).filter((line) => line['jobId'] === jobId);
+    assert.deepEqual(retries.map((line) => [line['attempt'], line['bootstrapServers']]), [[1, nobody], [2, nobody]]);
+    for (const line of retries) assert.ok((line['delayMs'] as number) > 0, 'a jittered wait before each retry');
+    assert.equal(cluster.jobManager.hasExited, false);
+    assert.equal((await cluster.client.requestJob(jobId)).status, 'FAILED');
   });
 
   it('fails with a clear error for a topic that does not exist', async () => {

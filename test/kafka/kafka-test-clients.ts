@@ -3,6 +3,7 @@
  * records, and read a topic whole as a read_committed (or read_uncommitted) consumer would,
  * aborted transactions filtered out. Every call has a deadline.
  */
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { addPartitionsToTxnV3, Admin, Connection, Consumer, endTxnV4, initProducerIdV4, Producer, stringSerializers } from '@platformatic/kafka';
 import { AbortedTransactions, fetchRaw } from '@eddy/connector-kafka';
@@ -205,4 +206,22 @@ export async function waitForCounts(bootstrap: string, topic: string, records: n
     500,
   );
   return output;
+}
+
+/** Waits until `topic` holds at least `count` committed values (read_committed); answers them. */
+export async function waitForValues(bootstrap: string, topic: string, count: number, timeoutMs = 60_000): Promise<string[]> {
+  let values: string[] = [];
+  await waitFor(async () => (values = await readTopic(bootstrap, topic)).length >= count, () => `${count} committed values in ${topic} (has ${values.length})`, timeoutMs, 500);
+  return values;
+}
+
+/** Asserts that `values` are the numbers from..to-1, each exactly once (in any order), naming what is missing or twice. */
+export function assertEachNumberOnce(values: string[], from: number, to: number): void {
+  const seen = new Map<string, number>();
+  for (const value of values) seen.set(value, (seen.get(value) ?? 0) + 1);
+  const twice = [...seen].filter(([, n]) => n > 1).map(([value]) => value);
+  const missing: number[] = [];
+  for (let n = from; n < to; n++) if (!seen.has(String(n))) missing.push(n);
+  const extra = [...seen.keys()].filter((value) => !(Number(value) >= from && Number(value) < to && String(Number(value)) === value));
+  assert.deepEqual({ twice: twice.slice(0, 20), missing: missing.slice(0, 20), extra: extra.slice(0, 20) }, { twice: [], missing: [], extra: [] }, `${values.length} values for ${to - from} records`);
 }

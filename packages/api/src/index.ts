@@ -89,7 +89,7 @@ export {
   type ValueState,
 } from './state.js';
 export { STATE_TYPE_FORMAT, Types, type OptionalField, type StateType, type StateTypeJson, type TypeOf } from './types.js';
-export type { Source, SourceContext } from './source.js';
+export type { Source, SourceContext, SourceSplit, SplitEnumeratorDescriptor, SplitRequestingSourceContext, SplitRequestResult } from './source.js';
 export {
   WatermarkStrategy,
   type TimestampAssigner,

@@ -38,9 +38,45 @@ export interface SourceContext<T> {
  * parallelism 1). run() returning ends a bounded source; an unbounded one runs until canceled.
  */
 export interface Source<T> {
+  /**
+   * A source whose splits a SplitEnumerator of the runtime assigns on the JobMaster (FLIP-27's
+   * createEnumerator, as data): the enumerator's kind and its settings (JSON-safe), put into the
+   * job's plan. Only the runtime's own kinds exist ('kafka', for @eddy/connector-kafka's
+   * KafkaSource); such a source takes its splits with `requestSplit` of its context (see
+   * SplitRequestingSourceContext). Most sources have none and split their work by subtask.
+   */
+  splitEnumerator?(): SplitEnumeratorDescriptor;
   open?(context: RuntimeContext): void | Promise<void>;
   run(ctx: SourceContext<T>): void | Promise<void>;
   /** Called when the task is canceled while run() is still going. */
   cancel?(): void;
   close?(): void | Promise<void>;
+}
+
+/** What Source.splitEnumerator returns: which of the runtime's SplitEnumerators, and its settings. */
+export interface SplitEnumeratorDescriptor {
+  readonly kind: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** A split the JobMaster's enumerator assigned to this subtask (its id, and its JSON). */
+export interface SourceSplit {
+  readonly id: string;
+  readonly split: string;
+}
+
+/** The answer to requestSplit: a split, or none now (`moreMayCome`: ask again later; else none are left for this subtask). */
+export interface SplitRequestResult {
+  readonly split: SourceSplit | undefined;
+  readonly moreMayCome: boolean;
+}
+
+/**
+ * The SourceContext a source with a splitEnumerator() gets: it asks the JobMaster's enumerator for
+ * its splits. One call is one request to the JobMaster, held there up to `waitMs` while no split is
+ * there for the subtask but more may come: a source keeps one request outstanding beside its
+ * reading, never one per record.
+ */
+export interface SplitRequestingSourceContext<T> extends SourceContext<T> {
+  requestSplit(waitMs: number): Promise<SplitRequestResult>;
 }

@@ -197,7 +197,8 @@ export class StreamExecutionEnvironment {
   fromSource<T>(source: Source<T>, strategyOrName?: WatermarkStrategy<T> | string, name?: string): DataStreamSource<T> {
     if (source === null || typeof source !== 'object' || typeof source.run !== 'function') throw new TypeError('fromSource needs an object with a run(ctx) method');
     const sourceName = typeof strategyOrName === 'string' ? strategyOrName : (name ?? 'Custom Source');
-    const stream = this.source<T>(sourceName, false, () => source as Source<unknown>);
+    const enumerator = source.splitEnumerator?.();
+    const stream = this.source<T>(sourceName, false, () => source as Source<unknown>, undefined, 'source', enumerator === undefined ? undefined : JSON.stringify(enumerator));
     if (strategyOrName !== undefined && typeof strategyOrName !== 'string') stream.assignTimestampsAndWatermarks(strategyOrName);
     return stream;
   }
@@ -208,6 +209,7 @@ export class StreamExecutionEnvironment {
     createSource: (context: OperatorContext) => Source<unknown>,
     createInputSplits?: (parallelism: number) => string[],
     kind = 'source',
+    splitEnumerator?: string,
   ): DataStreamSource<T> {
     const graph = this[TRANSFORMATION_GRAPH];
     const transformation = graph.add(kind, `Source: ${name}`, [], {
@@ -215,6 +217,7 @@ export class StreamExecutionEnvironment {
       nonParallel,
       createSource,
       ...(createInputSplits === undefined ? {} : { createInputSplits }),
+      ...(splitEnumerator === undefined ? {} : { splitEnumerator }),
     });
     if (nonParallel) transformation.parallelism = 1;
     return new DataStreamSource<T>(graph, transformation);

@@ -48,6 +48,7 @@ import {
   type Sink,
   type Source,
   type SourceContext,
+  type SplitRequestingSourceContext,
   type StateDescriptor,
   type StreamExecutionEnvironment,
   type TimerService,
@@ -857,7 +858,24 @@ export function examples(scope: ExampleScope): unknown[] {
   // #region Source.close
   const closing: Source<number> = { run: (ctx) => void ctx.collect(1), close: () => console.log('closed') };
   // #endregion
-  shown.push(opened, counting, polling, closing);
+  // #region Source.splitEnumerator
+  // What @eddy/connector-kafka's KafkaSource returns: the JobMaster runs its KafkaSourceEnumerator from these settings.
+  const described: Source<string> = {
+    splitEnumerator: () => ({ kind: 'kafka', settings: { properties: { 'bootstrap.servers': 'kafka:9092' }, topics: ['orders'], groupId: 'g', startingOffsets: { kind: 'earliest' }, bounded: false } }),
+    run: () => undefined,
+  };
+  // #endregion
+  // #region SplitRequestingSourceContext.requestSplit
+  // Keep one request outstanding beside the reading; the JobMaster holds it up to 5 s while no split is there.
+  const assigned: Source<string> = {
+    splitEnumerator: () => ({ kind: 'kafka', settings: {} }),
+    run: async (ctx) => {
+      const answer = await (ctx as SplitRequestingSourceContext<string>).requestSplit(5_000);
+      if (answer.split !== undefined) console.log(`reading ${answer.split.id}`);
+    },
+  };
+  // #endregion
+  shown.push(opened, counting, polling, closing, described, assigned);
 
   // ---- Sinks ----
 

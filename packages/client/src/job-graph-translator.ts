@@ -66,5 +66,6 @@ function toJobVertex(vertex: PlanVertex, defaultParallelism: number): JobVertex 
     operators: vertex.operators.map((operator) => ({ id: operator.id, name: operator.name, configJson: JSON.stringify({ kind: operator.kind }) })),
     invokable: STREAM_INVOKABLE,
     inputSplits: [...vertex.inputSplits],
+    splitEnumerator: vertex.splitEnumerator ?? '',
   };
 }

@@ -31,6 +31,7 @@ const PLAN: JobPlan = {
         { id: 'filter-1', name: 'Non-empty', kind: 'filter', states: [] },
       ],
       inputSplits: ['{"path":"/in","start":0,"end":10}', '{"path":"/in","start":10,"end":20}'],
+      splitEnumerator: '{"kind":"kafka","settings":{}}',
     }),
     vertex('count', 4, { name: 'Count', maxParallelism: 256, slotSharingGroup: 'counting', operators: [{ id: 'count', name: 'Count', kind: 'keyedReduce', states: [] }] }),
   ],
@@ -61,6 +62,7 @@ describe('toJobGraph', () => {
         ],
         invokable: '@eddy/stream',
         inputSplits: ['{"path":"/in","start":0,"end":10}', '{"path":"/in","start":10,"end":20}'],
+        splitEnumerator: '{"kind":"kafka","settings":{}}',
       },
       {
         id: 'count',
@@ -71,6 +73,7 @@ describe('toJobGraph', () => {
         operators: [{ id: 'count', name: 'Count', configJson: '{"kind":"keyedReduce"}' }],
         invokable: '@eddy/stream',
         inputSplits: [],
+        splitEnumerator: '',
       },
     ]);
     assert.deepEqual(graph.edges, [{ sourceVertexId: 'source', targetVertexId: 'count', partitioner: 'hash', distributionPattern: 'ALL_TO_ALL' }]);

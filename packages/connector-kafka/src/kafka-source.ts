@@ -8,17 +8,18 @@
  *       .setValueOnlyDeserializer(new SimpleStringSchema()).build(),
  *     WatermarkStrategy.noWatermarks(), 'Kafka Source');
  *
- * Assignment: every subtask lists the partitions itself (at start, then every
- * `partition.discovery.interval.ms` when unbounded) and reads those it owns under Flink's rule
- * (KafkaSourceEnumerator.getSplitOwner: the topic's hash picks a start subtask, partitions go round
- * from there). The rule is the same in every subtask, so no partition is read twice or left out,
- * and a new partition or topic is picked up by its owner alone, without a coordinator. (Eddy's
- * SplitEnumerator on the JobMaster hands out plan-time splits; it cannot talk to Kafka, so Kafka
- * partitions are assigned by this rule instead, as FlinkKafkaConsumer did.)
+ * Assignment (FLIP-27): a KafkaSourceEnumerator on the JobMaster (kafka-source-enumerator.ts,
+ * built by the runtime from splitEnumerator(), the source's settings as data in the plan) lists
+ * the partitions at start and, unbounded, every `partition.discovery.interval.ms`, and assigns
+ * each new one to exactly one subtask (Flink's getSplitOwner rule). A reader keeps one request
+ * for its next partition outstanding (SplitRequests, held by the JobMaster while there is none),
+ * looks at it between fetches, and starts a partition it is given at its restored offset, else
+ * where the enumerator resolved it should start.
  *
- * Checkpoints: the offset of the next record of every owned partition is the source's operator
- * state, a union list, so a restore at another parallelism gives every subtask every offset and
- * each keeps those of the partitions it now owns. An offset moves right after its record is
+ * Checkpoints: the offset of the next record of every assigned partition is the source's operator
+ * state, a union list, so a restore at another parallelism gives every subtask every offset, and
+ * each uses those of the partitions the enumerator assigns it (the enumerator's own state, the
+ * partitions it knows, is checkpointed with the coordinator). An offset moves right after its record is
  * collected, and snapshots are taken at the source's awaits, so a snapshot always matches what was
  * emitted. When a checkpoint completes, its offsets are committed to the group (for monitoring, as
  * Flink does: the source never reads them back unless told to with committedOffsets()).
@@ -27,11 +28,24 @@
  * are generated per partition (each partition a split of the source's watermark valve), and an
  * idle partition stops holding the watermark back with `withIdleness`.
  *
- * Bounded (setBounded): the partitions and their end offsets are fixed at start; the source ends
- * when every owned partition reached its end.
+ * Bounded (setBounded): the partitions and their end offsets are fixed by the enumerator's one
+ * discovery; the source ends when the enumerator has no more partitions for it and every assigned
+ * partition reached its end.
  */
 import { Admin, Consumer, type ClusterMetadata } from '@platformatic/kafka';
-import { ListStateDescriptor, type CheckpointedFunction, type CheckpointListener, type FunctionInitializationContext, type ListState, type RuntimeContext, type Source, type SourceContext } from '@eddy/api';
+import {
+  ListStateDescriptor,
+  type CheckpointedFunction,
+  type CheckpointListener,
+  type FunctionInitializationContext,
+  type ListState,
+  type RuntimeContext,
+  type Source,
+  type SourceContext,
+  type SplitEnumeratorDescriptor,
+  type SplitRequestingSourceContext,
+  type SplitRequestResult,
+} from '@eddy/api';
 import {
   BOOTSTRAP_SERVERS,
   clientOptions,
@@ -42,6 +56,7 @@ import {
   wholeProperty,
 } from './kafka-client-options.js';
 import { AbortedTransactions, fetchRaw, type FetchPartition, type FetchResponse } from './kafka-fetch.js';
+import { KAFKA_ENUMERATOR_KIND, ownerOf, splitId, type KafkaEnumeratorSettings, type KafkaPartitionSplit } from './kafka-split-assignment.js';
 import { OffsetsInitializer } from './offsets-initializer.js';
 import { KafkaRecordDeserializationSchema, type DeserializationSchema, type KafkaConsumerRecord } from './serialization.js';
 
@@ -66,7 +81,8 @@ const STATE_NAME = 'kafka-source-offsets';
 const FETCH_MAX_WAIT_MS = 200;
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const PARTITION_MAX_BYTES = 1024 * 1024;
-const DEFAULT_DISCOVERY_INTERVAL_MS = 300_000;
+/** How long the JobMaster may hold a request for a partition (it holds at most half of rpc.ask-timeout). */
+const SPLIT_REQUEST_WAIT_MS = 5_000;
 const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 // Kafka record batch attributes.
 const IS_TRANSACTIONAL = 0x10;
@@ -90,7 +106,6 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
   private offsetsState: ListState<PartitionOffset> | undefined;
   private restored = new Map<string, PartitionOffset>();
   private readers: PartitionReader[] = [];
-  private readonly known = new Set<string>();
   private subtask = 0;
   private parallelism = 1;
   private consumer: Consumer | undefined;
@@ -107,7 +122,14 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
 
   initializeState(context: FunctionInitializationContext): void {
     this.offsetsState = context.getOperatorStateStore().getUnionListState(this.state);
-    this.restored = new Map(Array.from(this.offsetsState.get(), (entry) => [splitId(entry.topic, entry.partition), entry]));
+    // A union list: every subtask's offsets. Offsets only move forward, so where two subtasks
+    // recorded one partition (a restored offset kept while the partition's new reader had it), the
+    // higher one is where reading went on.
+    this.restored = new Map();
+    for (const entry of this.offsetsState.get()) {
+      const id = splitId(entry.topic, entry.partition);
+      if ((this.restored.get(id)?.offset ?? -1) < entry.offset) this.restored.set(id, entry);
+    }
   }
 
   open(context: RuntimeContext): void {
@@ -117,9 +139,9 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
 
   snapshotState(context: { getCheckpointId(): number }): void {
     const offsets = this.readers.map((reader) => ({ topic: reader.topic, partition: reader.partition, offset: reader.next }));
-    // Restored offsets of partitions this subtask owns but has no reader for yet (a checkpoint
-    // before the first discovery, a topic gone for now) stay in the state: without them a restore
-    // from this checkpoint would start those partitions over.
+    // Restored offsets of partitions the enumerator will assign to this subtask (its owner rule)
+    // but has not yet (a checkpoint before the assignment arrived, a topic gone for now) stay in
+    // the state: without them a restore from this checkpoint would start those partitions over.
     const reading = new Set(this.readers.map((reader) => reader.splitId));
     for (const [id, { topic, partition, offset }] of this.restored) {
       if (!reading.has(id) && ownerOf(topic, partition, this.parallelism) === this.subtask) offsets.push({ topic, partition, offset });
@@ -145,36 +167,60 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
       .catch(() => undefined);
   }
 
+  /** The enumerator the JobMaster runs for this source (KafkaSourceEnumerator), as data for the plan. */
+  splitEnumerator(): SplitEnumeratorDescriptor {
+    const pattern = this.config.topicPattern;
+    const settings: KafkaEnumeratorSettings = {
+      properties: Object.fromEntries(this.config.properties),
+      ...(this.config.topics === undefined ? {} : { topics: [...this.config.topics] }),
+      ...(pattern === undefined ? {} : { topicPattern: { source: pattern.source, flags: pattern.flags } }),
+      groupId: this.config.groupId,
+      startingOffsets: this.config.startingOffsets,
+      bounded: this.config.bounded,
+    };
+    return { kind: KAFKA_ENUMERATOR_KIND, settings: settings as unknown as Record<string, unknown> };
+  }
+
   async run(ctx: SourceContext<T>): Promise<void> {
     const servers = this.config.properties.get(BOOTSTRAP_SERVERS) as string;
+    const splits = ctx as SplitRequestingSourceContext<T> & { startSplit?(id: string): void; finishSplit?(id: string): void };
+    if (typeof splits.requestSplit !== 'function') throw new Error('KafkaSource needs a runtime that assigns its partitions (a SplitEnumerator on the JobMaster): run it on a cluster of the same Eddy version as the CLI');
     const options = clientOptions(this.config.properties, `eddy-source-${this.subtask}`);
     this.consumer = new Consumer({ ...options, groupId: this.config.groupId });
     this.admin = new Admin(options);
-    let metadata: ClusterMetadata;
-    try {
-      metadata = await this.discover();
-    } catch (error) {
-      throw new Error(`KafkaSource could not read the partitions of ${this.describeTopics()} from the Kafka brokers at ${servers}: ${describeError(error)}`, { cause: error });
-    }
-    const discoveryMs = this.config.bounded ? 0 : wholeProperty(this.config.properties, PARTITION_DISCOVERY_INTERVAL_MS, DEFAULT_DISCOVERY_INTERVAL_MS);
-    let nextDiscovery = Date.now() + discoveryMs;
     const isolationLevel: 0 | 1 = this.config.properties.get(ISOLATION_LEVEL) === 'read_committed' ? 1 : 0;
-    const splits = ctx as SourceContext<T> & { startSplit?(id: string): void; finishSplit?(id: string): void };
-    for (const reader of this.readers) splits.startSplit?.(reader.splitId);
+    const assignments = new SplitRequests(splits, ctx.signal);
+    let metadata: ClusterMetadata | undefined;
+    let noMoreSplits = false;
     while (!ctx.isCanceled) {
-      if (this.config.bounded && this.readers.every((reader) => reader.next >= reader.stop)) {
-        for (const reader of this.readers) splits.finishSplit?.(reader.splitId);
-        return;
-      }
-      if (discoveryMs > 0 && Date.now() >= nextDiscovery) {
-        nextDiscovery = Date.now() + discoveryMs;
-        metadata = await this.discover().catch(() => metadata);
-        for (const reader of this.readers) splits.startSplit?.(reader.splitId);
-      }
-      if (this.readers.length === 0) {
-        // Nothing owned yet: wait for discovery (unbounded) without spinning.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(FETCH_MAX_WAIT_MS, Math.max(1, nextDiscovery - Date.now()))));
+      // New partitions from the enumerator: looked at between fetches, never per record.
+      const answer = assignments.take();
+      if (answer !== undefined) {
+        if (answer.split !== undefined) {
+          const reader = this.addReader(JSON.parse(answer.split.split) as KafkaPartitionSplit);
+          splits.startSplit?.(reader.splitId);
+          metadata = undefined;
+        } else if (!answer.moreMayCome) {
+          noMoreSplits = true;
+        }
+        if (answer.split !== undefined || answer.moreMayCome) assignments.request();
         continue;
+      }
+      if (!this.readers.some((reader) => reader.next < reader.stop)) {
+        if (noMoreSplits) {
+          for (const reader of this.readers) splits.finishSplit?.(reader.splitId);
+          return;
+        }
+        // Nothing to read (no partition yet, or a bounded read's all at their end) until the enumerator answers.
+        await assignments.next();
+        continue;
+      }
+      if (metadata === undefined) {
+        try {
+          metadata = await this.readerMetadata();
+        } catch (error) {
+          throw new Error(`KafkaSource could not read the metadata of its partitions from the Kafka brokers at ${servers}: ${describeError(error)}`, { cause: error });
+        }
       }
       const byLeader = new Map<number, PartitionReader[]>();
       for (const reader of this.readers) {
@@ -201,106 +247,23 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
     await Promise.all([this.consumer?.close().catch(() => undefined), this.admin?.close().catch(() => undefined)]);
   }
 
-  /** Lists the topics' partitions and takes over the new ones this subtask owns. */
-  private async discover(): Promise<ClusterMetadata> {
-    const consumer = this.consumer as Consumer;
-    let topics: string[];
-    if (this.config.topicPattern !== undefined) {
-      const pattern = this.config.topicPattern;
-      topics = (await (this.admin as Admin).listTopics()).filter((topic) => pattern.test(topic) && !topic.startsWith('__')).sort();
-    } else {
-      topics = [...(this.config.topics ?? [])];
-    }
-    const metadata = topics.length === 0 ? await consumer.metadata({ topics: [] }) : await this.metadataOf(topics);
-    const fresh: { topic: string; partition: number }[] = [];
-    for (const topic of topics) {
-      const described = metadata.topics.get(topic);
-      if (described === undefined) continue;
-      for (let partition = 0; partition < described.partitionsCount; partition++) {
-        const id = splitId(topic, partition);
-        if (this.known.has(id)) continue;
-        this.known.add(id);
-        if (ownerOf(topic, partition, this.parallelism) === this.subtask) fresh.push({ topic, partition });
-      }
-    }
-    if (fresh.length === 0) return metadata;
-    const starts = await this.startingOffsets(fresh);
-    const stops = this.config.bounded ? await this.listOffsets(fresh, -1n) : undefined;
-    for (const { topic, partition } of fresh) {
-      const id = splitId(topic, partition);
-      this.readers.push({ topic, partition, splitId: id, next: this.restored.get(id)?.offset ?? (starts.get(id) as number), stop: stops?.get(id) ?? UNBOUNDED });
-    }
-    return metadata;
+  /** Starts reading a partition the enumerator assigned: where this subtask's restored state says, else where the split starts. */
+  private addReader(split: KafkaPartitionSplit): PartitionReader {
+    const id = splitId(split.topic, split.partition);
+    const existing = this.readers.find((reader) => reader.splitId === id);
+    if (existing !== undefined) return existing;
+    const reader = { topic: split.topic, partition: split.partition, splitId: id, next: this.restored.get(id)?.offset ?? split.start, stop: split.stop ?? UNBOUNDED };
+    this.readers.push(reader);
+    return reader;
   }
 
-  private async metadataOf(topics: string[]): Promise<ClusterMetadata> {
-    try {
-      return await (this.consumer as Consumer).metadata({ topics, forceUpdate: true });
-    } catch (error) {
-      if (/unknown topic|UNKNOWN_TOPIC/i.test(describeError(error))) {
-        throw new Error(`a topic of ${topics.join(', ')} does not exist; create it first (auto.create.topics.enable is for producers), or use setTopicPattern to follow topics as they appear`, { cause: error });
-      }
-      throw error;
-    }
+  private readerMetadata(): Promise<ClusterMetadata> {
+    const topics = [...new Set(this.readers.map((reader) => reader.topic))];
+    return (this.consumer as Consumer).metadata({ topics, forceUpdate: true });
   }
 
   private async refreshMetadata(current: ClusterMetadata): Promise<ClusterMetadata> {
-    const topics = [...new Set(this.readers.map((reader) => reader.topic))];
-    return (this.consumer as Consumer).metadata({ topics, forceUpdate: true }).catch(() => current);
-  }
-
-  /** Where each fresh partition starts, restored ones left aside. */
-  private async startingOffsets(partitions: { topic: string; partition: number }[]): Promise<Map<string, number>> {
-    const pending = partitions.filter(({ topic, partition }) => !this.restored.has(splitId(topic, partition)));
-    const start = this.config.startingOffsets;
-    if (pending.length === 0) return new Map();
-    switch (start.kind) {
-      case 'earliest':
-        return this.listOffsets(pending, -2n);
-      case 'latest':
-        return this.listOffsets(pending, -1n);
-      case 'timestamp':
-        return this.listOffsets(pending, BigInt(start.timestampMs));
-      case 'committed': {
-        const committed = await this.committedOffsets(pending);
-        const missing = pending.filter(({ topic, partition }) => !committed.has(splitId(topic, partition)));
-        if (missing.length === 0) return committed;
-        if (start.reset === 'NONE') {
-          throw new Error(`the group ${this.config.groupId} has no committed offset for ${missing.map(({ topic, partition }) => splitId(topic, partition)).join(', ')}; use committedOffsets('EARLIEST') or ('LATEST') to start there`);
-        }
-        const reset = await this.listOffsets(missing, start.reset === 'EARLIEST' ? -2n : -1n);
-        return new Map([...committed, ...reset]);
-      }
-    }
-  }
-
-  private async listOffsets(partitions: { topic: string; partition: number }[], timestamp: bigint): Promise<Map<string, number>> {
-    const byTopic: Record<string, number[]> = {};
-    for (const { topic, partition } of partitions) (byTopic[topic] ??= []).push(partition);
-    const offsets = await (this.consumer as Consumer).listOffsets({ topics: Object.keys(byTopic), partitions: byTopic, timestamp });
-    const result = new Map<string, number>();
-    for (const { topic, partition } of partitions) {
-      const offset = offsets.get(topic)?.[partition];
-      // A timestamp past the last record: start at the end (-1 from the broker).
-      result.set(splitId(topic, partition), offset === undefined || offset < 0n ? 0 : Number(offset));
-    }
-    if (timestamp >= 0n) {
-      const ends = await this.listOffsets(partitions.filter(({ topic, partition }) => (offsets.get(topic)?.[partition] ?? -1n) < 0n), -1n);
-      for (const [id, end] of ends) result.set(id, end);
-    }
-    return result;
-  }
-
-  private async committedOffsets(partitions: { topic: string; partition: number }[]): Promise<Map<string, number>> {
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const committed = await (this.consumer as Consumer).listCommittedOffsets({ topics: Array.from(byTopic, ([topic, list]) => ({ topic, partitions: list })) });
-    const result = new Map<string, number>();
-    for (const { topic, partition } of partitions) {
-      const offset = committed.get(topic)?.[partition];
-      if (offset !== undefined && offset >= 0n) result.set(splitId(topic, partition), Number(offset));
-    }
-    return result;
+    return this.readerMetadata().catch(() => current);
   }
 
   private fetch(leader: number, readers: PartitionReader[], metadata: ClusterMetadata, isolationLevel: 0 | 1): Promise<FetchResponse> {
@@ -426,16 +389,47 @@ function toConsumerRecord(
   return { topic: reader.topic, partition: reader.partition, offset, timestamp, key: key ?? undefined, value: value ?? undefined, headers: map };
 }
 
-export function splitId(topic: string, partition: number): string {
-  return `${topic}-${partition}`;
-}
+/**
+ * The reader's one outstanding request to the JobMaster's enumerator (held there up to
+ * SPLIT_REQUEST_WAIT_MS while no partition is there for the subtask), looked at between fetches.
+ * One promise per request, none per record.
+ */
+class SplitRequests {
+  private answer: SplitRequestResult | undefined;
+  private failure: { error: unknown } | undefined;
+  private inFlight: Promise<void> | undefined;
+  private readonly aborted: Promise<void>;
 
-/** Flink's KafkaSourceEnumerator.getSplitOwner: (((topic.hashCode() * 31) & 0x7fffffff) % n + partition) % n. */
-export function ownerOf(topic: string, partition: number, parallelism: number): number {
-  let hash = 0;
-  for (let i = 0; i < topic.length; i++) hash = (Math.imul(hash, 31) + topic.charCodeAt(i)) | 0;
-  const start = (Math.imul(hash, 31) & 0x7fffffff) % parallelism;
-  return (start + partition) % parallelism;
+  constructor(
+    private readonly ctx: SplitRequestingSourceContext<unknown>,
+    private readonly signal: AbortSignal,
+  ) {
+    this.aborted = new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    this.request();
+  }
+
+  request(): void {
+    this.inFlight = this.ctx.requestSplit(SPLIT_REQUEST_WAIT_MS).then(
+      (answer) => void (this.answer = answer),
+      (error: unknown) => void (this.failure = { error }),
+    );
+  }
+
+  /** The answer, once it came (the request is then done); throws what the request failed with. */
+  take(): SplitRequestResult | undefined {
+    if (this.failure !== undefined && !this.signal.aborted) {
+      throw new Error(`KafkaSource could not get its partitions from the JobMaster's KafkaSourceEnumerator: ${describeError(this.failure.error)}`, { cause: this.failure.error });
+    }
+    const answer = this.answer;
+    this.answer = undefined;
+    if (answer !== undefined) this.inFlight = undefined;
+    return answer;
+  }
+
+  /** Resolves when the outstanding request is answered, or the task is canceled. */
+  next(): Promise<void> {
+    return Promise.race([this.inFlight ?? new Promise<void>((resolve) => setTimeout(resolve, FETCH_MAX_WAIT_MS)), this.aborted]);
+  }
 }
 
 /** Flink's KafkaSourceBuilder. */

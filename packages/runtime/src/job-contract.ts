@@ -6,7 +6,7 @@
  */
 
 /** The contract version this runtime speaks with a job bundle's API. */
-export const RUNTIME_CONTRACT_VERSION = 5;
+export const RUNTIME_CONTRACT_VERSION = 6;
 
 /** A job bundle built against another version of the contract between bundles and the runtime. */
 export class ContractVersionMismatchError extends Error {

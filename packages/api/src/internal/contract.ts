@@ -27,8 +27,11 @@ import type { UserMetricsBacking } from './user-metrics.js';
  *   5  state larger than memory: ChainContext.keyedStateStores, keyed snapshots that write change
  *      logs (KeyedStateWriter.write's `full`, `changes`), snapshotState's `savepoint`; connectors:
  *      ChainSnapshot.flushed (a sink's writes before the barrier are durable)
+ *   6  splits found while the job runs (Kafka partitions): PlanVertex.splitEnumerator (a source's
+ *      SplitEnumerator, kind and settings, for the JobMaster to run) and ChainContext.requestSplit
+ *      (ask that enumerator, held up to a wait, answer says whether more may come)
  */
-export const CONTRACT_VERSION = 5;
+export const CONTRACT_VERSION = 6;
 
 /** A job module's default export. */
 export type JobMain = (env: unknown, args: string[]) => void | Promise<void>;
@@ -62,6 +65,11 @@ export interface PlanVertex {
   readonly operators: readonly PlanOperator[];
   /** Input splits handed out lazily at run time (a file source's byte ranges), JSON each. */
   readonly inputSplits: readonly string[];
+  /**
+   * A source whose splits a SplitEnumerator of the runtime finds while the job runs (Kafka's
+   * partitions): JSON of its Source.splitEnumerator() ({ kind, settings }); absent for the others.
+   */
+  readonly splitEnumerator?: string;
 }
 
 export interface PlanEdge {
@@ -131,6 +139,12 @@ export interface ChainContext {
   readonly signal: AbortSignal;
   /** The next input split of this vertex, or undefined when none are left. */
   nextInputSplit(): Promise<InputSplitAssignment | undefined>;
+  /**
+   * Sources with a splitEnumerator: the next split the JobMaster's enumerator assigned to this
+   * subtask, the call held there up to `waitMs` while there is none yet; `moreMayCome` false once
+   * none are left for it. Optional: a runtime of an older contract has none.
+   */
+  requestSplit?(waitMs: number): Promise<{ readonly split: InputSplitAssignment | undefined; readonly moreMayCome: boolean }>;
   /**
    * Checkpoints are taken for this job: exactly-once sinks commit on completed checkpoints, and a
    * task that reached the end of its input finishes after one more.

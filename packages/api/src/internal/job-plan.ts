@@ -78,6 +78,7 @@ export function compileJob(graph: TransformationGraph, environmentParallelism: n
       slotSharingGroup: head.slotSharingGroup,
       operators: chain.nodes.map((n) => ({ id: n.id, name: n.name, kind: n.kind, states: declaredStatesOf(n) })),
       inputSplits,
+      ...(spec.type === 'source' && spec.splitEnumerator !== undefined ? { splitEnumerator: spec.splitEnumerator } : {}),
     };
     const outEdges = chain.nodes.flatMap((n) => n.outEdges.filter((e) => !chain.chained.has(e)));
     for (const edge of outEdges) {
@@ -112,12 +113,13 @@ function declaredStatesOf(node: StreamNode): StateInfo[] {
 }
 
 /**
- * sha256 of the plan's canonical JSON, without the fingerprint and without the input splits:
- * splits are data cut where the plan is built (from file sizes), not part of the job's graph, and a
- * task rebuilding the graph gets its splits from the JobMaster anyway.
+ * sha256 of the plan's canonical JSON, without the fingerprint, the input splits and the split
+ * enumerators: splits are data cut where the plan is built (from file sizes), an enumerator is
+ * data for the JobMaster (servers, topics), neither part of the job's graph, and a task rebuilding
+ * the graph gets its splits from the JobMaster anyway.
  */
 export function planFingerprint(plan: Omit<JobPlan, 'fingerprint'>): string {
   const { jobName, configuration, vertices, edges } = plan;
-  const shape = { jobName, configuration, vertices: vertices.map(({ inputSplits: _splits, ...rest }) => rest), edges };
+  const shape = { jobName, configuration, vertices: vertices.map(({ inputSplits: _splits, splitEnumerator: _enumerator, ...rest }) => rest), edges };
   return createHash('sha256').update(canonicalJson(shape)).digest('hex');
 }

@@ -24,6 +24,8 @@ export type TransformationSpec =
       createSource(context: OperatorContext): Source<unknown>;
       /** Plan-time input splits (file sources), JSON each. */
       createInputSplits?(parallelism: number): string[];
+      /** A SplitEnumerator of the runtime that assigns the splits (Source.splitEnumerator()), JSON. */
+      splitEnumerator?: string;
       /** Timestamps and watermarks generated in the source, per split (fromSource with a strategy). */
       watermarkStrategy?: WatermarkStrategy<unknown>;
     }

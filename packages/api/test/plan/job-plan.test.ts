@@ -210,6 +210,18 @@ describe('buildPlan', () => {
     assert.notEqual((await buildPlan(job(2, true), [])).fingerprint, base);
   });
 
+  it("puts a source's splitEnumerator() into its vertex for the JobMaster, outside the fingerprint (data such as servers, not the graph)", async () => {
+    const job = (servers: string | undefined): JobMain => (env) => {
+      const source = { run: () => undefined, ...(servers === undefined ? {} : { splitEnumerator: () => ({ kind: 'kafka', settings: { servers } }) }) };
+      env.fromSource(source, 'Reader').print();
+    };
+    const plan = await buildPlan(job('a:9092'), []);
+    assert.deepEqual(JSON.parse(plan.vertices[0]?.splitEnumerator ?? 'null'), { kind: 'kafka', settings: { servers: 'a:9092' } });
+    assert.equal((await buildPlan(job(undefined), [])).vertices[0]?.splitEnumerator, undefined, 'none for a source without one');
+    assert.equal((await buildPlan(job('b:9092'), [])).fingerprint, plan.fingerprint);
+    assert.equal((await buildPlan(job(undefined), [])).fingerprint, plan.fingerprint);
+  });
+
   it('records the job name and configuration set through the environment', async () => {
     const plan = await buildPlan((env) => {
       env.setJobName('Word Count').setBufferTimeout(5).configure('pipeline.custom', 7);

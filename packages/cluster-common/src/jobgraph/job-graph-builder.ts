@@ -37,6 +37,8 @@ export interface VertexSpec {
   readonly slotSharingGroup?: string;
   readonly operators?: readonly OperatorSpec[];
   readonly inputSplits?: readonly string[];
+  /** Defaults to '': the source has no SplitEnumerator of the runtime (see JobVertex.splitEnumerator). */
+  readonly splitEnumerator?: string;
 }
 
 /** The pattern Flink gives each partitioner: forward and rescale are pointwise, the rest all-to-all. */
@@ -69,6 +71,7 @@ export class JobGraphBuilder {
       operators: (spec.operators ?? []).map((op) => ({ id: op.id, name: op.name, configJson: op.configJson ?? '' })),
       invokable: spec.invokable ?? '',
       inputSplits: [...(spec.inputSplits ?? [])],
+      splitEnumerator: spec.splitEnumerator ?? '',
     });
     return this;
   }

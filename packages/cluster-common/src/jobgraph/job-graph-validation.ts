@@ -66,6 +66,7 @@ function checkVertices(vertices: readonly JobVertex[], reasons: string[]): Map<s
       if (!byId.has(vertex.id)) byId.set(vertex.id, vertex);
     }
     checkParallelism(vertex, reasons);
+    checkSplitEnumerator(vertex, reasons);
   });
   for (const [id, count] of counts) {
     if (count > 1) reasons.push(`vertex id '${id}' is used by ${count} vertices; vertex ids must be unique`);
@@ -91,6 +92,25 @@ function checkParallelism(vertex: JobVertex, reasons: string[]): void {
       `${name} has parallelism ${parallelism} but max parallelism ${maxParallelism}; ` +
         'max parallelism must be at least the parallelism: raise max parallelism or lower the parallelism',
     );
+  }
+}
+
+/** The SplitEnumerator kinds the runtime runs for a source (JobVertex.split_enumerator); '' is none. */
+export const KNOWN_SPLIT_ENUMERATORS: readonly string[] = ['kafka'];
+
+function checkSplitEnumerator(vertex: JobVertex, reasons: string[]): void {
+  if (vertex.splitEnumerator === '') return;
+  let descriptor: unknown;
+  try {
+    descriptor = JSON.parse(vertex.splitEnumerator);
+  } catch {
+    descriptor = undefined;
+  }
+  const { kind, settings } = (typeof descriptor === 'object' && descriptor !== null ? descriptor : {}) as { kind?: unknown; settings?: unknown };
+  if (typeof kind !== 'string' || typeof settings !== 'object' || settings === null) {
+    reasons.push(`${vertexLabel(vertex)} has a split enumerator that is not JSON of { kind, settings }; leave it empty for a source without one`);
+  } else if (!KNOWN_SPLIT_ENUMERATORS.includes(kind)) {
+    reasons.push(`${vertexLabel(vertex)} names a split enumerator of kind '${kind}', which this cluster does not run; use one of ${KNOWN_SPLIT_ENUMERATORS.join(', ')}`);
   }
 }
 

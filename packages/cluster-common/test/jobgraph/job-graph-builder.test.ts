@@ -9,7 +9,7 @@ describe('JobGraphBuilder', () => {
     assert.deepEqual(graph, {
       jobId: '0123456789abcdef0123456789abcdef',
       name: 'Minimal',
-      vertices: [{ id: 'only', name: 'only', parallelism: 1, maxParallelism: 0, slotSharingGroup: '', operators: [], invokable: '', inputSplits: [] }],
+      vertices: [{ id: 'only', name: 'only', parallelism: 1, maxParallelism: 0, slotSharingGroup: '', operators: [], invokable: '', inputSplits: [], splitEnumerator: '' }],
       edges: [],
       configuration: {},
       blobKey: '',
@@ -28,6 +28,7 @@ describe('JobGraphBuilder', () => {
         invokable: 'source-task',
         operators: [{ id: 'op1', name: 'Source' }, { id: 'op2', name: 'Map', configJson: '{"x":1}' }],
         inputSplits: ['part-0', 'part-1'],
+        splitEnumerator: '{"kind":"kafka","settings":{}}',
       })
       .configuration({ 'restart-strategy.type': 'none' })
       .configuration({ 'execution.buffer-timeout': '100 ms' })
@@ -42,6 +43,7 @@ describe('JobGraphBuilder', () => {
       operators: [{ id: 'op1', name: 'Source', configJson: '' }, { id: 'op2', name: 'Map', configJson: '{"x":1}' }],
       invokable: 'source-task',
       inputSplits: ['part-0', 'part-1'],
+      splitEnumerator: '{"kind":"kafka","settings":{}}',
     });
     assert.deepEqual(graph.configuration, { 'restart-strategy.type': 'none', 'execution.buffer-timeout': '100 ms' });
     assert.equal(graph.blobKey, 'ab'.repeat(32));

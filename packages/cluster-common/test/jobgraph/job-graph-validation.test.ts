@@ -60,6 +60,13 @@ describe('validateJobGraph', () => {
     assert.deepEqual(reasons, ['the job name is empty; give the job a name', 'the job has no vertices; add at least one vertex']);
   });
 
+  it('refuses a split enumerator that is not JSON of { kind, settings } or of a kind the cluster does not run', () => {
+    const withEnumerator = (splitEnumerator: string): readonly string[] => reasonsOf(wordCount().vertex({ id: 'kafka', name: 'Kafka', parallelism: 2, splitEnumerator }).build());
+    assert.deepEqual(withEnumerator('{"kind":"kafka","settings":{"topics":["in"]}}'), []);
+    assert.deepEqual(withEnumerator('{"kind":"kafka"'), ["vertex 'Kafka' has a split enumerator that is not JSON of { kind, settings }; leave it empty for a source without one"]);
+    assert.deepEqual(withEnumerator('{"kind":"pulsar","settings":{}}'), ["vertex 'Kafka' names a split enumerator of kind 'pulsar', which this cluster does not run; use one of kafka"]);
+  });
+
   it('refuses empty and duplicated vertex ids', () => {
     const reasons = reasonsOf(wordCount().vertex({ id: 'map', name: 'Map again', parallelism: 1 }).vertex({ id: '', name: 'Nameless', parallelism: 1 }).build());
     assert.deepEqual(reasons, [

@@ -1167,6 +1167,10 @@ export const protoSchema: Record<string, unknown> = {
            "rule": "repeated",
            "type": "string",
            "id": 8
+          },
+          "splitEnumerator": {
+           "type": "string",
+           "id": 9
           }
          }
         },
@@ -1465,6 +1469,10 @@ export const protoSchema: Record<string, unknown> = {
           "executionAttemptId": {
            "type": "string",
            "id": 2
+          },
+          "waitMs": {
+           "type": "int32",
+           "id": 3
           }
          }
         },
@@ -1481,6 +1489,10 @@ export const protoSchema: Record<string, unknown> = {
           "splitId": {
            "type": "string",
            "id": 3
+          },
+          "moreMayCome": {
+           "type": "bool",
+           "id": 4
           }
          }
         },

@@ -12,7 +12,7 @@
  *     "checkpoint": { "jobId", "jobName", "checkpointId", "triggeredAt", "completedAt", "savepoint",
  *       "vertices": [{ "vertexId", "name", "parallelism", "maxParallelism", "operatorIds",
  *                      "finishedSplitIds", "subtasks": [{ "subtask", "state": TaskStateSnapshot }],
- *                      "enumerator"?: { "splits", "cutForParallelism" } }] }
+ *                      "enumerator"?: { "splits", "cutForParallelism", "kind"?, "initialDiscoveryFinished"? } }] }
  *   }
  *
  * Each operator of a TaskStateSnapshot lists its states ("states": [{ "name", "kind", "type"? }],
@@ -66,6 +66,13 @@ export interface VertexCheckpointState {
 export interface SplitEnumeratorState {
   readonly splits: readonly string[];
   readonly cutForParallelism: number;
+  /**
+   * Absent: the plan-time splits' enumerator (StaticSplitEnumerator). 'kafka': a KafkaSource's
+   * (KafkaSplitEnumerator): `splits` are the partitions it knows, each with where it starts (and,
+   * bounded, stops), and `initialDiscoveryFinished` says whether its first discovery was done.
+   */
+  readonly kind?: string;
+  readonly initialDiscoveryFinished?: boolean;
 }
 
 export interface CompletedCheckpoint {
@@ -168,7 +175,7 @@ function checkpointToJson(checkpoint: Omit<CompletedCheckpoint, 'metadataPath'>,
       operatorIds: vertex.operatorIds,
       finishedSplitIds: vertex.finishedSplitIds,
       subtasks: vertex.subtasks.map((subtask) => ({ subtask: subtask.subtask, state: taskStateToJson(subtask.state, directory) })),
-      ...(vertex.enumerator === undefined ? {} : { enumerator: { splits: vertex.enumerator.splits, cutForParallelism: vertex.enumerator.cutForParallelism } }),
+      ...(vertex.enumerator === undefined ? {} : { enumerator: enumeratorToJson(vertex.enumerator) }),
     })),
   };
 }
@@ -355,5 +362,15 @@ function checkpointFromJson(value: unknown, where: string, directory: string): O
 
 function enumeratorFromJson(r: Reader, value: unknown, path: string): SplitEnumeratorState {
   const o = r.object(value, path);
-  return { splits: r.strings(o['splits'], `${path}.splits`), cutForParallelism: r.number(o['cutForParallelism'], `${path}.cutForParallelism`) };
+  return {
+    splits: r.strings(o['splits'], `${path}.splits`),
+    cutForParallelism: r.number(o['cutForParallelism'], `${path}.cutForParallelism`),
+    ...(o['kind'] === undefined ? {} : { kind: r.string(o['kind'], `${path}.kind`) }),
+    ...(o['initialDiscoveryFinished'] === undefined ? {} : { initialDiscoveryFinished: o['initialDiscoveryFinished'] === true }),
+  };
+}
+
+function enumeratorToJson(enumerator: SplitEnumeratorState): SplitEnumeratorState {
+  const { splits, cutForParallelism, kind, initialDiscoveryFinished } = enumerator;
+  return { splits, cutForParallelism, ...(kind === undefined ? {} : { kind }), ...(initialDiscoveryFinished === undefined ? {} : { initialDiscoveryFinished }) };
 }

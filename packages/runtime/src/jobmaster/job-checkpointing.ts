@@ -6,7 +6,8 @@
  *     checkpoint storage, and reads the checkpoint of execution.savepoint.path before the first
  *     deployment, checking it fits the job;
  *   - owns one SplitEnumerator per source vertex, reset from the latest completed checkpoint at
- *     every (re)deployment;
+ *     every (re)deployment: a StaticSplitEnumerator for plan-time splits, a KafkaSplitEnumerator
+ *     for a source whose plan names one (it discovers partitions until the job fails over or ends);
  *   - adds to each deployment its checkpointing settings and the state it restores from;
  *   - takes the checkpoint calls of the JobMasterGateway.
  *
@@ -17,6 +18,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Configuration, Logger } from '@eddy/common';
 import { statefulOperatorsWithoutUid } from '@eddy/cluster-common';
+import type { KafkaEnumeratorSettings } from '@eddy/connector-kafka/enumerator';
 import type { eddy_checkpoint_v1 as cp, eddy_cluster_v1 as cluster, eddy_dispatcher_v1 as dispatcher, eddy_jobmaster_v1 as jm, eddy_taskexecutor_v1 as te } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
 import { CheckpointCoordinator, SavepointFailedError, type CheckpointTask, type SavepointRequest } from '../checkpoint/checkpoint-coordinator.js';
@@ -30,6 +32,7 @@ import { summarizeJobState } from '../checkpoint/job-state-summary.js';
 import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.js';
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
+import { isKafkaEnumerator, KafkaSplitEnumerator } from '../source/kafka-split-enumerator.js';
 import { StaticSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
 
@@ -43,6 +46,8 @@ export interface JobCheckpointingServices {
   gatewayOf(execution: Execution): te.TaskExecutorGateway | undefined;
   /** Fails the job as a task failure would (the restart strategy decides what next). */
   failJob(cause: Error): void;
+  /** rpc.ask-timeout: a split request is held at most half of it. */
+  readonly askTimeoutMs: number;
 }
 
 /** The checkpoint of execution.savepoint.path does not fit the job. */
@@ -57,6 +62,7 @@ export class JobCheckpointing {
   /** Local and S3 file systems of the storage and of execution.savepoint.path; closed when the job ends. */
   private readonly fileSystems: StateFileSystems;
   private readonly enumerators = new Map<string, StaticSplitEnumerator>();
+  private readonly kafkaEnumerators = new Map<string, KafkaSplitEnumerator>();
   private readonly sourceVertices: ReadonlySet<string>;
 
   constructor(private readonly services: JobCheckpointingServices) {
@@ -68,7 +74,10 @@ export class JobCheckpointing {
     const targets = new Set(graph.jobGraph.edges.map((edge) => edge.targetVertexId));
     this.sourceVertices = new Set(graph.verticesTopologically.filter((vertex) => !targets.has(vertex.id)).map((vertex) => vertex.id));
     for (const vertex of graph.verticesTopologically) {
-      if (this.sourceVertices.has(vertex.id)) this.enumerators.set(vertex.id, new StaticSplitEnumerator(vertex.id, vertex.jobVertex.inputSplits, vertex.parallelism));
+      if (!this.sourceVertices.has(vertex.id)) continue;
+      const kafka = this.kafkaEnumeratorOf(vertex.id, vertex.jobVertex.splitEnumerator, vertex.parallelism);
+      if (kafka !== undefined) this.kafkaEnumerators.set(vertex.id, kafka);
+      else this.enumerators.set(vertex.id, new StaticSplitEnumerator(vertex.id, vertex.jobVertex.inputSplits, vertex.parallelism));
     }
     this.coordinator = new CheckpointCoordinator(this.settings, this.storage, {
       jobId: graph.jobId,
@@ -87,7 +96,7 @@ export class JobCheckpointing {
       notifyCheckpointComplete: (task, checkpointId) => this.notify(task, checkpointId, true),
       notifyCheckpointAborted: (task, checkpointId) => this.notify(task, checkpointId, false),
       failJob: services.failJob,
-      splitEnumeratorState: (vertexId) => this.enumerators.get(vertexId)?.checkpointState,
+      splitEnumeratorState: (vertexId) => (this.kafkaEnumerators.get(vertexId) ?? this.enumerators.get(vertexId))?.checkpointState,
       stopSource: (task, drain) => {
         const execution = graph.findExecution(task.attemptId);
         const gateway = execution === undefined ? undefined : services.gatewayOf(execution);
@@ -271,6 +280,7 @@ export class JobCheckpointing {
     for (const [vertexId, enumerator] of this.enumerators) {
       enumerator.reset(this.coordinator.finishedSplitsFor(vertexId), this.coordinator.heldSplitsFor(vertexId), this.coordinator.splitEnumeratorStateFor(vertexId));
     }
+    for (const [vertexId, enumerator] of this.kafkaEnumerators) enumerator.start(this.coordinator.splitEnumeratorStateFor(vertexId));
   }
 
   /** Every task was deployed: periodic checkpoints start. */
@@ -292,12 +302,21 @@ export class JobCheckpointing {
   /** The job fails over, cancels or ends: pending checkpoints are aborted. */
   onFailover(reason: string): void {
     this.coordinator.stopCheckpointScheduler(reason);
+    for (const enumerator of this.kafkaEnumerators.values()) enumerator.stop();
   }
 
   onJobTerminated(status: string): void {
     this.coordinator.shutdown(`the job is ${status}`, discardsCheckpointsWhenEnded(this.settings.retention, status));
+    this.closeSplitEnumerators();
     // After the deletes shutdown started: close() waits for them.
     void this.fileSystems.close().catch((error: unknown) => this.services.logger.warn({ err: error }, 'Could not close the checkpoint file systems'));
+  }
+
+  /** The job ended, or its JobMaster stops: the Kafka enumerators' clients and timers are closed (idempotent). */
+  closeSplitEnumerators(): void {
+    for (const enumerator of this.kafkaEnumerators.values()) {
+      void enumerator.close().catch((error: unknown) => this.services.logger.warn({ err: error, vertexId: enumerator.vertexId }, 'Could not close the Kafka clients of a KafkaSourceEnumerator'));
+    }
   }
 
   /** The checkpointing settings and restored state of a deployment. */
@@ -315,9 +334,27 @@ export class JobCheckpointing {
     return { checkpointing, taskRestore };
   }
 
-  nextSplit(vertexId: string, subtask: number): jm.NextInputSplitResponse {
+  /** A source subtask's next split; a KafkaSplitEnumerator may hold the request up to `waitMs`. */
+  nextSplit(vertexId: string, subtask: number, waitMs: number): Promise<jm.NextInputSplitResponse> {
+    const kafka = this.kafkaEnumerators.get(vertexId);
+    if (kafka !== undefined) return kafka.request(subtask, waitMs);
     const next = this.enumerators.get(vertexId)?.nextSplit(subtask);
-    return next === undefined ? { hasSplit: false, split: '', splitId: '' } : { hasSplit: true, split: next.split, splitId: next.id };
+    return Promise.resolve(next === undefined ? { hasSplit: false, split: '', splitId: '', moreMayCome: false } : { hasSplit: true, split: next.split, splitId: next.id, moreMayCome: false });
+  }
+
+  /** The KafkaSplitEnumerator a vertex's plan names, or undefined (plan-time splits). Throws for a kind the runtime does not know. */
+  private kafkaEnumeratorOf(vertexId: string, descriptor: string, parallelism: number): KafkaSplitEnumerator | undefined {
+    if (descriptor === '') return undefined;
+    const { kind, settings } = JSON.parse(descriptor) as { kind: string; settings: KafkaEnumeratorSettings };
+    if (!isKafkaEnumerator({ kind })) throw new Error(`vertex ${vertexId} names a SplitEnumerator of kind '${kind}', which this runtime does not have (it has 'kafka')`);
+    const { services } = this;
+    return new KafkaSplitEnumerator(vertexId, settings, parallelism, {
+      logger: services.logger.child({ component: 'KafkaSourceEnumerator' }),
+      maxWaitMs: services.askTimeoutMs / 2,
+      runInMainThread: services.runInMainThread,
+      scheduleInMainThread: services.scheduleInMainThread,
+      failJob: services.failJob,
+    });
   }
 
   acknowledge(request: jm.AcknowledgeCheckpointRequest): void {

@@ -159,6 +159,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
       scheduleInMainThread: (fn, delayMs) => this.scheduleRunAsync(fn, delayMs),
       gatewayOf: (execution) => this.taskManagers.get(execution.taskManagerId)?.gateway,
       failJob: (cause) => this.failGlobally(cause),
+      askTimeoutMs: this.rpcService.askTimeoutMs,
     });
     this.watermarkStall = new WatermarkStallWarning(this.graph, services.configuration.get(WatermarkStallOptions.stallWarning), this.jobLog);
     this.slotGroups = requiredSlotsPerGroup(jobGraph);
@@ -212,6 +213,7 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     this.lag.close();
     this.clearWaiting();
     this.restartTimer?.cancel();
+    this.checkpointing.closeSplitEnumerators();
   }
 
   // ---- Called by the Dispatcher (through callAsync) ----
@@ -311,9 +313,12 @@ export class JobMaster extends FencedRpcEndpoint<string> implements jm.JobMaster
     if (execution === undefined || execution.vertex.jobVertex.id !== request.vertexId) {
       return Promise.reject(new Error(`Attempt ${request.executionAttemptId} of vertex ${request.vertexId} is not a current attempt of job ${this.jobId}`));
     }
-    const next = this.checkpointing.nextSplit(request.vertexId, execution.vertex.subtaskIndex);
-    this.watermarkStall.notifySplitAssigned(request.vertexId, execution.vertex.subtaskIndex, next.hasSplit ? { id: next.splitId, split: next.split } : undefined);
-    return Promise.resolve(next);
+    const subtask = execution.vertex.subtaskIndex;
+    return this.checkpointing.nextSplit(request.vertexId, subtask, request.waitMs).then((next) => {
+      // A held request is answered later: only a split counts then (none yet is no news).
+      if (next.hasSplit || !next.moreMayCome) this.watermarkStall.notifySplitAssigned(request.vertexId, subtask, next.hasSplit ? { id: next.splitId, split: next.split } : undefined);
+      return next;
+    });
   }
 
   acknowledgeCheckpoint(request: jm.AcknowledgeCheckpointRequest): Promise<cluster.Ack> {

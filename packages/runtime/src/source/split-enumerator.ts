@@ -36,6 +36,8 @@ export interface AssignedSplit {
 export interface SplitEnumeratorCheckpoint {
   readonly splits: readonly string[];
   readonly cutForParallelism: number;
+  /** Set by other enumerators (KafkaSplitEnumerator's 'kafka'); absent for this one. */
+  readonly kind?: string;
 }
 
 export class StaticSplitEnumerator {
@@ -61,7 +63,9 @@ export class StaticSplitEnumerator {
    * Every split is unassigned again, except those finished or held as of the restored checkpoint;
    * `restored` is the enumerator's state in that checkpoint (undefined: the plan's splits).
    */
-  reset(finished: ReadonlySet<string>, held: ReadonlySet<string>, restored?: SplitEnumeratorCheckpoint): void {
+  reset(finished: ReadonlySet<string>, held: ReadonlySet<string>, restoredState?: SplitEnumeratorCheckpoint): void {
+    // Another kind's state (the vertex read Kafka when the checkpoint was taken) is not this one's.
+    const restored = restoredState?.kind === undefined ? restoredState : undefined;
     this.splits = restored?.splits ?? this.planSplits;
     this.cutForParallelism = restored?.cutForParallelism ?? this.parallelism;
     this.owners = this.cutForParallelism === this.parallelism ? this.splits.map(ownerOf) : this.splits.map(() => undefined);

@@ -288,6 +288,7 @@ export async function runStreamTask(environment: StreamTaskEnvironment): Promise
     targets: deployment.producedPartitions.map((partition) => ({ parallelism: partition.targetParallelism, maxParallelism: partition.targetMaxParallelism })),
     signal: chainAbort.signal,
     nextInputSplit: () => context.nextInputSplit(),
+    requestSplit: (waitMs) => context.requestSplit(waitMs),
     checkpointingEnabled: checkpointing.enabled,
     isBackPressured,
     waitForOutputs,

@@ -46,6 +46,12 @@ export interface TaskContext {
    * Rejects with the error of a failed request, and with an AbortError once the task is canceled.
    */
   nextInputSplit(): Promise<InputSplitAssignment | undefined>;
+  /**
+   * For a source with a SplitEnumerator (Kafka's): the next split assigned to this subtask, the
+   * request held by the JobMaster up to `waitMs` while none is there yet; `moreMayCome` false once
+   * none are left for it. Rejects as nextInputSplit does.
+   */
+  requestSplit(waitMs: number): Promise<{ readonly split: InputSplitAssignment | undefined; readonly moreMayCome: boolean }>;
   /** Logs one info line on the TaskManager, tagged with the task. Keep `message` constant; put data in `fields`. */
   log(message: string, fields?: object): void;
 }

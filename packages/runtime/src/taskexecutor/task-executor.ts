@@ -46,7 +46,7 @@ import { CheckpointResponder } from './checkpoint/checkpoint-responder.js';
 import { TaskOptions } from './task-options.js';
 import { TaskSlotTable } from './task-slot-table.js';
 import { TaskStateReporter } from './task-state-reporter.js';
-import { TaskThread } from './task-thread.js';
+import { TaskThread, type SplitNotAssignedYet } from './task-thread.js';
 import { isHeapLimitExceeded } from './task-worker-limits.js';
 import { TaskManagerOptions } from './taskmanager-options.js';
 import type { TaskManagerStdout } from './taskmanager-stdout.js';
@@ -386,7 +386,7 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
       collectMaxInFlightBytes,
       callbacks: {
         notifyStateChange: (state, error) => this.runAsync(() => this.transitionTask(task, state, error)),
-        requestInputSplit: () => this.callAsync(() => this.requestInputSplit(task), this.rpcService.askTimeoutMs),
+        requestInputSplit: (waitMs) => this.callAsync(() => this.requestInputSplit(task, waitMs), this.rpcService.askTimeoutMs + waitMs),
         collect: (sequence, batch) => this.runAsync(() => this.collectForwarder.enqueue(collectTarget, sequence, batch)),
         stdout: (text) => this.services.stdout.print(deployment.jobId, text),
         acknowledgeCheckpoint: (checkpointId, state, metrics) => this.checkpointResponder.acknowledge(deployment.jobId, attemptId, checkpointId, state, metrics),
@@ -701,11 +701,16 @@ export class TaskExecutor extends RpcEndpoint implements te.TaskExecutorGateway 
     this.tasks.delete(attemptId);
   }
 
-  private async requestInputSplit(task: RunningTask): Promise<{ id: string; split: string } | undefined> {
+  /** Asks the JobMaster; `waitMs` > 0 lets it hold the call while a SplitEnumerator may still assign a split (the deadline covers the wait). */
+  private async requestInputSplit(task: RunningTask, waitMs: number): Promise<{ id: string; split: string } | SplitNotAssignedYet | undefined> {
     const gateway = this.jobs.get(task.deployment.jobId)?.gateway;
     if (gateway === undefined) throw new Error(`no connection to the JobMaster of job ${task.deployment.jobId}`);
-    const response = await gateway.requestNextInputSplit({ vertexId: task.deployment.vertexId, executionAttemptId: task.deployment.executionAttemptId });
-    return response.hasSplit ? { id: response.splitId, split: response.split } : undefined;
+    const response = await gateway.requestNextInputSplit(
+      { vertexId: task.deployment.vertexId, executionAttemptId: task.deployment.executionAttemptId, waitMs },
+      { timeoutMs: this.rpcService.askTimeoutMs + waitMs },
+    );
+    if (response.hasSplit) return { id: response.splitId, split: response.split };
+    return response.moreMayCome ? { moreMayCome: true } : undefined;
   }
 }
 

@@ -59,12 +59,13 @@ export interface CancelMessage {
   readonly type: 'cancel';
 }
 
-/** Answer to a RequestInputSplitMessage; `split` is null when no splits are left. */
+/** Answer to a RequestInputSplitMessage; `split` is null when no splits are left, or none yet with `moreMayCome`. */
 export interface InputSplitMessage {
   readonly type: 'inputSplit';
   readonly requestId: number;
   readonly split: string | null;
   readonly splitId: string;
+  readonly moreMayCome?: boolean;
 }
 
 /** A source task takes its part of checkpoint N now (the JobMaster triggered it). */
@@ -144,10 +145,12 @@ export interface StateMessage {
   readonly error?: ErrorInfo;
 }
 
-/** Task code called `ctx.nextInputSplit()`. */
+/** Task code called `ctx.nextInputSplit()`, or `requestSplit(waitMs)` (a source with a SplitEnumerator). */
 export interface RequestInputSplitMessage {
   readonly type: 'requestInputSplit';
   readonly requestId: number;
+  /** How long the JobMaster may hold the request while no split is there yet; absent: 0. */
+  readonly waitMs?: number;
 }
 
 export type TaskLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';

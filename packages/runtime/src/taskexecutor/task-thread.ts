@@ -50,6 +50,11 @@ import { resolveNetworkTaskSettings } from '../network/network-options.js';
 import type { CheckpointBarrier } from '../network/network-buffer.js';
 import { resolveStateBackendSettings } from './state/state-backend-options.js';
 
+/** requestInputSplit's answer when no split is there for the subtask yet but the enumerator may assign more. */
+export interface SplitNotAssignedYet {
+  readonly moreMayCome: true;
+}
+
 /** How a TaskThread talks back to the TaskExecutor. */
 export interface TaskThreadCallbacks {
   /** The task switched state; `error` comes with FAILED. Called once with a terminal state. */
@@ -59,7 +64,7 @@ export interface TaskThreadCallbacks {
    * undefined when none are left; a rejection is handed to the task code as the error of
    * `ctx.nextInputSplit()`.
    */
-  requestInputSplit(): Promise<{ readonly id: string; readonly split: string } | undefined>;
+  requestInputSplit(waitMs: number): Promise<{ readonly id: string; readonly split: string } | SplitNotAssignedYet | undefined>;
   /**
    * A collect sink sent batch `sequence` (msgpack) for the job's client. Optional. Answer with
    * acknowledgeCollected once the JobManager stored it: until then it counts against the task's
@@ -273,7 +278,7 @@ export class TaskThread {
         this.#onStateMessage(message.state, message.error);
         break;
       case 'requestInputSplit':
-        this.#serveInputSplitRequest(message.requestId);
+        this.#serveInputSplitRequest(message.requestId, message.waitMs ?? 0);
         break;
       case 'log':
         this.#logTaskLine(message);
@@ -345,19 +350,24 @@ export class TaskThread {
     }
   }
 
-  #serveInputSplitRequest(requestId: number): void {
+  #serveInputSplitRequest(requestId: number, waitMs: number): void {
     if (this.#isClosed()) {
       return;
     }
     this.#pendingRequests.add(requestId);
-    let answer: Promise<{ readonly id: string; readonly split: string } | undefined>;
+    let answer: Promise<{ readonly id: string; readonly split: string } | SplitNotAssignedYet | undefined>;
     try {
-      answer = Promise.resolve(this.#callbacks.requestInputSplit());
+      answer = Promise.resolve(this.#callbacks.requestInputSplit(waitMs));
     } catch (error) {
       answer = Promise.reject(error);
     }
     answer.then(
-      (split) => this.#answer({ type: 'inputSplit', requestId, split: split?.split ?? null, splitId: split?.id ?? '' }),
+      (split) =>
+        this.#answer(
+          split === undefined || 'moreMayCome' in split
+            ? { type: 'inputSplit', requestId, split: null, splitId: '', moreMayCome: split !== undefined }
+            : { type: 'inputSplit', requestId, split: split.split, splitId: split.id },
+        ),
       (error: unknown) => this.#answer({ type: 'inputSplitError', requestId, error: toErrorInfo(error, this.#location) }),
     );
   }

@@ -43,7 +43,7 @@ const location = taskLocation(deployment);
 const abortController = new AbortController();
 
 interface PendingRequest {
-  resolve(split: InputSplitAssignment | undefined): void;
+  resolve(answer: { readonly split: InputSplitAssignment | undefined; readonly moreMayCome: boolean }): void;
   reject(error: unknown): void;
 }
 const pendingSplitRequests = new Map<number, PendingRequest>();
@@ -113,7 +113,7 @@ port.on('message', (message: ParentToWorkerMessage) => {
     case 'inputSplit': {
       const request = pendingSplitRequests.get(message.requestId);
       pendingSplitRequests.delete(message.requestId);
-      request?.resolve(message.split === null ? undefined : { id: message.splitId, split: message.split });
+      request?.resolve({ split: message.split === null ? undefined : { id: message.splitId, split: message.split }, moreMayCome: message.moreMayCome === true });
       break;
     }
     case 'inputSplitError': {
@@ -161,7 +161,11 @@ function onEscapedError(error: unknown): void {
 process.on('uncaughtException', onEscapedError);
 process.on('unhandledRejection', onEscapedError);
 
-function nextInputSplit(): Promise<InputSplitAssignment | undefined> {
+async function nextInputSplit(): Promise<InputSplitAssignment | undefined> {
+  return (await requestSplit(0)).split;
+}
+
+function requestSplit(waitMs: number): Promise<{ readonly split: InputSplitAssignment | undefined; readonly moreMayCome: boolean }> {
   if (ended) {
     return Promise.reject(new Error(`Task ${location} has ended; it can no longer request input splits`));
   }
@@ -171,7 +175,7 @@ function nextInputSplit(): Promise<InputSplitAssignment | undefined> {
   const requestId = ++lastRequestId;
   return new Promise((resolve, reject) => {
     pendingSplitRequests.set(requestId, { resolve, reject });
-    post({ type: 'requestInputSplit', requestId });
+    post({ type: 'requestInputSplit', requestId, ...(waitMs > 0 ? { waitMs } : {}) });
   });
 }
 
@@ -280,6 +284,7 @@ function createContext(operators: readonly TaskOperator[]): TaskContext {
     configuration: Object.freeze({ ...deployment.jobConfiguration }),
     signal: abortController.signal,
     nextInputSplit,
+    requestSplit,
     log,
   });
 }

@@ -1,4 +1,4 @@
-import type { SourceContext } from '../../source.js';
+import type { SourceContext, SplitRequestResult } from '../../source.js';
 import type { ChainContext } from '../contract.js';
 import { NO_TIMESTAMP, type Output } from '../operators/stream-operator.js';
 import type { SourceWatermarks } from '../operators/timestamps-and-watermarks.js';
@@ -78,6 +78,13 @@ export class DefaultSourceContext implements SourceContext<unknown>, SplitAwareS
 
   startSplit(id: string): void {
     this.watermarks?.startSplit(id);
+  }
+
+  /** For sources with a splitEnumerator (SplitRequestingSourceContext). */
+  requestSplit(waitMs: number): Promise<SplitRequestResult> {
+    const request = this.chain.requestSplit;
+    if (request === undefined) return Promise.reject(new Error('this runtime has no SplitEnumerator for the source: run the job on a cluster of the same Eddy version as its CLI'));
+    return request.call(this.chain, waitMs);
   }
 
   finishSplit(id: string): void {

@@ -399,7 +399,7 @@ export interface DispatcherGateway {
 /** Descriptor of {@link DispatcherGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const DispatcherGateway: GatewayDescriptor<DispatcherGateway> = {
   name: 'eddy.dispatcher.v1.DispatcherGateway',
-  fingerprint: 'f8847883d0ed4823',
+  fingerprint: 'ceea5a45ebff857a',
   methods: {
     submitJob: { name: 'submitJob', path: '/eddy.dispatcher.v1.DispatcherGateway/SubmitJob', requestType: 'eddy.dispatcher.v1.SubmitJobRequest', responseType: 'eddy.dispatcher.v1.SubmitJobResponse', oneWay: false },
     listJobs: { name: 'listJobs', path: '/eddy.dispatcher.v1.DispatcherGateway/ListJobs', requestType: 'eddy.dispatcher.v1.ListJobsRequest', responseType: 'eddy.dispatcher.v1.ListJobsResponse', oneWay: false },

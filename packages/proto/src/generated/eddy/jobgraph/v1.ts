@@ -50,6 +50,12 @@ export interface JobVertex {
    * Input splits handed out lazily by the JobMaster through requestNextInputSplit, in order.
    */
   inputSplits: string[];
+  /**
+   * A source whose splits a SplitEnumerator of the runtime finds while the job runs (Kafka's
+   * partitions): JSON {"kind": "kafka", "settings": {...}} as the source described it; empty for
+   * the others (their splits are input_splits).
+   */
+  splitEnumerator: string;
 }
 
 export interface OperatorDescriptor {

@@ -124,6 +124,12 @@ export interface UpdateTaskExecutionStateResponse {
 export interface NextInputSplitRequest {
   vertexId: string;
   executionAttemptId: string;
+  /**
+   * How long the JobMaster may hold the call while no split is there for the subtask but more may
+   * come (a Kafka source's enumerator discovers partitions); 0 answers at once. The JobMaster holds
+   * it at most half of rpc.ask-timeout.
+   */
+  waitMs: number;
 }
 
 export interface NextInputSplitResponse {
@@ -133,6 +139,11 @@ export interface NextInputSplitResponse {
    * Stable id of the split within its source (checkpoints name splits by it).
    */
   splitId: string;
+  /**
+   * With has_split false: none now, but the enumerator may assign more later (ask again); false
+   * means none are left for this subtask.
+   */
+  moreMayCome: boolean;
 }
 
 export interface JobMasterHeartbeatFromTaskManager {
@@ -220,7 +231,8 @@ export interface JobMasterGateway {
   offerSlots(request: OfferSlotsRequest, options?: CallOptions): Promise<OfferSlotsResponse>;
   updateTaskExecutionState(request: TaskExecutionStateUpdate, options?: CallOptions): Promise<UpdateTaskExecutionStateResponse>;
   /**
-   * The next input split for a source subtask; has_split is false when none are left.
+   * The next input split for a source subtask; has_split is false when none are left (or, with
+   * more_may_come, none yet: a Kafka source's enumerator holds the call up to wait_ms).
    */
   requestNextInputSplit(request: NextInputSplitRequest, options?: CallOptions): Promise<NextInputSplitResponse>;
   heartbeat(request: JobMasterHeartbeatFromTaskManager, options?: CallOptions): Promise<JobMasterHeartbeatResponse>;
@@ -257,7 +269,7 @@ export interface JobMasterGateway {
 /** Descriptor of {@link JobMasterGateway}: pass it to RpcService.connect() and to an RpcEndpoint serving it. */
 export const JobMasterGateway: GatewayDescriptor<JobMasterGateway> = {
   name: 'eddy.jobmaster.v1.JobMasterGateway',
-  fingerprint: 'f962a2dc12913c34',
+  fingerprint: 'fec4b5273f46e999',
   methods: {
     registerTaskManager: { name: 'registerTaskManager', path: '/eddy.jobmaster.v1.JobMasterGateway/RegisterTaskManager', requestType: 'eddy.jobmaster.v1.RegisterTaskManagerRequest', responseType: 'eddy.jobmaster.v1.RegisterTaskManagerResponse', oneWay: false },
     offerSlots: { name: 'offerSlots', path: '/eddy.jobmaster.v1.JobMasterGateway/OfferSlots', requestType: 'eddy.jobmaster.v1.OfferSlotsRequest', responseType: 'eddy.jobmaster.v1.OfferSlotsResponse', oneWay: false },
