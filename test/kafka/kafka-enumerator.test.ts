@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { waitFor } from '../cluster/cluster-harness.js';
-import { killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
-import { addPartitions, assertEachNumberOnce, createTopic, produceNumbers, readTopic, useKafkaBroker, waitForValues } from './kafka-test-clients.js';
+import { followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
+import { addPartitions, assertEachNumberOnce, createTopic, produceNumbers, produceTimestampedNumbers, readTopic, useKafkaBroker, waitForValues } from './kafka-test-clients.js';
 
 const COPY_JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-copy.ts', import.meta.url));
 const scratch = scratchDirectory('eddy-kafka-enumerator-');
@@ -86,5 +86,18 @@ describe("Kafka partitions assigned by the JobMaster's KafkaSourceEnumerator", (
     await cluster.client.cancelJob(resumed.jobId);
     assertEachNumberOnce(await readTopic(bootstrap, 'rescale-out'), 0, 3000);
     assert.deepEqual(discovered(resumed.jobId), ['rescale-a-4'], 'only the new partition is new to the resumed job');
+  });
+
+  it('reads to a point in time with setBounded(OffsetsInitializer.timestamp(ms)) and finishes: every record before it from every partition, once, none after it', async () => {
+    const bootstrap = kafka.broker.bootstrapServers;
+    await createTopic(bootstrap, 'until-a', 3);
+    await createTopic(bootstrap, 'until-out', 2);
+    // Record n has the time start + n s; the read stops at 600 s: records 0 to 599.
+    const start = Date.now() - 3_600_000;
+    await produceTimestampedNumbers(bootstrap, 'until-a', 0, 1000, 3, (n) => start + n * 1000);
+    const { jobId } = await cluster.client.submitJobFile(COPY_JOB, { args: [bootstrap, 'until-a', 'until-out', join(scratch, 'until-chk'), 'until-test', '2', '300', String(start + 600_000)] });
+    const terminal = await followToEnd(cluster.client, jobId);
+    assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);
+    assertEachNumberOnce(await readTopic(bootstrap, 'until-out'), 0, 600);
   });
 });

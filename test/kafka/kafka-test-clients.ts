@@ -42,6 +42,18 @@ export async function produceNumbers(bootstrap: string, topic: string, from: num
   }
 }
 
+/** Produces the numbers `from` to `to` - 1 round-robin over `partitions`, each with the timestamp `timestampOf(n)` (epoch ms). */
+export async function produceTimestampedNumbers(bootstrap: string, topic: string, from: number, to: number, partitions: number, timestampOf: (n: number) => number): Promise<void> {
+  const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...TIMEOUTS });
+  try {
+    const messages = [];
+    for (let n = from; n < to; n++) messages.push({ topic, value: String(n), partition: n % partitions, timestamp: BigInt(timestampOf(n)) });
+    await producer.send({ messages });
+  } finally {
+    await producer.close();
+  }
+}
+
 /** Produces raw values (bad records, for instance) to partition 0. */
 export async function produceValues(bootstrap: string, topic: string, values: string[]): Promise<void> {
   const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...TIMEOUTS });

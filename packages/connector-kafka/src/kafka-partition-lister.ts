@@ -41,7 +41,8 @@ export class KafkaPartitionLister {
     if (fresh.length === 0) return [];
     // Partitions found after the first discovery start at their beginning (Flink's default for new partitions).
     const starts = await this.startingOffsets(consumer, fresh, initial ? this.settings.startingOffsets : { kind: 'earliest' });
-    const stops = this.settings.bounded ? await listOffsets(consumer, fresh, -1n) : undefined;
+    // Bounded: where each stops, resolved as a starting offset would be (the offset it stops before).
+    const stops = this.settings.bounded ? await this.startingOffsets(consumer, fresh, this.settings.stoppingOffsets ?? { kind: 'latest' }) : undefined;
     return fresh.map(({ topic, partition }) => {
       const id = splitId(topic, partition);
       const stop = stops?.get(id);

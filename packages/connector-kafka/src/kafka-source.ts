@@ -28,9 +28,9 @@
  * are generated per partition (each partition a split of the source's watermark valve), and an
  * idle partition stops holding the watermark back with `withIdleness`.
  *
- * Bounded (setBounded): the partitions and their end offsets are fixed by the enumerator's one
- * discovery; the source ends when the enumerator has no more partitions for it and every assigned
- * partition reached its end.
+ * Bounded (setBounded): the partitions, and where each stops (the offset setBounded's initializer
+ * resolves to), are fixed by the enumerator's one discovery; the source ends when the enumerator
+ * has no more partitions for it and every assigned partition reached its end.
  */
 import { Admin, Consumer, type ClusterMetadata } from '@platformatic/kafka';
 import {
@@ -97,7 +97,8 @@ export interface KafkaSourceConfig<T> {
   readonly topicPattern: RegExp | undefined;
   readonly groupId: string;
   readonly startingOffsets: OffsetsInitializer;
-  readonly bounded: boolean;
+  /** Bounded: where each partition stops; undefined: unbounded. */
+  readonly stoppingOffsets: OffsetsInitializer | undefined;
   readonly deserializer: KafkaRecordDeserializationSchema<T>;
 }
 
@@ -176,7 +177,8 @@ export class KafkaSource<T> implements Source<T>, CheckpointedFunction, Checkpoi
       ...(pattern === undefined ? {} : { topicPattern: { source: pattern.source, flags: pattern.flags } }),
       groupId: this.config.groupId,
       startingOffsets: this.config.startingOffsets,
-      bounded: this.config.bounded,
+      bounded: this.config.stoppingOffsets !== undefined,
+      ...(this.config.stoppingOffsets === undefined ? {} : { stoppingOffsets: this.config.stoppingOffsets }),
     };
     return { kind: KAFKA_ENUMERATOR_KIND, settings: settings as unknown as Record<string, unknown> };
   }
@@ -439,7 +441,7 @@ export class KafkaSourceBuilder<T> {
   private topicPattern: RegExp | undefined;
   private groupId: string | undefined;
   private startingOffsets: OffsetsInitializer = OffsetsInitializer.earliest();
-  private bounded = false;
+  private stoppingOffsets: OffsetsInitializer | undefined;
   private deserializer: KafkaRecordDeserializationSchema<T> | undefined;
 
   setBootstrapServers(servers: string): this {
@@ -476,9 +478,17 @@ export class KafkaSourceBuilder<T> {
   }
 
   /** Bounded read: stops at the partitions' end offsets at start (only latest() is supported). */
+  /**
+   * A bounded read: each partition is read up to the offset `stoppingOffsets` resolves to when the
+   * source finds it (latest(): the end at that moment; timestamp(ms): the first record at or after
+   * that time, not read; committedOffsets(): the group's committed offset; earliest(): nothing),
+   * then the source finishes.
+   */
   setBounded(stoppingOffsets: OffsetsInitializer): this {
-    if (stoppingOffsets.kind !== 'latest') throw new Error('setBounded supports OffsetsInitializer.latest() only');
-    this.bounded = true;
+    if (stoppingOffsets === null || typeof stoppingOffsets !== 'object' || !['earliest', 'latest', 'committed', 'timestamp'].includes(stoppingOffsets.kind)) {
+      throw new TypeError('setBounded needs an OffsetsInitializer: OffsetsInitializer.latest(), timestamp(ms), committedOffsets() or earliest()');
+    }
+    this.stoppingOffsets = stoppingOffsets;
     return this;
   }
 
@@ -515,7 +525,7 @@ export class KafkaSourceBuilder<T> {
       topicPattern: this.topicPattern,
       groupId: this.groupId ?? 'eddy-kafka-source',
       startingOffsets: this.startingOffsets,
-      bounded: this.bounded,
+      stoppingOffsets: this.stoppingOffsets,
       deserializer: this.deserializer,
     });
   }

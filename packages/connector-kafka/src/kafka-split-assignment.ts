@@ -32,6 +32,8 @@ export interface KafkaEnumeratorSettings {
   readonly groupId: string;
   readonly startingOffsets: OffsetsInitializer;
   readonly bounded: boolean;
+  /** Bounded: where each partition stops (setBounded's initializer); absent: latest(), as before it was recorded. */
+  readonly stoppingOffsets?: OffsetsInitializer;
 }
 
 /** One Kafka partition as a split of the source (JSON in the plan's split protocol). */
