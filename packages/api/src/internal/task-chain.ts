@@ -163,8 +163,8 @@ export class OperatorTaskChain implements TaskChain {
     else this.stop.signal.addEventListener('abort', () => this.sourceStop.abort(), { once: true });
     const stopSignal = this.sourceStop.signal;
     const ctx = new DefaultSourceContext(this.sourceOutput as Output, this.context, stopSignal, watermarks);
-    // A user's source reads no splits: the subtask is its one split.
-    if (watermarks !== undefined && !isSplitReaderSource(source.source)) watermarks.startSplit('');
+    // A user's source reads no splits: the subtask is its one split (until it names splits of its own).
+    if (watermarks !== undefined && !isSplitReaderSource(source.source)) watermarks.startSubtaskSplit();
     watermarks?.start(autoWatermarkIntervalMs(this.context.configuration), (error) => this.failAsync(error));
     const cancel = (): void => source.cancel();
     stopSignal.addEventListener('abort', cancel, { once: true });

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { StreamExecutionEnvironment } from '../../src/stream-execution-environment.js';
 import { BoundedOutOfOrdernessWatermarks, WatermarkStrategy, WatermarksWithIdleness, type WatermarkOutput } from '../../src/watermark-strategy.js';
 import { buildChain } from '../fixtures/build-chain.js';
+import { SourceWatermarks } from '../../src/internal/operators/timestamps-and-watermarks.js';
+import type { Output } from '../../src/internal/operators/stream-operator.js';
 
 function recording(): WatermarkOutput & { events: (number | 'IDLE' | 'ACTIVE')[] } {
   const events: (number | 'IDLE' | 'ACTIVE')[] = [];
@@ -86,5 +88,43 @@ describe('assignTimestampsAndWatermarks', () => {
     );
     assert.throws(() => chain.processBatch(0, [{ id: 8, at: Number.NaN }]), /returned NaN for the record/);
     await chain.close();
+  });
+});
+
+describe('watermarks inside a source (SourceWatermarks)', () => {
+  const recording = (): { output: Output; watermarks: number[] } => {
+    const watermarks: number[] = [];
+    const output = { collect: () => undefined, emitWatermark: (watermark: number) => void watermarks.push(watermark), emitWatermarkStatus: () => undefined } as unknown as Output;
+    return { output, watermarks };
+  };
+  /** What the source's periodic timer does (every pipeline.auto-watermark-interval). */
+  const periodicEmit = (source: SourceWatermarks): void => (source as unknown as { onPeriodicEmit(): void }).onPeriodicEmit();
+
+  it('takes the minimum over the splits a source names, without the whole-subtask split it started with (no idleness needed)', () => {
+    const { output, watermarks } = recording();
+    const source = new SourceWatermarks(WatermarkStrategy.forMonotonousTimestamps<unknown>() as WatermarkStrategy<unknown>, output, 'Kafka Source');
+    source.startSubtaskSplit();
+    source.startSplit('in-0');
+    source.timestamp('a', 10_000);
+    source.startSplit('in-1');
+    source.timestamp('b', 3_000);
+    periodicEmit(source);
+    assert.equal(watermarks.at(-1), 2_999, 'the slower partition holds the watermark, not the subtask split');
+    source.startSplit('in-0');
+    source.timestamp('c', 12_000);
+    source.startSplit('in-1');
+    source.timestamp('d', 5_000);
+    periodicEmit(source);
+    assert.equal(watermarks.at(-1), 4_999);
+  });
+
+  it('keeps the whole-subtask split of a source that names none', () => {
+    const { output, watermarks } = recording();
+    const source = new SourceWatermarks(WatermarkStrategy.forMonotonousTimestamps<unknown>() as WatermarkStrategy<unknown>, output, 'Numbers');
+    source.startSubtaskSplit();
+    source.timestamp(1, 1_000);
+    source.timestamp(2, 2_000);
+    periodicEmit(source);
+    assert.equal(watermarks.at(-1), 1_999);
   });
 });

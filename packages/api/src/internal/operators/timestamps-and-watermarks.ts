@@ -201,6 +201,8 @@ class SplitWatermarks implements WatermarkOutput {
 export class SourceWatermarks {
   private readonly splits = new Map<string, SplitWatermarks>();
   private current: SplitWatermarks | undefined;
+  /** The whole subtask as a split (startSubtaskSplit), until the source names a split of its own. */
+  private subtaskSplit: SplitWatermarks | undefined;
   private readonly assigner: TimestampAssigner<unknown>;
   private readonly output: OutputWatermarks;
   private readonly timer = new PeriodicTimer();
@@ -223,8 +225,23 @@ export class SourceWatermarks {
     this.timer.stop();
   }
 
+  /**
+   * A source that names no splits of its own (a user's source) is one split, ''. Until it names one
+   * (startSplit with an id): a source that does (KafkaSource, a split per partition) drops it then,
+   * or it would hold the watermark at its start for good, as a split that never gets a record.
+   */
+  startSubtaskSplit(): void {
+    this.startSplit('');
+    this.subtaskSplit = this.splits.get('');
+  }
+
   /** The source reads split `id` from now on (created on first use). */
   startSplit(id: string): void {
+    const whole = this.subtaskSplit;
+    if (whole !== undefined && id !== '') {
+      this.subtaskSplit = undefined;
+      if (whole.watermark === MIN_WATERMARK && this.splits.get('') === whole) this.finishSplit('');
+    }
     let split = this.splits.get(id);
     if (split === undefined) {
       split = new SplitWatermarks(this.strategy.createWatermarkGenerator(), this);
