@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from '../cluster/cluster-harness.js';
 import { assertExactCounts, followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
-import { countTopics, createTopic, pairs, produceAbortedTransactions, produceNumbers, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
+import { countTopics, createTopic, pairs, produceAbortedTransactions, produceNumbers, produceTimestampedRecords, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
 import { fileURLToPath } from 'node:url';
 import type { FunctionInitializationContext, ListState, RuntimeContext } from '@eddy/api';
 import { DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, SimpleStringSchema } from '@eddy/connector-kafka';
 
 const JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-count.ts', import.meta.url));
+const EVENT_TIME_JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-event-time.ts', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../examples/kafka-word-count.ts', import.meta.url));
 const scratch = scratchDirectory('eddy-kafka-');
 const KEYS = 10;
@@ -205,5 +206,54 @@ describe('the Kafka connector', () => {
       100,
     );
     assert.deepEqual(Object.fromEntries([...highest].sort()), { be: 2, is: 1, not: 1, or: 1, question: 1, that: 1, the: 1, to: 2 });
+  });
+
+  it('takes the records\' Kafka timestamps as event time, with a watermark per partition: a partition that stopped is idle after withIdleness and holds no window back, and no record is late', async () => {
+    const bootstrap = kafka.broker.bootstrapServers;
+    await createTopic(bootstrap, 'et-in', 2);
+    await createTopic(bootstrap, 'et-out', 1);
+    const start = 1_700_000_000_000;
+    // Partition 0 runs 10 s of event time ahead of partition 1, which stops at 3 s: with one
+    // watermark for the source (the largest timestamp seen), partition 1's records would be late.
+    await produceTimestampedRecords(bootstrap, 'et-in', Array.from({ length: 100 }, (_, i) => ({ partition: 0, value: `a${i}`, timestamp: start + i * 100 })));
+    await produceTimestampedRecords(bootstrap, 'et-in', Array.from({ length: 30 }, (_, i) => ({ partition: 1, value: `b${i}`, timestamp: start + i * 100 })));
+    const { jobId } = await cluster.client.submitJobFile(EVENT_TIME_JOB, { args: [bootstrap, 'et-in', 'et-out', join(scratch, 'et-chk'), '500'] });
+    // Partition 0 keeps going (a record at 20 s, 21 s, ...): partition 1, idle, must not hold the watermark at 2.9 s.
+    let beat = 0;
+    const windows = new Map<number, number>();
+    await waitFor(
+      async () => {
+        await produceTimestampedRecords(bootstrap, 'et-in', [{ partition: 0, value: `beat${beat}`, timestamp: start + 20_000 + 1000 * beat++ }]);
+        windows.clear();
+        for (const value of await readTopic(bootstrap, 'et-out', false)) {
+          const [windowStart, count] = value.split(':').map(Number) as [number, number];
+          assert.ok(!windows.has(windowStart), `window ${windowStart - start} fired once`);
+          windows.set(windowStart, count);
+        }
+        return windows.has(start + 9000);
+      },
+      () => `the window at 9 s to fire (fired: ${[...windows.keys()].map((w) => w - start).join(', ')})`,
+      60_000,
+      200,
+    );
+    await cluster.client.cancelJob(jobId);
+    const expected = [20, 20, 20, 10, 10, 10, 10, 10, 10, 10];
+    assert.deepEqual(expected.map((_, second) => windows.get(start + second * 1000)), expected, 'each 1 s window of the first 10 s counts its records of both partitions');
+  });
+
+  it("checks the exactly-once sink's transaction.timeout.ms against the broker's transaction.max.timeout.ms at start, and fails saying what to change", async () => {
+    const bootstrap = kafka.broker.bootstrapServers;
+    await createTopic(bootstrap, 'txmax-in', 1);
+    const { jobId } = await cluster.client.submitJobFile(JOB, {
+      args: [bootstrap, 'txmax-in', 'txmax-out', String(KEYS), 'EXACTLY_ONCE', 'false', join(scratch, 'txmax-chk'), '200', 'txmax', '1', 'false', 'read_uncommitted', '3600000'],
+    });
+    const failed = (): string[] =>
+      cluster.jobManager
+        .linesWith(/switched from \w+ to FAILED/)
+        .filter((line) => line['jobId'] === jobId)
+        .map((line) => String(line['cause']));
+    await waitFor(() => failed().length > 0, 'the sink to fail at start', 30_000);
+    await cluster.client.cancelJob(jobId);
+    assert.match(failed()[0] ?? '', /transaction\.timeout\.ms \(3600000\) is above the broker's transaction\.max\.timeout\.ms \(900000\); lower it with setProperty\('transaction\.timeout\.ms', \.\.\.\)/);
   });
 });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { waitFor } from '../cluster/cluster-harness.js';
 import { followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
-import { addPartitions, assertEachNumberOnce, createTopic, produceNumbers, produceTimestampedNumbers, readTopic, useKafkaBroker, waitForValues } from './kafka-test-clients.js';
+import { addPartitions, assertEachNumberOnce, createTopic, produceNumbers, produceTimestampedRecords, readTopic, useKafkaBroker, waitForValues } from './kafka-test-clients.js';
 
 const COPY_JOB = fileURLToPath(new URL('../../../test/kafka/jobs/kafka-copy.ts', import.meta.url));
 const scratch = scratchDirectory('eddy-kafka-enumerator-');
@@ -94,7 +94,7 @@ describe("Kafka partitions assigned by the JobMaster's KafkaSourceEnumerator", (
     await createTopic(bootstrap, 'until-out', 2);
     // Record n has the time start + n s; the read stops at 600 s: records 0 to 599.
     const start = Date.now() - 3_600_000;
-    await produceTimestampedNumbers(bootstrap, 'until-a', 0, 1000, 3, (n) => start + n * 1000);
+    await produceTimestampedRecords(bootstrap, 'until-a', Array.from({ length: 1000 }, (_, n) => ({ partition: n % 3, value: String(n), timestamp: start + n * 1000 })));
     const { jobId } = await cluster.client.submitJobFile(COPY_JOB, { args: [bootstrap, 'until-a', 'until-out', join(scratch, 'until-chk'), 'until-test', '2', '300', String(start + 600_000)] });
     const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FINISHED', terminal.cause?.message);

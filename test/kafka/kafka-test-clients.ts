@@ -42,13 +42,11 @@ export async function produceNumbers(bootstrap: string, topic: string, from: num
   }
 }
 
-/** Produces the numbers `from` to `to` - 1 round-robin over `partitions`, each with the timestamp `timestampOf(n)` (epoch ms). */
-export async function produceTimestampedNumbers(bootstrap: string, topic: string, from: number, to: number, partitions: number, timestampOf: (n: number) => number): Promise<void> {
+/** Produces `records`, each to its partition with its timestamp (epoch ms), in one send. */
+export async function produceTimestampedRecords(bootstrap: string, topic: string, records: readonly { partition: number; value: string; timestamp: number }[]): Promise<void> {
   const producer = new Producer({ clientId: 'eddy-test-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers, idempotent: true, ...TIMEOUTS });
   try {
-    const messages = [];
-    for (let n = from; n < to; n++) messages.push({ topic, value: String(n), partition: n % partitions, timestamp: BigInt(timestampOf(n)) });
-    await producer.send({ messages });
+    await producer.send({ messages: records.map(({ partition, value, timestamp }) => ({ topic, value, partition, timestamp: BigInt(timestamp) })) });
   } finally {
     await producer.close();
   }

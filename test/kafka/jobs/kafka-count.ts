@@ -2,14 +2,14 @@
  * Kafka -> keyBy/count -> Kafka at parallelism 2: every record of `input` (a number as text) is
  * counted under the key `k<n % keys>`, and every running count goes to `output` as "key count"
  * (keyed by the key). Args: bootstrap input output keys guarantee bounded checkpointDir
- * [intervalMs] [prefix] [parallelism] [pattern] [isolation]. guarantee: NONE, AT_LEAST_ONCE or EXACTLY_ONCE; bounded: true or false;
- * isolation: the source's isolation.level (read_uncommitted by default).
+ * [intervalMs] [prefix] [parallelism] [pattern] [isolation] [transactionTimeoutMs]. guarantee: NONE, AT_LEAST_ONCE or EXACTLY_ONCE; bounded: true or false;
+ * isolation: the source's isolation.level (read_uncommitted by default); transactionTimeoutMs: the sink's transaction.timeout.ms (60000).
  */
 import { WatermarkStrategy, type JobMain } from '@eddy/api';
 import { KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, serializer, SimpleStringSchema } from '@eddy/connector-kafka';
 
 const main: JobMain = (env, args) => {
-  const [bootstrap = '', input = 'in', output = 'out', keys = '10', guarantee = 'NONE', bounded = 'false', checkpoints = '', interval = '200', prefix = 'eddy-test', parallelism = '2', pattern = 'false', isolation = 'read_uncommitted'] = args;
+  const [bootstrap = '', input = 'in', output = 'out', keys = '10', guarantee = 'NONE', bounded = 'false', checkpoints = '', interval = '200', prefix = 'eddy-test', parallelism = '2', pattern = 'false', isolation = 'read_uncommitted', transactionTimeoutMs = '60000'] = args;
   const keyCount = Number(keys);
   env.setParallelism(Number(parallelism));
   if (checkpoints !== '') {
@@ -31,7 +31,7 @@ const main: JobMain = (env, args) => {
     .setBootstrapServers(bootstrap)
     .setDeliveryGuarantee(guarantee as 'NONE')
     .setTransactionalIdPrefix(prefix)
-    .setProperty('transaction.timeout.ms', '60000')
+    .setProperty('transaction.timeout.ms', transactionTimeoutMs)
     .setRecordSerializer(
       KafkaRecordSerializationSchema.builder<[string, number]>()
         .setTopic(output)
