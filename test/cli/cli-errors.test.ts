@@ -1,12 +1,12 @@
 /** The eddy command's errors that need no cluster: an unreachable JobManager, bad flags, help. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freePort } from '../cluster/cluster-harness.js';
+import { refusedPort } from '../cluster/cluster-harness.js';
 import { runEddy } from './eddy-cli.js';
 
 describe('eddy errors and help', () => {
   it('names the address tried, the cause and how to start a JobManager when none answers, with no stack', async () => {
-    const address = `127.0.0.1:${await freePort()}`;
+    const address = `127.0.0.1:${await refusedPort()}`;
     for (const args of [['list'], ['status', '0123456789abcdef0123456789abcdef'], ['cancel', '0123456789abcdef0123456789abcdef'], ['taskmanagers', '--json']]) {
       const result = await runEddy([...args, '-m', address]);
       assert.equal(result.code, 1, args.join(' '));
@@ -16,13 +16,13 @@ describe('eddy errors and help', () => {
   });
 
   it('prints the stack of an error with --verbose', async () => {
-    const result = await runEddy(['list', '-m', `127.0.0.1:${await freePort()}`, '--verbose']);
+    const result = await runEddy(['list', '-m', `127.0.0.1:${await refusedPort()}`, '--verbose']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^eddy: JobManagerUnreachableError: Could not reach a JobManager at .*\n\s+at /);
   });
 
   it('finds the JobManager through -D jobmanager.rpc.port as the daemons do', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const result = await runEddy(['list', '-D', `jobmanager.rpc.port=${port}`]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, new RegExp(`^eddy: Could not reach a JobManager at localhost:${port}: `));

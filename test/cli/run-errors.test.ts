@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../cluster/cluster-harness.js';
+import { refusedPort } from '../cluster/cluster-harness.js';
 import { cliJob, killCliProcesses, runEddyLines } from './eddy-cli.js';
 
 after(killCliProcesses);
@@ -16,7 +16,7 @@ describe('eddy run errors', () => {
   const noStack = (stderr: readonly string[]): void => assert.ok(!stderr.some((line) => /^\s+at /.test(line)), `no stack trace without --verbose: ${stderr.join('\n')}`);
 
   it('names the address, the cause and how to start a JobManager when none answers', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const { code, stdout, stderr } = await runEddyLines(['run', cliJob('numbers'), '-m', `127.0.0.1:${port}`]);
     assert.equal(code, 1);
     assert.deepEqual(stdout, []);

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -253,6 +253,27 @@ export function useCluster(options: {
       return started(client);
     },
   };
+}
+
+/**
+ * A port on 127.0.0.1 that refuses connections, and keeps refusing them while the tests run: for a
+ * test of what a client says when nobody answers. Not freePort(): a port it found free can be
+ * handed to a server binding port 0 in another test process a moment later (ports below 1024 are
+ * never handed out that way; the first of them that refuses a connection now is taken).
+ */
+export async function refusedPort(): Promise<number> {
+  for (let port = 1; port < 1024; port++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no port below 1024 on 127.0.0.1 refuses connections');
 }
 
 /** A free TCP port on 127.0.0.1 (for a JobManager that must come up on a known port). */

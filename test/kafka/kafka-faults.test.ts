@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { freePort, waitFor } from '../cluster/cluster-harness.js';
+import { refusedPort, waitFor } from '../cluster/cluster-harness.js';
 import { assertExactCounts, countsPerKey, followToEnd, killBusyTaskManager, scratchDirectory, useCheckpointCluster } from '../checkpoint/checkpoint-test-utils.js';
 import { addPartitions, countTopics, createTopic, pairs, produceNumbers, produceValues, readTopic, useKafkaBroker, waitForCounts } from './kafka-test-clients.js';
 
@@ -33,7 +33,7 @@ describe('the Kafka connector under faults', () => {
   }
 
   it("fails the job from the JobMaster's KafkaSourceEnumerator naming the bootstrap servers and the cause when no broker answers, each retry logged with its wait, the JobManager still serving", async () => {
-    const nobody = `127.0.0.1:${await freePort()}`;
+    const nobody = `127.0.0.1:${await refusedPort()}`;
     const { jobId } = await cluster.client.submitJobFile(READ_JOB, { args: [nobody, 'in'] });
     const terminal = await followToEnd(cluster.client, jobId);
     assert.equal(terminal.to, 'FAILED');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobFileError, type JobFileErrorKind } from '../src/client-errors.js';
 import { bundleJob, type JobBundle } from '../src/job-bundler.js';
-import type { JobPlan } from '@eddy/api/internal';
+import { CONTRACT_VERSION, type JobPlan } from '@eddy/api/internal';
 import { inputPathNotes, planJob, withResolvedInputPaths } from '../src/job-planner.js';
 import { FAKE_API_DIR, JobDir, NUMBERS_JOB } from './fixtures/job-files.js';
 
@@ -39,7 +39,7 @@ describe('planJob', () => {
     const plan = await planJob(bundlePath, ['--from', '7']);
 
     assert.equal(plan.jobName, 'numbers');
-    assert.equal(plan.contractVersion, 5, "the contract version of the bundle's API");
+    assert.equal(plan.contractVersion, CONTRACT_VERSION, "the contract version of the bundle's API (the fake API declares the real one)");
     assert.deepEqual(plan.configuration, { 'numbers.args': '--from,7' });
     assert.deepEqual(
       plan.vertices.map((v) => [v.id, v.name, v.parallelism]),
