@@ -2,7 +2,8 @@
  * eddy update as a user runs it (the eddy command as a child process against a JobManager and
  * TaskManagers that are child processes too): compatible new code takes over the running job's
  * state and keeps counting where it was, every count committed once; code whose state type
- * changed is refused with the incompatibility before anything happens to the job.
+ * changed is refused with the incompatibility before anything happens to the job; new code that
+ * fits but fails to start leaves the savepoint, and the old code resumes from it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -73,6 +74,42 @@ describe('eddy update', () => {
       if (firstV2 !== undefined) assert.ok(firstV2[0] > 1, `${key}: the new code went on from v1's count, not from zero`);
       const lastV1 = counts.filter(([, variant]) => variant === 'v1').at(-1);
       if (firstV2 !== undefined && lastV1 !== undefined) assert.equal(firstV2[0], lastV1[0] + 1, `${key}: v2 starts right after v1's last committed count`);
+    }
+  });
+
+  it('leaves the savepoint intact when the new code fits the state but fails to start, says how to resume either version, and the old code resumes from it', async () => {
+    const out = join(scratch, 'broken-out');
+    const chk = join(scratch, 'broken-chk');
+    const sp = join(scratch, 'broken-savepoints');
+    const argsOf = (variant: string): string[] => ['--', variant, '4', '300', out, chk, '150'];
+    const counts = (): [string, number, string][] => committedRecords(out) as [string, number, string][];
+    const submitted = await eddy('run', '-d', typedCounter, ...argsOf('v1'));
+    assertSucceeded(submitted);
+    const v1 = /Job has been submitted with JobID ([0-9a-f]{32})/.exec(submitted.stdout)?.[1] ?? assert.fail(`no job id in ${submitted.stdout}`);
+    await waitFor(async () => ((await cluster.client.requestJob(v1)).checkpoints?.completed ?? 0) >= 2 && counts().length >= 30, 'v1 to commit 30 counts in two checkpoints', 30_000);
+
+    const failed = await eddy('update', v1, '--savepointPath', sp, typedCounter, ...argsOf('v2-broken'));
+    assert.equal(failed.code, 1, `exit code; stdout: ${failed.stdout}; stderr: ${failed.stderr}`);
+    const message = new RegExp(`Job ${v1} stopped with savepoint (\\S+), but the new job [0-9a-f]{32} did not start running: .*v2-broken cannot open its counter.*The savepoint is intact: start the new version with \`eddy run -s (\\S+) <new job file>\`, or the old one with \`eddy run -s (\\S+) <old job file>\``, 's');
+    const match = message.exec(failed.stderr) ?? assert.fail(`the failure names the savepoint and both ways back: ${failed.stderr}`);
+    const savepoint = match[1] as string;
+    assert.deepEqual([match[2], match[3]], [savepoint, savepoint]);
+    assert.ok(savepoint.startsWith(sp) && existsSync(savepoint), `the savepoint is there: ${savepoint}`);
+    assert.equal((await cluster.client.requestJob(v1)).status, 'FINISHED', 'the old job stopped with its savepoint');
+
+    // The old code, resumed from the savepoint, counts on where it stopped.
+    const before = counts().length;
+    const resumed = await eddy('run', '-d', '-s', savepoint, typedCounter, ...argsOf('v1'));
+    assertSucceeded(resumed);
+    const again = /Job has been submitted with JobID ([0-9a-f]{32})/.exec(resumed.stdout)?.[1] ?? assert.fail(`no job id in ${resumed.stdout}`);
+    await waitFor(() => counts().length >= before + 30, 'the resumed old code to commit 30 more counts', 30_000);
+    await cluster.client.cancelJob(again);
+    await followToEnd(cluster.client, again);
+    const byKey = new Map<string, number[]>();
+    for (const [key, count] of counts()) byKey.set(key, [...(byKey.get(key) ?? []), count]);
+    for (const [key, list] of byKey) {
+      list.sort((a, b) => a - b);
+      assert.deepEqual(list, Array.from({ length: list.length }, (_, i) => i + 1), `the committed counts of ${key} run 1..n, each once, across the stop and the resume`);
     }
   });
 });

@@ -6,14 +6,17 @@
  *   v1  { count: NUMBER }
  *   v2  { count: NUMBER, note?: STRING }   gained an optional field: restores v1's state
  *   v3  { count: STRING }                  changed a field's type: cannot restore v1's or v2's
+ *   v2-broken  v2's state, but its counter fails in open(), with no restarts: code that fits the
+ *              state and still does not start
  * Args: variant keys rate outputDir checkpointDir [intervalMs]
  */
-import { KeyedProcessFunction, Types, ValueStateDescriptor, type Collector, type JobMain, type KeyedProcessContext, type ValueState } from '@eddy/api';
+import { KeyedProcessFunction, RestartStrategies, Types, ValueStateDescriptor, type Collector, type JobMain, type KeyedProcessContext, type ValueState } from '@eddy/api';
 
 const TYPES = {
   v1: Types.OBJECT({ count: Types.NUMBER }),
   v2: Types.OBJECT({ count: Types.NUMBER, note: Types.OPTIONAL(Types.STRING) }),
   v3: Types.OBJECT({ count: Types.STRING }),
+  'v2-broken': Types.OBJECT({ count: Types.NUMBER, note: Types.OPTIONAL(Types.STRING) }),
 };
 type Variant = keyof typeof TYPES;
 
@@ -31,6 +34,7 @@ class Counter extends KeyedProcessFunction<string, number, [string, number, stri
   }
 
   override open(): void {
+    if (this.variant === 'v2-broken') throw new Error('v2-broken cannot open its counter');
     this.count = this.getRuntimeContext().getState(this.countDescriptor);
   }
 
@@ -45,7 +49,8 @@ class Counter extends KeyedProcessFunction<string, number, [string, number, stri
 
 const main: JobMain = (env, args) => {
   const [variant = 'v1', keys = '5', rate = '300', output = 'out', checkpoints = 'chk', interval = '150'] = args;
-  if (!(variant in TYPES)) throw new Error(`variant must be v1, v2 or v3, got ${variant}`);
+  if (!(variant in TYPES)) throw new Error(`variant must be v1, v2, v3 or v2-broken, got ${variant}`);
+  if (variant === 'v2-broken') env.setRestartStrategy(RestartStrategies.noRestart());
   env.enableCheckpointing(Number(interval)).getCheckpointConfig().setCheckpointStorage(checkpoints);
   const numbers = env.fromGenerator(Number.POSITIVE_INFINITY, (i) => i, { recordsPerSecond: Number(rate) }).setParallelism(1).uid('numbers');
   const counts = numbers
