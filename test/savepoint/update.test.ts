@@ -31,13 +31,20 @@ describe('eddy update', () => {
   const savepoints = join(scratch, 'savepoints');
   const committed = (): [string, number, string][] => committedRecords(output) as [string, number, string][];
   const args = (variant: string): string[] => ['--', variant, '4', '300', output, checkpoints, '150'];
+  /** `eddy run -d`: the id of the submitted job. */
+  const submit = async (...args: string[]): Promise<string> => {
+    const submitted = await eddy('run', '-d', ...args);
+    assertSucceeded(submitted);
+    return /Job has been submitted with JobID ([0-9a-f]{32})/.exec(submitted.stdout)?.[1] ?? assert.fail(`no job id in ${submitted.stdout}`);
+  };
+  /** The first code running with state: two completed checkpoints and 30 committed counts. */
+  const v1Committed30 = (jobId: string, commits: () => unknown[]): Promise<void> =>
+    waitFor(async () => ((await cluster.client.requestJob(jobId)).checkpoints?.completed ?? 0) >= 2 && commits().length >= 30, 'v1 to commit 30 counts in two checkpoints', 30_000);
   const everySubtaskRuns = async (jobId: string): Promise<boolean> => (await cluster.client.requestJob(jobId)).vertices.every((v) => v.subtasks.every((s) => s.attempts.at(-1)?.state === 'RUNNING'));
 
   it('refuses code whose state type changed before touching the job, then moves compatible code onto the running state, which keeps counting', async () => {
-    const submitted = await eddy('run', '-d', typedCounter, ...args('v1'));
-    assertSucceeded(submitted);
-    const v1 = /Job has been submitted with JobID ([0-9a-f]{32})/.exec(submitted.stdout)?.[1] ?? assert.fail(`no job id in ${submitted.stdout}`);
-    await waitFor(async () => ((await cluster.client.requestJob(v1)).checkpoints?.completed ?? 0) >= 2 && committed().length >= 30, 'v1 to commit 30 counts in two checkpoints', 30_000);
+    const v1 = await submit(typedCounter, ...args('v1'));
+    await v1Committed30(v1, committed);
 
     // v3 keeps the count as a string: refused, and v1 runs on as it did.
     const refused = await eddy('update', v1, '--savepointPath', savepoints, typedCounter, ...args('v3'));
@@ -83,10 +90,8 @@ describe('eddy update', () => {
     const sp = join(scratch, 'broken-savepoints');
     const argsOf = (variant: string): string[] => ['--', variant, '4', '300', out, chk, '150'];
     const counts = (): [string, number, string][] => committedRecords(out) as [string, number, string][];
-    const submitted = await eddy('run', '-d', typedCounter, ...argsOf('v1'));
-    assertSucceeded(submitted);
-    const v1 = /Job has been submitted with JobID ([0-9a-f]{32})/.exec(submitted.stdout)?.[1] ?? assert.fail(`no job id in ${submitted.stdout}`);
-    await waitFor(async () => ((await cluster.client.requestJob(v1)).checkpoints?.completed ?? 0) >= 2 && counts().length >= 30, 'v1 to commit 30 counts in two checkpoints', 30_000);
+    const v1 = await submit(typedCounter, ...argsOf('v1'));
+    await v1Committed30(v1, counts);
 
     const failed = await eddy('update', v1, '--savepointPath', sp, typedCounter, ...argsOf('v2-broken'));
     assert.equal(failed.code, 1, `exit code; stdout: ${failed.stdout}; stderr: ${failed.stderr}`);
@@ -99,9 +104,7 @@ describe('eddy update', () => {
 
     // The old code, resumed from the savepoint, counts on where it stopped.
     const before = counts().length;
-    const resumed = await eddy('run', '-d', '-s', savepoint, typedCounter, ...argsOf('v1'));
-    assertSucceeded(resumed);
-    const again = /Job has been submitted with JobID ([0-9a-f]{32})/.exec(resumed.stdout)?.[1] ?? assert.fail(`no job id in ${resumed.stdout}`);
+    const again = await submit('-s', savepoint, typedCounter, ...argsOf('v1'));
     await waitFor(() => counts().length >= before + 30, 'the resumed old code to commit 30 more counts', 30_000);
     await cluster.client.cancelJob(again);
     await followToEnd(cluster.client, again);
