@@ -33,7 +33,7 @@ import { checkStateFiles, writeSavepoint } from '../checkpoint/savepoint-writer.
 import type { Execution, ExecutionGraph, ExecutionVertex } from '../executiongraph/execution-graph.js';
 import { reassignmentProblem, type RestoringVertex } from '../checkpoint/state-assignment.js';
 import { isKafkaEnumerator, KafkaSplitEnumerator } from '../source/kafka-split-enumerator.js';
-import { StaticSplitEnumerator } from '../source/split-enumerator.js';
+import { StaticSplitEnumerator, type SourceSplitEnumerator } from '../source/split-enumerator.js';
 import type { CheckpointingView } from './job-details.js';
 
 export interface JobCheckpointingServices {
@@ -61,8 +61,7 @@ export class JobCheckpointing {
   private readonly storage: CheckpointStorage;
   /** Local and S3 file systems of the storage and of execution.savepoint.path; closed when the job ends. */
   private readonly fileSystems: StateFileSystems;
-  private readonly enumerators = new Map<string, StaticSplitEnumerator>();
-  private readonly kafkaEnumerators = new Map<string, KafkaSplitEnumerator>();
+  private readonly enumerators = new Map<string, SourceSplitEnumerator>();
   private readonly sourceVertices: ReadonlySet<string>;
 
   constructor(private readonly services: JobCheckpointingServices) {
@@ -75,9 +74,8 @@ export class JobCheckpointing {
     this.sourceVertices = new Set(graph.verticesTopologically.filter((vertex) => !targets.has(vertex.id)).map((vertex) => vertex.id));
     for (const vertex of graph.verticesTopologically) {
       if (!this.sourceVertices.has(vertex.id)) continue;
-      const kafka = this.kafkaEnumeratorOf(vertex.id, vertex.jobVertex.splitEnumerator, vertex.parallelism);
-      if (kafka !== undefined) this.kafkaEnumerators.set(vertex.id, kafka);
-      else this.enumerators.set(vertex.id, new StaticSplitEnumerator(vertex.id, vertex.jobVertex.inputSplits, vertex.parallelism));
+      const named = this.namedEnumeratorOf(vertex.id, vertex.jobVertex.splitEnumerator, vertex.parallelism);
+      this.enumerators.set(vertex.id, named ?? new StaticSplitEnumerator(vertex.id, vertex.jobVertex.inputSplits, vertex.parallelism));
     }
     this.coordinator = new CheckpointCoordinator(this.settings, this.storage, {
       jobId: graph.jobId,
@@ -96,7 +94,7 @@ export class JobCheckpointing {
       notifyCheckpointComplete: (task, checkpointId) => this.notify(task, checkpointId, true),
       notifyCheckpointAborted: (task, checkpointId) => this.notify(task, checkpointId, false),
       failJob: services.failJob,
-      splitEnumeratorState: (vertexId) => (this.kafkaEnumerators.get(vertexId) ?? this.enumerators.get(vertexId))?.checkpointState,
+      splitEnumeratorState: (vertexId) => this.enumerators.get(vertexId)?.checkpointState,
       stopSource: (task, drain) => {
         const execution = graph.findExecution(task.attemptId);
         const gateway = execution === undefined ? undefined : services.gatewayOf(execution);
@@ -278,9 +276,8 @@ export class JobCheckpointing {
   /** A (re)deployment is about to start: enumerators start from the latest completed checkpoint. */
   onScheduling(): void {
     for (const [vertexId, enumerator] of this.enumerators) {
-      enumerator.reset(this.coordinator.finishedSplitsFor(vertexId), this.coordinator.heldSplitsFor(vertexId), this.coordinator.splitEnumeratorStateFor(vertexId));
+      enumerator.restore({ finished: this.coordinator.finishedSplitsFor(vertexId), held: this.coordinator.heldSplitsFor(vertexId), state: this.coordinator.splitEnumeratorStateFor(vertexId) });
     }
-    for (const [vertexId, enumerator] of this.kafkaEnumerators) enumerator.start(this.coordinator.splitEnumeratorStateFor(vertexId));
   }
 
   /** Every task was deployed: periodic checkpoints start. */
@@ -302,7 +299,7 @@ export class JobCheckpointing {
   /** The job fails over, cancels or ends: pending checkpoints are aborted. */
   onFailover(reason: string): void {
     this.coordinator.stopCheckpointScheduler(reason);
-    for (const enumerator of this.kafkaEnumerators.values()) enumerator.stop();
+    for (const enumerator of this.enumerators.values()) enumerator.stop();
   }
 
   onJobTerminated(status: string): void {
@@ -312,10 +309,10 @@ export class JobCheckpointing {
     void this.fileSystems.close().catch((error: unknown) => this.services.logger.warn({ err: error }, 'Could not close the checkpoint file systems'));
   }
 
-  /** The job ended, or its JobMaster stops: the Kafka enumerators' clients and timers are closed (idempotent). */
+  /** The job ended, or its JobMaster stops: the enumerators let go of what they hold (a Kafka enumerator's clients and timers; idempotent). */
   closeSplitEnumerators(): void {
-    for (const enumerator of this.kafkaEnumerators.values()) {
-      void enumerator.close().catch((error: unknown) => this.services.logger.warn({ err: error, vertexId: enumerator.vertexId }, 'Could not close the Kafka clients of a KafkaSourceEnumerator'));
+    for (const enumerator of this.enumerators.values()) {
+      void enumerator.close().catch((error: unknown) => this.services.logger.warn({ err: error, vertexId: enumerator.vertexId }, 'Could not close a SplitEnumerator'));
     }
   }
 
@@ -336,14 +333,11 @@ export class JobCheckpointing {
 
   /** A source subtask's next split; a KafkaSplitEnumerator may hold the request up to `waitMs`. */
   nextSplit(vertexId: string, subtask: number, waitMs: number): Promise<jm.NextInputSplitResponse> {
-    const kafka = this.kafkaEnumerators.get(vertexId);
-    if (kafka !== undefined) return kafka.request(subtask, waitMs);
-    const next = this.enumerators.get(vertexId)?.nextSplit(subtask);
-    return Promise.resolve(next === undefined ? { hasSplit: false, split: '', splitId: '', moreMayCome: false } : { hasSplit: true, split: next.split, splitId: next.id, moreMayCome: false });
+    return this.enumerators.get(vertexId)?.request(subtask, waitMs) ?? Promise.resolve({ hasSplit: false, split: '', splitId: '', moreMayCome: false });
   }
 
-  /** The KafkaSplitEnumerator a vertex's plan names, or undefined (plan-time splits). Throws for a kind the runtime does not know. */
-  private kafkaEnumeratorOf(vertexId: string, descriptor: string, parallelism: number): KafkaSplitEnumerator | undefined {
+  /** The SplitEnumerator a vertex's plan names (a KafkaSplitEnumerator), or undefined (plan-time splits). Throws for a kind the runtime does not know. */
+  private namedEnumeratorOf(vertexId: string, descriptor: string, parallelism: number): KafkaSplitEnumerator | undefined {
     if (descriptor === '') return undefined;
     const { kind, settings } = JSON.parse(descriptor) as { kind: string; settings: KafkaEnumeratorSettings };
     if (!isKafkaEnumerator({ kind })) throw new Error(`vertex ${vertexId} names a SplitEnumerator of kind '${kind}', which this runtime does not have (it has 'kafka')`);

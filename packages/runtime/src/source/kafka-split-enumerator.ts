@@ -26,6 +26,7 @@ import { KAFKA_ENUMERATOR_KIND, KafkaSourceEnumerator, type KafkaEnumeratorSetti
 import type { eddy_jobmaster_v1 as jm } from '@eddy/proto';
 import type { ScheduledTask } from '@eddy/rpc';
 import type { SplitEnumeratorState } from '../checkpoint/checkpoint-metadata.js';
+import type { RestoredSplits, SourceSplitEnumerator } from './split-enumerator.js';
 
 export interface KafkaSplitEnumeratorServices {
   readonly logger: Logger;
@@ -49,7 +50,7 @@ export function isKafkaEnumerator(descriptor: { kind: string }): boolean {
   return descriptor.kind === KAFKA_ENUMERATOR_KIND;
 }
 
-export class KafkaSplitEnumerator {
+export class KafkaSplitEnumerator implements SourceSplitEnumerator {
   private readonly enumerator: KafkaSourceEnumerator;
   private held: HeldRequest[] = [];
 
@@ -68,6 +69,11 @@ export class KafkaSplitEnumerator {
       splitsAvailable: () => this.answerHeld(),
       failJob: services.failJob,
     });
+  }
+
+  /** A (re)deployment: partitions come from the enumerator's own state (readers keep their offsets in theirs). */
+  restore({ state }: RestoredSplits): void {
+    this.start(state);
   }
 
   /** A (re)deployment: starts from a checkpoint's state (undefined, or another enumerator's: from nothing). */

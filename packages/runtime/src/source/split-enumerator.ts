@@ -27,6 +27,36 @@
  * Threading: the JobMaster's main thread.
  */
 
+import type { eddy_jobmaster_v1 as jm } from '@eddy/proto';
+import type { SplitEnumeratorState } from '../checkpoint/checkpoint-metadata.js';
+
+/** What a (re)deployment starts a SplitEnumerator from: the latest completed checkpoint's view of the vertex's splits. */
+export interface RestoredSplits {
+  /** Split ids the readers finished, and those they held (with their positions in their state). */
+  readonly finished: ReadonlySet<string>;
+  readonly held: ReadonlySet<string>;
+  /** The enumerator's own state in that checkpoint; undefined: none (the plan's splits). */
+  readonly state: SplitEnumeratorState | undefined;
+}
+
+/**
+ * A source vertex's SplitEnumerator as the JobMaster drives it (JobCheckpointing): this file's
+ * StaticSplitEnumerator for plan-time splits, or a connector's (KafkaSplitEnumerator).
+ */
+export interface SourceSplitEnumerator {
+  readonly vertexId: string;
+  /** A (re)deployment: every split not finished or held is to be handed out again. */
+  restore(restored: RestoredSplits): void;
+  /** A reader's request for its next split; an enumerator that may still find splits can hold it up to `waitMs`. */
+  request(subtask: number, waitMs: number): Promise<jm.NextInputSplitResponse>;
+  /** For the checkpoint's metadata. */
+  readonly checkpointState: SplitEnumeratorState;
+  /** The job fails over: nothing is handed out until restore(). */
+  stop(): void;
+  /** The job ended (or its JobMaster stops): whatever the enumerator holds is let go. Never rejects. */
+  close(): Promise<void>;
+}
+
 export interface AssignedSplit {
   readonly id: string;
   readonly split: string;
@@ -40,7 +70,7 @@ export interface SplitEnumeratorCheckpoint {
   readonly kind?: string;
 }
 
-export class StaticSplitEnumerator {
+export class StaticSplitEnumerator implements SourceSplitEnumerator {
   private queue: number[] = [];
   private splits: readonly string[];
   private cutForParallelism: number;
@@ -87,9 +117,25 @@ export class StaticSplitEnumerator {
     return { id: String(index), split: this.splits[index] as string };
   }
 
+  restore({ finished, held, state }: RestoredSplits): void {
+    this.reset(finished, held, state);
+  }
+
+  /** Plan-time splits are all known: answered at once, never held. */
+  request(subtask: number): Promise<jm.NextInputSplitResponse> {
+    const next = this.nextSplit(subtask);
+    return Promise.resolve(next === undefined ? { hasSplit: false, split: '', splitId: '', moreMayCome: false } : { hasSplit: true, split: next.split, splitId: next.id, moreMayCome: false });
+  }
+
   /** For the checkpoint's metadata. */
   get checkpointState(): SplitEnumeratorCheckpoint {
     return { splits: this.splits, cutForParallelism: this.cutForParallelism };
+  }
+
+  stop(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   get remaining(): number {
