@@ -227,6 +227,10 @@ export class CheckpointCoordinator {
     }
     this.stopping = request;
     this.context.logger.info({ drain }, `Stopping job ${this.context.jobName} (${this.context.jobId}) with a savepoint: stopping its sources${drain ? ' (drain: the end of event time first)' : ''}`);
+    // Checkpoints in flight are aborted first, as Flink's stop-with-savepoint stops the scheduler:
+    // one whose barrier reached a source after it stopped would hold every task's final state, and
+    // its completion would finish the job before the savepoint is taken.
+    for (const pending of [...this.pending.values()]) if (pending.savepoint === undefined) this.abort(pending, 'the job is being stopped with a savepoint', 'NOT_COUNTED', false);
     for (const source of unfinished.filter((task) => task.isSource)) {
       this.context.stopSource(source, drain).catch((error: unknown) =>
         this.context.runInMainThread(() => {

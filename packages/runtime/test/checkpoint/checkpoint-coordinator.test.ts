@@ -413,6 +413,26 @@ describe('CheckpointCoordinator', () => {
     assert.equal(triggered.length, 2, 'nothing is triggered after it');
   });
 
+  it('aborts a checkpoint in flight when it stops with a savepoint: one that took every final state cannot end the job before the savepoint', async () => {
+    create();
+    coordinator.startCheckpointScheduler();
+    scheduler.advance(1000);
+    await eventually(() => triggered.length === 2, 'checkpoint 1 to be triggered');
+    const stop = savepointRequest();
+    coordinator.stopWithSavepoint(stop.request, false);
+    // Its barrier reached the sources after they stopped: every state in it is final.
+    for (const t of tasks) coordinator.receiveAcknowledge(t.attemptId, 1, { ...stateWith('', t.attemptId), endOfInput: true }, null);
+    await flush();
+    assert.equal(latestId(), undefined, 'checkpoint 1 was aborted, not completed');
+    coordinator.notifyEndOfData('src-0-a');
+    coordinator.notifyEndOfData('src-1-a');
+    scheduler.advance(0);
+    await eventually(() => triggered.length === 4, 'the savepoint to be triggered');
+    for (const t of tasks) coordinator.receiveAcknowledge(t.attemptId, 2, { ...stateWith('', t.attemptId), endOfInput: true }, null);
+    const savepoint = await stop.result;
+    assert.equal(savepoint.checkpointId, 2);
+  });
+
   it("hands every subtask the other subtasks' handles that hold a UNION list, and no handle without one", async () => {
     create();
     coordinator.startCheckpointScheduler();
